@@ -1,0 +1,191 @@
+/*
+ * xval.c - expression values on top of jansson (see xval.h). Pure.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xval.h"
+
+json_t *
+xval_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return json_pack("{s:s}", "__error__", msg);
+}
+
+bool
+xval_is_error(const json_t *v)
+{
+    return json_is_object(v) &&
+           json_is_string(json_object_get(v, "__error__"));
+}
+
+const char *
+xval_error_msg(const json_t *v)
+{
+    if (!xval_is_error(v))
+        return NULL;
+    return json_string_value(json_object_get(v, "__error__"));
+}
+
+const json_t *
+xval_resolve(const json_t *v)
+{
+    int depth = 0;
+
+    while (json_is_object(v) && depth++ < 8) {
+        const json_t *d = json_object_get(v, "__default__");
+
+        if (d == NULL)
+            break;
+        v = d;
+    }
+    return v;
+}
+
+/* Formats a double without exponent and without trailing zeros. */
+static char *
+number_text(double d)
+{
+    char buf[64];
+    size_t n;
+
+    if (isnan(d) || isinf(d))
+        return strdup("0");
+    if (d == floor(d) && fabs(d) < 1e15) {
+        snprintf(buf, sizeof(buf), "%.0f", d);
+        if (strcmp(buf, "-0") == 0)
+            strcpy(buf, "0");
+        return strdup(buf);
+    }
+    snprintf(buf, sizeof(buf), "%.10f", d);
+    n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    return strdup(buf);
+}
+
+/* JSON text of a container, with "__" keys left out. */
+static char *
+container_text(const json_t *v)
+{
+    json_t *copy = NULL;
+    char *s;
+
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+
+        copy = json_object();
+        if (copy == NULL)
+            return NULL;
+        json_object_foreach((json_t *)v, key, val)
+        {
+            if (strncmp(key, "__", 2) != 0)
+                json_object_set(copy, key, val);
+        }
+        v = copy;
+    }
+    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    json_decref(copy);
+    return s;
+}
+
+char *
+xval_to_text(const json_t *v)
+{
+    v = xval_resolve(v);
+    if (v == NULL || json_is_null(v))
+        return strdup("");
+    if (xval_is_error(v))
+        return strdup("");
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return strdup(json_string_value(v));
+    case JSON_INTEGER: {
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+        return strdup(buf);
+    }
+    case JSON_REAL:
+        return number_text(json_real_value(v));
+    case JSON_TRUE:
+        return strdup("true");
+    case JSON_FALSE:
+        return strdup("false");
+    default:
+        return container_text(v);
+    }
+}
+
+bool
+xval_truthy(const json_t *v)
+{
+    v = xval_resolve(v);
+    if (v == NULL || xval_is_error(v))
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_TRUE:
+        return true;
+    case JSON_FALSE:
+    case JSON_NULL:
+        return false;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    }
+    return false;
+}
+
+int
+xval_parse_number(const char *text, double *out)
+{
+    const char *p = text;
+    char *end;
+    int digits = 0;
+
+    while (isspace((unsigned char)*p))
+        p++;
+    /* only plain decimals: no hex, no exponent, no inf/nan */
+    for (const char *q = (*p == '-' || *p == '+') ? p + 1 : p; *q; q++) {
+        if (isdigit((unsigned char)*q))
+            digits++;
+        else if (*q != '.' && !isspace((unsigned char)*q))
+            return -1;
+    }
+    if (digits == 0)
+        return -1;
+    *out = strtod(p, &end);
+    if (end == p)
+        return -1;
+    while (isspace((unsigned char)*end))
+        end++;
+    return *end == '\0' ? 0 : -1;
+}
+
+json_t *
+xval_number(double d)
+{
+    if (d == floor(d) && fabs(d) < 9e15)
+        return json_integer((json_int_t)d);
+    return json_real(d);
+}

@@ -1,0 +1,58 @@
+/*
+ * expr.h - the RapidPro/goflow expression language. Pure; any thread.
+ *
+ * A template is text with "@path.to.value" references and "@(expression)"
+ * blocks; "@@" is a literal "@". References are looked up in a context
+ * object (see xval.h for __default__ and errors), for example:
+ *   {"input":   {"__default__": <text>, "text": "yes"},
+ *    "results": {"feel_safe": {"__default__": <value>, "value": "yes",
+ *                              "category": "Yes", "name": "Feel Safe"}},
+ *    "contact": {"language": "fra", "fields": {...}},
+ *    "fields":  {...}, "run": {...}, "flow": {...}}
+ * Keys are matched case-insensitively as in goflow (results are keyed by
+ * their snaked name: "Feel Safe" -> "feel_safe").
+ */
+#ifndef SK_EXPR_H
+#define SK_EXPR_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "err.h"
+
+/*
+ * Functions the expression language does not define itself (the router
+ * tests) are passed to call(). It returns 0 and sets *result (a new
+ * reference, maybe an error value), or SK_ENOENT for an unknown name.
+ */
+typedef int (*expr_call_fn)(void *arg, const char *name, json_t *const *args,
+                            size_t nargs, json_t **result);
+
+struct expr_env {
+    const json_t *context; /* root object; borrowed */
+    expr_call_fn call;     /* may be NULL */
+    void *call_arg;
+    int64_t now_ms;           /* for now() and today(); unix milliseconds */
+    const char *timezone;     /* IANA name; NULL means UTC */
+    const char *date_format;  /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
+};
+
+/*
+ * Evaluates a template into a malloc'd string. Errors inside @(...) render
+ * as "" and the first error message is written to err (may be NULL).
+ * Returns NULL only when out of memory.
+ */
+char *expr_template(const struct expr_env *env, const char *tpl,
+                    char err[SK_ERR_LEN]);
+
+/*
+ * Evaluates one expression (the text inside @(...), no leading @) and
+ * returns a new value, which may be an error value. NULL only when out of
+ * memory.
+ */
+json_t *expr_eval(const struct expr_env *env, const char *expr);
+
+/* The snaked key goflow uses for a result name: "Feel Safe" -> "feel_safe". */
+char *expr_snake(const char *name);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * flow.h - the flow engine: RapidPro/TextIt flow definitions (spec 13.x and
+ * 14.x, as goflow implements them) loaded, validated and run.
+ *
+ * Pure: no I/O, no clock, no globals. The caller reads files, passes the
+ * time in, and persists the session as JSON between steps. A flow_set is
+ * read-only once loaded and may be shared by threads; a flow_session is
+ * used by one thread at a time.
+ *
+ * Events are appended to a caller-owned JSON array, one object per event,
+ * named as goflow names them. The ones the gateway and the simulator rely
+ * on:
+ *   {"type":"run_started","flow":"Wellbeing Check"}
+ *   {"type":"msg_created","text":"Hi!"}            ("quick_replies":[..])
+ *   {"type":"msg_wait","timeout_seconds":600,"hint":"digits"} (keys if set)
+ *   {"type":"run_result_changed","name":"Feel Safe","value":"yes",
+ *    "category":"Yes","input":"yes I do"}
+ *   {"type":"contact_language_changed","language":"fra"}
+ *   {"type":"contact_field_changed","field":{"key":"age","name":"Age"},
+ *    "value":{"text":"12"}}                        (value null when cleared)
+ *   {"type":"run_ended","flow":"Wellbeing Check","status":"completed"}
+ *                                    (or "expired", "interrupted", "failed")
+ *   {"type":"error","text":"..."}                  (expression errors etc.)
+ */
+#ifndef SK_FLOW_H
+#define SK_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "err.h"
+
+struct flow_set; /* loaded flows and keyword triggers */
+struct flow;     /* one flow, owned by its set */
+struct flow_session;
+
+/*
+ * Called once for every problem found while loading: flow and node name
+ * where they are known (node is the node's uuid; either may be NULL) and a
+ * reason such as "exit 3f.. points to missing node 9a.." or "action type
+ * \"call_webhook\" is not supported".
+ */
+typedef void (*flow_diag_fn)(void *arg, const char *flow, const char *node,
+                             const char *reason);
+
+struct flow_set *flow_set_new(void);
+void flow_set_free(struct flow_set *set); /* NULL is a no-op */
+
+/*
+ * Adds the flows in text: one flow definition, or an export
+ * {"version": ..., "flows": [...], "triggers": [...]}. Every problem is
+ * reported through diag (which may be NULL). Returns 0, or SK_EINVAL when
+ * any problem was found (then nothing from text is added), SK_ENOMEM.
+ */
+int flow_set_add_json(struct flow_set *set, const char *text, size_t len,
+                      flow_diag_fn diag, void *arg);
+
+/*
+ * Checks references between flows (enter_flow targets) once everything is
+ * added. Returns 0 or SK_EINVAL after reporting each problem through diag.
+ */
+int flow_set_link(struct flow_set *set, flow_diag_fn diag, void *arg);
+
+size_t flow_set_count(const struct flow_set *set);
+const struct flow *flow_set_at(const struct flow_set *set, size_t i);
+
+/* By uuid or by name (case-insensitive). NULL when there is none. */
+const struct flow *flow_set_find(const struct flow_set *set, const char *id);
+
+/*
+ * The flow a keyword trigger starts for this incoming text (goflow rules:
+ * the first word, case-insensitive, "only" triggers need the whole text to
+ * be the keyword). NULL when no trigger matches.
+ */
+const struct flow *flow_set_match_keyword(const struct flow_set *set,
+                                          const char *text);
+
+const char *flow_name(const struct flow *f);
+const char *flow_uuid(const struct flow *f);
+const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
+
+/*
+ * Every text this flow may send, per language (for cost checks):
+ * calls fn(arg, node_uuid, language, text) for each send_msg text and
+ * translation. language is the flow's base language for the original.
+ */
+void flow_each_message(const struct flow *f,
+                       void (*fn)(void *arg, const char *node,
+                                  const char *lang, const char *text),
+                       void *arg);
+
+/*
+ * A session: the contact's state (language, fields) and the stack of runs.
+ * A new session has no run; the contact part is kept across flows.
+ * seed makes the random router repeatable.
+ */
+struct flow_session *flow_session_new(const char *language, uint64_t seed);
+void flow_session_free(struct flow_session *s); /* NULL is a no-op */
+
+/* JSON round trip for storage. dump returns a malloc'd string. */
+char *flow_session_dump(const struct flow_session *s);
+struct flow_session *flow_session_load(const char *json, char err[SK_ERR_LEN]);
+
+enum flow_status {
+    FLOW_IDLE,        /* no run, or the last run has ended */
+    FLOW_WAITING,     /* waiting for a message */
+    FLOW_COMPLETED,   /* the last run completed */
+    FLOW_EXPIRED,     /* the last run expired */
+    FLOW_INTERRUPTED, /* the last run was interrupted */
+    FLOW_FAILED       /* the last run failed (e.g. a loop without waits) */
+};
+enum flow_status flow_session_status(const struct flow_session *s);
+
+/* The contact's language (ISO 639-3) or NULL. */
+const char *flow_session_language(const struct flow_session *s);
+int flow_session_set_language(struct flow_session *s, const char *lang);
+
+/* The waiting flow's uuid, or NULL when not waiting. */
+const char *flow_session_flow(const struct flow_session *s);
+
+/* Unix ms when the current wait times out, or 0 when it has no timeout. */
+int64_t flow_session_timeout_at(const struct flow_session *s);
+
+/* Unix ms when the waiting session expires, or 0 when not waiting. */
+int64_t flow_session_expires_at(const struct flow_session *s);
+
+/*
+ * Starts f in s, interrupting any run in progress (an "interrupted"
+ * run_ended is emitted for it). input is the text that triggered it, or
+ * NULL for a manual start. now is unix milliseconds. Events are appended
+ * to events. Returns 0, or a negative SK_E* with err set.
+ */
+int flow_start(const struct flow_set *set, struct flow_session *s,
+               const struct flow *f, const char *input, int64_t now,
+               json_t *events, char err[SK_ERR_LEN]);
+
+enum flow_resume_type {
+    FLOW_RESUME_MSG,     /* a message (typed, keyed or transcribed) */
+    FLOW_RESUME_TIMEOUT, /* the wait's timeout fired */
+    FLOW_RESUME_EXPIRE   /* the session expired */
+};
+
+struct flow_resume {
+    enum flow_resume_type type;
+    const char *text; /* FLOW_RESUME_MSG: the message text (UTF-8) */
+};
+
+/*
+ * Resumes the waiting run. Returns SK_ESTATE when s is not waiting,
+ * otherwise as flow_start().
+ */
+int flow_resume(const struct flow_set *set, struct flow_session *s,
+                const struct flow_resume *r, int64_t now, json_t *events,
+                char err[SK_ERR_LEN]);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * privacy.h - pseudonymisation at the edge and the reply-address vault.
+ *
+ * A phone number (URN, e.g. "tel:+254700000001") exists in clear only in
+ * memory while a request is handled. What is stored is the contact key,
+ * HMAC-SHA256(key, normalised URN) in hex; logs show its first 8 hex
+ * digits. A reply address needed later lives in the vault, sealed with
+ * AES-256-GCM under a key derived from the same secret key file.
+ * The key file holds 32 random bytes as 64 hex digits (`sikiliza keygen`).
+ * A struct privacy is read-only after privacy_open(), so any thread may
+ * use it.
+ */
+#ifndef SK_PRIVACY_H
+#define SK_PRIVACY_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define PRIVACY_KEY_HEX 65 /* 64 hex digits and NUL */
+
+struct privacy;
+
+/* Creates path (mode 0600, refusing to overwrite) with a new random key. */
+int privacy_keygen(const char *path, char err[SK_ERR_LEN]);
+
+/* Loads the key file; refuses a file readable by group or others. */
+struct privacy *privacy_open(const char *path, char err[SK_ERR_LEN]);
+void privacy_close(struct privacy *p); /* NULL is a no-op; wipes keys */
+
+/*
+ * Normalises a URN for keying: "tel:" numbers keep a leading + and digits
+ * only (spaces, dashes, dots and brackets dropped, "00" prefix becomes
+ * "+"); other schemes are lower-cased. Writes into out (size outlen).
+ */
+int privacy_normalize_urn(const char *urn, char *out, size_t outlen);
+
+/* out = hex HMAC-SHA256(key, normalised urn). */
+int privacy_contact_key(const struct privacy *p, const char *urn,
+                        char out[PRIVACY_KEY_HEX]);
+
+/*
+ * Seals plain text (a reply address) for the vault: returns a malloc'd
+ * blob (nonce | ciphertext | tag) and its length. The contact key is bound
+ * as associated data so a blob cannot be moved to another contact.
+ */
+unsigned char *privacy_seal(const struct privacy *p, const char *contact_key,
+                            const char *plain, size_t *blob_len);
+
+/* Opens a sealed blob; malloc'd NUL-terminated text, NULL when tampered. */
+char *privacy_open_blob(const struct privacy *p, const char *contact_key,
+                        const unsigned char *blob, size_t blob_len);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * store.h - durable state in sqlite: WAL mode, synchronous=FULL (checked at
+ * open), forward-only versioned migrations.
+ *
+ * One writer thread owns the write connection. Work reaches it as jobs:
+ * a job function runs on the writer thread inside a transaction, and its
+ * done callback runs afterwards, once the transaction has committed (or
+ * failed), on the event loop (woken with event_active) or, for
+ * store_call(), on the calling thread. The writer commits in groups:
+ * every job that arrived while the last COMMIT ran shares the next one,
+ * each inside its own SAVEPOINT so a failing job rolls back alone.
+ *
+ * The store_tx functions may only be called from inside a job function.
+ */
+#ifndef SK_STORE_H
+#define SK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct event_base;
+struct store;
+struct store_tx;
+
+/* Runs on the writer thread inside the transaction. Return 0 to keep what
+ * the job wrote, a negative SK_E* to roll it back. */
+typedef int (*store_job_fn)(struct store_tx *tx, void *arg);
+/* Runs after COMMIT with the job's rc (SK_EIO when the commit failed). */
+typedef void (*store_done_fn)(void *arg, int rc);
+
+/*
+ * Opens (creating if needed) and migrates the database at path and starts
+ * the writer thread. done callbacks of store_submit() run on base's loop;
+ * base may be NULL when only store_call() is used. queue_depth bounds the
+ * jobs waiting for the writer.
+ */
+struct store *store_open(const char *path, struct event_base *base,
+                         int queue_depth, char err[SK_ERR_LEN]);
+/* Runs every queued job, stops the writer and closes. NULL is a no-op. */
+void store_close(struct store *st);
+
+/* The schema version after migrations. */
+int store_schema_version(struct store *st);
+
+/*
+ * Queues a job. Returns 0, or SK_EBUSY when the queue is full or the store
+ * is closing (then neither fn nor done is ever called).
+ */
+int store_submit(struct store *st, store_job_fn fn, store_done_fn done,
+                 void *arg);
+
+/* Runs a job and waits for its commit; returns the job's rc. Never call it
+ * on the event loop thread. */
+int store_call(struct store *st, store_job_fn fn, void *arg);
+
+/* --- inside a job -------------------------------------------------------- */
+
+/* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,
+ * the reply given the first time) or SK_ENOENT. */
+int store_inbound_get(struct store_tx *tx, const char *channel,
+                      const char *external_id, char **reply);
+int store_inbound_put(struct store_tx *tx, const char *channel,
+                      const char *external_id, const char *contact_key,
+                      const char *reply, int64_t now_ms);
+
+struct store_contact {
+    char *session;      /* flow_session JSON, malloc'd, or NULL */
+    char *channel;      /* channel last heard on, malloc'd, or NULL */
+    bool opted_out;
+    int64_t timeout_at; /* unix ms, 0 = none */
+    int64_t expires_at; /* unix ms, 0 = none */
+    int64_t last_seen;
+};
+/* Fills c (caller frees with store_contact_clear) or SK_ENOENT. */
+int store_contact_get(struct store_tx *tx, const char *contact_key,
+                      struct store_contact *c);
+int store_contact_put(struct store_tx *tx, const char *contact_key,
+                      const struct store_contact *c);
+void store_contact_clear(struct store_contact *c);
+/* Erases everything held on the contact (answers, vault, outbox, ...). */
+int store_contact_erase(struct store_tx *tx, const char *contact_key);
+
+/* One answer (a run_result_changed event). */
+int store_result_put(struct store_tx *tx, const char *contact_key,
+                     const char *flow_uuid, const char *flow_name,
+                     const char *name, const char *value,
+                     const char *category, const char *input,
+                     int64_t now_ms);
+
+/* A message to send later (not a synchronous reply). *id may be NULL. */
+int store_outbox_put(struct store_tx *tx, const char *channel,
+                     const char *contact_key, const char *text,
+                     int64_t now_ms, int64_t *id);
+
+/* The sealed reply address of a contact (see privacy.h). */
+int store_vault_put(struct store_tx *tx, const char *contact_key,
+                    const unsigned char *blob, size_t len,
+                    int64_t expires_at);
+/* 0 with a malloc'd *blob, or SK_ENOENT (also when expired). */
+int store_vault_get(struct store_tx *tx, const char *contact_key,
+                    unsigned char **blob, size_t *len, int64_t now_ms);
+
+/* Calls fn for each contact whose timeout_at or expires_at is <= now,
+ * at most limit of them. Returns how many or a negative SK_E*. */
+int store_due(struct store_tx *tx, int64_t now_ms, int limit,
+              void (*fn)(void *arg, const char *contact_key), void *arg);
+
+/* Answers stored so far (for tests and the simulator's checks). */
+int store_count(struct store_tx *tx, const char *table, int64_t *n);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * text.h - Unicode text helpers for the flow engine (utf8proc): validation,
+ * case folding, word splitting as goflow does it, and digit normalisation
+ * (Arabic-Indic and Eastern Arabic-Indic digits become ASCII). Pure; any
+ * thread. Every returned string is malloc'd and owned by the caller.
+ */
+#ifndef SK_TEXT_H
+#define SK_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether s holds len bytes of valid UTF-8 without NUL bytes. */
+bool text_valid_utf8(const char *s, size_t len);
+
+/* Case-folded copy (Unicode simple case folding, NFC). */
+char *text_fold(const char *s);
+
+/* Copy with all Unicode decimal digits turned into ASCII 0-9. */
+char *text_ascii_digits(const char *s);
+
+/* Copy with leading and trailing Unicode white space removed. */
+char *text_trim(const char *s);
+
+/*
+ * Splits s into words the way goflow's tokenizer does (letters, digits and
+ * marks form words; punctuation, symbols and space separate them; each
+ * ideograph/emoji is a word of its own). Returns a NULL-terminated malloc'd
+ * array of malloc'd words and sets *n; free with text_words_free().
+ */
+char **text_words(const char *s, size_t *n);
+void text_words_free(char **words);
+
+#endif
