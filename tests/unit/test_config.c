@@ -506,6 +506,76 @@ test_path_resolution(void **state)
     config_free(cfg);
 }
 
+/* Reads a whole file into a malloc'd string. */
+static char *
+slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *buf = NULL;
+    long n;
+
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    n = ftell(fp);
+    assert_true(n > 0);
+    rewind(fp);
+    buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    return buf;
+}
+
+/* deploy/sikiliza.conf.example loads as shipped, and with every "# "
+ * example setting switched on. */
+static void
+test_example_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *src = getenv("SK_SOURCE_DIR");
+    char path[PATH_MAX + 64], *text, *on, *o;
+    struct config *cfg;
+    const char *p;
+
+    if (src == NULL || src[0] == '\0')
+        skip();
+    snprintf(path, sizeof(path), "%s/deploy/sikiliza.conf.example", src);
+    text = slurp(path);
+
+    cfg = load_ok(f, text);
+    assert_int_equal(cfg->n_channels, 1);
+    assert_non_null(config_channel(cfg, "demo"));
+    assert_null(cfg->public_url);
+    assert_int_equal(cfg->n_stop_words, 19);
+    assert_int_equal(cfg->max_body, 65536);
+    config_free(cfg);
+
+    on = calloc(1, strlen(text) + 1);
+    assert_non_null(on);
+    o = on;
+    for (p = text; *p != '\0';) {
+        if (strncmp(p, "# ", 2) == 0)
+            p += 2;
+        while (*p != '\0' && *p != '\n')
+            *o++ = *p++;
+        if (*p == '\n')
+            *o++ = *p++;
+    }
+    cfg = load_ok(f, on);
+    assert_int_equal(cfg->n_channels, 5);
+    assert_non_null(config_channel(cfg, "kannel"));
+    assert_non_null(config_channel(cfg, "twilio"));
+    assert_non_null(config_channel(cfg, "at"));
+    assert_non_null(config_channel(cfg, "vonage"));
+    assert_string_equal(cfg->public_url, "https://hotline.example.org");
+    assert_string_equal(cfg->default_flow, "Wellbeing Check");
+    assert_string_equal(cfg->sg_flow, "Referral");
+    assert_int_equal(cfg->n_stop_words, 5);
+    config_free(cfg);
+    free(on);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -516,6 +586,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_no_secret_in_errors),
         cmocka_unit_test(test_path_resolution),
+        cmocka_unit_test(test_example_file),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
