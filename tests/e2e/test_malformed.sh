@@ -19,7 +19,7 @@ sk_conf "$GW" "$SECRET"
 sk_start
 
 RECEIVE="/c/demo/receive?secret=$SECRET"
-TABLES="inbound results"
+TABLES="inbound contacts results outbox vault"
 
 counts() {
     local t
