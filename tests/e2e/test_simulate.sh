@@ -2,7 +2,8 @@
 # `sikiliza simulate --jsonl` on the Wellbeing Check example: scripted
 # conversations on stdin, checked event by event (types and fields named
 # as goflow names them), with a wait timeout (/timeout), a session expiry
-# (/expire), a French run to the end, an Arabic run ended by silence.
+# (/expire), a French run to the end, an Arabic run ended by silence; and
+# the Referral example.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -18,7 +19,8 @@ WORK=$SK_TMP
 simulate() {
     local name=$1 rc=0
     shift
-    "$SK_BIN" simulate "$FLOW" --flow "Wellbeing Check" --jsonl "$@" \
+    "$SK_BIN" simulate "${SIM_FILE:-$FLOW}" \
+        --flow "${SIM_FLOW:-Wellbeing Check}" --jsonl "$@" \
         >"$WORK/$name.jsonl" 2>"$WORK/$name.err" || rc=$?
     [ "$rc" = 0 ] ||
         sk_fail "$name: simulate exited $rc: $(cat "$WORK/$name.err")"
@@ -151,5 +153,21 @@ in_order arabic \
 simulate lang --lang fra </dev/null
 in_order lang '.type == "run_started"' "$(msg "1 English")" \
     '.type == "msg_wait"'
+
+# --- the Referral example: consent to be contacted ------------------------
+SIM_FILE=$SK_SOURCE_DIR/flows/examples/referral.json SIM_FLOW=Referral \
+    simulate referral <<'EOF'
+maybe
+1
+EOF
+in_order referral \
+    '.type == "run_started" and .flow == "Referral"' \
+    "$(msg "not your fault")" \
+    "$(msg "Only say yes if this phone is safe for you")" \
+    "$(result "Wants Contact" Other)" \
+    "$(msg "Take your time")" \
+    "$(result "Wants Contact" Yes)" \
+    "$(msg "A trained person will contact you")" \
+    '.type == "run_ended" and .status == "completed"'
 
 sk_log "ok"
