@@ -63,6 +63,9 @@ check_no_numbers() {
 # --- English, part one -------------------------------------------------
 say "$PHONE_EN" e1 "hi"
 expect e1 "Reply 1 English, 2 Français, 3 العربية"
+# The keyword that started the flow is not taken as the first answer.
+[ "$(jq '.messages | length' "$WORK/e1.json")" = 1 ] ||
+    sk_fail "the keyword got more than the language question: $(cat "$WORK/e1.json")"
 say "$PHONE_EN" e2 "1"
 expect e2 "We never ask your name" "STOP" "SKIP" "How safe do you feel"
 
@@ -93,7 +96,7 @@ expect e6 "Has anyone asked you to work"
 say "$PHONE_EN" e7 "1"
 expect e7 "not your fault" "116 111" "who would you talk to"
 say "$PHONE_EN" e8 "4"
-expect e8 "You are not alone" "What would help you most"
+expect e8 "You are not alone" "what would help you most"
 say "$PHONE_EN" e9 "$WORD2 and $WORD1 for everyone"
 expect e9 "Thank you for sharing" "116 111"
 
@@ -126,6 +129,8 @@ has_result() {
                 WHERE name = '$1' AND category = '$2';")
     [ "$n" -ge 1 ] || sk_fail "no result \"$1\" = \"$2\" stored"
 }
+[ "$(sk_sql "SELECT count(*) FROM results WHERE input IN ('hi', 'bonjour');")" = 0 ] ||
+    sk_fail "a keyword that started the survey was stored as an answer"
 has_result "Language" "English"
 has_result "Language" "French"
 has_result "Feel Safe" "Not Very Safe"
