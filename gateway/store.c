@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -264,6 +265,13 @@ store_stmt(struct store_tx *tx, int q)
     const char *sql = q < Q_COUNT ? store_sql[q] : NULL;
     char count_sql[64];
 
+    /* Once sqlite has dropped the group's transaction (it may on
+     * SQLITE_FULL, IOERR, NOMEM), a job's further writes would each commit
+     * on their own: refuse them, the group is failed anyway. */
+    if (q > Q_ROLLBACK_TO && sqlite3_get_autocommit(tx->db)) {
+        sk_log(LOG_WARNING, "store", "no transaction: the group was lost");
+        return NULL;
+    }
     if (tx->stmt[q] != NULL)
         return tx->stmt[q];
     if (q >= Q_COUNT) {
@@ -644,9 +652,15 @@ store_open(const char *path, struct event_base *base, int queue_depth,
     struct store *st = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    sigset_t all, old;
+    int rc;
 
     if (path == NULL || path[0] == '\0' || queue_depth < 1) {
         sk_seterr(err, "store: a path and a queue depth >= 1 are needed");
+        return NULL;
+    }
+    if (sqlite3_threadsafe() == 0) {
+        sk_seterr(err, "store: this sqlite was built without thread support");
         return NULL;
     }
     if (store_check_dir(path, err) != 0)
@@ -683,7 +697,12 @@ store_open(const char *path, struct event_base *base, int queue_depth,
         if (st->done_ev == NULL)
             goto nomem;
     }
-    if (pthread_create(&st->writer, NULL, store_writer, st) != 0) {
+    /* Signals belong to the loop thread: the writer blocks them all. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&st->writer, NULL, store_writer, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         sk_seterr(err, "store %s: cannot start the writer thread", path);
         goto fail;
     }

@@ -70,7 +70,10 @@ int store_call(struct store *st, store_job_fn fn, void *arg);
 /* --- inside a job -------------------------------------------------------- */
 
 /* The write connection, for modules with queries of their own (outbox,
- * purge, export) and for tests. Only inside a job; no BEGIN/COMMIT. */
+ * purge, export) and for tests. Only inside a job; no BEGIN/COMMIT. Stop
+ * writing when a statement fails with SQLITE_FULL/IOERR/NOMEM: sqlite may
+ * have dropped the group's transaction (the store_tx functions then return
+ * SK_EIO; raw statements would autocommit). */
 struct sqlite3 *store_tx_sqlite(struct store_tx *tx);
 
 /* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,

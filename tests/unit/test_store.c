@@ -648,6 +648,111 @@ test_commit_failure_fails_group(void **state)
     gate_destroy(&g);
 }
 
+static int
+abandon_job(struct store_tx *tx, void *arg)
+{
+    (void)arg;
+    /* What sqlite does by itself on some SQLITE_FULL / IOERR / NOMEM:
+     * the whole transaction is gone, not just this job's savepoint. */
+    CK_INT(sqlite3_exec(store_tx_sqlite(tx), "ROLLBACK", NULL, NULL, NULL),
+           SQLITE_OK);
+    /* Writing on would commit outside any group: refused. */
+    CK_INT(store_inbound_put(tx, "demo", "after-loss", KEY_A, NULL, 1), SK_EIO);
+    return 0;
+}
+
+static void
+test_lost_transaction_mid_group(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, fx->base, 64);
+    struct gate g;
+    struct cjob a = {.n = 1}, c = {.n = 2};
+    int total = 0;
+    uint64_t commits;
+
+    gate_init(&g);
+    g.total = &total;
+    a.total = c.total = &total;
+    assert_int_equal(store_submit(st, gate_job, gate_done, &g), 0);
+    gate_wait_entered(&g);
+    commits = store_commits(st);
+    assert_int_equal(store_submit(st, cjob_fn, cjob_done, &a), 0);
+    assert_int_equal(store_submit(st, abandon_job, NULL, NULL), 0);
+    assert_int_equal(store_submit(st, cjob_fn, cjob_done, &c), 0);
+    gate_open(&g);
+    loop_until(fx, &total, 3);
+    /* a ran in the lost transaction; c runs again in a fresh one. */
+    assert_int_equal(a.done_rc, SK_EIO);
+    assert_int_equal(c.ran, 1);
+    assert_int_equal(c.done_rc, 0);
+    /* The gate's group and c's: the lost one does not count. */
+    assert_int_equal(store_commits(st) - commits, 2);
+    assert_int_equal(counts(st).inbound, 1);
+    store_close(st);
+    gate_destroy(&g);
+}
+
+/* Fills the "disk": the database may not grow past its current size. */
+static int
+disk_full_job(struct store_tx *tx, void *arg)
+{
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    char sql[64], *big;
+    int rc, pages = 0;
+
+    (void)arg;
+    CK_INT(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &s, NULL),
+           SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        pages = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    CK(pages > 0);
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", pages);
+    CK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    big = malloc(1 << 20);
+    if (big == NULL)
+        return SK_ENOMEM;
+    memset(big, 'x', (1 << 20) - 1);
+    big[(1 << 20) - 1] = '\0';
+    rc = store_result_put(tx, KEY_B, "f", "F", "big", big, NULL, NULL, 1);
+    free(big);
+    CK_INT(sqlite3_exec(db, "PRAGMA max_page_count = 1073741823", NULL, NULL,
+                        NULL),
+           SQLITE_OK);
+    return rc;
+}
+
+static void
+test_disk_full(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, fx->base, 64);
+    struct gate g;
+    struct cjob a = {.n = 1}, c = {.n = 2};
+    int total = 0;
+
+    gate_init(&g);
+    g.total = &total;
+    a.total = c.total = &total;
+    assert_int_equal(store_submit(st, gate_job, gate_done, &g), 0);
+    gate_wait_entered(&g);
+    assert_int_equal(store_submit(st, cjob_fn, cjob_done, &a), 0);
+    assert_int_equal(store_submit(st, disk_full_job, NULL, NULL), 0);
+    assert_int_equal(store_submit(st, cjob_fn, cjob_done, &c), 0);
+    gate_open(&g);
+    loop_until(fx, &total, 3);
+    assert_int_equal(store_call(st, disk_full_job, NULL), SK_EIO);
+    /* Whatever sqlite chose to roll back, the answers tell the truth: a
+     * job that got 0 has its row, one that got an error has none. */
+    assert_int_equal(counts(st).results, 0);
+    assert_int_equal(counts(st).inbound, (a.done_rc == 0) + (c.done_rc == 0));
+    assert_int_equal(c.done_rc, 0);
+    store_close(st);
+    gate_destroy(&g);
+}
+
 #define NTHREADS 8
 #define PER_THR  250
 
@@ -1132,6 +1237,9 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_fails_group, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_lost_transaction_mid_group, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_submit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
