@@ -653,6 +653,8 @@ store_open(const char *path, struct event_base *base, int queue_depth,
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     sigset_t all, old;
+    struct stat sb;
+    bool existed;
     int rc;
 
     if (path == NULL || path[0] == '\0' || queue_depth < 1) {
@@ -665,6 +667,7 @@ store_open(const char *path, struct event_base *base, int queue_depth,
     }
     if (store_check_dir(path, err) != 0)
         return NULL;
+    existed = stat(path, &sb) == 0 || strcmp(path, ":memory:") == 0;
     st = calloc(1, sizeof(*st));
     if (st == NULL || (st->path = strdup(path)) == NULL)
         goto nomem;
@@ -690,7 +693,15 @@ store_open(const char *path, struct event_base *base, int queue_depth,
                                     : "out of memory");
         goto fail;
     }
-    if (store_configure(st, err) != 0 || store_migrate(st, err) != 0)
+    if (store_configure(st, err) != 0)
+        goto fail;
+    /* It holds children's answers: a new file is private to the service
+     * (sqlite gives the -wal and -shm files the same mode). */
+    if (!existed && chmod(path, S_IRUSR | S_IWUSR) != 0) {
+        sk_seterr(err, "store %s: chmod: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (store_migrate(st, err) != 0)
         goto fail;
     if (base != NULL) {
         st->done_ev = event_new(base, -1, 0, store_done_cb, st);

@@ -43,7 +43,9 @@ struct store *store_open(const char *path, struct event_base *base,
 /* Runs every queued job, stops the writer and closes. NULL is a no-op.
  * Call it on the loop thread or after the loop has stopped: done callbacks
  * the loop has not delivered yet are called directly, on the closing
- * thread, before store_close() returns. */
+ * thread, before store_close() returns. From the moment it starts,
+ * store_submit() and store_call() answer SK_EBUSY; other threads must have
+ * stopped calling in before it returns (it frees the store). */
 void store_close(struct store *st);
 
 /* The schema version after migrations. */

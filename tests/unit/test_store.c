@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,12 +388,16 @@ test_pragmas_and_open_errors(void **state)
     char err[SK_ERR_LEN] = "", path[400];
     struct store *st = open_ok(fx, NULL, 8);
     struct pragmas p = {0};
+    struct stat sb;
 
     assert_int_equal(store_call(st, pragma_job, &p), 0);
     assert_int_equal(p.sync, 2); /* FULL */
     assert_int_equal(p.fk, 1);
     assert_string_equal(p.mode, "wal");
     store_close(st);
+    /* A new database file is private to the service. */
+    assert_int_equal(stat(fx->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0077, 0);
 
     /* WAL cannot take on an in-memory database: refused, not ignored. */
     assert_null(store_open(":memory:", NULL, 8, err));
