@@ -693,15 +693,13 @@ store_open(const char *path, struct event_base *base, int queue_depth,
                                     : "out of memory");
         goto fail;
     }
-    if (store_configure(st, err) != 0)
-        goto fail;
-    /* It holds children's answers: a new file is private to the service
-     * (sqlite gives the -wal and -shm files the same mode). */
+    /* It holds children's answers: a new file is private to the service.
+     * sqlite gives the -wal and -shm files, made later, the same mode. */
     if (!existed && chmod(path, S_IRUSR | S_IWUSR) != 0) {
         sk_seterr(err, "store %s: chmod: %s", path, strerror(errno));
         goto fail;
     }
-    if (store_migrate(st, err) != 0)
+    if (store_configure(st, err) != 0 || store_migrate(st, err) != 0)
         goto fail;
     if (base != NULL) {
         st->done_ev = event_new(base, -1, 0, store_done_cb, st);

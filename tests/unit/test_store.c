@@ -394,10 +394,13 @@ test_pragmas_and_open_errors(void **state)
     assert_int_equal(p.sync, 2); /* FULL */
     assert_int_equal(p.fk, 1);
     assert_string_equal(p.mode, "wal");
-    store_close(st);
-    /* A new database file is private to the service. */
+    /* A new database file and its WAL are private to the service. */
     assert_int_equal(stat(fx->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0077, 0);
+    snprintf(path, sizeof(path), "%s-wal", fx->path);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0077, 0);
+    store_close(st);
 
     /* WAL cannot take on an in-memory database: refused, not ignored. */
     assert_null(store_open(":memory:", NULL, 8, err));
