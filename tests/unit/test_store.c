@@ -355,6 +355,24 @@ test_migrations(void **state)
     assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
 }
 
+static void
+test_failed_migration_leaves_nothing(void **state)
+{
+    struct fx *fx = *state;
+    char err[SK_ERR_LEN] = "";
+
+    /* A stray table makes step 1 fail half-way: none of it may stay. */
+    raw_exec(fx->path, "CREATE TABLE outbox (x)");
+    assert_null(store_open(fx->path, NULL, 8, err));
+    assert_non_null(strstr(err, "migration to schema 1 failed"));
+    assert_non_null(strstr(err, "outbox"));
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master "
+                                       "WHERE name IN ('inbound', "
+                                       "'contacts', 'results')"),
+                     0);
+}
+
 struct pragmas {
     int64_t sync, fk;
     char mode[16];
@@ -1236,6 +1254,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_migration_leaves_nothing,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_pragmas_and_open_errors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup,
