@@ -1047,6 +1047,536 @@ done:
     return r;
 }
 
+/* ---------------------------------------------------------------- dates */
+
+/* A moment as wall-clock fields at a UTC offset. */
+struct dt {
+    int y, mo, d, h, mi, s, us;
+    int off; /* seconds east of UTC */
+};
+
+struct zone {
+    const char *name;
+    int minutes; /* east of UTC */
+};
+
+/* Zones without daylight saving time (as of the 2024 tz database). */
+static const struct zone zones[] = {
+    {"UTC", 0},
+    {"Etc/UTC", 0},
+    {"GMT", 0},
+    {"Africa/Abidjan", 0},
+    {"Africa/Accra", 0},
+    {"Africa/Bamako", 0},
+    {"Africa/Conakry", 0},
+    {"Africa/Dakar", 0},
+    {"Africa/Freetown", 0},
+    {"Africa/Monrovia", 0},
+    {"Africa/Ouagadougou", 0},
+    {"Africa/Bangui", 60},
+    {"Africa/Douala", 60},
+    {"Africa/Kinshasa", 60},
+    {"Africa/Lagos", 60},
+    {"Africa/Luanda", 60},
+    {"Africa/Ndjamena", 60},
+    {"Africa/Niamey", 60},
+    {"Africa/Algiers", 60},
+    {"Africa/Tunis", 60},
+    {"Africa/Blantyre", 120},
+    {"Africa/Bujumbura", 120},
+    {"Africa/Gaborone", 120},
+    {"Africa/Harare", 120},
+    {"Africa/Johannesburg", 120},
+    {"Africa/Juba", 120},
+    {"Africa/Khartoum", 120},
+    {"Africa/Kigali", 120},
+    {"Africa/Lubumbashi", 120},
+    {"Africa/Lusaka", 120},
+    {"Africa/Maputo", 120},
+    {"Africa/Tripoli", 120},
+    {"Africa/Windhoek", 120},
+    {"Africa/Addis_Ababa", 180},
+    {"Africa/Asmara", 180},
+    {"Africa/Dar_es_Salaam", 180},
+    {"Africa/Djibouti", 180},
+    {"Africa/Kampala", 180},
+    {"Africa/Mogadishu", 180},
+    {"Africa/Nairobi", 180},
+    {"Asia/Aden", 180},
+    {"Asia/Amman", 180},
+    {"Asia/Baghdad", 180},
+    {"Asia/Damascus", 180},
+    {"Asia/Kuwait", 180},
+    {"Asia/Qatar", 180},
+    {"Asia/Riyadh", 180},
+    {"Europe/Istanbul", 180},
+    {"Europe/Moscow", 180},
+    {"Asia/Tehran", 210},
+    {"Asia/Dubai", 240},
+    {"Asia/Kabul", 270},
+    {"Asia/Karachi", 300},
+    {"Asia/Kolkata", 330},
+    {"Asia/Kathmandu", 345},
+    {"Asia/Dhaka", 360},
+    {"Asia/Yangon", 390},
+    {"Asia/Bangkok", 420},
+    {"Asia/Jakarta", 420},
+    {"Asia/Manila", 480},
+    {"Asia/Shanghai", 480},
+    {"Asia/Tokyo", 540},
+    {"America/Bogota", -300},
+    {"America/Guayaquil", -300},
+    {"America/Lima", -300},
+    {"America/Panama", -300},
+    {"America/Caracas", -240},
+    {"America/La_Paz", -240},
+    {"America/Sao_Paulo", -180},
+};
+
+/* Offset of "+03:00", "-0530", "+3" in minutes; 0 or -1. */
+static int
+parse_offset(const char *s, int *minutes)
+{
+    int sign, h = 0, m = 0, n = 0;
+
+    if (*s != '+' && *s != '-')
+        return -1;
+    sign = *s++ == '-' ? -1 : 1;
+    while (isdigit((unsigned char)s[n]) && n < 2)
+        h = h * 10 + (s[n++] - '0');
+    if (n == 0)
+        return -1;
+    s += n;
+    if (*s == ':')
+        s++;
+    if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1])) {
+        m = (s[0] - '0') * 10 + (s[1] - '0');
+        s += 2;
+    }
+    if (*s != '\0' || h > 14 || m > 59)
+        return -1;
+    *minutes = sign * (h * 60 + m);
+    return 0;
+}
+
+/* The env's UTC offset in seconds (see rtest.h for what is known). */
+static int
+env_offset(const struct rtest_env *env)
+{
+    const char *tz = env ? env->timezone : NULL;
+    int minutes = 0;
+
+    if (tz == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(zones) / sizeof(*zones); i++)
+        if (strcmp(zones[i].name, tz) == 0)
+            return zones[i].minutes * 60;
+    if (strncmp(tz, "Etc/GMT", 7) == 0 && parse_offset(tz + 7, &minutes) == 0)
+        return -minutes * 60; /* POSIX style: Etc/GMT-3 is UTC+3 */
+    if ((strncmp(tz, "UTC", 3) == 0 || strncmp(tz, "GMT", 3) == 0) &&
+        parse_offset(tz + 3, &minutes) == 0)
+        return minutes * 60;
+    if (parse_offset(tz, &minutes) == 0)
+        return minutes * 60;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Seconds since the epoch of t's wall clock at its offset. */
+static int64_t
+dt_epoch(const struct dt *t)
+{
+    return days_from_civil(t->y, t->mo, t->d) * 86400 + t->h * 3600 +
+           t->mi * 60 + t->s - t->off;
+}
+
+/* The wall clock at offset off of a moment secs after the epoch. */
+static void
+dt_from_epoch(int64_t secs, int off, struct dt *t)
+{
+    int64_t local = secs + off;
+    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int64_t rem = local - days * 86400;
+
+    civil_from_days(days, &t->y, &t->mo, &t->d);
+    t->h = (int)(rem / 3600);
+    t->mi = (int)(rem % 3600 / 60);
+    t->s = (int)(rem % 60);
+    t->off = off;
+}
+
+/* t moved to offset off (same moment). */
+static void
+dt_at(struct dt *t, int off)
+{
+    dt_from_epoch(dt_epoch(t), off, t);
+}
+
+static void
+env_now(const struct rtest_env *env, struct dt *t)
+{
+    int64_t ms = env ? env->now_ms : 0;
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+
+    memset(t, 0, sizeof(*t));
+    dt_from_epoch(secs, env_offset(env), t);
+    t->us = (int)(ms - secs * 1000) * 1000;
+}
+
+static int
+num_at(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Reads YYYY-MM-DD at s (a valid date); 0 or -1. */
+static int
+iso_date(const char *s, int *y, int *m, int *d)
+{
+    *y = num_at(s, 4);
+    if (*y < 0 || s[4] != '-' || s[7] != '-')
+        return -1;
+    *m = num_at(s + 5, 2);
+    *d = num_at(s + 8, 2);
+    if (*m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+        return -1;
+    return 0;
+}
+
+/* The whole of s as ISO 8601 YYYY-MM-DDThh:mm[:ss[.f]](Z|+hh:mm). */
+static int
+iso_datetime(const char *s, struct dt *t)
+{
+    const char *p = s + 16;
+    int minutes;
+
+    memset(t, 0, sizeof(*t));
+    if (strlen(s) < 17 || iso_date(s, &t->y, &t->mo, &t->d) != 0 ||
+        s[10] != 'T' || s[13] != ':')
+        return -1;
+    t->h = num_at(s + 11, 2);
+    t->mi = num_at(s + 14, 2);
+    if (t->h < 0 || t->h > 23 || t->mi < 0 || t->mi > 59)
+        return -1;
+    if (*p == ':') {
+        t->s = num_at(p + 1, 2);
+        if (t->s < 0 || t->s > 59)
+            return -1;
+        p += 3;
+        if (*p == '.' || *p == ',') {
+            int digits = 0, us = 0;
+
+            for (p++; isdigit((unsigned char)*p); p++, digits++)
+                if (digits < 6)
+                    us = us * 10 + (*p - '0');
+            if (digits == 0)
+                return -1;
+            for (; digits < 6; digits++)
+                us *= 10;
+            t->us = us;
+        }
+    }
+    if (strcmp(p, "Z") == 0) {
+        t->off = 0;
+        return 0;
+    }
+    if (strlen(p) != 6 || p[3] != ':' || parse_offset(p, &minutes) != 0)
+        return -1;
+    t->off = minutes * 60;
+    return 0;
+}
+
+/* goflow's time of day finder; 0 with the fields set, or -1. */
+static int
+find_time(const char *s, int *h, int *mi, int *sec, int *us)
+{
+    static const char pattern[] =
+        "\\b(\\d{1,2})(?:(?:\\:)?(\\d{2})(?:\\:(\\d{2})(?:\\.(\\d+))?)?)?"
+        "\\W*([aApP][mM])?\\b";
+    struct re re;
+    size_t off = 0;
+    int found = -1;
+
+    if (re_compile(&re, pattern, 0) != 0)
+        return -1;
+    while (found != 0 && re_exec(&re, s, off) > 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re.md);
+        int g[4] = {0, 0, 0, 0}, frac = 0, digits = 0;
+        char ampm = '\0';
+
+        for (int i = 1; i <= 3; i++)
+            if (ov[2 * i] != PCRE2_UNSET)
+                g[i] = num_at(s + ov[2 * i], (int)(ov[2 * i + 1] - ov[2 * i]));
+        if (ov[8] != PCRE2_UNSET)
+            for (size_t i = ov[8]; i < ov[9]; i++, digits++)
+                if (digits < 6)
+                    frac = frac * 10 + (s[i] - '0');
+        for (; digits < 6; digits++)
+            frac *= 10;
+        if (ov[10] != PCRE2_UNSET)
+            ampm = (char)tolower((unsigned char)s[ov[10]]);
+        if (g[1] < 12 && ampm == 'p')
+            g[1] += 12;
+        else if (g[1] == 12 && ampm == 'a')
+            g[1] = 0;
+        if (g[1] == 24 && g[2] == 0 && g[3] == 0 && frac == 0)
+            g[1] = 0;
+        if (g[1] <= 23 && g[2] <= 59 && g[3] <= 59) {
+            *h = g[1];
+            *mi = g[2];
+            *sec = g[3];
+            *us = frac;
+            found = 0;
+        }
+        off = ov[1] > off ? ov[1] : off + 1;
+    }
+    re_free(&re);
+    return found;
+}
+
+/* Finds a date in s by the env's date format; sets *rest past it. */
+static int
+find_date(const char *s, const struct rtest_env *env, int cur_year, int *y,
+          int *m, int *d, const char **rest)
+{
+    static const char dmy[] = "\\b([0-9]{1,2})[-.\\\\/_ ]([0-9]{1,2})"
+                              "[-.\\\\/_ ]([0-9]{4}|[0-9]{2})\\b";
+    static const char ymd[] = "\\b([0-9]{4}|[0-9]{2})[-.\\\\/_ ]([0-9]{1,2})"
+                              "[-.\\\\/_ ]([0-9]{1,2})\\b";
+    const char *fmt = env && env->date_format ? env->date_format : "DD-MM-YYYY";
+    int gd = 1, gm = 2, gy = 3, found = -1;
+    const char *pattern = dmy;
+    struct re re;
+    size_t off = 0;
+
+    if (iso_date(s, y, m, d) == 0) {
+        *rest = s + 10;
+        return 0;
+    }
+    if (strcmp(fmt, "MM-DD-YYYY") == 0) {
+        gd = 2;
+        gm = 1;
+    } else if (strcmp(fmt, "YYYY-MM-DD") == 0) {
+        pattern = ymd;
+        gy = 1;
+        gd = 3;
+    }
+    if (re_compile(&re, pattern, 0) != 0)
+        return -1;
+    while (found != 0 && re_exec(&re, s, off) > 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re.md);
+        size_t ylen = ov[2 * gy + 1] - ov[2 * gy];
+        int day = num_at(s + ov[2 * gd], (int)(ov[2 * gd + 1] - ov[2 * gd]));
+        int month = num_at(s + ov[2 * gm], (int)(ov[2 * gm + 1] - ov[2 * gm]));
+        int year = num_at(s + ov[2 * gy], (int)ylen);
+
+        if (ylen == 2)
+            year += year > cur_year % 1000 ? 1900 : 2000;
+        if (month >= 1 && month <= 12 && day >= 1 &&
+            day <= days_in_month(year, month)) {
+            *y = year;
+            *m = month;
+            *d = day;
+            *rest = s + ov[1];
+            found = 0;
+        }
+        off = ov[1];
+    }
+    re_free(&re);
+    return found;
+}
+
+/*
+ * goflow's DateTimeFromString: a whole ISO 8601 datetime, or a date in
+ * the env's format followed by an optional time (else now's time when
+ * fill, midnight otherwise), in the env's zone.
+ */
+static int
+datetime_from_text(const char *text, const struct rtest_env *env, bool fill,
+                   struct dt *t)
+{
+    char *digits = text_ascii_digits(text), *s;
+    const char *rest;
+    struct dt now;
+    int rc = -1;
+
+    if (digits == NULL)
+        return -1;
+    s = text_trim(digits);
+    free(digits);
+    if (s == NULL)
+        return -1;
+    env_now(env, &now);
+    if (iso_datetime(s, t) == 0) {
+        rc = 0;
+        goto done;
+    }
+    memset(t, 0, sizeof(*t));
+    if (find_date(s, env, now.y, &t->y, &t->mo, &t->d, &rest) != 0)
+        goto done;
+    if (find_time(rest, &t->h, &t->mi, &t->s, &t->us) != 0 && fill) {
+        t->h = now.h;
+        t->mi = now.mi;
+        t->s = now.s;
+        t->us = now.us;
+    }
+    t->off = env_offset(env);
+    rc = 0;
+done:
+    free(s);
+    return rc;
+}
+
+static json_t *
+dt_value(const struct dt *t)
+{
+    char buf[64], zone[8] = "Z";
+    int off = t->off < 0 ? -t->off : t->off;
+
+    if (t->off != 0)
+        snprintf(zone, sizeof(zone), "%c%02d:%02d", t->off < 0 ? '-' : '+',
+                 off / 3600 % 100, off % 3600 / 60);
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s",
+             t->y % 10000, t->mo, t->d, t->h, t->mi, t->s, t->us, zone);
+    return json_string(buf);
+}
+
+/* The day of t in the env's zone, as a day number. */
+static int64_t
+env_day(const struct dt *t, const struct rtest_env *env)
+{
+    struct dt local = *t;
+
+    dt_at(&local, env_offset(env));
+    return days_from_civil(local.y, local.mo, local.d);
+}
+
+enum date_test { DT_ANY, DT_LT, DT_EQ, DT_GT };
+
+static json_t *
+dates(json_t *const *a, const struct rtest_env *env, enum date_test kind)
+{
+    char *text = NULL;
+    struct dt value, test;
+    json_t *r = NULL;
+    int64_t vd, td;
+
+    if (arg_text(a, 0, &text, &r) != 0)
+        return r;
+    if (kind != DT_ANY) {
+        const json_t *v = xval_resolve(a[1]);
+
+        if (as_error(a[1]) != NULL) {
+            r = copy_error(as_error(a[1]));
+            goto done;
+        }
+        if (!json_is_string(v) ||
+            datetime_from_text(json_string_value(v), env, false, &test) != 0) {
+            r = xval_error("unable to convert %s to a datetime",
+                           json_is_string(v) ? "text" : "value");
+            goto done;
+        }
+    }
+    if (datetime_from_text(text, env, true, &value) != 0) {
+        r = result_false();
+        goto done;
+    }
+    vd = env_day(&value, env);
+    td = kind == DT_ANY ? vd : env_day(&test, env);
+    if ((kind == DT_ANY) || (kind == DT_LT && vd < td) ||
+        (kind == DT_EQ && vd == td) || (kind == DT_GT && vd > td))
+        r = result_match(dt_value(&value), NULL);
+    else
+        r = result_false();
+done:
+    free(text);
+    return r;
+}
+
+#define DATE_TEST(fn, kind)                                                    \
+    static json_t *fn(json_t *const *a, size_t n, const struct rtest_env *env) \
+    {                                                                          \
+        (void)n;                                                               \
+        return dates(a, env, kind);                                            \
+    }
+
+DATE_TEST(t_has_date, DT_ANY)
+DATE_TEST(t_has_date_lt, DT_LT)
+DATE_TEST(t_has_date_eq, DT_EQ)
+DATE_TEST(t_has_date_gt, DT_GT)
+
+static json_t *
+t_has_time(json_t *const *a, size_t n, const struct rtest_env *env)
+{
+    char *text, *digits;
+    int h, mi, s, us;
+    json_t *r;
+
+    (void)n;
+    (void)env;
+    if (arg_text(a, 0, &text, &r) != 0)
+        return r;
+    digits = text_ascii_digits(text);
+    free(text);
+    if (digits == NULL)
+        return NULL;
+    if (find_time(digits, &h, &mi, &s, &us) == 0) {
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", h, mi, s, us);
+        r = result_text(buf);
+    } else {
+        r = result_false();
+    }
+    free(digits);
+    return r;
+}
+
 /* ----------------------------------------------------------------- table */
 
 struct rtest_def {
@@ -1075,6 +1605,11 @@ static const struct rtest_def tests[] = {
     {"has_number_between", t_has_number_between, 3, 3},
     {"has_email", t_has_email, 1, 1},
     {"has_phone", t_has_phone, 1, 2},
+    {"has_date", t_has_date, 1, 1},
+    {"has_date_lt", t_has_date_lt, 2, 2},
+    {"has_date_eq", t_has_date_eq, 2, 2},
+    {"has_date_gt", t_has_date_gt, 2, 2},
+    {"has_time", t_has_time, 1, 1},
     {"has_category", t_has_category, 2, 255},
 };
 

@@ -276,14 +276,32 @@ render_object(const json_t *obj)
 }
 
 /*
+ * now_ms holds milliseconds: "13:24:30.123456" is compared as
+ * "13:24:30.123000", in both strings.
+ */
+static void
+mask_micros(char *want, char *got)
+{
+    char *p;
+
+    p = strchr(want, '.');
+    if (p != NULL && strlen(p) >= 7)
+        memcpy(p + 4, "000", 3);
+    p = strchr(got, '.');
+    if (p != NULL && strlen(p) >= 7)
+        memcpy(p + 4, "000", 3);
+}
+
+/*
  * Runs one line; returns 1 passed, 0 failed, -1 skipped (not literal or
  * not implemented).
  */
 static int
 run_doc_line(const char *line)
 {
-    const struct rtest_env env = {1523453070123, NULL, "DD-MM-YYYY", NULL,
-                                  NULL};
+    /* goflow's doc environment: 2018-04-11T13:24:30.123456-05:00 */
+    const struct rtest_env env = {1523471070123, "America/Guayaquil",
+                                  "DD-MM-YYYY", NULL, NULL};
     char name[64], want[512];
     const char *p = line, *arrow;
     json_t *args[8] = {NULL}, *res = NULL;
@@ -344,6 +362,8 @@ run_doc_line(const char *line)
                     : strcmp(member, "extra") ? xval_to_text(m)
                                               : render_object(m);
 
+        if (strncmp(name, "has_date", 8) == 0)
+            mask_micros(want, got);
         ok = strcmp(got, want) == 0;
         if (!ok)
             print_error("doc: %s: got \"%s\"\n", line, got);
@@ -515,6 +535,62 @@ test_goflow_phone(void **state)
     }
 }
 
+static void
+test_goflow_dates(void **state)
+{
+    (void)state;
+    /* now is 2018-04-11T13:24:30.123 UTC, 15:24:30 in Kigali */
+    MATCH("has_date", "2017-10-01T15:24:30.123000+02:00", 1,
+          S("last date was 1.10.2017"));
+    MATCH("has_date", "1999-10-01T15:24:30.123000+02:00", 1,
+          S("last date was 1.10.99"));
+    MATCH("has_date_lt", "2017-10-01T15:24:30.123000+02:00", 2,
+          S("last date was 1.10.2017"), S("3.10.2017"));
+    ERROR("has_date_lt", 2, S("last date was 1.10.2017"), NULL);
+    ERROR("has_date_lt", 2, NULL, S("but foo"));
+    ERROR("has_date_lt", 0, NULL);
+    MATCH("has_date_eq", "2017-10-01T15:24:30.123000+02:00", 2,
+          S("last date was 1.10.2017"), S("1.10.2017"));
+    MATCH("has_date_eq", "2017-10-01T23:55:55.123456+02:00", 2,
+          S("2017-10-01T23:55:55.123456+02:00"), S("1.10.2017"));
+    MATCH("has_date_gt", "2017-10-01T15:24:30.123000+02:00", 2,
+          S("last date was 1.10.2017"), S("3.10.2016"));
+    MATCH("has_time", "10:30:00.000000", 1, S("last time was 10:30"));
+    ERROR("has_time", 0, NULL);
+
+    /* ours: leap days, times after the date, other formats and zones */
+    MATCH("has_date", "2024-02-29T15:24:30.123000+02:00", 1,
+          S("born 29/02/2024"));
+    NOMATCH("has_date", 1, S("born 29/02/2023"));
+    MATCH("has_date", "2017-01-15T09:05:00.000000+02:00", 1,
+          S("15-01-2017 at 9:05 am"));
+    MATCH("has_date", "2017-01-15T00:00:00.000000+02:00", 1,
+          S("15.01.2017 12am"));
+    MATCH("has_date", "2017-01-15T15:24:30.123000+02:00", 1,
+          S("التاريخ ١٥/٠١/٢٠١٧"));
+    MATCH("has_time", "22:00:00.000000", 1, S("at 10 PM"));
+    MATCH("has_time", "00:00:00.000000", 1, S("24:00"));
+    MATCH("has_time", "10:30:45.500000", 1, S("10:30:45.5"));
+    NOMATCH("has_time", 1, S("25:00"));
+    {
+        const struct rtest_env us = {1523453070123, "UTC-5", "MM-DD-YYYY", "US",
+                                     NULL};
+        const struct rtest_env iso = {1523453070123, "Etc/GMT-3", "YYYY-MM-DD",
+                                      NULL, NULL};
+
+        expect("has_date", &us, W_MATCH, "2017-01-15T08:24:30.123000-05:00", 1,
+               S("on 01/15/2017"));
+        expect("has_date", &us, W_FALSE, NULL, 1, S("on 15/01/2017"));
+        /* the 16th in UTC is the 15th in the env zone */
+        expect("has_date_eq", &us, W_MATCH, "2017-01-16T04:30:00.000000Z", 2,
+               S("2017-01-16T04:30:00Z"), S("01-15-2017"));
+        expect("has_date", &iso, W_MATCH, "2017-01-15T16:24:30.123000+03:00", 1,
+               S("le 2017/1/15"));
+        expect("has_date", NULL, W_MATCH, "2017-01-15T00:00:00.000000Z", 1,
+               S("15/01/2017"));
+    }
+}
+
 /* ------------------------------------------------------- our own cases */
 
 static void
@@ -632,6 +708,7 @@ main(void)
         cmocka_unit_test(test_goflow_patterns),
         cmocka_unit_test(test_goflow_args),
         cmocka_unit_test(test_goflow_phone),
+        cmocka_unit_test(test_goflow_dates),
         cmocka_unit_test(test_languages),
         cmocka_unit_test(test_odd_input),
     };
