@@ -80,7 +80,7 @@ as_error(const json_t *v)
 static json_t *
 copy_error(const json_t *e)
 {
-    return xval_error("%s", xval_error_msg(e));
+    return json_deep_copy(e);
 }
 
 /*
@@ -134,7 +134,7 @@ parse_decimal(const char *s, double *out)
     if (*p != '\0' || before + after == 0)
         return -1;
     *out = strtod(s, NULL);
-    return 0;
+    return isfinite(*out) ? 0 : -1; /* out of range is no number */
 }
 
 /* Converts args[i] to a number as goflow's ToXNumber; as arg_text. */
@@ -168,8 +168,7 @@ arg_number(json_t *const *args, size_t i, double *out, json_t **res)
     if (trimmed != NULL && parse_decimal(trimmed, out) == 0)
         rc = 0;
     else if (trimmed != NULL)
-        *res = xval_error("unable to convert \"%.64s\" to a number",
-                          json_string_value(v));
+        *res = xval_error("unable to convert text to a number");
     else
         *res = NULL;
     free(digits);
@@ -1278,6 +1277,8 @@ num_at(const char *s, int n)
 static int
 iso_date(const char *s, int *y, int *m, int *d)
 {
+    if (strnlen(s, 10) < 10)
+        return -1;
     *y = num_at(s, 4);
     if (*y < 0 || s[4] != '-' || s[7] != '-')
         return -1;
