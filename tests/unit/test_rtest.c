@@ -675,6 +675,19 @@ test_odd_input(void **state)
     NOMATCH("has_beginning", 2, S("\xc3\xa9t\xc3\xa9"), S("e"));
     NOMATCH("has_pattern", 2, json_stringn_nocheck("\xff", 1), S("x"));
     MATCH("has_phrase", "", 2, S("anything"), S("  "));
+    {
+        char big[420];
+
+        memset(big, '9', 400); /* beyond a double: not a number */
+        big[400] = '\0';
+        NOMATCH("has_number", 1, S(big));
+        strcpy(big + 400, " or 7");
+        MATCH("has_number", "7", 1, S(big));
+    }
+    NOMATCH("has_date", 1, S("2017-"));
+    NOMATCH("has_date", 1, S("2017-10-0"));
+    ERROR("has_date_eq", 2, S("1.10.2017"), S("2017-1"));
+    ERROR("has_number_lt", 2, S("5"), json_stringn_nocheck("\xd9\xa3\xff", 3));
 
     /* unknown tests and no env */
     args[0] = S("x");
