@@ -204,8 +204,14 @@ exprf_to_int(const json_t *v, long long *out)
 
     if (e != NULL)
         return e;
-    if (d > 2147483647.0 || d < -2147483648.0)
-        return xval_error("number value out of range for an integer");
+    if (d >= 2147483648.0 || d <= -2147483649.0) {
+        char *t = xval_to_text(xval_resolve(v));
+
+        e = xval_error("number value %s is out of range for an integer",
+                       t ? t : "");
+        free(t);
+        return e;
+    }
     *out = (long long)trunc(d);
     return NULL;
 }
@@ -390,14 +396,23 @@ is_word_cp(utf8proc_int32_t cp)
 {
     utf8proc_category_t c = utf8proc_category(cp);
 
-    return is_letter_or_digit(cp) ||
+    return is_letter_or_digit(cp) || cp == '\'' ||
            (c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME);
 }
 
+static bool
+is_symbol(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+
+    return c >= UTF8PROC_CATEGORY_SM && c <= UTF8PROC_CATEGORY_SO;
+}
+
 /*
- * Splits text into words: runs of letters, marks, digits and "_"; each
- * symbol such as an emoji is a word of its own. With delims, the text is
- * split at any of those characters instead and empty words dropped.
+ * Splits text into words as goflow does: runs of letters, marks, digits,
+ * "_" and "'"; each symbol (an emoji, "$", "+") is a word of its own. With
+ * delims, the text is split at any of those characters instead and empty words
+ * dropped.
  */
 static void
 tokenize(const char *s, const char *delims, struct words *ws)
@@ -416,7 +431,7 @@ tokenize(const char *s, const char *delims, struct words *ws)
             word = strstr(delims, enc) == NULL;
         } else {
             word = is_word_cp(cp);
-            if (!word && utf8proc_category(cp) == UTF8PROC_CATEGORY_SO) {
+            if (!word && is_symbol(cp)) {
                 if (in)
                     words_add(ws, s + start, i - start);
                 in = false;

@@ -359,6 +359,9 @@ test_text_functions(void **state)
                "\")",
                "3");
     check_text(env, "word_count(\"bee.*cat,dog\", \".*=|\")", "2");
+    check_text(env, "word_count(\"I'm $5+\")", "4");
+    check_text(env, "word(\"I'm $5+\", 0)", "I'm");
+    check_text(env, "word(\"I'm $5+\", -1)", "+");
     check_text(env, "word_slice(\"bee cat dog\", 0, 1)", "bee");
     check_text(env, "word_slice(\"bee cat dog\", 0, 2)", "bee cat");
     check_text(env, "word_slice(\"bee cat dog\", 1, -1)", "cat dog");
@@ -470,6 +473,9 @@ test_logic_and_numbers(void **state)
     check_text(env, "length(locals.list)", "3");
     check_text(env, "is_error(1 / 0)", "true");
     check_text(env, "locals.n * 2", "5");
+    check_error(env, "word(\"a b\", 3000000000)",
+                "error calling word(...): number value 3000000000 is out of "
+                "range for an integer");
 }
 
 static void
