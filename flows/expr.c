@@ -394,9 +394,10 @@ call_function(struct parser *p, const char *name, json_t **args, size_t n)
 
         if (rc == 0 && res == NULL)
             return oom(p);
+        if (rc != 0 && rc != SK_ENOENT)
+            return xval_error("error calling %s(...): %s", name,
+                              sk_strerror(rc));
         found = rc == 0;
-        if (rc != 0)
-            res = NULL;
     }
     if (!found)
         return xval_error("unknown function: %s", name);

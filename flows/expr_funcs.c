@@ -10,6 +10,7 @@
  * supported. The clock is expr_env.now_ms, never the system's.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -875,10 +876,20 @@ f_split(const struct expr_env *env, json_t *const *a, size_t n)
     json_t *e, *arr;
 
     (void)env;
-    (void)n;
-    if (xval_is_error(a[1]))
+    if (n > 1 && xval_is_error(a[1]))
         return json_incref(a[1]);
-    if ((e = get_words(a, 2, 1, &ws, &text)) != NULL)
+    if (n < 2) { /* no delimiters: split at spaces */
+        json_t *args[2] = {a[0], NULL};
+
+        args[1] = json_string(" ");
+        e = args[1] ? get_words(args, 2, 1, &ws, &text) : NULL;
+        json_decref(args[1]);
+        if (args[1] == NULL)
+            return xval_error("out of memory");
+    } else {
+        e = get_words(a, 2, 1, &ws, &text);
+    }
+    if (e != NULL)
         return e;
     arr = json_array();
     for (size_t i = 0; arr != NULL && i < ws.n; i++)
@@ -1766,6 +1777,68 @@ out:
     return e;
 }
 
+/* datetime_diff(datetime1, datetime2, unit): datetime2 - datetime1. */
+static json_t *
+f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct dt t1, t2, d1, d2;
+    char *unit = NULL;
+    json_t *e;
+    long long diff;
+
+    (void)n;
+    if ((e = to_dt(env, a[0], &t1, "a datetime")) != NULL)
+        return e;
+    if ((e = to_dt(env, a[1], &t2, "a datetime")) != NULL)
+        return e;
+    if ((e = exprf_to_text(a[2], &unit)) != NULL)
+        return e;
+    d1 = t1;
+    d2 = t2;
+    d1.h = d1.mi = d1.s = d2.h = d2.mi = d2.s = 0;
+    if (strcmp(unit, "Y") == 0)
+        diff = t2.y - t1.y;
+    else if (strcmp(unit, "M") == 0)
+        diff = (t2.y - t1.y) * 12LL + (t2.mo - t1.mo);
+    else if (strcmp(unit, "W") == 0)
+        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / (7 * 86400);
+    else if (strcmp(unit, "D") == 0)
+        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / 86400;
+    else if (strcmp(unit, "h") == 0)
+        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 3600;
+    else if (strcmp(unit, "m") == 0)
+        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 60;
+    else if (strcmp(unit, "s") == 0)
+        diff = dt_to_epoch(&t2) - dt_to_epoch(&t1);
+    else
+        diff = LLONG_MIN;
+    if (diff == LLONG_MIN)
+        e = xval_error("unknown unit: %s, must be one of s, m, h, D, W, M, Y",
+                       unit);
+    else
+        e = json_integer(diff);
+    free(unit);
+    return e;
+}
+
+static json_t *
+f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct dt t;
+    double secs;
+    json_t *e;
+
+    (void)env;
+    (void)n;
+    if ((e = exprf_to_number(a[0], &secs)) != NULL)
+        return e;
+    if (secs < -62135596800.0 || secs > 253402300799.0)
+        return xval_error("date out of range");
+    dt_from_epoch((int64_t)floor(secs),
+                  (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
+    return dt_value(&t, true);
+}
+
 /*
  * Formats t with goflow's layout letters: YY YYYY M MM MMM MMMM D DD EEE
  * EEEE (dates) and h hh tt m mm s ss fff ffffff fffffffff aa AA Z ZZZ
@@ -1912,7 +1985,7 @@ static const struct func funcs[] = {
     {"left", 2, 2, f_left},
     {"right", 2, 2, f_right},
     {"mid", 3, 3, f_mid},
-    {"split", 2, 2, f_split},
+    {"split", 1, 2, f_split},
     {"join", 2, 2, f_join},
     {"concat", 0, -1, f_concat},
     {"repeat", 2, 2, f_repeat},
@@ -1939,6 +2012,8 @@ static const struct func funcs[] = {
     {"now", 0, 0, f_now},
     {"today", 0, 0, f_today},
     {"datetime_add", 3, 3, f_datetime_add},
+    {"datetime_diff", 3, 3, f_datetime_diff},
+    {"datetime_from_epoch", 1, 1, f_datetime_from_epoch},
     {"format_date", 1, 2, f_format_date},
     {"format_datetime", 1, 3, f_format_datetime},
     {"weekday", 1, 1, f_weekday},

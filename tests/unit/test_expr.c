@@ -58,6 +58,8 @@ fake_call(void *arg, const char *name, json_t *const *args, size_t nargs,
             *result = json_false();
         return 0;
     }
+    if (strcmp(name, "broken") == 0)
+        return SK_EINVAL;
     if (strcmp(name, "fail") == 0) {
         *result = xval_error("boom");
         return 0;
@@ -314,6 +316,7 @@ test_calls(void **state)
     check_text(env, "has_error(contact.x).match", "object has no property 'x'");
     check_error(env, "fail()", "error calling fail(...): boom");
     check_error(env, "nosuch(1)", "unknown function: nosuch");
+    check_error(env, "broken()", "error calling broken(...): EINVAL");
     bare.call = NULL;
     check_error(&bare, "has_text(\"x\")", "unknown function: has_text");
     check_error(env, "upper(1, 2)",
@@ -401,6 +404,7 @@ test_text_functions(void **state)
     check_text(env, "join(locals.list, \"|\")", "a|b|c");
     check_text(env, "count(split(\"a|b,c  d\", \" .|,\"))", "4");
     check_text(env, "split(\"a.b.c.\", \".\")[2]", "c");
+    check_text(env, "join(split(\"a  b\"), \"+\")", "a+b");
     check_text(env, "concat(\"a\", 1, true)", "a1true");
     check_text(env, "repeat(\"*\", 3)", "***");
     check_text(env, "code(\"a\")", "97");
@@ -522,6 +526,23 @@ test_dates(void **state)
     check_text(env, "format_datetime(now(), \"h:mm aa\")", "3:21 pm");
     check_error(env, "format_datetime(now(), \"YYYY qq\")", NULL);
     check_text(env, "weekday(today())", "1");
+    check_text(env, "datetime_diff(\"2017-01-15\", \"2017-01-17\", \"D\")",
+               "2");
+    check_text(env, "datetime_diff(\"2017-01-15\", \"2017-05-15\", \"W\")",
+               "17");
+    check_text(env, "datetime_diff(\"2017-01-15\", \"2017-05-15\", \"M\")",
+               "4");
+    check_text(env,
+               "datetime_diff(\"2017-01-17 10:50\", \"2017-01-17 12:30\", "
+               "\"h\")",
+               "1");
+    check_text(env, "datetime_diff(\"2017-01-17\", \"2015-12-17\", \"Y\")",
+               "-2");
+    check_error(env, "datetime_diff(now(), now(), \"q\")", NULL);
+    check_text(env, "datetime_from_epoch(1497286619)",
+               "2017-06-12T16:56:59.000000Z");
+    check_text(env, "datetime_from_epoch(1497286619.5)",
+               "2017-06-12T16:56:59.500000Z");
     check_text(env, "epoch(\"1970-01-02\")", "86400");
     us.date_format = "MM-DD-YYYY";
     check_text(&us, "format_date(\"1979-07-18\")", "07-18-1979");
@@ -551,6 +572,45 @@ test_snake(void **state)
             fail_msg("snake(%s) = %s, want %s", cases[i][0], s, cases[i][1]);
         free(s);
     }
+}
+
+/*
+ * goflow's documented has_error() examples: the router test is faked, the
+ * errors it reports come from this module and must read as goflow's.
+ */
+static void
+test_goflow_examples(void **state)
+{
+    struct fixture *f = *state;
+    const char *dir = getenv("SK_FIXTURES");
+    char path[1024], line[1024];
+    FILE *fp;
+    int checked = 0;
+
+    if (dir == NULL) {
+        printf("SK_FIXTURES not set: skipping goflow examples\n");
+        skip();
+    }
+    snprintf(path, sizeof(path), "%s/goflow/router_doc_examples.txt", dir);
+    fp = fopen(path, "r");
+    if (fp == NULL) {
+        printf("%s missing: skipping goflow examples\n", path);
+        skip();
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char *arrow = strstr(line, " -> ");
+        char *want;
+
+        if (strncmp(line, "@(has_error(", 12) != 0 || arrow == NULL)
+            continue;
+        *arrow = '\0';
+        want = arrow + 4;
+        want[strcspn(want, "\n")] = '\0';
+        check_tpl(&f->env, line, want, "");
+        checked++;
+    }
+    fclose(fp);
+    assert_true(checked >= 4);
 }
 
 /* Evaluating anything must give a value or text, never a crash. */
@@ -675,6 +735,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
         cmocka_unit_test(test_snake),
+        cmocka_unit_test_setup_teardown(test_goflow_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust, setup, teardown),
     };
 
