@@ -941,6 +941,72 @@ render(const struct expr_env *env, const char *src, size_t n, struct sbuf *b,
     json_decref(v);
 }
 
+/* What an "@" in a template starts. */
+enum ref_kind {
+    REF_TEXT, /* literal text: [from, from + n) */
+    REF_EVAL  /* an expression or path to evaluate: [from, from + n) */
+};
+
+struct ref {
+    enum ref_kind kind;
+    size_t from, n;
+    size_t next; /* where scanning goes on */
+};
+
+/* Scans what the "@" at tpl[i] starts, as goflow's scanner does. */
+static void
+scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
+         struct ref *r)
+{
+    size_t n, end;
+    utf8proc_int32_t cp;
+
+    r->kind = REF_TEXT;
+    r->from = i;
+    r->n = 1;
+    r->next = i + 1;
+    if (i + 1 >= len)
+        return;
+    if (tpl[i + 1] == '@') { /* "@@" is a literal "@" */
+        r->next = i + 2;
+        return;
+    }
+    if (tpl[i + 1] == '(') {
+        end = expression_end(tpl, len, i + 2);
+        if (end == 0) { /* unbalanced: the rest is text */
+            r->n = len - i;
+            r->next = len;
+            return;
+        }
+        r->kind = REF_EVAL;
+        r->from = i + 2;
+        r->n = end - (i + 2);
+        r->next = end + 1;
+        return;
+    }
+    cp = cp_at(tpl + i + 1, len - i - 1, &n);
+    if (!ident_char(cp))
+        return;
+    end = i + 1;
+    while (end < len) {
+        cp = cp_at(tpl + end, len - end, &n);
+        if (!ident_char(cp))
+            break;
+        end += n;
+    }
+    n = end - (i + 1);
+    while (n > 1 && tpl[i + n] == '.') /* trailing dots are text */
+        n--;
+    r->next = i + 1 + n;
+    if (valid_top_level(env, tpl + i + 1, n)) {
+        r->kind = REF_EVAL;
+        r->from = i + 1;
+        r->n = n;
+    } else {
+        r->n = n + 1;
+    }
+}
+
 char *
 expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
 {
@@ -951,59 +1017,23 @@ expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
     clean = valid_utf8(tpl ? tpl : "");
     if (clean == NULL)
         return NULL;
-    tpl = clean;
-    len = strlen(tpl);
+    len = strlen(clean);
     sbuf_add(&b, "", 0);
     while (i < len && !b.oom) {
-        size_t start = i, n, end;
-        utf8proc_int32_t cp;
+        size_t start = i;
+        struct ref r;
 
-        while (i < len && tpl[i] != '@')
+        while (i < len && clean[i] != '@')
             i++;
-        sbuf_add(&b, tpl + start, i - start);
+        sbuf_add(&b, clean + start, i - start);
         if (i >= len)
             break;
-        /* tpl[i] == '@' */
-        if (i + 1 >= len) {
-            sbuf_add(&b, "@", 1);
-            break;
-        }
-        if (tpl[i + 1] == '@') {
-            sbuf_add(&b, "@", 1);
-            i += 2;
-            continue;
-        }
-        if (tpl[i + 1] == '(') {
-            end = expression_end(tpl, len, i + 2);
-            if (end == 0) { /* unbalanced: the rest is text */
-                sbuf_add(&b, tpl + i, len - i);
-                break;
-            }
-            render(env, tpl + i + 2, end - (i + 2), &b, err);
-            i = end + 1;
-            continue;
-        }
-        cp = cp_at(tpl + i + 1, len - i - 1, &n);
-        if (!ident_char(cp)) {
-            sbuf_add(&b, "@", 1);
-            i++;
-            continue;
-        }
-        end = i + 1;
-        while (end < len) {
-            cp = cp_at(tpl + end, len - end, &n);
-            if (!ident_char(cp))
-                break;
-            end += n;
-        }
-        n = end - (i + 1);
-        while (n > 1 && tpl[i + n] == '.') /* trailing dots are text */
-            n--;
-        if (valid_top_level(env, tpl + i + 1, n))
-            render(env, tpl + i + 1, n, &b, err);
+        scan_ref(env, clean, len, i, &r);
+        if (r.kind == REF_EVAL)
+            render(env, clean + r.from, r.n, &b, err);
         else
-            sbuf_add(&b, tpl + i, n + 1);
-        i += n + 1;
+            sbuf_add(&b, clean + r.from, r.n);
+        i = r.next;
     }
     free(clean);
     if (b.oom) {
@@ -1011,6 +1041,41 @@ expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
         return NULL;
     }
     return b.s;
+}
+
+json_t *
+expr_template_value(const struct expr_env *env, const char *tpl,
+                    char err[SK_ERR_LEN])
+{
+    char *clean, *text;
+    size_t len, i = 0;
+    struct ref r = {.kind = REF_TEXT};
+    json_t *v;
+
+    clean = valid_utf8(tpl ? tpl : "");
+    if (clean == NULL)
+        return NULL;
+    len = strlen(clean);
+    while (len > 0 && isspace((unsigned char)clean[len - 1]))
+        clean[--len] = '\0';
+    while (i < len && isspace((unsigned char)clean[i]))
+        i++;
+    if (i < len && clean[i] == '@')
+        scan_ref(env, clean, len, i, &r);
+    if (r.kind == REF_EVAL && r.next == len) {
+        v = eval_n(env, clean + r.from, r.n);
+        if (v != NULL && xval_is_error(v) && err != NULL)
+            sk_seterr(err, "%s", xval_error_msg(v));
+        free(clean);
+        return v;
+    }
+    free(clean);
+    text = expr_template(env, tpl, err);
+    if (text == NULL)
+        return NULL;
+    v = json_string(text);
+    free(text);
+    return v;
 }
 
 /* ---------------------------------------------------------------------

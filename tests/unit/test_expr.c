@@ -218,6 +218,45 @@ test_template_expressions(void **state)
     check_tpl(env, "@(\"hi\" & \" \" & fields.age)", "hi 23", "");
 }
 
+/* Checks expr_template_value: the JSON of the value and the error. */
+static void
+check_value(const struct expr_env *env, const char *tpl, const char *want,
+            const char *want_err)
+{
+    char err[SK_ERR_LEN] = "";
+    json_t *v = expr_template_value(env, tpl, err);
+    char *js;
+
+    assert_non_null(v);
+    js = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(js);
+    if (strcmp(js, want) != 0 || strcmp(err, want_err) != 0)
+        fail_msg("value %s: got %s (err \"%s\"), want %s (err \"%s\")", tpl, js,
+                 err, want, want_err);
+    free(js);
+    json_decref(v);
+}
+
+static void
+test_template_value(void **state)
+{
+    struct fixture *f = *state;
+    const struct expr_env *env = &f->env;
+
+    check_value(env, "@fields.age", "23", "");
+    check_value(env, "  @(fields.age + 1) ", "24", "");
+    check_value(env, "@(1 = 1)", "true", "");
+    check_value(env, "@locals.list", "[\"a\",\"b\",\"c\"]", "");
+    check_value(env, "@results.feel_safe.category", "\"Yes\"", "");
+    check_value(env, "@fields.age.", "\"23.\"", "");
+    check_value(env, "@fields.age years", "\"23 years\"", "");
+    check_value(env, "me@example.org", "\"me@example.org\"", "");
+    check_value(env, "plain", "\"plain\"", "");
+    check_value(env, "", "\"\"", "");
+    check_value(env, "@(1 / 0)", "{\"__error__\":\"division by zero\"}",
+                "division by zero");
+}
+
 static void
 test_operators(void **state)
 {
@@ -727,6 +766,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_template_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_template_expressions, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_template_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
