@@ -32,6 +32,9 @@
 #define EXPR_MAX_ARGS  64
 #define EXPR_MAX_NAME  128
 
+/* Stands in for a NULL env: no context, no functions but the built-ins. */
+static const struct expr_env no_env;
+
 /* The top-level names of goflow's context; others stay literal text. */
 static const char *const top_levels[] = {
     "input",   "results",      "contact", "fields",  "run",     "flow",
@@ -825,7 +828,9 @@ expr_eval(const struct expr_env *env, const char *expr)
     char *clean;
     json_t *v;
 
-    if (env == NULL || expr == NULL)
+    if (env == NULL)
+        env = &no_env;
+    if (expr == NULL)
         return xval_error("no expression");
     clean = valid_utf8(expr);
     if (clean == NULL)
@@ -1014,6 +1019,8 @@ expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
     size_t len, i = 0;
     char *clean;
 
+    if (env == NULL)
+        env = &no_env;
     clean = valid_utf8(tpl ? tpl : "");
     if (clean == NULL)
         return NULL;
@@ -1052,6 +1059,8 @@ expr_template_value(const struct expr_env *env, const char *tpl,
     struct ref r = {.kind = REF_TEXT};
     json_t *v;
 
+    if (env == NULL)
+        env = &no_env;
     clean = valid_utf8(tpl ? tpl : "");
     if (clean == NULL)
         return NULL;

@@ -1462,9 +1462,10 @@ static void
 dt_from_epoch(int64_t secs, int us, struct dt *t)
 {
     time_t tt = (time_t)secs;
-    struct tm tm;
+    struct tm tm = {.tm_year = 70, .tm_mday = 1};
 
-    gmtime_r(&tt, &tm);
+    if (gmtime_r(&tt, &tm) == NULL) /* out of range: the epoch */
+        tm = (struct tm){.tm_year = 70, .tm_mday = 1};
     t->y = tm.tm_year + 1900;
     t->mo = tm.tm_mon + 1;
     t->d = tm.tm_mday;
@@ -1650,9 +1651,14 @@ dt_value(const struct dt *t, bool with_time)
 static void
 now_dt(const struct expr_env *env, struct dt *t)
 {
-    int64_t ms = env->now_ms;
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t ms = env->now_ms, secs;
 
+    /* keep the clock within years 1..9999 */
+    if (ms < -62135596800000LL)
+        ms = -62135596800000LL;
+    if (ms > 253402300799999LL)
+        ms = 253402300799999LL;
+    secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     dt_from_epoch(secs, (int)(ms - secs * 1000) * 1000, t);
 }
 

@@ -33,7 +33,7 @@ struct expr_env {
     expr_call_fn call;     /* may be NULL */
     void *call_arg;
     int64_t now_ms;          /* for now() and today(); unix milliseconds */
-    const char *timezone;    /* IANA name; NULL means UTC */
+    const char *timezone;    /* IANA name; NULL means UTC (only UTC yet) */
     const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
 };
 

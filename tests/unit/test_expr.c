@@ -2,6 +2,7 @@
  * test_expr.c - the expression language: templates, operators, lookups,
  * functions, errors, snake case, and robustness against any input.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,12 @@ test_dates(void **state)
     check_text(env, "datetime_from_epoch(1497286619.5)",
                "2017-06-12T16:56:59.500000Z");
     check_text(env, "epoch(\"1970-01-02\")", "86400");
+    us.now_ms = INT64_MIN;
+    check_text(&us, "today()", "0001-01-01");
+    us.now_ms = INT64_MAX;
+    check_text(&us, "today()", "9999-12-31");
+    check_text(env, "datetime_from_epoch(-1)", "1969-12-31T23:59:59.000000Z");
+    us.now_ms = NOW_MS;
     us.date_format = "MM-DD-YYYY";
     check_text(&us, "format_date(\"1979-07-18\")", "07-18-1979");
     check_text(&us, "datetime(\"10/05/2010\")", "2010-10-05T00:00:00.000000Z");
@@ -757,6 +764,19 @@ test_robust(void **state)
     check_error(env, "a.", NULL);
     check_error(env, "locals.list[0", NULL);
     check_error(env, "!", NULL);
+    /* no env at all: built-ins still work, names are unknown */
+    {
+        char err[SK_ERR_LEN] = "";
+        char *out = expr_template(NULL, "@(upper(\"a\")) @contact.x", err);
+        json_t *v = expr_eval(NULL, "contact");
+
+        assert_non_null(out);
+        assert_string_equal(out, "A ");
+        assert_string_equal(err, "context has no property 'contact'");
+        assert_true(xval_is_error(v));
+        free(out);
+        json_decref(v);
+    }
 }
 
 int
