@@ -1899,7 +1899,7 @@ format_dt(const struct dt *t, const char *fmt, bool allow_time)
                      t->h < 12 ? (c == 'a' ? "am" : "AM")
                                : (c == 'a' ? "pm" : "PM"));
         else if (c == 'Z' && (k == 1 || k == 3))
-            snprintf(out, sizeof(out), "%s", k == 1 ? "Z" : "UTC");
+            snprintf(out, sizeof(out), "%s", k == 1 ? "Z" : "+00:00");
         else if (c == 'T' && k == 1)
             snprintf(out, sizeof(out), "T");
         else

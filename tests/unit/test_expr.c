@@ -564,6 +564,8 @@ test_dates(void **state)
     check_text(env, "format_datetime(now(), \"YYYY-MM-DDTtt:mm:ss.fffZ\")",
                "2019-10-07T15:21:30.123Z");
     check_text(env, "format_datetime(now(), \"h:mm aa\")", "3:21 pm");
+    check_text(env, "format_datetime(now(), \"hh AA ZZZ\", \"UTC\")",
+               "03 PM +00:00");
     check_error(env, "format_datetime(now(), \"YYYY qq\")", NULL);
     check_text(env, "weekday(today())", "1");
     check_text(env, "datetime_diff(\"2017-01-15\", \"2017-01-17\", \"D\")",
