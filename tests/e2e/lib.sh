@@ -71,17 +71,24 @@ sk_init() {
     # A binary that prints no help at all is the placeholder from before the
     # command line existed; one that prints help without a command fails.
     local help
-    help=$("$SK_BIN" --help 2>&1) || true
+    help=$(timeout -k 5 30 "$SK_BIN" --help 2>&1) || true
     [ -n "$help" ] || sk_skip "the sikiliza command line is not built yet"
     SK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sikiliza-e2e.XXXXXX")
     trap sk_cleanup EXIT
     trap 'exit 130' INT TERM
 }
 
+# sk_bin ARGS...: runs sikiliza in the foreground, killed after 60 s (exit
+# status 124) so that a command that hangs fails the test instead of
+# blocking it.
+sk_bin() {
+    timeout -k 5 60 "$SK_BIN" "$@"
+}
+
 # sk_need_command WORD...: fails unless `sikiliza --help` lists each word.
 sk_need_command() {
     local help word
-    help=$("$SK_BIN" --help 2>&1) || true
+    help=$(sk_bin --help 2>&1) || true
     for word in "$@"; do
         grep -qw -- "$word" <<<"$help" ||
             sk_fail "sikiliza --help does not list \"$word\""
@@ -129,7 +136,7 @@ sk_free_port() {
 
 # sk_keygen FILE: a new secret key file.
 sk_keygen() {
-    "$SK_BIN" keygen -o "$1" || sk_fail "sikiliza keygen -o $1 failed"
+    sk_bin keygen -o "$1" || sk_fail "sikiliza keygen -o $1 failed"
     [ -s "$1" ] || sk_fail "sikiliza keygen wrote no key to $1"
 }
 

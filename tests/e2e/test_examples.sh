@@ -63,10 +63,10 @@ done
 [ "$n" -gt 0 ] || sk_fail "no example flows in flows/examples"
 
 # The engine's own validation, once the command line exists.
-help=$("$SK_BIN" --help 2>&1) || true
+help=$(timeout -k 5 30 "$SK_BIN" --help 2>&1) || true
 if [ -z "$help" ]; then
     sk_skip "the rules hold; sikiliza flow check is not built yet"
 fi
-out=$("$SK_BIN" flow check "$SK_SOURCE_DIR"/flows/examples/*.json 2>&1) ||
+out=$(sk_bin flow check "$SK_SOURCE_DIR"/flows/examples/*.json 2>&1) ||
     sk_fail "sikiliza flow check rejects the examples: $out"
 sk_log "ok"

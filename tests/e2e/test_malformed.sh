@@ -88,7 +88,7 @@ sk_contains "$(jq -r '.messages | join("\n")' "$WORK/ok2")" \
 sk_stop
 
 # --- a flow with a dangling exit ---------------------------------------
-"$SK_BIN" flow check "$SK_SOURCE_DIR"/flows/examples/*.json ||
+sk_bin flow check "$SK_SOURCE_DIR"/flows/examples/*.json ||
     sk_fail "sikiliza flow check rejects the example flows"
 
 BROKEN=$WORK/dangling.json
@@ -120,7 +120,7 @@ cat >"$BROKEN" <<'EOF'
 }
 EOF
 rc=0
-"$SK_BIN" flow check "$BROKEN" >"$WORK/check.out" 2>&1 || rc=$?
+sk_bin flow check "$BROKEN" >"$WORK/check.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || sk_fail "flow check on a dangling exit: exit $rc, not 1"
 line=$(grep -F -- "$BROKEN" "$WORK/check.out" |
     grep -F -- 'flow "Dangling Exit"' | grep -F -- "node" | head -n 1 || true)
@@ -132,7 +132,7 @@ BADCONF=$WORK/bad.conf
 printf '[server]\nlisten = 127.0.0.1:%s\nno_such_key = 1\n' "$(sk_free_port)" \
     >"$BADCONF"
 rc=0
-"$SK_BIN" serve -c "$BADCONF" >"$WORK/bad.out" 2>&1 || rc=$?
+sk_bin serve -c "$BADCONF" >"$WORK/bad.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || sk_fail "serve with an unknown key: exit $rc, not 1"
 grep -qF -- "$BADCONF:3:" "$WORK/bad.out" ||
     sk_fail "serve with an unknown key does not say \"$BADCONF:3:\": $(cat "$WORK/bad.out")"
@@ -140,7 +140,7 @@ grep -qF -- "$BADCONF:3:" "$WORK/bad.out" ||
 printf '[server]\nlisten = 127.0.0.1:%s\n\n[nonsense]\nx = 1\n' \
     "$(sk_free_port)" >"$BADCONF"
 rc=0
-"$SK_BIN" serve -c "$BADCONF" >"$WORK/bad.out" 2>&1 || rc=$?
+sk_bin serve -c "$BADCONF" >"$WORK/bad.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || sk_fail "serve with an unknown section: exit $rc, not 1"
 # The section header (line 4) or its first key (line 5) may be named.
 grep -qF -e "$BADCONF:4:" -e "$BADCONF:5:" "$WORK/bad.out" ||

@@ -19,7 +19,7 @@ WORK=$SK_TMP
 simulate() {
     local name=$1 rc=0
     shift
-    "$SK_BIN" simulate "${SIM_FILE:-$FLOW}" \
+    sk_bin simulate "${SIM_FILE:-$FLOW}" \
         --flow "${SIM_FLOW:-Wellbeing Check}" --jsonl "$@" \
         >"$WORK/$name.jsonl" 2>"$WORK/$name.err" || rc=$?
     [ "$rc" = 0 ] ||
