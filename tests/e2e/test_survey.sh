@@ -97,7 +97,8 @@ say "$PHONE_EN" e7 "1"
 expect e7 "not your fault" "116 111" "who would you talk to"
 say "$PHONE_EN" e8 "4"
 expect e8 "You are not alone" "what would help you most"
-say "$PHONE_EN" e9 "$WORD2 and $WORD1 for everyone"
+# An answer that begins with a keyword answers; it does not restart.
+say "$PHONE_EN" e9 "Hello, $WORD2 and $WORD1 for everyone"
 expect e9 "Thank you for sharing" "116 111"
 
 # --- French, from another phone ----------------------------------------
