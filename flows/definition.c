@@ -62,8 +62,8 @@ jstr_set(const json_t *obj, const char *key)
     return (s != NULL && s[0] != '\0') ? s : NULL;
 }
 
-static bool
-lang_known(const char *code)
+bool
+fl_lang_known(const char *code)
 {
     size_t lo = 0, hi = (sizeof(fl_iso639_3) - 1) / 3;
 
@@ -534,7 +534,7 @@ check_localization(struct load *ld, struct flow *f)
     }
     json_object_foreach((json_t *)f->loc, lang, items)
     {
-        if (!lang_known(lang))
+        if (!fl_lang_known(lang))
             problem(ld, NULL,
                     "localization language \"%s\" is not an ISO "
                     "639-3 code",
@@ -559,6 +559,8 @@ check_localization(struct load *ld, struct flow *f)
                 size_t j;
                 const json_t *s;
 
+                if (prop[0] == '_')
+                    continue; /* editor data such as "_ui" */
                 if (strlen(prop) > FL_MAX_NAME)
                     problem(ld, NULL,
                             "localization of %s: property name "
@@ -622,7 +624,7 @@ read_flow(struct load *ld, json_t *fj)
     }
     f->language = jstr_set(fj, "language");
     if (f->language == NULL ||
-        (strcmp(f->language, "base") != 0 && !lang_known(f->language)))
+        (strcmp(f->language, "base") != 0 && !fl_lang_known(f->language)))
         problem(ld, NULL, "flow language \"%s\" is not an ISO 639-3 code",
                 f->language ? f->language : "(none)");
     v = json_object_get(fj, "expire_after_minutes");

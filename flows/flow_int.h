@@ -26,7 +26,7 @@
 #define FL_MAX_ARGS       10
 #define FL_MAX_NAME       64
 #define FL_MAX_STEPS      100 /* nodes visited per sprint */
-#define FL_MAX_DEPTH      10  /* nested enter_flow runs */
+#define FL_MAX_DEPTH      250 /* nested enter_flow runs */
 
 enum fl_action_type {
     FA_SEND_MSG,
@@ -110,6 +110,9 @@ struct flow_set {
     struct fl_trigger *trig;
     size_t ntrig, trigcap;
 };
+
+/* Whether code is an ISO 639-3 language code. */
+bool fl_lang_known(const char *code);
 
 /* The index of the node with this uuid in f, or -1. */
 int fl_node_index(const struct flow *f, const char *uuid);

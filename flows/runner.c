@@ -443,14 +443,14 @@ save_result(struct sprint *sp, const struct flow *f, const char *node,
     (void)f;
     if (key == NULL)
         goto nomem;
-    res = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?}", "name", name, "value",
+    res = json_pack("{s:s,s:s,s:s*,s:s*,s:s*,s:s*}", "name", name, "value",
                     value, "category", category, "category_localized",
                     category_loc, "input", input, "node_uuid", node);
     if (res == NULL || json_object_set_new(r->results, key, res) != 0)
         goto nomem;
     free(key);
     key = NULL;
-    ev = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?}", "type", "run_result_changed",
+    ev = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:s*}", "type", "run_result_changed",
                    "name", name, "value", value, "category", category,
                    "category_localized", category_loc, "input", input);
     return emit(sp, ev);
@@ -501,7 +501,7 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
             json_string_value(json_object_get(a->json, "audio_url"));
 
         url = localized_text(sp, f, a->uuid, "audio_url", url);
-        ev = json_pack("{s:s,s:s,s:s?}", "type", "ivr_created", "text", text,
+        ev = json_pack("{s:s,s:s,s:s*}", "type", "ivr_created", "text", text,
                        "audio_url", url);
     } else {
         ev = json_pack("{s:s,s:s}", "type", "msg_created", "text", text);
@@ -571,7 +571,7 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     if ((s->language == NULL && lang[0] == '\0') ||
         (s->language != NULL && strcmp(s->language, lang) == 0))
         goto done; /* no change, no event */
-    if (lang[0] != '\0' && strlen(lang) != 3) {
+    if (lang[0] != '\0' && !fl_lang_known(lang)) {
         char msg[96];
 
         snprintf(msg, sizeof(msg), "invalid language: %.40s", lang);
