@@ -202,7 +202,7 @@ top(struct flow_session *s)
 }
 
 static int
-push_run(struct sprint *sp, const struct flow *f, bool terminal)
+push_run(struct sprint *sp, const struct flow *f)
 {
     struct flow_session *s = sp->s;
     struct run *r;
@@ -227,10 +227,7 @@ push_run(struct sprint *sp, const struct flow *f, bool terminal)
         goto nomem;
     }
     s->nruns++;
-    ev = json_pack("{s:s,s:s,s:s}", "type", "run_started", "flow", f->name,
-                   "flow_uuid", f->uuid);
-    if (ev != NULL && terminal)
-        json_object_set_new(ev, "terminal", json_true());
+    ev = json_pack("{s:s,s:s}", "type", "run_started", "flow", f->name);
     return emit(sp, ev);
 nomem:
     sk_seterr(sp->err, "out of memory");
@@ -246,9 +243,8 @@ end_run(struct sprint *sp, enum run_status st)
     json_t *child;
     int rc;
 
-    rc = emit(sp, json_pack("{s:s,s:s,s:s,s:s}", "type", "run_ended", "flow",
-                            r->flow_name, "flow_uuid", r->flow_uuid, "status",
-                            run_status_names[st]));
+    rc = emit(sp, json_pack("{s:s,s:s,s:s}", "type", "run_ended", "flow",
+                            r->flow_name, "status", run_status_names[st]));
     if (rc != 0)
         return rc;
     child = json_pack("{s:s,s:O,s:{s:s},s:{s:s,s:s,s:s}}", "status",
@@ -926,7 +922,7 @@ enter_child(struct sprint *sp, const struct flow *f, bool terminal)
     } else if (sp->s->nruns >= FL_MAX_DEPTH) {
         return fail_sprint(sp, "too many nested flows");
     }
-    rc = push_run(sp, f, terminal);
+    rc = push_run(sp, f);
     if (rc != 0)
         return rc;
     sp->s->status = FLOW_IDLE;
@@ -1035,7 +1031,7 @@ flow_start(const struct flow_set *set, struct flow_session *s,
     s->timeout_at = 0;
     s->expires_at = 0;
     s->status = FLOW_IDLE;
-    rc = push_run(&sp, f, false);
+    rc = push_run(&sp, f);
     if (rc == 0)
         rc = run_loop(&sp, -1);
     s->input_pending = false;
