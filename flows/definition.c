@@ -178,6 +178,29 @@ static const struct {
     {"enter_flow", FA_ENTER_FLOW, false},
 };
 
+static void
+check_quick_replies(struct load *ld, const char *node, const json_t *qr)
+{
+    const json_t *q;
+    size_t i;
+
+    if (qr == NULL || json_is_null(qr))
+        return;
+    if (!json_is_array(qr) || json_array_size(qr) > FL_MAX_REPLIES) {
+        problem(ld, node, "quick_replies must be a list of at most %d",
+                FL_MAX_REPLIES);
+        return;
+    }
+    json_array_foreach(qr, i, q)
+    {
+        if (!json_is_string(q) || json_string_length(q) > FL_MAX_REPLY)
+            problem(ld, node,
+                    "quick reply %zu is not text of at most %d "
+                    "bytes",
+                    i, FL_MAX_REPLY);
+    }
+}
+
 /* Reads one action; false when it is unusable. */
 static bool
 read_action(struct load *ld, const struct flow *f, const char *node,
@@ -219,8 +242,12 @@ read_action(struct load *ld, const struct flow *f, const char *node,
         if (jstr_set(aj, "text") == NULL)
             problem(ld, node, "%s action %s: text is required", type,
                     a->uuid ? a->uuid : "");
-        if (json_object_get(aj, "templating") != NULL)
-            problem(ld, node, "send_msg templating is not supported");
+        if (json_object_get(aj, "templating") != NULL ||
+            json_object_get(aj, "template") != NULL)
+            problem(ld, node, "send_msg templates are not supported");
+        if (json_string_length(json_object_get(aj, "text")) > FL_MAX_TEXT)
+            problem(ld, node, "%s text is longer than %d", type, FL_MAX_TEXT);
+        check_quick_replies(ld, node, json_object_get(aj, "quick_replies"));
         if (json_object_get(aj, "attachments") != NULL &&
             json_array_size(json_object_get(aj, "attachments")) > 0)
             problem(ld, node, "send_msg attachments are not supported");

@@ -25,6 +25,9 @@
 #define FL_MAX_CASES      100
 #define FL_MAX_ARGS       10
 #define FL_MAX_NAME       64
+#define FL_MAX_TEXT       10000 /* send_msg / say_msg text */
+#define FL_MAX_REPLIES    10
+#define FL_MAX_REPLY      1000
 #define FL_MAX_STEPS      100 /* nodes visited per sprint */
 #define FL_MAX_DEPTH      250 /* nested enter_flow runs */
 

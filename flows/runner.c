@@ -66,6 +66,7 @@ struct sprint {
     json_t *events;
     char *err;
     int steps;
+    int xerrors; /* expression errors so far in this sprint */
     struct rtest_env rt;
 };
 
@@ -384,10 +385,27 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         sk_seterr(sp->err, "out of memory");
         return NULL;
     }
-    if (xerr[0] != '\0' && emit_error(sp, xerr) != 0) {
-        free(out);
-        return NULL;
+    if (xerr[0] != '\0') {
+        sp->xerrors++;
+        if (emit_error(sp, xerr) != 0) {
+            free(out);
+            return NULL;
+        }
     }
+    return out;
+}
+
+/*
+ * Like eval(), for actions that goflow skips when their expression fails:
+ * *skip is set when it did (the error event is already out).
+ */
+static char *
+eval_or_skip(struct sprint *sp, const json_t *ctx, const char *tpl, bool *skip)
+{
+    int before = sp->xerrors;
+    char *out = eval(sp, ctx, tpl);
+
+    *skip = out != NULL && sp->xerrors != before;
     return out;
 }
 
@@ -521,12 +539,15 @@ act_play(struct sprint *sp, const struct flow *f, const json_t *ctx,
     const char *tpl = localized_text(
         sp, f, a->uuid, "audio_url",
         json_string_value(json_object_get(a->json, "audio_url")));
-    char *url = eval(sp, ctx, tpl);
-    int rc;
+    bool skip;
+    char *url = eval_or_skip(sp, ctx, tpl, &skip);
+    int rc = 0;
 
     if (url == NULL)
         return SK_ENOMEM;
-    if (url[0] == '\0')
+    if (skip)
+        ; /* the error event is out */
+    else if (url[0] == '\0')
         rc = emit_error(sp, "audio URL evaluated to empty string, skipping");
     else
         rc = emit(sp, json_pack("{s:s,s:s,s:s}", "type", "ivr_created", "text",
@@ -541,15 +562,22 @@ act_result(struct sprint *sp, const struct flow *f, const json_t *ctx,
 {
     const char *name = json_string_value(json_object_get(a->json, "name"));
     const char *cat = json_string_value(json_object_get(a->json, "category"));
-    char *value =
-        eval(sp, ctx, json_string_value(json_object_get(a->json, "value")));
+    bool skip;
+    char *value = eval_or_skip(
+        sp, ctx, json_string_value(json_object_get(a->json, "value")), &skip);
     int rc;
 
     if (value == NULL)
         return SK_ENOMEM;
+    if (skip) {
+        free(value);
+        return 0;
+    }
     if (cat != NULL && cat[0] == '\0')
         cat = NULL;
-    rc = save_result(sp, f, n->uuid, name, value, cat, NULL, NULL);
+    rc = save_result(
+        sp, f, n->uuid, name, value, cat,
+        cat ? localized_text(sp, f, a->uuid, "category", NULL) : NULL, NULL);
     free(value);
     return rc;
 }
@@ -558,12 +586,16 @@ static int
 act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 {
     struct flow_session *s = sp->s;
-    char *lang =
-        eval(sp, ctx, json_string_value(json_object_get(a->json, "language")));
+    bool skip;
+    char *lang = eval_or_skip(
+        sp, ctx, json_string_value(json_object_get(a->json, "language")),
+        &skip);
     int rc = 0;
 
     if (lang == NULL)
         return SK_ENOMEM;
+    if (skip)
+        goto done;
     if ((s->language == NULL && lang[0] == '\0') ||
         (s->language != NULL && strcmp(s->language, lang) == 0))
         goto done; /* no change, no event */
@@ -607,8 +639,9 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     const json_t *field = json_object_get(a->json, "field");
     const char *name = json_string_value(json_object_get(field, "name"));
     char *key = expr_snake(json_string_value(json_object_get(field, "key")));
-    char *raw =
-        eval(sp, ctx, json_string_value(json_object_get(a->json, "value")));
+    bool skip = false;
+    char *raw = eval_or_skip(
+        sp, ctx, json_string_value(json_object_get(a->json, "value")), &skip);
     char *value = raw ? trim_dup(raw) : NULL;
     const char *old;
     json_t *ev;
@@ -616,6 +649,10 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 
     if (key == NULL || value == NULL)
         goto done;
+    if (skip) {
+        rc = 0;
+        goto done;
+    }
     old = json_string_value(json_object_get(s->fields, key));
     if ((old == NULL && value[0] == '\0') ||
         (old != NULL && strcmp(old, value) == 0)) {
@@ -862,13 +899,17 @@ visit(struct sprint *sp, int idx, int *dest, const struct flow **child,
             const char *id = json_string_value(json_object_get(ref, "uuid"));
 
             *child = flow_set_find(sp->set, id);
-            if (*child == NULL) {
-                sk_seterr(sp->err,
-                          "flow \"%s\": enter_flow names missing "
-                          "flow %s",
-                          f->name, id ? id : "");
-                rc = SK_ENOENT;
-                break;
+            if (*child == NULL || strcmp((*child)->type, f->type) != 0) {
+                char msg[160];
+
+                snprintf(msg, sizeof(msg), "%s flow %.60s",
+                         *child ? "can't enter a different type of"
+                                : "unable to find",
+                         id ? id : "");
+                *child = NULL;
+                json_decref(ctx);
+                *stop = true;
+                return fail_sprint(sp, msg);
             }
             *terminal = json_is_true(json_object_get(a->json, "terminal"));
             if (*terminal)
