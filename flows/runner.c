@@ -924,10 +924,13 @@ visit(struct sprint *sp, int idx, int *dest, const struct flow **child,
         return rc;
     }
     if (n->wait) {
-        if (sp->s->input_pending) {
-            sp->s->input_pending = false; /* the trigger's text answers */
+        /* goflow: a message trigger answers a wait on the very first node */
+        bool answered =
+            sp->s->input_pending && sp->s->nruns == 1 && sp->steps == 1;
+
+        sp->s->input_pending = false;
+        if (answered)
             return pick_exit(sp, f, n, dest);
-        }
         *stop = true;
         return begin_wait(sp, f, n);
     }

@@ -414,9 +414,9 @@ test_survey_timeout_expire_interrupt(void **state)
     event_at(ev, 1, "run_started");
     json_decref(ev);
 
-    /* a trigger's text answers the first wait */
+    /* a trigger's text answers only a wait on the first node */
     json_decref(run_start(set, s, "Wellbeing Check", "yes", NOW));
-    assert_int_equal(flow_session_status(s), FLOW_COMPLETED);
+    assert_int_equal(flow_session_status(s), FLOW_WAITING);
     flow_session_free(s);
     flow_set_free(set);
 }
@@ -547,6 +547,13 @@ test_enter_flow(void **state)
                         "Child expired");
     assert_string_equal(ev_str(event_at(ev, 2, "run_ended"), "status"),
                         "completed");
+    json_decref(ev);
+
+    /* a message trigger answers a wait on the first node */
+    ev = run_start(set, s, "Child", "Baraka", NOW);
+    assert_string_equal(ev_str(event_at(ev, 1, "run_result_changed"), "value"),
+                        "Baraka");
+    event_at(ev, 2, "run_ended");
     json_decref(ev);
 
     /* terminal: the parent ends before the child starts */
