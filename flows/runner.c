@@ -679,6 +679,8 @@ done:
     return rc;
 }
 
+static int fail_sprint(struct sprint *sp, const char *text);
+
 /* --- routing ------------------------------------------------------------ */
 
 static int
@@ -689,11 +691,8 @@ route_to(struct sprint *sp, const struct flow *f, const struct fl_node *n,
     int rc = 0;
 
     *dest = -1;
-    if (cat < 0) {
-        sk_seterr(sp->err, "flow \"%s\" node %s: router picked no category",
-                  f->name, n->uuid);
-        return SK_EINVAL;
-    }
+    if (cat < 0) /* no case matched and there is no default */
+        return fail_sprint(sp, "switch router failed to pick a category");
     c = &n->cats[cat];
     if (n->result_name != NULL) {
         const char *loc = localized_text(sp, f, c->uuid, "name", NULL);

@@ -623,6 +623,52 @@ test_step_limit(void **state)
     flow_set_free(set);
 }
 
+static const char no_default[] = HEAD(
+    "f2000000-0000-4000-8000-000000000002",
+    "NoDefault") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-"
+                 "000000000002\","
+                 "\"router\":{\"type\":\"switch\",\"operand\":\"@fields.age\","
+                 "\"cases\":[{\"uuid\":\"c2000000-0000-4000-8000-"
+                 "000000000001\","
+                 "\"type\":\"has_number_between\",\"arguments\":[\"1\",\"17\"],"
+                 "\"category_uuid\":\"ca200000-0000-4000-8000-000000000001\"}],"
+                 "\"categories\":[{\"uuid\":\"ca200000-0000-4000-8000-"
+                 "000000000001\","
+                 "\"name\":\"Child\",\"exit_uuid\":\"e2000000-0000-4000-8000-"
+                 "000000000002\"}]},\"exits\":[{\"uuid\":\"e2000000-0000-4000-"
+                 "8000-"
+                 "000000000002\"}]}]}";
+
+static void
+test_no_category(void **state)
+{
+    struct flow_set *set = load_ok(no_default);
+    char err[SK_ERR_LEN] = "";
+    struct flow_session *s = flow_session_load(
+        "{\"version\":1,\"fields\":{\"age\":\"12\"},\"status\":"
+        "\"idle\",\"prng\":\"0\",\"runs\":[]}",
+        err);
+    json_t *ev;
+
+    (void)state;
+    assert_non_null(s);
+    ev = run_start(set, s, "NoDefault", NULL, NOW);
+    assert_int_equal(json_array_size(ev), 2); /* no result_name: no event */
+    assert_int_equal(flow_session_status(s), FLOW_COMPLETED);
+    json_decref(ev);
+    flow_session_free(s);
+    s = flow_session_new(NULL, 0); /* no age: no case, no default */
+    ev = run_start(set, s, "NoDefault", NULL, NOW);
+    event_at(ev, json_array_size(ev) - 2, "failure");
+    assert_string_equal(
+        ev_str(event_at(ev, json_array_size(ev) - 1, "run_ended"), "status"),
+        "failed");
+    assert_int_equal(flow_session_status(s), FLOW_FAILED);
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 static const char random_flow[] = HEAD(
     "f3000000-0000-4000-8000-000000000001",
     "Coin") "\"nodes\":[{\"uuid\":\"n3000000-0000-4000-8000-000000000001\","
@@ -1295,6 +1341,7 @@ main(void)
         cmocka_unit_test(test_keywords),
         cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_voice),
+        cmocka_unit_test(test_no_category),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_load_rejects),
