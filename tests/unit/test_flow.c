@@ -803,6 +803,77 @@ test_session_corrupt(void **state)
     }
 }
 
+/* Damaged sessions and definitions give errors, never crashes. */
+static void
+test_mutations(void **state)
+{
+    struct flow_set *set = load_ok(subflows);
+    struct flow_session *s = flow_session_new("eng", 3);
+    uint64_t rnd = 42;
+    char *dump, *text;
+    size_t len;
+
+    (void)state;
+    json_decref(run_start(set, s, "Parent", NULL, NOW));
+    dump = flow_session_dump(s);
+    assert_non_null(dump);
+    len = strlen(dump);
+    text = malloc(len + 1);
+    assert_non_null(text);
+    for (int i = 0; i < 2000; i++) {
+        char err[SK_ERR_LEN] = "";
+        struct flow_session *t;
+        json_t *ev;
+        struct flow_resume r = {.type = FLOW_RESUME_MSG, .text = "1"};
+
+        memcpy(text, dump, len + 1);
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (i % 3 == 0) {
+            text[(rnd >> 33) % len] = '\0'; /* truncated */
+        } else {
+            size_t at = (rnd >> 33) % len;
+            static const char junk[] = "{}[]\",:0-9aZ\\u";
+
+            text[at] = junk[(rnd >> 17) % (sizeof(junk) - 1)];
+        }
+        t = flow_session_load(text, err);
+        if (t == NULL) {
+            assert_true(err[0] != '\0');
+            continue;
+        }
+        ev = json_array();
+        r.type = (enum flow_resume_type)((rnd >> 40) % 3);
+        (void)flow_resume(set, t, &r, NOW, ev, err);
+        json_decref(ev);
+        flow_session_free(t);
+    }
+    for (int i = 0; i < 300; i++) {
+        struct flow_set *x = flow_set_new();
+        size_t n = strlen(subflows);
+        char *def = strdup(subflows);
+
+        assert_non_null(def);
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        def[(rnd >> 33) % n] = "x\"{}[]0,:"[(rnd >> 20) % 9];
+        if (flow_set_add_json(x, def, n, NULL, NULL) == 0 &&
+            flow_set_link(x, NULL, NULL) == 0 && flow_set_count(x) > 0) {
+            struct flow_session *t = flow_session_new(NULL, 1);
+            json_t *ev = json_array();
+            char err[SK_ERR_LEN] = "";
+
+            (void)flow_start(x, t, flow_set_at(x, 0), "hi", NOW, ev, err);
+            json_decref(ev);
+            flow_session_free(t);
+        }
+        flow_set_free(x);
+        free(def);
+    }
+    free(text);
+    free(dump);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 static void
 test_load_rejects(void **state)
 {
@@ -1344,6 +1415,7 @@ main(void)
         cmocka_unit_test(test_no_category),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
+        cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_load_rejects),
         cmocka_unit_test(test_each_message),
         cmocka_unit_test(test_broken_flows),
