@@ -24,6 +24,7 @@
 #include "xval.h"
 
 #define FL_DEFAULT_EXPIRE_MIN 10080 /* 7 days, when a flow sets none */
+#define FL_MAX_VALUE          640   /* characters kept of a result or field */
 
 enum run_status {
     RUN_ACTIVE,
@@ -443,6 +444,22 @@ localized_text(const struct sprint *sp, const struct flow *f, const char *item,
     return (s != NULL && s[0] != '\0') ? s : orig;
 }
 
+/* Cuts s (UTF-8) in place after max characters. */
+static void
+utf8_truncate(char *s, size_t max)
+{
+    size_t chars = 0;
+
+    for (char *p = s; *p != '\0'; p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80)
+            continue; /* a continuation byte */
+        if (chars++ == max) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
 /* --- actions ------------------------------------------------------------ */
 
 static int
@@ -573,6 +590,7 @@ act_result(struct sprint *sp, const struct flow *f, const json_t *ctx,
         free(value);
         return 0;
     }
+    utf8_truncate(value, FL_MAX_VALUE);
     if (cat != NULL && cat[0] == '\0')
         cat = NULL;
     rc = save_result(
@@ -653,6 +671,7 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
         rc = 0;
         goto done;
     }
+    utf8_truncate(value, FL_MAX_VALUE);
     old = json_string_value(json_object_get(s->fields, key));
     if ((old == NULL && value[0] == '\0') ||
         (old != NULL && strcmp(old, value) == 0)) {
@@ -805,6 +824,8 @@ pick_exit(struct sprint *sp, const struct flow *f, const struct fl_node *n,
     operand = eval(sp, ctx, n->operand);
     rc =
         operand ? switch_pick(sp, f, ctx, n, operand, &cat, &match) : SK_ENOMEM;
+    if (rc == 0 && match != NULL)
+        utf8_truncate(match, FL_MAX_VALUE);
     if (rc == 0)
         rc = route_to(sp, f, n, cat, match, operand, dest);
     free(operand);

@@ -640,6 +640,46 @@ static const char no_default[] = HEAD(
                  "000000000002\"}]}]}";
 
 static void
+test_truncation(void **state)
+{
+    /* 700 two-byte characters: results keep 640 characters */
+    size_t n = 700 * 2;
+    char *value = malloc(n + 1), *def;
+    struct flow_set *set;
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev;
+    const char *got;
+
+    (void)state;
+    assert_non_null(value);
+    for (size_t i = 0; i < n; i += 2)
+        memcpy(value + i, "\xc3\xa9", 2);
+    value[n] = '\0';
+    def = malloc(n + 1024);
+    assert_non_null(def);
+    snprintf(
+        def, n + 1024,
+        HEAD("f2000000-0000-4000-8000-000000000003",
+             "Long") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-"
+                     "000000000003\",\"actions\":[{\"uuid\":\"a2000000-0000-"
+                     "4000-"
+                     "8000-000000000003\",\"type\":\"set_run_result\",\"name\":"
+                     "\"Long\",\"value\":\"%s\"}],\"exits\":[{\"uuid\":"
+                     "\"e2000000-0000-4000-8000-000000000003\"}]}]}",
+        value);
+    set = load_ok(def);
+    ev = run_start(set, s, "Long", NULL, NOW);
+    got = ev_str(event_at(ev, 1, "run_result_changed"), "value");
+    assert_int_equal(strlen(got), 640 * 2);
+    assert_memory_equal(got, value, 640 * 2);
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+    free(def);
+    free(value);
+}
+
+static void
 test_no_category(void **state)
 {
     struct flow_set *set = load_ok(no_default);
@@ -1413,6 +1453,7 @@ main(void)
         cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_voice),
         cmocka_unit_test(test_no_category),
+        cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_mutations),
