@@ -57,6 +57,9 @@ struct flow_session {
     int64_t timeout_at;
     int64_t expires_at;
     uint64_t prng;
+    char *timezone; /* environment; NULL for the defaults */
+    char *date_format;
+    char *country;
 };
 
 /* One start or resume. */
@@ -110,9 +113,36 @@ flow_session_free(struct flow_session *s)
     free(s->runs);
     free(s->language);
     free(s->input);
+    free(s->timezone);
+    free(s->date_format);
+    free(s->country);
     json_decref(s->fields);
     json_decref(s->child);
     free(s);
+}
+
+/* Replaces *slot with a copy of v (NULL or "" clears it). */
+static int
+set_opt(char **slot, const char *v)
+{
+    char *copy = NULL;
+
+    if (v != NULL && v[0] != '\0' && (copy = strdup(v)) == NULL)
+        return SK_ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int
+flow_session_set_env(struct flow_session *s, const char *timezone,
+                     const char *date_format, const char *country)
+{
+    if (set_opt(&s->timezone, timezone) != 0 ||
+        set_opt(&s->date_format, date_format) != 0 ||
+        set_opt(&s->country, country) != 0)
+        return SK_ENOMEM;
+    return 0;
 }
 
 enum flow_status
@@ -378,6 +408,8 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         .call = rtest_expr_call,
         .call_arg = &sp->rt,
         .now_ms = sp->now,
+        .timezone = sp->s->timezone,
+        .date_format = sp->s->date_format,
     };
     char xerr[SK_ERR_LEN] = "";
     char *out = expr_template(&env, tpl ? tpl : "", xerr);
@@ -1061,6 +1093,9 @@ sprint_init(struct sprint *sp, const struct flow_set *set,
     sp->events = events;
     sp->err = err;
     sp->rt.now_ms = now;
+    sp->rt.timezone = s->timezone;
+    sp->rt.date_format = s->date_format;
+    sp->rt.country = s->country;
 }
 
 int
@@ -1209,6 +1244,12 @@ flow_session_dump(const struct flow_session *s)
         if (rj == NULL || json_array_append_new(runs, rj) != 0)
             goto done;
     }
+    if (json_object_set_new(root, "env",
+                            json_pack("{s:s*,s:s*,s:s*}", "timezone",
+                                      s->timezone, "date_format",
+                                      s->date_format, "country", s->country)) !=
+        0)
+        goto done;
     out = json_dumps(root, JSON_COMPACT);
 done:
     json_decref(root);
@@ -1353,6 +1394,16 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
             sk_seterr(err, "out of memory");
             goto fail;
         }
+    }
+    v = json_object_get(root, "env");
+    if (v != NULL &&
+        (!json_is_object(v) ||
+         flow_session_set_env(
+             s, json_string_value(json_object_get(v, "timezone")),
+             json_string_value(json_object_get(v, "date_format")),
+             json_string_value(json_object_get(v, "country"))) != 0)) {
+        sk_seterr(err, "session: bad env");
+        goto fail;
     }
     runs = json_object_get(root, "runs");
     if (!json_is_array(runs) || json_array_size(runs) > FL_MAX_DEPTH + 1) {

@@ -296,7 +296,20 @@ test_survey_run(void **state)
     assert_int_equal(flow_session_expires_at(s), NOW + 30 * 60000);
     assert_string_equal(flow_session_flow(s),
                         "f0000000-0000-4000-8000-000000000001");
+    assert_int_equal(
+        flow_session_set_env(s, "Africa/Nairobi", "YYYY-MM-DD", "KE"), 0);
     s = roundtrip(s);
+    {
+        char *js = flow_session_dump(s);
+
+        assert_non_null(js);
+        assert_non_null(strstr(js, "\"timezone\":\"Africa/Nairobi\""));
+        assert_non_null(strstr(js, "\"country\":\"KE\""));
+        assert_non_null(strstr(js, "\"prng\":"));
+        free(js);
+    }
+    assert_int_equal(flow_session_timeout_at(s), NOW + 60000);
+    assert_int_equal(flow_session_expires_at(s), NOW + 30 * 60000);
 
     /* no match: Other loops back to the wait */
     ev = run_resume(set, s, FLOW_RESUME_MSG, "maybe", NOW + 1000);
@@ -1261,6 +1274,11 @@ fixture_session(const json_t *contact)
         if (json_is_string(json_object_get(v, "text")))
             json_object_set(fields, key, json_object_get(v, "text"));
     }
+    /* goflow's test environment: the contact's timezone, year first */
+    json_object_set_new(js, "env",
+                        json_pack("{s:O?,s:s}", "timezone",
+                                  json_object_get(contact, "timezone"),
+                                  "date_format", "YYYY-MM-DD"));
     text = json_dumps(js, 0);
     s = flow_session_load(text, err);
     free(text);
