@@ -363,7 +363,9 @@ build_context(const struct sprint *sp, const struct flow *f)
     json_object_set_new(ctx, "fields", json_deep_copy(s->fields));
     json_object_set_new(
         ctx, "contact",
-        json_pack("{s:s?,s:O}", "language", s->language, "fields", s->fields));
+        /* no name is ever held: it renders empty, as goflow's unnamed */
+        json_pack("{s:s,s:s,s:s?,s:O}", "__default__", "", "name", "",
+                  "language", s->language, "fields", s->fields));
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
                         json_pack("{s:s,s:o,s:o}", "status", "active",
@@ -419,8 +421,11 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         return NULL;
     }
     if (xerr[0] != '\0') {
+        char msg[SK_ERR_LEN + 40];
+
         sp->xerrors++;
-        if (emit_error(sp, xerr) != 0) {
+        snprintf(msg, sizeof(msg), "Error evaluating expression: %s", xerr);
+        if (emit_error(sp, msg) != 0) {
             free(out);
             return NULL;
         }
@@ -513,9 +518,10 @@ save_result(struct sprint *sp, const struct flow *f, const char *node,
         goto nomem;
     free(key);
     key = NULL;
-    ev = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:s*}", "type", "run_result_changed",
-                   "name", name, "value", value, "category", category,
-                   "category_localized", category_loc, "input", input);
+    ev = json_pack("{s:s,s:s,s:s,s:s,s:s*,s:s*}", "type", "run_result_changed",
+                   "name", name, "value", value, "category",
+                   category ? category : "", "category_localized", category_loc,
+                   "input", input);
     return emit(sp, ev);
 nomem:
     free(key);
@@ -539,10 +545,14 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
 
     if (text == NULL)
         return SK_ENOMEM;
-    if (text[0] == '\0') {
+    if (text[0] == '\0' &&
+        (a->type == FA_SEND_MSG ||
+         json_string_length(json_object_get(a->json, "audio_url")) == 0)) {
         free(text);
-        return emit_error(sp, "message text evaluated to empty string, "
-                              "skipping");
+        return emit_error(sp, a->type == FA_SEND_MSG
+                                  ? "Message text evaluated to empty, skipping"
+                                  : "Can't say message without audio URL or "
+                                    "backdown text");
     }
     if (json_array_size(qr) > 0) {
         replies = json_array();
@@ -597,7 +607,7 @@ act_play(struct sprint *sp, const struct flow *f, const json_t *ctx,
     if (skip)
         ; /* the error event is out */
     else if (url[0] == '\0')
-        rc = emit_error(sp, "audio URL evaluated to empty string, skipping");
+        rc = emit_error(sp, "Audio URL evaluated to empty, skipping");
     else
         rc = emit(sp, json_pack("{s:s,s:s,s:s}", "type", "ivr_created", "text",
                                 "", "audio_url", url));
@@ -652,7 +662,11 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     if (lang[0] != '\0' && !fl_lang_known(lang)) {
         char msg[96];
 
-        snprintf(msg, sizeof(msg), "invalid language: %.40s", lang);
+        if (strlen(lang) != 3)
+            snprintf(msg, sizeof(msg),
+                     "iso-639-3 codes must be 3 characters, got: %.40s", lang);
+        else
+            snprintf(msg, sizeof(msg), "unrecognized language code: %s", lang);
         rc = emit_error(sp, msg);
         goto done;
     }
@@ -952,12 +966,21 @@ visit(struct sprint *sp, int idx, int *dest, const struct flow **child,
 
             *child = flow_set_find(sp->set, id);
             if (*child == NULL || strcmp((*child)->type, f->type) != 0) {
-                char msg[160];
+                const char *name =
+                    json_string_value(json_object_get(ref, "name"));
+                char msg[256];
 
-                snprintf(msg, sizeof(msg), "%s flow %.60s",
-                         *child ? "can't enter a different type of"
-                                : "unable to find",
-                         id ? id : "");
+                if (*child == NULL)
+                    snprintf(msg, sizeof(msg), "Unable to find flow '%.64s'",
+                             name ? name
+                             : id ? id
+                                  : "");
+                else
+                    snprintf(msg, sizeof(msg),
+                             "Can't enter flow[uuid=%.40s,name=%.64s] of type "
+                             "%s from type %s",
+                             (*child)->uuid, (*child)->name, (*child)->type,
+                             f->type);
                 *child = NULL;
                 json_decref(ctx);
                 *stop = true;

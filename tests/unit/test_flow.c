@@ -1128,6 +1128,16 @@ test_action_fixtures(void **state)
                                err) != 0 &&
                     strcmp(actions[i], "enter_flow") != 0)
                     fail_msg("%s case %zu: %s", actions[i], k, err);
+                if (getenv("SK_TEST_VERBOSE") != NULL) {
+                    char *got = json_dumps(ev, JSON_COMPACT);
+                    char *want = json_dumps(json_object_get(c, "events"),
+                                            JSON_COMPACT);
+
+                    fprintf(stderr, "  %s %zu\n    got  %.300s\n    want %.300s\n",
+                            actions[i], k, got, want);
+                    free(got);
+                    free(want);
+                }
                 json_decref(ev);
                 flow_session_free(s);
                 loaded++;
