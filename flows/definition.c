@@ -414,7 +414,7 @@ read_router(struct load *ld, const char *node, const json_t *rj,
     }
     n->default_cat = -1;
     v = json_object_get(rj, "default_category_uuid");
-    if (json_is_string(v)) {
+    if (json_string_length(v) > 0) { /* "" means none, as goflow reads it */
         n->default_cat = find_cat(n, json_string_value(v));
         if (n->default_cat < 0)
             problem(ld, node,

@@ -757,7 +757,7 @@ route_to(struct sprint *sp, const struct flow *f, const struct fl_node *n,
 
     *dest = -1;
     if (cat < 0) /* no case matched and there is no default */
-        return fail_sprint(sp, "switch router failed to pick a category");
+        return fail_sprint(sp, "Router failed to pick a category");
     c = &n->cats[cat];
     if (n->result_name != NULL) {
         const char *loc = localized_text(sp, f, c->uuid, "name", NULL);
@@ -859,8 +859,11 @@ pick_exit(struct sprint *sp, const struct flow *f, const struct fl_node *n,
         return 0;
     }
     if (n->router == FR_RANDOM) {
+        char pick[24];
+
         cat = (int)(prng_next(&sp->s->prng) % n->ncats);
-        return route_to(sp, f, n, cat, NULL, NULL, dest);
+        snprintf(pick, sizeof(pick), "%d", cat); /* goflow: the index */
+        return route_to(sp, f, n, cat, pick, NULL, dest);
     }
     ctx = build_context(sp, f);
     if (ctx == NULL) {
