@@ -469,8 +469,12 @@ read_router(struct load *ld, const char *node, const json_t *rj,
                         FL_MAX_ARGS);
             else
                 c->args = args;
-            json_array_foreach(args, j, a) if (!json_is_string(a))
-                problem(ld, node, "case %zu argument %zu is not text", i, j);
+            json_array_foreach(args, j, a)
+            {
+                if (!json_is_string(a))
+                    problem(ld, node, "case %zu argument %zu is not text", i,
+                            j);
+            }
         }
         c->cat_idx = find_cat(n, cat);
         if (c->cat_idx < 0)
@@ -598,11 +602,13 @@ check_localization(struct load *ld, struct flow *f)
                             item, prop);
                     continue;
                 }
-                json_array_foreach(val, j, s) if (!json_is_string(s))
-                    problem(ld, NULL,
-                            "localization of %s.%s holds a "
-                            "non-text value",
-                            item, prop);
+                json_array_foreach(val, j, s)
+                {
+                    if (!json_is_string(s))
+                        problem(ld, NULL,
+                                "localization of %s.%s holds a non-text value",
+                                item, prop);
+                }
             }
         }
     }
@@ -815,8 +821,10 @@ read_triggers(struct load *ld, const json_t *triggers, struct fl_trigger **trig,
             if (rc != 0)
                 return rc;
         }
-        json_array_foreach(kws, j, k) if (json_string_length(k) > 0)
+        json_array_foreach(kws, j, k)
         {
+            if (json_string_length(k) == 0)
+                continue;
             rc = add_trigger(trig, n, cap, json_string_value(k), only, ref);
             if (rc != 0)
                 return rc;
