@@ -135,10 +135,10 @@ set_opt(char **slot, const char *v)
 }
 
 int
-flow_session_set_env(struct flow_session *s, const char *timezone,
+flow_session_set_env(struct flow_session *s, const char *tz,
                      const char *date_format, const char *country)
 {
-    if (set_opt(&s->timezone, timezone) != 0 ||
+    if (set_opt(&s->timezone, tz) != 0 ||
         set_opt(&s->date_format, date_format) != 0 ||
         set_opt(&s->country, country) != 0)
         return SK_ENOMEM;
