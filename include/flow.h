@@ -119,7 +119,7 @@ int flow_session_set_language(struct flow_session *s, const char *lang);
 
 /*
  * The environment templates and router tests see, as goflow's environment:
- * tz an IANA timezone, a date format ("DD-MM-YYYY", "MM-DD-YYYY" or
+ * an IANA timezone (tz), a date format ("DD-MM-YYYY", "MM-DD-YYYY" or
  * "YYYY-MM-DD") and a country (ISO 3166 alpha-2, for has_phone). NULL
  * keeps the default (UTC, "DD-MM-YYYY", none). Kept in the session dump.
  * Returns 0 or SK_ENOMEM.
