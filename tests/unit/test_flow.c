@@ -1410,7 +1410,7 @@ run_fixture(const char *dir, const char *assets, const char *testfile,
     if (rc == 0)
         rc = flow_set_link(set, diag_cb, &d);
     if (rc != 0) {
-        snprintf(why, wlen, "not loaded: %s", d.last);
+        snprintf(why, wlen, "not loaded: %.400s", d.last);
         ok = -1;
         goto done;
     }
