@@ -31,7 +31,8 @@ def fid: "flow \"\(.name)\"";
           | "\($fid): node \($n): wait without a result name"),
          (select($r.wait.timeout.seconds == null)
           | "\($fid): node \($n): wait without a timeout"),
-         (select(($r.wait.timeout.seconds // 600) < 60
+         (select(($r.wait.timeout.seconds // 600)
+                 < (if $f.type == "voice" then 5 else 60 end)
                  or ($r.wait.timeout.seconds // 600) > 86400)
           | "\($fid): node \($n): timeout \($r.wait.timeout.seconds) s is unreasonable"),
          (select([($r.categories // [])[] | select(.uuid == $r.default_category_uuid)

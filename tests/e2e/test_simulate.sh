@@ -2,8 +2,8 @@
 # `sikiliza simulate --jsonl` on the Wellbeing Check example: scripted
 # conversations on stdin, checked event by event (types and fields named
 # as goflow names them), with a wait timeout (/timeout), a session expiry
-# (/expire), a French run to the end, an Arabic run ended by silence; and
-# the Referral example.
+# (/expire), a French run to the end, an Arabic run ended by silence; the
+# voice example with keypad and spoken answers; the Referral example.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -153,6 +153,39 @@ in_order arabic \
 simulate lang --lang fra </dev/null
 in_order lang '.type == "run_started"' "$(msg "1 English")" \
     '.type == "msg_wait"'
+
+# --- the voice example: keypad answers, a recorded (transcribed) answer ---
+SIM_FILE=$SK_SOURCE_DIR/flows/examples/wellbeing_check_voice.json \
+    SIM_FLOW="Wellbeing Check Voice" simulate voice <<'EOF'
+/digits 2
+/digits 3
+/timeout
+/digits 4
+/digits 0
+/digits 1
+zebrafruit
+EOF
+ivr() {
+    printf '.type == "ivr_created" and (.text | contains("%s"))' "$1"
+}
+in_order voice \
+    '.type == "run_started" and .flow == "Wellbeing Check Voice"' \
+    '.type == "msg_wait" and .hint == "digits" and .timeout_seconds == 10' \
+    "$(result Language French)" \
+    '.type == "contact_language_changed" and .language == "fra"' \
+    "$(ivr "Nous ne demanderons pas ton nom")" \
+    "$(result "Feel Safe" "Not Very Safe")" \
+    "$(result "Slept Last Night" "No Response")" \
+    "$(ivr "Prends ton temps")" \
+    "$(result "Slept Last Night" Outside)" \
+    "$(result School Skipped)" \
+    "$(result "Work For Debt" Yes)" \
+    "$(ivr "Ce n'est pas ta faute")" \
+    '.type == "msg_wait" and .hint == "audio"' \
+    "$(result "Help Most" "Has Text")" \
+    "$(ivr "Ta voix compte")" \
+    '.type == "run_ended" and .status == "completed"'
+has_not voice '.type == "msg_created"' 'a voice flow sent an SMS'
 
 # --- the Referral example: consent to be contacted ------------------------
 SIM_FILE=$SK_SOURCE_DIR/flows/examples/referral.json SIM_FLOW=Referral \
