@@ -4,8 +4,11 @@
  * Sections: [server] [store] [privacy] [flows] [channel NAME]
  * [safeguarding] [asr] [limits]. Unknown sections or keys and bad values
  * stop the start with "file:line: reason". Relative paths are taken
- * relative to the directory of the config file. Loaded once on the main
- * thread before any other thread starts; read-only afterwards.
+ * relative to the directory of the config file; after config_load() every
+ * path field (store_path, key_file, flows_dir, admin_token_file,
+ * sg_phrases, asr_*) is absolute or NULL. Lines are at most 197 bytes and
+ * a ";" after a blank starts a comment (inih's defaults). Loaded once on the
+ * main thread before any other thread starts; read-only afterwards.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H
@@ -19,47 +22,47 @@
 #define CONFIG_MAX_WORDS    64
 
 struct config_channel {
-    char *name;             /* [channel NAME] */
-    char *type;             /* generic|kannel|twilio|africastalking|vonage */
-    char *secret;           /* URL secret (generic, kannel, africastalking) */
-    char *send_url;         /* generic/kannel: where async replies go */
-    char *api_url;          /* provider API base, overridable for tests */
-    char *flow;             /* default flow for this channel, or NULL */
+    char *name;     /* [channel NAME] */
+    char *type;     /* generic|kannel|twilio|africastalking|vonage */
+    char *secret;   /* URL secret (generic, kannel, africastalking) */
+    char *send_url; /* generic/kannel: where async replies go */
+    char *api_url;  /* provider API base, overridable for tests */
+    char *flow;     /* default flow for this channel, or NULL */
     char *username, *password, *number;
-    char *account_sid, *auth_token;             /* twilio */
-    char *api_key, *api_secret;                 /* africastalking, vonage */
-    char *signature_secret, *signature_method;  /* vonage */
-    char *media_hosts;                          /* voice */
-    bool delete_recordings;
+    char *account_sid, *auth_token;            /* twilio */
+    char *api_key, *api_secret;                /* africastalking, vonage */
+    char *signature_secret, *signature_method; /* vonage */
+    char *media_hosts;                         /* voice */
+    bool delete_recordings;                    /* voice; default yes */
 };
 
 struct config {
     char *file; /* the path it was read from */
 
     /* [server] */
-    char *listen;         /* host:port, default 127.0.0.1:8080 */
-    char *public_url;     /* may be NULL */
-    char *admin_listen;   /* may be NULL */
+    char *listen;       /* host:port, default 127.0.0.1:8080 */
+    char *public_url;   /* may be NULL */
+    char *admin_listen; /* may be NULL */
     char *admin_token_file;
-    size_t max_body;      /* bytes, default 64 KiB */
-    size_t max_headers;   /* bytes, default 8 KiB */
-    int max_connections;  /* default 256 */
-    int timeout_seconds;  /* per request, default 30 */
+    size_t max_body;     /* bytes, default 64 KiB */
+    size_t max_headers;  /* bytes, default 8 KiB */
+    int max_connections; /* default 256 */
+    int timeout_seconds; /* per request, default 30 */
 
     /* [store] */
-    char *store_path;     /* default var/sikiliza.db */
-    int queue_depth;      /* writer queue, default 1024 */
+    char *store_path; /* default var/sikiliza.db */
+    int queue_depth;  /* writer queue, default 1024 */
 
     /* [privacy] */
-    char *key_file;       /* default var/secret.key */
-    int vault_days;       /* default 30 */
-    int retention_days;   /* default 365 */
-    int min_cell;         /* default 5 */
+    char *key_file;     /* default var/secret.key */
+    int vault_days;     /* default 30 */
+    int retention_days; /* default 365 */
+    int min_cell;       /* default 5 */
 
     /* [flows] */
-    char *flows_dir;      /* default flows/examples */
-    char *default_flow;   /* may be NULL */
-    int expire_minutes;   /* session expiry when a flow sets none; 10080 */
+    char *flows_dir;    /* default flows/examples */
+    char *default_flow; /* may be NULL */
+    int expire_minutes; /* session expiry when a flow sets none; 10080 */
     /* opt-out words, case-folded on use; defaults in eng fra ara swa spa */
     char *stop_words[CONFIG_MAX_WORDS];
     size_t n_stop_words;
@@ -69,7 +72,7 @@ struct config {
 
     /* [asr] */
     char *asr_model, *asr_dict, *asr_lm;
-    int asr_workers;
+    int asr_workers; /* default 2 */
 
     /* [limits] */
     int max_replies_per_inbound; /* default 10 */

@@ -17,7 +17,11 @@
 
 #include "err.h"
 
-#define PRIVACY_KEY_HEX 65 /* 64 hex digits and NUL */
+#define PRIVACY_KEY_HEX        65   /* 64 hex digits and NUL */
+#define PRIVACY_URN_MAX        256  /* longest URN accepted, with its NUL */
+#define PRIVACY_TEL_DIGITS_MAX 20   /* digits in a tel: number, at most */
+#define PRIVACY_PLAIN_MAX      4096 /* longest text privacy_seal() takes */
+#define PRIVACY_SEAL_OVERHEAD  28   /* nonce (12) and tag (16) per blob */
 
 struct privacy;
 
@@ -32,6 +36,9 @@ void privacy_close(struct privacy *p); /* NULL is a no-op; wipes keys */
  * Normalises a URN for keying: "tel:" numbers keep a leading + and digits
  * only (spaces, dashes, dots and brackets dropped, "00" prefix becomes
  * "+"); other schemes are lower-cased. Writes into out (size outlen).
+ * A bare number without a scheme becomes "tel:...". SK_EINVAL for an
+ * empty, too long (PRIVACY_URN_MAX) or malformed URN, SK_ELIMIT when out
+ * is too small.
  */
 int privacy_normalize_urn(const char *urn, char *out, size_t outlen);
 

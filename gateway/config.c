@@ -1,0 +1,860 @@
+/*
+ * config.c - the INI configuration file, read with inih.
+ *
+ * Debian's inih is built with its default options: the handler is not
+ * told the line number, lines are at most 200 bytes, a ";" after
+ * whitespace starts an inline comment, indented lines continue the last
+ * value and section headers reach no handler. So the file is fed to
+ * ini_parse_stream() through our own reader, which counts lines, strips
+ * leading blanks (so no line is ever taken as a continuation), refuses
+ * over-long lines and sees every [section] header itself. The handler
+ * then knows the line it is on, and an empty or unknown section, or a
+ * [channel NAME] header, is noticed where it is written.
+ *
+ * The first error wins and is reported as "FILE:LINE: reason". inih's own
+ * syntax errors come back as the line number it returns; whichever error
+ * has the lower line is the one reported. Checks that need the whole file
+ * (a channel's type decides which keys it takes and needs) run after the
+ * parse and name the key's line, or the [channel] header's line for a key
+ * that is missing. Values are never echoed for string keys: they may be
+ * secrets. Runs once on the main thread before other threads start.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+#define CHANNEL_NAME_MAX 32
+#define MAX_SECTION_KEYS 20
+
+enum kind {
+    K_STR,    /* any text */
+    K_PATH,   /* text, resolved against the config file's directory */
+    K_URL,    /* http:// or https:// */
+    K_ADDR,   /* HOST:PORT */
+    K_INT,    /* int in [min, max] */
+    K_SIZE,   /* size_t in [min, max] */
+    K_BOOL,   /* yes/no/true/false/1/0 */
+    K_WORDS,  /* comma separated list (stop_words) */
+    K_TYPE,   /* channel type */
+    K_METHOD, /* vonage signature method */
+};
+
+enum {
+    T_GENERIC = 1 << 0,
+    T_KANNEL = 1 << 1,
+    T_TWILIO = 1 << 2,
+    T_AT = 1 << 3,
+    T_VONAGE = 1 << 4,
+    T_ALL = T_GENERIC | T_KANNEL | T_TWILIO | T_AT | T_VONAGE,
+    T_VOICE = T_TWILIO | T_AT | T_VONAGE,
+};
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off; /* in struct config, or struct config_channel */
+    long long min, max;
+    unsigned types; /* channel keys: the types that take it */
+};
+
+#define C(f) offsetof(struct config, f)
+#define H(f) offsetof(struct config_channel, f)
+
+static const struct key server_keys[] = {
+    {"listen", K_ADDR, C(listen), 0, 0, 0},
+    {"public_url", K_URL, C(public_url), 0, 0, 0},
+    {"admin_listen", K_ADDR, C(admin_listen), 0, 0, 0},
+    {"admin_token_file", K_PATH, C(admin_token_file), 0, 0, 0},
+    {"max_body", K_SIZE, C(max_body), 1024, 64LL << 20, 0},
+    {"max_headers", K_SIZE, C(max_headers), 256, 1LL << 20, 0},
+    {"max_connections", K_INT, C(max_connections), 1, 65536, 0},
+    {"timeout_seconds", K_INT, C(timeout_seconds), 1, 3600, 0},
+};
+
+static const struct key store_keys[] = {
+    {"path", K_PATH, C(store_path), 0, 0, 0},
+    {"queue_depth", K_INT, C(queue_depth), 1, 1000000, 0},
+};
+
+static const struct key privacy_keys[] = {
+    {"key_file", K_PATH, C(key_file), 0, 0, 0},
+    {"vault_days", K_INT, C(vault_days), 1, 3650, 0},
+    {"retention_days", K_INT, C(retention_days), 1, 36500, 0},
+    {"min_cell", K_INT, C(min_cell), 1, 1000, 0},
+};
+
+static const struct key flows_keys[] = {
+    {"dir", K_PATH, C(flows_dir), 0, 0, 0},
+    {"default", K_STR, C(default_flow), 0, 0, 0},
+    {"expire_minutes", K_INT, C(expire_minutes), 1, 525600, 0},
+    {"stop_words", K_WORDS, 0, 0, 0, 0},
+};
+
+static const struct key safeguarding_keys[] = {
+    {"phrases", K_PATH, C(sg_phrases), 0, 0, 0},
+    {"flow", K_STR, C(sg_flow), 0, 0, 0},
+    {"notify_url", K_URL, C(sg_notify_url), 0, 0, 0},
+};
+
+static const struct key asr_keys[] = {
+    {"model", K_PATH, C(asr_model), 0, 0, 0},
+    {"dict", K_PATH, C(asr_dict), 0, 0, 0},
+    {"lm", K_PATH, C(asr_lm), 0, 0, 0},
+    {"workers", K_INT, C(asr_workers), 1, 64, 0},
+};
+
+static const struct key limits_keys[] = {
+    {"max_replies_per_inbound", K_INT, C(max_replies_per_inbound), 1, 100, 0},
+};
+
+static const struct key channel_keys[] = {
+    {"type", K_TYPE, H(type), 0, 0, T_ALL},
+    {"flow", K_STR, H(flow), 0, 0, T_ALL},
+    {"api_url", K_URL, H(api_url), 0, 0, T_ALL},
+    {"secret", K_STR, H(secret), 0, 0, T_GENERIC | T_KANNEL | T_AT},
+    {"send_url", K_URL, H(send_url), 0, 0, T_GENERIC | T_KANNEL},
+    {"username", K_STR, H(username), 0, 0, T_KANNEL | T_AT},
+    {"password", K_STR, H(password), 0, 0, T_KANNEL},
+    {"number", K_STR, H(number), 0, 0, T_KANNEL | T_TWILIO | T_AT | T_VONAGE},
+    {"account_sid", K_STR, H(account_sid), 0, 0, T_TWILIO},
+    {"auth_token", K_STR, H(auth_token), 0, 0, T_TWILIO},
+    {"api_key", K_STR, H(api_key), 0, 0, T_AT | T_VONAGE},
+    {"api_secret", K_STR, H(api_secret), 0, 0, T_VONAGE},
+    {"signature_secret", K_STR, H(signature_secret), 0, 0, T_VONAGE},
+    {"signature_method", K_METHOD, H(signature_method), 0, 0, T_VONAGE},
+    {"media_hosts", K_STR, H(media_hosts), 0, 0, T_VOICE},
+    {"delete_recordings", K_BOOL, H(delete_recordings), 0, 0, T_VOICE},
+};
+
+#define N_CHANNEL_KEYS (sizeof(channel_keys) / sizeof(channel_keys[0]))
+
+enum sect {
+    S_NONE, /* before the first header */
+    S_SERVER,
+    S_STORE,
+    S_PRIVACY,
+    S_FLOWS,
+    S_SAFEGUARDING,
+    S_ASR,
+    S_LIMITS,
+    S_CHANNEL,
+    S_BAD, /* a header already reported as an error */
+};
+
+#define N_FIXED S_CHANNEL
+
+struct section {
+    const char *name;
+    const struct key *keys;
+    size_t n;
+};
+
+#define SECTION(name, keys)                                                    \
+    {                                                                          \
+        name, keys, sizeof(keys) / sizeof(keys[0])                             \
+    }
+
+static const struct section sections[N_FIXED] = {
+    [S_NONE] = {"", NULL, 0},
+    [S_SERVER] = SECTION("server", server_keys),
+    [S_STORE] = SECTION("store", store_keys),
+    [S_PRIVACY] = SECTION("privacy", privacy_keys),
+    [S_FLOWS] = SECTION("flows", flows_keys),
+    [S_SAFEGUARDING] = SECTION("safeguarding", safeguarding_keys),
+    [S_ASR] = SECTION("asr", asr_keys),
+    [S_LIMITS] = SECTION("limits", limits_keys),
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} channel_types[] = {
+    {"generic", T_GENERIC},   {"kannel", T_KANNEL}, {"twilio", T_TWILIO},
+    {"africastalking", T_AT}, {"vonage", T_VONAGE},
+};
+
+static const char *const signature_methods[] = {"md5hash", "md5", "sha1",
+                                                "sha256", "sha512"};
+
+/* English, French, Arabic, Swahili, Spanish. */
+static const char *const default_stop_words[] = {
+    "stop",
+    "unsubscribe",
+    "cancel",
+    "end",
+    "quit",
+    /* French "stop" is the English one */
+    "arret",
+    "arrêt",
+    "desabonner",
+    "توقف",
+    "إيقاف",
+    "الغاء",
+    "إلغاء",
+    "acha",
+    "simama",
+    "sitisha",
+    "alto",
+    "parar",
+    "baja",
+    "cancelar",
+};
+
+struct load {
+    struct config *cfg;
+    const char *file; /* as given, for messages */
+    FILE *fp;
+    char *line; /* getline() buffer */
+    size_t cap;
+    int lineno;
+    int err_line; /* line of the first error, 0 for none */
+    char reason[SK_ERR_LEN];
+    enum sect sect;
+    size_t chan; /* current channel, when sect is S_CHANNEL */
+    bool words_set;
+    int sect_line[N_FIXED];
+    int key_line[N_FIXED][MAX_SECTION_KEYS];
+    int chan_line[CONFIG_MAX_CHANNELS];
+    int chan_key_line[CONFIG_MAX_CHANNELS][N_CHANNEL_KEYS];
+};
+
+/* Records the error at line unless one on an earlier line is known. */
+__attribute__((format(printf, 3, 4))) static int
+fail_at(struct load *ld, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ld->err_line != 0 && ld->err_line <= line)
+        return 0;
+    ld->err_line = line;
+    va_start(ap, fmt);
+    vsnprintf(ld->reason, sizeof(ld->reason), fmt, ap);
+    va_end(ap);
+    return 0; /* what an inih handler returns on error */
+}
+
+static char *
+trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static void
+section_begin_channel(struct load *ld, char *name)
+{
+    struct config *cfg = ld->cfg;
+    size_t n = strlen(name);
+
+    if (n == 0) {
+        fail_at(ld, ld->lineno, "[channel] needs a name: [channel NAME]");
+        return;
+    }
+    if (n > CHANNEL_NAME_MAX) {
+        fail_at(ld, ld->lineno, "channel name is longer than %d characters",
+                CHANNEL_NAME_MAX);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+
+        if (!isalnum(c) && c != '-' && c != '_') {
+            fail_at(ld, ld->lineno,
+                    "channel name '%s' may hold only letters, digits, "
+                    "'-' and '_'",
+                    name);
+            return;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_channels; i++) {
+        if (strcmp(cfg->channels[i].name, name) == 0) {
+            fail_at(ld, ld->lineno,
+                    "duplicate channel name '%s' (first on line %d)", name,
+                    ld->chan_line[i]);
+            return;
+        }
+    }
+    if (cfg->n_channels == CONFIG_MAX_CHANNELS) {
+        fail_at(ld, ld->lineno, "too many channels (at most %d)",
+                CONFIG_MAX_CHANNELS);
+        return;
+    }
+    cfg->channels[cfg->n_channels].name = strdup(name);
+    if (cfg->channels[cfg->n_channels].name == NULL) {
+        fail_at(ld, ld->lineno, "out of memory");
+        return;
+    }
+    cfg->channels[cfg->n_channels].delete_recordings = true;
+    ld->chan_line[cfg->n_channels] = ld->lineno;
+    ld->chan = cfg->n_channels++;
+    ld->sect = S_CHANNEL;
+}
+
+static void
+section_begin_named(struct load *ld, char *name)
+{
+    if (strncmp(name, "channel", 7) == 0 &&
+        (name[7] == '\0' || isspace((unsigned char)name[7]))) {
+        section_begin_channel(ld, trim(name + 7));
+        return;
+    }
+    for (int i = S_SERVER; i < N_FIXED; i++) {
+        if (strcmp(name, sections[i].name) != 0)
+            continue;
+        if (ld->sect_line[i] != 0) {
+            fail_at(ld, ld->lineno, "duplicate section [%s] (first on line %d)",
+                    name, ld->sect_line[i]);
+            return;
+        }
+        ld->sect_line[i] = ld->lineno;
+        ld->sect = (enum sect)i;
+        return;
+    }
+    fail_at(ld, ld->lineno, "unknown section [%.60s]", name);
+}
+
+/* A "[...]" line, read as inih reads it; inih reports a malformed one. */
+static void
+section_begin(struct load *ld, const char *s)
+{
+    const char *p = s + 1;
+    char *name;
+
+    ld->sect = S_BAD;
+    while (*p != '\0' && *p != ']' &&
+           !(*p == ';' && isspace((unsigned char)p[-1])))
+        p++;
+    if (*p != ']')
+        return; /* inih returns this line as a syntax error */
+    name = strndup(s + 1, (size_t)(p - s - 1));
+    if (name == NULL) {
+        fail_at(ld, ld->lineno, "out of memory");
+        return;
+    }
+    section_begin_named(ld, trim(name));
+    free(name);
+}
+
+/* inih's fgets-style reader: one physical line per call. */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+    struct load *ld = stream;
+    ssize_t n = getline(&ld->line, &ld->cap, ld->fp);
+    char *s;
+
+    if (n < 0)
+        return NULL;
+    ld->lineno++;
+    s = ld->line;
+    if (ld->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;  /* UTF-8 byte order mark */
+    s = trim(s); /* no leading blank: never a continuation line */
+    if (num < 3 || strlen(s) > (size_t)num - 3) {
+        fail_at(ld, ld->lineno, "line is longer than %d bytes", num - 3);
+        s = "";
+    } else if (s[0] == '[') {
+        section_begin(ld, s);
+    }
+    snprintf(str, (size_t)num, "%s\n", s);
+    return str;
+}
+
+static const char *
+section_name(const struct load *ld, char *buf, size_t len)
+{
+    if (ld->sect == S_CHANNEL)
+        snprintf(buf, len, "channel %s", ld->cfg->channels[ld->chan].name);
+    else
+        snprintf(buf, len, "%s", sections[ld->sect].name);
+    return buf;
+}
+
+static bool
+valid_url(const char *v)
+{
+    const char *host;
+
+    if (strncasecmp(v, "http://", 7) == 0)
+        host = v + 7;
+    else if (strncasecmp(v, "https://", 8) == 0)
+        host = v + 8;
+    else
+        return false;
+    if (*host == '\0' || *host == '/')
+        return false;
+    for (const char *p = v; *p != '\0'; p++)
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static bool
+valid_addr(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char *end;
+    long port;
+
+    if (colon == NULL || colon == v || colon[1] == '\0')
+        return false;
+    for (const char *p = v; p < colon; p++)
+        if (isspace((unsigned char)*p))
+            return false;
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    return errno == 0 && *end == '\0' && isdigit((unsigned char)colon[1]) &&
+           port >= 1 && port <= 65535;
+}
+
+static int
+set_words(struct load *ld, const char *key, const char *value)
+{
+    struct config *cfg = ld->cfg;
+    char *copy = strdup(value), *save = NULL, *tok;
+    int rc = 1;
+
+    if (copy == NULL)
+        return fail_at(ld, ld->lineno, "out of memory");
+    for (tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        tok = trim(tok);
+        if (*tok == '\0')
+            continue;
+        if (cfg->n_stop_words == CONFIG_MAX_WORDS) {
+            rc = fail_at(ld, ld->lineno, "%s: more than %d words", key,
+                         CONFIG_MAX_WORDS);
+            break;
+        }
+        cfg->stop_words[cfg->n_stop_words] = strdup(tok);
+        if (cfg->stop_words[cfg->n_stop_words] == NULL) {
+            rc = fail_at(ld, ld->lineno, "out of memory");
+            break;
+        }
+        cfg->n_stop_words++;
+    }
+    free(copy);
+    if (rc != 0 && cfg->n_stop_words == 0)
+        rc = fail_at(ld, ld->lineno, "%s: no words in the list", key);
+    ld->words_set = true;
+    return rc;
+}
+
+static int
+set_value(struct load *ld, const struct key *k, void *base, const char *value,
+          const char *sect)
+{
+    char *end, **str = (char **)((char *)base + k->off);
+    long long n;
+
+    switch (k->kind) {
+    case K_URL:
+        if (!valid_url(value))
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: expected an http:// or "
+                           "https:// URL",
+                           k->name, sect);
+        break;
+    case K_ADDR:
+        if (!valid_addr(value))
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: expected HOST:PORT", k->name,
+                           sect);
+        break;
+    case K_INT:
+    case K_SIZE:
+        errno = 0;
+        n = strtoll(value, &end, 10);
+        if (errno == ERANGE && end != value && *end == '\0')
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: %.32s is out of range "
+                           "(%lld to %lld)",
+                           k->name, sect, value, k->min, k->max);
+        if (errno != 0 || end == value || *end != '\0')
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not an integer",
+                           k->name, sect, value);
+        if (n < k->min || n > k->max)
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: %lld is out of range "
+                           "(%lld to %lld)",
+                           k->name, sect, n, k->min, k->max);
+        if (k->kind == K_INT)
+            *(int *)((char *)base + k->off) = (int)n;
+        else
+            *(size_t *)((char *)base + k->off) = (size_t)n;
+        return 1;
+    case K_BOOL:
+        if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
+            strcmp(value, "1") == 0)
+            *(bool *)((char *)base + k->off) = true;
+        else if (strcasecmp(value, "no") == 0 ||
+                 strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+            *(bool *)((char *)base + k->off) = false;
+        else
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not a boolean "
+                           "(yes/no/true/false/1/0)",
+                           k->name, sect, value);
+        return 1;
+    case K_WORDS:
+        return set_words(ld, k->name, value);
+    case K_TYPE: {
+        bool ok = false;
+
+        for (size_t i = 0; i < sizeof(channel_types) / sizeof(*channel_types);
+             i++)
+            ok = ok || strcmp(value, channel_types[i].name) == 0;
+        if (!ok)
+            return fail_at(ld, ld->lineno,
+                           "unknown channel type '%.32s' (generic, kannel, "
+                           "twilio, africastalking or vonage)",
+                           value);
+        break;
+    }
+    case K_METHOD: {
+        bool ok = false;
+
+        for (size_t i = 0;
+             i < sizeof(signature_methods) / sizeof(*signature_methods); i++)
+            ok = ok || strcmp(value, signature_methods[i]) == 0;
+        if (!ok)
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not one of md5hash, "
+                           "md5, sha1, sha256, sha512",
+                           k->name, sect, value);
+        break;
+    }
+    case K_STR:
+    case K_PATH:
+        break;
+    }
+    *str = strdup(value);
+    if (*str == NULL)
+        return fail_at(ld, ld->lineno, "out of memory");
+    return 1;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *name,
+             const char *value)
+{
+    struct load *ld = user;
+    const struct key *keys;
+    char sect[64];
+    size_t n, i;
+    int *lines;
+    void *base;
+
+    (void)section; /* the reader tracks it, with its line */
+    if (ld->sect == S_BAD)
+        return 0; /* the header is the error already reported */
+    if (ld->sect == S_NONE)
+        return fail_at(ld, ld->lineno, "key '%.40s' is outside any section",
+                       name);
+    if (ld->sect == S_CHANNEL) {
+        keys = channel_keys;
+        n = N_CHANNEL_KEYS;
+        lines = ld->chan_key_line[ld->chan];
+        base = &ld->cfg->channels[ld->chan];
+    } else {
+        keys = sections[ld->sect].keys;
+        n = sections[ld->sect].n;
+        lines = ld->key_line[ld->sect];
+        base = ld->cfg;
+    }
+    section_name(ld, sect, sizeof(sect));
+    for (i = 0; i < n; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            break;
+    if (i == n)
+        return fail_at(ld, ld->lineno, "unknown key '%.40s' in [%s]", name,
+                       sect);
+    if (lines[i] != 0)
+        return fail_at(ld, ld->lineno,
+                       "duplicate key '%s' in [%s] (first on line %d)", name,
+                       sect, lines[i]);
+    lines[i] = ld->lineno;
+    if (value == NULL || value[0] == '\0')
+        return fail_at(ld, ld->lineno, "key '%s' in [%s] has no value", name,
+                       sect);
+    return set_value(ld, &keys[i], base, value, sect);
+}
+
+static unsigned
+type_bit(const char *type)
+{
+    for (size_t i = 0; i < sizeof(channel_types) / sizeof(*channel_types); i++)
+        if (strcmp(type, channel_types[i].name) == 0)
+            return channel_types[i].bit;
+    return 0;
+}
+
+/* Whole-file checks on a channel: its type decides its keys. */
+static void
+check_channel(struct load *ld, size_t idx)
+{
+    const struct config_channel *ch = &ld->cfg->channels[idx];
+    int header = ld->chan_line[idx];
+    unsigned bit;
+
+    if (ch->type == NULL) {
+        fail_at(ld, header,
+                "channel '%s' has no type (generic, kannel, "
+                "twilio, africastalking or vonage)",
+                ch->name);
+        return;
+    }
+    bit = type_bit(ch->type);
+    for (size_t i = 0; i < N_CHANNEL_KEYS; i++)
+        if (ld->chan_key_line[idx][i] != 0 && !(channel_keys[i].types & bit))
+            fail_at(ld, ld->chan_key_line[idx][i],
+                    "key '%s' does not apply to channel '%s' of type %s",
+                    channel_keys[i].name, ch->name, ch->type);
+    if ((bit & (T_GENERIC | T_KANNEL | T_AT)) && ch->secret == NULL)
+        fail_at(ld, header, "channel '%s' (type %s) needs key 'secret'",
+                ch->name, ch->type);
+    if (bit == T_TWILIO && ch->account_sid == NULL)
+        fail_at(ld, header, "channel '%s' (type %s) needs key 'account_sid'",
+                ch->name, ch->type);
+    if (bit == T_TWILIO && ch->auth_token == NULL)
+        fail_at(ld, header, "channel '%s' (type %s) needs key 'auth_token'",
+                ch->name, ch->type);
+    if (bit == T_VONAGE && ch->api_key == NULL)
+        fail_at(ld, header, "channel '%s' (type %s) needs key 'api_key'",
+                ch->name, ch->type);
+    if (bit == T_VONAGE && ch->api_secret == NULL)
+        fail_at(ld, header, "channel '%s' (type %s) needs key 'api_secret'",
+                ch->name, ch->type);
+}
+
+/* The directory of path, absolute when it can be, without a final '/'. */
+static char *
+config_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir, *real;
+
+    if (slash == NULL)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return NULL;
+    real = realpath(dir, NULL);
+    if (real != NULL) {
+        free(dir);
+        dir = real;
+    }
+    return dir;
+}
+
+static int
+resolve_path(char **p, const char *dir)
+{
+    size_t len;
+    char *full;
+
+    if (*p == NULL || (*p)[0] == '/')
+        return 0;
+    len = strlen(dir) + strlen(*p) + 2;
+    full = malloc(len);
+    if (full == NULL)
+        return SK_ENOMEM;
+    snprintf(full, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+             *p);
+    free(*p);
+    *p = full;
+    return 0;
+}
+
+static int
+set_default(char **p, const char *value)
+{
+    if (*p == NULL)
+        *p = strdup(value);
+    return *p == NULL ? SK_ENOMEM : 0;
+}
+
+/* Defaults for what the file left out, then paths made absolute. */
+static int
+finish(struct config *cfg, bool words_set)
+{
+    char *dir = NULL;
+    int rc = SK_ENOMEM;
+
+    if (set_default(&cfg->listen, "127.0.0.1:8080") != 0 ||
+        set_default(&cfg->store_path, "var/sikiliza.db") != 0 ||
+        set_default(&cfg->key_file, "var/secret.key") != 0 ||
+        set_default(&cfg->flows_dir, "flows/examples") != 0)
+        goto done;
+    if (!words_set) {
+        for (size_t i = 0;
+             i < sizeof(default_stop_words) / sizeof(default_stop_words[0]);
+             i++) {
+            cfg->stop_words[i] = strdup(default_stop_words[i]);
+            if (cfg->stop_words[i] == NULL)
+                goto done;
+            cfg->n_stop_words = i + 1;
+        }
+    }
+    dir = config_dir(cfg->file);
+    if (dir == NULL)
+        goto done;
+    for (int s = S_SERVER; s < N_FIXED; s++)
+        for (size_t i = 0; i < sections[s].n; i++)
+            if (sections[s].keys[i].kind == K_PATH &&
+                resolve_path((char **)((char *)cfg + sections[s].keys[i].off),
+                             dir) != 0)
+                goto done;
+    rc = 0;
+done:
+    free(dir);
+    return rc;
+}
+
+static void
+config_init(struct config *cfg)
+{
+    cfg->max_body = 64 * 1024;
+    cfg->max_headers = 8 * 1024;
+    cfg->max_connections = 256;
+    cfg->timeout_seconds = 30;
+    cfg->queue_depth = 1024;
+    cfg->vault_days = 30;
+    cfg->retention_days = 365;
+    cfg->min_cell = 5;
+    cfg->expire_minutes = 10080;
+    cfg->asr_workers = 2;
+    cfg->max_replies_per_inbound = 10;
+}
+
+struct config *
+config_load(const char *path, char err[SK_ERR_LEN])
+{
+    struct load *ld = NULL;
+    struct config *cfg = NULL;
+    int rc;
+
+    if (path == NULL || path[0] == '\0') {
+        sk_seterr(err, "no configuration file given");
+        return NULL;
+    }
+    cfg = calloc(1, sizeof(*cfg));
+    ld = calloc(1, sizeof(*ld));
+    if (cfg == NULL || ld == NULL || (cfg->file = strdup(path)) == NULL) {
+        sk_seterr(err, "%s: out of memory", path);
+        goto fail;
+    }
+    config_init(cfg);
+    ld->cfg = cfg;
+    ld->file = path;
+    ld->fp = fopen(path, "r");
+    if (ld->fp == NULL) {
+        sk_seterr(err, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    rc = ini_parse_stream(conf_reader, ld, conf_handler, ld);
+    if (ferror(ld->fp)) {
+        sk_seterr(err, "%s: read error", path);
+        goto fail;
+    }
+    if (rc > 0 && (ld->err_line == 0 || rc < ld->err_line)) {
+        ld->err_line = rc;
+        snprintf(ld->reason, sizeof(ld->reason),
+                 "syntax error: expected [section], key = value or a "
+                 "comment");
+    } else if (rc < 0 && ld->err_line == 0) {
+        sk_seterr(err, "%s: out of memory", path);
+        goto fail;
+    }
+    if (ld->err_line == 0)
+        for (size_t i = 0; i < cfg->n_channels; i++)
+            check_channel(ld, i);
+    if (ld->err_line != 0) {
+        sk_seterr(err, "%s:%d: %s", path, ld->err_line, ld->reason);
+        goto fail;
+    }
+    if (finish(cfg, ld->words_set) != 0) {
+        sk_seterr(err, "%s: out of memory", path);
+        goto fail;
+    }
+    fclose(ld->fp);
+    free(ld->line);
+    free(ld);
+    return cfg;
+fail:
+    if (ld != NULL) {
+        if (ld->fp != NULL)
+            fclose(ld->fp);
+        free(ld->line);
+        free(ld);
+    }
+    config_free(cfg);
+    return NULL;
+}
+
+static void
+free_strings(void *base, const struct key *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (keys[i].kind) {
+        case K_STR:
+        case K_PATH:
+        case K_URL:
+        case K_ADDR:
+        case K_TYPE:
+        case K_METHOD:
+            free(*(char **)((char *)base + keys[i].off));
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void
+config_free(struct config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (int s = S_SERVER; s < N_FIXED; s++)
+        free_strings(cfg, sections[s].keys, sections[s].n);
+    for (size_t i = 0; i < cfg->n_stop_words; i++)
+        free(cfg->stop_words[i]);
+    for (size_t i = 0; i < cfg->n_channels; i++) {
+        free(cfg->channels[i].name);
+        free_strings(&cfg->channels[i], channel_keys, N_CHANNEL_KEYS);
+    }
+    free(cfg->file);
+    free(cfg);
+}
+
+const struct config_channel *
+config_channel(const struct config *cfg, const char *name)
+{
+    if (cfg == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        if (strcmp(cfg->channels[i].name, name) == 0)
+            return &cfg->channels[i];
+    return NULL;
+}

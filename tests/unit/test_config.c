@@ -1,0 +1,593 @@
+/*
+ * test_config.c - the INI configuration: the DESIGN.md sample, defaults,
+ * every kind of error with its exact "file:line: ", and path resolution.
+ * Files are written only under a mkdtemp() directory.
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* DESIGN.md's sample, verbatim, inline comments and all. */
+static const char design_sample[] =
+    "[server]\n"
+    "listen = 127.0.0.1:8080        ; provider webhooks\n"
+    "public_url = https://hotline.example.org   ; as providers see us "
+    "(signatures, prompt URLs)\n"
+    "admin_listen = 127.0.0.1:8081  ; admin API and pages\n"
+    "admin_token_file = var/admin.token   ; bearer token for the admin API\n"
+    "\n"
+    "[store]\n"
+    "path = var/sikiliza.db\n"
+    "\n"
+    "[privacy]\n"
+    "key_file = var/secret.key       ; from `sikiliza keygen`\n"
+    "vault_days = 30                 ; reply addresses kept this long after "
+    "last contact\n"
+    "retention_days = 365            ; answers and recordings older than this "
+    "are purged\n"
+    "min_cell = 5                    ; smallest group an aggregate may show\n"
+    "\n"
+    "[flows]\n"
+    "dir = flows/examples\n"
+    "default = Wellbeing Check       ; flow for a first message that matches "
+    "no keyword\n"
+    "\n"
+    "[channel demo]                  ; one section per channel: [channel "
+    "NAME]\n"
+    "type = generic                  ; generic | kannel | twilio | "
+    "africastalking | vonage\n"
+    "secret = change-me              ; generic/kannel/africastalking: "
+    "required in the URL (?secret=)\n"
+    "\n"
+    "[safeguarding]                  ; on by default, with built-in phrase "
+    "lists\n"
+    "phrases = /etc/sikiliza/phrases ; optional: one file per language "
+    "(eng.txt, fra.txt, ...)\n"
+    "flow = Referral                 ; flow started when a child discloses "
+    "harm\n"
+    "notify_url = https://alerts.example.org/hook   ; alerts POSTed as JSON "
+    "(retried)\n"
+    "\n"
+    "[asr]\n"
+    "model = /usr/share/pocketsphinx/model/en-us/en-us\n"
+    "dict = /usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict\n"
+    "lm = /usr/share/pocketsphinx/model/en-us/en-us.lm.bin\n"
+    "workers = 2\n";
+
+struct fixture {
+    char dir[PATH_MAX]; /* realpath of the mkdtemp() directory */
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+
+    if (f == NULL)
+        return -1;
+    *state = f;
+    if (tmp == NULL || tmp[0] == '\0')
+        tmp = "/tmp";
+    snprintf(tmpl, sizeof(tmpl), "%s/sk-config-XXXXXX", tmp);
+    if (mkdtemp(tmpl) == NULL || realpath(tmpl, f->dir) == NULL)
+        return -1;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    int rc = 0;
+
+    if (f->dir[0] != '\0')
+        rc = nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return rc;
+}
+
+/* Writes text to DIR/name; returns the path in a static buffer. */
+static const char *
+write_conf(const struct fixture *f, const char *name, const char *text)
+{
+    static char path[PATH_MAX + 64];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+    assert_int_equal(fclose(fp), 0);
+    return path;
+}
+
+static struct config *
+load_ok(const struct fixture *f, const char *text)
+{
+    char err[SK_ERR_LEN] = "";
+    struct config *cfg = config_load(write_conf(f, "ok.conf", text), err);
+
+    if (cfg == NULL)
+        print_error("unexpected error: %s\n", err);
+    assert_non_null(cfg);
+    assert_string_equal(err, "");
+    return cfg;
+}
+
+/* Loading text fails with "PATH:line: " and a reason containing want. */
+static void
+load_err(const struct fixture *f, const char *text, int line, const char *want)
+{
+    char err[SK_ERR_LEN] = "", prefix[PATH_MAX + 96];
+    const char *path = write_conf(f, "bad.conf", text);
+    struct config *cfg = config_load(path, err);
+
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+    if (cfg != NULL || strncmp(err, prefix, strlen(prefix)) != 0 ||
+        strstr(err, want) == NULL)
+        print_error("config:\n%s\nwant: %s...%s\ngot:  %s\n", text, prefix,
+                    want, err);
+    assert_null(cfg);
+    assert_memory_equal(err, prefix, strlen(prefix));
+    assert_non_null(strstr(err + strlen(prefix), want));
+}
+
+static void
+assert_path(const struct fixture *f, const char *got, const char *rel)
+{
+    char want[PATH_MAX * 2];
+
+    snprintf(want, sizeof(want), "%s/%s", f->dir, rel);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+}
+
+static bool
+has_word(const struct config *cfg, const char *w)
+{
+    for (size_t i = 0; i < cfg->n_stop_words; i++)
+        if (strcmp(cfg->stop_words[i], w) == 0)
+            return true;
+    return false;
+}
+
+static void
+test_design_sample(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg = load_ok(f, design_sample);
+    const struct config_channel *ch;
+
+    assert_string_equal(cfg->listen, "127.0.0.1:8080");
+    assert_string_equal(cfg->public_url, "https://hotline.example.org");
+    assert_string_equal(cfg->admin_listen, "127.0.0.1:8081");
+    assert_path(f, cfg->admin_token_file, "var/admin.token");
+    assert_path(f, cfg->store_path, "var/sikiliza.db");
+    assert_path(f, cfg->key_file, "var/secret.key");
+    assert_int_equal(cfg->vault_days, 30);
+    assert_int_equal(cfg->retention_days, 365);
+    assert_int_equal(cfg->min_cell, 5);
+    assert_path(f, cfg->flows_dir, "flows/examples");
+    assert_string_equal(cfg->default_flow, "Wellbeing Check");
+    assert_int_equal(cfg->n_channels, 1);
+    ch = config_channel(cfg, "demo");
+    assert_non_null(ch);
+    assert_string_equal(ch->name, "demo");
+    assert_string_equal(ch->type, "generic");
+    assert_string_equal(ch->secret, "change-me");
+    assert_null(ch->send_url);
+    assert_null(ch->flow);
+    assert_null(config_channel(cfg, "other"));
+    assert_null(config_channel(cfg, NULL));
+    assert_string_equal(cfg->sg_phrases, "/etc/sikiliza/phrases");
+    assert_string_equal(cfg->sg_flow, "Referral");
+    assert_string_equal(cfg->sg_notify_url, "https://alerts.example.org/hook");
+    assert_string_equal(cfg->asr_model,
+                        "/usr/share/pocketsphinx/model/en-us/en-us");
+    assert_string_equal(
+        cfg->asr_dict,
+        "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
+    assert_string_equal(cfg->asr_lm,
+                        "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin");
+    assert_int_equal(cfg->asr_workers, 2);
+    /* what the sample leaves out keeps its default */
+    assert_int_equal(cfg->max_body, 64 * 1024);
+    assert_int_equal(cfg->max_replies_per_inbound, 10);
+    assert_true(has_word(cfg, "stop"));
+    config_free(cfg);
+}
+
+static void
+test_defaults(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg = load_ok(f, "; nothing but a comment\n# and another\n");
+    static const char *const words[] = {
+        "stop",  "unsubscribe", "cancel",     "end",      "quit",
+        "arret", "arrêt",       "desabonner", "توقف",     "إيقاف",
+        "الغاء", "إلغاء",       "acha",       "simama",   "sitisha",
+        "alto",  "parar",       "baja",       "cancelar",
+    };
+
+    assert_string_equal(cfg->listen, "127.0.0.1:8080");
+    assert_null(cfg->public_url);
+    assert_null(cfg->admin_listen);
+    assert_null(cfg->admin_token_file);
+    assert_int_equal(cfg->max_body, 64 * 1024);
+    assert_int_equal(cfg->max_headers, 8 * 1024);
+    assert_int_equal(cfg->max_connections, 256);
+    assert_int_equal(cfg->timeout_seconds, 30);
+    assert_path(f, cfg->store_path, "var/sikiliza.db");
+    assert_int_equal(cfg->queue_depth, 1024);
+    assert_path(f, cfg->key_file, "var/secret.key");
+    assert_int_equal(cfg->vault_days, 30);
+    assert_int_equal(cfg->retention_days, 365);
+    assert_int_equal(cfg->min_cell, 5);
+    assert_path(f, cfg->flows_dir, "flows/examples");
+    assert_null(cfg->default_flow);
+    assert_int_equal(cfg->expire_minutes, 10080);
+    assert_null(cfg->sg_phrases);
+    assert_null(cfg->sg_flow);
+    assert_null(cfg->sg_notify_url);
+    assert_null(cfg->asr_model);
+    assert_int_equal(cfg->asr_workers, 2);
+    assert_int_equal(cfg->max_replies_per_inbound, 10);
+    assert_int_equal(cfg->n_channels, 0);
+    assert_int_equal(cfg->n_stop_words, sizeof(words) / sizeof(words[0]));
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        assert_true(has_word(cfg, words[i]));
+    config_free(cfg);
+    config_free(NULL);
+}
+
+static void
+test_every_key(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg =
+        load_ok(f, "\xEF\xBB\xBF[server]\r\n"
+                   "  listen = 0.0.0.0:9000\r\n"
+                   "max_body = 1048576\n"
+                   "max_headers = 16384\n"
+                   "max_connections = 50\n"
+                   "timeout_seconds = 5\n"
+                   "[store]\n"
+                   "path = /var/lib/sikiliza/s.db\n"
+                   "queue_depth = 64\n"
+                   "[privacy]\n"
+                   "retention_days = 90\n"
+                   "[flows]\n"
+                   "expire_minutes = 60\n"
+                   "stop_words = stop, Simama ,, basta ; inline comment\n"
+                   "[limits]\n"
+                   "max_replies_per_inbound = 3\n"
+                   "[channel k]\n"
+                   "type = kannel\n"
+                   "secret = s1\n"
+                   "send_url = http://127.0.0.1:13013/cgi-bin/sendsms\n"
+                   "username = u\n"
+                   "password = p;w\n"
+                   "number = 12345\n"
+                   "flow = Kannel Flow\n"
+                   "api_url = http://127.0.0.1:1/\n"
+                   "[channel tw]\n"
+                   "type = twilio\n"
+                   "account_sid = AC1\n"
+                   "auth_token = tok\n"
+                   "number = +15550001\n"
+                   "media_hosts = api.twilio.com, 127.0.0.1\n"
+                   "delete_recordings = No\n"
+                   "[channel at]\n"
+                   "type = africastalking\n"
+                   "secret = s2\n"
+                   "username = sandbox\n"
+                   "api_key = k\n"
+                   "delete_recordings = 1\n"
+                   "[channel vo]\n"
+                   "type = vonage\n"
+                   "api_key = vk\n"
+                   "api_secret = vs\n"
+                   "signature_secret = sig\n"
+                   "signature_method = sha256\n"
+                   "[channel g_2]\n"
+                   "type = generic\n"
+                   "secret = s3\n");
+    const struct config_channel *ch;
+
+    assert_string_equal(cfg->listen, "0.0.0.0:9000");
+    assert_int_equal(cfg->max_body, 1048576);
+    assert_int_equal(cfg->max_headers, 16384);
+    assert_int_equal(cfg->max_connections, 50);
+    assert_int_equal(cfg->timeout_seconds, 5);
+    assert_string_equal(cfg->store_path, "/var/lib/sikiliza/s.db");
+    assert_int_equal(cfg->queue_depth, 64);
+    assert_int_equal(cfg->retention_days, 90);
+    assert_int_equal(cfg->expire_minutes, 60);
+    assert_int_equal(cfg->n_stop_words, 3);
+    assert_string_equal(cfg->stop_words[0], "stop");
+    assert_string_equal(cfg->stop_words[1], "Simama");
+    assert_string_equal(cfg->stop_words[2], "basta");
+    assert_int_equal(cfg->max_replies_per_inbound, 3);
+    assert_int_equal(cfg->n_channels, 5);
+
+    ch = config_channel(cfg, "k");
+    assert_non_null(ch);
+    assert_string_equal(ch->type, "kannel");
+    assert_string_equal(ch->secret, "s1");
+    assert_string_equal(ch->send_url, "http://127.0.0.1:13013/cgi-bin/sendsms");
+    assert_string_equal(ch->username, "u");
+    assert_string_equal(ch->password, "p;w");
+    assert_string_equal(ch->number, "12345");
+    assert_string_equal(ch->flow, "Kannel Flow");
+    assert_string_equal(ch->api_url, "http://127.0.0.1:1/");
+    ch = config_channel(cfg, "tw");
+    assert_non_null(ch);
+    assert_string_equal(ch->account_sid, "AC1");
+    assert_string_equal(ch->auth_token, "tok");
+    assert_string_equal(ch->media_hosts, "api.twilio.com, 127.0.0.1");
+    assert_false(ch->delete_recordings);
+    ch = config_channel(cfg, "at");
+    assert_non_null(ch);
+    assert_string_equal(ch->api_key, "k");
+    assert_true(ch->delete_recordings);
+    ch = config_channel(cfg, "vo");
+    assert_non_null(ch);
+    assert_string_equal(ch->api_secret, "vs");
+    assert_string_equal(ch->signature_secret, "sig");
+    assert_string_equal(ch->signature_method, "sha256");
+    assert_true(ch->delete_recordings); /* the default */
+    assert_non_null(config_channel(cfg, "g_2"));
+    config_free(cfg);
+}
+
+static void
+test_errors(void **state)
+{
+    struct fixture *f = *state;
+    char longline[400];
+
+    load_err(f, "[bogus]\n", 1, "unknown section [bogus]");
+    load_err(f, "[server]\n[nope]\n[store]\n", 2, "unknown section [nope]");
+    load_err(f, "[server]\nlisten = 1.2.3.4:80\nfoo = 1\n", 3,
+             "unknown key 'foo' in [server]");
+    load_err(f, "[channel a]\ntype = generic\nsecret = x\ncolour = red\n", 4,
+             "unknown key 'colour' in [channel a]");
+    load_err(f, "[server]\nmax_connections = abc\n", 2,
+             "key 'max_connections' in [server]: 'abc' is not an integer");
+    load_err(f, "[server]\nmax_connections = 12x\n", 2, "is not an integer");
+    load_err(f, "[server]\nmax_connections = 0\n", 2,
+             "0 is out of range (1 to 65536)");
+    load_err(f, "[server]\nmax_body = 99999999999999999999999\n", 2,
+             "out of range");
+    load_err(f, "[privacy]\nvault_days = -1\n", 2, "out of range");
+    load_err(f, "[asr]\nworkers = 65\n", 2, "out of range");
+    load_err(f,
+             "[channel a]\ntype = twilio\naccount_sid = x\nauth_token = y\n"
+             "delete_recordings = maybe\n",
+             5, "'maybe' is not a boolean (yes/no/true/false/1/0)");
+    load_err(f, "[channel a]\ntype = sms\n", 2, "unknown channel type 'sms'");
+    load_err(f, "[channel a]\ntype = generic\nsecret = s\n\n[channel a]\n", 5,
+             "duplicate channel name 'a' (first on line 1)");
+    load_err(f, "[server]\nlisten = a:1\nlisten = b:2\n", 3,
+             "duplicate key 'listen' in [server] (first on line 2)");
+    load_err(f, "[server]\nlisten = a:1\n[store]\n[server]\n", 4,
+             "duplicate section [server] (first on line 1)");
+    load_err(f, "[store]\npath = x\n\n[channel k]\ntype = kannel\n", 4,
+             "channel 'k' (type kannel) needs key 'secret'");
+    load_err(f, "[channel g]\ntype = generic\n", 1, "needs key 'secret'");
+    load_err(f, "[channel a]\ntype = africastalking\nusername = u\n", 1,
+             "needs key 'secret'");
+    load_err(f, "; c\n[channel t]\ntype = twilio\naccount_sid = a\n", 2,
+             "channel 't' (type twilio) needs key 'auth_token'");
+    load_err(f, "[channel t]\ntype = twilio\nauth_token = a\n", 1,
+             "needs key 'account_sid'");
+    load_err(f, "[channel v]\ntype = vonage\napi_key = k\n", 1,
+             "channel 'v' (type vonage) needs key 'api_secret'");
+    load_err(f, "[channel v]\ntype = vonage\napi_secret = k\n", 1,
+             "needs key 'api_key'");
+    load_err(f, "[server]\n\n[channel n]\nsecret = s\n", 3,
+             "channel 'n' has no type");
+    load_err(f,
+             "[channel t]\ntype = twilio\naccount_sid = a\nauth_token = b\n"
+             "secret = c\n",
+             5, "key 'secret' does not apply to channel 't' of type twilio");
+    load_err(f,
+             "[channel g]\nsecret = s\ndelete_recordings = yes\n"
+             "type = generic\n",
+             3, "key 'delete_recordings' does not apply");
+    load_err(f,
+             "[channel v]\ntype = vonage\napi_key = k\napi_secret = s\n"
+             "signature_method = crc32\n",
+             5, "'crc32' is not one of md5hash");
+    load_err(f, "[channel]\n", 1, "[channel] needs a name");
+    load_err(f, "[channel bad!name]\n", 1, "may hold only letters");
+    load_err(f, "[server]\nlisten\n", 2, "syntax error");
+    load_err(f, "[server\nlisten = a:1\n", 1, "syntax error");
+    load_err(f, "[server ; comment]\n", 1, "syntax error");
+    load_err(f, "listen = 127.0.0.1:1\n", 1,
+             "key 'listen' is outside any section");
+    load_err(f, "[flows]\ndefault =\n", 2,
+             "key 'default' in [flows] has no value");
+    load_err(f, "[flows]\ndefault = ; only a comment\n", 2, "has no value");
+    load_err(f, "[flows]\nstop_words = , ,\n", 2, "no words");
+    load_err(f, "[server]\npublic_url = ftp://x\n", 2,
+             "expected an http:// or https:// URL");
+    load_err(f, "[server]\nlisten = localhost\n", 2, "expected HOST:PORT");
+    load_err(f, "[server]\nadmin_listen = h:99999\n", 2, "expected HOST:PORT");
+    /* the first error wins, whichever part of the parser found it */
+    load_err(f, "[server]\nfoo = 1\nbad line\n", 2, "unknown key 'foo'");
+    load_err(f, "[server]\nbad line\nfoo = 1\n", 2, "syntax error");
+    load_err(f, "[nope]\nfoo = 1\n", 1, "unknown section [nope]");
+
+    memset(longline, 'a', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    memcpy(longline, "[flows]\ndefault = ", 18);
+    load_err(f, longline, 2, "line is longer than");
+
+    {
+        char err[SK_ERR_LEN] = "", path[PATH_MAX + 16];
+
+        snprintf(path, sizeof(path), "%s/missing.conf", f->dir);
+        assert_null(config_load(path, err));
+        assert_non_null(strstr(err, path));
+        assert_non_null(strstr(err, "No such file"));
+    }
+}
+
+static void
+test_no_secret_in_errors(void **state)
+{
+    struct fixture *f = *state;
+    const char *path = write_conf(
+        f, "s.conf", "[channel a]\ntype = twilio\nauth_token = hunter2\n");
+    char err[SK_ERR_LEN] = "";
+
+    assert_null(config_load(path, err));
+    assert_non_null(strstr(err, "account_sid"));
+    assert_null(strstr(err, "hunter2"));
+}
+
+static void
+test_path_resolution(void **state)
+{
+    struct fixture *f = *state;
+    char sub[PATH_MAX + 8], cwd[PATH_MAX], err[SK_ERR_LEN] = "";
+    struct config *cfg;
+
+    snprintf(sub, sizeof(sub), "%s/etc", f->dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_conf(f, "etc/s.conf",
+               "[server]\nadmin_token_file = tok\n"
+               "[store]\npath = ../data/s.db\n"
+               "[privacy]\nkey_file = /abs/secret.key\n"
+               "[flows]\ndir = flows\n"
+               "[safeguarding]\nphrases = phrases.d\n"
+               "[asr]\nmodel = models/en\n");
+
+    /* loaded by a relative path: still resolved against its directory */
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(f->dir), 0);
+    cfg = config_load("etc/s.conf", err);
+    assert_int_equal(chdir(cwd), 0);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->file, "etc/s.conf");
+    assert_path(f, cfg->admin_token_file, "etc/tok");
+    assert_path(f, cfg->store_path, "etc/../data/s.db");
+    assert_string_equal(cfg->key_file, "/abs/secret.key");
+    assert_path(f, cfg->flows_dir, "etc/flows");
+    assert_path(f, cfg->sg_phrases, "etc/phrases.d");
+    assert_path(f, cfg->asr_model, "etc/models/en");
+    config_free(cfg);
+}
+
+/* Reads a whole file into a malloc'd string. */
+static char *
+slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *buf = NULL;
+    long n;
+
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    n = ftell(fp);
+    assert_true(n > 0);
+    rewind(fp);
+    buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    return buf;
+}
+
+/* deploy/sikiliza.conf.example loads as shipped, and with every "# "
+ * example setting switched on. */
+static void
+test_example_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *src = getenv("SK_SOURCE_DIR");
+    char path[PATH_MAX + 64], *text, *on, *o;
+    struct config *cfg;
+    const char *p;
+
+    if (src == NULL || src[0] == '\0')
+        skip();
+    snprintf(path, sizeof(path), "%s/deploy/sikiliza.conf.example", src);
+    text = slurp(path);
+
+    cfg = load_ok(f, text);
+    assert_int_equal(cfg->n_channels, 1);
+    assert_non_null(config_channel(cfg, "demo"));
+    assert_null(cfg->public_url);
+    assert_int_equal(cfg->n_stop_words, 19);
+    assert_int_equal(cfg->max_body, 65536);
+    config_free(cfg);
+
+    on = calloc(1, strlen(text) + 1);
+    assert_non_null(on);
+    o = on;
+    for (p = text; *p != '\0';) {
+        if (strncmp(p, "# ", 2) == 0)
+            p += 2;
+        while (*p != '\0' && *p != '\n')
+            *o++ = *p++;
+        if (*p == '\n')
+            *o++ = *p++;
+    }
+    cfg = load_ok(f, on);
+    assert_int_equal(cfg->n_channels, 5);
+    assert_non_null(config_channel(cfg, "kannel"));
+    assert_non_null(config_channel(cfg, "twilio"));
+    assert_non_null(config_channel(cfg, "at"));
+    assert_non_null(config_channel(cfg, "vonage"));
+    assert_string_equal(cfg->public_url, "https://hotline.example.org");
+    assert_string_equal(cfg->default_flow, "Wellbeing Check");
+    assert_string_equal(cfg->sg_flow, "Referral");
+    assert_int_equal(cfg->n_stop_words, 5);
+    config_free(cfg);
+    free(on);
+    free(text);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_design_sample),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_no_secret_in_errors),
+        cmocka_unit_test(test_path_resolution),
+        cmocka_unit_test(test_example_file),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
