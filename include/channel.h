@@ -85,6 +85,7 @@ void channel_reply_clear(struct channel_reply *r);
 struct channel_field {
     const char *name; /* the key looked for */
     char *value;      /* malloc'd decoded value, NULL when absent */
+    size_t len;       /* its length (a %00 may hide inside) */
 };
 
 /*

@@ -68,7 +68,7 @@ hexval(char c)
 
 /* Decodes s[0..len) (+ is a space, %XX a byte) into a malloc'd string. */
 static char *
-form_unescape(const char *s, size_t len, int *bad)
+form_unescape(const char *s, size_t len, size_t *outlen, int *bad)
 {
     char *out = malloc(len + 1);
     size_t i, o = 0;
@@ -95,6 +95,8 @@ form_unescape(const char *s, size_t len, int *bad)
         }
     }
     out[o] = '\0';
+    if (outlen != NULL)
+        *outlen = o;
     return out;
 }
 
@@ -106,6 +108,7 @@ channel_fields_clear(struct channel_field *fields, size_t n)
     for (i = 0; i < n; i++) {
         free(fields[i].value);
         fields[i].value = NULL;
+        fields[i].len = 0;
     }
 }
 
@@ -116,8 +119,10 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
     size_t pos = 0, i;
     int bad;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         fields[i].value = NULL;
+        fields[i].len = 0;
+    }
     while (s != NULL && pos < len) {
         const char *pair = s + pos;
         const char *amp = memchr(pair, '&', len - pos);
@@ -129,7 +134,7 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
         pos += plen + 1;
         if (plen == 0)
             continue;
-        key = form_unescape(pair, klen, &bad);
+        key = form_unescape(pair, klen, NULL, &bad);
         if (key == NULL)
             goto fail_escape;
         for (i = 0; i < n; i++) {
@@ -144,7 +149,8 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
             }
             bad = 0;
             if (eq != NULL)
-                fields[i].value = form_unescape(eq + 1, plen - klen - 1, &bad);
+                fields[i].value = form_unescape(eq + 1, plen - klen - 1,
+                                                &fields[i].len, &bad);
             else
                 fields[i].value = strdup("");
             if (fields[i].value == NULL) {

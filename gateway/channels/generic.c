@@ -19,7 +19,7 @@ static int
 generic_verify(const struct config_channel *ch,
                const struct channel_request *req)
 {
-    struct channel_field f = {"secret", NULL};
+    struct channel_field f = {.name = "secret"};
     char err[SK_ERR_LEN] = "";
     bool ok;
 
@@ -76,6 +76,7 @@ parse_json(const struct channel_request *req, struct channel_field *f,
         const json_t *v = json_object_get(root, f[i].name);
 
         f[i].value = json_member_text(v, &bad);
+        f[i].len = f[i].value != NULL ? strlen(f[i].value) : 0;
         if (bad) {
             sk_seterr(err, "\"%s\" must be a string", f[i].name);
             goto fail;
@@ -99,8 +100,9 @@ generic_parse(const struct config_channel *ch,
               const struct channel_request *req, struct sk_inbound *in,
               char err[SK_ERR_LEN])
 {
-    struct channel_field f[3] = {{"from", NULL}, {"text", NULL}, {"id", NULL}};
-    size_t i, len;
+    struct channel_field f[3] = {
+        {.name = "from"}, {.name = "text"}, {.name = "id"}};
+    size_t i;
     int rc;
 
     (void)ch;
@@ -120,8 +122,7 @@ generic_parse(const struct config_channel *ch,
     for (i = 0; i < 3; i++) {
         if (f[i].value == NULL)
             continue;
-        len = strlen(f[i].value);
-        if (!text_valid_utf8(f[i].value, len)) {
+        if (!text_valid_utf8(f[i].value, f[i].len)) {
             sk_seterr(err, "\"%s\" is not valid UTF-8", f[i].name);
             goto invalid;
         }
