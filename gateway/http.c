@@ -51,14 +51,24 @@ http_send(struct sk_app *app, struct evhttp_request *req, double t0, int code,
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+    struct evhttp_connection *evcon;
 
     if (content_type != NULL)
         evhttp_add_header(hdrs, "Content-Type", content_type);
     evhttp_add_header(hdrs, "Cache-Control", "no-store");
     if (body != NULL && len > 0)
         evbuffer_add(out, body, len);
+    evcon = evhttp_request_get_connection(req);
     /* With the client gone evhttp frees req here instead of sending. */
     evhttp_send_reply(req, code, NULL, NULL);
+    /*
+     * A filter bufferevent does not pass on output written while its
+     * EV_WRITE was off, which is the case for a reply sent later from a
+     * store callback; evhttp has turned EV_WRITE on by now, so push it.
+     */
+    if (evcon != NULL)
+        bufferevent_flush(evhttp_connection_get_bufferevent(evcon), EV_WRITE,
+                          BEV_NORMAL);
     metrics_observe_request(app->metrics, http_now() - t0);
 }
 
