@@ -304,6 +304,8 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
     evhttp_set_max_body_size(h->http, (ev_ssize_t)cfg->max_body);
     evhttp_set_max_headers_size(h->http, (ev_ssize_t)cfg->max_headers);
     evhttp_set_timeout(h->http, cfg->timeout_seconds);
+    /* read and drop an oversize body so the client sees the 413 */
+    evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
     evhttp_set_bevcb(h->http, conn_new, h);
