@@ -4,7 +4,8 @@
  * accepted connection gets a pass-through filter bufferevent whose context
  * is freed with the connection, which is where the count goes down.
  * A connection accepted past the cap is marked refused, and its filter
- * fails the first read, so evhttp closes it without a reply.
+ * fails the first read, so evhttp closes it without a reply. (libevent
+ * 2.1 has no connection limit of its own.)
  *
  * Requests are routed by path. POST /c/NAME/... goes to the app, which
  * replies later (after the store commits) through http_send().
@@ -33,6 +34,8 @@ struct http_server {
 
 struct http_conn {
     struct http_server *h;
+    struct bufferevent *bev; /* the filter */
+    struct event *flush;     /* pushes output written while EV_WRITE was off */
     int refused;
 };
 
@@ -51,24 +54,14 @@ http_send(struct sk_app *app, struct evhttp_request *req, double t0, int code,
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
-    struct evhttp_connection *evcon;
 
     if (content_type != NULL)
         evhttp_add_header(hdrs, "Content-Type", content_type);
     evhttp_add_header(hdrs, "Cache-Control", "no-store");
     if (body != NULL && len > 0)
         evbuffer_add(out, body, len);
-    evcon = evhttp_request_get_connection(req);
     /* With the client gone evhttp frees req here instead of sending. */
     evhttp_send_reply(req, code, NULL, NULL);
-    /*
-     * A filter bufferevent does not pass on output written while its
-     * EV_WRITE was off, which is the case for a reply sent later from a
-     * store callback; evhttp has turned EV_WRITE on by now, so push it.
-     */
-    if (evcon != NULL)
-        bufferevent_flush(evhttp_connection_get_bufferevent(evcon), EV_WRITE,
-                          BEV_NORMAL);
     metrics_observe_request(app->metrics, http_now() - t0);
 }
 
@@ -119,12 +112,39 @@ conn_output(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
     return BEV_OK;
 }
 
+/*
+ * A filter bufferevent passes output on only while its EV_WRITE is on, and
+ * evhttp writes a reply first and turns EV_WRITE on afterwards. So every
+ * write schedules a flush for the next turn of the loop.
+ */
+static void
+conn_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+
+    (void)fd;
+    (void)what;
+    bufferevent_flush(c->bev, EV_WRITE, BEV_NORMAL);
+}
+
+static void
+conn_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                  void *arg)
+{
+    struct http_conn *c = arg;
+
+    (void)buf;
+    if (info->n_added > 0)
+        event_active(c->flush, 0, 0);
+}
+
 static void
 conn_closed(void *arg)
 {
     struct http_conn *c = arg;
 
     c->h->connections--;
+    event_free(c->flush);
     free(c);
 }
 
@@ -133,31 +153,38 @@ conn_new(struct event_base *base, void *arg)
 {
     struct http_server *h = arg;
     struct http_conn *c = calloc(1, sizeof(*c));
-    struct bufferevent *under, *bev;
+    struct bufferevent *under = NULL;
 
-    under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (c == NULL || under == NULL) {
-        /* evhttp then makes a plain bufferevent: not counted, but served */
-        free(c);
-        if (under != NULL)
-            bufferevent_free(under);
+    /* On failure evhttp makes a plain bufferevent: served, not counted. */
+    if (c == NULL)
         return NULL;
-    }
     c->h = h;
-    bev = bufferevent_filter_new(under, conn_input, conn_output,
-                                 BEV_OPT_CLOSE_ON_FREE, conn_closed, c);
-    if (bev == NULL) {
-        free(c);
-        bufferevent_free(under);
-        return NULL;
-    }
+    c->flush = event_new(base, -1, 0, conn_flush, c);
+    under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (c->flush == NULL || under == NULL)
+        goto fail;
+    c->bev = bufferevent_filter_new(under, conn_input, conn_output,
+                                    BEV_OPT_CLOSE_ON_FREE, conn_closed, c);
+    if (c->bev == NULL)
+        goto fail;
+    /* from here on conn_closed() frees c with the bufferevent */
+    if (evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_added, c) ==
+        NULL)
+        c->refused = 1;
     h->connections++;
     if (h->connections > h->app->cfg->max_connections) {
         c->refused = 1;
         sk_log(LOG_WARNING, "http", "connection refused: %d open (cap %d)",
                h->connections - 1, h->app->cfg->max_connections);
     }
-    return bev;
+    return c->bev;
+fail:
+    if (under != NULL)
+        bufferevent_free(under);
+    if (c->flush != NULL)
+        event_free(c->flush);
+    free(c);
+    return NULL;
 }
 
 /* --- routing ------------------------------------------------------------ */
