@@ -837,9 +837,19 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         return;
     }
     job = calloc(1, sizeof(*job));
-    if (job == NULL || privacy_contact_key(app->priv, in.urn, job->key) != 0 ||
-        (job->vault = privacy_seal(app->priv, job->key, in.urn,
-                                   &job->vault_len)) == NULL) {
+    rc = job != NULL ? privacy_contact_key(app->priv, in.urn, job->key)
+                     : SK_ENOMEM;
+    if (rc == SK_EINVAL || rc == SK_ELIMIT) {
+        channel_inbound_clear(&in);
+        inbound_job_free(job);
+        metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
+        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        send_error(app, req, t0, ch, HTTP_BADREQUEST,
+                   "\"from\" is not a valid phone number");
+        return;
+    }
+    if (rc != 0 || (job->vault = privacy_seal(app->priv, job->key, in.urn,
+                                              &job->vault_len)) == NULL) {
         channel_inbound_clear(&in);
         inbound_job_free(job);
         metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);

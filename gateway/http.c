@@ -1,11 +1,12 @@
 /*
  * http.c - the webhook server. One evhttp on the loop with every limit set
- * explicitly. Connections are counted through evhttp_set_bevcb(): each
- * accepted connection gets a pass-through filter bufferevent whose context
- * is freed with the connection, which is where the count goes down.
- * A connection accepted past the cap is marked refused, and its filter
- * fails the first read, so evhttp closes it without a reply. (libevent
- * 2.1 has no connection limit of its own.)
+ * explicitly. libevent 2.1 has no connection limit of its own, so
+ * connections are counted here: a connection is counted from its first
+ * request (a close callback takes it off the list), and a new connection
+ * past the cap gets 503 and is closed. A connection that never completes
+ * a request is not counted; the request timeout closes it.
+ * (A filter bufferevent would see every connection, but evhttp then frees
+ * it before the filter has passed the last reply on.)
  *
  * Requests are routed by path. POST /c/NAME/... goes to the app, which
  * replies later (after the store commits) through http_send().
@@ -15,7 +16,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -29,14 +29,8 @@ struct http_server {
     struct sk_app *app;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    int connections; /* open connections, refused ones included */
-};
-
-struct http_conn {
-    struct http_server *h;
-    struct bufferevent *bev; /* the filter */
-    struct event *flush;     /* pushes output written while EV_WRITE was off */
-    int refused;
+    struct evhttp_connection **conns; /* open connections seen so far */
+    int n_conns, max_conns;
 };
 
 double
@@ -85,106 +79,42 @@ send_json_error(struct sk_app *app, struct evhttp_request *req, double t0,
 
 /* --- connection counting ------------------------------------------------ */
 
-static enum bufferevent_filter_result
-conn_input(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
-           enum bufferevent_flush_mode mode, void *arg)
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-    struct http_conn *c = arg;
+    struct http_server *h = arg;
+    int i;
 
-    (void)mode;
-    if (c->refused)
-        return BEV_ERROR;
-    if (evbuffer_remove_buffer(
-            src, dst, limit < 0 ? evbuffer_get_length(src) : (size_t)limit) < 0)
-        return BEV_ERROR;
-    return BEV_OK;
-}
-
-static enum bufferevent_filter_result
-conn_output(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
-            enum bufferevent_flush_mode mode, void *arg)
-{
-    (void)mode;
-    (void)arg;
-    if (evbuffer_remove_buffer(
-            src, dst, limit < 0 ? evbuffer_get_length(src) : (size_t)limit) < 0)
-        return BEV_ERROR;
-    return BEV_OK;
+    for (i = 0; i < h->n_conns; i++)
+        if (h->conns[i] == evcon) {
+            h->conns[i] = h->conns[--h->n_conns];
+            return;
+        }
 }
 
 /*
- * A filter bufferevent passes output on only while its EV_WRITE is on, and
- * evhttp writes a reply first and turns EV_WRITE on afterwards. So every
- * write schedules a flush for the next turn of the loop.
+ * Counts the request's connection. Returns 0, or -1 when it is a new
+ * connection past the cap: it then gets 503 and is closed.
  */
-static void
-conn_flush(evutil_socket_t fd, short what, void *arg)
+static int
+conn_track(struct http_server *h, struct evhttp_request *req)
 {
-    struct http_conn *c = arg;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    int i;
 
-    (void)fd;
-    (void)what;
-    bufferevent_flush(c->bev, EV_WRITE, BEV_NORMAL);
-}
-
-static void
-conn_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-                  void *arg)
-{
-    struct http_conn *c = arg;
-
-    (void)buf;
-    if (info->n_added > 0)
-        event_active(c->flush, 0, 0);
-}
-
-static void
-conn_closed(void *arg)
-{
-    struct http_conn *c = arg;
-
-    c->h->connections--;
-    event_free(c->flush);
-    free(c);
-}
-
-static struct bufferevent *
-conn_new(struct event_base *base, void *arg)
-{
-    struct http_server *h = arg;
-    struct http_conn *c = calloc(1, sizeof(*c));
-    struct bufferevent *under = NULL;
-
-    /* On failure evhttp makes a plain bufferevent: served, not counted. */
-    if (c == NULL)
-        return NULL;
-    c->h = h;
-    c->flush = event_new(base, -1, 0, conn_flush, c);
-    under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (c->flush == NULL || under == NULL)
-        goto fail;
-    c->bev = bufferevent_filter_new(under, conn_input, conn_output,
-                                    BEV_OPT_CLOSE_ON_FREE, conn_closed, c);
-    if (c->bev == NULL)
-        goto fail;
-    /* from here on conn_closed() frees c with the bufferevent */
-    if (evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_added, c) ==
-        NULL)
-        c->refused = 1;
-    h->connections++;
-    if (h->connections > h->app->cfg->max_connections) {
-        c->refused = 1;
-        sk_log(LOG_WARNING, "http", "connection refused: %d open (cap %d)",
-               h->connections - 1, h->app->cfg->max_connections);
+    if (evcon == NULL)
+        return 0;
+    /* set every time: a stale entry for a reused address is fixed too */
+    evhttp_connection_set_closecb(evcon, conn_closed, h);
+    for (i = 0; i < h->n_conns; i++)
+        if (h->conns[i] == evcon)
+            return 0;
+    if (h->n_conns >= h->max_conns) {
+        evhttp_connection_set_closecb(evcon, NULL, NULL);
+        return -1;
     }
-    return c->bev;
-fail:
-    if (under != NULL)
-        bufferevent_free(under);
-    if (c->flush != NULL)
-        event_free(c->flush);
-    free(c);
-    return NULL;
+    h->conns[h->n_conns++] = evcon;
+    return 0;
 }
 
 /* --- routing ------------------------------------------------------------ */
@@ -270,6 +200,14 @@ request_cb(struct evhttp_request *req, void *arg)
 
     if (path == NULL)
         path = "";
+    if (conn_track(h, req) != 0) {
+        sk_log(LOG_WARNING, "http", "connection refused: %d open (the cap)",
+               h->n_conns);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+                          "close");
+        send_text(h->app, req, t0, HTTP_SERVUNAVAIL, "too many connections\n");
+        return;
+    }
     if (strncmp(path, "/c/", 3) == 0)
         route_channel(h, req, path + 3, t0);
     else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0)
@@ -319,6 +257,12 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
         return NULL;
     }
     h->app = app;
+    h->max_conns = cfg->max_connections > 0 ? cfg->max_connections : 256;
+    h->conns = calloc((size_t)h->max_conns, sizeof(*h->conns));
+    if (h->conns == NULL) {
+        sk_seterr(err, "out of memory");
+        goto fail;
+    }
     if (parse_listen(cfg->listen, host, sizeof(host), &port) != 0) {
         sk_seterr(err, "%s: [server] listen: expected host:port", cfg->file);
         goto fail;
@@ -335,7 +279,6 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
     evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
-    evhttp_set_bevcb(h->http, conn_new, h);
     evhttp_set_gencb(h->http, request_cb, h);
     h->bound = evhttp_bind_socket_with_handle(h->http, host, (uint16_t)port);
     if (h->bound == NULL) {
@@ -363,6 +306,7 @@ http_free(struct http_server *h)
     if (h == NULL)
         return;
     if (h->http != NULL)
-        evhttp_free(h->http);
+        evhttp_free(h->http); /* calls conn_closed() for each connection */
+    free(h->conns);
     free(h);
 }
