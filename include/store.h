@@ -22,6 +22,7 @@
 #include "err.h"
 
 struct event_base;
+struct sqlite3;
 struct store;
 struct store_tx;
 
@@ -39,27 +40,47 @@ typedef void (*store_done_fn)(void *arg, int rc);
  */
 struct store *store_open(const char *path, struct event_base *base,
                          int queue_depth, char err[SK_ERR_LEN]);
-/* Runs every queued job, stops the writer and closes. NULL is a no-op. */
+/* Runs every queued job, stops the writer and closes. NULL is a no-op.
+ * Call it on the loop thread or after the loop has stopped: done callbacks
+ * the loop has not delivered yet are called directly, on the closing
+ * thread, before store_close() returns. From the moment it starts,
+ * store_submit() and store_call() answer SK_EBUSY; other threads must have
+ * stopped calling in before it returns (it frees the store). */
 void store_close(struct store *st);
 
 /* The schema version after migrations. */
 int store_schema_version(struct store *st);
 
+/* Group COMMITs that succeeded so far (for tests and metrics): with many
+ * jobs in flight it grows slower than the number of jobs. Any thread. */
+uint64_t store_commits(struct store *st);
+
 /*
  * Queues a job. Returns 0, or SK_EBUSY when the queue is full or the store
- * is closing (then neither fn nor done is ever called).
+ * is closing (then neither fn nor done is ever called). SK_EINVAL when the
+ * store was opened without a base. done may be NULL.
  */
 int store_submit(struct store *st, store_job_fn fn, store_done_fn done,
                  void *arg);
 
 /* Runs a job and waits for its commit; returns the job's rc. Never call it
- * on the event loop thread. */
+ * on the event loop thread. It does not count against queue_depth (its
+ * caller is blocked); SK_EBUSY when the store is closing, SK_ESTATE from
+ * inside a job. */
 int store_call(struct store *st, store_job_fn fn, void *arg);
 
 /* --- inside a job -------------------------------------------------------- */
 
+/* The write connection, for modules with queries of their own (outbox,
+ * purge, export) and for tests. Only inside a job; no BEGIN/COMMIT. Stop
+ * writing when a statement fails with SQLITE_FULL/IOERR/NOMEM: sqlite may
+ * have dropped the group's transaction (the store_tx functions then return
+ * SK_EIO; raw statements would autocommit). */
+struct sqlite3 *store_tx_sqlite(struct store_tx *tx);
+
 /* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,
- * the reply given the first time) or SK_ENOENT. */
+ * the reply given the first time, "" when none was stored) or SK_ENOENT.
+ * put: SK_EEXIST when the pair is already there (the first row stays). */
 int store_inbound_get(struct store_tx *tx, const char *channel,
                       const char *external_id, char **reply);
 int store_inbound_put(struct store_tx *tx, const char *channel,
@@ -67,8 +88,8 @@ int store_inbound_put(struct store_tx *tx, const char *channel,
                       const char *reply, int64_t now_ms);
 
 struct store_contact {
-    char *session;      /* flow_session JSON, malloc'd, or NULL */
-    char *channel;      /* channel last heard on, malloc'd, or NULL */
+    char *session; /* flow_session JSON, malloc'd, or NULL */
+    char *channel; /* channel last heard on, malloc'd, or NULL */
     bool opted_out;
     int64_t timeout_at; /* unix ms, 0 = none */
     int64_t expires_at; /* unix ms, 0 = none */
@@ -80,35 +101,38 @@ int store_contact_get(struct store_tx *tx, const char *contact_key,
 int store_contact_put(struct store_tx *tx, const char *contact_key,
                       const struct store_contact *c);
 void store_contact_clear(struct store_contact *c);
-/* Erases everything held on the contact (answers, vault, outbox, ...). */
+/* Erases everything held on the contact (answers, vault, outbox, ...).
+ * Inbound dedupe rows stay, so retries are still recognised, but lose
+ * their contact key and reply text. */
 int store_contact_erase(struct store_tx *tx, const char *contact_key);
 
 /* One answer (a run_result_changed event). */
 int store_result_put(struct store_tx *tx, const char *contact_key,
                      const char *flow_uuid, const char *flow_name,
-                     const char *name, const char *value,
-                     const char *category, const char *input,
-                     int64_t now_ms);
+                     const char *name, const char *value, const char *category,
+                     const char *input, int64_t now_ms);
 
 /* A message to send later (not a synchronous reply). *id may be NULL. */
 int store_outbox_put(struct store_tx *tx, const char *channel,
-                     const char *contact_key, const char *text,
-                     int64_t now_ms, int64_t *id);
+                     const char *contact_key, const char *text, int64_t now_ms,
+                     int64_t *id);
 
 /* The sealed reply address of a contact (see privacy.h). */
 int store_vault_put(struct store_tx *tx, const char *contact_key,
-                    const unsigned char *blob, size_t len,
-                    int64_t expires_at);
-/* 0 with a malloc'd *blob, or SK_ENOENT (also when expired). */
+                    const unsigned char *blob, size_t len, int64_t expires_at);
+/* 0 with a malloc'd *blob, or SK_ENOENT (also when expired: expires_at
+ * <= now_ms). */
 int store_vault_get(struct store_tx *tx, const char *contact_key,
                     unsigned char **blob, size_t *len, int64_t now_ms);
 
 /* Calls fn for each contact whose timeout_at or expires_at is <= now,
- * at most limit of them. Returns how many or a negative SK_E*. */
+ * at most limit of them. Returns how many or a negative SK_E*. A 0 time
+ * is never due. fn may write to the store (keys are collected first). */
 int store_due(struct store_tx *tx, int64_t now_ms, int limit,
               void (*fn)(void *arg, const char *contact_key), void *arg);
 
-/* Answers stored so far (for tests and the simulator's checks). */
+/* Answers stored so far (for tests and the simulator's checks). table is
+ * one of inbound, contacts, results, outbox, vault; else SK_EINVAL. */
 int store_count(struct store_tx *tx, const char *table, int64_t *n);
 
 #endif
