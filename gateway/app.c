@@ -516,6 +516,20 @@ default_flow(const struct sk_app *app, const struct config_channel *ch)
     return name != NULL ? flow_set_find(app->flows, name) : NULL;
 }
 
+/* Replaces *sp by a session with no run, keeping the contact's language. */
+static int
+reset_session(struct flow_session **sp, int64_t now, const void *salt)
+{
+    struct flow_session *fresh =
+        flow_session_new(flow_session_language(*sp), make_seed(now, salt));
+
+    if (fresh == NULL)
+        return SK_ENOMEM;
+    flow_session_free(*sp);
+    *sp = fresh;
+    return 0;
+}
+
 /* The engine step for one message. Runs on the writer thread. */
 static int
 inbound_step(struct store_tx *tx, struct inbound_job *job,
@@ -530,20 +544,14 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     int rc = 0;
 
     if (is_stop_word(app, job->text)) {
-        const char *lang = flow_session_language(*sp);
-        struct flow_session *fresh =
-            flow_session_new(lang, make_seed(now, job));
-
-        if (fresh == NULL)
+        if (reset_session(sp, now, job) != 0)
             return SK_ENOMEM;
-        flow_session_free(*sp);
-        *sp = fresh;
         c->opted_out = true;
         *keep_vault = false;
         job->status = "opted_out";
         return json_array_append_new(
                    texts,
-                   json_string(stop_reply(flow_session_language(fresh)))) == 0
+                   json_string(stop_reply(flow_session_language(*sp)))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
@@ -559,18 +567,40 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         c->opted_out = false;
         job->status = "keyword";
         rc = flow_start(app->flows, *sp, f, job->text, now, events, err);
-    } else if (flow_session_status(*sp) == FLOW_WAITING) {
-        struct flow_resume r = {FLOW_RESUME_MSG, job->text};
-        const char *id = flow_session_flow(*sp);
-
-        waiting = id != NULL ? flow_set_find(app->flows, id) : NULL;
-        job->status = "resumed";
-        rc = flow_resume(app->flows, *sp, &r, now, events, err);
-    } else if ((f = default_flow(app, ch)) != NULL) {
-        job->status = "started";
-        rc = flow_start(app->flows, *sp, f, job->text, now, events, err);
     } else {
-        job->status = "no_flow";
+        bool resumed = false;
+
+        if (flow_session_status(*sp) == FLOW_WAITING) {
+            struct flow_resume r = {FLOW_RESUME_MSG, job->text};
+            const char *id = flow_session_flow(*sp);
+
+            waiting = id != NULL ? flow_set_find(app->flows, id) : NULL;
+            job->status = "resumed";
+            rc = waiting != NULL
+                     ? flow_resume(app->flows, *sp, &r, now, events, err)
+                     : SK_ENOENT;
+            if (rc != 0 && rc != SK_ENOMEM) {
+                /* e.g. the flow was removed since: start afresh rather
+                 * than fail this contact's every message */
+                sk_log(LOG_WARNING, "inbound",
+                       "contact=%.8s cannot resume (%s), starting afresh",
+                       job->key, sk_strerror(rc));
+                rc = reset_session(sp, now, job);
+                json_array_clear(events);
+                waiting = NULL;
+            } else {
+                resumed = rc == 0;
+            }
+        }
+        if (rc == 0 && !resumed) {
+            if ((f = default_flow(app, ch)) != NULL) {
+                job->status = "started";
+                rc =
+                    flow_start(app->flows, *sp, f, job->text, now, events, err);
+            } else {
+                job->status = "no_flow";
+            }
+        }
     }
     if (rc != 0) {
         /* err may quote flow content; the code is enough for the log */
