@@ -720,7 +720,9 @@ static int
 render_texts(struct sk_app *app, size_t ch, const char *reply,
              struct channel_reply *out, size_t *count)
 {
-    json_t *arr = json_loads(reply != NULL ? reply : "[]", 0, NULL);
+    /* "" when a row was stored without a reply (or erased since) */
+    json_t *arr =
+        json_loads(reply != NULL && reply[0] != '\0' ? reply : "[]", 0, NULL);
     const char **texts = NULL;
     size_t i, n;
     int rc;

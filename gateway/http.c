@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "store.h"
 
 struct http_server {
     struct sk_app *app;
@@ -180,7 +181,8 @@ route_get(struct http_server *h, struct evhttp_request *req, const char *path,
         return;
     }
     /* /metrics: the duration of this request is counted from the next. */
-    text = metrics_render(app->metrics);
+    text = metrics_render(app->metrics,
+                          app->store != NULL ? store_commits(app->store) : 0);
     if (text == NULL) {
         send_text(app, req, t0, HTTP_INTERNAL, "out of memory\n");
         return;

@@ -137,7 +137,7 @@ put_counter(FILE *f, const struct metrics *m, const char *name,
 }
 
 char *
-metrics_render(const struct metrics *m)
+metrics_render(const struct metrics *m, uint64_t store_commits)
 {
     char *buf = NULL;
     size_t len = 0, i, k;
@@ -180,6 +180,11 @@ metrics_render(const struct metrics *m)
     fprintf(f, "sikiliza_http_request_duration_seconds_sum %.6f\n", m->sum);
     fprintf(f, "sikiliza_http_request_duration_seconds_count %llu\n",
             (unsigned long long)m->count);
+    fprintf(f,
+            "# HELP sikiliza_store_commits_total Group COMMITs of the "
+            "store.\n# TYPE sikiliza_store_commits_total counter\n"
+            "sikiliza_store_commits_total %llu\n",
+            (unsigned long long)store_commits);
     if (ferror(f)) {
         fclose(f);
         free(buf);

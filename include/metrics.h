@@ -35,7 +35,8 @@ void metrics_error(struct metrics *m, size_t ch, enum metrics_error kind);
 /* One HTTP request took seconds, from its arrival to its reply. */
 void metrics_observe_request(struct metrics *m, double seconds);
 
-/* The Prometheus text of all metrics: malloc'd, NULL when out of memory. */
-char *metrics_render(const struct metrics *m);
+/* The Prometheus text of all metrics: malloc'd, NULL when out of memory.
+ * store_commits is the store's group COMMIT count so far. */
+char *metrics_render(const struct metrics *m, uint64_t store_commits);
 
 #endif

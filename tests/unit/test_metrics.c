@@ -28,7 +28,7 @@ test_empty(void **state)
 
     (void)state;
     assert_non_null(m);
-    t = metrics_render(m);
+    t = metrics_render(m, 0);
     assert_non_null(t);
     assert_has(t, "# TYPE sikiliza_messages_in_total counter\n");
     assert_has(t, "# TYPE sikiliza_http_request_duration_seconds "
@@ -57,7 +57,7 @@ test_counters(void **state)
     metrics_error(m, 1, METRICS_ERR_DENIED);
     metrics_error(m, 1, METRICS_ERR_DENIED);
     metrics_error(m, 0, METRICS_ERR_BAD_REQUEST);
-    t = metrics_render(m);
+    t = metrics_render(m, 0);
     assert_non_null(t);
     assert_has(t, "sikiliza_messages_in_total{channel=\"demo\"} 2\n");
     assert_has(t, "sikiliza_messages_in_total{channel=\"we\\\"ird\"} 1\n");
@@ -85,8 +85,10 @@ test_histogram(void **state)
     metrics_observe_request(m, 0.02);
     metrics_observe_request(m, 3.0);
     metrics_observe_request(m, 60.0);
-    t = metrics_render(m);
+    t = metrics_render(m, 42);
     assert_non_null(t);
+    assert_has(t, "# TYPE sikiliza_store_commits_total counter\n"
+                  "sikiliza_store_commits_total 42\n");
     assert_has(t, "_bucket{le=\"0.005\"} 1\n");
     assert_has(t, "_bucket{le=\"0.01\"} 1\n");
     assert_has(t, "_bucket{le=\"0.025\"} 3\n");
