@@ -113,6 +113,11 @@ generic_parse(const struct config_channel *ch,
                channel_content_type_is(req->content_type,
                                        "application/x-www-form-urlencoded")) {
         rc = channel_form_decode(req->body, req->body_len, f, 3, err);
+        /* an unescaped "+254..." arrives as " 254...": no number starts
+         * with a space, so take it back as the + it was */
+        if (rc == 0 && f[0].value != NULL && f[0].value[0] == ' ' &&
+            f[0].value[1] >= '0' && f[0].value[1] <= '9')
+            f[0].value[0] = '+';
     } else {
         sk_seterr(err, "unsupported content type (use a form or JSON)");
         return SK_EINVAL;

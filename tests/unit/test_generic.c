@@ -68,6 +68,11 @@ test_form(void **state)
     assert_string_equal(in.text, "");
     channel_inbound_clear(&in);
 
+    /* an unescaped + in from (a space once decoded) is taken back */
+    assert_int_equal(parse_s(form, "from=+254700000001&id=3", &in, err), 0);
+    assert_string_equal(in.urn, "tel:+254700000001");
+    channel_inbound_clear(&in);
+
     /* UTF-8 passes through */
     assert_int_equal(
         parse_s(form, "from=1&id=2&text=%D9%86%D8%B9%D9%85", &in, err), 0);
