@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -41,6 +42,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "privacy.h"
 #include "store.h"
 #include "text.h"
@@ -715,6 +717,19 @@ maybe_stop(struct sk_app *app)
         event_base_loopexit(app->base, &flush);
 }
 
+void
+app_job_started(struct sk_app *app)
+{
+    app->pending++;
+}
+
+void
+app_job_finished(struct sk_app *app)
+{
+    app->pending--;
+    maybe_stop(app);
+}
+
 /* Renders the stored reply (a JSON array of texts) for the channel. */
 static int
 render_texts(struct sk_app *app, size_t ch, const char *reply,
@@ -1062,7 +1077,10 @@ sweep_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (app->sweeping || app->stopping)
+    if (app->stopping)
+        return;
+    outbox_kick(app->outbox);
+    if (app->sweeping)
         return;
     if ((job = calloc(1, sizeof(*job))) == NULL)
         return;
@@ -1090,6 +1108,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
            (int)sig, app->pending);
     app->stopping = true;
     http_stop_intake(app->http);
+    outbox_stop(app->outbox);
     if (app->sweep_timer != NULL)
         event_del(app->sweep_timer);
     maybe_stop(app);
@@ -1164,6 +1183,7 @@ app_free(struct sk_app *app)
         event_free(app->sig_int);
     store_close(app->store); /* runs what is queued, joins the writer */
     app->store = NULL;
+    outbox_free(app->outbox);
     http_free(app->http);
     metrics_free(app->metrics);
     if (app->base != NULL)
@@ -1184,6 +1204,7 @@ app_serve(const char *config_path)
     char err[SK_ERR_LEN] = "";
     size_t i;
     int code = 3, rc;
+    bool curl_ready = false;
 
     memset(&app, 0, sizeof(app));
     signal(SIGPIPE, SIG_IGN);
@@ -1220,8 +1241,12 @@ app_serve(const char *config_path)
     if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)
         goto nomem;
 
+    /* process-wide set-up, once, before any thread starts */
     evthread_use_pthreads();
     event_set_log_callback(libevent_log);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        goto nomem;
+    curl_ready = true;
     if ((app.base = event_base_new()) == NULL)
         goto nomem;
     app.store =
@@ -1232,6 +1257,11 @@ app_serve(const char *config_path)
     }
     app.http = http_start(&app, err);
     if (app.http == NULL) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    app.outbox = outbox_new(&app, err);
+    if (app.outbox == NULL && err[0] != '\0') {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
@@ -1258,6 +1288,8 @@ nomem:
     code = 3;
 out:
     app_free(&app);
+    if (curl_ready)
+        curl_global_cleanup();
     libevent_global_shutdown();
     return code;
 }

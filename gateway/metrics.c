@@ -14,7 +14,7 @@ static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 #define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 static const char *const error_kinds[METRICS_ERR_COUNT] = {
-    "bad_request", "denied", "busy", "store", "engine", "internal",
+    "bad_request", "denied", "busy", "store", "engine", "internal", "send",
 };
 
 struct metrics_channel {

@@ -26,6 +26,7 @@ struct evhttp_request;
 struct flow_set;
 struct http_server;
 struct metrics;
+struct outbox;
 struct privacy;
 struct store;
 
@@ -37,6 +38,7 @@ struct sk_app {
     struct event_base *base;
     struct http_server *http;
     struct metrics *metrics;
+    struct outbox *outbox; /* NULL when no channel sends on its own */
     struct event *sweep_timer;
     struct event *sig_term, *sig_int;
     /* the channel type of each configured channel, by config index */
@@ -65,6 +67,13 @@ int app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
 
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
+
+/* Bookkeeping for store jobs submitted by other gateway modules: call
+ * app_job_started() after a successful store_submit() and
+ * app_job_finished() at the end of its done callback (it ends the loop
+ * when shutting down and nothing is left). */
+void app_job_started(struct sk_app *app);
+void app_job_finished(struct sk_app *app);
 
 /* Routes called by http.c for POST /c/NAME/receive and /status; ch is the
  * channel's config index. Each sends exactly one reply to req. */

@@ -19,6 +19,7 @@ enum metrics_error {
     METRICS_ERR_STORE,       /* "store": the transaction failed */
     METRICS_ERR_ENGINE,      /* "engine": a flow step failed */
     METRICS_ERR_INTERNAL,    /* "internal": out of memory and such */
+    METRICS_ERR_SEND,        /* "send": an outbox message was not taken */
     METRICS_ERR_COUNT
 };
 
