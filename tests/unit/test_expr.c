@@ -217,6 +217,12 @@ test_template_expressions(void **state)
     check_tpl(env, "bad @(1 +) end", "bad  end",
               "syntax error at end of input");
     check_tpl(env, "@(\"hi\" & \" \" & fields.age)", "hi 23", "");
+    /* containers render as goflow renders them, not as JSON */
+    check_tpl(env, "@locals.list", "[a, b, c]", "");
+    check_tpl(env, "@(array(1, \"x\", true))", "[1, x, true]", "");
+    check_tpl(env, "@contact.fields", "{age: 23}", "");
+    check_tpl(env, "@results", "{age: 23, feel_safe: yes}", "");
+    check_tpl(env, "@(array())", "[]", "");
 }
 
 /* Checks expr_template_value: the JSON of the value and the error. */
