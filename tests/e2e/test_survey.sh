@@ -3,8 +3,9 @@
 # reply is the expected question; a provider retry is answered byte for
 # byte as before and stored once; a crash (SIGKILL) mid-survey loses
 # nothing and the survey goes on where it stopped; a second child answers
-# in French. Afterwards no trace of the phone numbers is found in anything
-# the gateway wrote, and nothing the children typed is in its log.
+# in French, a third starts in Arabic. Afterwards no trace of the phone
+# numbers is found in anything the gateway wrote, and nothing the children
+# typed is in its log.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -21,6 +22,7 @@ sk_start
 
 PHONE_EN=+254700000001
 PHONE_FR=+254700000002
+PHONE_AR=+254700000003
 # Distinctive answers, to be found in no log.
 WORD1=zebrafruit
 WORD2=quokkalantern
@@ -51,7 +53,7 @@ expect() {
 # No byte sequence of a phone number in any file the gateway wrote.
 check_no_numbers() {
     local phone digits f
-    for phone in "$PHONE_EN" "$PHONE_FR"; do
+    for phone in "$PHONE_EN" "$PHONE_FR" "$PHONE_AR"; do
         digits=${phone#+}
         for pat in "$phone" "$digits" "${digits: -9}"; do
             f=$(grep -rlaF -- "$pat" "$GW" || true)
@@ -119,9 +121,15 @@ expect f7 "qu'est-ce qui t'aiderait"
 say "$PHONE_FR" f8 "$WORD2"
 expect f8 "Merci d'avoir partagé" "116 111"
 
+# --- Arabic: the keyword and an Arabic-Indic digit ---------------------
+say "$PHONE_AR" a1 "مرحبا"
+expect a1 "3 العربية"
+say "$PHONE_AR" a2 "٣"
+expect a2 "لن نسألك عن اسمك" "كم تشعر بالأمان"
+
 # --- what was stored ---------------------------------------------------
-[ "$(sk_count inbound)" = 17 ] ||
-    sk_fail "expected 17 inbound rows, found $(sk_count inbound)"
+[ "$(sk_count inbound)" = 19 ] ||
+    sk_fail "expected 19 inbound rows, found $(sk_count inbound)"
 
 # has_result NAME CATEGORY: a results row with that name and category.
 has_result() {
@@ -130,10 +138,12 @@ has_result() {
                 WHERE name = '$1' AND category = '$2';")
     [ "$n" -ge 1 ] || sk_fail "no result \"$1\" = \"$2\" stored"
 }
-[ "$(sk_sql "SELECT count(*) FROM results WHERE input IN ('hi', 'bonjour');")" = 0 ] ||
+[ "$(sk_sql "SELECT count(*) FROM results
+            WHERE input IN ('hi', 'bonjour', 'مرحبا');")" = 0 ] ||
     sk_fail "a keyword that started the survey was stored as an answer"
 has_result "Language" "English"
 has_result "Language" "French"
+has_result "Language" "Arabic"
 has_result "Feel Safe" "Not Very Safe"
 has_result "Feel Safe" "Very Safe"
 has_result "Slept Last Night" "Shelter Or Camp"
