@@ -174,11 +174,24 @@ sk_conf_port() {
     sed -n 's/^listen *= *127\.0\.0\.1:\([0-9][0-9]*\) *$/\1/p' "$1" | head -n 1
 }
 
+# True unless ss shows that the listener on port $2 is not process $1
+# (without ss, or without the right to see, there is nothing to compare).
+sk_owns_port() {
+    local users
+    command -v ss >/dev/null 2>&1 || return 0
+    users=$(ss -Hltnp "sport = :$2" 2>/dev/null) || return 0
+    case $users in
+    *"pid=$1,"*) return 0 ;;
+    *pid=*) return 1 ;;
+    *) return 0 ;;
+    esac
+}
+
 # sk_start: starts `sikiliza serve` in the background (stderr to
 # $SK_LOG) and waits until /healthz answers. When the port was taken in the
 # meantime, moves the config to another free port and tries again.
 sk_start() {
-    local conf=$SK_CONF attempt i
+    local conf=$SK_CONF attempt deadline
     [ -z "$SK_PID" ] || sk_fail "sk_start: the gateway is already running"
     for ((attempt = 0; attempt < 5; attempt++)); do
         SK_PORT=$(sk_conf_port "$conf")
@@ -187,19 +200,23 @@ sk_start() {
         echo "--- start $(date -u +%FT%TZ) port $SK_PORT" >>"$SK_LOG"
         "$SK_BIN" serve -c "$conf" >>"$SK_LOG" 2>&1 &
         SK_PID=$!
-        for ((i = 0; i < 300; i++)); do
+        deadline=$((SECONDS + 30))
+        while [ "$SECONDS" -lt "$deadline" ]; do
             if ! kill -0 "$SK_PID" 2>/dev/null; then
                 break
             fi
             if curl -fsS --max-time 2 -o /dev/null "$SK_URL/healthz" \
                 2>/dev/null; then
-                return 0
+                sk_owns_port "$SK_PID" "$SK_PORT" && return 0
+                break # another process answers there
             fi
             sleep 0.1
         done
-        if kill -0 "$SK_PID" 2>/dev/null; then
+        if kill -0 "$SK_PID" 2>/dev/null && sk_owns_port "$SK_PID" "$SK_PORT"
+        then
             sk_fail "the gateway did not answer /healthz within 30 s"
         fi
+        kill -KILL "$SK_PID" 2>/dev/null || true
         wait "$SK_PID" 2>/dev/null || true
         SK_PID=
         if ! sk_port_busy "$SK_PORT"; then
