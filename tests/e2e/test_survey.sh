@@ -3,9 +3,9 @@
 # reply is the expected question; a provider retry is answered byte for
 # byte as before and stored once; a crash (SIGKILL) mid-survey loses
 # nothing and the survey goes on where it stopped; a second child answers
-# in French, a third starts in Arabic. Afterwards no trace of the phone
-# numbers is found in anything the gateway wrote, and nothing the children
-# typed is in its log.
+# in French, a third starts in Arabic, a fourth texts STOP. Afterwards no
+# trace of the phone numbers is found in anything the gateway wrote, and
+# nothing the children typed is in its log.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -23,6 +23,7 @@ sk_start
 PHONE_EN=+254700000001
 PHONE_FR=+254700000002
 PHONE_AR=+254700000003
+PHONE_ST=+254700000004
 # Distinctive answers, to be found in no log.
 WORD1=zebrafruit
 WORD2=quokkalantern
@@ -53,7 +54,7 @@ expect() {
 # No byte sequence of a phone number in any file the gateway wrote.
 check_no_numbers() {
     local phone digits f
-    for phone in "$PHONE_EN" "$PHONE_FR" "$PHONE_AR"; do
+    for phone in "$PHONE_EN" "$PHONE_FR" "$PHONE_AR" "$PHONE_ST"; do
         digits=${phone#+}
         for pat in "$phone" "$digits" "${digits: -9}"; do
             f=$(grep -rlaF -- "$pat" "$GW" || true)
@@ -127,9 +128,20 @@ expect a1 "3 العربية"
 say "$PHONE_AR" a2 "٣"
 expect a2 "لن نسألك عن اسمك" "كم تشعر بالأمان"
 
+# --- STOP: at once, and nothing more is sent ---------------------------
+say "$PHONE_ST" s1 "hi"
+say "$PHONE_ST" s2 "STOP"
+[ "$(jq '.messages | length' "$WORK/s2.json")" -le 1 ] ||
+    sk_fail "STOP got more than a confirmation: $(cat "$WORK/s2.json")"
+say "$PHONE_ST" s3 "1"
+[ "$(jq '.messages | length' "$WORK/s3.json")" = 0 ] ||
+    sk_fail "a message after STOP got a reply: $(cat "$WORK/s3.json")"
+[ "$(sk_sql "SELECT count(*) FROM contacts WHERE opted_out = 1;")" = 1 ] ||
+    sk_fail "STOP did not opt the contact out"
+
 # --- what was stored ---------------------------------------------------
-[ "$(sk_count inbound)" = 19 ] ||
-    sk_fail "expected 19 inbound rows, found $(sk_count inbound)"
+[ "$(sk_count inbound)" = 22 ] ||
+    sk_fail "expected 22 inbound rows, found $(sk_count inbound)"
 
 # has_result NAME CATEGORY: a results row with that name and category.
 has_result() {
