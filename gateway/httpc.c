@@ -12,12 +12,11 @@
  * called from inside them, so a zero timeout becomes a zero evtimer.
  *
  * Each request is a struct httpc_xfer with its own easy handle, set up
- * completely in httpc_request() (libcurl copies the strings and, with
- * CURLOPT_COPYPOSTFIELDS, the body), then either added to the multi at
- * once or queued until fewer than max_parallel transfers run. Done
- * callbacks run only from httpc_check() or httpc_free(), both on the
- * loop, so a caller never sees its callback before httpc_request()
- * returns.
+ * completely in httpc_request() (libcurl copies the strings; the body is
+ * copied here and wiped when the transfer ends), then either added to the multi
+ * at once or queued until fewer than max_parallel transfers run. Done callbacks
+ * run only from httpc_check() or httpc_free(), both on the loop, so a caller
+ * never sees its callback before httpc_request() returns.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -50,6 +49,8 @@ struct httpc_xfer {
     struct httpc *h;
     CURL *easy;
     struct curl_slist *hdrs;
+    char *req_body; /* our copy of the request body, wiped when freed */
+    size_t req_len;
     httpc_done_fn done;
     void *arg;
     char *body; /* kept bytes, NUL-terminated when not NULL */
@@ -93,6 +94,10 @@ httpc_xfer_free(struct httpc_xfer *x)
     if (x->easy != NULL)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->hdrs);
+    if (x->req_body != NULL) {
+        explicit_bzero(x->req_body, x->req_len);
+        free(x->req_body);
+    }
     free(x->body);
     free(x);
 }
@@ -500,10 +505,18 @@ httpc_setup_method(struct httpc_xfer *x, const struct httpc_req *req)
     else if (strcmp(method, "HEAD") == 0 && !body)
         rc |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (body || strcmp(method, "POST") == 0) {
+        /* Our own copy rather than CURLOPT_COPYPOSTFIELDS: it may hold a
+         * phone number, and this one is wiped when the transfer ends. */
+        x->req_len = body ? req->body_len : 0;
+        x->req_body = malloc(x->req_len + 1);
+        if (x->req_body == NULL)
+            return SK_ENOMEM;
+        if (x->req_len > 0)
+            memcpy(x->req_body, req->body, x->req_len);
+        x->req_body[x->req_len] = '\0';
         rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                               (curl_off_t)(body ? req->body_len : 0));
-        rc |=
-            curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? req->body : "");
+                               (curl_off_t)x->req_len);
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->req_body);
         if (strcmp(method, "POST") != 0)
             rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     } else

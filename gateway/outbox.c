@@ -79,6 +79,7 @@ struct outbox {
     int jobs;     /* store jobs whose done has not run */
     bool started; /* recovery done */
     bool claiming;
+    struct ob_claim *claim; /* the claim job in flight, or NULL */
     bool closing;
 };
 
@@ -87,6 +88,7 @@ struct ob_claim {
     int limit;
     int64_t now;
     int found;                       /* rows selected */
+    bool unclaimed;                  /* outbox_free() put its rows back */
     struct ob_row_list rows;         /* claimed, to send */
     int failed[OUTBOX_MAX_CHANNELS]; /* failed by the claim itself */
 };
@@ -525,7 +527,7 @@ ob_claim_done(void *arg, int rc)
     int i;
 
     ob->claiming = false;
-    ob->busy -= cl->limit; /* taken by ob_claim(); claimed rows add back */
+    ob->claim = NULL;
     if (rc != 0)
         sk_log(LOG_WARNING, "outbox", "claim failed: %s", sk_strerror(rc));
     for (i = 0; rc == 0 && i < ob->n_chans; i++)
@@ -534,6 +536,10 @@ ob_claim_done(void *arg, int rc)
         TAILQ_REMOVE(&cl->rows, row, link);
         if (rc != 0) { /* rolled back: the rows are still queued */
             ob_row_free(row);
+            continue;
+        }
+        if (ob->closing && cl->unclaimed) {
+            ob_row_free(row); /* outbox_free() put it back already */
             continue;
         }
         ob->busy++;
@@ -575,9 +581,9 @@ ob_claim(struct outbox *ob)
         free(cl);
         return;
     }
-    /* Room for every row it may claim is taken now. */
-    ob->busy += cl->limit;
+    /* busy only falls until its done: the limit stays right. */
     ob->claiming = true;
+    ob->claim = cl;
     ob->jobs++;
 }
 
@@ -940,10 +946,40 @@ outbox_kick(struct outbox *ob)
         event_active(ob->timer, EV_TIMEOUT, 0);
 }
 
+/*
+ * Writer thread, called by outbox_free() through store_call() while the
+ * loop thread waits: puts the rows of a claim whose done callback has not
+ * run back in the queue (they were never sent), and saves the results
+ * that were waiting in ob->unsaved.
+ */
+static int
+ob_flush_job(struct store_tx *tx, void *arg)
+{
+    struct outbox *ob = arg;
+    sqlite3 *db = store_tx_sqlite(tx);
+    struct ob_row *row;
+    int64_t now = ob_now_ms();
+
+    if (ob->claim != NULL)
+        TAILQ_FOREACH (row, &ob->claim->rows, link) {
+            if (ob_update(db, row->id, "sending", "queued", -1, now, NULL,
+                          now) < 0)
+                return SK_EIO;
+        }
+    TAILQ_FOREACH (row, &ob->unsaved, link) {
+        if (ob_update(db, row->id, "sending", row->to, row->attempts_delta,
+                      row->next_at, row->ext_id[0] ? row->ext_id : NULL,
+                      now) < 0)
+            return SK_EIO;
+    }
+    return 0;
+}
+
 void
 outbox_free(struct outbox *ob)
 {
     struct ob_row *row;
+    int rc;
 
     if (ob == NULL)
         return;
@@ -952,6 +988,18 @@ outbox_free(struct outbox *ob)
     ob->timer = NULL;
     httpc_free(ob->h); /* cancelled rows stay 'sending' */
     ob->h = NULL;
+    if (ob->claim != NULL || !TAILQ_EMPTY(&ob->unsaved)) {
+        /* Jobs run in order: the claim job has run when this one does. */
+        rc = store_call(ob->st, ob_flush_job, ob);
+        if (rc == 0 && ob->claim != NULL)
+            ob->claim->unclaimed = true;
+        if (rc == 0)
+            while ((row = TAILQ_FIRST(&ob->unsaved)) != NULL) {
+                TAILQ_REMOVE(&ob->unsaved, row, link);
+                ob->busy--;
+                ob_row_free(row);
+            }
+    }
     while ((row = TAILQ_FIRST(&ob->unsaved)) != NULL) {
         TAILQ_REMOVE(&ob->unsaved, row, link);
         sk_log(LOG_WARNING, "outbox",

@@ -120,9 +120,12 @@ void outbox_kick(struct outbox *ob);
 
 /*
  * Stops: cancels requests in flight (their rows stay 'sending', so they
- * are never sent twice) and frees. Store jobs still pending keep a part
- * of the outbox alive until their done callbacks ran, so call this before
- * store_close(). NULL is a no-op.
+ * are never sent twice) and frees. Rows claimed but not yet sent go back
+ * to the queue and results not yet saved are saved: for that it may wait
+ * for one store commit (store_call()), so call it at shutdown, once the
+ * loop has stopped, and before store_close(). Store jobs still pending
+ * keep a part of the outbox alive until their done callbacks have run
+ * (store_close() runs them). NULL is a no-op.
  */
 void outbox_free(struct outbox *ob);
 
