@@ -95,7 +95,8 @@ struct ob_claim {
 
 struct ob_dlr {
     struct outbox *ob;
-    char *channel, *external_id;
+    char *channel, *external_id; /* external_id NULL: by row id */
+    int64_t id;
     enum outbox_dlr status;
     bool changed; /* a row changed (set by the job) */
     store_done_fn done;
@@ -672,25 +673,38 @@ ob_tick_cb(evutil_socket_t fd, short what, void *arg)
 /* outbox_delivery_tx(), and *changed says whether a row changed. */
 static int
 ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
-            enum outbox_dlr status, int64_t now_ms, bool *changed)
+            int64_t id, enum outbox_dlr status, int64_t now_ms, bool *changed)
 {
-    static const char upd[] =
+    /* By external id: the row has been written back as sent. */
+    static const char upd_ext[] =
         "UPDATE outbox SET status = ?3, updated_at = ?4"
         " WHERE channel = ?1 AND external_id = ?2 AND (status = 'sent'"
         " OR (status = 'failed' AND ?3 = 'delivered'))";
-    static const char cnt[] = "SELECT count(*) FROM outbox"
-                              " WHERE channel = ?1 AND external_id = ?2";
+    static const char cnt_ext[] = "SELECT count(*) FROM outbox"
+                                  " WHERE channel = ?1 AND external_id = ?2";
+    /* By row id: the report may overtake the write-back ('sending'). */
+    static const char upd_id[] =
+        "UPDATE outbox SET status = ?3, updated_at = ?4"
+        " WHERE channel = ?1 AND id = ?2 AND (status IN ('sent', 'sending')"
+        " OR (status = 'failed' AND ?3 = 'delivered'))";
+    static const char cnt_id[] = "SELECT count(*) FROM outbox"
+                                 " WHERE channel = ?1 AND id = ?2";
     sqlite3 *db = store_tx_sqlite(tx);
     sqlite3_stmt *s = NULL;
     const char *to = status == OUTBOX_DLR_DELIVERED ? "delivered" : "failed";
     int rc = SK_EIO;
 
-    if (channel == NULL || external_id == NULL || external_id[0] == '\0')
+    if (channel == NULL ||
+        (external_id != NULL ? external_id[0] == '\0' : id <= 0))
         return SK_EINVAL;
-    if (sqlite3_prepare_v2(db, upd, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, external_id ? upd_ext : upd_id, -1, &s, NULL) !=
+        SQLITE_OK)
         goto out;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    if (external_id != NULL)
+        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, id);
     sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, now_ms);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -702,10 +716,14 @@ ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
     }
     sqlite3_finalize(s);
     s = NULL;
-    if (sqlite3_prepare_v2(db, cnt, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, external_id ? cnt_ext : cnt_id, -1, &s, NULL) !=
+        SQLITE_OK)
         goto out;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    if (external_id != NULL)
+        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, id);
     if (sqlite3_step(s) != SQLITE_ROW)
         goto out;
     /* A repeated or late report for a known row: nothing to change. */
@@ -725,7 +743,18 @@ outbox_delivery_tx(struct store_tx *tx, const char *channel,
 {
     bool changed = false;
 
-    return ob_delivery(tx, channel, external_id, status, now_ms, &changed);
+    if (external_id == NULL)
+        return SK_EINVAL;
+    return ob_delivery(tx, channel, external_id, 0, status, now_ms, &changed);
+}
+
+int
+outbox_delivery_row_tx(struct store_tx *tx, const char *channel, int64_t id,
+                       enum outbox_dlr status, int64_t now_ms)
+{
+    bool changed = false;
+
+    return ob_delivery(tx, channel, NULL, id, status, now_ms, &changed);
 }
 
 static int
@@ -733,7 +762,7 @@ ob_dlr_job(struct store_tx *tx, void *arg)
 {
     struct ob_dlr *d = arg;
 
-    return ob_delivery(tx, d->channel, d->external_id, d->status, d->now,
+    return ob_delivery(tx, d->channel, d->external_id, d->id, d->status, d->now,
                        &d->changed);
 }
 
@@ -758,29 +787,34 @@ ob_dlr_done(void *arg, int rc)
     ob_job_done(ob);
 }
 
-int
-outbox_delivery(struct outbox *ob, const char *channel, const char *external_id,
-                enum outbox_dlr status, store_done_fn done, void *arg)
+/* Submits a delivery report job (external_id NULL: by row id). */
+static int
+ob_dlr_submit(struct outbox *ob, const char *channel, const char *external_id,
+              int64_t id, enum outbox_dlr status, store_done_fn done, void *arg)
 {
     struct ob_dlr *d;
     int rc = SK_ENOMEM;
 
     if (ob == NULL || ob->closing)
         return SK_ESTATE;
-    if (channel == NULL || external_id == NULL || external_id[0] == '\0' ||
-        strlen(external_id) >= OUTBOX_EXTID_MAX)
+    if (channel == NULL ||
+        (external_id != NULL
+             ? external_id[0] == '\0' || strlen(external_id) >= OUTBOX_EXTID_MAX
+             : id <= 0))
         return SK_EINVAL;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return SK_ENOMEM;
     d->ob = ob;
+    d->id = id;
     d->status = status;
     d->done = done;
     d->arg = arg;
     d->now = ob_now_ms();
     d->channel = strdup(channel);
-    d->external_id = strdup(external_id);
-    if (d->channel == NULL || d->external_id == NULL)
+    if (d->channel == NULL)
+        goto fail;
+    if (external_id != NULL && (d->external_id = strdup(external_id)) == NULL)
         goto fail;
     rc = store_submit(ob->st, ob_dlr_job, ob_dlr_done, d);
     if (rc != 0)
@@ -792,6 +826,22 @@ fail:
     free(d->external_id);
     free(d);
     return rc;
+}
+
+int
+outbox_delivery(struct outbox *ob, const char *channel, const char *external_id,
+                enum outbox_dlr status, store_done_fn done, void *arg)
+{
+    if (external_id == NULL)
+        return SK_EINVAL;
+    return ob_dlr_submit(ob, channel, external_id, 0, status, done, arg);
+}
+
+int
+outbox_delivery_row(struct outbox *ob, const char *channel, int64_t id,
+                    enum outbox_dlr status, store_done_fn done, void *arg)
+{
+    return ob_dlr_submit(ob, channel, NULL, id, status, done, arg);
 }
 
 /* --- public -------------------------------------------------------------- */

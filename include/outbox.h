@@ -146,6 +146,14 @@ int outbox_delivery(struct outbox *ob, const char *channel,
                     const char *external_id, enum outbox_dlr status,
                     store_done_fn done, void *arg);
 
+/* The same for providers whose reports carry our row id (e.g. a Kannel
+ * dlr-url built with the id given to the builder). A report may then
+ * arrive before the result is written back: 'sending' rows change too. */
+int outbox_delivery_row_tx(struct store_tx *tx, const char *channel, int64_t id,
+                           enum outbox_dlr status, int64_t now_ms);
+int outbox_delivery_row(struct outbox *ob, const char *channel, int64_t id,
+                        enum outbox_dlr status, store_done_fn done, void *arg);
+
 /* Counters of one channel; SK_ENOENT when it is not registered. */
 int outbox_stats(const struct outbox *ob, const char *channel,
                  struct outbox_stats *out);

@@ -393,6 +393,12 @@ seen_one(struct fx *fx)
     return fx->seen >= 1;
 }
 
+static bool
+seen_two(struct fx *fx)
+{
+    return fx->seen >= 2;
+}
+
 /* Runs until row id has status (and nothing is in flight). */
 static struct rowq
 wait_row(struct fx *fx, int64_t id, const char *status, int ms)
@@ -824,6 +830,54 @@ test_delivery(void **state)
     assert_int_equal(stats.undelivered, 1);
 }
 
+static int
+dlr_row(struct fx *fx, const char *channel, int64_t id, enum outbox_dlr status)
+{
+    struct dlr_wait w = {0, 99};
+    int i;
+
+    assert_int_equal(
+        outbox_delivery_row(fx->ob, channel, id, status, dlr_done, &w), 0);
+    for (i = 0; i < 300 && w.n == 0; i++)
+        run(fx, 10, NULL);
+    assert_int_equal(w.n, 1);
+    return w.rc;
+}
+
+/* Reports that name our row id; one may overtake the write-back. */
+static void
+test_delivery_by_row(void **state)
+{
+    struct fx *fx = *state;
+    struct outbox_stats stats;
+    int64_t a, b;
+
+    fx->script[0] = 200;
+    fx->script[1] = 0; /* the second send is never answered */
+    fx->n_script = 2;
+    start_outbox(fx);
+    a = seed_row(fx, CHAN, URN, true);
+    outbox_kick(fx->ob);
+    wait_row(fx, a, "sent", 3000);
+    assert_int_equal(dlr_row(fx, CHAN, a, OUTBOX_DLR_DELIVERED), 0);
+    assert_string_equal(get_row(fx, a).status, "delivered");
+    assert_int_equal(dlr_row(fx, "other", a, OUTBOX_DLR_DELIVERED), SK_ENOENT);
+    assert_int_equal(dlr_row(fx, CHAN, a + 100, OUTBOX_DLR_DELIVERED),
+                     SK_ENOENT);
+
+    b = seed_row(fx, CHAN, URN, true);
+    outbox_kick(fx->ob);
+    run(fx, 3000, seen_two);
+    assert_string_equal(get_row(fx, b).status, "sending");
+    assert_int_equal(dlr_row(fx, CHAN, b, OUTBOX_DLR_DELIVERED), 0);
+    assert_string_equal(get_row(fx, b).status, "delivered");
+    assert_int_equal(
+        outbox_delivery_row(fx->ob, CHAN, 0, OUTBOX_DLR_DELIVERED, NULL, NULL),
+        SK_EINVAL);
+    assert_int_equal(outbox_stats(fx->ob, CHAN, &stats), 0);
+    assert_int_equal(stats.delivered, 2);
+}
+
 /* Stopping while a claim job is on its way: its rows go back to the
  * queue (never sent, attempt given back) and are sent after a restart. */
 static void
@@ -880,6 +934,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_parallel_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_by_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_claim_pending, setup,
                                         teardown),
     };
