@@ -15,18 +15,27 @@ xval_error(const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof(msg)) {
+        /* truncated: never leave half a UTF-8 sequence at the end */
+        size_t len = strlen(msg), k = len;
+
+        while (k > 0 && ((unsigned char)msg[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && ((unsigned char)msg[k - 1] & 0x80) != 0)
+            msg[k - 1] = '\0';
+    }
     return json_pack("{s:s}", "__error__", msg);
 }
 
 bool
 xval_is_error(const json_t *v)
 {
-    return json_is_object(v) &&
-           json_is_string(json_object_get(v, "__error__"));
+    return json_is_object(v) && json_is_string(json_object_get(v, "__error__"));
 }
 
 const char *

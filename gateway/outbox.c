@@ -32,13 +32,16 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
+#include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "privacy.h"
 
-#define OB_WB_TRIES 3 /* write-back attempts before giving up */
+#define OB_WB_TRIES           3     /* write-back attempts, then give up */
+#define OB_GENERIC_TIMEOUT_MS 15000 /* per generic send_url POST */
 
 struct ob_chan {
     char *name;
@@ -73,6 +76,7 @@ struct outbox {
     struct event *timer;
     struct ob_chan chans[OUTBOX_MAX_CHANNELS];
     int n_chans;
+    char *claim_sql; /* selects due rows of the registered channels */
     struct ob_row_list unsaved; /* write-backs waiting for the store */
     uint64_t rng;
     int busy;     /* rows claimed and not yet written back */
@@ -80,7 +84,8 @@ struct outbox {
     bool started; /* recovery done */
     bool claiming;
     struct ob_claim *claim; /* the claim job in flight, or NULL */
-    bool closing;
+    bool closing;           /* outbox_stop() has run */
+    bool freed;             /* outbox_free() has run: the last job frees */
 };
 
 struct ob_claim {
@@ -152,7 +157,16 @@ ob_destroy(struct outbox *ob)
 
     for (i = 0; i < ob->n_chans; i++)
         free(ob->chans[i].name);
+    free(ob->claim_sql);
     free(ob);
+}
+
+/* Tells opts.report about a row's committed outcome. */
+static void
+ob_report(struct outbox *ob, int chan, enum outbox_verdict v)
+{
+    if (ob->opts.report != NULL && !ob->closing)
+        ob->opts.report(ob->opts.report_arg, ob->chans[chan].name, v);
 }
 
 /* Called at the end of every store done callback. */
@@ -160,7 +174,7 @@ static void
 ob_job_done(struct outbox *ob)
 {
     ob->jobs--;
-    if (ob->closing && ob->jobs == 0)
+    if (ob->freed && ob->jobs == 0)
         ob_destroy(ob);
 }
 
@@ -341,15 +355,12 @@ ob_claim_job(struct store_tx *tx, void *arg)
     const char *text, *key, *chan;
     int rc = SK_EIO, src, n;
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, channel, contact_key, text, attempts"
-                           " FROM outbox WHERE status = 'queued'"
-                           " AND next_attempt_at <= ?1"
-                           " ORDER BY next_attempt_at, id LIMIT ?2",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, ob->claim_sql, -1, &s, NULL) != SQLITE_OK)
         goto out;
     sqlite3_bind_int64(s, 1, cl->now);
     sqlite3_bind_int(s, 2, cl->limit);
+    for (n = 0; n < ob->n_chans; n++)
+        sqlite3_bind_text(s, 3 + n, ob->chans[n].name, -1, SQLITE_STATIC);
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
         chan = (const char *)sqlite3_column_text(s, 1);
         key = (const char *)sqlite3_column_text(s, 2);
@@ -531,8 +542,11 @@ ob_claim_done(void *arg, int rc)
     ob->claim = NULL;
     if (rc != 0)
         sk_log(LOG_WARNING, "outbox", "claim failed: %s", sk_strerror(rc));
-    for (i = 0; rc == 0 && i < ob->n_chans; i++)
+    for (i = 0; rc == 0 && i < ob->n_chans; i++) {
         ob->chans[i].stats.failed += (uint64_t)cl->failed[i];
+        while (cl->failed[i]-- > 0)
+            ob_report(ob, i, OUTBOX_FAILED);
+    }
     while ((row = TAILQ_FIRST(&cl->rows)) != NULL) {
         TAILQ_REMOVE(&cl->rows, row, link);
         if (rc != 0) { /* rolled back: the rows are still queued */
@@ -625,6 +639,10 @@ ob_wb_done(void *arg, int rc)
             stats->retried++;
         else
             stats->failed++;
+        ob_report(ob, row->chan,
+                  strcmp(row->to, "sent") == 0     ? OUTBOX_SENT
+                  : strcmp(row->to, "queued") == 0 ? OUTBOX_RETRY
+                                                   : OUTBOX_FAILED);
     }
     ob->busy--;
     ob_row_free(row);
@@ -795,7 +813,7 @@ ob_dlr_submit(struct outbox *ob, const char *channel, const char *external_id,
     struct ob_dlr *d;
     int rc = SK_ENOMEM;
 
-    if (ob == NULL || ob->closing)
+    if (ob == NULL || ob->freed)
         return SK_ESTATE;
     if (channel == NULL ||
         (external_id != NULL
@@ -894,6 +912,46 @@ outbox_req_free(void *arg, struct httpc_req *req)
     memset(req, 0, sizeof(*req));
 }
 
+int
+outbox_generic_build(void *arg, const char *channel, const char *address,
+                     const char *text, int64_t id, struct httpc_req *req)
+{
+    const struct config_channel *ch = arg;
+    const char *to = address;
+    const char **hdrs = NULL;
+    json_t *msg = NULL;
+    char sid[32];
+    int rc = SK_ENOMEM;
+
+    (void)channel;
+    if (ch == NULL || ch->send_url == NULL)
+        return SK_EINVAL;
+    if (strncmp(to, "tel:", 4) == 0)
+        to += 4;
+    snprintf(sid, sizeof(sid), "%" PRId64, id);
+    msg = json_pack("{s:s,s:s,s:s}", "to", to, "text", text, "id", sid);
+    hdrs = calloc(1, sizeof(*hdrs));
+    if (msg == NULL || hdrs == NULL)
+        goto fail;
+    req->headers = hdrs;
+    req->n_headers = 1;
+    hdrs[0] = strdup("Content-Type: application/json");
+    req->url = strdup(ch->send_url);
+    req->body = json_dumps(msg, JSON_COMPACT);
+    if (hdrs[0] == NULL || req->url == NULL || req->body == NULL)
+        goto fail;
+    req->body_len = strlen(req->body);
+    req->timeout_ms = OB_GENERIC_TIMEOUT_MS;
+    json_decref(msg);
+    return 0;
+fail:
+    json_decref(msg);
+    if (req->headers == NULL)
+        free(hdrs);
+    outbox_req_free(NULL, req);
+    return rc;
+}
+
 struct outbox *
 outbox_new(struct event_base *base, struct store *st, const struct privacy *p,
            const struct outbox_opts *opts, char err[SK_ERR_LEN])
@@ -976,6 +1034,34 @@ outbox_add_channel(struct outbox *ob, const struct outbox_channel *ch)
     return 0;
 }
 
+/* Rows of channels not registered here stay queued: another version or
+ * configuration may send them; they must not block the others. */
+static int
+ob_claim_sql(struct outbox *ob)
+{
+    static const char head[] =
+        "SELECT id, channel, contact_key, text, attempts FROM outbox"
+        " WHERE status = 'queued' AND next_attempt_at <= ?1"
+        " AND channel IN (";
+    static const char tail[] = ") ORDER BY next_attempt_at, id LIMIT ?2";
+    size_t len = sizeof(head) + sizeof(tail) + 8 * OUTBOX_MAX_CHANNELS + 8;
+    char *sql = malloc(len);
+    size_t off;
+    int i;
+
+    if (sql == NULL)
+        return SK_ENOMEM;
+    off = (size_t)snprintf(sql, len, "%s", head);
+    if (ob->n_chans == 0)
+        off += (size_t)snprintf(sql + off, len - off, "NULL");
+    for (i = 0; i < ob->n_chans; i++)
+        off += (size_t)snprintf(sql + off, len - off, "%s?%d",
+                                i > 0 ? ", " : "", i + 3);
+    snprintf(sql + off, len - off, "%s", tail);
+    ob->claim_sql = sql;
+    return 0;
+}
+
 int
 outbox_start(struct outbox *ob)
 {
@@ -983,6 +1069,8 @@ outbox_start(struct outbox *ob)
 
     if (ob == NULL || ob->started || ob->jobs > 0 || ob->closing)
         return SK_ESTATE;
+    if (ob->claim_sql == NULL && (rc = ob_claim_sql(ob)) != 0)
+        return rc;
     rc = store_submit(ob->st, ob_recover_job, ob_recover_done, ob);
     if (rc == 0)
         ob->jobs++;
@@ -1026,12 +1114,12 @@ ob_flush_job(struct store_tx *tx, void *arg)
 }
 
 void
-outbox_free(struct outbox *ob)
+outbox_stop(struct outbox *ob)
 {
     struct ob_row *row;
     int rc;
 
-    if (ob == NULL)
+    if (ob == NULL || ob->closing)
         return;
     ob->closing = true;
     event_free(ob->timer);
@@ -1058,6 +1146,15 @@ outbox_free(struct outbox *ob)
         ob->busy--;
         ob_row_free(row);
     }
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+    if (ob == NULL)
+        return;
+    outbox_stop(ob);
+    ob->freed = true;
     if (ob->jobs == 0)
         ob_destroy(ob);
 }

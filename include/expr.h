@@ -15,8 +15,8 @@
 #ifndef SK_EXPR_H
 #define SK_EXPR_H
 
-#include <stdint.h>
 #include <jansson.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -32,9 +32,9 @@ struct expr_env {
     const json_t *context; /* root object; borrowed */
     expr_call_fn call;     /* may be NULL */
     void *call_arg;
-    int64_t now_ms;           /* for now() and today(); unix milliseconds */
-    const char *timezone;     /* IANA name; NULL means UTC */
-    const char *date_format;  /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
+    int64_t now_ms;          /* for now() and today(); unix milliseconds */
+    const char *timezone;    /* IANA name; NULL means UTC (only UTC yet) */
+    const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
 };
 
 /*
@@ -44,6 +44,16 @@ struct expr_env {
  */
 char *expr_template(const struct expr_env *env, const char *tpl,
                     char err[SK_ERR_LEN]);
+
+/*
+ * Like expr_template, but a template that is a single @path or @(...)
+ * (surrounding spaces allowed) gives that value itself, not its text: a
+ * number stays a number, an error stays an error value (its message also
+ * goes to err). Any other template gives its text as a string value.
+ * NULL only when out of memory.
+ */
+json_t *expr_template_value(const struct expr_env *env, const char *tpl,
+                            char err[SK_ERR_LEN]);
 
 /*
  * Evaluates one expression (the text inside @(...), no leading @) and

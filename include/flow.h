@@ -117,6 +117,16 @@ enum flow_status flow_session_status(const struct flow_session *s);
 const char *flow_session_language(const struct flow_session *s);
 int flow_session_set_language(struct flow_session *s, const char *lang);
 
+/*
+ * The environment templates and router tests see, as goflow's environment:
+ * an IANA timezone (tz), a date format ("DD-MM-YYYY", "MM-DD-YYYY" or
+ * "YYYY-MM-DD") and a country (ISO 3166 alpha-2, for has_phone). NULL
+ * keeps the default (UTC, "DD-MM-YYYY", none). Kept in the session dump.
+ * Returns 0 or SK_ENOMEM.
+ */
+int flow_session_set_env(struct flow_session *s, const char *tz,
+                         const char *date_format, const char *country);
+
 /* The waiting flow's uuid, or NULL when not waiting. */
 const char *flow_session_flow(const struct flow_session *s);
 

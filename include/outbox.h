@@ -42,15 +42,19 @@ struct event_base;
 struct privacy;
 struct outbox;
 
+enum outbox_verdict { OUTBOX_SENT, OUTBOX_RETRY, OUTBOX_FAILED };
+
 struct outbox_opts {         /* a zero field takes the default */
     int max_parallel;        /* rows being sent at once; 8 */
     int max_attempts;        /* then failed; 6 */
     int poll_ms;             /* look for due rows this often; 500 */
     int64_t backoff_base_ms; /* first retry delay; 5000 */
     int64_t backoff_max_ms;  /* longest retry delay; 3600000 */
+    /* Optional, on the loop, once a row's outcome has committed: one
+     * attempt was sent, will be retried, or the row failed for good. */
+    void (*report)(void *arg, const char *channel, enum outbox_verdict v);
+    void *report_arg;
 };
-
-enum outbox_verdict { OUTBOX_SENT, OUTBOX_RETRY, OUTBOX_FAILED };
 
 /* What a classifier decides about one provider response. */
 struct outbox_result {
@@ -112,20 +116,30 @@ struct outbox *outbox_new(struct event_base *base, struct store *st,
 int outbox_add_channel(struct outbox *ob, const struct outbox_channel *ch);
 
 /* Recovers rows left 'sending' by an earlier run, then starts polling.
- * Rows of channels not registered are failed when they come due. */
+ * Rows of channels not registered stay queued (and are not in the way). */
 int outbox_start(struct outbox *ob);
 
 /* Looks for due rows now (call after committing new outbox rows). */
 void outbox_kick(struct outbox *ob);
 
 /*
- * Stops: cancels requests in flight (their rows stay 'sending', so they
- * are never sent twice) and frees. Rows claimed but not yet sent go back
- * to the queue and results not yet saved are saved: for that it may wait
- * for one store commit (store_call()), so call it at shutdown, once the
- * loop has stopped, and before store_close(). Store jobs still pending
- * keep a part of the outbox alive until their done callbacks have run
- * (store_close() runs them). NULL is a no-op.
+ * Stops sending (outbox_free() does it too): no more claims, requests in
+ * flight are cancelled (their rows stay 'sending', so they are never sent
+ * twice), claimed rows not yet sent go back to the queue and results not
+ * yet saved are saved, which may wait for one store commit. Delivery
+ * reports are still taken. Call it while the store is open. NULL and a
+ * second call are no-ops.
+ */
+void outbox_stop(struct outbox *ob);
+
+/*
+ * Stops (as outbox_stop()) and frees: cancels requests in flight (their rows
+ * stay 'sending', so they are never sent twice) and frees. Rows claimed but not
+ * yet sent go back to the queue and results not yet saved are saved: for that
+ * it may wait for one store commit (store_call()), so call it at shutdown, once
+ * the loop has stopped, and before store_close(). Store jobs still pending keep
+ * a part of the outbox alive until their done callbacks have run (store_close()
+ * runs them). NULL is a no-op.
  */
 void outbox_free(struct outbox *ob);
 
@@ -164,6 +178,13 @@ int outbox_in_flight(const struct outbox *ob);
 void outbox_default_result(void *arg, const char *channel,
                            const struct httpc_resp *resp,
                            struct outbox_result *res);
+
+/* The generic channel's sender: POSTs {"to","text","id"} as JSON to the
+ * channel's send_url ("to" without the "tel:" scheme, "id" the row id as
+ * a string, which lets the receiver dedupe). arg is the channel's
+ * const struct config_channel *. Use outbox_req_free() as release. */
+int outbox_generic_build(void *arg, const char *channel, const char *address,
+                         const char *text, int64_t id, struct httpc_req *req);
 
 /* A release function for a req whose method, url, body, user, password,
  * headers (each and the array) are malloc'd or NULL: wipes the body and

@@ -14,9 +14,9 @@
 #ifndef SK_RTEST_H
 #define SK_RTEST_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <jansson.h>
 
 struct rtest_env {
     int64_t now_ms;          /* unix milliseconds, for dates */
@@ -25,6 +25,14 @@ struct rtest_env {
     const char *country;     /* ISO 3166 alpha-2 for has_phone; may be NULL */
     const char *collation;   /* "default" or "arabic_variants"; NULL default */
 };
+
+/*
+ * Dates (has_date*, has_time) are read and compared in env->timezone. The
+ * zone database is not read (no I/O here): UTC, fixed offsets ("+03:00",
+ * "UTC+3", "Etc/GMT-3") and a built-in table of zones without daylight
+ * saving time (Africa/Kigali, Africa/Nairobi, Asia/Baghdad, ...) are
+ * known; any other name is taken as UTC.
+ */
 
 /* Whether name is a router test this build supports. */
 bool rtest_known(const char *name);

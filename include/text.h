@@ -13,6 +13,9 @@
 /* Whether s holds len bytes of valid UTF-8 without NUL bytes. */
 bool text_valid_utf8(const char *s, size_t len);
 
+/* Copy that is valid UTF-8: invalid bytes become U+FFFD. */
+char *text_sanitize(const char *s);
+
 /* Case-folded copy (Unicode simple case folding, NFC). */
 char *text_fold(const char *s);
 
@@ -23,10 +26,12 @@ char *text_ascii_digits(const char *s);
 char *text_trim(const char *s);
 
 /*
- * Splits s into words the way goflow's tokenizer does (letters, digits and
- * marks form words; punctuation, symbols and space separate them; each
- * ideograph/emoji is a word of its own). Returns a NULL-terminated malloc'd
- * array of malloc'd words and sets *n; free with text_words_free().
+ * Splits s into words the way goflow's tokenizer does: a run of letters,
+ * marks, numbers, '_' and '\'' is a word; each symbol (math, currency,
+ * modifier, other: emoji) is a word of its own; punctuation, space and
+ * everything else separate words. Invalid UTF-8 reads as U+FFFD. Returns
+ * a NULL-terminated malloc'd array of malloc'd words and sets *n (NULL
+ * only when out of memory); free with text_words_free().
  */
 char **text_words(const char *s, size_t *n);
 void text_words_free(char **words);

@@ -1,0 +1,1210 @@
+/*
+ * expr.c - templates and expressions of the goflow expression language.
+ *
+ * A template is scanned the way goflow's scanner does it: "@@" is a literal
+ * "@", "@(" starts an expression that runs to its balanced ")" (string
+ * literals honoured; unbalanced means the rest is literal text), and "@"
+ * followed by identifier characters is a path such as @results.age, kept as
+ * literal text when its first part is not a top-level context name (so an
+ * e-mail address stays as it is). A trailing "." is never part of a path.
+ *
+ * An expression is parsed by recursive descent and evaluated as it is
+ * parsed: there are no side effects, so a syntax error found late simply
+ * throws the partial values away. Precedence follows goflow's grammar, from
+ * loosest: = != ; < <= > >= ; & ; + - ; * / ; ^ ; unary - ; then lookups
+ * (.name, [expr]) and calls. Recursion is capped, so any input gives an
+ * error value rather than a crash.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <utf8proc.h>
+
+#include "expr.h"
+#include "expr_funcs.h"
+#include "xval.h"
+
+#define EXPR_MAX_DEPTH 48
+#define EXPR_MAX_ARGS  64
+#define EXPR_MAX_NAME  128
+
+/* Stands in for a NULL env: no context, no functions but the built-ins. */
+static const struct expr_env no_env;
+
+/* The top-level names of goflow's context; others stay literal text. */
+static const char *const top_levels[] = {
+    "input",   "results",      "contact", "fields",  "run",     "flow",
+    "parent",  "child",        "urns",    "globals", "trigger", "resume",
+    "webhook", "legacy_extra", "node",    "locals",  NULL};
+
+enum tok {
+    T_EOF,
+    T_BAD,
+    T_NUM,
+    T_STR,
+    T_NAME,
+    T_LP,
+    T_RP,
+    T_LB,
+    T_RB,
+    T_COMMA,
+    T_DOT,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_CARET,
+    T_AMP,
+    T_EQ,
+    T_NEQ,
+    T_LT,
+    T_LTE,
+    T_GT,
+    T_GTE
+};
+
+struct parser {
+    const struct expr_env *env;
+    const char *src;
+    size_t len;
+    size_t pos;   /* start of the next token */
+    enum tok tok; /* current token */
+    size_t tstart, tlen;
+    int depth;
+    bool failed; /* syntax error (message in err) or out of memory */
+    bool oom;
+    char err[SK_ERR_LEN];
+};
+
+/* A growable text buffer. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->s, cap);
+        if (p == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static bool
+is_name_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static bool
+is_name_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* ---------------------------------------------------------------------
+ * Lexer
+ */
+
+/* At most 40 bytes of s, not cutting a UTF-8 sequence. */
+static size_t
+excerpt_len(const char *s, size_t n)
+{
+    if (n <= 40)
+        return n;
+    n = 40;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+static void
+syntax_error(struct parser *p)
+{
+    if (!p->failed) {
+        if (p->tok == T_EOF)
+            snprintf(p->err, sizeof(p->err), "syntax error at end of input");
+        else
+            snprintf(p->err, sizeof(p->err), "syntax error at '%.*s'",
+                     (int)excerpt_len(p->src + p->tstart, p->tlen),
+                     p->src + p->tstart);
+    }
+    p->failed = true;
+}
+
+static void
+next(struct parser *p)
+{
+    const char *s = p->src;
+    size_t i = p->pos;
+
+    while (i < p->len && isspace((unsigned char)s[i]))
+        i++;
+    p->tstart = i;
+    if (i >= p->len) {
+        p->tok = T_EOF;
+        p->tlen = 0;
+        p->pos = i;
+        return;
+    }
+    if (isdigit((unsigned char)s[i])) {
+        while (i < p->len && isdigit((unsigned char)s[i]))
+            i++;
+        if (i + 1 < p->len && s[i] == '.' && isdigit((unsigned char)s[i + 1])) {
+            i++;
+            while (i < p->len && isdigit((unsigned char)s[i]))
+                i++;
+        }
+        p->tok = T_NUM;
+    } else if (is_name_start((unsigned char)s[i])) {
+        while (i < p->len && is_name_char((unsigned char)s[i]))
+            i++;
+        p->tok = T_NAME;
+    } else if (s[i] == '"') {
+        i++;
+        while (i < p->len && s[i] != '"') {
+            if (s[i] == '\\' && i + 1 < p->len)
+                i++;
+            i++;
+        }
+        if (i >= p->len) {
+            p->tok = T_BAD;
+        } else {
+            i++;
+            p->tok = T_STR;
+        }
+    } else {
+        char c = s[i++];
+        char d = i < p->len ? s[i] : '\0';
+
+        switch (c) {
+        case '(':
+            p->tok = T_LP;
+            break;
+        case ')':
+            p->tok = T_RP;
+            break;
+        case '[':
+            p->tok = T_LB;
+            break;
+        case ']':
+            p->tok = T_RB;
+            break;
+        case ',':
+            p->tok = T_COMMA;
+            break;
+        case '.':
+            p->tok = T_DOT;
+            break;
+        case '+':
+            p->tok = T_PLUS;
+            break;
+        case '-':
+            p->tok = T_MINUS;
+            break;
+        case '*':
+            p->tok = T_STAR;
+            break;
+        case '/':
+            p->tok = T_SLASH;
+            break;
+        case '^':
+            p->tok = T_CARET;
+            break;
+        case '&':
+            p->tok = T_AMP;
+            break;
+        case '=':
+            p->tok = T_EQ;
+            break;
+        case '!':
+            if (d == '=') {
+                i++;
+                p->tok = T_NEQ;
+            } else {
+                p->tok = T_BAD;
+            }
+            break;
+        case '<':
+            if (d == '=') {
+                i++;
+                p->tok = T_LTE;
+            } else if (d == '>') { /* legacy spelling of != */
+                i++;
+                p->tok = T_NEQ;
+            } else {
+                p->tok = T_LT;
+            }
+            break;
+        case '>':
+            if (d == '=') {
+                i++;
+                p->tok = T_GTE;
+            } else {
+                p->tok = T_GT;
+            }
+            break;
+        default:
+            p->tok = T_BAD;
+            break;
+        }
+    }
+    p->tlen = i - p->tstart;
+    p->pos = i;
+}
+
+/* The value of a string literal token: the quotes removed, escapes read. */
+static json_t *
+string_literal(const char *s, size_t n)
+{
+    struct sbuf b = {0};
+    json_t *v;
+
+    sbuf_add(&b, "", 0);
+    for (size_t i = 1; i + 1 < n; i++) {
+        char c = s[i];
+
+        if (c == '\\' && i + 2 < n) {
+            char e = s[++i];
+
+            switch (e) {
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '"':
+            case '\\':
+                c = e;
+                break;
+            default: /* unknown escape: keep it as written */
+                sbuf_add(&b, "\\", 1);
+                c = e;
+                break;
+            }
+        }
+        sbuf_add(&b, &c, 1);
+    }
+    v = b.oom ? NULL : json_string(b.s);
+    free(b.s);
+    return v;
+}
+
+/* ---------------------------------------------------------------------
+ * Lookups
+ */
+
+static json_t *
+lookup_index(json_t *arr, long long idx)
+{
+    long long n = (long long)json_array_size(arr);
+
+    if (idx >= n || idx < -n)
+        return xval_error("index %lld out of range for %lld items", idx, n);
+    if (idx < 0)
+        idx += n;
+    return json_incref(json_array_get(arr, (size_t)idx));
+}
+
+/*
+ * Looks KEY up in CONTAINER as goflow does: arrays take an index, objects a
+ * property; a missing property is an error by dot, null by brackets.
+ */
+static json_t *
+lookup(json_t *container, json_t *key, bool dot)
+{
+    json_t *res;
+    char *text = NULL, *desc;
+
+    if (json_is_array(container)) {
+        long long idx;
+
+        res = exprf_to_int(key, &idx);
+        return res ? res : lookup_index(container, idx);
+    }
+    if (json_is_object(container)) {
+        json_t *v;
+
+        res = exprf_to_text(key, &text);
+        if (res != NULL)
+            return res;
+        v = exprf_get(container, text);
+        if (v != NULL)
+            res = json_incref(v);
+        else if (dot)
+            res = xval_error("object has no property '%s'", text);
+        else
+            res = json_null();
+        free(text);
+        return res;
+    }
+    desc = exprf_describe(container);
+    res = xval_error("%s doesn't support lookups", desc ? desc : "value");
+    free(desc);
+    return res;
+}
+
+/* ---------------------------------------------------------------------
+ * Parser and evaluator
+ */
+
+static json_t *parse_expr(struct parser *p);
+static utf8proc_int32_t cp_at(const char *s, size_t len, size_t *n);
+
+static json_t *
+oom(struct parser *p)
+{
+    p->failed = true;
+    p->oom = true;
+    return NULL;
+}
+
+static json_t *
+call_function(struct parser *p, const char *name, json_t **args, size_t n)
+{
+    const struct expr_env *env = p->env;
+    json_t *res = NULL;
+    bool found = false;
+
+    res = exprf_call(env, name, args, n, &found);
+    if (!found && env->call != NULL) {
+        int rc = env->call(env->call_arg, name, args, n, &res);
+
+        if (rc == 0 && res == NULL)
+            return oom(p);
+        if (rc != 0 && rc != SK_ENOENT)
+            return xval_error("error calling %s(...): %s", name,
+                              sk_strerror(rc));
+        found = rc == 0;
+    }
+    if (!found)
+        return xval_error("unknown function: %s", name);
+    if (res == NULL)
+        return oom(p);
+    if (xval_is_error(res)) {
+        json_t *wrapped =
+            xval_error("error calling %s(...): %s", name, xval_error_msg(res));
+
+        json_decref(res);
+        res = wrapped;
+    }
+    return res;
+}
+
+/* After NAME "(": the arguments, the ")" and the call. */
+static json_t *
+parse_call(struct parser *p, const char *name)
+{
+    json_t *args[EXPR_MAX_ARGS];
+    size_t n = 0;
+    json_t *res = NULL;
+
+    next(p); /* past "(" */
+    if (p->tok != T_RP) {
+        for (;;) {
+            json_t *a = parse_expr(p);
+
+            if (a == NULL)
+                goto out;
+            if (n == EXPR_MAX_ARGS) {
+                json_decref(a);
+                syntax_error(p);
+                goto out;
+            }
+            args[n++] = a;
+            if (p->tok == T_COMMA) {
+                next(p);
+                continue;
+            }
+            break;
+        }
+    }
+    if (p->tok != T_RP) {
+        syntax_error(p);
+        goto out;
+    }
+    next(p);
+    res = call_function(p, name, args, n);
+out:
+    for (size_t i = 0; i < n; i++)
+        json_decref(args[i]);
+    return res;
+}
+
+/* A bare name: a keyword, a function call or a top-level context value. */
+static json_t *
+parse_name(struct parser *p)
+{
+    char name[EXPR_MAX_NAME];
+    json_t *v;
+
+    if (p->tlen >= sizeof(name)) {
+        syntax_error(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < p->tlen; i++)
+        name[i] = (char)tolower((unsigned char)p->src[p->tstart + i]);
+    name[p->tlen] = '\0';
+    next(p);
+    if (p->tok == T_LP)
+        return parse_call(p, name);
+    if (strcmp(name, "true") == 0)
+        return json_true();
+    if (strcmp(name, "false") == 0)
+        return json_false();
+    if (strcmp(name, "null") == 0)
+        return json_null();
+    v = p->env->context ? exprf_get(p->env->context, name) : NULL;
+    if (v == NULL)
+        return xval_error("context has no property '%s'", name);
+    return json_incref(v);
+}
+
+static json_t *
+parse_primary(struct parser *p)
+{
+    json_t *v;
+
+    switch (p->tok) {
+    case T_NUM: {
+        char buf[64];
+        double d;
+
+        if (p->tlen >= sizeof(buf)) {
+            syntax_error(p);
+            return NULL;
+        }
+        memcpy(buf, p->src + p->tstart, p->tlen);
+        buf[p->tlen] = '\0';
+        d = strtod(buf, NULL);
+        next(p);
+        return xval_number(d);
+    }
+    case T_STR:
+        v = string_literal(p->src + p->tstart, p->tlen);
+        if (v == NULL)
+            return oom(p);
+        next(p);
+        return v;
+    case T_NAME:
+        return parse_name(p);
+    case T_LP:
+        next(p);
+        v = parse_expr(p);
+        if (v == NULL)
+            return NULL;
+        if (p->tok != T_RP) {
+            json_decref(v);
+            syntax_error(p);
+            return NULL;
+        }
+        next(p);
+        return v;
+    default:
+        syntax_error(p);
+        return NULL;
+    }
+}
+
+/* After ".": a property name or index, read straight from the source. */
+static json_t *
+dot_key(struct parser *p)
+{
+    size_t i = p->pos, start;
+    json_t *key;
+
+    start = i;
+    while (i < p->len && is_name_char((unsigned char)p->src[i]))
+        i++;
+    if (i == start) {
+        next(p);
+        syntax_error(p);
+        return NULL;
+    }
+    key = json_stringn(p->src + start, i - start);
+    if (key == NULL)
+        return oom(p);
+    p->pos = i;
+    next(p);
+    return key;
+}
+
+static json_t *
+parse_postfix(struct parser *p)
+{
+    json_t *v = parse_primary(p);
+
+    while (v != NULL && (p->tok == T_DOT || p->tok == T_LB)) {
+        bool dot = p->tok == T_DOT;
+        json_t *key, *res;
+
+        if (dot) {
+            key = dot_key(p);
+        } else {
+            next(p);
+            key = parse_expr(p);
+            if (key != NULL && p->tok != T_RB) {
+                syntax_error(p);
+                json_decref(key);
+                key = NULL;
+            }
+            if (key != NULL)
+                next(p);
+        }
+        if (key == NULL) {
+            json_decref(v);
+            return NULL;
+        }
+        if (xval_is_error(v))
+            res = json_incref(v);
+        else if (xval_is_error(key))
+            res = json_incref(key);
+        else
+            res = lookup(v, key, dot);
+        json_decref(key);
+        json_decref(v);
+        v = res;
+        if (v == NULL)
+            return oom(p);
+    }
+    return v;
+}
+
+static json_t *
+parse_unary(struct parser *p)
+{
+    json_t *v, *res;
+    double d;
+
+    if (p->tok != T_MINUS)
+        return parse_postfix(p);
+    if (++p->depth > EXPR_MAX_DEPTH) {
+        syntax_error(p);
+        return NULL;
+    }
+    next(p);
+    v = parse_unary(p);
+    p->depth--;
+    if (v == NULL)
+        return NULL;
+    res = exprf_to_number(v, &d);
+    if (res == NULL)
+        res = xval_number(-d);
+    json_decref(v);
+    return res ? res : oom(p);
+}
+
+/* Applies a binary operator to two values, giving a new value. */
+static json_t *
+binary(enum tok op, json_t *a, json_t *b)
+{
+    double x, y;
+    json_t *e;
+
+    if (op == T_AMP) {
+        char *s1 = NULL, *s2 = NULL;
+        json_t *res;
+
+        if ((e = exprf_to_text(a, &s1)) != NULL)
+            return e;
+        if ((e = exprf_to_text(b, &s2)) != NULL) {
+            free(s1);
+            return e;
+        }
+        if (strlen(s1) + strlen(s2) > EXPR_MAX_TEXT) {
+            res = xval_error("text too long");
+        } else {
+            char *s = malloc(strlen(s1) + strlen(s2) + 1);
+
+            res = NULL;
+            if (s != NULL) {
+                strcpy(s, s1);
+                strcat(s, s2);
+                res = json_string(s);
+                free(s);
+            }
+        }
+        free(s1);
+        free(s2);
+        return res;
+    }
+    if (op == T_EQ || op == T_NEQ) {
+        char *s1 = NULL, *s2 = NULL;
+        bool eq;
+
+        if (xval_is_error(a))
+            return json_incref(a);
+        if (xval_is_error(b))
+            return json_incref(b);
+        e = exprf_to_number(a, &x);
+        if (e == NULL && (e = exprf_to_number(b, &y)) == NULL)
+            return json_boolean((x == y) == (op == T_EQ));
+        json_decref(e); /* not both numbers: compare as text */
+        if ((e = exprf_to_text(a, &s1)) != NULL)
+            return e;
+        if ((e = exprf_to_text(b, &s2)) != NULL) {
+            free(s1);
+            return e;
+        }
+        eq = strcmp(s1, s2) == 0;
+        free(s1);
+        free(s2);
+        return json_boolean(eq == (op == T_EQ));
+    }
+    if ((e = exprf_to_number(a, &x)) != NULL)
+        return e;
+    if ((e = exprf_to_number(b, &y)) != NULL)
+        return e;
+    switch (op) {
+    case T_PLUS:
+        return xval_number(x + y);
+    case T_MINUS:
+        return xval_number(x - y);
+    case T_STAR:
+        return xval_number(x * y);
+    case T_SLASH:
+        if (y == 0)
+            return xval_error("division by zero");
+        return xval_number(x / y);
+    case T_CARET: {
+        double r = pow(x, y);
+
+        if (isnan(r) || isinf(r))
+            return xval_error("number out of range");
+        return xval_number(r);
+    }
+    case T_LT:
+        return json_boolean(x < y);
+    case T_LTE:
+        return json_boolean(x <= y);
+    case T_GT:
+        return json_boolean(x > y);
+    case T_GTE:
+        return json_boolean(x >= y);
+    default:
+        return xval_error("bad operator");
+    }
+}
+
+/* Precedence levels, loosest first; each lists its operators. */
+static const enum tok levels[][5] = {
+    {T_EQ, T_NEQ, T_EOF},     {T_LT, T_LTE, T_GT, T_GTE, T_EOF},
+    {T_AMP, T_EOF},           {T_PLUS, T_MINUS, T_EOF},
+    {T_STAR, T_SLASH, T_EOF}, {T_CARET, T_EOF},
+};
+#define NLEVELS (sizeof(levels) / sizeof(levels[0]))
+
+static bool
+at_level(const struct parser *p, size_t level)
+{
+    for (const enum tok *t = levels[level]; *t != T_EOF; t++)
+        if (p->tok == *t)
+            return true;
+    return false;
+}
+
+static json_t *
+parse_level(struct parser *p, size_t level)
+{
+    json_t *left;
+
+    if (level == NLEVELS)
+        return parse_unary(p);
+    left = parse_level(p, level + 1);
+    while (left != NULL && at_level(p, level)) {
+        enum tok op = p->tok;
+        json_t *right, *res;
+
+        next(p);
+        right = parse_level(p, level + 1);
+        if (right == NULL) {
+            json_decref(left);
+            return NULL;
+        }
+        res = binary(op, left, right);
+        json_decref(left);
+        json_decref(right);
+        if (res == NULL)
+            return oom(p);
+        left = res;
+    }
+    return left;
+}
+
+static json_t *
+parse_expr(struct parser *p)
+{
+    json_t *v;
+
+    if (++p->depth > EXPR_MAX_DEPTH) {
+        if (!p->failed)
+            snprintf(p->err, sizeof(p->err), "expression nested too deeply");
+        p->failed = true;
+        return NULL;
+    }
+    v = parse_level(p, 0);
+    p->depth--;
+    return v;
+}
+
+static json_t *
+eval_n(const struct expr_env *env, const char *src, size_t len)
+{
+    struct parser p = {.env = env, .src = src, .len = len};
+    json_t *v;
+
+    next(&p);
+    v = parse_expr(&p);
+    if (v != NULL && p.tok != T_EOF) {
+        syntax_error(&p);
+        json_decref(v);
+        v = NULL;
+    }
+    if (v == NULL && !p.oom)
+        v = xval_error("%s", p.err[0] ? p.err : "syntax error");
+    return v;
+}
+
+/*
+ * A copy of s with every byte that is not valid UTF-8 replaced by U+FFFD,
+ * so that all text built from it is valid (jansson insists), or NULL.
+ */
+static char *
+valid_utf8(const char *s)
+{
+    struct sbuf b = {0};
+    size_t len = strlen(s), i = 0;
+
+    sbuf_add(&b, "", 0);
+    while (i < len) {
+        size_t start = i, n;
+
+        while (i < len && (unsigned char)s[i] < 0x80)
+            i++;
+        sbuf_add(&b, s + start, i - start);
+        if (i >= len)
+            break;
+        if (cp_at(s + i, len - i, &n) < 0)
+            sbuf_add(&b, "\xef\xbf\xbd", 3);
+        else
+            sbuf_add(&b, s + i, n);
+        i += n;
+    }
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+json_t *
+expr_eval(const struct expr_env *env, const char *expr)
+{
+    char *clean;
+    json_t *v;
+
+    if (env == NULL)
+        env = &no_env;
+    if (expr == NULL)
+        return xval_error("no expression");
+    clean = valid_utf8(expr);
+    if (clean == NULL)
+        return NULL;
+    v = eval_n(env, clean, strlen(clean));
+    free(clean);
+    return v;
+}
+
+/* ---------------------------------------------------------------------
+ * Templates
+ */
+
+/* The code point at s (length *n), or -1 for a byte that is not UTF-8. */
+static utf8proc_int32_t
+cp_at(const char *s, size_t len, size_t *n)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t r;
+
+    r = utf8proc_iterate((const utf8proc_uint8_t *)s,
+                         (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
+    if (r <= 0) {
+        *n = 1;
+        return -1;
+    }
+    *n = (size_t)r;
+    return cp;
+}
+
+/* goflow's isIdentifierChar: a letter, a number, "." or "_". */
+static bool
+ident_char(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c;
+
+    if (cp < 0)
+        return false;
+    if (cp == '.' || cp == '_')
+        return true;
+    c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+           (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+}
+
+static bool
+valid_top_level(const struct expr_env *env, const char *id, size_t n)
+{
+    size_t k = 0;
+    char name[EXPR_MAX_NAME];
+
+    while (k < n && id[k] != '.')
+        k++;
+    if (k == 0 || k >= sizeof(name))
+        return false;
+    for (size_t i = 0; i < k; i++)
+        name[i] = (char)tolower((unsigned char)id[i]);
+    name[k] = '\0';
+    for (const char *const *t = top_levels; *t != NULL; t++)
+        if (strcmp(*t, name) == 0)
+            return true;
+    return env->context != NULL && exprf_get(env->context, name) != NULL;
+}
+
+/* The end of "@(" ... ")" starting at s[i] (after "@("), or 0 if open. */
+static size_t
+expression_end(const char *s, size_t len, size_t i)
+{
+    int parens = 1;
+
+    while (i < len) {
+        if (s[i] == '"') {
+            i++;
+            while (i < len && s[i] != '"') {
+                if (s[i] == '\\' && i + 1 < len)
+                    i++;
+                i++;
+            }
+            if (i >= len)
+                return 0;
+        } else if (s[i] == '(') {
+            parens++;
+        } else if (s[i] == ')' && --parens == 0) {
+            return i;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static void render_value(const json_t *v, struct sbuf *b, int depth);
+
+static int
+key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * goflow renders a container in a template as text, not JSON: an array as
+ * "[1, x, true]", an object (without a default) as "{bar: x, foo: 1}" with
+ * its keys sorted and "__" keys hidden; items are rendered the same way.
+ */
+static void
+render_container(const json_t *v, struct sbuf *b, int depth)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+
+        sbuf_add(b, "[", 1);
+        json_array_foreach(v, i, item)
+        {
+            if (i > 0)
+                sbuf_add(b, ", ", 2);
+            render_value(item, b, depth + 1);
+        }
+        sbuf_add(b, "]", 1);
+    } else {
+        size_t n = 0, k = 0;
+        const char **keys;
+        const char *key;
+        json_t *item;
+
+        keys = calloc(json_object_size(v) + 1, sizeof(*keys));
+        if (keys == NULL) {
+            b->oom = true;
+            return;
+        }
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (strncmp(key, "__", 2) != 0)
+                keys[n++] = key;
+        }
+        qsort(keys, n, sizeof(*keys), key_cmp);
+        sbuf_add(b, "{", 1);
+        for (k = 0; k < n; k++) {
+            if (k > 0)
+                sbuf_add(b, ", ", 2);
+            sbuf_add(b, keys[k], strlen(keys[k]));
+            sbuf_add(b, ": ", 2);
+            render_value(json_object_get(v, keys[k]), b, depth + 1);
+        }
+        sbuf_add(b, "}", 1);
+        free(keys);
+    }
+}
+
+static void
+render_value(const json_t *v, struct sbuf *b, int depth)
+{
+    char *text;
+
+    v = xval_resolve(v);
+    if (v != NULL && !xval_is_error(v) &&
+        (json_is_array(v) || json_is_object(v)) && depth < EXPR_MAX_DEPTH) {
+        render_container(v, b, depth);
+        return;
+    }
+    text = xval_to_text(v);
+    if (text == NULL)
+        b->oom = true;
+    else
+        sbuf_add(b, text, strlen(text));
+    free(text);
+}
+
+static void
+render(const struct expr_env *env, const char *src, size_t n, struct sbuf *b,
+       char *err)
+{
+    json_t *v = eval_n(env, src, n);
+
+    if (v == NULL) {
+        b->oom = true;
+        return;
+    }
+    if (xval_is_error(v)) {
+        if (err != NULL)
+            sk_seterr(err, "%s", xval_error_msg(v));
+    } else {
+        render_value(v, b, 0);
+    }
+    json_decref(v);
+}
+
+/* What an "@" in a template starts. */
+enum ref_kind {
+    REF_TEXT, /* literal text: [from, from + n) */
+    REF_EVAL  /* an expression or path to evaluate: [from, from + n) */
+};
+
+struct ref {
+    enum ref_kind kind;
+    size_t from, n;
+    size_t next; /* where scanning goes on */
+};
+
+/* Scans what the "@" at tpl[i] starts, as goflow's scanner does. */
+static void
+scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
+         struct ref *r)
+{
+    size_t n, end;
+    utf8proc_int32_t cp;
+
+    r->kind = REF_TEXT;
+    r->from = i;
+    r->n = 1;
+    r->next = i + 1;
+    if (i + 1 >= len)
+        return;
+    if (tpl[i + 1] == '@') { /* "@@" is a literal "@" */
+        r->next = i + 2;
+        return;
+    }
+    if (tpl[i + 1] == '(') {
+        end = expression_end(tpl, len, i + 2);
+        if (end == 0) { /* unbalanced: the rest is text */
+            r->n = len - i;
+            r->next = len;
+            return;
+        }
+        r->kind = REF_EVAL;
+        r->from = i + 2;
+        r->n = end - (i + 2);
+        r->next = end + 1;
+        return;
+    }
+    cp = cp_at(tpl + i + 1, len - i - 1, &n);
+    if (!ident_char(cp))
+        return;
+    end = i + 1;
+    while (end < len) {
+        cp = cp_at(tpl + end, len - end, &n);
+        if (!ident_char(cp))
+            break;
+        end += n;
+    }
+    n = end - (i + 1);
+    while (n > 1 && tpl[i + n] == '.') /* trailing dots are text */
+        n--;
+    r->next = i + 1 + n;
+    if (valid_top_level(env, tpl + i + 1, n)) {
+        r->kind = REF_EVAL;
+        r->from = i + 1;
+        r->n = n;
+    } else {
+        r->n = n + 1;
+    }
+}
+
+char *
+expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
+{
+    struct sbuf b = {0};
+    size_t len, i = 0;
+    char *clean;
+
+    if (env == NULL)
+        env = &no_env;
+    clean = valid_utf8(tpl ? tpl : "");
+    if (clean == NULL)
+        return NULL;
+    len = strlen(clean);
+    sbuf_add(&b, "", 0);
+    while (i < len && !b.oom) {
+        size_t start = i;
+        struct ref r;
+
+        while (i < len && clean[i] != '@')
+            i++;
+        sbuf_add(&b, clean + start, i - start);
+        if (i >= len)
+            break;
+        scan_ref(env, clean, len, i, &r);
+        if (r.kind == REF_EVAL)
+            render(env, clean + r.from, r.n, &b, err);
+        else
+            sbuf_add(&b, clean + r.from, r.n);
+        i = r.next;
+    }
+    free(clean);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+json_t *
+expr_template_value(const struct expr_env *env, const char *tpl,
+                    char err[SK_ERR_LEN])
+{
+    char *clean, *text;
+    size_t len, i = 0;
+    struct ref r = {.kind = REF_TEXT};
+    json_t *v;
+
+    if (env == NULL)
+        env = &no_env;
+    clean = valid_utf8(tpl ? tpl : "");
+    if (clean == NULL)
+        return NULL;
+    len = strlen(clean);
+    while (len > 0 && isspace((unsigned char)clean[len - 1]))
+        clean[--len] = '\0';
+    while (i < len && isspace((unsigned char)clean[i]))
+        i++;
+    if (i < len && clean[i] == '@')
+        scan_ref(env, clean, len, i, &r);
+    if (r.kind == REF_EVAL && r.next == len) {
+        v = eval_n(env, clean + r.from, r.n);
+        if (v != NULL && xval_is_error(v) && err != NULL)
+            sk_seterr(err, "%s", xval_error_msg(v));
+        free(clean);
+        return v;
+    }
+    free(clean);
+    text = expr_template(env, tpl, err);
+    if (text == NULL)
+        return NULL;
+    v = json_string(text);
+    free(text);
+    return v;
+}
+
+/* ---------------------------------------------------------------------
+ * Snake case
+ */
+
+char *
+expr_snake(const char *name)
+{
+    struct sbuf b = {0};
+    size_t len = name ? strlen(name) : 0, i = 0;
+    bool pending = false; /* a run of non-word characters was seen */
+
+    sbuf_add(&b, "", 0);
+    while (i < len) {
+        size_t n;
+        utf8proc_int32_t cp = cp_at(name + i, len - i, &n);
+        utf8proc_category_t c =
+            cp < 0 ? UTF8PROC_CATEGORY_CN : utf8proc_category(cp);
+        bool word = cp == '_' || (cp >= '0' && cp <= '9') ||
+                    (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO);
+
+        i += n;
+        if (!word) {
+            pending = true;
+            continue;
+        }
+        if (pending && b.len > 0)
+            sbuf_add(&b, "_", 1);
+        pending = false;
+        {
+            utf8proc_uint8_t enc[4];
+            utf8proc_ssize_t m =
+                utf8proc_encode_char(utf8proc_tolower(cp), enc);
+
+            sbuf_add(&b, (const char *)enc, (size_t)m);
+        }
+    }
+    /* goflow trims "_" from both ends */
+    while (b.len > 0 && b.s[b.len - 1] == '_')
+        b.s[--b.len] = '\0';
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    if (b.s[0] == '_') {
+        size_t k = strspn(b.s, "_");
+
+        memmove(b.s, b.s + k, b.len - k + 1);
+    }
+    return b.s;
+}
