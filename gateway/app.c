@@ -1181,7 +1181,8 @@ app_free(struct sk_app *app)
         event_free(app->sig_term);
     if (app->sig_int != NULL)
         event_free(app->sig_int);
-    store_close(app->store); /* runs what is queued, joins the writer */
+    outbox_stop(app->outbox); /* while the store is open */
+    store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
     outbox_free(app->outbox);
     http_free(app->http);
@@ -1193,6 +1194,62 @@ app_free(struct sk_app *app)
     for (i = 0; i < app->n_stop; i++)
         free(app->stop_folded[i]);
     config_free(app->cfg);
+}
+
+/* outbox_opts.report: an attempt's committed outcome, for the metrics. */
+static void
+outbox_report(void *arg, const char *channel, enum outbox_verdict v)
+{
+    struct sk_app *app = arg;
+    size_t i;
+
+    for (i = 0; i < app->cfg->n_channels; i++) {
+        if (strcmp(app->cfg->channels[i].name, channel) != 0)
+            continue;
+        if (v == OUTBOX_SENT)
+            metrics_messages_out(app->metrics, i, 1);
+        else
+            metrics_error(app->metrics, i, METRICS_ERR_SEND);
+        return;
+    }
+}
+
+/* The outbox, sending for every channel that can send on its own (today
+ * the generic channel with a send_url). NULL with err empty when none. */
+static struct outbox *
+app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
+{
+    struct outbox_opts opts = {.report = outbox_report, .report_arg = app};
+    struct outbox_channel oc;
+    struct outbox *ob = NULL;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < app->cfg->n_channels; i++) {
+        const struct config_channel *ch = &app->cfg->channels[i];
+
+        if (strcmp(ch->type, "generic") != 0 || ch->send_url == NULL)
+            continue;
+        if (ob == NULL && (ob = outbox_new(app->base, app->store, app->priv,
+                                           &opts, err)) == NULL)
+            return NULL;
+        memset(&oc, 0, sizeof(oc));
+        oc.name = ch->name;
+        oc.build = outbox_generic_build;
+        oc.release = outbox_req_free;
+        oc.arg = (void *)ch;
+        if ((rc = outbox_add_channel(ob, &oc)) != 0) {
+            sk_seterr(err, "outbox: channel %s: %s", ch->name, sk_strerror(rc));
+            outbox_free(ob);
+            return NULL;
+        }
+    }
+    if (ob != NULL && (rc = outbox_start(ob)) != 0) {
+        sk_seterr(err, "outbox: %s", sk_strerror(rc));
+        outbox_free(ob);
+        return NULL;
+    }
+    return ob;
 }
 
 int
@@ -1260,7 +1317,7 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    app.outbox = outbox_new(&app, err);
+    app.outbox = app_outbox_new(&app, err);
     if (app.outbox == NULL && err[0] != '\0') {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
