@@ -496,6 +496,7 @@ struct inbound_job {
     char *reply;        /* JSON array of the texts to send */
     const char *status; /* for the log line */
     size_t dropped;
+    size_t queued; /* texts put into the outbox (asynchronous channels) */
 };
 
 static void
@@ -618,6 +619,25 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     return rc;
 }
 
+/* Puts each text of the JSON array into the outbox. */
+static int
+queue_texts(struct store_tx *tx, const char *channel, const char *key,
+            const json_t *texts, int64_t now)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < json_array_size(texts); i++) {
+        const char *text = json_string_value(json_array_get(texts, i));
+
+        if (text == NULL)
+            continue;
+        if ((rc = store_outbox_put(tx, channel, key, text, now, NULL)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 inbound_run(struct store_tx *tx, void *arg)
 {
@@ -664,6 +684,16 @@ inbound_run(struct store_tx *tx, void *arg)
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
     if (rc != 0)
         goto out;
+    if (!app->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
+        /* the provider takes no reply in its webhook response: every
+         * message goes through the outbox, which needs the address */
+        rc = queue_texts(tx, ch->name, job->key, texts, now);
+        if (rc != 0)
+            goto out;
+        job->queued = json_array_size(texts);
+        json_array_clear(texts);
+        keep_vault = true;
+    }
     rc = save_contact(tx, app, job->key, &c, s, ch->name, now);
     if (rc == 0 && keep_vault)
         rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
@@ -773,6 +803,8 @@ inbound_done(void *arg, int rc)
     size_t n = 0;
 
     app->pending--;
+    if (rc == 0 && job->queued > 0)
+        outbox_kick(app->outbox);
     if (rc == 0 && (rc = render_texts(app, job->ch, job->reply, &r, &n)) == 0) {
         send_reply(app, job->req, job->t0, job->ch, &r);
         channel_reply_clear(&r);
@@ -782,8 +814,8 @@ inbound_done(void *arg, int rc)
         }
         sk_log(LOG_INFO, "inbound",
                "channel=%s contact=%.8s status=%s "
-               "replies=%zu%s",
-               chname, job->key, job->status, n,
+               "replies=%zu queued=%zu%s",
+               chname, job->key, job->status, n, job->queued,
                job->dropped > 0 ? " (over the reply cap)" : "");
     } else {
         int busy = rc == SK_EBUSY;
@@ -922,26 +954,90 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
     app->pending++;
 }
 
+struct status_job {
+    struct sk_app *app;
+    struct evhttp_request *req;
+    double t0;
+    size_t ch;
+};
+
+/* Loop: the delivery report is stored (or matched no row). */
+static void
+status_done(void *arg, int rc)
+{
+    struct status_job *job = arg;
+    struct sk_app *app = job->app;
+
+    app->pending--;
+    if (rc == 0 || rc == SK_ENOENT) {
+        /* a report for a row we do not know is still acknowledged, or
+         * the provider would retry it for ever */
+        http_send(app, job->req, job->t0, HTTP_OK, "application/json", "{}", 2);
+    } else {
+        metrics_error(app->metrics, job->ch, METRICS_ERR_STORE);
+        send_error(app, job->req, job->t0, job->ch, HTTP_SERVUNAVAIL,
+                   "busy, try again");
+    }
+    free(job);
+    maybe_stop(app);
+}
+
 void
 app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
 {
     const struct config_channel *cc = &app->cfg->channels[ch];
+    const struct channel_type *t = app->types[ch];
     struct channel_request creq;
-    char *body = NULL;
+    struct channel_status st;
+    struct status_job *job;
+    char err[SK_ERR_LEN] = "", *body = NULL;
+    int rc;
 
     if (request_of(req, &creq, &body) != 0) {
         send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
         return;
     }
-    if (app->types[ch]->verify(cc, &creq) != 0) {
+    if (t->verify(cc, &creq) != 0) {
         free(body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
     }
+    memset(&st, 0, sizeof(st));
+    rc = t->parse_status != NULL ? t->parse_status(cc, &creq, &st, err)
+                                 : SK_ENOENT;
     free(body);
-    /* Delivery reports are accepted and not yet recorded. */
-    http_send(app, req, t0, HTTP_OK, "application/json", "{}", 2);
+    if (rc == SK_EINVAL) {
+        metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
+        send_error(app, req, t0, ch, HTTP_BADREQUEST, err);
+        return;
+    }
+    if (rc != 0 || !st.final || app->outbox == NULL) {
+        /* nothing to record: no parser, an interim report, no outbox */
+        http_send(app, req, t0, HTTP_OK, "application/json", "{}", 2);
+        return;
+    }
+    if ((job = calloc(1, sizeof(*job))) == NULL) {
+        send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    job->app = app;
+    job->req = req;
+    job->t0 = t0;
+    job->ch = ch;
+    if (st.row_id > 0)
+        rc = outbox_delivery_row(app->outbox, cc->name, st.row_id, st.status,
+                                 status_done, job);
+    else
+        rc = outbox_delivery(app->outbox, cc->name, st.external_id, st.status,
+                             status_done, job);
+    if (rc != 0) {
+        free(job); /* status_done() will never run */
+        metrics_error(app->metrics, ch, METRICS_ERR_BUSY);
+        send_error(app, req, t0, ch, HTTP_SERVUNAVAIL, "busy, try again");
+        return;
+    }
+    app->pending++;
 }
 
 /* --- timeouts and expiry ---------------------------------------------------
@@ -1214,8 +1310,8 @@ outbox_report(void *arg, const char *channel, enum outbox_verdict v)
     }
 }
 
-/* The outbox, sending for every channel that can send on its own (today
- * the generic channel with a send_url). NULL with err empty when none. */
+/* The outbox, sending for every channel whose type can send on its own
+ * (see channel.h). NULL with err empty when none. */
 static struct outbox *
 app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
 {
@@ -1227,16 +1323,19 @@ app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
 
     for (i = 0; i < app->cfg->n_channels; i++) {
         const struct config_channel *ch = &app->cfg->channels[i];
+        const struct channel_type *t = app->types[i];
 
-        if (strcmp(ch->type, "generic") != 0 || ch->send_url == NULL)
+        if (t->build_send == NULL || (t->can_send != NULL && !t->can_send(ch)))
             continue;
         if (ob == NULL && (ob = outbox_new(app->base, app->store, app->priv,
                                            &opts, err)) == NULL)
             return NULL;
         memset(&oc, 0, sizeof(oc));
         oc.name = ch->name;
-        oc.build = outbox_generic_build;
+        oc.build = t->build_send;
         oc.release = outbox_req_free;
+        oc.result = t->send_result;
+        oc.idempotent = t->idempotent_send;
         oc.arg = (void *)ch;
         if ((rc = outbox_add_channel(ob, &oc)) != 0) {
             sk_seterr(err, "outbox: channel %s: %s", ch->name, sk_strerror(rc));

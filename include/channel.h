@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "outbox.h"
 
 /* Limits on inbound fields; longer values are refused with 400. */
 #define CHANNEL_MAX_URN 128
@@ -53,6 +54,14 @@ struct channel_reply {
     size_t body_len;
 };
 
+/* A delivery report, as a channel type reads it from the provider. */
+struct channel_status {
+    char external_id[OUTBOX_EXTID_MAX]; /* the provider's id, or "" */
+    int64_t row_id;                     /* our outbox row id, or 0 */
+    enum outbox_dlr status;
+    bool final; /* false for interim reports (queued, sent to carrier) */
+};
+
 struct channel_type {
     const char *type; /* the config's `type =` */
     /* 0 when the request is from the provider, else SK_EDENIED. */
@@ -69,6 +78,37 @@ struct channel_type {
     /* An error reply (4xx/5xx) with a short reason (no user data). */
     int (*render_error)(const struct config_channel *ch, int code,
                         const char *reason, struct channel_reply *out);
+
+    /*
+     * Sending on its own, through the outbox (timeouts, expiry, referrals,
+     * and every reply of a provider that does not take replies in the
+     * webhook response). All optional: a type without build_send never
+     * sends on its own. can_send says whether this configured channel can
+     * (e.g. generic only with a send_url; NULL means yes). build_send and
+     * send_result are the outbox's callbacks with arg = the channel's
+     * const struct config_channel *; send_result NULL means
+     * outbox_default_result. idempotent_send: the provider dedupes a
+     * resent row (see outbox.h).
+     */
+    bool (*can_send)(const struct config_channel *ch);
+    outbox_build_fn build_send;
+    outbox_result_fn send_result;
+    bool idempotent_send;
+
+    /*
+     * Whether the synchronous reply to a receive request carries the
+     * flow's messages (generic, Twilio's TwiML). When false the receive
+     * request is answered with an empty success and the messages go to
+     * the outbox.
+     */
+    bool sync_reply;
+
+    /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
+     * SK_ENOENT when the request is a report to ignore; SK_EINVAL with err.
+     * NULL: reports are answered 200 and ignored. */
+    int (*parse_status)(const struct config_channel *ch,
+                        const struct channel_request *req,
+                        struct channel_status *st, char err[SK_ERR_LEN]);
 };
 
 /* The channel type named type, or NULL. */

@@ -220,10 +220,19 @@ generic_render_error(const struct config_channel *ch, int code,
     return reply_json(json_pack("{s:s}", "error", reason), code, out);
 }
 
+static bool
+generic_can_send(const struct config_channel *ch)
+{
+    return ch->send_url != NULL;
+}
+
 const struct channel_type channel_generic = {
     .type = "generic",
     .verify = generic_verify,
     .parse = generic_parse,
     .render = generic_render,
     .render_error = generic_render_error,
+    .can_send = generic_can_send,
+    .build_send = outbox_generic_build,
+    .sync_reply = true,
 };
