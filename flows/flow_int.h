@@ -108,6 +108,7 @@ struct fl_trigger {
 };
 
 struct flow_set {
+    json_t *fields; /* declared contact fields: snaked key -> {name, type} */
     struct flow **flows;
     size_t n, cap;
     struct fl_trigger *trig;

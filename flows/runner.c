@@ -344,12 +344,37 @@ flow_ctx(const struct flow *f)
                      "uuid", f->uuid);
 }
 
+/*
+ * @fields: every field the workspace (the set) declares, null (read as "")
+ * while the contact has no value, and the contact's own values.
+ */
+static json_t *
+fields_ctx(const struct flow_set *set, const struct flow_session *s)
+{
+    json_t *out = json_deep_copy(s->fields);
+    const char *key;
+    json_t *v;
+
+    if (out == NULL || set == NULL)
+        return out;
+    json_object_foreach(set->fields, key, v)
+    {
+        (void)v;
+        if (json_object_get(out, key) == NULL &&
+            json_object_set_new(out, key, json_null()) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static json_t *
 build_context(const struct sprint *sp, const struct flow *f)
 {
     const struct flow_session *s = sp->s;
     const struct run *r = &s->runs[s->nruns - 1];
-    json_t *ctx = json_object(), *v;
+    json_t *ctx = json_object(), *v, *fields;
 
     if (ctx == NULL)
         return NULL;
@@ -360,12 +385,13 @@ build_context(const struct sprint *sp, const struct flow *f)
         v = json_null();
     json_object_set_new(ctx, "input", v);
     json_object_set_new(ctx, "results", results_ctx(r->results));
-    json_object_set_new(ctx, "fields", json_deep_copy(s->fields));
+    fields = fields_ctx(sp->set, s);
+    json_object_set(ctx, "fields", fields);
     json_object_set_new(
         ctx, "contact",
         /* no name is ever held: it renders empty, as goflow's unnamed */
-        json_pack("{s:s,s:s,s:s?,s:O}", "__default__", "", "name", "",
-                  "language", s->language, "fields", s->fields));
+        json_pack("{s:s,s:s,s:s?,s:o}", "__default__", "", "name", "",
+                  "language", s->language, "fields", fields));
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
                         json_pack("{s:s,s:o,s:o}", "status", "active",
@@ -696,6 +722,55 @@ trim_dup(const char *s)
     return strndup(s, n);
 }
 
+/*
+ * Stores value (already trimmed) as the contact's field key, truncated to
+ * FL_MAX_VALUE characters; "" clears it. *changed tells whether it did
+ * change. Returns 0 or SK_ENOMEM.
+ */
+static int
+store_field(struct flow_session *s, const char *key, char *value, bool *changed)
+{
+    const char *old;
+
+    utf8_truncate(value, FL_MAX_VALUE);
+    old = json_string_value(json_object_get(s->fields, key));
+    *changed = !((old == NULL && value[0] == '\0') ||
+                 (old != NULL && strcmp(old, value) == 0));
+    if (!*changed)
+        return 0;
+    if (value[0] == '\0')
+        return json_object_del(s->fields, key) == 0 ? 0 : SK_ENOMEM;
+    return json_object_set_new(s->fields, key, json_string(value)) == 0
+               ? 0
+               : SK_ENOMEM;
+}
+
+int
+flow_session_set_field(struct flow_session *s, const char *key,
+                       const char *value)
+{
+    char *snaked, *v = NULL;
+    bool changed;
+    int rc = SK_ENOMEM;
+
+    if (key == NULL)
+        return SK_EINVAL;
+    snaked = expr_snake(key);
+    if (snaked == NULL)
+        return SK_ENOMEM;
+    if (snaked[0] == '\0') {
+        rc = SK_EINVAL;
+        goto done;
+    }
+    v = trim_dup(value ? value : "");
+    if (v != NULL)
+        rc = store_field(s, snaked, v, &changed);
+done:
+    free(v);
+    free(snaked);
+    return rc;
+}
+
 static int
 act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 {
@@ -707,7 +782,7 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     char *raw = eval_or_skip(
         sp, ctx, json_string_value(json_object_get(a->json, "value")), &skip);
     char *value = raw ? trim_dup(raw) : NULL;
-    const char *old;
+    bool changed;
     json_t *ev;
     int rc = SK_ENOMEM;
 
@@ -717,17 +792,12 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
         rc = 0;
         goto done;
     }
-    utf8_truncate(value, FL_MAX_VALUE);
-    old = json_string_value(json_object_get(s->fields, key));
-    if ((old == NULL && value[0] == '\0') ||
-        (old != NULL && strcmp(old, value) == 0)) {
-        rc = 0; /* unchanged */
+    if (store_field(s, key, value, &changed) != 0)
+        goto done;
+    if (!changed) {
+        rc = 0;
         goto done;
     }
-    if (value[0] == '\0')
-        json_object_del(s->fields, key);
-    else if (json_object_set_new(s->fields, key, json_string(value)) != 0)
-        goto done;
     ev = json_pack("{s:s,s:{s:s,s:s}}", "type", "contact_field_changed",
                    "field", "key", key, "name", name ? name : key);
     if (ev != NULL)
@@ -1380,6 +1450,8 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
 
         json_object_foreach(v, key, fv)
         {
+            if (json_is_null(fv))
+                continue; /* no value, as goflow stores an unset field */
             if (!json_is_string(fv) ||
                 json_object_set(s->fields, key, fv) != 0) {
                 sk_seterr(err, "session: field %s is not text", key);

@@ -25,10 +25,10 @@
 #ifndef SK_FLOW_H
 #define SK_FLOW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #include "err.h"
 
@@ -82,13 +82,26 @@ const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
 
 /*
+ * The contact fields the set declares, as a workspace does: those listed in
+ * an export's "fields" ([{"key": "age", "name": "Age", "type": "number"}])
+ * and those a set_contact_field action names. Calls fn(arg, key, name,
+ * type) once per field: key snaked ("Age" -> "age"), type "text" when none
+ * was given. A declared field the contact has no value for reads as ""
+ * from @fields.key and @contact.fields.key; an undeclared one is an error.
+ */
+void flow_set_each_field(const struct flow_set *set,
+                         void (*fn)(void *arg, const char *key,
+                                    const char *name, const char *type),
+                         void *arg);
+
+/*
  * Every text this flow may send, per language (for cost checks):
  * calls fn(arg, node_uuid, language, text) for each send_msg text and
  * translation. language is the flow's base language for the original.
  */
 void flow_each_message(const struct flow *f,
-                       void (*fn)(void *arg, const char *node,
-                                  const char *lang, const char *text),
+                       void (*fn)(void *arg, const char *node, const char *lang,
+                                  const char *text),
                        void *arg);
 
 /*
@@ -126,6 +139,15 @@ int flow_session_set_language(struct flow_session *s, const char *lang);
  */
 int flow_session_set_env(struct flow_session *s, const char *tz,
                          const char *date_format, const char *country);
+
+/*
+ * Sets the contact's field key (snaked as goflow does: "Age" -> "age") to
+ * value, trimmed and cut to 640 characters; NULL or "" clears it. Emits no
+ * event (it is not a flow step). Kept in the session dump. Returns 0,
+ * SK_EINVAL for an empty key, or SK_ENOMEM.
+ */
+int flow_session_set_field(struct flow_session *s, const char *key,
+                           const char *value);
 
 /* The waiting flow's uuid, or NULL when not waiting. */
 const char *flow_session_flow(const struct flow_session *s);
