@@ -523,6 +523,44 @@ utf8_truncate(char *s, size_t max)
     }
 }
 
+/*
+ * Cuts s (UTF-8) in place to at most max characters, the last three of
+ * them "..." when it was longer (goflow's TruncateEllipsis).
+ */
+static void
+utf8_truncate_ellipsis(char *s, size_t max)
+{
+    size_t chars = 0;
+    char *cut = NULL;
+
+    for (char *p = s; *p != '\0'; p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80)
+            continue;
+        if (chars == max - 3)
+            cut = p;
+        if (chars++ == max) {
+            strcpy(cut, "...");
+            return;
+        }
+    }
+}
+
+/*
+ * An evaluated quick reply as goflow reads it: "text<extra>more" is the
+ * reply's text and its extra (a description some channels show under the
+ * button). SMS has no place for the extra: only the text is kept, cut to
+ * FL_MAX_REPLY_TEXT characters with an ellipsis. In place.
+ */
+static void
+quick_reply_text(char *t)
+{
+    char *extra = strstr(t, "<extra>");
+
+    if (extra != NULL)
+        *extra = '\0';
+    utf8_truncate_ellipsis(t, FL_MAX_REPLY_TEXT);
+}
+
 /* --- actions ------------------------------------------------------------ */
 
 static int
@@ -590,6 +628,7 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
 
             if (t == NULL)
                 goto done;
+            quick_reply_text(t);
             if (t[0] != '\0')
                 json_array_append_new(replies, json_string(t));
             free(t);

@@ -12,6 +12,8 @@
  * on:
  *   {"type":"run_started","flow":"Wellbeing Check"}
  *   {"type":"msg_created","text":"Hi!"}            ("quick_replies":[..])
+ *      (quick replies as strings: goflow's "text<extra>more" keeps only
+ *      its text, cut to 64 characters ending "..." when longer)
  *   {"type":"msg_wait","timeout_seconds":600,"hint":"digits"} (keys if set)
  *   {"type":"run_result_changed","name":"Feel Safe","value":"yes",
  *    "category":"Yes","input":"yes I do"}
