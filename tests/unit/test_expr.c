@@ -329,7 +329,7 @@ test_lookups(void **state)
     check_text(env, "locals.list[-1]", "c");
     check_text(env, "locals.list[\"1\"]", "b");
     check_text(env, "locals.list.2", "c");
-    check_text(env, "locals.list", "[\"a\",\"b\",\"c\"]");
+    check_text(env, "locals.list", "[a, b, c]");
     check_text(env, "results.feel_safe.name", "Feel Safe");
     check_text(env, "RESULTS.Feel_Safe.Category", "Yes");
     check_text(env, "has_text(\"x\").match", "x");
