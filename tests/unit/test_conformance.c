@@ -233,10 +233,14 @@ test_doc_examples(void **state)
 {
     struct tally t = {.group = "router_doc_examples"};
     const char *dir = goflow_dir(t.group);
-    struct rtest_env renv = {DOC_NOW_MS, "America/Guayaquil", "DD-MM-YYYY",
-                             NULL, NULL};
-    struct expr_env env = {NULL,       rtest_expr_call,     &renv,
-                           DOC_NOW_MS, "America/Guayaquil", "DD-MM-YYYY"};
+    struct rtest_env renv = {.now_ms = DOC_NOW_MS,
+                             .timezone = "America/Guayaquil",
+                             .date_format = "DD-MM-YYYY"};
+    struct expr_env env = {.call = rtest_expr_call,
+                           .call_arg = &renv,
+                           .now_ms = DOC_NOW_MS,
+                           .timezone = "America/Guayaquil",
+                           .date_format = "DD-MM-YYYY"};
     json_error_t jerr;
     json_t *ctx;
     char path[2048], line[2048];
@@ -314,8 +318,11 @@ test_doc_examples(void **state)
 /* ------------------------------------------------ 2. router cases */
 
 /* goflow's environment for flows/routers/cases/tests_test.go */
-static const struct rtest_env cases_env = {1523453070123, "Africa/Kigali",
-                                           "DD-MM-YYYY", "RW", "default"};
+static const struct rtest_env cases_env = {.now_ms = 1523453070123,
+                                           .timezone = "Africa/Kigali",
+                                           .date_format = "DD-MM-YYYY",
+                                           .country = "RW",
+                                           .collation = "default"};
 
 static void
 test_router_cases(void **state)
