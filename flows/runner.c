@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "flow_int.h"
 #include "rtest.h"
+#include "tz.h"
 #include "xval.h"
 
 #define FL_DEFAULT_EXPIRE_MIN 10080 /* 7 days, when a flow sets none */
@@ -60,6 +61,7 @@ struct flow_session {
     char *timezone; /* environment; NULL for the defaults */
     char *date_format;
     char *country;
+    char *tz_rule; /* POSIX TZ rule of timezone, or NULL */
 };
 
 /* One start or resume. */
@@ -116,6 +118,7 @@ flow_session_free(struct flow_session *s)
     free(s->timezone);
     free(s->date_format);
     free(s->country);
+    free(s->tz_rule);
     json_decref(s->fields);
     json_decref(s->child);
     free(s);
@@ -143,6 +146,14 @@ flow_session_set_env(struct flow_session *s, const char *tz,
         set_opt(&s->country, country) != 0)
         return SK_ENOMEM;
     return 0;
+}
+
+int
+flow_session_set_tz_rule(struct flow_session *s, const char *rule)
+{
+    if (rule != NULL && rule[0] != '\0' && !tz_rule_valid(rule))
+        return SK_EINVAL;
+    return set_opt(&s->tz_rule, rule);
 }
 
 enum flow_status
@@ -438,6 +449,7 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         .now_ms = sp->now,
         .timezone = sp->s->timezone,
         .date_format = sp->s->date_format,
+        .tz_rule = sp->s->tz_rule,
     };
     char xerr[SK_ERR_LEN] = "";
     char *out = expr_template(&env, tpl ? tpl : "", xerr);
@@ -1231,6 +1243,7 @@ sprint_init(struct sprint *sp, const struct flow_set *set,
     sp->rt.timezone = s->timezone;
     sp->rt.date_format = s->date_format;
     sp->rt.country = s->country;
+    sp->rt.tz_rule = s->tz_rule;
 }
 
 int
@@ -1380,10 +1393,10 @@ flow_session_dump(const struct flow_session *s)
             goto done;
     }
     if (json_object_set_new(root, "env",
-                            json_pack("{s:s*,s:s*,s:s*}", "timezone",
+                            json_pack("{s:s*,s:s*,s:s*,s:s*}", "timezone",
                                       s->timezone, "date_format",
-                                      s->date_format, "country", s->country)) !=
-        0)
+                                      s->date_format, "country", s->country,
+                                      "tz_rule", s->tz_rule)) != 0)
         goto done;
     out = json_dumps(root, JSON_COMPACT);
 done:
@@ -1538,7 +1551,9 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
          flow_session_set_env(
              s, json_string_value(json_object_get(v, "timezone")),
              json_string_value(json_object_get(v, "date_format")),
-             json_string_value(json_object_get(v, "country"))) != 0)) {
+             json_string_value(json_object_get(v, "country"))) != 0 ||
+         flow_session_set_tz_rule(
+             s, json_string_value(json_object_get(v, "tz_rule"))) != 0)) {
         sk_seterr(err, "session: bad env");
         goto fail;
     }

@@ -143,6 +143,22 @@ int flow_session_set_env(struct flow_session *s, const char *tz,
                          const char *date_format, const char *country);
 
 /*
+ * The rules of the session's timezone, for zones with daylight saving
+ * time: the engine reads no zone files, so the caller passes the POSIX TZ
+ * rule string of the zone named in flow_session_set_env(). It is the last
+ * line of the zone's TZif file (version 2 or later, RFC 8536 section 3.3):
+ * /usr/share/zoneinfo/Europe/Paris ends with "\nCET-1CEST,M3.5.0,M10.5.0/3\n"
+ * and the rule is the text between those two newlines
+ * ("CET-1CEST,M3.5.0,M10.5.0/3"; "EAT-3" for Africa/Nairobi). A version 1
+ * file has no such line: pass NULL. NULL or "" clears it; then only UTC,
+ * fixed offsets and zones without DST are known by name (see tz.h), any
+ * other name reads as UTC. Set it whenever the timezone is set; it is kept
+ * in the session dump. Returns 0, SK_EINVAL when rule is not a POSIX TZ
+ * rule (nothing changes), or SK_ENOMEM.
+ */
+int flow_session_set_tz_rule(struct flow_session *s, const char *rule);
+
+/*
  * Sets the contact's field key (snaked as goflow does: "Age" -> "age") to
  * value, trimmed and cut to 640 characters; NULL or "" clears it. Emits no
  * event (it is not a flow step). Kept in the session dump. Returns 0,

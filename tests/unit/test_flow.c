@@ -762,6 +762,51 @@ test_fields(void **state)
     flow_set_free(set);
 }
 
+static const char clock_flow[] = HEAD(
+    "f2000000-0000-4000-8000-000000000020",
+    "Clock") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-000000000020\","
+             "\"actions\":[{\"uuid\":\"a2000000-0000-4000-8000-000000000020\","
+             "\"type\":\"send_msg\",\"text\":\"@(format_datetime(now(), "
+             "\\\"tt:mm Z\\\"))\"}],\"exits\":[{\"uuid\":\"e2000000-0000-4000-"
+             "8000-000000000020\"}]}]}";
+
+/* The session's zone, with the POSIX rule the gateway read for it. */
+static void
+test_timezone_rule(void **state)
+{
+    struct flow_set *set = load_ok(clock_flow);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    int64_t july = 1719835200000LL, january = 1705312800000LL;
+    json_t *ev;
+
+    (void)state;
+    assert_int_equal(flow_session_set_env(s, "Europe/Paris", NULL, NULL), 0);
+    /* no rule: a zone with DST is not known by name, it reads as UTC */
+    ev = run_start(set, s, "Clock", NULL, july);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "12:00 Z");
+    json_decref(ev);
+    assert_int_equal(flow_session_set_tz_rule(s, "not a rule"), SK_EINVAL);
+    assert_int_equal(flow_session_set_tz_rule(s, "CET-1CEST,M3.5.0,M10.5.0/3"),
+                     0);
+    s = roundtrip(s);
+    ev = run_start(set, s, "Clock", NULL, july);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "14:00 +02:00");
+    json_decref(ev);
+    ev = run_start(set, s, "Clock", NULL, january); /* 2024-01-15T10:00Z */
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "11:00 +01:00");
+    json_decref(ev);
+    assert_int_equal(flow_session_set_tz_rule(s, NULL), 0);
+    ev = run_start(set, s, "Clock", NULL, january);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "10:00 Z");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 static void
 test_no_category(void **state)
 {
@@ -1644,6 +1689,7 @@ main(void)
         cmocka_unit_test(test_no_category),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_timezone_rule),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_mutations),

@@ -719,6 +719,41 @@ test_odd_input(void **state)
     ERROR("has_category", 2, json_object(), S("Chicken"));
 }
 
+/* has_date and has_time in a zone with DST, from its POSIX rule */
+static void
+test_timezones(void **state)
+{
+    struct rtest_env paris = {.now_ms = 1719835200123LL, /* 2024-07-01 */
+                              .timezone = "Europe/Paris",
+                              .date_format = "DD-MM-YYYY",
+                              .tz_rule = "CET-1CEST,M3.5.0,M10.5.0/3"};
+    struct rtest_env nairobi = {.now_ms = 1719835200123LL,
+                                .timezone = "Africa/Nairobi",
+                                .date_format = "DD-MM-YYYY",
+                                .tz_rule = "EAT-3"};
+
+    (void)state;
+    /* the time of day comes from now, on Paris's clock */
+    expect("has_date", &paris, W_MATCH, "2024-07-15T14:00:00.123000+02:00", 1,
+           S("15/07/2024"));
+    expect("has_date", &paris, W_MATCH, "2024-01-15T10:30:00.000000+01:00", 1,
+           S("15/01/2024 10:30"));
+    /* 22:30 UTC on the 14th is the 15th in Paris in summer */
+    expect("has_date_eq", &paris, W_MATCH, "2024-07-14T22:30:00.000000Z", 2,
+           S("2024-07-14T22:30:00Z"), S("15-07-2024"));
+    expect("has_date_eq", &paris, W_FALSE, NULL, 2, S("2024-01-14T22:30:00Z"),
+           S("15-01-2024"));
+    expect("has_date_lt", &paris, W_MATCH, "2024-07-01T14:00:00.123000+02:00",
+           2, S("01/07/2024"), S("02-07-2024"));
+    expect("has_time", &paris, W_MATCH, "10:30:00.000000", 1, S("10:30"));
+    expect("has_date", &nairobi, W_MATCH, "2024-07-15T15:00:00.123000+03:00", 1,
+           S("15/07/2024"));
+    /* without a rule Paris is not known: UTC */
+    paris.tz_rule = NULL;
+    expect("has_date", &paris, W_MATCH, "2024-07-15T12:00:00.123000Z", 1,
+           S("15/07/2024"));
+}
+
 int
 main(void)
 {
@@ -730,6 +765,7 @@ main(void)
         cmocka_unit_test(test_goflow_phone),
         cmocka_unit_test(test_goflow_dates),
         cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_timezones),
         cmocka_unit_test(test_odd_input),
     };
 
