@@ -489,7 +489,7 @@ f_word(const struct expr_env *env, json_t *const *a, size_t n)
 {
     struct words ws = {0};
     char *text = NULL;
-    long long idx, off;
+    long long idx = 0, off;
     json_t *e = exprf_to_int(a[1], &idx);
 
     (void)env;
@@ -1006,7 +1006,7 @@ f_code(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_char(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    long long code;
+    long long code = 0;
     struct buf b = {0};
     json_t *e;
 
@@ -1239,7 +1239,7 @@ f_format_number(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_if(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    bool t;
+    bool t = false;
     json_t *e;
 
     (void)env;

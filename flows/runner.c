@@ -1330,15 +1330,8 @@ flow_resume(const struct flow_set *set, struct flow_session *s,
             return SK_ESTATE;
         }
         s->status = FLOW_IDLE;
-        {
-            char iso[32];
-            time_t secs = (time_t)(now / 1000);
-            struct tm tm;
-
-            gmtime_r(&secs, &tm);
-            strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-            rc = route_to(&sp, f, n, n->timeout_cat, iso, "", &dest);
-        }
+        /* goflow routes a timeout with an empty value */
+        rc = route_to(&sp, f, n, n->timeout_cat, "", "", &dest);
         break;
     case FLOW_RESUME_EXPIRE:
         rc = end_run(&sp, RUN_EXPIRED);

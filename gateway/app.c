@@ -1,0 +1,1352 @@
+/*
+ * app.c - `sikiliza serve`: setup, the inbound pipeline, the timeout sweep
+ * and shutdown.
+ *
+ * Inbound pipeline. On the loop (app_receive): the channel type checks the
+ * secret or signature and parses the request; the phone number becomes the
+ * contact key (privacy_contact_key) and a sealed vault blob
+ * (privacy_seal), and is wiped. What goes to the store job holds no clear
+ * number: the key, the blob, the text and the provider's id.
+ * On the writer thread (inbound_run), in one transaction: dedupe, load
+ * the contact, opt-out handling, one engine step, save answers, session,
+ * vault entry and the inbound row with its reply. Back on the loop
+ * (inbound_done), after COMMIT, the reply is rendered and sent; on any
+ * failure the provider gets 5xx and nothing is acknowledged.
+ *
+ * Timeouts and expiry. A one-second timer submits a sweep job that
+ * resumes every due session with FLOW_RESUME_TIMEOUT or
+ * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox.
+ *
+ * Shutdown. SIGTERM/SIGINT closes the listening socket and stops the
+ * timer; once every submitted job has reported back, the loop ends and
+ * everything is freed in reverse order of setup.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <jansson.h>
+
+#include "app.h"
+#include "channel.h"
+#include "flow.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "privacy.h"
+#include "store.h"
+#include "text.h"
+
+#define FLOW_FILE_MAX  (16 * 1024 * 1024) /* bytes per flow file */
+#define SWEEP_LIMIT    64                 /* contacts per sweep job */
+#define FLOW_STACK_MAX 32                 /* nested runs tracked */
+#define MS_PER_DAY     86400000LL
+
+int64_t
+app_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- loading flows ------------------------------------------------------ */
+
+struct load_file {
+    char *path;
+    size_t first, last; /* the flows it added: set indexes [first, last) */
+    int problems;
+};
+
+struct loader {
+    struct flow_set *set;
+    FILE *diag;
+    struct load_file *files;
+    size_t n, cap;
+    struct load_file *cur; /* the file being added, NULL while linking */
+    const char *fallback;  /* named when a problem has no file */
+    int problems;
+};
+
+static struct load_file *
+file_of_flow(struct loader *l, const char *flow)
+{
+    const struct flow *f = flow != NULL ? flow_set_find(l->set, flow) : NULL;
+    size_t i, k;
+
+    for (i = 0; f != NULL && i < flow_set_count(l->set); i++) {
+        if (flow_set_at(l->set, i) != f)
+            continue;
+        for (k = 0; k < l->n; k++)
+            if (i >= l->files[k].first && i < l->files[k].last)
+                return &l->files[k];
+    }
+    return NULL;
+}
+
+static void
+load_diag(void *arg, const char *flow, const char *node, const char *reason)
+{
+    struct loader *l = arg;
+    struct load_file *file = l->cur != NULL ? l->cur : file_of_flow(l, flow);
+
+    fprintf(l->diag, "%s: ", file != NULL ? file->path : l->fallback);
+    if (flow != NULL)
+        fprintf(l->diag, "flow \"%s\": ", flow);
+    if (node != NULL)
+        fprintf(l->diag, "node %s: ", node);
+    fprintf(l->diag, "%s\n", reason != NULL ? reason : "invalid");
+    if (file != NULL)
+        file->problems++;
+    l->problems++;
+}
+
+static char *
+read_file(const char *path, size_t *len, char err[SK_ERR_LEN])
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+
+    if (f == NULL) {
+        sk_seterr(err, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (n == cap) {
+            char *nb;
+
+            if (cap >= FLOW_FILE_MAX) {
+                sk_seterr(err, "larger than %d bytes", FLOW_FILE_MAX);
+                goto fail;
+            }
+            cap = cap == 0 ? 65536 : cap * 2;
+            if ((nb = realloc(buf, cap + 1)) == NULL) {
+                sk_seterr(err, "out of memory");
+                goto fail;
+            }
+            buf = nb;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        sk_seterr(err, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    fclose(f);
+    if (buf == NULL && (buf = malloc(1)) == NULL) {
+        sk_seterr(err, "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+static int
+loader_push(struct loader *l, const char *path)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 8 : l->cap * 2;
+        struct load_file *nf = realloc(l->files, cap * sizeof(*nf));
+
+        if (nf == NULL)
+            return SK_ENOMEM;
+        l->files = nf;
+        l->cap = cap;
+    }
+    memset(&l->files[l->n], 0, sizeof(l->files[0]));
+    if ((l->files[l->n].path = strdup(path)) == NULL)
+        return SK_ENOMEM;
+    l->n++;
+    return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Pushes the *.json files of dir in name order. */
+static int
+loader_push_dir(struct loader *l, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL, *full;
+    size_t n = 0, cap = 0, i, len;
+    int rc = 0;
+
+    if (d == NULL) {
+        fprintf(l->diag, "%s: cannot open directory: %s\n", dir,
+                strerror(errno));
+        l->problems++;
+        return 0;
+    }
+    while ((e = readdir(d)) != NULL) {
+        len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 5 ||
+            strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == cap) {
+            char **nn =
+                realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
+
+            if (nn == NULL) {
+                rc = SK_ENOMEM;
+                goto out;
+            }
+            names = nn;
+        }
+        if ((names[n] = strdup(e->d_name)) == NULL) {
+            rc = SK_ENOMEM;
+            goto out;
+        }
+        n++;
+    }
+    if (n > 0)
+        qsort(names, n, sizeof(*names), cmp_names);
+    for (i = 0; i < n && rc == 0; i++) {
+        len = strlen(dir);
+        full = malloc(len + strlen(names[i]) + 2);
+        if (full == NULL) {
+            rc = SK_ENOMEM;
+            break;
+        }
+        sprintf(full, "%s%s%s", dir, len > 0 && dir[len - 1] == '/' ? "" : "/",
+                names[i]);
+        rc = loader_push(l, full);
+        free(full);
+    }
+out:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int
+app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
+               FILE *diag, FILE *ok)
+{
+    struct loader l = {.set = set, .diag = diag};
+    struct stat st;
+    size_t i, len;
+    int rc = 0;
+
+    l.fallback = n > 0 ? paths[0] : "flows";
+    for (i = 0; i < n && rc == 0; i++) {
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+            rc = loader_push_dir(&l, paths[i]);
+        else
+            rc = loader_push(&l, paths[i]);
+    }
+    for (i = 0; i < l.n && rc == 0; i++) {
+        char err[SK_ERR_LEN] = "";
+        char *text = read_file(l.files[i].path, &len, err);
+        int arc;
+
+        if (text == NULL) {
+            fprintf(diag, "%s: %s\n", l.files[i].path, err);
+            l.files[i].problems++;
+            l.problems++;
+            continue;
+        }
+        l.cur = &l.files[i];
+        l.files[i].first = flow_set_count(set);
+        arc = flow_set_add_json(set, text, len, load_diag, &l);
+        l.files[i].last = flow_set_count(set);
+        l.cur = NULL;
+        free(text);
+        if (arc == SK_ENOMEM)
+            rc = SK_ENOMEM;
+        else if (arc != 0 && l.files[i].problems == 0) {
+            l.cur = &l.files[i];
+            load_diag(&l, NULL, NULL, "not a valid flow file");
+            l.cur = NULL;
+        }
+    }
+    if (rc == 0 && l.problems == 0) {
+        int lrc = flow_set_link(set, load_diag, &l);
+
+        if (lrc == SK_ENOMEM)
+            rc = SK_ENOMEM;
+        else if (lrc != 0 && l.problems == 0)
+            load_diag(&l, NULL, NULL, "flows do not link");
+    }
+    if (rc == 0 && l.problems == 0 && ok != NULL)
+        for (i = 0; i < l.n; i++) {
+            size_t nf = l.files[i].last - l.files[i].first;
+
+            fprintf(ok, "%s: %zu flow%s ok\n", l.files[i].path, nf,
+                    nf == 1 ? "" : "s");
+        }
+    if (rc == SK_ENOMEM)
+        fprintf(diag, "%s: out of memory\n", l.fallback);
+    for (i = 0; i < l.n; i++)
+        free(l.files[i].path);
+    free(l.files);
+    if (rc != 0)
+        return rc;
+    return l.problems > 0 ? SK_EINVAL : 0;
+}
+
+/* --- the engine step and its events -------------------------------------- */
+
+static const char *
+stop_reply(const char *lang)
+{
+    static const struct {
+        const char *lang, *text;
+    } texts[] = {
+        {"eng",
+         "You will get no more messages. Text a keyword to start again."},
+        {"fra", "Vous ne recevrez plus de messages. Envoyez un mot-cl\xc3\xa9"
+                " pour recommencer."},
+        {"ara", "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
+                "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
+                "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89. \xd8\xa3\xd8\xb1\xd8\xb3"
+                "\xd9\x84 \xd9\x83\xd9\x84\xd9\x85\xd8\xa9 "
+                "\xd9\x85\xd9\x81\xd8\xaa\xd8\xa7\xd8\xad\xd9\x8a\xd8\xa9 "
+                "\xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
+                "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf."},
+        {"swa", "Hutapokea ujumbe zaidi. Tuma neno kuu ili kuanza tena."},
+        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes. Env\xc3\xad"
+                "a una palabra clave para empezar de nuevo."},
+    };
+    size_t i;
+
+    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (strcmp(texts[i].lang, lang) == 0)
+            return texts[i].text;
+    return texts[0].text;
+}
+
+/* Whether text, trimmed and case-folded, is one of the stop words. */
+static bool
+is_stop_word(const struct sk_app *app, const char *text)
+{
+    char *trimmed = text_trim(text);
+    char *folded = trimmed != NULL ? text_fold(trimmed) : NULL;
+    bool hit = false;
+    size_t i;
+
+    for (i = 0; folded != NULL && i < app->n_stop; i++)
+        if (strcmp(folded, app->stop_folded[i]) == 0)
+            hit = true;
+    free(trimmed);
+    free(folded);
+    return hit;
+}
+
+static const char *
+event_str(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(ev, key));
+}
+
+/* The flow an event's "flow" member names: a name, or {"uuid","name"}. */
+static const struct flow *
+event_flow(const struct sk_app *app, const json_t *ev)
+{
+    const json_t *v = json_object_get(ev, "flow");
+
+    if (json_is_string(v))
+        return flow_set_find(app->flows, json_string_value(v));
+    if (json_is_object(v)) {
+        const char *id = event_str(v, "uuid");
+
+        return flow_set_find(app->flows,
+                             id != NULL ? id : event_str(v, "name"));
+    }
+    return NULL;
+}
+
+/*
+ * Stores each run_result_changed of events as an answer, attributed to the
+ * flow whose run produced it (tracked through run_started/run_ended; the
+ * stack starts with the flow that was waiting, if any), and appends each
+ * msg_created text to texts, at most cap of them (*dropped counts the
+ * rest).
+ */
+static int
+record_events(struct store_tx *tx, const struct sk_app *app, const char *key,
+              const json_t *events, const struct flow *waiting, int64_t now,
+              json_t *texts, size_t cap, size_t *dropped)
+{
+    const struct flow *stack[FLOW_STACK_MAX];
+    size_t depth = 0, i;
+    int rc;
+
+    if (waiting != NULL)
+        stack[depth++] = waiting;
+    for (i = 0; i < json_array_size(events); i++) {
+        const json_t *ev = json_array_get(events, i);
+        const char *type = event_str(ev, "type");
+
+        if (type == NULL)
+            continue;
+        if (strcmp(type, "run_started") == 0) {
+            if (depth < FLOW_STACK_MAX)
+                stack[depth++] = event_flow(app, ev);
+        } else if (strcmp(type, "run_ended") == 0) {
+            if (depth > 0)
+                depth--;
+        } else if (strcmp(type, "msg_created") == 0) {
+            const char *text = event_str(ev, "text");
+
+            if (text == NULL)
+                continue;
+            if (json_array_size(texts) >= cap) {
+                (*dropped)++;
+                continue;
+            }
+            if (json_array_append_new(texts, json_string(text)) != 0)
+                return SK_ENOMEM;
+        } else if (strcmp(type, "run_result_changed") == 0) {
+            const struct flow *f = event_flow(app, ev);
+
+            if (f == NULL && depth > 0)
+                f = stack[depth - 1];
+            rc = store_result_put(tx, key, f != NULL ? flow_uuid(f) : "",
+                                  f != NULL ? flow_name(f) : "",
+                                  event_str(ev, "name"), event_str(ev, "value"),
+                                  event_str(ev, "category"),
+                                  event_str(ev, "input"), now);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Saves the session and its wait times into c and the store. */
+static int
+save_contact(struct store_tx *tx, const struct sk_app *app, const char *key,
+             struct store_contact *c, const struct flow_session *s,
+             const char *channel, int64_t now)
+{
+    char *dump = flow_session_dump(s);
+
+    if (dump == NULL)
+        return SK_ENOMEM;
+    free(c->session);
+    c->session = dump;
+    if (channel != NULL &&
+        (c->channel == NULL || strcmp(c->channel, channel) != 0)) {
+        free(c->channel);
+        if ((c->channel = strdup(channel)) == NULL)
+            return SK_ENOMEM;
+    }
+    c->timeout_at = c->expires_at = 0;
+    if (!c->opted_out && flow_session_status(s) == FLOW_WAITING) {
+        c->timeout_at = flow_session_timeout_at(s);
+        c->expires_at = flow_session_expires_at(s);
+        if (c->expires_at == 0)
+            c->expires_at = now + (int64_t)app->cfg->expire_minutes * 60000;
+    }
+    c->last_seen = now;
+    return store_contact_put(tx, key, c);
+}
+
+static uint64_t
+make_seed(int64_t now, const void *salt)
+{
+    uint64_t x = (uint64_t)now ^ ((uint64_t)(uintptr_t)salt << 17);
+
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* --- inbound ------------------------------------------------------------- */
+
+struct inbound_job {
+    struct sk_app *app;
+    struct evhttp_request *req;
+    double t0;
+    size_t ch;
+    char key[PRIVACY_KEY_HEX];
+    unsigned char *vault;
+    size_t vault_len;
+    char *text;
+    char *external_id;
+    /* set by inbound_run on the writer thread */
+    char *reply;        /* JSON array of the texts to send */
+    const char *status; /* for the log line */
+    size_t dropped;
+};
+
+static void
+inbound_job_free(struct inbound_job *job)
+{
+    if (job == NULL)
+        return;
+    free(job->vault);
+    free(job->text);
+    free(job->external_id);
+    free(job->reply);
+    free(job);
+}
+
+static const struct flow *
+default_flow(const struct sk_app *app, const struct config_channel *ch)
+{
+    const char *name = ch->flow != NULL ? ch->flow : app->cfg->default_flow;
+
+    return name != NULL ? flow_set_find(app->flows, name) : NULL;
+}
+
+/* Replaces *sp by a session with no run, keeping the contact's language. */
+static int
+reset_session(struct flow_session **sp, int64_t now, const void *salt)
+{
+    struct flow_session *fresh =
+        flow_session_new(flow_session_language(*sp), make_seed(now, salt));
+
+    if (fresh == NULL)
+        return SK_ENOMEM;
+    flow_session_free(*sp);
+    *sp = fresh;
+    return 0;
+}
+
+/* The engine step for one message. Runs on the writer thread. */
+static int
+inbound_step(struct store_tx *tx, struct inbound_job *job,
+             struct store_contact *c, struct flow_session **sp, json_t *texts,
+             int64_t now, bool *keep_vault)
+{
+    struct sk_app *app = job->app;
+    const struct config_channel *ch = &app->cfg->channels[job->ch];
+    const struct flow *f, *waiting = NULL;
+    json_t *events;
+    char err[SK_ERR_LEN] = "";
+    int rc = 0;
+
+    if (is_stop_word(app, job->text)) {
+        if (reset_session(sp, now, job) != 0)
+            return SK_ENOMEM;
+        c->opted_out = true;
+        *keep_vault = false;
+        job->status = "opted_out";
+        return json_array_append_new(
+                   texts,
+                   json_string(stop_reply(flow_session_language(*sp)))) == 0
+                   ? 0
+                   : SK_ENOMEM;
+    }
+    f = flow_set_match_keyword(app->flows, job->text);
+    if (c->opted_out && f == NULL) {
+        *keep_vault = false;
+        job->status = "ignored";
+        return 0;
+    }
+    if ((events = json_array()) == NULL)
+        return SK_ENOMEM;
+    if (f != NULL) {
+        c->opted_out = false;
+        job->status = "keyword";
+        rc = flow_start(app->flows, *sp, f, job->text, now, events, err);
+    } else {
+        bool resumed = false;
+
+        if (flow_session_status(*sp) == FLOW_WAITING) {
+            struct flow_resume r = {FLOW_RESUME_MSG, job->text};
+            const char *id = flow_session_flow(*sp);
+
+            waiting = id != NULL ? flow_set_find(app->flows, id) : NULL;
+            job->status = "resumed";
+            rc = waiting != NULL
+                     ? flow_resume(app->flows, *sp, &r, now, events, err)
+                     : SK_ENOENT;
+            if (rc != 0 && rc != SK_ENOMEM) {
+                /* e.g. the flow was removed since: start afresh rather
+                 * than fail this contact's every message */
+                sk_log(LOG_WARNING, "inbound",
+                       "contact=%.8s cannot resume (%s), starting afresh",
+                       job->key, sk_strerror(rc));
+                rc = reset_session(sp, now, job);
+                json_array_clear(events);
+                waiting = NULL;
+            } else {
+                resumed = rc == 0;
+            }
+        }
+        if (rc == 0 && !resumed) {
+            if ((f = default_flow(app, ch)) != NULL) {
+                job->status = "started";
+                rc =
+                    flow_start(app->flows, *sp, f, job->text, now, events, err);
+            } else {
+                job->status = "no_flow";
+            }
+        }
+    }
+    if (rc != 0) {
+        /* err may quote flow content; the code is enough for the log */
+        sk_log(LOG_WARNING, "inbound", "contact=%.8s flow step failed: %s",
+               job->key, sk_strerror(rc));
+        json_decref(events);
+        return rc;
+    }
+    rc =
+        record_events(tx, app, job->key, events, waiting, now, texts,
+                      (size_t)app->cfg->max_replies_per_inbound, &job->dropped);
+    json_decref(events);
+    return rc;
+}
+
+static int
+inbound_run(struct store_tx *tx, void *arg)
+{
+    struct inbound_job *job = arg;
+    struct sk_app *app = job->app;
+    const struct config_channel *ch = &app->cfg->channels[job->ch];
+    struct store_contact c;
+    struct flow_session *s = NULL;
+    json_t *texts = NULL;
+    char err[SK_ERR_LEN] = "";
+    char *prev = NULL;
+    int64_t now = app_now_ms();
+    bool keep_vault = true;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    rc = store_inbound_get(tx, ch->name, job->external_id, &prev);
+    if (rc == 0) {
+        job->reply = prev;
+        job->status = "duplicate";
+        return 0;
+    }
+    if (rc != SK_ENOENT)
+        return rc;
+    rc = store_contact_get(tx, job->key, &c);
+    if (rc == SK_ENOENT)
+        memset(&c, 0, sizeof(c));
+    else if (rc != 0)
+        return rc;
+    if (c.session != NULL) {
+        s = flow_session_load(c.session, err);
+        if (s == NULL)
+            sk_log(LOG_WARNING, "inbound",
+                   "contact=%.8s stored session unreadable, starting afresh",
+                   job->key);
+    }
+    if (s == NULL)
+        s = flow_session_new(NULL, make_seed(now, job));
+    texts = json_array();
+    if (s == NULL || texts == NULL) {
+        rc = SK_ENOMEM;
+        goto out;
+    }
+    rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
+    if (rc != 0)
+        goto out;
+    rc = save_contact(tx, app, job->key, &c, s, ch->name, now);
+    if (rc == 0 && keep_vault)
+        rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
+                             now + (int64_t)app->cfg->vault_days * MS_PER_DAY);
+    if (rc != 0)
+        goto out;
+    if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL) {
+        rc = SK_ENOMEM;
+        goto out;
+    }
+    rc = store_inbound_put(tx, ch->name, job->external_id, job->key, job->reply,
+                           now);
+out:
+    json_decref(texts);
+    flow_session_free(s);
+    store_contact_clear(&c);
+    return rc;
+}
+
+static void
+send_reply(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,
+           const struct channel_reply *r)
+{
+    (void)ch;
+    http_send(app, req, t0, r->code, r->content_type, r->body, r->body_len);
+}
+
+static void
+send_error(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,
+           int code, const char *reason)
+{
+    const struct channel_type *t = app->types[ch];
+    struct channel_reply r;
+
+    if (t != NULL &&
+        t->render_error(&app->cfg->channels[ch], code, reason, &r) == 0) {
+        send_reply(app, req, t0, ch, &r);
+        channel_reply_clear(&r);
+        return;
+    }
+    http_send(app, req, t0, code, "text/plain; charset=utf-8", reason,
+              strlen(reason));
+}
+
+static void
+maybe_stop(struct sk_app *app)
+{
+    struct timeval flush = {0, 200000}; /* let the last replies go out */
+
+    if (app->stopping && app->pending == 0)
+        event_base_loopexit(app->base, &flush);
+}
+
+void
+app_job_started(struct sk_app *app)
+{
+    app->pending++;
+}
+
+void
+app_job_finished(struct sk_app *app)
+{
+    app->pending--;
+    maybe_stop(app);
+}
+
+/* Renders the stored reply (a JSON array of texts) for the channel. */
+static int
+render_texts(struct sk_app *app, size_t ch, const char *reply,
+             struct channel_reply *out, size_t *count)
+{
+    /* "" when a row was stored without a reply (or erased since) */
+    json_t *arr =
+        json_loads(reply != NULL && reply[0] != '\0' ? reply : "[]", 0, NULL);
+    const char **texts = NULL;
+    size_t i, n;
+    int rc;
+
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return SK_EINVAL;
+    }
+    n = json_array_size(arr);
+    if (n > 0 && (texts = calloc(n, sizeof(*texts))) == NULL) {
+        json_decref(arr);
+        return SK_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        texts[i] = json_string_value(json_array_get(arr, i));
+        if (texts[i] == NULL)
+            texts[i] = "";
+    }
+    rc = app->types[ch]->render(&app->cfg->channels[ch], texts, n, out);
+    free(texts);
+    json_decref(arr);
+    *count = n;
+    return rc;
+}
+
+static void
+inbound_done(void *arg, int rc)
+{
+    struct inbound_job *job = arg;
+    struct sk_app *app = job->app;
+    const char *chname = app->cfg->channels[job->ch].name;
+    struct channel_reply r;
+    size_t n = 0;
+
+    app->pending--;
+    if (rc == 0 && (rc = render_texts(app, job->ch, job->reply, &r, &n)) == 0) {
+        send_reply(app, job->req, job->t0, job->ch, &r);
+        channel_reply_clear(&r);
+        if (strcmp(job->status, "duplicate") != 0) {
+            metrics_message_in(app->metrics, job->ch);
+            metrics_messages_out(app->metrics, job->ch, n);
+        }
+        sk_log(LOG_INFO, "inbound",
+               "channel=%s contact=%.8s status=%s "
+               "replies=%zu%s",
+               chname, job->key, job->status, n,
+               job->dropped > 0 ? " (over the reply cap)" : "");
+    } else {
+        int busy = rc == SK_EBUSY;
+
+        metrics_error(app->metrics, job->ch,
+                      busy              ? METRICS_ERR_BUSY
+                      : rc == SK_EIO    ? METRICS_ERR_STORE
+                      : rc == SK_ENOMEM ? METRICS_ERR_INTERNAL
+                                        : METRICS_ERR_ENGINE);
+        sk_log(LOG_WARNING, "inbound", "channel=%s contact=%.8s failed: %s",
+               chname, job->key, sk_strerror(rc));
+        send_error(app, job->req, job->t0, job->ch,
+                   busy ? HTTP_SERVUNAVAIL : HTTP_INTERNAL,
+                   busy ? "busy, try again" : "internal error");
+    }
+    inbound_job_free(job);
+    maybe_stop(app);
+}
+
+static const char *
+req_header(void *arg, const char *name)
+{
+    return evhttp_find_header(
+        evhttp_request_get_input_headers((struct evhttp_request *)arg), name);
+}
+
+/* A NUL-terminated copy of the request body (already size-limited). */
+static char *
+copy_body(struct evhttp_request *req, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    char *body = malloc(n + 1);
+
+    if (body == NULL)
+        return NULL;
+    if (n > 0 && evbuffer_copyout(in, body, n) != (ev_ssize_t)n) {
+        free(body);
+        return NULL;
+    }
+    body[n] = '\0';
+    *len = n;
+    return body;
+}
+
+static int
+request_of(struct evhttp_request *req, struct channel_request *creq,
+           char **body)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+
+    memset(creq, 0, sizeof(*creq));
+    if ((*body = copy_body(req, &creq->body_len)) == NULL)
+        return SK_ENOMEM;
+    creq->body = *body;
+    creq->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    creq->content_type = req_header(req, "Content-Type");
+    creq->header = req_header;
+    creq->header_arg = req;
+    return 0;
+}
+
+void
+app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
+            double t0)
+{
+    const struct config_channel *cc = &app->cfg->channels[ch];
+    const struct channel_type *t = app->types[ch];
+    struct channel_request creq;
+    struct sk_inbound in = {0};
+    struct inbound_job *job = NULL;
+    char err[SK_ERR_LEN] = "", *body = NULL;
+    int rc;
+
+    if (request_of(req, &creq, &body) != 0) {
+        metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
+        send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    if (t->verify(cc, &creq) != 0) {
+        free(body);
+        metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
+        sk_log(LOG_WARNING, "inbound", "channel=%s denied: bad secret",
+               cc->name);
+        send_error(app, req, t0, ch, 403, "forbidden");
+        return;
+    }
+    rc = t->parse(cc, &creq, &in, err);
+    free(body);
+    if (rc != 0) {
+        metrics_error(app->metrics, ch,
+                      rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
+                                      : METRICS_ERR_INTERNAL);
+        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        send_error(app, req, t0, ch,
+                   rc == SK_EINVAL ? HTTP_BADREQUEST : HTTP_INTERNAL,
+                   rc == SK_EINVAL ? err : "out of memory");
+        return;
+    }
+    job = calloc(1, sizeof(*job));
+    rc = job != NULL ? privacy_contact_key(app->priv, in.urn, job->key)
+                     : SK_ENOMEM;
+    if (rc == SK_EINVAL || rc == SK_ELIMIT) {
+        channel_inbound_clear(&in);
+        inbound_job_free(job);
+        metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
+        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        send_error(app, req, t0, ch, HTTP_BADREQUEST,
+                   "\"from\" is not a valid phone number");
+        return;
+    }
+    if (rc != 0 || (job->vault = privacy_seal(app->priv, job->key, in.urn,
+                                              &job->vault_len)) == NULL) {
+        channel_inbound_clear(&in);
+        inbound_job_free(job);
+        metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
+        send_error(app, req, t0, ch, HTTP_INTERNAL, "internal error");
+        return;
+    }
+    job->app = app;
+    job->req = req;
+    job->t0 = t0;
+    job->ch = ch;
+    job->text = in.text;
+    job->external_id = in.external_id;
+    in.text = in.external_id = NULL;
+    channel_inbound_clear(&in); /* wipes the number */
+    if (store_submit(app->store, inbound_run, inbound_done, job) != 0) {
+        metrics_error(app->metrics, ch, METRICS_ERR_BUSY);
+        sk_log(LOG_WARNING, "inbound", "channel=%s contact=%.8s store busy",
+               cc->name, job->key);
+        inbound_job_free(job); /* inbound_done() will never run */
+        send_error(app, req, t0, ch, HTTP_SERVUNAVAIL, "busy, try again");
+        return;
+    }
+    app->pending++;
+}
+
+void
+app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
+{
+    const struct config_channel *cc = &app->cfg->channels[ch];
+    struct channel_request creq;
+    char *body = NULL;
+
+    if (request_of(req, &creq, &body) != 0) {
+        send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    if (app->types[ch]->verify(cc, &creq) != 0) {
+        free(body);
+        metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
+        send_error(app, req, t0, ch, 403, "forbidden");
+        return;
+    }
+    free(body);
+    /* Delivery reports are accepted and not yet recorded. */
+    http_send(app, req, t0, HTTP_OK, "application/json", "{}", 2);
+}
+
+/* --- timeouts and expiry ---------------------------------------------------
+ */
+
+struct sweep_job {
+    struct sk_app *app;
+    char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
+    int n;
+    int resumed;
+};
+
+static void
+sweep_collect(void *arg, const char *key)
+{
+    struct sweep_job *job = arg;
+
+    if (job->n < SWEEP_LIMIT && strlen(key) < PRIVACY_KEY_HEX)
+        strcpy(job->keys[job->n++], key);
+}
+
+/* Resumes one due contact. Store errors are returned; engine errors are
+ * logged and the contact's wait cleared, so it is not retried forever. */
+static int
+sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
+              int64_t now)
+{
+    struct sk_app *app = job->app;
+    struct store_contact c;
+    struct flow_session *s = NULL;
+    const struct flow *waiting = NULL;
+    json_t *events = NULL, *texts = NULL;
+    char err[SK_ERR_LEN] = "";
+    size_t i, dropped = 0;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    rc = store_contact_get(tx, key, &c);
+    if (rc == SK_ENOENT)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (c.session != NULL)
+        s = flow_session_load(c.session, err);
+    if (s == NULL || c.opted_out || flow_session_status(s) != FLOW_WAITING) {
+        /* nothing to resume: clear the wait so it is not due again */
+        c.timeout_at = c.expires_at = 0;
+        rc = store_contact_put(tx, key, &c);
+        goto out;
+    }
+    {
+        struct flow_resume r = {FLOW_RESUME_TIMEOUT, NULL};
+        const char *id = flow_session_flow(s);
+
+        if (c.expires_at != 0 && c.expires_at <= now)
+            r.type = FLOW_RESUME_EXPIRE;
+        waiting = id != NULL ? flow_set_find(app->flows, id) : NULL;
+        events = json_array();
+        texts = json_array();
+        if (events == NULL || texts == NULL) {
+            rc = SK_ENOMEM;
+            goto out;
+        }
+        rc = flow_resume(app->flows, s, &r, now, events, err);
+    }
+    if (rc == SK_ENOMEM)
+        goto out;
+    if (rc != 0) {
+        sk_log(LOG_WARNING, "sweep", "contact=%.8s resume failed: %s", key,
+               sk_strerror(rc));
+        c.timeout_at = c.expires_at = 0;
+        rc = store_contact_put(tx, key, &c);
+        goto out;
+    }
+    rc = record_events(tx, app, key, events, waiting, now, texts,
+                       (size_t)app->cfg->max_replies_per_inbound, &dropped);
+    for (i = 0; rc == 0 && i < json_array_size(texts); i++) {
+        if (c.channel == NULL)
+            break;
+        rc = store_outbox_put(tx, c.channel, key,
+                              json_string_value(json_array_get(texts, i)), now,
+                              NULL);
+    }
+    if (rc == 0)
+        rc = save_contact(tx, app, key, &c, s, NULL, now);
+    if (rc == 0)
+        job->resumed++;
+out:
+    json_decref(events);
+    json_decref(texts);
+    flow_session_free(s);
+    store_contact_clear(&c);
+    return rc;
+}
+
+static int
+sweep_run(struct store_tx *tx, void *arg)
+{
+    struct sweep_job *job = arg;
+    int64_t now = app_now_ms();
+    int i, rc;
+
+    rc = store_due(tx, now, SWEEP_LIMIT, sweep_collect, job);
+    if (rc < 0)
+        return rc;
+    for (i = 0; i < job->n; i++)
+        if ((rc = sweep_contact(tx, job, job->keys[i], now)) != 0)
+            return rc;
+    return 0;
+}
+
+static void
+sweep_done(void *arg, int rc)
+{
+    struct sweep_job *job = arg;
+    struct sk_app *app = job->app;
+
+    app->pending--;
+    app->sweeping = false;
+    if (rc != 0)
+        sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
+    else if (job->resumed > 0)
+        sk_log(LOG_INFO, "sweep", "resumed=%d", job->resumed);
+    free(job);
+    maybe_stop(app);
+}
+
+static void
+sweep_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct sk_app *app = arg;
+    struct sweep_job *job;
+
+    (void)fd;
+    (void)what;
+    if (app->stopping)
+        return;
+    outbox_kick(app->outbox);
+    if (app->sweeping)
+        return;
+    if ((job = calloc(1, sizeof(*job))) == NULL)
+        return;
+    job->app = app;
+    if (store_submit(app->store, sweep_run, sweep_done, job) != 0) {
+        free(job); /* busy: try on the next tick */
+        return;
+    }
+    app->sweeping = true;
+    app->pending++;
+}
+
+/* --- setup and shutdown ----------------------------------------------------
+ */
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct sk_app *app = arg;
+
+    (void)what;
+    if (app->stopping)
+        return;
+    sk_log(LOG_INFO, "serve", "signal %d: stopping (%d jobs in flight)",
+           (int)sig, app->pending);
+    app->stopping = true;
+    http_stop_intake(app->http);
+    outbox_stop(app->outbox);
+    if (app->sweep_timer != NULL)
+        event_del(app->sweep_timer);
+    maybe_stop(app);
+}
+
+static void
+libevent_log(int severity, const char *msg)
+{
+    sk_log(severity >= EVENT_LOG_ERR    ? LOG_ERR
+           : severity >= EVENT_LOG_WARN ? LOG_WARNING
+                                        : LOG_DEBUG,
+           "libevent", "%s", msg);
+}
+
+/* Checks what the config names: channel types, flows. 0 or SK_EINVAL. */
+static int
+check_config(struct sk_app *app)
+{
+    const struct config *cfg = app->cfg;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < cfg->n_channels; i++) {
+        const struct config_channel *ch = &cfg->channels[i];
+
+        app->types[i] = channel_find(ch->type);
+        if (app->types[i] == NULL) {
+            fprintf(stderr,
+                    "%s: [channel %s]: type \"%s\" is not supported "
+                    "yet\n",
+                    cfg->file, ch->name, ch->type);
+            rc = SK_EINVAL;
+        } else if (ch->secret == NULL && strcmp(ch->type, "generic") == 0) {
+            fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
+                    ch->name);
+            rc = SK_EINVAL;
+        }
+        if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
+            fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
+                    cfg->file, ch->name, ch->flow, cfg->flows_dir);
+            rc = SK_EINVAL;
+        }
+    }
+    if (cfg->default_flow != NULL &&
+        flow_set_find(app->flows, cfg->default_flow) == NULL) {
+        fprintf(stderr, "%s: [flows] default: flow \"%s\" not found in %s\n",
+                cfg->file, cfg->default_flow, cfg->flows_dir);
+        rc = SK_EINVAL;
+    }
+    for (i = 0; i < cfg->n_stop_words && i < CONFIG_MAX_WORDS; i++) {
+        char *t = text_trim(cfg->stop_words[i]);
+
+        app->stop_folded[i] = t != NULL ? text_fold(t) : NULL;
+        free(t);
+        if (app->stop_folded[i] == NULL)
+            return SK_ENOMEM;
+        app->n_stop = i + 1;
+    }
+    return rc;
+}
+
+static void
+app_free(struct sk_app *app)
+{
+    size_t i;
+
+    if (app->sweep_timer != NULL)
+        event_free(app->sweep_timer);
+    if (app->sig_term != NULL)
+        event_free(app->sig_term);
+    if (app->sig_int != NULL)
+        event_free(app->sig_int);
+    outbox_stop(app->outbox); /* while the store is open */
+    store_close(app->store);  /* runs what is queued, joins the writer */
+    app->store = NULL;
+    outbox_free(app->outbox);
+    http_free(app->http);
+    metrics_free(app->metrics);
+    if (app->base != NULL)
+        event_base_free(app->base);
+    flow_set_free(app->flows);
+    privacy_close(app->priv);
+    for (i = 0; i < app->n_stop; i++)
+        free(app->stop_folded[i]);
+    config_free(app->cfg);
+}
+
+/* outbox_opts.report: an attempt's committed outcome, for the metrics. */
+static void
+outbox_report(void *arg, const char *channel, enum outbox_verdict v)
+{
+    struct sk_app *app = arg;
+    size_t i;
+
+    for (i = 0; i < app->cfg->n_channels; i++) {
+        if (strcmp(app->cfg->channels[i].name, channel) != 0)
+            continue;
+        if (v == OUTBOX_SENT)
+            metrics_messages_out(app->metrics, i, 1);
+        else
+            metrics_error(app->metrics, i, METRICS_ERR_SEND);
+        return;
+    }
+}
+
+/* The outbox, sending for every channel that can send on its own (today
+ * the generic channel with a send_url). NULL with err empty when none. */
+static struct outbox *
+app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
+{
+    struct outbox_opts opts = {.report = outbox_report, .report_arg = app};
+    struct outbox_channel oc;
+    struct outbox *ob = NULL;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < app->cfg->n_channels; i++) {
+        const struct config_channel *ch = &app->cfg->channels[i];
+
+        if (strcmp(ch->type, "generic") != 0 || ch->send_url == NULL)
+            continue;
+        if (ob == NULL && (ob = outbox_new(app->base, app->store, app->priv,
+                                           &opts, err)) == NULL)
+            return NULL;
+        memset(&oc, 0, sizeof(oc));
+        oc.name = ch->name;
+        oc.build = outbox_generic_build;
+        oc.release = outbox_req_free;
+        oc.arg = (void *)ch;
+        if ((rc = outbox_add_channel(ob, &oc)) != 0) {
+            sk_seterr(err, "outbox: channel %s: %s", ch->name, sk_strerror(rc));
+            outbox_free(ob);
+            return NULL;
+        }
+    }
+    if (ob != NULL && (rc = outbox_start(ob)) != 0) {
+        sk_seterr(err, "outbox: %s", sk_strerror(rc));
+        outbox_free(ob);
+        return NULL;
+    }
+    return ob;
+}
+
+int
+app_serve(const char *config_path)
+{
+    struct sk_app app;
+    struct timeval second = {1, 0};
+    const char *names[CONFIG_MAX_CHANNELS];
+    char err[SK_ERR_LEN] = "";
+    size_t i;
+    int code = 3, rc;
+    bool curl_ready = false;
+
+    memset(&app, 0, sizeof(app));
+    signal(SIGPIPE, SIG_IGN);
+    app.cfg = config_load(config_path, err);
+    if (app.cfg == NULL) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        return 1;
+    }
+    app.priv = privacy_open(app.cfg->key_file, err);
+    if (app.priv == NULL) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        code = 1;
+        goto out;
+    }
+    if ((app.flows = flow_set_new()) == NULL)
+        goto nomem;
+    rc = app_flows_load(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
+                        stderr, NULL);
+    if (rc == SK_ENOMEM)
+        goto nomem;
+    if (rc != 0) {
+        code = 1;
+        goto out;
+    }
+    rc = check_config(&app);
+    if (rc == SK_ENOMEM)
+        goto nomem;
+    if (rc != 0) {
+        code = 1;
+        goto out;
+    }
+    for (i = 0; i < app.cfg->n_channels; i++)
+        names[i] = app.cfg->channels[i].name;
+    if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)
+        goto nomem;
+
+    /* process-wide set-up, once, before any thread starts */
+    evthread_use_pthreads();
+    event_set_log_callback(libevent_log);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        goto nomem;
+    curl_ready = true;
+    if ((app.base = event_base_new()) == NULL)
+        goto nomem;
+    app.store =
+        store_open(app.cfg->store_path, app.base, app.cfg->queue_depth, err);
+    if (app.store == NULL) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    app.http = http_start(&app, err);
+    if (app.http == NULL) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    app.outbox = app_outbox_new(&app, err);
+    if (app.outbox == NULL && err[0] != '\0') {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    app.sweep_timer = event_new(app.base, -1, EV_PERSIST, sweep_tick, &app);
+    app.sig_term = evsignal_new(app.base, SIGTERM, on_signal, &app);
+    app.sig_int = evsignal_new(app.base, SIGINT, on_signal, &app);
+    if (app.sweep_timer == NULL || app.sig_term == NULL ||
+        app.sig_int == NULL || event_add(app.sweep_timer, &second) != 0 ||
+        event_add(app.sig_term, NULL) != 0 || event_add(app.sig_int, NULL) != 0)
+        goto nomem;
+    sk_log(LOG_INFO, "serve",
+           "listening on %s (%zu channels, %zu flows, store schema %d)",
+           app.cfg->listen, app.cfg->n_channels, flow_set_count(app.flows),
+           store_schema_version(app.store));
+    if (event_base_dispatch(app.base) < 0) {
+        fprintf(stderr, "sikiliza serve: event loop failed\n");
+        goto out;
+    }
+    sk_log(LOG_INFO, "serve", "stopped");
+    code = 0;
+    goto out;
+nomem:
+    fprintf(stderr, "sikiliza serve: out of memory\n");
+    code = 3;
+out:
+    app_free(&app);
+    if (curl_ready)
+        curl_global_cleanup();
+    libevent_global_shutdown();
+    return code;
+}

@@ -1,0 +1,229 @@
+/*
+ * generic.c - the generic channel: a provider (or a test, or a bridge
+ * script) POSTs `from`, `text` and `id` as a form or as a JSON object to
+ * /c/NAME/receive?secret=...; the reply carries the messages to send back
+ * as {"messages": ["...", ...]}. Ambiguous input is refused: a key given
+ * twice, a body that is not valid UTF-8, a JSON body that is not an
+ * object. Pure; any thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "channel.h"
+#include "text.h"
+
+static int
+generic_verify(const struct config_channel *ch,
+               const struct channel_request *req)
+{
+    struct channel_field f = {.name = "secret"};
+    char err[SK_ERR_LEN] = "";
+    bool ok;
+
+    if (req->query == NULL ||
+        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
+        return SK_EDENIED;
+    ok = channel_secret_ok(f.value, ch->secret);
+    channel_fields_clear(&f, 1);
+    return ok ? 0 : SK_EDENIED;
+}
+
+/* Takes a JSON member as a string: strings as they are, integers (ids,
+ * numbers) as decimal text. NULL with *bad set for other types. */
+static char *
+json_member_text(const json_t *v, int *bad)
+{
+    char buf[32];
+
+    *bad = 0;
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return strndup(json_string_value(v), json_string_length(v));
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        return strdup(buf);
+    }
+    *bad = 1;
+    return NULL;
+}
+
+static int
+parse_json(const struct channel_request *req, struct channel_field *f,
+           char err[SK_ERR_LEN])
+{
+    json_error_t jerr;
+    json_t *root;
+    size_t i;
+    int bad;
+
+    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        sk_seterr(err, "body is not valid JSON: %s (at byte %d)", jerr.text,
+                  jerr.position);
+        return SK_EINVAL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        sk_seterr(err, "body must be a JSON object");
+        return SK_EINVAL;
+    }
+    for (i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(root, f[i].name);
+
+        f[i].value = json_member_text(v, &bad);
+        f[i].len = f[i].value != NULL ? strlen(f[i].value) : 0;
+        if (bad) {
+            sk_seterr(err, "\"%s\" must be a string", f[i].name);
+            goto fail;
+        }
+        if (v != NULL && !json_is_null(v) && f[i].value == NULL) {
+            json_decref(root);
+            channel_fields_clear(f, 3);
+            return SK_ENOMEM;
+        }
+    }
+    json_decref(root);
+    return 0;
+fail:
+    json_decref(root);
+    channel_fields_clear(f, 3);
+    return SK_EINVAL;
+}
+
+static int
+generic_parse(const struct config_channel *ch,
+              const struct channel_request *req, struct sk_inbound *in,
+              char err[SK_ERR_LEN])
+{
+    struct channel_field f[3] = {
+        {.name = "from"}, {.name = "text"}, {.name = "id"}};
+    size_t i;
+    int rc;
+
+    (void)ch;
+    memset(in, 0, sizeof(*in));
+    if (channel_content_type_is(req->content_type, "application/json")) {
+        rc = parse_json(req, f, err);
+    } else if (req->content_type == NULL ||
+               channel_content_type_is(req->content_type,
+                                       "application/x-www-form-urlencoded")) {
+        rc = channel_form_decode(req->body, req->body_len, f, 3, err);
+        /* an unescaped "+254..." arrives as " 254...": no number starts
+         * with a space, so take it back as the + it was */
+        if (rc == 0 && f[0].value != NULL && f[0].value[0] == ' ' &&
+            f[0].value[1] >= '0' && f[0].value[1] <= '9')
+            f[0].value[0] = '+';
+    } else {
+        sk_seterr(err, "unsupported content type (use a form or JSON)");
+        return SK_EINVAL;
+    }
+    if (rc != 0)
+        return rc;
+    for (i = 0; i < 3; i++) {
+        if (f[i].value == NULL)
+            continue;
+        if (!text_valid_utf8(f[i].value, f[i].len)) {
+            sk_seterr(err, "\"%s\" is not valid UTF-8", f[i].name);
+            goto invalid;
+        }
+    }
+    if (f[0].value == NULL || f[0].value[0] == '\0') {
+        sk_seterr(err, "missing \"from\"");
+        goto invalid;
+    }
+    if (f[2].value == NULL || f[2].value[0] == '\0') {
+        sk_seterr(err, "missing \"id\"");
+        goto invalid;
+    }
+    if (strlen(f[0].value) > CHANNEL_MAX_URN - 5) {
+        sk_seterr(err, "\"from\" is too long");
+        goto invalid;
+    }
+    if (strlen(f[2].value) > CHANNEL_MAX_ID) {
+        sk_seterr(err, "\"id\" is too long");
+        goto invalid;
+    }
+    if (strncmp(f[0].value, "tel:", 4) == 0) {
+        in->urn = f[0].value;
+    } else {
+        in->urn = malloc(strlen(f[0].value) + 5);
+        if (in->urn == NULL)
+            goto nomem;
+        memcpy(in->urn, "tel:", 4);
+        strcpy(in->urn + 4, f[0].value);
+        free(f[0].value);
+    }
+    f[0].value = NULL;
+    in->text = f[1].value != NULL ? f[1].value : strdup("");
+    f[1].value = NULL;
+    in->external_id = f[2].value;
+    f[2].value = NULL;
+    if (in->text == NULL) {
+        channel_inbound_clear(in);
+        return SK_ENOMEM;
+    }
+    return 0;
+nomem:
+    channel_fields_clear(f, 3);
+    return SK_ENOMEM;
+invalid:
+    channel_fields_clear(f, 3);
+    return SK_EINVAL;
+}
+
+static int
+reply_json(json_t *root, int code, struct channel_reply *out)
+{
+    out->body = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (out->body == NULL)
+        return SK_ENOMEM;
+    out->code = code;
+    out->content_type = "application/json";
+    out->body_len = strlen(out->body);
+    return 0;
+}
+
+static int
+generic_render(const struct config_channel *ch, const char *const *texts,
+               size_t n, struct channel_reply *out)
+{
+    json_t *root = json_object(), *msgs = json_array();
+    size_t i;
+
+    (void)ch;
+    memset(out, 0, sizeof(*out));
+    if (root == NULL || msgs == NULL ||
+        json_object_set_new(root, "messages", msgs) != 0) {
+        json_decref(root);
+        return SK_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(msgs, json_string(texts[i])) != 0) {
+            json_decref(root);
+            return SK_ENOMEM;
+        }
+    return reply_json(root, 200, out);
+}
+
+static int
+generic_render_error(const struct config_channel *ch, int code,
+                     const char *reason, struct channel_reply *out)
+{
+    (void)ch;
+    memset(out, 0, sizeof(*out));
+    return reply_json(json_pack("{s:s}", "error", reason), code, out);
+}
+
+const struct channel_type channel_generic = {
+    .type = "generic",
+    .verify = generic_verify,
+    .parse = generic_parse,
+    .render = generic_render,
+    .render_error = generic_render_error,
+};

@@ -1,0 +1,314 @@
+/*
+ * http.c - the webhook server. One evhttp on the loop with every limit set
+ * explicitly. libevent 2.1 has no connection limit of its own, so
+ * connections are counted here: a connection is counted from its first
+ * request (a close callback takes it off the list), and a new connection
+ * past the cap gets 503 and is closed. A connection that never completes
+ * a request is not counted; the request timeout closes it.
+ * (A filter bufferevent would see every connection, but evhttp then frees
+ * it before the filter has passed the last reply on.)
+ *
+ * Requests are routed by path. POST /c/NAME/... goes to the app, which
+ * replies later (after the store commits) through http_send().
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "app.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+
+struct http_server {
+    struct sk_app *app;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct evhttp_connection **conns; /* open connections seen so far */
+    int n_conns, max_conns;
+};
+
+double
+http_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+http_send(struct sk_app *app, struct evhttp_request *req, double t0, int code,
+          const char *content_type, const char *body, size_t len)
+{
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+
+    if (content_type != NULL)
+        evhttp_add_header(hdrs, "Content-Type", content_type);
+    evhttp_add_header(hdrs, "Cache-Control", "no-store");
+    if (body != NULL && len > 0)
+        evbuffer_add(out, body, len);
+    /* With the client gone evhttp frees req here instead of sending. */
+    evhttp_send_reply(req, code, NULL, NULL);
+    metrics_observe_request(app->metrics, http_now() - t0);
+}
+
+static void
+send_text(struct sk_app *app, struct evhttp_request *req, double t0, int code,
+          const char *text)
+{
+    http_send(app, req, t0, code, "text/plain; charset=utf-8", text,
+              strlen(text));
+}
+
+static void
+send_json_error(struct sk_app *app, struct evhttp_request *req, double t0,
+                int code, const char *msg)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf), "{\"error\":\"%s\"}", msg);
+
+    http_send(app, req, t0, code, "application/json", buf, (size_t)n);
+}
+
+/* --- connection counting ------------------------------------------------ */
+
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_server *h = arg;
+    int i;
+
+    for (i = 0; i < h->n_conns; i++)
+        if (h->conns[i] == evcon) {
+            h->conns[i] = h->conns[--h->n_conns];
+            return;
+        }
+}
+
+/*
+ * Counts the request's connection. Returns 0, or -1 when it is a new
+ * connection past the cap: it then gets 503 and is closed.
+ */
+static int
+conn_track(struct http_server *h, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    int i;
+
+    if (evcon == NULL)
+        return 0;
+    /* set every time: a stale entry for a reused address is fixed too */
+    evhttp_connection_set_closecb(evcon, conn_closed, h);
+    for (i = 0; i < h->n_conns; i++)
+        if (h->conns[i] == evcon)
+            return 0;
+    if (h->n_conns >= h->max_conns) {
+        evhttp_connection_set_closecb(evcon, NULL, NULL);
+        return -1;
+    }
+    h->conns[h->n_conns++] = evcon;
+    return 0;
+}
+
+/* --- routing ------------------------------------------------------------ */
+
+static void
+route_channel(struct http_server *h, struct evhttp_request *req,
+              const char *rest, double t0)
+{
+    struct sk_app *app = h->app;
+    const char *slash = strchr(rest, '/');
+    const struct config_channel *ch;
+    char name[128];
+    size_t len;
+
+    if (slash == NULL || (len = (size_t)(slash - rest)) == 0 ||
+        len >= sizeof(name)) {
+        send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
+        return;
+    }
+    memcpy(name, rest, len);
+    name[len] = '\0';
+    ch = config_channel(app->cfg, name);
+    if (ch == NULL) {
+        send_json_error(app, req, t0, HTTP_NOTFOUND, "unknown channel");
+        return;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                          "POST");
+        send_json_error(app, req, t0, 405, "use POST");
+        return;
+    }
+    if (app->stopping) {
+        send_json_error(app, req, t0, HTTP_SERVUNAVAIL, "shutting down");
+        return;
+    }
+    if (strcmp(slash + 1, "receive") == 0)
+        app_receive(app, req, (size_t)(ch - app->cfg->channels), t0);
+    else if (strcmp(slash + 1, "status") == 0)
+        app_status(app, req, (size_t)(ch - app->cfg->channels), t0);
+    else
+        send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
+}
+
+static void
+route_get(struct http_server *h, struct evhttp_request *req, const char *path,
+          double t0)
+{
+    struct sk_app *app = h->app;
+    char *text;
+
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                          "GET");
+        send_text(app, req, t0, 405, "use GET\n");
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        if (app->store != NULL && !app->stopping)
+            send_text(app, req, t0, HTTP_OK, "ok\n");
+        else
+            send_text(app, req, t0, HTTP_SERVUNAVAIL, "unavailable\n");
+        return;
+    }
+    /* /metrics: the duration of this request is counted from the next. */
+    text = metrics_render(app->metrics,
+                          app->store != NULL ? store_commits(app->store) : 0);
+    if (text == NULL) {
+        send_text(app, req, t0, HTTP_INTERNAL, "out of memory\n");
+        return;
+    }
+    http_send(app, req, t0, HTTP_OK, "text/plain; version=0.0.4", text,
+              strlen(text));
+    free(text);
+}
+
+static void
+request_cb(struct evhttp_request *req, void *arg)
+{
+    struct http_server *h = arg;
+    double t0 = http_now();
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+    if (path == NULL)
+        path = "";
+    if (conn_track(h, req) != 0) {
+        sk_log(LOG_WARNING, "http", "connection refused: %d open (the cap)",
+               h->n_conns);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+                          "close");
+        send_text(h->app, req, t0, HTTP_SERVUNAVAIL, "too many connections\n");
+        return;
+    }
+    if (strncmp(path, "/c/", 3) == 0)
+        route_channel(h, req, path + 3, t0);
+    else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0)
+        route_get(h, req, path, t0);
+    else
+        send_text(h->app, req, t0, HTTP_NOTFOUND, "not found\n");
+}
+
+/* Splits "host:port" or "[v6]:port". */
+static int
+parse_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    const char *h = listen;
+    size_t len;
+    char *end;
+    long p;
+
+    if (colon == NULL)
+        return SK_EINVAL;
+    len = (size_t)(colon - listen);
+    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+        h++;
+        len -= 2;
+    }
+    if (len == 0 || len >= hostlen)
+        return SK_EINVAL;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    p = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+        return SK_EINVAL;
+    *port = (int)p;
+    return 0;
+}
+
+struct http_server *
+http_start(struct sk_app *app, char err[SK_ERR_LEN])
+{
+    struct http_server *h = calloc(1, sizeof(*h));
+    const struct config *cfg = app->cfg;
+    char host[256];
+    int port;
+
+    if (h == NULL) {
+        sk_seterr(err, "out of memory");
+        return NULL;
+    }
+    h->app = app;
+    h->max_conns = cfg->max_connections > 0 ? cfg->max_connections : 256;
+    h->conns = calloc((size_t)h->max_conns, sizeof(*h->conns));
+    if (h->conns == NULL) {
+        sk_seterr(err, "out of memory");
+        goto fail;
+    }
+    if (parse_listen(cfg->listen, host, sizeof(host), &port) != 0) {
+        sk_seterr(err, "%s: [server] listen: expected host:port", cfg->file);
+        goto fail;
+    }
+    h->http = evhttp_new(app->base);
+    if (h->http == NULL) {
+        sk_seterr(err, "out of memory");
+        goto fail;
+    }
+    evhttp_set_max_body_size(h->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_max_headers_size(h->http, (ev_ssize_t)cfg->max_headers);
+    evhttp_set_timeout(h->http, cfg->timeout_seconds);
+    /* read and drop an oversize body so the client sees the 413 */
+    evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
+    evhttp_set_gencb(h->http, request_cb, h);
+    h->bound = evhttp_bind_socket_with_handle(h->http, host, (uint16_t)port);
+    if (h->bound == NULL) {
+        sk_seterr(err, "cannot listen on %s", cfg->listen);
+        goto fail;
+    }
+    return h;
+fail:
+    http_free(h);
+    return NULL;
+}
+
+void
+http_stop_intake(struct http_server *h)
+{
+    if (h != NULL && h->bound != NULL) {
+        evhttp_del_accept_socket(h->http, h->bound);
+        h->bound = NULL;
+    }
+}
+
+void
+http_free(struct http_server *h)
+{
+    if (h == NULL)
+        return;
+    if (h->http != NULL)
+        evhttp_free(h->http); /* calls conn_closed() for each connection */
+    free(h->conns);
+    free(h);
+}

@@ -1,0 +1,1178 @@
+/*
+ * outbox.c - sends the store's outbox rows through provider APIs.
+ *
+ * Design. Everything here runs on the loop thread except the job
+ * functions (ob_*_job), which run on the store's writer thread and touch
+ * only their own job struct and the channel table, read-only once
+ * outbox_start() has run.
+ *
+ * A persistent evtimer (or outbox_kick()) submits one claim job at a time
+ * for at most max_parallel - busy rows. The claim job selects due queued
+ * rows, fails those without a channel or a vault entry, opens the vault
+ * entry of the others and marks them 'sending' with attempts + 1. Its done
+ * callback runs after that COMMIT, so only then are requests built and
+ * started (through httpc); the clear address is wiped as soon as the
+ * request is built. Each response is classified and written back by one
+ * write-back job (UPDATE ... WHERE status = 'sending'). A write-back the
+ * store cannot take yet (queue full, commit failed) waits in ob->unsaved
+ * and is submitted again on the next tick.
+ *
+ * A row counts as busy from its claim until its write-back has
+ * committed. Cancelled requests (outbox_free()) write nothing back: the
+ * row stays 'sending' and start-up recovery decides, never a resend.
+ *
+ * Store jobs in flight hold ob->jobs; outbox_free() frees at once when
+ * there are none, otherwise the last done callback frees.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "log.h"
+#include "outbox.h"
+#include "privacy.h"
+
+#define OB_WB_TRIES           3     /* write-back attempts, then give up */
+#define OB_GENERIC_TIMEOUT_MS 15000 /* per generic send_url POST */
+
+struct ob_chan {
+    char *name;
+    struct outbox_channel cb; /* cb.name points at name */
+    struct outbox_stats stats;
+};
+
+struct ob_row {
+    TAILQ_ENTRY(ob_row) link;
+    struct outbox *ob;
+    int64_t id;
+    int chan; /* index into ob->chans, -1 when not registered */
+    char key[PRIVACY_KEY_HEX];
+    char *text;
+    char *address; /* clear; wiped by ob_row_free() */
+    int attempts;  /* including the one claimed */
+    /* the write-back */
+    const char *to; /* new status */
+    int attempts_delta;
+    int64_t next_at;
+    char ext_id[OUTBOX_EXTID_MAX];
+    int wb_tries;
+};
+TAILQ_HEAD(ob_row_list, ob_row);
+
+struct outbox {
+    struct event_base *base;
+    struct store *st;
+    const struct privacy *p;
+    struct outbox_opts opts;
+    struct httpc *h;
+    struct event *timer;
+    struct ob_chan chans[OUTBOX_MAX_CHANNELS];
+    int n_chans;
+    char *claim_sql; /* selects due rows of the registered channels */
+    struct ob_row_list unsaved; /* write-backs waiting for the store */
+    uint64_t rng;
+    int busy;     /* rows claimed and not yet written back */
+    int jobs;     /* store jobs whose done has not run */
+    bool started; /* recovery done */
+    bool claiming;
+    struct ob_claim *claim; /* the claim job in flight, or NULL */
+    bool closing;           /* outbox_stop() has run */
+    bool freed;             /* outbox_free() has run: the last job frees */
+};
+
+struct ob_claim {
+    struct outbox *ob;
+    int limit;
+    int64_t now;
+    int found;                       /* rows selected */
+    bool unclaimed;                  /* outbox_free() put its rows back */
+    struct ob_row_list rows;         /* claimed, to send */
+    int failed[OUTBOX_MAX_CHANNELS]; /* failed by the claim itself */
+};
+
+struct ob_dlr {
+    struct outbox *ob;
+    char *channel, *external_id; /* external_id NULL: by row id */
+    int64_t id;
+    enum outbox_dlr status;
+    bool changed; /* a row changed (set by the job) */
+    store_done_fn done;
+    void *arg;
+    int64_t now;
+};
+
+static void ob_writeback(struct outbox *ob, struct ob_row *row);
+
+static int64_t
+ob_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+ob_wipe_free(char *s)
+{
+    if (s == NULL)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+static void
+ob_row_free(struct ob_row *row)
+{
+    if (row == NULL)
+        return;
+    ob_wipe_free(row->address);
+    ob_wipe_free(row->text);
+    free(row);
+}
+
+static int
+ob_chan_find(const struct outbox *ob, const char *name)
+{
+    int i;
+
+    for (i = 0; i < ob->n_chans; i++)
+        if (strcmp(ob->chans[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void
+ob_destroy(struct outbox *ob)
+{
+    int i;
+
+    for (i = 0; i < ob->n_chans; i++)
+        free(ob->chans[i].name);
+    free(ob->claim_sql);
+    free(ob);
+}
+
+/* Tells opts.report about a row's committed outcome. */
+static void
+ob_report(struct outbox *ob, int chan, enum outbox_verdict v)
+{
+    if (ob->opts.report != NULL && !ob->closing)
+        ob->opts.report(ob->opts.report_arg, ob->chans[chan].name, v);
+}
+
+/* Called at the end of every store done callback. */
+static void
+ob_job_done(struct outbox *ob)
+{
+    ob->jobs--;
+    if (ob->freed && ob->jobs == 0)
+        ob_destroy(ob);
+}
+
+/* xorshift64*: jitter only, no secrecy needed. */
+static double
+ob_random(struct outbox *ob)
+{
+    uint64_t x = ob->rng;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    ob->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* The delay before retry number `attempts` (1 after the first failure). */
+static int64_t
+ob_backoff(struct outbox *ob, int attempts, int64_t retry_after_ms)
+{
+    int64_t d = ob->opts.backoff_base_ms;
+    int i;
+
+    for (i = 1; i < attempts && d < ob->opts.backoff_max_ms; i++)
+        d *= 2;
+    if (d > ob->opts.backoff_max_ms)
+        d = ob->opts.backoff_max_ms;
+    d = (int64_t)((double)d * (0.8 + 0.4 * ob_random(ob)));
+    if (retry_after_ms > d)
+        d = retry_after_ms;
+    return d;
+}
+
+/* --- sqlite helpers (writer thread) -------------------------------------- */
+
+/*
+ * Moves row id from status `from` to `to`, adding delta to attempts and
+ * setting next_attempt_at (when next_at >= 0) and external_id (when not
+ * NULL). Returns the number of rows changed (0 or 1) or SK_EIO.
+ */
+static int
+ob_update(sqlite3 *db, int64_t id, const char *from, const char *to, int delta,
+          int64_t next_at, const char *ext, int64_t now)
+{
+    static const char sql[] =
+        "UPDATE outbox SET status = ?3, attempts = attempts + ?4,"
+        " next_attempt_at = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_attempt_at"
+        " END, external_id = coalesce(?6, external_id), updated_at = ?7"
+        " WHERE id = ?1 AND status = ?2";
+    sqlite3_stmt *s = NULL;
+    int rc = SK_EIO;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, delta);
+    sqlite3_bind_int64(s, 5, next_at);
+    if (ext != NULL)
+        sqlite3_bind_text(s, 6, ext, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, now);
+    if (sqlite3_step(s) == SQLITE_DONE)
+        rc = sqlite3_changes(db);
+out:
+    if (rc < 0)
+        sk_log(LOG_WARNING, "outbox", "update id=%" PRId64 ": %s", id,
+               sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* --- start-up recovery --------------------------------------------------- */
+
+static int
+ob_recover_job(struct store_tx *tx, void *arg)
+{
+    struct outbox *ob = arg;
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    int64_t now = ob_now_ms(), *ids = NULL, *nids;
+    bool *requeue = NULL, *nrq;
+    size_t n = 0, cap = 0, i;
+    int c, rc = SK_EIO, src;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, channel, contact_key FROM outbox"
+                           " WHERE status = 'sending'",
+                           -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            nids = realloc(ids, cap * sizeof(*ids));
+            if (nids == NULL)
+                goto nomem;
+            ids = nids;
+            nrq = realloc(requeue, cap * sizeof(*requeue));
+            if (nrq == NULL)
+                goto nomem;
+            requeue = nrq;
+        }
+        ids[n] = sqlite3_column_int64(s, 0);
+        c = ob_chan_find(ob, (const char *)sqlite3_column_text(s, 1));
+        requeue[n] = c >= 0 && ob->chans[c].cb.idempotent;
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s: unknown after restart, %s", ids[n],
+               (const char *)sqlite3_column_text(s, 2),
+               requeue[n] ? "queued again (idempotent channel)" : "failed");
+        n++;
+    }
+    if (src != SQLITE_DONE)
+        goto out;
+    for (i = 0; i < n; i++)
+        if (ob_update(db, ids[i], "sending", requeue[i] ? "queued" : "failed",
+                      0, requeue[i] ? now : -1, NULL, now) < 0)
+            goto out;
+    rc = 0;
+    goto out;
+nomem:
+    rc = SK_ENOMEM;
+out:
+    sqlite3_finalize(s);
+    free(ids);
+    free(requeue);
+    return rc;
+}
+
+static void
+ob_recover_done(void *arg, int rc)
+{
+    struct outbox *ob = arg;
+
+    if (!ob->closing) {
+        if (rc != 0)
+            sk_log(LOG_ERR, "outbox", "recovery failed: %s", sk_strerror(rc));
+        /* Even so: rows left 'sending' are never claimed again. */
+        ob->started = true;
+        outbox_kick(ob);
+    }
+    ob_job_done(ob);
+}
+
+/* --- claim --------------------------------------------------------------- */
+
+/* Opens the vault entry of row into row->address; 0, SK_ENOENT when it is
+ * gone or unreadable, or another SK_E* on a store failure. */
+static int
+ob_claim_address(struct store_tx *tx, struct outbox *ob, struct ob_row *row,
+                 int64_t now)
+{
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    int rc = store_vault_get(tx, row->key, &blob, &len, now);
+
+    if (rc != 0)
+        return rc;
+    row->address = privacy_open_blob(ob->p, row->key, blob, len);
+    free(blob);
+    if (row->address == NULL) {
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s: vault entry unreadable", row->id,
+               row->key);
+        return SK_ENOENT;
+    }
+    return 0;
+}
+
+static int
+ob_claim_job(struct store_tx *tx, void *arg)
+{
+    struct ob_claim *cl = arg;
+    struct outbox *ob = cl->ob;
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    struct ob_row_list found = TAILQ_HEAD_INITIALIZER(found);
+    struct ob_row *row;
+    const char *text, *key, *chan;
+    int rc = SK_EIO, src, n;
+
+    if (sqlite3_prepare_v2(db, ob->claim_sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int64(s, 1, cl->now);
+    sqlite3_bind_int(s, 2, cl->limit);
+    for (n = 0; n < ob->n_chans; n++)
+        sqlite3_bind_text(s, 3 + n, ob->chans[n].name, -1, SQLITE_STATIC);
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        chan = (const char *)sqlite3_column_text(s, 1);
+        key = (const char *)sqlite3_column_text(s, 2);
+        text = (const char *)sqlite3_column_text(s, 3);
+        row = calloc(1, sizeof(*row));
+        if (row == NULL || chan == NULL || key == NULL || text == NULL ||
+            (row->text = strdup(text)) == NULL) {
+            ob_row_free(row);
+            rc = SK_ENOMEM;
+            goto out;
+        }
+        row->ob = ob;
+        row->id = sqlite3_column_int64(s, 0);
+        row->chan = ob_chan_find(ob, chan);
+        snprintf(row->key, sizeof(row->key), "%s", key);
+        row->attempts = sqlite3_column_int(s, 4) + 1;
+        TAILQ_INSERT_TAIL(&found, row, link);
+        cl->found++;
+    }
+    if (src != SQLITE_DONE)
+        goto out;
+    sqlite3_finalize(s);
+    s = NULL;
+
+    while ((row = TAILQ_FIRST(&found)) != NULL) {
+        TAILQ_REMOVE(&found, row, link);
+        if (row->chan < 0) {
+            sk_log(LOG_WARNING, "outbox",
+                   "id=%" PRId64 " contact=%.8s: channel not configured,"
+                   " failed",
+                   row->id, row->key);
+            rc = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
+                           cl->now);
+            ob_row_free(row);
+            if (rc < 0)
+                goto out;
+            continue;
+        }
+        rc = ob_claim_address(tx, ob, row, cl->now);
+        if (rc == SK_ENOENT) {
+            sk_log(LOG_WARNING, "outbox",
+                   "id=%" PRId64 " contact=%.8s: no address, failed", row->id,
+                   row->key);
+            n = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
+                          cl->now);
+            cl->failed[row->chan]++;
+            ob_row_free(row);
+            if (n < 0) {
+                rc = n;
+                goto out;
+            }
+            continue;
+        }
+        if (rc != 0) {
+            ob_row_free(row);
+            goto out;
+        }
+        n = ob_update(db, row->id, "queued", "sending", 1, -1, NULL, cl->now);
+        if (n < 0) {
+            rc = n;
+            ob_row_free(row);
+            goto out;
+        }
+        TAILQ_INSERT_TAIL(&cl->rows, row, link);
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    while ((row = TAILQ_FIRST(&found)) != NULL) {
+        TAILQ_REMOVE(&found, row, link);
+        ob_row_free(row);
+    }
+    return rc;
+}
+
+/* --- sending ------------------------------------------------------------- */
+
+static void
+ob_send_done(void *arg, const struct httpc_resp *resp)
+{
+    struct ob_row *row = arg;
+    struct outbox *ob = row->ob;
+    struct ob_chan *ch = &ob->chans[row->chan];
+    struct outbox_result res;
+    int64_t now = ob_now_ms(), delay;
+
+    if (resp->error != NULL && strcmp(resp->error, "cancelled") == 0) {
+        /* Shutting down: the provider may have it; leave it 'sending'. */
+        ob->busy--;
+        ob_row_free(row);
+        return;
+    }
+    memset(&res, 0, sizeof(res));
+    res.retry_after_ms = -1;
+    if (ch->cb.result != NULL)
+        ch->cb.result(ch->cb.arg, ch->name, resp, &res);
+    else
+        outbox_default_result(NULL, ch->name, resp, &res);
+    res.external_id[sizeof(res.external_id) - 1] = '\0';
+    row->next_at = -1;
+    switch (res.verdict) {
+    case OUTBOX_SENT:
+        row->to = "sent";
+        snprintf(row->ext_id, sizeof(row->ext_id), "%s", res.external_id);
+        break;
+    case OUTBOX_RETRY:
+        if (row->attempts >= ob->opts.max_attempts) {
+            row->to = "failed";
+            break;
+        }
+        row->to = "queued";
+        delay = ob_backoff(ob, row->attempts, res.retry_after_ms);
+        row->next_at = now + delay;
+        break;
+    default:
+        row->to = "failed";
+        break;
+    }
+    sk_log(strcmp(row->to, "sent") == 0 ? LOG_INFO : LOG_WARNING, "outbox",
+           "id=%" PRId64 " contact=%.8s channel=%s attempt=%d: %s"
+           " (http=%d%s%s, %s, %" PRId64 " ms)%s",
+           row->id, row->key, ch->name, row->attempts, row->to, resp->status,
+           resp->error ? " " : "", resp->error ? resp->error : "",
+           res.reason ? res.reason : "-", resp->elapsed_ms,
+           res.verdict == OUTBOX_RETRY && row->next_at < 0
+               ? " after the last attempt"
+               : "");
+    ob_writeback(ob, row);
+}
+
+/* Builds and starts the request of a freshly claimed row. */
+static void
+ob_send(struct outbox *ob, struct ob_row *row)
+{
+    struct ob_chan *ch = &ob->chans[row->chan];
+    struct httpc_req req;
+    int rc;
+
+    memset(&req, 0, sizeof(req));
+    rc = ch->cb.build(ch->cb.arg, ch->name, row->address, row->text, row->id,
+                      &req);
+    ob_wipe_free(row->address);
+    row->address = NULL;
+    if (rc != 0) {
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s channel=%s: cannot build the"
+               " request (%s), failed",
+               row->id, row->key, ch->name, sk_strerror(rc));
+        row->to = "failed";
+        row->next_at = -1;
+        ob_writeback(ob, row);
+        return;
+    }
+    rc = httpc_request(ob->h, &req, ob_send_done, row);
+    if (ch->cb.release != NULL)
+        ch->cb.release(ch->cb.arg, &req);
+    if (rc != 0) {
+        /* Never started: give the attempt back and try again later. */
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s channel=%s: not started (%s)",
+               row->id, row->key, ch->name, sk_strerror(rc));
+        row->to = rc == SK_EINVAL ? "failed" : "queued";
+        row->attempts_delta = rc == SK_EINVAL ? 0 : -1;
+        row->next_at = ob_now_ms() + ob->opts.backoff_base_ms;
+        ob_writeback(ob, row);
+    }
+}
+
+static void
+ob_claim_done(void *arg, int rc)
+{
+    struct ob_claim *cl = arg;
+    struct outbox *ob = cl->ob;
+    struct ob_row *row;
+    bool more = rc == 0 && cl->found == cl->limit;
+    int i;
+
+    ob->claiming = false;
+    ob->claim = NULL;
+    if (rc != 0)
+        sk_log(LOG_WARNING, "outbox", "claim failed: %s", sk_strerror(rc));
+    for (i = 0; rc == 0 && i < ob->n_chans; i++) {
+        ob->chans[i].stats.failed += (uint64_t)cl->failed[i];
+        while (cl->failed[i]-- > 0)
+            ob_report(ob, i, OUTBOX_FAILED);
+    }
+    while ((row = TAILQ_FIRST(&cl->rows)) != NULL) {
+        TAILQ_REMOVE(&cl->rows, row, link);
+        if (rc != 0) { /* rolled back: the rows are still queued */
+            ob_row_free(row);
+            continue;
+        }
+        if (ob->closing && cl->unclaimed) {
+            ob_row_free(row); /* outbox_free() put it back already */
+            continue;
+        }
+        ob->busy++;
+        if (ob->closing) { /* claimed, never sent: put it back */
+            ob_wipe_free(row->address);
+            row->address = NULL;
+            row->to = "queued";
+            row->attempts_delta = -1;
+            row->next_at = ob_now_ms();
+            ob_writeback(ob, row);
+        } else
+            ob_send(ob, row);
+    }
+    free(cl);
+    if (more && !ob->closing)
+        outbox_kick(ob);
+    ob_job_done(ob);
+}
+
+/* Submits a claim job when there is room and none is running. */
+static void
+ob_claim(struct outbox *ob)
+{
+    struct ob_claim *cl;
+    int rc;
+
+    if (!ob->started || ob->closing || ob->claiming ||
+        ob->busy >= ob->opts.max_parallel)
+        return;
+    cl = calloc(1, sizeof(*cl));
+    if (cl == NULL)
+        return;
+    cl->ob = ob;
+    cl->limit = ob->opts.max_parallel - ob->busy;
+    cl->now = ob_now_ms();
+    TAILQ_INIT(&cl->rows);
+    rc = store_submit(ob->st, ob_claim_job, ob_claim_done, cl);
+    if (rc != 0) {
+        free(cl);
+        return;
+    }
+    /* busy only falls until its done: the limit stays right. */
+    ob->claiming = true;
+    ob->claim = cl;
+    ob->jobs++;
+}
+
+/* --- write-back ---------------------------------------------------------- */
+
+static int
+ob_wb_job(struct store_tx *tx, void *arg)
+{
+    struct ob_row *row = arg;
+    int n = ob_update(store_tx_sqlite(tx), row->id, "sending", row->to,
+                      row->attempts_delta, row->next_at,
+                      row->ext_id[0] != '\0' ? row->ext_id : NULL, ob_now_ms());
+
+    return n < 0 ? n : 0;
+}
+
+static void
+ob_wb_done(void *arg, int rc)
+{
+    struct ob_row *row = arg;
+    struct outbox *ob = row->ob;
+    struct outbox_stats *stats =
+        row->chan >= 0 ? &ob->chans[row->chan].stats : NULL;
+
+    if (rc != 0 && !ob->closing && ++row->wb_tries < OB_WB_TRIES) {
+        TAILQ_INSERT_TAIL(&ob->unsaved, row, link);
+        ob_job_done(ob);
+        return;
+    }
+    if (rc != 0)
+        sk_log(LOG_ERR, "outbox",
+               "id=%" PRId64 ": result not saved (%s), left 'sending'", row->id,
+               sk_strerror(rc));
+    else if (stats != NULL && row->attempts_delta == 0) {
+        if (strcmp(row->to, "sent") == 0)
+            stats->sent++;
+        else if (strcmp(row->to, "queued") == 0)
+            stats->retried++;
+        else
+            stats->failed++;
+        ob_report(ob, row->chan,
+                  strcmp(row->to, "sent") == 0     ? OUTBOX_SENT
+                  : strcmp(row->to, "queued") == 0 ? OUTBOX_RETRY
+                                                   : OUTBOX_FAILED);
+    }
+    ob->busy--;
+    ob_row_free(row);
+    if (!ob->closing)
+        outbox_kick(ob);
+    ob_job_done(ob);
+}
+
+/* Writes row's outcome back (consumes row). */
+static void
+ob_writeback(struct outbox *ob, struct ob_row *row)
+{
+    if (store_submit(ob->st, ob_wb_job, ob_wb_done, row) == 0) {
+        ob->jobs++;
+        return;
+    }
+    if (!ob->closing) {
+        TAILQ_INSERT_TAIL(&ob->unsaved, row, link);
+        return;
+    }
+    sk_log(LOG_WARNING, "outbox", "id=%" PRId64 ": closing, left 'sending'",
+           row->id);
+    ob->busy--;
+    ob_row_free(row);
+}
+
+static void
+ob_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *ob = arg;
+    struct ob_row_list again = TAILQ_HEAD_INITIALIZER(again);
+    struct ob_row *row;
+
+    (void)fd;
+    (void)what;
+    TAILQ_CONCAT(&again, &ob->unsaved, link);
+    while ((row = TAILQ_FIRST(&again)) != NULL) {
+        TAILQ_REMOVE(&again, row, link);
+        ob_writeback(ob, row);
+    }
+    ob_claim(ob);
+}
+
+/* --- delivery reports ---------------------------------------------------- */
+
+/* outbox_delivery_tx(), and *changed says whether a row changed. */
+static int
+ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
+            int64_t id, enum outbox_dlr status, int64_t now_ms, bool *changed)
+{
+    /* By external id: the row has been written back as sent. */
+    static const char upd_ext[] =
+        "UPDATE outbox SET status = ?3, updated_at = ?4"
+        " WHERE channel = ?1 AND external_id = ?2 AND (status = 'sent'"
+        " OR (status = 'failed' AND ?3 = 'delivered'))";
+    static const char cnt_ext[] = "SELECT count(*) FROM outbox"
+                                  " WHERE channel = ?1 AND external_id = ?2";
+    /* By row id: the report may overtake the write-back ('sending'). */
+    static const char upd_id[] =
+        "UPDATE outbox SET status = ?3, updated_at = ?4"
+        " WHERE channel = ?1 AND id = ?2 AND (status IN ('sent', 'sending')"
+        " OR (status = 'failed' AND ?3 = 'delivered'))";
+    static const char cnt_id[] = "SELECT count(*) FROM outbox"
+                                 " WHERE channel = ?1 AND id = ?2";
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    const char *to = status == OUTBOX_DLR_DELIVERED ? "delivered" : "failed";
+    int rc = SK_EIO;
+
+    if (channel == NULL ||
+        (external_id != NULL ? external_id[0] == '\0' : id <= 0))
+        return SK_EINVAL;
+    if (sqlite3_prepare_v2(db, external_id ? upd_ext : upd_id, -1, &s, NULL) !=
+        SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    if (external_id != NULL)
+        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        goto out;
+    if (sqlite3_changes(db) > 0) {
+        *changed = true;
+        rc = 0;
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(db, external_id ? cnt_ext : cnt_id, -1, &s, NULL) !=
+        SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    if (external_id != NULL)
+        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, id);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        goto out;
+    /* A repeated or late report for a known row: nothing to change. */
+    rc = sqlite3_column_int64(s, 0) > 0 ? 1 : SK_ENOENT;
+out:
+    if (rc == SK_EIO)
+        sk_log(LOG_WARNING, "outbox", "delivery report: %s",
+               sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc == 1 ? 0 : rc;
+}
+
+int
+outbox_delivery_tx(struct store_tx *tx, const char *channel,
+                   const char *external_id, enum outbox_dlr status,
+                   int64_t now_ms)
+{
+    bool changed = false;
+
+    if (external_id == NULL)
+        return SK_EINVAL;
+    return ob_delivery(tx, channel, external_id, 0, status, now_ms, &changed);
+}
+
+int
+outbox_delivery_row_tx(struct store_tx *tx, const char *channel, int64_t id,
+                       enum outbox_dlr status, int64_t now_ms)
+{
+    bool changed = false;
+
+    return ob_delivery(tx, channel, NULL, id, status, now_ms, &changed);
+}
+
+static int
+ob_dlr_job(struct store_tx *tx, void *arg)
+{
+    struct ob_dlr *d = arg;
+
+    return ob_delivery(tx, d->channel, d->external_id, d->id, d->status, d->now,
+                       &d->changed);
+}
+
+static void
+ob_dlr_done(void *arg, int rc)
+{
+    struct ob_dlr *d = arg;
+    struct outbox *ob = d->ob;
+    int c = ob_chan_find(ob, d->channel);
+
+    if (rc == 0 && d->changed && c >= 0) {
+        if (d->status == OUTBOX_DLR_DELIVERED)
+            ob->chans[c].stats.delivered++;
+        else
+            ob->chans[c].stats.undelivered++;
+    }
+    if (d->done != NULL)
+        d->done(d->arg, rc);
+    free(d->channel);
+    free(d->external_id);
+    free(d);
+    ob_job_done(ob);
+}
+
+/* Submits a delivery report job (external_id NULL: by row id). */
+static int
+ob_dlr_submit(struct outbox *ob, const char *channel, const char *external_id,
+              int64_t id, enum outbox_dlr status, store_done_fn done, void *arg)
+{
+    struct ob_dlr *d;
+    int rc = SK_ENOMEM;
+
+    if (ob == NULL || ob->freed)
+        return SK_ESTATE;
+    if (channel == NULL ||
+        (external_id != NULL
+             ? external_id[0] == '\0' || strlen(external_id) >= OUTBOX_EXTID_MAX
+             : id <= 0))
+        return SK_EINVAL;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return SK_ENOMEM;
+    d->ob = ob;
+    d->id = id;
+    d->status = status;
+    d->done = done;
+    d->arg = arg;
+    d->now = ob_now_ms();
+    d->channel = strdup(channel);
+    if (d->channel == NULL)
+        goto fail;
+    if (external_id != NULL && (d->external_id = strdup(external_id)) == NULL)
+        goto fail;
+    rc = store_submit(ob->st, ob_dlr_job, ob_dlr_done, d);
+    if (rc != 0)
+        goto fail;
+    ob->jobs++;
+    return 0;
+fail:
+    free(d->channel);
+    free(d->external_id);
+    free(d);
+    return rc;
+}
+
+int
+outbox_delivery(struct outbox *ob, const char *channel, const char *external_id,
+                enum outbox_dlr status, store_done_fn done, void *arg)
+{
+    if (external_id == NULL)
+        return SK_EINVAL;
+    return ob_dlr_submit(ob, channel, external_id, 0, status, done, arg);
+}
+
+int
+outbox_delivery_row(struct outbox *ob, const char *channel, int64_t id,
+                    enum outbox_dlr status, store_done_fn done, void *arg)
+{
+    return ob_dlr_submit(ob, channel, NULL, id, status, done, arg);
+}
+
+/* --- public -------------------------------------------------------------- */
+
+void
+outbox_default_result(void *arg, const char *channel,
+                      const struct httpc_resp *resp, struct outbox_result *res)
+{
+    (void)arg;
+    (void)channel;
+    res->retry_after_ms = resp->retry_after_ms;
+    if (resp->error != NULL) {
+        /* A bad URL will not get better; the rest may. */
+        res->verdict =
+            strcmp(resp->error, "url") == 0 ? OUTBOX_FAILED : OUTBOX_RETRY;
+        res->reason = "transport error";
+    } else if (resp->status >= 200 && resp->status < 300) {
+        res->verdict = OUTBOX_SENT;
+        res->reason = "accepted";
+    } else if (resp->status == 408 || resp->status == 429 ||
+               resp->status >= 500) {
+        res->verdict = OUTBOX_RETRY;
+        res->reason = resp->status == 429 ? "rate limited" : "provider error";
+    } else {
+        res->verdict = OUTBOX_FAILED;
+        res->reason = "rejected";
+    }
+}
+
+void
+outbox_req_free(void *arg, struct httpc_req *req)
+{
+    size_t i;
+
+    (void)arg;
+    if (req == NULL)
+        return;
+    if (req->body != NULL)
+        explicit_bzero((void *)req->body, req->body_len);
+    if (req->password != NULL)
+        explicit_bzero((void *)req->password, strlen(req->password));
+    for (i = 0; req->headers != NULL && i < req->n_headers; i++)
+        ob_wipe_free((char *)req->headers[i]);
+    free((void *)req->headers);
+    free((void *)req->method);
+    free((void *)req->url);
+    free((void *)req->body);
+    free((void *)req->user);
+    free((void *)req->password);
+    memset(req, 0, sizeof(*req));
+}
+
+int
+outbox_generic_build(void *arg, const char *channel, const char *address,
+                     const char *text, int64_t id, struct httpc_req *req)
+{
+    const struct config_channel *ch = arg;
+    const char *to = address;
+    const char **hdrs = NULL;
+    json_t *msg = NULL;
+    char sid[32];
+    int rc = SK_ENOMEM;
+
+    (void)channel;
+    if (ch == NULL || ch->send_url == NULL)
+        return SK_EINVAL;
+    if (strncmp(to, "tel:", 4) == 0)
+        to += 4;
+    snprintf(sid, sizeof(sid), "%" PRId64, id);
+    msg = json_pack("{s:s,s:s,s:s}", "to", to, "text", text, "id", sid);
+    hdrs = calloc(1, sizeof(*hdrs));
+    if (msg == NULL || hdrs == NULL)
+        goto fail;
+    req->headers = hdrs;
+    req->n_headers = 1;
+    hdrs[0] = strdup("Content-Type: application/json");
+    req->url = strdup(ch->send_url);
+    req->body = json_dumps(msg, JSON_COMPACT);
+    if (hdrs[0] == NULL || req->url == NULL || req->body == NULL)
+        goto fail;
+    req->body_len = strlen(req->body);
+    req->timeout_ms = OB_GENERIC_TIMEOUT_MS;
+    json_decref(msg);
+    return 0;
+fail:
+    json_decref(msg);
+    if (req->headers == NULL)
+        free(hdrs);
+    outbox_req_free(NULL, req);
+    return rc;
+}
+
+struct outbox *
+outbox_new(struct event_base *base, struct store *st, const struct privacy *p,
+           const struct outbox_opts *opts, char err[SK_ERR_LEN])
+{
+    struct outbox *ob;
+    struct timeval tv;
+
+    if (base == NULL || st == NULL || p == NULL) {
+        sk_seterr(err, "outbox: no event base, store or key");
+        return NULL;
+    }
+    ob = calloc(1, sizeof(*ob));
+    if (ob == NULL) {
+        sk_seterr(err, "outbox: out of memory");
+        return NULL;
+    }
+    ob->base = base;
+    ob->st = st;
+    ob->p = p;
+    TAILQ_INIT(&ob->unsaved);
+    if (opts != NULL)
+        ob->opts = *opts;
+    if (ob->opts.max_parallel <= 0)
+        ob->opts.max_parallel = 8;
+    if (ob->opts.max_attempts <= 0)
+        ob->opts.max_attempts = 6;
+    if (ob->opts.poll_ms <= 0)
+        ob->opts.poll_ms = 500;
+    if (ob->opts.backoff_base_ms <= 0)
+        ob->opts.backoff_base_ms = 5000;
+    if (ob->opts.backoff_max_ms <= 0)
+        ob->opts.backoff_max_ms = 3600 * 1000;
+    if (ob->opts.backoff_max_ms < ob->opts.backoff_base_ms)
+        ob->opts.backoff_max_ms = ob->opts.backoff_base_ms;
+    if (getrandom(&ob->rng, sizeof(ob->rng), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(ob->rng))
+        ob->rng = (uint64_t)ob_now_ms() ^ (uint64_t)(uintptr_t)ob;
+    ob->rng |= 1; /* xorshift must not start at 0 */
+    ob->h = httpc_new(base, ob->opts.max_parallel, err);
+    if (ob->h == NULL)
+        goto fail;
+    ob->timer = event_new(base, -1, EV_PERSIST, ob_tick_cb, ob);
+    tv.tv_sec = ob->opts.poll_ms / 1000;
+    tv.tv_usec = (ob->opts.poll_ms % 1000) * 1000;
+    if (ob->timer == NULL || event_add(ob->timer, &tv) != 0) {
+        sk_seterr(err, "outbox: cannot make the timer");
+        goto fail;
+    }
+    return ob;
+fail:
+    httpc_free(ob->h);
+    if (ob->timer != NULL)
+        event_free(ob->timer);
+    free(ob);
+    return NULL;
+}
+
+int
+outbox_add_channel(struct outbox *ob, const struct outbox_channel *ch)
+{
+    struct ob_chan *c;
+
+    if (ob == NULL || ch == NULL || ch->name == NULL || ch->name[0] == '\0' ||
+        ch->build == NULL)
+        return SK_EINVAL;
+    if (ob->started || ob->jobs > 0)
+        return SK_ESTATE;
+    if (ob_chan_find(ob, ch->name) >= 0)
+        return SK_EEXIST;
+    if (ob->n_chans == OUTBOX_MAX_CHANNELS)
+        return SK_ELIMIT;
+    c = &ob->chans[ob->n_chans];
+    memset(c, 0, sizeof(*c));
+    c->name = strdup(ch->name);
+    if (c->name == NULL)
+        return SK_ENOMEM;
+    c->cb = *ch;
+    c->cb.name = c->name;
+    ob->n_chans++;
+    return 0;
+}
+
+/* Rows of channels not registered here stay queued: another version or
+ * configuration may send them; they must not block the others. */
+static int
+ob_claim_sql(struct outbox *ob)
+{
+    static const char head[] =
+        "SELECT id, channel, contact_key, text, attempts FROM outbox"
+        " WHERE status = 'queued' AND next_attempt_at <= ?1"
+        " AND channel IN (";
+    static const char tail[] = ") ORDER BY next_attempt_at, id LIMIT ?2";
+    size_t len = sizeof(head) + sizeof(tail) + 8 * OUTBOX_MAX_CHANNELS + 8;
+    char *sql = malloc(len);
+    size_t off;
+    int i;
+
+    if (sql == NULL)
+        return SK_ENOMEM;
+    off = (size_t)snprintf(sql, len, "%s", head);
+    if (ob->n_chans == 0)
+        off += (size_t)snprintf(sql + off, len - off, "NULL");
+    for (i = 0; i < ob->n_chans; i++)
+        off += (size_t)snprintf(sql + off, len - off, "%s?%d",
+                                i > 0 ? ", " : "", i + 3);
+    snprintf(sql + off, len - off, "%s", tail);
+    ob->claim_sql = sql;
+    return 0;
+}
+
+int
+outbox_start(struct outbox *ob)
+{
+    int rc;
+
+    if (ob == NULL || ob->started || ob->jobs > 0 || ob->closing)
+        return SK_ESTATE;
+    if (ob->claim_sql == NULL && (rc = ob_claim_sql(ob)) != 0)
+        return rc;
+    rc = store_submit(ob->st, ob_recover_job, ob_recover_done, ob);
+    if (rc == 0)
+        ob->jobs++;
+    return rc;
+}
+
+void
+outbox_kick(struct outbox *ob)
+{
+    if (ob != NULL && !ob->closing && ob->started)
+        event_active(ob->timer, EV_TIMEOUT, 0);
+}
+
+/*
+ * Writer thread, called by outbox_free() through store_call() while the
+ * loop thread waits: puts the rows of a claim whose done callback has not
+ * run back in the queue (they were never sent), and saves the results
+ * that were waiting in ob->unsaved.
+ */
+static int
+ob_flush_job(struct store_tx *tx, void *arg)
+{
+    struct outbox *ob = arg;
+    sqlite3 *db = store_tx_sqlite(tx);
+    struct ob_row *row;
+    int64_t now = ob_now_ms();
+
+    if (ob->claim != NULL)
+        TAILQ_FOREACH (row, &ob->claim->rows, link) {
+            if (ob_update(db, row->id, "sending", "queued", -1, now, NULL,
+                          now) < 0)
+                return SK_EIO;
+        }
+    TAILQ_FOREACH (row, &ob->unsaved, link) {
+        if (ob_update(db, row->id, "sending", row->to, row->attempts_delta,
+                      row->next_at, row->ext_id[0] ? row->ext_id : NULL,
+                      now) < 0)
+            return SK_EIO;
+    }
+    return 0;
+}
+
+void
+outbox_stop(struct outbox *ob)
+{
+    struct ob_row *row;
+    int rc;
+
+    if (ob == NULL || ob->closing)
+        return;
+    ob->closing = true;
+    event_free(ob->timer);
+    ob->timer = NULL;
+    httpc_free(ob->h); /* cancelled rows stay 'sending' */
+    ob->h = NULL;
+    if (ob->claim != NULL || !TAILQ_EMPTY(&ob->unsaved)) {
+        /* Jobs run in order: the claim job has run when this one does. */
+        rc = store_call(ob->st, ob_flush_job, ob);
+        if (rc == 0 && ob->claim != NULL)
+            ob->claim->unclaimed = true;
+        if (rc == 0)
+            while ((row = TAILQ_FIRST(&ob->unsaved)) != NULL) {
+                TAILQ_REMOVE(&ob->unsaved, row, link);
+                ob->busy--;
+                ob_row_free(row);
+            }
+    }
+    while ((row = TAILQ_FIRST(&ob->unsaved)) != NULL) {
+        TAILQ_REMOVE(&ob->unsaved, row, link);
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 ": closing, result not saved, left 'sending'",
+               row->id);
+        ob->busy--;
+        ob_row_free(row);
+    }
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+    if (ob == NULL)
+        return;
+    outbox_stop(ob);
+    ob->freed = true;
+    if (ob->jobs == 0)
+        ob_destroy(ob);
+}
+
+int
+outbox_stats(const struct outbox *ob, const char *channel,
+             struct outbox_stats *out)
+{
+    int c = ob != NULL && channel != NULL ? ob_chan_find(ob, channel) : -1;
+
+    if (c < 0)
+        return SK_ENOENT;
+    *out = ob->chans[c].stats;
+    return 0;
+}
+
+int
+outbox_in_flight(const struct outbox *ob)
+{
+    return ob != NULL ? ob->busy : 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * channel.h - the provider side of the gateway: one channel type per SMS or
+ * voice provider (generic, and next kannel, twilio, africastalking,
+ * vonage). A channel type turns a provider's webhook request into a
+ * struct sk_inbound, checks that the request really comes from the
+ * provider, and renders the synchronous reply in the provider's format.
+ *
+ * Channel types are pure: they see a copy of the request (struct
+ * channel_request), never the evhttp request, so they can be tested
+ * without a network. Any thread may call them; the gateway calls them on
+ * the event loop.
+ */
+#ifndef SK_CHANNEL_H
+#define SK_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Limits on inbound fields; longer values are refused with 400. */
+#define CHANNEL_MAX_URN 128
+#define CHANNEL_MAX_ID  256
+
+/* One inbound message. Every string is malloc'd; urn is the phone number
+ * in clear and is wiped by channel_inbound_clear(). */
+struct sk_inbound {
+    char *urn;         /* "tel:+254700000001" */
+    char *text;        /* UTF-8, may be "" (an empty message) */
+    char *external_id; /* the provider's id, for dedupe */
+};
+
+/* Wipes and frees the fields; the struct itself is the caller's. */
+void channel_inbound_clear(struct sk_inbound *in);
+
+/* What a channel type sees of a webhook request. Borrowed strings. */
+struct channel_request {
+    const char *query;        /* raw query string, or NULL */
+    const char *content_type; /* Content-Type header, or NULL */
+    const char *body;         /* NUL-terminated copy of the body */
+    size_t body_len;
+    /* A request header by name (case-insensitive), or NULL. */
+    const char *(*header)(void *arg, const char *name);
+    void *header_arg;
+};
+
+/* A rendered reply: status code, content type and a malloc'd body. */
+struct channel_reply {
+    int code;
+    const char *content_type; /* static string */
+    char *body;
+    size_t body_len;
+};
+
+struct channel_type {
+    const char *type; /* the config's `type =` */
+    /* 0 when the request is from the provider, else SK_EDENIED. */
+    int (*verify)(const struct config_channel *ch,
+                  const struct channel_request *req);
+    /* Fills in (all fields set on success). SK_EINVAL with err naming the
+     * problem, or SK_ENOMEM; on failure in is left empty. */
+    int (*parse)(const struct config_channel *ch,
+                 const struct channel_request *req, struct sk_inbound *in,
+                 char err[SK_ERR_LEN]);
+    /* The reply to a receive request carrying texts[0..n). */
+    int (*render)(const struct config_channel *ch, const char *const *texts,
+                  size_t n, struct channel_reply *out);
+    /* An error reply (4xx/5xx) with a short reason (no user data). */
+    int (*render_error)(const struct config_channel *ch, int code,
+                        const char *reason, struct channel_reply *out);
+};
+
+/* The channel type named type, or NULL. */
+const struct channel_type *channel_find(const char *type);
+
+/* The generic JSON/form channel. */
+extern const struct channel_type channel_generic;
+
+void channel_reply_clear(struct channel_reply *r);
+
+/* --- helpers shared by channel types ------------------------------------ */
+
+/* One decoded key=value pair of a form or query string. */
+struct channel_field {
+    const char *name; /* the key looked for */
+    char *value;      /* malloc'd decoded value, NULL when absent */
+    size_t len;       /* its length (a %00 may hide inside) */
+};
+
+/*
+ * Decodes an application/x-www-form-urlencoded string (len bytes) and
+ * fills the value of every field named in fields[0..n); other keys are
+ * ignored. SK_EINVAL with err set on a bad %-escape or when a wanted key
+ * appears twice; SK_ENOMEM. Values are freed by channel_fields_clear().
+ */
+int channel_form_decode(const char *s, size_t len, struct channel_field *fields,
+                        size_t n, char err[SK_ERR_LEN]);
+void channel_fields_clear(struct channel_field *fields, size_t n);
+
+/* Compares a given secret with the configured one in constant time (both
+ * are hashed first, so their lengths do not leak). false when either is
+ * NULL or the configured one is empty. */
+bool channel_secret_ok(const char *given, const char *want);
+
+/* Whether content_type names mime (parameters such as charset ignored). */
+bool channel_content_type_is(const char *content_type, const char *mime);
+
+#endif

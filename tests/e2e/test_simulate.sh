@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# `sikiliza simulate --jsonl` on the Wellbeing Check example: scripted
+# conversations on stdin, checked event by event (types and fields named
+# as goflow names them), with a wait timeout (/timeout), a session expiry
+# (/expire), a French run to the end, an Arabic run ended by silence; the
+# voice example with keypad and spoken answers; the Referral example.
+set -euo pipefail
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+sk_init simulate
+sk_need_command simulate
+
+FLOW=$SK_SOURCE_DIR/flows/examples/wellbeing_check.json
+WORK=$SK_TMP
+
+# simulate NAME [ARGS...] < script: runs the simulator, which must exit 0
+# and print only JSON objects, one a line, into $WORK/NAME.jsonl.
+simulate() {
+    local name=$1 rc=0
+    shift
+    sk_bin simulate "${SIM_FILE:-$FLOW}" \
+        --flow "${SIM_FLOW:-Wellbeing Check}" --jsonl "$@" \
+        >"$WORK/$name.jsonl" 2>"$WORK/$name.err" || rc=$?
+    [ "$rc" = 0 ] ||
+        sk_fail "$name: simulate exited $rc: $(cat "$WORK/$name.err")"
+    jq -e -s 'all(type == "object" and has("type"))' "$WORK/$name.jsonl" \
+        >/dev/null ||
+        sk_fail "$name: output is not one JSON event object a line"
+}
+
+# has NAME JQ-FILTER WHAT: some event satisfies the filter.
+has() {
+    jq -e -s "any(.[]; $2)" "$WORK/$1.jsonl" >/dev/null ||
+        sk_fail "$1: no event where $3; events: $(jq -c -s 'map(.type)' "$WORK/$1.jsonl")"
+}
+
+# has_not NAME JQ-FILTER WHAT: no event satisfies the filter.
+has_not() {
+    if jq -e -s "any(.[]; $2)" "$WORK/$1.jsonl" >/dev/null; then
+        sk_fail "$1: unexpected event where $3"
+    fi
+}
+
+# in_order NAME FILTER...: events satisfying the filters occur in this order.
+in_order() {
+    local name=$1 prev=-1 i
+    shift
+    for f in "$@"; do
+        i=$(jq -s --argjson after "$prev" \
+            "[to_entries[] | select(.key > \$after and (.value | $f))
+             | .key][0] // -1" "$WORK/$name.jsonl")
+        [ "$i" -ge 0 ] || sk_fail "$name: no event where $f after event $prev"
+        prev=$i
+    done
+}
+
+msg() {
+    printf '.type == "msg_created" and (.text | contains("%s"))' "$1"
+}
+result() {
+    printf '.type == "run_result_changed" and .name == "%s" and .category == "%s"' \
+        "$1" "$2"
+}
+
+# --- a timeout, an answer, an unclear answer, a skip, an expiry ----------
+simulate english <<'EOF'
+1
+/timeout
+2
+zebrafruit
+5
+skip
+1
+/expire
+EOF
+in_order english \
+    '.type == "run_started" and .flow == "Wellbeing Check"' \
+    "$(msg "Reply 1 English, 2 Français, 3 العربية")" \
+    '.type == "msg_wait" and .timeout_seconds == 900' \
+    "$(result Language English)" \
+    "$(msg "We never ask your name")" \
+    "$(msg "How safe do you feel where you are now?")" \
+    '.type == "msg_wait" and .timeout_seconds == 900' \
+    "$(result "Feel Safe" "No Response")" \
+    "$(msg "Take your time. How safe do you feel now?")" \
+    "$(result "Feel Safe" "A Bit Safe")" \
+    "$(msg "Where did you sleep last night?")" \
+    "$(result "Slept Last Night" Other)" \
+    "$(msg "Take your time. Where did you sleep")" \
+    "$(result "Slept Last Night" Elsewhere)" \
+    "$(msg "Do you go to school")" \
+    "$(result School Skipped)" \
+    "$(msg "Has anyone asked you to work")" \
+    "$(result "Work For Debt" Yes)" \
+    "$(msg "not your fault")" \
+    "$(msg "who would you talk to?")" \
+    '.type == "run_ended" and .flow == "Wellbeing Check" and .status == "expired"'
+has english '.type == "run_result_changed" and .name == "Feel Safe"
+             and .value == "2" and .input == "2"' \
+    'Feel Safe has value and input "2"'
+has english '.type == "run_result_changed" and .name == "Slept Last Night"
+             and .input == "zebrafruit"' 'the unclear answer is the input'
+has_not english '.type == "run_ended" and .status == "completed"' \
+    'the expired run also completed'
+
+# --- French, to the end ------------------------------------------------
+simulate french <<'EOF'
+2
+4
+passer
+3
+1
+4
+zebrafruit
+EOF
+in_order french \
+    "$(result Language French)" \
+    '.type == "contact_language_changed" and .language == "fra"' \
+    "$(msg "On ne te demande jamais ton nom")" \
+    "$(msg "te sens-tu en sécurité?")" \
+    "$(result "Feel Safe" "Not Safe")" \
+    "$(msg "Où as-tu dormi")" \
+    "$(result "Slept Last Night" Skipped)" \
+    "$(result School No)" \
+    "$(result "Work For Debt" Yes)" \
+    "$(msg "Ce n'est pas ta faute")" \
+    "$(result "Trusted Person" "No One")" \
+    "$(msg "Tu n'es pas seul(e)")" \
+    "$(result "Help Most" "Has Text")" \
+    "$(msg "Merci d'avoir partagé")" \
+    '.type == "run_ended" and .status == "completed"'
+has_not french "$(msg "How safe do you feel")" 'English after choosing French'
+
+# --- Arabic, by word; silence at a reminder ends kindly -------------------
+simulate arabic <<'EOF'
+العربية
+/timeout
+/timeout
+EOF
+in_order arabic \
+    "$(result Language Arabic)" \
+    '.type == "contact_language_changed" and .language == "ara"' \
+    "$(msg "لن نسألك عن اسمك")" \
+    "$(msg "كم تشعر بالأمان")" \
+    "$(result "Feel Safe" "No Response")" \
+    "$(msg "خذ وقتك")" \
+    "$(result "Feel Safe" "No Response")" \
+    "$(msg "سنتوقف هنا")" \
+    '.type == "run_ended" and .status == "completed"'
+
+# --- --lang, and no input at all ------------------------------------------
+simulate lang --lang fra </dev/null
+in_order lang '.type == "run_started"' "$(msg "1 English")" \
+    '.type == "msg_wait"'
+
+# --- the voice example: keypad answers, a recorded (transcribed) answer ---
+SIM_FILE=$SK_SOURCE_DIR/flows/examples/wellbeing_check_voice.json \
+    SIM_FLOW="Wellbeing Check Voice" simulate voice <<'EOF'
+/digits 2
+/digits 3
+/timeout
+/digits 4
+/digits 0
+/digits 1
+zebrafruit
+EOF
+ivr() {
+    printf '.type == "ivr_created" and (.text | contains("%s"))' "$1"
+}
+in_order voice \
+    '.type == "run_started" and .flow == "Wellbeing Check Voice"' \
+    '.type == "msg_wait" and .hint == "digits" and .timeout_seconds == 10' \
+    "$(result Language French)" \
+    '.type == "contact_language_changed" and .language == "fra"' \
+    "$(ivr "Nous ne demanderons pas ton nom")" \
+    "$(result "Feel Safe" "Not Very Safe")" \
+    "$(result "Slept Last Night" "No Response")" \
+    "$(ivr "Prends ton temps")" \
+    "$(result "Slept Last Night" Outside)" \
+    "$(result School Skipped)" \
+    "$(result "Work For Debt" Yes)" \
+    "$(ivr "Ce n'est pas ta faute")" \
+    '.type == "msg_wait" and .hint == "audio"' \
+    "$(result "Help Most" "Has Text")" \
+    "$(ivr "Ta voix compte")" \
+    '.type == "run_ended" and .status == "completed"'
+has_not voice '.type == "msg_created"' 'a voice flow sent an SMS'
+
+# --- the Referral example: consent to be contacted ------------------------
+SIM_FILE=$SK_SOURCE_DIR/flows/examples/referral.json SIM_FLOW=Referral \
+    simulate referral <<'EOF'
+maybe
+1
+EOF
+in_order referral \
+    '.type == "run_started" and .flow == "Referral"' \
+    "$(msg "not your fault")" \
+    "$(msg "Only say yes if this phone is safe for you")" \
+    "$(result "Wants Contact" Other)" \
+    "$(msg "Take your time")" \
+    "$(result "Wants Contact" Yes)" \
+    "$(msg "A trained person will contact you")" \
+    '.type == "run_ended" and .status == "completed"'
+
+sk_log "ok"
