@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expr.h"
 #include "flow.h"
 #include "flow_int.h"
 #include "flow_lang.h"
@@ -723,7 +724,13 @@ is_legacy(const json_t *fj)
 struct flow_set *
 flow_set_new(void)
 {
-    return calloc(1, sizeof(struct flow_set));
+    struct flow_set *set = calloc(1, sizeof(*set));
+
+    if (set != NULL && (set->fields = json_object()) == NULL) {
+        free(set);
+        return NULL;
+    }
+    return set;
 }
 
 static void
@@ -744,6 +751,7 @@ flow_set_free(struct flow_set *set)
         trigger_clear(&set->trig[i]);
     free(set->flows);
     free(set->trig);
+    json_decref(set->fields);
     free(set);
 }
 
@@ -833,6 +841,76 @@ read_triggers(struct load *ld, const json_t *triggers, struct fl_trigger **trig,
     return 0;
 }
 
+/*
+ * Notes contact field key (name, type) as declared in fields unless it is
+ * there already. Returns 0 or SK_ENOMEM.
+ */
+static int
+declare_field(json_t *fields, const char *key, const char *name,
+              const char *type)
+{
+    char *snaked = expr_snake(key);
+    int rc = 0;
+
+    if (snaked == NULL)
+        return SK_ENOMEM;
+    if (snaked[0] != '\0' && json_object_get(fields, snaked) == NULL &&
+        json_object_set_new(fields, snaked,
+                            json_pack("{s:s,s:s}", "name",
+                                      name && name[0] ? name : key, "type",
+                                      type && type[0] ? type : "text")) != 0)
+        rc = SK_ENOMEM;
+    free(snaked);
+    return rc;
+}
+
+/*
+ * The contact fields an export declares ("fields": [{key, name, type}]) and
+ * those its set_contact_field actions name: the workspace's fields, which
+ * read as empty while a contact has no value for them. Into fields.
+ */
+static int
+read_fields(struct load *ld, const json_t *list, struct flow *const *flows,
+            size_t nflows, json_t *fields)
+{
+    const json_t *fd;
+    size_t i;
+
+    ld->flow = NULL;
+    if (list != NULL && !json_is_array(list) && !json_is_null(list))
+        problem(ld, NULL, "\"fields\" is not a list");
+    json_array_foreach(list, i, fd)
+    {
+        if (jstr_set(fd, "key") == NULL) {
+            problem(ld, NULL, "field %zu has no key", i);
+            continue;
+        }
+        if (declare_field(fields, jstr(fd, "key"), jstr(fd, "name"),
+                          jstr(fd, "type")) != 0)
+            return SK_ENOMEM;
+    }
+    for (i = 0; i < nflows; i++) {
+        const struct flow *f = flows[i];
+
+        for (size_t j = 0; j < f->nnodes; j++) {
+            const struct fl_node *n = &f->nodes[j];
+
+            for (size_t k = 0; k < n->nactions; k++) {
+                const json_t *ref;
+
+                if (n->actions[k].type != FA_SET_CONTACT_FIELD)
+                    continue;
+                ref = json_object_get(n->actions[k].json, "field");
+                if (jstr_set(ref, "key") != NULL &&
+                    declare_field(fields, jstr(ref, "key"), jstr(ref, "name"),
+                                  NULL) != 0)
+                    return SK_ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
 int
 flow_set_add_json(struct flow_set *set, const char *text, size_t len,
                   flow_diag_fn diag, void *arg)
@@ -842,7 +920,7 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     struct fl_trigger *trig = NULL;
     size_t nflows = 0, ntrig = 0, trigcap = 0, i;
     json_error_t jerr;
-    json_t *root, *list, *fj;
+    json_t *root, *list, *fj, *fields = NULL, *fields_list = NULL;
     int rc = 0;
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -860,6 +938,7 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         goto done;
     }
     list = json_object_get(root, "flows");
+    fields_list = json_incref(json_object_get(root, "fields"));
     if (list == NULL) {
         list = json_pack("[O]", root);
         if (list == NULL) {
@@ -911,6 +990,15 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         if (rc != 0)
             goto done;
     }
+    fields = json_deep_copy(set->fields);
+    if (fields == NULL) {
+        rc = SK_ENOMEM;
+        goto done;
+    }
+    rc = read_fields(&ld, list == root ? NULL : fields_list, flows, nflows,
+                     fields);
+    if (rc != 0)
+        goto done;
     if (ld.problems > 0) {
         rc = SK_EINVAL;
         goto done;
@@ -945,6 +1033,9 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         memcpy(set->trig + set->ntrig, trig, ntrig * sizeof(*trig));
     set->ntrig += ntrig;
     ntrig = 0;
+    json_decref(set->fields);
+    set->fields = fields;
+    fields = NULL;
 done:
     if (ld.problems > 0 && rc == 0)
         rc = SK_EINVAL;
@@ -954,6 +1045,8 @@ done:
         trigger_clear(&trig[i]);
     free(flows);
     free(trig);
+    json_decref(fields);
+    json_decref(fields_list);
     json_decref(ld.uuids);
     json_decref(root);
     return rc;
@@ -1005,6 +1098,21 @@ flow_set_link(struct flow_set *set, flow_diag_fn diag, void *arg)
                     t->keyword, t->flow_ref);
     }
     return ld.problems > 0 ? SK_EINVAL : 0;
+}
+
+void
+flow_set_each_field(const struct flow_set *set,
+                    void (*fn)(void *arg, const char *key, const char *name,
+                               const char *type),
+                    void *arg)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(set->fields, key, v)
+    {
+        fn(arg, key, jstr(v, "name"), jstr(v, "type"));
+    }
 }
 
 size_t

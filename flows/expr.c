@@ -921,76 +921,12 @@ expression_end(const char *s, size_t len, size_t i)
     return 0;
 }
 
-static void render_value(const json_t *v, struct sbuf *b, int depth);
-
-static int
-key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * goflow renders a container in a template as text, not JSON: an array as
- * "[1, x, true]", an object (without a default) as "{bar: x, foo: 1}" with
- * its keys sorted and "__" keys hidden; items are rendered the same way.
- */
+/* goflow's text of a value; containers as xval_to_text() renders them. */
 static void
-render_container(const json_t *v, struct sbuf *b, int depth)
+render_value(const json_t *v, struct sbuf *b)
 {
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *item;
+    char *text = xval_to_text(v);
 
-        sbuf_add(b, "[", 1);
-        json_array_foreach(v, i, item)
-        {
-            if (i > 0)
-                sbuf_add(b, ", ", 2);
-            render_value(item, b, depth + 1);
-        }
-        sbuf_add(b, "]", 1);
-    } else {
-        size_t n = 0, k = 0;
-        const char **keys;
-        const char *key;
-        json_t *item;
-
-        keys = calloc(json_object_size(v) + 1, sizeof(*keys));
-        if (keys == NULL) {
-            b->oom = true;
-            return;
-        }
-        json_object_foreach((json_t *)v, key, item)
-        {
-            if (strncmp(key, "__", 2) != 0)
-                keys[n++] = key;
-        }
-        qsort(keys, n, sizeof(*keys), key_cmp);
-        sbuf_add(b, "{", 1);
-        for (k = 0; k < n; k++) {
-            if (k > 0)
-                sbuf_add(b, ", ", 2);
-            sbuf_add(b, keys[k], strlen(keys[k]));
-            sbuf_add(b, ": ", 2);
-            render_value(json_object_get(v, keys[k]), b, depth + 1);
-        }
-        sbuf_add(b, "}", 1);
-        free(keys);
-    }
-}
-
-static void
-render_value(const json_t *v, struct sbuf *b, int depth)
-{
-    char *text;
-
-    v = xval_resolve(v);
-    if (v != NULL && !xval_is_error(v) &&
-        (json_is_array(v) || json_is_object(v)) && depth < EXPR_MAX_DEPTH) {
-        render_container(v, b, depth);
-        return;
-    }
-    text = xval_to_text(v);
     if (text == NULL)
         b->oom = true;
     else
@@ -1012,7 +948,7 @@ render(const struct expr_env *env, const char *src, size_t n, struct sbuf *b,
         if (err != NULL)
             sk_seterr(err, "%s", xval_error_msg(v));
     } else {
-        render_value(v, b, 0);
+        render_value(v, b);
     }
     json_decref(v);
 }

@@ -6,8 +6,9 @@
  * and returns a new value. Conversions propagate an argument's error, so
  * upper(1 / 0) is an error. Text is UTF-8 and handled per code point with
  * utf8proc. Dates are held as text, as goflow renders them: a datetime as
- * "2019-01-02T15:04:05.000000Z" and a date as "2019-01-02"; only UTC is
- * supported. The clock is expr_env.now_ms, never the system's.
+ * "2019-01-02T15:04:05.000000+02:00" and a date as "2019-01-02"; they are
+ * read and shown in the env's zone (tz.h gives its offsets). The clock is
+ * expr_env.now_ms, never the system's.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <utf8proc.h>
 
 #include "expr_funcs.h"
+#include "tz.h"
 #include "xval.h"
 
 typedef json_t *(*func_fn)(const struct expr_env *env, json_t *const *args,
@@ -1416,8 +1418,10 @@ f_array(const struct expr_env *env, json_t *const *a, size_t n)
  * Dates and times (UTC)
  */
 
+/* A wall-clock time at off seconds east of UTC. */
 struct dt {
     int y, mo, d, h, mi, s, us;
+    int off;
     bool has_time;
 };
 
@@ -1455,7 +1459,7 @@ dt_to_epoch(const struct dt *t)
                     .tm_min = t->mi,
                     .tm_sec = t->s};
 
-    return (int64_t)timegm(&tm);
+    return (int64_t)timegm(&tm) - t->off;
 }
 
 static void
@@ -1473,7 +1477,25 @@ dt_from_epoch(int64_t secs, int us, struct dt *t)
     t->mi = tm.tm_min;
     t->s = tm.tm_sec;
     t->us = us;
+    t->off = 0;
     t->has_time = true;
+}
+
+/* The env's offset east of UTC at the instant utc (see tz.h). */
+static int
+env_offset(const struct expr_env *env, int64_t utc)
+{
+    return tz_offset(env->timezone, env->tz_rule, utc);
+}
+
+/* The wall clock in the env's zone of the instant secs. */
+static void
+dt_in_env(const struct expr_env *env, int64_t secs, int us, struct dt *t)
+{
+    int off = env_offset(env, secs);
+
+    dt_from_epoch(secs + off, us, t);
+    t->off = off;
 }
 
 static int
@@ -1482,6 +1504,7 @@ weekday(const struct dt *t)
     struct dt day = *t;
 
     day.h = day.mi = day.s = 0;
+    day.off = 0;
     return (int)(((dt_to_epoch(&day) / 86400) % 7 + 11) % 7);
 }
 
@@ -1547,6 +1570,7 @@ parse_time(const char **pp, struct dt *t, int *offset_min)
         p += 2;
     }
     if (*p == 'Z' || *p == 'z') {
+        *offset_min = 0;
         p++;
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, oh, om = 0;
@@ -1572,7 +1596,8 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
 {
     const char *p = s,
                *fmt = env->date_format ? env->date_format : "DD-MM-YYYY";
-    int offset = 0, a, b, c, na, nc;
+    int offset = INT_MIN, a, b, c, na, nc;
+    bool has_time;
 
     memset(t, 0, sizeof(*t));
     while (isspace((unsigned char)*p))
@@ -1616,8 +1641,16 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
         p++;
     if (*p != '\0' || !dt_valid(t))
         return false;
-    if (offset != 0)
-        dt_from_epoch(dt_to_epoch(t) - offset * 60, t->us, t);
+    /* no offset given: the wall clock is the env's */
+    t->off = 0;
+    if (offset != INT_MIN)
+        t->off = offset * 60;
+    else
+        t->off = tz_local_offset(env->timezone, env->tz_rule, dt_to_epoch(t));
+    /* shown in the env's zone from here on */
+    has_time = t->has_time;
+    dt_in_env(env, dt_to_epoch(t), t->us, t);
+    t->has_time = has_time;
     return true;
 }
 
@@ -1640,10 +1673,16 @@ dt_value(const struct dt *t, bool with_time)
 {
     char buf[64];
 
-    if (with_time)
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", t->y,
-                 t->mo, t->d, t->h, t->mi, t->s, t->us);
-    else
+    if (with_time) {
+        char zone[16] = "Z";
+        int off = t->off < 0 ? -t->off : t->off;
+
+        if (t->off != 0)
+            snprintf(zone, sizeof(zone), "%c%02d:%02d", t->off < 0 ? '-' : '+',
+                     off / 3600 % 100, off % 3600 / 60);
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s", t->y,
+                 t->mo, t->d, t->h, t->mi, t->s, t->us, zone);
+    } else
         snprintf(buf, sizeof(buf), "%04d-%02d-%02d", t->y, t->mo, t->d);
     return json_string(buf);
 }
@@ -1659,7 +1698,7 @@ now_dt(const struct expr_env *env, struct dt *t)
     if (ms > 253402300799999LL)
         ms = 253402300799999LL;
     secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    dt_from_epoch(secs, (int)(ms - secs * 1000) * 1000, t);
+    dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
 }
 
 static json_t *
@@ -1771,12 +1810,21 @@ f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
                        unit);
         goto out;
     }
-    secs += dt_to_epoch(&t);
+    if (strchr("YMWD", unit[0]) != NULL) {
+        /* on the calendar, as Go's AddDate: the wall clock stays */
+        int64_t wall;
+
+        t.off = 0;
+        wall = dt_to_epoch(&t) + secs;
+        secs = wall - tz_local_offset(env->timezone, env->tz_rule, wall);
+    } else {
+        secs += dt_to_epoch(&t);
+    }
     if (secs < -62135596800LL || secs > 253402300799LL) {
         e = xval_error("date out of range");
         goto out;
     }
-    dt_from_epoch(secs, t.us, &t);
+    dt_in_env(env, secs, t.us, &t);
     e = dt_value(&t, true);
 out:
     free(unit);
@@ -1802,6 +1850,7 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
     d1 = t1;
     d2 = t2;
     d1.h = d1.mi = d1.s = d2.h = d2.mi = d2.s = 0;
+    d1.off = d2.off = 0; /* whole days on the calendar */
     if (strcmp(unit, "Y") == 0)
         diff = t2.y - t1.y;
     else if (strcmp(unit, "M") == 0)
@@ -1840,8 +1889,8 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (secs < -62135596800.0 || secs > 253402300799.0)
         return xval_error("date out of range");
-    dt_from_epoch((int64_t)floor(secs),
-                  (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
+    dt_in_env(env, (int64_t)floor(secs),
+              (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
     return dt_value(&t, true);
 }
 
@@ -1898,9 +1947,16 @@ format_dt(const struct dt *t, const char *fmt, bool allow_time)
             snprintf(out, sizeof(out), "%s",
                      t->h < 12 ? (c == 'a' ? "am" : "AM")
                                : (c == 'a' ? "pm" : "PM"));
-        else if (c == 'Z' && (k == 1 || k == 3))
-            snprintf(out, sizeof(out), "%s", k == 1 ? "Z" : "+00:00");
-        else if (c == 'T' && k == 1)
+        else if (c == 'Z' && (k == 1 || k == 3)) {
+            int off = t->off < 0 ? -t->off : t->off;
+
+            if (k == 1 && t->off == 0)
+                snprintf(out, sizeof(out), "Z");
+            else
+                snprintf(out, sizeof(out), "%c%02d:%02d",
+                         t->off < 0 ? '-' : '+', off / 3600 % 100,
+                         off % 3600 / 60);
+        } else if (c == 'T' && k == 1)
             snprintf(out, sizeof(out), "T");
         else
             goto bad;
@@ -1948,10 +2004,23 @@ f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (n > 2 && (e = exprf_to_text(a[2], &tz)) != NULL)
         goto out;
-    if (tz != NULL && tz[0] != '\0' && strcasecmp(tz, "UTC") != 0 &&
-        strcmp(tz, "Etc/UTC") != 0) {
-        e = xval_error("unsupported timezone: %s", tz);
-        goto out;
+    if (tz != NULL && tz[0] != '\0') {
+        /* another zone: UTC, the env's own, or one known by name */
+        int64_t secs = dt_to_epoch(&t);
+        int off;
+
+        if (strcasecmp(tz, "UTC") == 0)
+            off = 0;
+        else if (env->timezone != NULL && strcmp(tz, env->timezone) == 0)
+            off = env_offset(env, secs);
+        else if (tz_known(tz, NULL))
+            off = tz_offset(tz, NULL, secs);
+        else {
+            e = xval_error("unsupported timezone: %s", tz);
+            goto out;
+        }
+        dt_from_epoch(secs + off, t.us, &t);
+        t.off = off;
     }
     snprintf(deflt, sizeof(deflt), "%s tt:mm", env_date_format(env));
     e = format_dt(&t, fmt ? fmt : deflt, true);

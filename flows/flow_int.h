@@ -27,9 +27,10 @@
 #define FL_MAX_NAME       64
 #define FL_MAX_TEXT       10000 /* send_msg / say_msg text */
 #define FL_MAX_REPLIES    10
-#define FL_MAX_REPLY      1000
-#define FL_MAX_STEPS      100 /* nodes visited per sprint */
-#define FL_MAX_DEPTH      250 /* nested enter_flow runs */
+#define FL_MAX_REPLY      1000 /* a quick reply template, in bytes */
+#define FL_MAX_REPLY_TEXT 64   /* an evaluated quick reply, in characters */
+#define FL_MAX_STEPS      100  /* nodes visited per sprint */
+#define FL_MAX_DEPTH      250  /* nested enter_flow runs */
 
 enum fl_action_type {
     FA_SEND_MSG,
@@ -108,6 +109,7 @@ struct fl_trigger {
 };
 
 struct flow_set {
+    json_t *fields; /* declared contact fields: snaked key -> {name, type} */
     struct flow **flows;
     size_t n, cap;
     struct fl_trigger *trig;

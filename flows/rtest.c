@@ -26,6 +26,7 @@
 #include "err.h"
 #include "rtest.h"
 #include "text.h"
+#include "tz.h"
 #include "xval.h"
 
 #define RE_MATCH_LIMIT 200000
@@ -1054,84 +1055,6 @@ struct dt {
     int off; /* seconds east of UTC */
 };
 
-struct zone {
-    const char *name;
-    int minutes; /* east of UTC */
-};
-
-/* Zones without daylight saving time (as of the 2024 tz database). */
-static const struct zone zones[] = {
-    {"UTC", 0},
-    {"Etc/UTC", 0},
-    {"GMT", 0},
-    {"Africa/Abidjan", 0},
-    {"Africa/Accra", 0},
-    {"Africa/Bamako", 0},
-    {"Africa/Conakry", 0},
-    {"Africa/Dakar", 0},
-    {"Africa/Freetown", 0},
-    {"Africa/Monrovia", 0},
-    {"Africa/Ouagadougou", 0},
-    {"Africa/Bangui", 60},
-    {"Africa/Douala", 60},
-    {"Africa/Kinshasa", 60},
-    {"Africa/Lagos", 60},
-    {"Africa/Luanda", 60},
-    {"Africa/Ndjamena", 60},
-    {"Africa/Niamey", 60},
-    {"Africa/Algiers", 60},
-    {"Africa/Tunis", 60},
-    {"Africa/Blantyre", 120},
-    {"Africa/Bujumbura", 120},
-    {"Africa/Gaborone", 120},
-    {"Africa/Harare", 120},
-    {"Africa/Johannesburg", 120},
-    {"Africa/Juba", 120},
-    {"Africa/Khartoum", 120},
-    {"Africa/Kigali", 120},
-    {"Africa/Lubumbashi", 120},
-    {"Africa/Lusaka", 120},
-    {"Africa/Maputo", 120},
-    {"Africa/Tripoli", 120},
-    {"Africa/Windhoek", 120},
-    {"Africa/Addis_Ababa", 180},
-    {"Africa/Asmara", 180},
-    {"Africa/Dar_es_Salaam", 180},
-    {"Africa/Djibouti", 180},
-    {"Africa/Kampala", 180},
-    {"Africa/Mogadishu", 180},
-    {"Africa/Nairobi", 180},
-    {"Asia/Aden", 180},
-    {"Asia/Amman", 180},
-    {"Asia/Baghdad", 180},
-    {"Asia/Damascus", 180},
-    {"Asia/Kuwait", 180},
-    {"Asia/Qatar", 180},
-    {"Asia/Riyadh", 180},
-    {"Europe/Istanbul", 180},
-    {"Europe/Moscow", 180},
-    {"Asia/Tehran", 210},
-    {"Asia/Dubai", 240},
-    {"Asia/Kabul", 270},
-    {"Asia/Karachi", 300},
-    {"Asia/Kolkata", 330},
-    {"Asia/Kathmandu", 345},
-    {"Asia/Dhaka", 360},
-    {"Asia/Yangon", 390},
-    {"Asia/Bangkok", 420},
-    {"Asia/Jakarta", 420},
-    {"Asia/Manila", 480},
-    {"Asia/Shanghai", 480},
-    {"Asia/Tokyo", 540},
-    {"America/Bogota", -300},
-    {"America/Guayaquil", -300},
-    {"America/Lima", -300},
-    {"America/Panama", -300},
-    {"America/Caracas", -240},
-    {"America/La_Paz", -240},
-    {"America/Sao_Paulo", -180},
-};
-
 /* Offset of "+03:00", "-0530", "+3" in minutes; 0 or -1. */
 static int
 parse_offset(const char *s, int *minutes)
@@ -1158,26 +1081,22 @@ parse_offset(const char *s, int *minutes)
     return 0;
 }
 
-/* The env's UTC offset in seconds (see rtest.h for what is known). */
+/* The env's UTC offset in seconds at the instant utc (see tz.h). */
 static int
-env_offset(const struct rtest_env *env)
+env_offset(const struct rtest_env *env, int64_t utc)
 {
-    const char *tz = env ? env->timezone : NULL;
-    int minutes = 0;
-
-    if (tz == NULL)
+    if (env == NULL)
         return 0;
-    for (size_t i = 0; i < sizeof(zones) / sizeof(*zones); i++)
-        if (strcmp(zones[i].name, tz) == 0)
-            return zones[i].minutes * 60;
-    if (strncmp(tz, "Etc/GMT", 7) == 0 && parse_offset(tz + 7, &minutes) == 0)
-        return -minutes * 60; /* POSIX style: Etc/GMT-3 is UTC+3 */
-    if ((strncmp(tz, "UTC", 3) == 0 || strncmp(tz, "GMT", 3) == 0) &&
-        parse_offset(tz + 3, &minutes) == 0)
-        return minutes * 60;
-    if (parse_offset(tz, &minutes) == 0)
-        return minutes * 60;
-    return 0;
+    return tz_offset(env->timezone, env->tz_rule, utc);
+}
+
+/* The env's UTC offset for a wall-clock time (as if UTC) there. */
+static int
+env_local_offset(const struct rtest_env *env, int64_t local)
+{
+    if (env == NULL)
+        return 0;
+    return tz_local_offset(env->timezone, env->tz_rule, local);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
@@ -1256,7 +1175,7 @@ env_now(const struct rtest_env *env, struct dt *t)
     int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 
     memset(t, 0, sizeof(*t));
-    dt_from_epoch(secs, env_offset(env), t);
+    dt_from_epoch(secs, env_offset(env, secs), t);
     t->us = (int)(ms - secs * 1000) * 1000;
 }
 
@@ -1466,7 +1385,8 @@ datetime_from_text(const char *text, const struct rtest_env *env, bool fill,
         t->s = now.s;
         t->us = now.us;
     }
-    t->off = env_offset(env);
+    t->off = 0;
+    t->off = env_local_offset(env, dt_epoch(t));
     rc = 0;
 done:
     free(s);
@@ -1493,7 +1413,7 @@ env_day(const struct dt *t, const struct rtest_env *env)
 {
     struct dt local = *t;
 
-    dt_at(&local, env_offset(env));
+    dt_at(&local, env_offset(env, dt_epoch(t)));
     return days_from_civil(local.y, local.mo, local.d);
 }
 

@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "flow_int.h"
 #include "rtest.h"
+#include "tz.h"
 #include "xval.h"
 
 #define FL_DEFAULT_EXPIRE_MIN 10080 /* 7 days, when a flow sets none */
@@ -60,6 +61,7 @@ struct flow_session {
     char *timezone; /* environment; NULL for the defaults */
     char *date_format;
     char *country;
+    char *tz_rule; /* POSIX TZ rule of timezone, or NULL */
 };
 
 /* One start or resume. */
@@ -116,6 +118,7 @@ flow_session_free(struct flow_session *s)
     free(s->timezone);
     free(s->date_format);
     free(s->country);
+    free(s->tz_rule);
     json_decref(s->fields);
     json_decref(s->child);
     free(s);
@@ -143,6 +146,14 @@ flow_session_set_env(struct flow_session *s, const char *tz,
         set_opt(&s->country, country) != 0)
         return SK_ENOMEM;
     return 0;
+}
+
+int
+flow_session_set_tz_rule(struct flow_session *s, const char *rule)
+{
+    if (rule != NULL && rule[0] != '\0' && !tz_rule_valid(rule))
+        return SK_EINVAL;
+    return set_opt(&s->tz_rule, rule);
 }
 
 enum flow_status
@@ -344,12 +355,37 @@ flow_ctx(const struct flow *f)
                      "uuid", f->uuid);
 }
 
+/*
+ * @fields: every field the workspace (the set) declares, null (read as "")
+ * while the contact has no value, and the contact's own values.
+ */
+static json_t *
+fields_ctx(const struct flow_set *set, const struct flow_session *s)
+{
+    json_t *out = json_deep_copy(s->fields);
+    const char *key;
+    json_t *v;
+
+    if (out == NULL || set == NULL)
+        return out;
+    json_object_foreach(set->fields, key, v)
+    {
+        (void)v;
+        if (json_object_get(out, key) == NULL &&
+            json_object_set_new(out, key, json_null()) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static json_t *
 build_context(const struct sprint *sp, const struct flow *f)
 {
     const struct flow_session *s = sp->s;
     const struct run *r = &s->runs[s->nruns - 1];
-    json_t *ctx = json_object(), *v;
+    json_t *ctx = json_object(), *v, *fields;
 
     if (ctx == NULL)
         return NULL;
@@ -360,12 +396,13 @@ build_context(const struct sprint *sp, const struct flow *f)
         v = json_null();
     json_object_set_new(ctx, "input", v);
     json_object_set_new(ctx, "results", results_ctx(r->results));
-    json_object_set_new(ctx, "fields", json_deep_copy(s->fields));
+    fields = fields_ctx(sp->set, s);
+    json_object_set(ctx, "fields", fields);
     json_object_set_new(
         ctx, "contact",
         /* no name is ever held: it renders empty, as goflow's unnamed */
-        json_pack("{s:s,s:s,s:s?,s:O}", "__default__", "", "name", "",
-                  "language", s->language, "fields", s->fields));
+        json_pack("{s:s,s:s,s:s?,s:o}", "__default__", "", "name", "",
+                  "language", s->language, "fields", fields));
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
                         json_pack("{s:s,s:o,s:o}", "status", "active",
@@ -412,6 +449,7 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         .now_ms = sp->now,
         .timezone = sp->s->timezone,
         .date_format = sp->s->date_format,
+        .tz_rule = sp->s->tz_rule,
     };
     char xerr[SK_ERR_LEN] = "";
     char *out = expr_template(&env, tpl ? tpl : "", xerr);
@@ -497,6 +535,44 @@ utf8_truncate(char *s, size_t max)
     }
 }
 
+/*
+ * Cuts s (UTF-8) in place to at most max characters, the last three of
+ * them "..." when it was longer (goflow's TruncateEllipsis).
+ */
+static void
+utf8_truncate_ellipsis(char *s, size_t max)
+{
+    size_t chars = 0;
+    char *cut = NULL;
+
+    for (char *p = s; *p != '\0'; p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80)
+            continue;
+        if (chars == max - 3)
+            cut = p;
+        if (chars++ == max) {
+            strcpy(cut, "...");
+            return;
+        }
+    }
+}
+
+/*
+ * An evaluated quick reply as goflow reads it: "text<extra>more" is the
+ * reply's text and its extra (a description some channels show under the
+ * button). SMS has no place for the extra: only the text is kept, cut to
+ * FL_MAX_REPLY_TEXT characters with an ellipsis. In place.
+ */
+static void
+quick_reply_text(char *t)
+{
+    char *extra = strstr(t, "<extra>");
+
+    if (extra != NULL)
+        *extra = '\0';
+    utf8_truncate_ellipsis(t, FL_MAX_REPLY_TEXT);
+}
+
 /* --- actions ------------------------------------------------------------ */
 
 static int
@@ -564,6 +640,7 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
 
             if (t == NULL)
                 goto done;
+            quick_reply_text(t);
             if (t[0] != '\0')
                 json_array_append_new(replies, json_string(t));
             free(t);
@@ -696,6 +773,55 @@ trim_dup(const char *s)
     return strndup(s, n);
 }
 
+/*
+ * Stores value (already trimmed) as the contact's field key, truncated to
+ * FL_MAX_VALUE characters; "" clears it. *changed tells whether it did
+ * change. Returns 0 or SK_ENOMEM.
+ */
+static int
+store_field(struct flow_session *s, const char *key, char *value, bool *changed)
+{
+    const char *old;
+
+    utf8_truncate(value, FL_MAX_VALUE);
+    old = json_string_value(json_object_get(s->fields, key));
+    *changed = !((old == NULL && value[0] == '\0') ||
+                 (old != NULL && strcmp(old, value) == 0));
+    if (!*changed)
+        return 0;
+    if (value[0] == '\0')
+        return json_object_del(s->fields, key) == 0 ? 0 : SK_ENOMEM;
+    return json_object_set_new(s->fields, key, json_string(value)) == 0
+               ? 0
+               : SK_ENOMEM;
+}
+
+int
+flow_session_set_field(struct flow_session *s, const char *key,
+                       const char *value)
+{
+    char *snaked, *v = NULL;
+    bool changed;
+    int rc = SK_ENOMEM;
+
+    if (key == NULL)
+        return SK_EINVAL;
+    snaked = expr_snake(key);
+    if (snaked == NULL)
+        return SK_ENOMEM;
+    if (snaked[0] == '\0') {
+        rc = SK_EINVAL;
+        goto done;
+    }
+    v = trim_dup(value ? value : "");
+    if (v != NULL)
+        rc = store_field(s, snaked, v, &changed);
+done:
+    free(v);
+    free(snaked);
+    return rc;
+}
+
 static int
 act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 {
@@ -707,7 +833,7 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     char *raw = eval_or_skip(
         sp, ctx, json_string_value(json_object_get(a->json, "value")), &skip);
     char *value = raw ? trim_dup(raw) : NULL;
-    const char *old;
+    bool changed;
     json_t *ev;
     int rc = SK_ENOMEM;
 
@@ -717,17 +843,12 @@ act_field(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
         rc = 0;
         goto done;
     }
-    utf8_truncate(value, FL_MAX_VALUE);
-    old = json_string_value(json_object_get(s->fields, key));
-    if ((old == NULL && value[0] == '\0') ||
-        (old != NULL && strcmp(old, value) == 0)) {
-        rc = 0; /* unchanged */
+    if (store_field(s, key, value, &changed) != 0)
+        goto done;
+    if (!changed) {
+        rc = 0;
         goto done;
     }
-    if (value[0] == '\0')
-        json_object_del(s->fields, key);
-    else if (json_object_set_new(s->fields, key, json_string(value)) != 0)
-        goto done;
     ev = json_pack("{s:s,s:{s:s,s:s}}", "type", "contact_field_changed",
                    "field", "key", key, "name", name ? name : key);
     if (ev != NULL)
@@ -1122,6 +1243,7 @@ sprint_init(struct sprint *sp, const struct flow_set *set,
     sp->rt.timezone = s->timezone;
     sp->rt.date_format = s->date_format;
     sp->rt.country = s->country;
+    sp->rt.tz_rule = s->tz_rule;
 }
 
 int
@@ -1264,10 +1386,10 @@ flow_session_dump(const struct flow_session *s)
             goto done;
     }
     if (json_object_set_new(root, "env",
-                            json_pack("{s:s*,s:s*,s:s*}", "timezone",
+                            json_pack("{s:s*,s:s*,s:s*,s:s*}", "timezone",
                                       s->timezone, "date_format",
-                                      s->date_format, "country", s->country)) !=
-        0)
+                                      s->date_format, "country", s->country,
+                                      "tz_rule", s->tz_rule)) != 0)
         goto done;
     out = json_dumps(root, JSON_COMPACT);
 done:
@@ -1373,6 +1495,8 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
 
         json_object_foreach(v, key, fv)
         {
+            if (json_is_null(fv))
+                continue; /* no value, as goflow stores an unset field */
             if (!json_is_string(fv) ||
                 json_object_set(s->fields, key, fv) != 0) {
                 sk_seterr(err, "session: field %s is not text", key);
@@ -1420,7 +1544,9 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
          flow_session_set_env(
              s, json_string_value(json_object_get(v, "timezone")),
              json_string_value(json_object_get(v, "date_format")),
-             json_string_value(json_object_get(v, "country"))) != 0)) {
+             json_string_value(json_object_get(v, "country"))) != 0 ||
+         flow_session_set_tz_rule(
+             s, json_string_value(json_object_get(v, "tz_rule"))) != 0)) {
         sk_seterr(err, "session: bad env");
         goto fail;
     }

@@ -85,39 +85,124 @@ number_text(double d)
     return strdup(buf);
 }
 
-/* JSON text of a container, with "__" keys left out. */
-static char *
-container_text(const json_t *v)
-{
-    json_t *copy = NULL;
+/* A growing output buffer; oom is set once an allocation failed. */
+struct xbuf {
     char *s;
+    size_t len, cap;
+    bool oom;
+};
 
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *val;
+static void
+xbuf_add(struct xbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *ns;
 
-        copy = json_object();
-        if (copy == NULL)
-            return NULL;
-        json_object_foreach((json_t *)v, key, val)
-        {
-            if (strncmp(key, "__", 2) != 0)
-                json_object_set(copy, key, val);
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        ns = realloc(b->s, cap);
+        if (ns == NULL) {
+            b->oom = true;
+            return;
         }
-        v = copy;
+        b->s = ns;
+        b->cap = cap;
     }
-    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-    json_decref(copy);
-    return s;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
 }
 
-char *
-xval_to_text(const json_t *v)
+/* Containers nested deeper than this render as "..." */
+#define XVAL_MAX_DEPTH 48
+
+static char *scalar_text(const json_t *v);
+static void render_value(struct xbuf *b, const json_t *v, int depth);
+
+static int
+key_cmp(const void *a, const void *b)
 {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * goflow renders a container as text, not JSON: an array as "[1, x, true]",
+ * an object (without a default) as "{bar: x, foo: 1}" with its keys sorted
+ * and "__" keys hidden; items are rendered the same way.
+ */
+static void
+render_container(struct xbuf *b, const json_t *v, int depth)
+{
+    const char **keys;
+    const char *key;
+    json_t *item;
+    size_t i, n = 0;
+
+    if (depth >= XVAL_MAX_DEPTH) {
+        xbuf_add(b, "...", 3);
+        return;
+    }
+    if (json_is_array(v)) {
+        xbuf_add(b, "[", 1);
+        json_array_foreach(v, i, item)
+        {
+            if (i > 0)
+                xbuf_add(b, ", ", 2);
+            render_value(b, item, depth + 1);
+        }
+        xbuf_add(b, "]", 1);
+        return;
+    }
+    keys = calloc(json_object_size(v) + 1, sizeof(*keys));
+    if (keys == NULL) {
+        b->oom = true;
+        return;
+    }
+    json_object_foreach((json_t *)v, key, item)
+    {
+        if (strncmp(key, "__", 2) != 0)
+            keys[n++] = key;
+    }
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    xbuf_add(b, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            xbuf_add(b, ", ", 2);
+        xbuf_add(b, keys[i], strlen(keys[i]));
+        xbuf_add(b, ": ", 2);
+        render_value(b, json_object_get(v, keys[i]), depth + 1);
+    }
+    xbuf_add(b, "}", 1);
+    free(keys);
+}
+
+static void
+render_value(struct xbuf *b, const json_t *v, int depth)
+{
+    char *text;
+
     v = xval_resolve(v);
-    if (v == NULL || json_is_null(v))
-        return strdup("");
-    if (xval_is_error(v))
+    if (v != NULL && !xval_is_error(v) &&
+        (json_is_array(v) || json_is_object(v))) {
+        render_container(b, v, depth);
+        return;
+    }
+    text = scalar_text(v);
+    if (text == NULL)
+        b->oom = true;
+    else
+        xbuf_add(b, text, strlen(text));
+    free(text);
+}
+
+/* The text of a value that is not a container (v resolved). */
+static char *
+scalar_text(const json_t *v)
+{
+    if (v == NULL || json_is_null(v) || xval_is_error(v))
         return strdup("");
     switch (json_typeof(v)) {
     case JSON_STRING:
@@ -135,8 +220,25 @@ xval_to_text(const json_t *v)
     case JSON_FALSE:
         return strdup("false");
     default:
-        return container_text(v);
+        return strdup("");
     }
+}
+
+char *
+xval_to_text(const json_t *v)
+{
+    struct xbuf b = {0};
+
+    v = xval_resolve(v);
+    if (v == NULL || xval_is_error(v) ||
+        !(json_is_array(v) || json_is_object(v)))
+        return scalar_text(v);
+    render_container(&b, v, 0);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s != NULL ? b.s : strdup("");
 }
 
 bool

@@ -33,9 +33,19 @@ struct expr_env {
     expr_call_fn call;     /* may be NULL */
     void *call_arg;
     int64_t now_ms;          /* for now() and today(); unix milliseconds */
-    const char *timezone;    /* IANA name; NULL means UTC (only UTC yet) */
+    const char *timezone;    /* IANA name; NULL means UTC (see tz.h) */
     const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
+    const char *tz_rule;     /* POSIX TZ rule of timezone, or NULL (tz.h) */
 };
+
+/*
+ * Dates and times are read and shown in the env's zone, as goflow does:
+ * now() is "2018-04-11T13:24:30.123000-05:00" in America/Guayaquil, a
+ * date or time without an offset is taken in the zone, and today(),
+ * format_date() and format_datetime() use its wall clock. A zone with
+ * daylight saving time needs its rule in tz_rule; see tz.h for the names
+ * known without one.
+ */
 
 /*
  * Evaluates a template into a malloc'd string. Errors inside @(...) render

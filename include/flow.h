@@ -12,6 +12,8 @@
  * on:
  *   {"type":"run_started","flow":"Wellbeing Check"}
  *   {"type":"msg_created","text":"Hi!"}            ("quick_replies":[..])
+ *      (quick replies as strings: goflow's "text<extra>more" keeps only
+ *      its text, cut to 64 characters ending "..." when longer)
  *   {"type":"msg_wait","timeout_seconds":600,"hint":"digits"} (keys if set)
  *   {"type":"run_result_changed","name":"Feel Safe","value":"yes",
  *    "category":"Yes","input":"yes I do"}
@@ -25,10 +27,10 @@
 #ifndef SK_FLOW_H
 #define SK_FLOW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #include "err.h"
 
@@ -82,13 +84,26 @@ const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
 
 /*
+ * The contact fields the set declares, as a workspace does: those listed in
+ * an export's "fields" ([{"key": "age", "name": "Age", "type": "number"}])
+ * and those a set_contact_field action names. Calls fn(arg, key, name,
+ * type) once per field: key snaked ("Age" -> "age"), type "text" when none
+ * was given. A declared field the contact has no value for reads as ""
+ * from @fields.key and @contact.fields.key; an undeclared one is an error.
+ */
+void flow_set_each_field(const struct flow_set *set,
+                         void (*fn)(void *arg, const char *key,
+                                    const char *name, const char *type),
+                         void *arg);
+
+/*
  * Every text this flow may send, per language (for cost checks):
  * calls fn(arg, node_uuid, language, text) for each send_msg text and
  * translation. language is the flow's base language for the original.
  */
 void flow_each_message(const struct flow *f,
-                       void (*fn)(void *arg, const char *node,
-                                  const char *lang, const char *text),
+                       void (*fn)(void *arg, const char *node, const char *lang,
+                                  const char *text),
                        void *arg);
 
 /*
@@ -126,6 +141,31 @@ int flow_session_set_language(struct flow_session *s, const char *lang);
  */
 int flow_session_set_env(struct flow_session *s, const char *tz,
                          const char *date_format, const char *country);
+
+/*
+ * The rules of the session's timezone, for zones with daylight saving
+ * time: the engine reads no zone files, so the caller passes the POSIX TZ
+ * rule string of the zone named in flow_session_set_env(). It is the last
+ * line of the zone's TZif file (version 2 or later, RFC 8536 section 3.3):
+ * /usr/share/zoneinfo/Europe/Paris ends with "\nCET-1CEST,M3.5.0,M10.5.0/3\n"
+ * and the rule is the text between those two newlines
+ * ("CET-1CEST,M3.5.0,M10.5.0/3"; "EAT-3" for Africa/Nairobi). A version 1
+ * file has no such line: pass NULL. NULL or "" clears it; then only UTC,
+ * fixed offsets and zones without DST are known by name (see tz.h), any
+ * other name reads as UTC. Set it whenever the timezone is set; it is kept
+ * in the session dump. Returns 0, SK_EINVAL when rule is not a POSIX TZ
+ * rule (nothing changes), or SK_ENOMEM.
+ */
+int flow_session_set_tz_rule(struct flow_session *s, const char *rule);
+
+/*
+ * Sets the contact's field key (snaked as goflow does: "Age" -> "age") to
+ * value, trimmed and cut to 640 characters; NULL or "" clears it. Emits no
+ * event (it is not a flow step). Kept in the session dump. Returns 0,
+ * SK_EINVAL for an empty key, or SK_ENOMEM.
+ */
+int flow_session_set_field(struct flow_session *s, const char *key,
+                           const char *value);
 
 /* The waiting flow's uuid, or NULL when not waiting. */
 const char *flow_session_flow(const struct flow_session *s);

@@ -24,14 +24,16 @@ struct rtest_env {
     const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
     const char *country;     /* ISO 3166 alpha-2 for has_phone; may be NULL */
     const char *collation;   /* "default" or "arabic_variants"; NULL default */
+    const char *tz_rule;     /* POSIX TZ rule of timezone, or NULL (tz.h) */
 };
 
 /*
- * Dates (has_date*, has_time) are read and compared in env->timezone. The
- * zone database is not read (no I/O here): UTC, fixed offsets ("+03:00",
- * "UTC+3", "Etc/GMT-3") and a built-in table of zones without daylight
- * saving time (Africa/Kigali, Africa/Nairobi, Asia/Baghdad, ...) are
- * known; any other name is taken as UTC.
+ * Dates (has_date*, has_time) are read and compared in the env's zone: the
+ * zone database is not read here (no I/O), so a zone with daylight saving
+ * time needs its POSIX TZ rule in tz_rule (see tz.h); without one, UTC,
+ * fixed offsets ("+03:00", "UTC+3", "Etc/GMT-3") and a built-in table of
+ * zones without DST (Africa/Kigali, Africa/Nairobi, ...) are known by
+ * name, and any other name is taken as UTC.
  */
 
 /* Whether name is a router test this build supports. */

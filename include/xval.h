@@ -12,8 +12,8 @@
 #ifndef SK_XVAL_H
 #define SK_XVAL_H
 
-#include <stdbool.h>
 #include <jansson.h>
+#include <stdbool.h>
 
 /* A new error value with a formatted message. NULL only when out of memory. */
 json_t *xval_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,7 +28,10 @@ const json_t *xval_resolve(const json_t *v);
 /*
  * Renders v as text the way goflow does: strings as they are, integers and
  * decimals without exponent or trailing zeros ("2", "2.5"), booleans as
- * "true"/"false", null as "", objects by their __default__, others as JSON.
+ * "true"/"false", null and errors as "", objects by their __default__;
+ * other containers not as JSON but as goflow writes them: an array as
+ * "[1, x, true]", an object as "{bar: x, foo: 1}" (keys sorted, "__" keys
+ * hidden), items rendered the same way.
  * Returns a malloc'd string (caller frees), NULL only when out of memory.
  */
 char *xval_to_text(const json_t *v);

@@ -329,7 +329,7 @@ test_lookups(void **state)
     check_text(env, "locals.list[-1]", "c");
     check_text(env, "locals.list[\"1\"]", "b");
     check_text(env, "locals.list.2", "c");
-    check_text(env, "locals.list", "[\"a\",\"b\",\"c\"]");
+    check_text(env, "locals.list", "[a, b, c]");
     check_text(env, "results.feel_safe.name", "Feel Safe");
     check_text(env, "RESULTS.Feel_Safe.Category", "Yes");
     check_text(env, "has_text(\"x\").match", "x");
@@ -787,6 +787,64 @@ test_robust(void **state)
     }
 }
 
+/* Dates in the env's zone: Paris (a rule with DST) and Nairobi (fixed). */
+static void
+test_timezones(void **state)
+{
+    struct fixture *f = *state;
+    struct expr_env paris = f->env, nairobi = f->env;
+
+    paris.timezone = "Europe/Paris";
+    paris.tz_rule = "CET-1CEST,M3.5.0,M10.5.0/3";
+    paris.now_ms = 1719835200123LL; /* 2024-07-01T12:00:00.123Z */
+    check_text(&paris, "now()", "2024-07-01T14:00:00.123000+02:00");
+    check_text(&paris, "today()", "2024-07-01");
+    check_text(&paris, "format_datetime(now(), \"YYYY-MM-DD tt:mm Z\")",
+               "2024-07-01 14:00 +02:00");
+    check_text(&paris, "format_datetime(now(), \"tt:mm Z\", \"UTC\")",
+               "12:00 Z");
+    check_text(&paris, "format_datetime(now(), \"tt:mm ZZZ\", \"UTC\")",
+               "12:00 +00:00");
+    check_text(&paris,
+               "format_datetime(now(), \"tt:mm Z\", \"Africa/Nairobi\")",
+               "15:00 +03:00");
+    check_error(&paris, "format_datetime(now(), \"tt:mm\", \"Mars/Base\")",
+                NULL);
+    /* winter: CET */
+    check_text(&paris, "format_datetime(\"2024-01-15T10:00:00Z\")",
+               "15-01-2024 11:00");
+    check_text(&paris, "datetime(\"2024-01-15T10:00:00Z\")",
+               "2024-01-15T11:00:00.000000+01:00");
+    /* no offset given: the wall clock is Paris's */
+    check_text(&paris, "datetime(\"15/01/2024 10:00\")",
+               "2024-01-15T10:00:00.000000+01:00");
+    check_text(&paris, "epoch(\"15/01/2024 10:00\")", "1705309200");
+    /* 02:30 on 2024-03-31 does not exist: 03:30 CEST, as goflow */
+    check_text(&paris, "datetime(\"2024-03-31T02:30:00\")",
+               "2024-03-31T03:30:00.000000+02:00");
+    /* a day on the calendar keeps the wall clock; 24 hours do not */
+    check_text(&paris, "datetime_add(\"30/03/2024 12:00\", 1, \"D\")",
+               "2024-03-31T12:00:00.000000+02:00");
+    check_text(&paris, "datetime_add(\"30/03/2024 12:00\", 24, \"h\")",
+               "2024-03-31T13:00:00.000000+02:00");
+    check_text(&paris, "datetime_diff(\"30/03/2024\", \"01/04/2024\", \"D\")",
+               "2");
+    check_text(&paris, "weekday(\"2024-03-31T23:30:00Z\")", "1"); /* Monday */
+    /* just before midnight UTC is tomorrow in Paris */
+    paris.now_ms = 1719876600000LL; /* 2024-07-01T23:30:00Z */
+    check_text(&paris, "today()", "2024-07-02");
+    check_text(&paris, "format_date(today())", "02-07-2024");
+
+    nairobi.timezone = "Africa/Nairobi";
+    nairobi.tz_rule = "EAT-3";
+    nairobi.now_ms = 1719835200000LL;
+    check_text(&nairobi, "now()", "2024-07-01T15:00:00.000000+03:00");
+    nairobi.tz_rule = NULL; /* known by name too */
+    check_text(&nairobi, "now()", "2024-07-01T15:00:00.000000+03:00");
+    check_text(&nairobi, "datetime_from_epoch(0)",
+               "1970-01-01T03:00:00.000000+03:00");
+}
+
 int
 main(void)
 {
@@ -802,6 +860,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_logic_and_numbers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timezones, setup, teardown),
         cmocka_unit_test(test_snake),
         cmocka_unit_test_setup_teardown(test_goflow_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust, setup, teardown),

@@ -692,6 +692,121 @@ test_truncation(void **state)
     free(value);
 }
 
+/* An export declaring fields age and nick; the flow reads both. */
+static const char fields_export[] =
+    "{\"version\":\"13\",\"fields\":[{\"key\":\"age\",\"name\":\"Age\","
+    "\"type\":\"number\"},{\"key\":\"nick\",\"name\":\"Nick\"}],\"flows\":"
+    "[" HEAD(
+        "f2000000-0000-4000-8000-000000000010",
+        "Fields") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-"
+                  "000000000010\",\"actions\":[{\"uuid\":\"a2000000-0000-"
+                  "4000-8000-000000000010\",\"type\":\"set_contact_field\","
+                  "\"field\":{\"key\":\"mood\",\"name\":\"Mood\"},"
+                  "\"value\":\"\"},{\"uuid\":\"a2000000-0000-4000-8000-"
+                  "000000000011\",\"type\":\"send_msg\",\"text\":"
+                  "\"[@fields.age|@contact.fields.nick|@fields.mood]\"}],"
+                  "\"exits\":[{\"uuid\":\"e2000000-0000-4000-8000-"
+                  "000000000010\"}]}]}]}";
+
+static void
+field_cb(void *arg, const char *key, const char *name, const char *type)
+{
+    char *buf = arg;
+
+    snprintf(buf + strlen(buf), 256 - strlen(buf), "%s:%s:%s;", key, name,
+             type);
+}
+
+static void
+test_fields(void **state)
+{
+    struct flow_set *set = load_ok(fields_export);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    char err[SK_ERR_LEN] = "", list[256] = "";
+    json_t *ev;
+
+    (void)state;
+    flow_set_each_field(set, field_cb, list);
+    assert_string_equal(list, "age:Age:number;nick:Nick:text;mood:Mood:text;");
+    /* declared but unset: empty, not an error */
+    ev = run_start(set, s, "Fields", NULL, NOW);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"), "[||]");
+    json_decref(ev);
+    /* set by the gateway, trimmed, kept across a dump and load */
+    assert_int_equal(flow_session_set_field(s, "Age", " 12 "), 0);
+    assert_int_equal(flow_session_set_field(s, "nick", "Zed"), 0);
+    assert_int_equal(flow_session_set_field(s, "", "x"), SK_EINVAL);
+    assert_int_equal(flow_session_set_field(s, "nick", NULL), 0);
+    assert_int_equal(flow_session_set_field(s, "mood", "ok"), 0);
+    s = roundtrip(s);
+    ev = run_start(set, s, "Fields", NULL, NOW);
+    /* the flow clears mood, with an event */
+    assert_true(json_is_null(
+        json_object_get(event_at(ev, 1, "contact_field_changed"), "value")));
+    assert_string_equal(ev_str(event_at(ev, 2, "msg_created"), "text"),
+                        "[12||]");
+    json_decref(ev);
+    flow_session_free(s);
+    /* a stored field may be null: no value */
+    s = flow_session_load("{\"version\":1,\"fields\":{\"age\":null,\"nick\":"
+                          "\"Zed\"},\"status\":\"idle\",\"prng\":\"1\","
+                          "\"runs\":[]}",
+                          err);
+    if (s == NULL)
+        fail_msg("load: %s", err);
+    ev = run_start(set, s, "Fields", NULL, NOW);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "[|Zed|]");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
+static const char clock_flow[] = HEAD(
+    "f2000000-0000-4000-8000-000000000020",
+    "Clock") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-000000000020\","
+             "\"actions\":[{\"uuid\":\"a2000000-0000-4000-8000-000000000020\","
+             "\"type\":\"send_msg\",\"text\":\"@(format_datetime(now(), "
+             "\\\"tt:mm Z\\\"))\"}],\"exits\":[{\"uuid\":\"e2000000-0000-4000-"
+             "8000-000000000020\"}]}]}";
+
+/* The session's zone, with the POSIX rule the gateway read for it. */
+static void
+test_timezone_rule(void **state)
+{
+    struct flow_set *set = load_ok(clock_flow);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    int64_t july = 1719835200000LL, january = 1705312800000LL;
+    json_t *ev;
+
+    (void)state;
+    assert_int_equal(flow_session_set_env(s, "Europe/Paris", NULL, NULL), 0);
+    /* no rule: a zone with DST is not known by name, it reads as UTC */
+    ev = run_start(set, s, "Clock", NULL, july);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "12:00 Z");
+    json_decref(ev);
+    assert_int_equal(flow_session_set_tz_rule(s, "not a rule"), SK_EINVAL);
+    assert_int_equal(flow_session_set_tz_rule(s, "CET-1CEST,M3.5.0,M10.5.0/3"),
+                     0);
+    s = roundtrip(s);
+    ev = run_start(set, s, "Clock", NULL, july);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "14:00 +02:00");
+    json_decref(ev);
+    ev = run_start(set, s, "Clock", NULL, january); /* 2024-01-15T10:00Z */
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "11:00 +01:00");
+    json_decref(ev);
+    assert_int_equal(flow_session_set_tz_rule(s, NULL), 0);
+    ev = run_start(set, s, "Clock", NULL, january);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "10:00 Z");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 static void
 test_no_category(void **state)
 {
@@ -1573,6 +1688,8 @@ main(void)
         cmocka_unit_test(test_voice),
         cmocka_unit_test(test_no_category),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_timezone_rule),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_mutations),

@@ -19,8 +19,11 @@
 #include "xval.h"
 
 /* goflow's test environment (flows/routers/cases/tests_test.go) */
-static const struct rtest_env goflow_env = {1523453070123, "Africa/Kigali",
-                                            "DD-MM-YYYY", "RW", "default"};
+static const struct rtest_env goflow_env = {.now_ms = 1523453070123,
+                                            .timezone = "Africa/Kigali",
+                                            .date_format = "DD-MM-YYYY",
+                                            .country = "RW",
+                                            .collation = "default"};
 
 enum want { W_MATCH, W_FALSE, W_ERROR };
 
@@ -300,8 +303,9 @@ static int
 run_doc_line(const char *line)
 {
     /* goflow's doc environment: 2018-04-11T13:24:30.123456-05:00 */
-    const struct rtest_env env = {1523471070123, "America/Guayaquil",
-                                  "DD-MM-YYYY", NULL, NULL};
+    const struct rtest_env env = {.now_ms = 1523471070123,
+                                  .timezone = "America/Guayaquil",
+                                  .date_format = "DD-MM-YYYY"};
     char name[64], want[512];
     const char *p = line, *arrow;
     json_t *args[8] = {NULL}, *res = NULL;
@@ -573,10 +577,13 @@ test_goflow_dates(void **state)
     MATCH("has_time", "10:30:45.500000", 1, S("10:30:45.5"));
     NOMATCH("has_time", 1, S("25:00"));
     {
-        const struct rtest_env us = {1523453070123, "UTC-5", "MM-DD-YYYY", "US",
-                                     NULL};
-        const struct rtest_env iso = {1523453070123, "Etc/GMT-3", "YYYY-MM-DD",
-                                      NULL, NULL};
+        const struct rtest_env us = {.now_ms = 1523453070123,
+                                     .timezone = "UTC-5",
+                                     .date_format = "MM-DD-YYYY",
+                                     .country = "US"};
+        const struct rtest_env iso = {.now_ms = 1523453070123,
+                                      .timezone = "Etc/GMT-3",
+                                      .date_format = "YYYY-MM-DD"};
 
         expect("has_date", &us, W_MATCH, "2017-01-15T08:24:30.123000-05:00", 1,
                S("on 01/15/2017"));
@@ -596,7 +603,7 @@ test_goflow_dates(void **state)
 static void
 test_languages(void **state)
 {
-    const struct rtest_env arabic = {0, NULL, NULL, NULL, "arabic_variants"};
+    const struct rtest_env arabic = {.collation = "arabic_variants"};
 
     (void)state;
     /* French: accents fold with case, composed or not */
@@ -712,6 +719,41 @@ test_odd_input(void **state)
     ERROR("has_category", 2, json_object(), S("Chicken"));
 }
 
+/* has_date and has_time in a zone with DST, from its POSIX rule */
+static void
+test_timezones(void **state)
+{
+    struct rtest_env paris = {.now_ms = 1719835200123LL, /* 2024-07-01 */
+                              .timezone = "Europe/Paris",
+                              .date_format = "DD-MM-YYYY",
+                              .tz_rule = "CET-1CEST,M3.5.0,M10.5.0/3"};
+    struct rtest_env nairobi = {.now_ms = 1719835200123LL,
+                                .timezone = "Africa/Nairobi",
+                                .date_format = "DD-MM-YYYY",
+                                .tz_rule = "EAT-3"};
+
+    (void)state;
+    /* the time of day comes from now, on Paris's clock */
+    expect("has_date", &paris, W_MATCH, "2024-07-15T14:00:00.123000+02:00", 1,
+           S("15/07/2024"));
+    expect("has_date", &paris, W_MATCH, "2024-01-15T10:30:00.000000+01:00", 1,
+           S("15/01/2024 10:30"));
+    /* 22:30 UTC on the 14th is the 15th in Paris in summer */
+    expect("has_date_eq", &paris, W_MATCH, "2024-07-14T22:30:00.000000Z", 2,
+           S("2024-07-14T22:30:00Z"), S("15-07-2024"));
+    expect("has_date_eq", &paris, W_FALSE, NULL, 2, S("2024-01-14T22:30:00Z"),
+           S("15-01-2024"));
+    expect("has_date_lt", &paris, W_MATCH, "2024-07-01T14:00:00.123000+02:00",
+           2, S("01/07/2024"), S("02-07-2024"));
+    expect("has_time", &paris, W_MATCH, "10:30:00.000000", 1, S("10:30"));
+    expect("has_date", &nairobi, W_MATCH, "2024-07-15T15:00:00.123000+03:00", 1,
+           S("15/07/2024"));
+    /* without a rule Paris is not known: UTC */
+    paris.tz_rule = NULL;
+    expect("has_date", &paris, W_MATCH, "2024-07-15T12:00:00.123000Z", 1,
+           S("15/07/2024"));
+}
+
 int
 main(void)
 {
@@ -723,6 +765,7 @@ main(void)
         cmocka_unit_test(test_goflow_phone),
         cmocka_unit_test(test_goflow_dates),
         cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_timezones),
         cmocka_unit_test(test_odd_input),
     };
 

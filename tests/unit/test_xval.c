@@ -34,10 +34,18 @@ test_render(void **state)
     assert_text(json_real(-0.125), "-0.125");
     assert_text(json_true(), "true");
     assert_text(json_null(), "");
-    assert_text(json_pack("{s:s,s:s}", "__default__", "yes", "x", "y"),
-                "yes");
+    assert_text(json_pack("{s:s,s:s}", "__default__", "yes", "x", "y"), "yes");
     assert_text(xval_error("boom %d", 1), "");
-    assert_text(json_pack("[i,s]", 1, "a"), "[1,\"a\"]");
+    /* containers as goflow writes them, not as JSON */
+    assert_text(json_pack("[i,s,b,n]", 1, "a", 1), "[1, a, true, ]");
+    assert_text(
+        json_pack("{s:i,s:s,s:s}", "foo", 1, "bar", "x", "__hidden", "h"),
+        "{bar: x, foo: 1}");
+    assert_text(json_pack("{s:[f,{s:s}],s:{s:s,s:s}}", "b", 2.5, "z", "q", "a",
+                          "__default__", "dflt", "k", "v"),
+                "{a: dflt, b: [2.5, {z: q}]}");
+    assert_text(json_array(), "[]");
+    assert_text(json_object(), "{}");
 }
 
 static void
