@@ -10,6 +10,7 @@
 #     kannel_setup DIR POST_URL              # write DIR/kannel.conf
 #     kannel_start                           # bearerbox + smsbox, waits
 #     ... KANNEL_FAKE_PORT, KANNEL_SENDSMS_URL, KANNEL_USER, KANNEL_PASS
+#     kannel_wait_smsc_online 30             # once a phone connected
 #     kannel_restart_bearerbox               # and smsbox, if it gave up
 #     kannel_stop                            # call it from the EXIT trap
 #
@@ -149,6 +150,20 @@ kannel_status()
 {
     curl -fsS --max-time 5 \
         "$KANNEL_ADMIN_URL/status.txt?password=$KANNEL_ADMIN_PASS"
+}
+
+# kannel_wait_smsc_online SECONDS: wait until a phone is connected to the
+# fake SMSC (bearerbox shows it on-line).
+kannel_wait_smsc_online()
+{
+    local deadline=$((SECONDS + $1))
+    until kannel_status 2>/dev/null | grep -q 'FAKE:.*(online'; do
+        if ((SECONDS >= deadline)); then
+            echo "kannel: the fake SMSC has no phone connected" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 kannel_start_bearerbox()
