@@ -138,9 +138,12 @@ kannel_setup()
         -e "s|^http-queue-delay = .*|http-queue-delay = 1|" \
         "$sample" >"$dir/kannel.conf"
     # Every port of the sample must have been replaced.
-    if grep -Eq '= *(13000|13001|13013|10000)$|/var/' "$dir/kannel.conf"; then
-        echo "kannel: the sample changed; kannel_setup missed a value:" >&2
-        grep -En '= *(13000|13001|13013|10000)$|/var/' "$dir/kannel.conf" >&2
+    local missed
+    missed=$(grep -En '^[^#]*(= *(13000|13001|13013|10000)$|/var/)' \
+        "$dir/kannel.conf" || true)
+    if [[ -n $missed ]]; then
+        echo "kannel: the sample changed; kannel_setup missed:" >&2
+        echo "$missed" >&2
         return 1
     fi
 }

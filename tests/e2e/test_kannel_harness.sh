@@ -135,7 +135,7 @@ expect "1234 $a echo: $long_ar"
 first_id=$(awk '$1 == "receive" && $3 == 503 { print $2; exit }' \
     "$tmp/echo.out")
 [[ -n $first_id ]] || fail "sk-echo never answered 503"
-grep -qx "receive $first_id 202" "$tmp/echo.out" ||
+grep -qx "receive $first_id 202 POST" "$tmp/echo.out" ||
     fail "smsbox did not retry $first_id after a 503"
 echo "ok: smsbox retried after 503 with the same id"
 
@@ -168,13 +168,18 @@ if grep -v 'connection to Kannel lost' "$tmp/phone.err"; then
 fi
 echo "ok: 11 replies, each once"
 
-# Delivery reports: the fake SMSC acknowledges (8) and delivers (1).
+# Delivery reports: the fake SMSC acknowledges (8) and delivers (1); smsbox
+# calls the dlr-url with GET. Inbound messages come with POST.
 deadline=$((SECONDS + 15))
-until (($(grep -c '^status [0-9]* 1$' "$tmp/echo.out") >= 11)); do
+until (($(grep -c '^status [0-9]* 1 GET$' "$tmp/echo.out") >= 11)); do
     ((SECONDS < deadline)) || fail "delivery reports missing"
     sleep 0.1
 done
 echo "ok: a delivery report for every reply"
+if grep -v -e '^status [0-9]* [18] GET$' -e '^receive [-0-9a-f]* [0-9]* POST$' \
+    "$tmp/echo.out"; then
+    fail "unexpected requests from smsbox"
+fi
 
 kill "$echo_pid"
 wait "$echo_pid" || fail "sk-echo exited with $?"

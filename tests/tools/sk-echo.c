@@ -14,12 +14,12 @@
  *
  * Usage: sk-echo -l PORT -k SENDSMS_PORT -u USER -P PASS -S SECRET [-f N]
  *
- * On stdout, flushed, one line per request: `receive ID CODE` (Kannel's %I
- * id and the HTTP status answered) and `status ID STATUS` (delivery
- * reports; ID is the reply's number). Messages are not printed: the phones
- * print what arrives. A sendsms call that fails is retried every 500 ms,
- * up to 60 times (smsbox may be reconnecting to a restarted bearerbox).
- * SIGTERM or SIGINT ends it, freeing everything.
+ * On stdout, flushed, one line per request: `receive ID CODE METHOD`
+ * (Kannel's %I id, the HTTP status answered, GET or POST) and
+ * `status ID STATUS METHOD` (delivery reports; ID is the reply's number).
+ * Messages are not printed: the phones print what arrives. A sendsms call that
+ * fails is retried every 500 ms, up to 60 times (smsbox may be reconnecting to
+ * a restarted bearerbox). SIGTERM or SIGINT ends it, freeing everything.
  *
  * One thread, one event loop; the request to smsbox goes through one
  * evhttp_connection, which reconnects by itself.
@@ -223,6 +223,12 @@ reply(struct evhttp_request *req, int code, const char *why)
         evbuffer_free(body);
 }
 
+static const char *
+method_name(struct evhttp_request *req)
+{
+    return evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "POST";
+}
+
 /* Every request gets exactly one reply. */
 static void
 request_cb(struct evhttp_request *req, void *arg)
@@ -252,7 +258,8 @@ request_cb(struct evhttp_request *req, void *arg)
     if (strcmp(slash, "/status") == 0) {
         id = evhttp_find_header(&q, "id");
         status = evhttp_find_header(&q, "status");
-        printf("status %s %s\n", id ? id : "-", status ? status : "-");
+        printf("status %s %s %s\n", id ? id : "-", status ? status : "-",
+               method_name(req));
         fflush(stdout);
         reply(req, HTTP_OK, "OK");
         goto out;
@@ -283,7 +290,7 @@ request_cb(struct evhttp_request *req, void *arg)
         code = 202;
         reply(req, code, "Accepted");
     }
-    printf("receive %s %d\n", id ? id : "-", code);
+    printf("receive %s %d %s\n", id ? id : "-", code, method_name(req));
     fflush(stdout);
 out:
     evhttp_clear_headers(&q);
