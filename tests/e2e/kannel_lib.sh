@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # KANNEL_* values are for the caller
 #
 # Real Kannel for end-to-end tests: bearerbox and smsbox from Debian's
 # `kannel`, configured from deploy/kannel.conf, on free loopback ports in a
@@ -8,6 +9,7 @@
 # Source this file, then:
 #     kannel_available || exit 77            # prints why when it is not
 #     kannel_setup DIR POST_URL              # write DIR/kannel.conf
+#     kannel_sikiliza_channel NAME SECRET    # the matching [channel NAME]
 #     kannel_start                           # bearerbox + smsbox, waits
 #     ... KANNEL_FAKE_PORT, KANNEL_SENDSMS_URL, KANNEL_USER, KANNEL_PASS
 #     kannel_wait_smsc_online 30             # once a phone connected
@@ -146,6 +148,16 @@ kannel_setup()
         echo "$missed" >&2
         return 1
     fi
+}
+
+# kannel_sikiliza_channel NAME SECRET [NUMBER]: print the sikiliza.conf
+# section of a Kannel channel that sends through this Kannel (after
+# kannel_setup).
+kannel_sikiliza_channel()
+{
+    printf '[channel %s]\ntype = kannel\nsecret = %s\n' "$1" "$2"
+    printf 'send_url = %s\nusername = %s\npassword = %s\nnumber = %s\n' \
+        "$KANNEL_SENDSMS_URL" "$KANNEL_USER" "$KANNEL_PASS" "${3:-1234}"
 }
 
 # kannel_status: print bearerbox's status page (text form).

@@ -17,7 +17,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SK_SOURCE_DIR=${SK_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-# shellcheck source=kannel_lib.sh
+# shellcheck source-path=SCRIPTDIR
 source "$here/kannel_lib.sh"
 
 if ! kannel_available; then
