@@ -145,10 +145,11 @@ route_channel(struct http_server *h, struct evhttp_request *req,
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_POST &&
         !(evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
-          app->types[ch - app->cfg->channels] != NULL &&
-          app->types[ch - app->cfg->channels]->get_ok)) {
+          app->types[ch - app->cfg->channels]->allow_get)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          "POST");
+                          app->types[ch - app->cfg->channels]->allow_get
+                              ? "GET, POST"
+                              : "POST");
         send_json_error(app, req, t0, 405, "use POST");
         return;
     }

@@ -106,9 +106,9 @@ struct channel_type {
      */
     bool sync_reply;
 
-    /* The provider may call receive and status with GET, the parameters
-     * in the query (Vonage's default). Otherwise only POST is taken. */
-    bool get_ok;
+    /* Whether the provider may call receive and status with GET (all in
+     * the query string), as Kannel's smsbox does for delivery reports. */
+    bool allow_get;
 
     /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
      * SK_ENOENT when the request is a report to ignore; SK_EINVAL with err.

@@ -452,6 +452,6 @@ const struct channel_type channel_vonage = {
     .send_result = vonage_result,
     .idempotent_send = false,
     .sync_reply = false,
-    .get_ok = true,
+    .allow_get = true,
     .parse_status = vonage_parse_status,
 };

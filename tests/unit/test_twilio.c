@@ -551,7 +551,7 @@ test_registry(void **state)
     assert_ptr_equal(channel_find("twilio"), &channel_twilio);
     assert_true(channel_twilio.sync_reply);
     assert_false(channel_twilio.idempotent_send);
-    assert_false(channel_twilio.get_ok);
+    assert_false(channel_twilio.allow_get);
 }
 
 int

@@ -484,7 +484,7 @@ test_registry(void **state)
     (void)state;
     assert_ptr_equal(channel_find("vonage"), &channel_vonage);
     assert_false(channel_vonage.sync_reply);
-    assert_true(channel_vonage.get_ok);
+    assert_true(channel_vonage.allow_get);
     assert_false(channel_vonage.idempotent_send);
 }
 
