@@ -5,7 +5,9 @@
 # Every question comes as "CON ..." within one USSD screen, the last
 # screen as "END ..."; a retried request gets the identical answer and is
 # stored once; a second child answers in French. A wrong secret is
-# refused, and neither the phone numbers nor the answers typed nor the
+# refused; an SMS callback on the same channel is stored and its reply
+# queued for the messaging API, and dialling in then takes over the
+# child's SMS run. Neither the phone numbers nor the answers typed nor the
 # session ids reach the log.
 set -euo pipefail
 
@@ -28,6 +30,7 @@ sk_start
 
 PHONE_EN=+254711000001
 PHONE_FR=+254711000002
+PHONE_SMS=+254711000003
 SESSION_EN=ATUid_e2e$RANDOM${RANDOM}en
 SESSION_FR=ATUid_e2e$RANDOM${RANDOM}fr
 WORD=marmalade$RANDOM
@@ -124,10 +127,38 @@ expect f6 CON "qu'est-ce qui t'aiderait"
 step f7 "$S" "$P" "2*1*1*3*2*1*$WORD"
 expect f7 END "Merci d'avoir partagé"
 
+# --- SMS on the same channel, then USSD from that phone ------------------
+sms() {
+    sk_http "$WORK/$1" --data-urlencode "from=$PHONE_SMS" \
+        --data-urlencode "to=12345" --data-urlencode "text=$2" \
+        --data-urlencode "id=ATXid_$1" --data-urlencode "linkId=L1" \
+        --data-urlencode "date=2024-03-05 09:12:45" \
+        --data-urlencode "networkCode=63902" \
+        "$SK_URL/c/at/receive?secret=$SECRET"
+}
+code=$(sms s1 hi)
+[ "$code" = 200 ] || sk_fail "SMS callback: HTTP $code: $(cat "$WORK/s1")"
+[ ! -s "$WORK/s1" ] || sk_fail "SMS callback: a body in the answer"
+code=$(sms s1 hi)
+[ "$code" = 200 ] || sk_fail "retried SMS callback: HTTP $code"
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE channel = 'at';")" = 1 ] ||
+    sk_fail "the SMS reply was not queued once for the messaging API"
+step u0 ussd-sms-1 "$PHONE_SMS" ""
+expect u0 CON "Reply 1 English"
+step u1 ussd-sms-1 "$PHONE_SMS" "3"
+expect u1 CON "كم تشعر بالأمان"
+# delivery reports: acknowledged (no row has that id), nonsense refused
+code=$(sk_http "$WORK/d1" --data "id=ATXid_none&status=Success" \
+    "$SK_URL/c/at/status?secret=$SECRET")
+[ "$code" = 200 ] || sk_fail "delivery report: HTTP $code"
+code=$(sk_http "$WORK/d2" --data "id=ATXid_none&status=Lost" \
+    "$SK_URL/c/at/status?secret=$SECRET")
+[ "$code" = 400 ] || sk_fail "unknown delivery status: HTTP $code"
+
 # --- what was stored --------------------------------------------------------
-[ "$(sk_count inbound)" = 17 ] ||
-    sk_fail "expected 17 inbound rows, found $(sk_count inbound)"
-[ "$(sk_sql "SELECT count(*) FROM outbox;")" = 0 ] ||
+[ "$(sk_count inbound)" = 20 ] ||
+    sk_fail "expected 20 inbound rows, found $(sk_count inbound)"
+[ "$(sk_sql "SELECT count(*) FROM outbox;")" = 1 ] ||
     sk_fail "a USSD answer was queued for SMS"
 has_result() {
     [ "$(sk_sql "SELECT count(*) FROM results
@@ -136,6 +167,7 @@ has_result() {
 }
 has_result "Language" "English"
 has_result "Language" "French"
+has_result "Language" "Arabic"
 has_result "Feel Safe" "Not Very Safe"
 has_result "Feel Safe" "Very Safe"
 has_result "School" "Other"
@@ -145,7 +177,8 @@ has_result "Help Most" "Has Text"
 
 # --- privacy ----------------------------------------------------------------
 sk_stop
-for pat in "$PHONE_EN" "${PHONE_EN#+}" "$PHONE_FR" "${PHONE_FR#+}"; do
+for pat in "$PHONE_EN" "${PHONE_EN#+}" "$PHONE_FR" "${PHONE_FR#+}" \
+    "$PHONE_SMS" "${PHONE_SMS#+}"; do
     f=$(grep -rlaF -- "$pat" "$GW" || true)
     [ -z "$f" ] || sk_fail "\"$pat\" found in: $f"
 done
