@@ -19,6 +19,7 @@ static const struct channel_type *const channel_types[] = {
     &channel_generic,
     &channel_twilio,
     &channel_vonage,
+    &channel_africastalking,
 };
 
 const struct channel_type *
