@@ -53,6 +53,7 @@
 #define SWEEP_LIMIT    64                 /* contacts per sweep job */
 #define FLOW_STACK_MAX 32                 /* nested runs tracked */
 #define MS_PER_DAY     86400000LL
+#define USSD_IDLE_MS   (5 * 60 * 1000) /* an abandoned USSD run expires */
 
 int64_t
 app_now_ms(void)
@@ -455,11 +456,13 @@ record_events(struct store_tx *tx, const struct sk_app *app, const char *key,
     return 0;
 }
 
-/* Saves the session and its wait times into c and the store. */
+/* Saves the session and its wait times into c and the store. A run that
+ * waits in a USSD session (ussd) has no timeout and expires after
+ * USSD_IDLE_MS: a session the child left must not carry on by SMS. */
 static int
 save_contact(struct store_tx *tx, const struct sk_app *app, const char *key,
              struct store_contact *c, const struct flow_session *s,
-             const char *channel, int64_t now)
+             const char *channel, int64_t now, bool ussd)
 {
     char *dump = flow_session_dump(s);
 
@@ -479,6 +482,11 @@ save_contact(struct store_tx *tx, const struct sk_app *app, const char *key,
         c->expires_at = flow_session_expires_at(s);
         if (c->expires_at == 0)
             c->expires_at = now + (int64_t)app->cfg->expire_minutes * 60000;
+        if (ussd) {
+            c->timeout_at = 0;
+            if (c->expires_at > now + USSD_IDLE_MS)
+                c->expires_at = now + USSD_IDLE_MS;
+        }
     }
     c->last_seen = now;
     return store_contact_put(tx, key, c);
@@ -507,6 +515,8 @@ struct inbound_job {
     size_t vault_len;
     char *text;
     char *external_id;
+    bool ussd;       /* a USSD session step: the reply is "CON/END ..." */
+    bool ussd_start; /* the first step of a USSD session */
     /* set by inbound_run on the writer thread */
     char *reply;        /* JSON array of the texts to send */
     const char *status; /* for the log line */
@@ -519,6 +529,7 @@ struct inbound_job {
     char erase_key[PRIVACY_KEY_HEX];
     unsigned char *erase_vault;
     size_t erase_vault_len;
+    bool ussd_cut; /* the USSD answer was cut to fit the screen */
 };
 
 static void
@@ -602,7 +613,17 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    f = flow_set_match_keyword(app->flows, job->text);
+    /* USSD answers are menu choices, not keywords. Dialling in starts the
+     * channel's flow as a keyword would: a new run, interrupting any run
+     * the contact had by SMS, and an opted-out child taking part again. */
+    if (job->ussd_start) {
+        if ((f = default_flow(app, ch)) == NULL) {
+            job->status = "no_flow";
+            return 0;
+        }
+    } else {
+        f = job->ussd ? NULL : flow_set_match_keyword(app->flows, job->text);
+    }
     if (c->opted_out && f == NULL) {
         *keep_vault = false;
         job->status = "ignored";
@@ -612,8 +633,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         return SK_ENOMEM;
     if (f != NULL) {
         c->opted_out = false;
-        job->status = "keyword";
-        rc = flow_start(app->flows, *sp, f, job->text, now, events, err);
+        job->status = job->ussd_start ? "started" : "keyword";
+        rc = flow_start(app->flows, *sp, f, job->ussd_start ? NULL : job->text,
+                        now, events, err);
     } else {
         bool resumed = false;
 
@@ -676,7 +698,7 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
     const char *chname = app->cfg->channels[job->ch].name;
     int rc;
 
-    if (!app->types[job->ch]->sync_reply) {
+    if (!job->ussd && !app->types[job->ch]->sync_reply) {
         if (job->erase_vault != NULL && json_array_size(texts) > 0) {
             rc = queue_texts(tx, chname, job->erase_key, texts, now);
             if (rc == 0)
@@ -691,6 +713,55 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
     if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
         return SK_ENOMEM;
     return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
+}
+
+static const char *
+ussd_goodbye(const char *lang)
+{
+    static const struct {
+        const char *lang, *text;
+    } texts[] = {
+        {"eng", "Thank you. Goodbye."},
+        {"fra", "Merci. Au revoir."},
+        {"ara", "\xd8\xb4\xd9\x83\xd8\xb1\xd8\xa7. \xd9\x85\xd8\xb9 "
+                "\xd8\xa7\xd9\x84\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85\xd8\xa9."},
+        {"swa", "Asante. Kwaheri."},
+        {"spa", "Gracias. Adi\xc3\xb3s."},
+    };
+    size_t i;
+
+    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (strcmp(texts[i].lang, lang) == 0)
+            return texts[i].text;
+    return texts[0].text;
+}
+
+/* Replaces the texts by the one USSD answer: "CON ..." while the run
+ * waits for the child, else "END ...". */
+static int
+ussd_answer(struct inbound_job *job, const struct store_contact *c,
+            const struct flow_session *s, json_t *texts)
+{
+    size_t i, n = json_array_size(texts);
+    const char **v = calloc(n > 0 ? n : 1, sizeof(*v));
+    bool more = !c->opted_out && flow_session_status(s) == FLOW_WAITING;
+    char *answer;
+    int rc;
+
+    if (v == NULL)
+        return SK_ENOMEM;
+    for (i = 0; i < n; i++)
+        if ((v[i] = json_string_value(json_array_get(texts, i))) == NULL)
+            v[i] = "";
+    answer = channel_ussd_answer(
+        v, n, more, ussd_goodbye(flow_session_language(s)), &job->ussd_cut);
+    free(v);
+    if (answer == NULL)
+        return SK_ENOMEM;
+    json_array_clear(texts);
+    rc = json_array_append_new(texts, json_string(answer)) == 0 ? 0 : SK_ENOMEM;
+    free(answer);
+    return rc;
 }
 
 /* Puts each text of the JSON array into the outbox. */
@@ -756,14 +827,24 @@ inbound_run(struct store_tx *tx, void *arg)
         goto out;
     }
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
-    if (rc == 0)
+    if (rc == 0 && !job->ussd) /* a USSD screen is no SMS */
         rc = caps_apply(app->caps, tx, job->ch, job->key, texts, now,
                         job->capped);
-    if (rc == 0 && job->erased)
-        rc = inbound_erased(tx, job, texts, now);
+    if (rc == 0 && job->erased) {
+        c.opted_out = true; /* a USSD session ends with the confirmation */
+        if (job->ussd)
+            rc = ussd_answer(job, &c, s, texts);
+        if (rc == 0)
+            rc = inbound_erased(tx, job, texts, now);
+    }
     if (rc != 0 || job->erased)
         goto out;
-    if (!app->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
+    if (job->ussd) {
+        /* the answer is the USSD screen, whatever the SMS side does */
+        rc = ussd_answer(job, &c, s, texts);
+        if (rc != 0)
+            goto out;
+    } else if (!app->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
         /* the provider takes no reply in its webhook response: every
          * message goes through the outbox, which needs the address */
         rc = queue_texts(tx, ch->name, job->key, texts, now);
@@ -773,7 +854,7 @@ inbound_run(struct store_tx *tx, void *arg)
         json_array_clear(texts);
         keep_vault = true;
     }
-    rc = save_contact(tx, app, job->key, &c, s, ch->name, now);
+    rc = save_contact(tx, app, job->key, &c, s, ch->name, now, job->ussd);
     if (rc == 0 && keep_vault)
         rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
                              now + (int64_t)app->cfg->vault_days * MS_PER_DAY);
@@ -891,6 +972,30 @@ inbound_capped(struct sk_app *app, const struct inbound_job *job)
             metrics_capped(app->metrics, job->ch, k, job->capped[k]);
 }
 
+/* The stored answer of a USSD step (a JSON array of one string), as
+ * text/plain. */
+static int
+render_ussd(const char *reply, struct channel_reply *out, size_t *count)
+{
+    json_t *arr = json_loads(reply != NULL ? reply : "", 0, NULL);
+    const char *answer = json_string_value(json_array_get(arr, 0));
+
+    memset(out, 0, sizeof(*out));
+    if (answer == NULL) {
+        json_decref(arr);
+        return SK_EINVAL;
+    }
+    out->body = strdup(answer);
+    json_decref(arr);
+    if (out->body == NULL)
+        return SK_ENOMEM;
+    out->code = HTTP_OK;
+    out->content_type = "text/plain; charset=utf-8";
+    out->body_len = strlen(out->body);
+    *count = 1;
+    return 0;
+}
+
 static void
 inbound_done(void *arg, int rc)
 {
@@ -903,7 +1008,10 @@ inbound_done(void *arg, int rc)
     app->pending--;
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
-    if (rc == 0 && (rc = render_texts(app, job->ch, job->reply, &r, &n)) == 0) {
+    if (rc == 0)
+        rc = job->ussd ? render_ussd(job->reply, &r, &n)
+                       : render_texts(app, job->ch, job->reply, &r, &n);
+    if (rc == 0) {
         send_reply(app, job->req, job->t0, job->ch, &r);
         channel_reply_clear(&r);
         if (strcmp(job->status, "duplicate") != 0) {
@@ -913,8 +1021,10 @@ inbound_done(void *arg, int rc)
         }
         sk_log(LOG_INFO, "inbound",
                "channel=%s contact=%.8s status=%s "
-               "replies=%zu queued=%zu%s",
+               "replies=%zu queued=%zu%s%s%s",
                chname, job->key, job->status, n, job->queued,
+               job->ussd ? " ussd=1" : "",
+               job->ussd_cut ? " (cut to the USSD screen)" : "",
                job->dropped > 0 || job->capped[CAPS_CONTACT_DAY] > 0 ||
                        job->capped[CAPS_CHANNEL_MINUTE] > 0
                    ? " (capped)"
@@ -980,9 +1090,11 @@ request_of(struct evhttp_request *req, struct channel_request *creq,
     return 0;
 }
 
-void
-app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
-            double t0)
+/* The inbound pipeline of app_receive() and app_ussd(): verify, parse,
+ * pseudonymise, submit the store job. */
+static void
+receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
+        bool ussd)
 {
     const struct config_channel *cc = &app->cfg->channels[ch];
     const struct channel_type *t = app->types[ch];
@@ -990,6 +1102,7 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
     struct sk_inbound in = {0};
     struct inbound_job *job = NULL;
     char err[SK_ERR_LEN] = "", *body = NULL;
+    bool start = false;
     int rc;
 
     if (request_of(req, &creq, &body) != 0) {
@@ -1005,7 +1118,8 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
     }
-    rc = t->parse(cc, &creq, &in, err);
+    rc = ussd ? t->parse_ussd(cc, &creq, &in, &start, err)
+              : t->parse(cc, &creq, &in, err);
     free(body);
     if (rc != 0) {
         metrics_error(app->metrics, ch,
@@ -1026,10 +1140,11 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
         sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
         send_error(app, req, t0, ch, HTTP_BADREQUEST,
-                   "\"from\" is not a valid phone number");
+                   ussd ? "\"phoneNumber\" is not a valid phone number"
+                        : "\"from\" is not a valid phone number");
         return;
     }
-    if (rc == 0 && !t->sync_reply &&
+    if (rc == 0 && !ussd && !t->sync_reply &&
         optout_match(app->delete_folded, app->n_delete, in.text) >= 0) {
         /* DELETE: the confirmation needs an address not tied to the key */
         rc = optout_random_key(job->erase_key);
@@ -1052,6 +1167,8 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
     job->ch = ch;
     job->text = in.text;
     job->external_id = in.external_id;
+    job->ussd = ussd;
+    job->ussd_start = start;
     in.text = in.external_id = NULL;
     channel_inbound_clear(&in); /* wipes the number */
     if (store_submit(app->store, inbound_run, inbound_done, job) != 0) {
@@ -1063,6 +1180,23 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         return;
     }
     app->pending++;
+}
+
+void
+app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
+            double t0)
+{
+    receive(app, req, ch, t0, false);
+}
+
+void
+app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
+{
+    if (app->types[ch]->parse_ussd == NULL) {
+        send_error(app, req, t0, ch, HTTP_NOTFOUND, "no USSD on this channel");
+        return;
+    }
+    receive(app, req, ch, t0, true);
 }
 
 struct status_job {
@@ -1258,7 +1392,7 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
                               NULL);
     }
     if (rc == 0)
-        rc = save_contact(tx, app, key, &c, s, NULL, now);
+        rc = save_contact(tx, app, key, &c, s, NULL, now, false);
     if (rc == 0)
         job->resumed++;
 out:
@@ -1381,6 +1515,12 @@ check_config(struct sk_app *app)
                     ch->name);
             rc = SK_EINVAL;
         }
+        if (app->types[i] != NULL && !app->types[i]->sync_reply &&
+            app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
+            sk_log(LOG_WARNING, "serve",
+                   "channel=%s cannot send (missing credentials): its SMS "
+                   "replies stay queued",
+                   ch->name);
         if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
             fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
                     cfg->file, ch->name, ch->flow, cfg->flows_dir);

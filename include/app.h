@@ -95,5 +95,13 @@ void app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
                  double t0);
 void app_status(struct sk_app *app, struct evhttp_request *req, size_t ch,
                 double t0);
+/* POST /c/NAME/ussd: one step of a USSD session (404 for channel types
+ * without USSD). The first step starts the channel's flow, or [flows]
+ * default, as a new run that interrupts any earlier one of the contact;
+ * later steps resume it with the child's latest answer. The answer is
+ * "CON ..." while the run waits, else "END ...", one USSD screen long. A
+ * retried step (same sessionId and text) gets the same answer. */
+void app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch,
+              double t0);
 
 #endif
