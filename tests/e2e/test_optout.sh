@@ -7,7 +7,9 @@
 # - STOP: the confirmation is the reply, the contact's queued messages
 #   are cancelled, and later timeouts send nothing.
 # - DELETE / SUPPRIMER: the reply is the confirmation (in French for
-#   SUPPRIMER) and no row of any table holds the contact key afterwards.
+#   SUPPRIMER) and no row of any table holds the contact key afterwards;
+#   on a channel replying through the outbox (FUTA, Africa's Talking) the
+#   confirmation is queued under a one-time key.
 # - max_replies_per_contact_day: over the cap nothing more is queued, the
 #   drop is counted in /metrics, and the count survives a restart.
 # - max_sends_per_channel_minute: replies over it are dropped and counted.
@@ -218,6 +220,40 @@ sk_contains "$(replies f2)" "a été effacé" "SUPPRIMER reply (French)"
 [ "$(every_row_with "$K3")" = 0 ] || sk_fail "rows remain after SUPPRIMER"
 sk_stop
 
+# --- DELETE on a channel that replies through the outbox --------------------
+# Africa's Talking, its API on a closed loopback port: nothing is delivered,
+# but the rows show what would be sent, and under which key.
+conf "
+[channel at]
+type = africastalking
+secret = $SECRET
+username = sandbox
+api_key = test-key
+api_url = http://127.0.0.1:$(sk_free_port)"
+sk_start
+at_say() {
+    local code
+    code=$(sk_http "$WORK/$2.out" --data-urlencode "from=$1" \
+        --data-urlencode "text=$3" --data-urlencode "id=$2" \
+        --data-urlencode "to=12345" \
+        "$SK_URL/c/at/receive?secret=$SECRET")
+    [ "$code" = 200 ] || sk_fail "AT message $2: HTTP $code"
+}
+PHONE_AT=+254711000008
+at_say "$PHONE_AT" a1 "hello"
+K8=$(newest_key)
+wait_min "SELECT count(*) FROM outbox WHERE contact_key = '$K8';" 1
+at_say "$PHONE_AT" a2 "futa"
+[ "$(every_row_with "$K8")" = 0 ] || sk_fail "rows remain after FUTA (outbox channel)"
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE text LIKE 'Kila kitu ulichotutumia kimefutwa%';")" = 1 ] ||
+    sk_fail "the Swahili confirmation is not queued"
+OTK=$(sk_sql "SELECT contact_key FROM outbox WHERE text LIKE 'Kila kitu%';")
+[ ${#OTK} -eq 64 ] && [ "$OTK" != "$K8" ] ||
+    sk_fail "the confirmation is not queued under a one-time key"
+[ "$(sk_sql "SELECT count(*) FROM vault WHERE contact_key = '$OTK';")" = 1 ] ||
+    sk_fail "no address for the confirmation"
+sk_stop
+
 # --- per contact per day, across a restart ---------------------------------
 conf "[limits]
 max_replies_per_contact_day = 2"
@@ -260,7 +296,7 @@ done
 grep -q 'cap=channel_minute' "$SK_LOG" || sk_fail "no warning logged for the cap"
 sk_stop
 
-for p in "${PHONES[@]}"; do
+for p in "${PHONES[@]}" "$PHONE_AT"; do
     if grep -qF -- "${p#+}" "$SK_LOG"; then
         sk_fail "a phone number is in the log"
     fi
