@@ -37,11 +37,13 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "caps.h"
 #include "channel.h"
 #include "flow.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "optout.h"
 #include "outbox.h"
 #include "privacy.h"
 #include "store.h"
@@ -250,6 +252,16 @@ int
 app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
                FILE *diag, FILE *ok)
 {
+    return app_flows_load_each(set, paths, n, diag, ok, NULL, NULL);
+}
+
+int
+app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
+                    FILE *diag, FILE *ok,
+                    void (*each)(void *arg, const char *path, size_t first,
+                                 size_t last),
+                    void *arg)
+{
     struct loader l = {.set = set, .diag = diag};
     struct stat st;
     size_t i, len;
@@ -302,6 +314,9 @@ app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
             fprintf(ok, "%s: %zu flow%s ok\n", l.files[i].path, nf,
                     nf == 1 ? "" : "s");
         }
+    if (rc == 0 && l.problems == 0 && each != NULL)
+        for (i = 0; i < l.n; i++)
+            each(arg, l.files[i].path, l.files[i].first, l.files[i].last);
     if (rc == SK_ENOMEM)
         fprintf(diag, "%s: out of memory\n", l.fallback);
     for (i = 0; i < l.n; i++)
@@ -507,6 +522,13 @@ struct inbound_job {
     const char *status; /* for the log line */
     size_t dropped;
     size_t queued; /* texts put into the outbox (asynchronous channels) */
+    uint64_t capped[CAPS_COUNT]; /* dropped by caps_apply() */
+    bool erased;                 /* DELETE: the contact is gone */
+    /* DELETE on a channel replying through the outbox: a one-time key and
+     * the address sealed under it (see optout.c), else empty and NULL */
+    char erase_key[PRIVACY_KEY_HEX];
+    unsigned char *erase_vault;
+    size_t erase_vault_len;
     bool ussd_cut; /* the USSD answer was cut to fit the screen */
 };
 
@@ -516,6 +538,7 @@ inbound_job_free(struct inbound_job *job)
     if (job == NULL)
         return;
     free(job->vault);
+    free(job->erase_vault);
     free(job->text);
     free(job->external_id);
     free(job->reply);
@@ -555,11 +578,32 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct flow *f, *waiting = NULL;
     json_t *events;
     char err[SK_ERR_LEN] = "";
-    int rc = 0;
+    int rc = 0, word, cancelled;
 
+    word = optout_match(app->delete_folded, app->n_delete, job->text);
+    if (word >= 0) {
+        const char *confirm = optout_erase_reply(flow_session_language(*sp),
+                                                 app->delete_folded[word]);
+
+        if ((rc = store_contact_erase(tx, job->key)) != 0)
+            return rc;
+        job->erased = true;
+        *keep_vault = false;
+        job->status = "erased";
+        return json_array_append_new(texts, json_string(confirm)) == 0
+                   ? 0
+                   : SK_ENOMEM;
+    }
     if (is_stop_word(app, job->text)) {
         if (reset_session(sp, now, job) != 0)
             return SK_ENOMEM;
+        rc = optout_cancel_queued(tx, job->key, now, &cancelled);
+        if (rc != 0)
+            return rc;
+        if (cancelled > 0)
+            sk_log(LOG_INFO, "inbound",
+                   "contact=%.8s cancelled=%d queued messages (opted out)",
+                   job->key, cancelled);
         c->opted_out = true;
         *keep_vault = false;
         job->status = "opted_out";
@@ -639,6 +683,36 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                       (size_t)app->cfg->max_replies_per_inbound, &job->dropped);
     json_decref(events);
     return rc;
+}
+
+static int queue_texts(struct store_tx *tx, const char *channel,
+                       const char *key, const json_t *texts, int64_t now);
+
+/* After DELETE: the confirmation goes out under no contact key, and the
+ * dedupe row keeps no key either. */
+static int
+inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
+               int64_t now)
+{
+    struct sk_app *app = job->app;
+    const char *chname = app->cfg->channels[job->ch].name;
+    int rc;
+
+    if (!job->ussd && !app->types[job->ch]->sync_reply) {
+        if (job->erase_vault != NULL && json_array_size(texts) > 0) {
+            rc = queue_texts(tx, chname, job->erase_key, texts, now);
+            if (rc == 0)
+                rc = store_vault_put(tx, job->erase_key, job->erase_vault,
+                                     job->erase_vault_len, now + MS_PER_DAY);
+            if (rc != 0)
+                return rc;
+            job->queued = json_array_size(texts);
+        }
+        json_array_clear(texts);
+    }
+    if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
+        return SK_ENOMEM;
+    return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
 }
 
 static const char *
@@ -753,7 +827,17 @@ inbound_run(struct store_tx *tx, void *arg)
         goto out;
     }
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
-    if (rc != 0)
+    if (rc == 0 && !job->ussd) /* a USSD screen is no SMS */
+        rc = caps_apply(app->caps, tx, job->ch, job->key, texts, now,
+                        job->capped);
+    if (rc == 0 && job->erased) {
+        c.opted_out = true; /* a USSD session ends with the confirmation */
+        if (job->ussd)
+            rc = ussd_answer(job, &c, s, texts);
+        if (rc == 0)
+            rc = inbound_erased(tx, job, texts, now);
+    }
+    if (rc != 0 || job->erased)
         goto out;
     if (job->ussd) {
         /* the answer is the USSD screen, whatever the SMS side does */
@@ -869,6 +953,25 @@ render_texts(struct sk_app *app, size_t ch, const char *reply,
     return rc;
 }
 
+/* Counts what the caps dropped; the per-inbound cap is logged here, the
+ * others where they were applied. */
+static void
+inbound_capped(struct sk_app *app, const struct inbound_job *job)
+{
+    int k;
+
+    if (job->dropped > 0) {
+        metrics_capped(app->metrics, job->ch, CAPS_PER_INBOUND, job->dropped);
+        sk_log(LOG_WARNING, "caps",
+               "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",
+               app->cfg->channels[job->ch].name, job->key, job->dropped,
+               caps_name(CAPS_PER_INBOUND), app->cfg->max_replies_per_inbound);
+    }
+    for (k = 0; k < CAPS_COUNT; k++)
+        if (job->capped[k] > 0)
+            metrics_capped(app->metrics, job->ch, k, job->capped[k]);
+}
+
 /* The stored answer of a USSD step (a JSON array of one string), as
  * text/plain. */
 static int
@@ -914,6 +1017,7 @@ inbound_done(void *arg, int rc)
         if (strcmp(job->status, "duplicate") != 0) {
             metrics_message_in(app->metrics, job->ch);
             metrics_messages_out(app->metrics, job->ch, n);
+            inbound_capped(app, job);
         }
         sk_log(LOG_INFO, "inbound",
                "channel=%s contact=%.8s status=%s "
@@ -921,7 +1025,10 @@ inbound_done(void *arg, int rc)
                chname, job->key, job->status, n, job->queued,
                job->ussd ? " ussd=1" : "",
                job->ussd_cut ? " (cut to the USSD screen)" : "",
-               job->dropped > 0 ? " (over the reply cap)" : "");
+               job->dropped > 0 || job->capped[CAPS_CONTACT_DAY] > 0 ||
+                       job->capped[CAPS_CHANNEL_MINUTE] > 0
+                   ? " (capped)"
+                   : "");
     } else {
         int busy = rc == SK_EBUSY;
 
@@ -1037,6 +1144,15 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
                    ussd ? "\"phoneNumber\" is not a valid phone number"
                         : "\"from\" is not a valid phone number");
         return;
+    }
+    if (rc == 0 && !ussd && !t->sync_reply &&
+        optout_match(app->delete_folded, app->n_delete, in.text) >= 0) {
+        /* DELETE: the confirmation needs an address not tied to the key */
+        rc = optout_random_key(job->erase_key);
+        if (rc == 0 &&
+            (job->erase_vault = privacy_seal(app->priv, job->erase_key, in.urn,
+                                             &job->erase_vault_len)) == NULL)
+            rc = SK_ENOMEM;
     }
     if (rc != 0 || (job->vault = privacy_seal(app->priv, job->key, in.urn,
                                               &job->vault_len)) == NULL) {
@@ -1178,7 +1294,21 @@ struct sweep_job {
     char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
     int n;
     int resumed;
+    /* messages dropped by caps, by channel index */
+    uint64_t capped[CONFIG_MAX_CHANNELS][CAPS_COUNT];
 };
+
+/* The config index of channel name, or SIZE_MAX. */
+static size_t
+channel_index(const struct sk_app *app, const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < app->cfg->n_channels; i++)
+        if (strcmp(app->cfg->channels[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}
 
 static void
 sweep_collect(void *arg, const char *key)
@@ -1201,7 +1331,7 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
     const struct flow *waiting = NULL;
     json_t *events = NULL, *texts = NULL;
     char err[SK_ERR_LEN] = "";
-    size_t i, dropped = 0;
+    size_t i, dropped = 0, ch;
     int rc;
 
     memset(&c, 0, sizeof(c));
@@ -1244,6 +1374,17 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
     }
     rc = record_events(tx, app, key, events, waiting, now, texts,
                        (size_t)app->cfg->max_replies_per_inbound, &dropped);
+    ch = channel_index(app, c.channel);
+    if (rc == 0 && dropped > 0) {
+        sk_log(LOG_WARNING, "caps",
+               "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",
+               c.channel != NULL ? c.channel : "-", key, dropped,
+               caps_name(CAPS_PER_INBOUND), app->cfg->max_replies_per_inbound);
+        if (ch < CONFIG_MAX_CHANNELS)
+            job->capped[ch][CAPS_PER_INBOUND] += dropped;
+    }
+    if (rc == 0 && ch < CONFIG_MAX_CHANNELS)
+        rc = caps_apply(app->caps, tx, ch, key, texts, now, job->capped[ch]);
     for (i = 0; rc == 0 && i < json_array_size(texts); i++) {
         if (c.channel == NULL)
             break;
@@ -1287,6 +1428,9 @@ sweep_done(void *arg, int rc)
 
     app->pending--;
     app->sweeping = false;
+    for (size_t ch = 0; rc == 0 && ch < app->cfg->n_channels; ch++)
+        for (int k = 0; k < CAPS_COUNT; k++)
+            metrics_capped(app->metrics, ch, k, job->capped[ch][k]);
     if (rc != 0)
         sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
     else if (job->resumed > 0)
@@ -1406,6 +1550,10 @@ check_config(struct sk_app *app)
             return SK_ENOMEM;
         app->n_stop = i + 1;
     }
+    if (optout_fold_words(cfg->delete_words, cfg->n_delete_words,
+                          app->delete_folded) != 0)
+        return SK_ENOMEM;
+    app->n_delete = cfg->n_delete_words;
     return rc;
 }
 
@@ -1432,6 +1580,8 @@ app_free(struct sk_app *app)
     privacy_close(app->priv);
     for (i = 0; i < app->n_stop; i++)
         free(app->stop_folded[i]);
+    optout_words_free(app->delete_folded, app->n_delete);
+    caps_free(app->caps);
     config_free(app->cfg);
 }
 
@@ -1546,6 +1696,9 @@ app_serve(const char *config_path)
         names[i] = app.cfg->channels[i].name;
     if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)
         goto nomem;
+    if ((app.caps = caps_new(app.cfg)) == NULL)
+        goto nomem;
+    caps_log_long_texts(app.flows, app.cfg->max_segments);
 
     /* process-wide set-up, once, before any thread starts */
     evthread_use_pthreads();

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "err.h"
 
+struct caps;
 struct channel_type;
 struct event;
 struct event_base;
@@ -46,9 +47,13 @@ struct sk_app {
     /* the config's stop words, trimmed and case-folded */
     char *stop_folded[CONFIG_MAX_WORDS];
     size_t n_stop;
-    int pending;   /* store jobs whose done callback has not run yet */
-    bool sweeping; /* a timeout sweep job is queued or running */
-    bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
+    /* the config's delete words, trimmed and case-folded */
+    char *delete_folded[CONFIG_MAX_WORDS];
+    size_t n_delete;
+    struct caps *caps; /* sending caps; used by store jobs only */
+    int pending;       /* store jobs whose done callback has not run yet */
+    bool sweeping;     /* a timeout sweep job is queued or running */
+    bool stopping;     /* SIGTERM/SIGINT seen: no new work is taken */
 };
 
 /* `sikiliza serve -c FILE`: runs until SIGTERM/SIGINT. Returns the exit
@@ -64,6 +69,15 @@ int app_serve(const char *config_path);
  */
 int app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
                    FILE *diag, FILE *ok);
+
+/* As app_flows_load(), and once everything is loaded and linked, calls
+ * each(arg, path, first, last) for every file read: its flows are the
+ * set's indexes [first, last). each may be NULL. */
+int app_flows_load_each(struct flow_set *set, const char *const *paths,
+                        size_t n, FILE *diag, FILE *ok,
+                        void (*each)(void *arg, const char *path, size_t first,
+                                     size_t last),
+                        void *arg);
 
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
