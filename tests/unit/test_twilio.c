@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/sha.h>
+
 #include "channel.h"
 #include "sig.h"
 
@@ -283,6 +285,26 @@ test_verify(void **state)
         assert_int_equal(sig_twilio(TOKEN, url, NULL, 0, jsig), 0);
         /* no AccountSid in that body: not ours */
         assert_int_equal(verify(uri, "application/json", json, jsig),
+                         SK_EDENIED);
+    }
+    {
+        const char *json = "{\"AccountSid\":\"" SID "\",\"MessageSid\":"
+                           "\"SMj\",\"From\":\"+1555\",\"Body\":\"hi\"}";
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        char uri[160], url[256], jsig[SIG_TWILIO_LEN];
+        size_t i, n;
+
+        SHA256((const unsigned char *)json, strlen(json), md);
+        n = (size_t)snprintf(uri, sizeof(uri), "/c/tw/receive?bodySHA256=");
+        for (i = 0; i < sizeof(md); i++)
+            n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%02x", md[i]);
+        snprintf(url, sizeof(url), "https://hotline.example.org%s", uri);
+        assert_int_equal(sig_twilio(TOKEN, url, NULL, 0, jsig), 0);
+        assert_int_equal(verify(uri, "application/json", json, jsig), 0);
+        /* the body changed: its hash no longer matches the signed URL */
+        assert_int_equal(verify(uri, "application/json",
+                                "{\"AccountSid\":\"" SID "\",\"Body\":\"x\"}",
+                                jsig),
                          SK_EDENIED);
     }
 }
