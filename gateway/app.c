@@ -51,6 +51,8 @@
 #define SWEEP_LIMIT    64                 /* contacts per sweep job */
 #define FLOW_STACK_MAX 32                 /* nested runs tracked */
 #define MS_PER_DAY     86400000LL
+#define URL_SAFE                                                               \
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
 
 int64_t
 app_now_ms(void)
@@ -1241,6 +1243,21 @@ check_config(struct sk_app *app)
             fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
                     ch->name);
             rc = SK_EINVAL;
+        } else if (!app->types[i]->sync_reply &&
+                   app->types[i]->can_send != NULL &&
+                   !app->types[i]->can_send(ch)) {
+            /* its replies could never leave the outbox */
+            fprintf(stderr, "%s: [channel %s]: send_url is required\n",
+                    cfg->file, ch->name);
+            rc = SK_EINVAL;
+        } else if (strcmp(ch->type, "kannel") == 0 && ch->secret != NULL &&
+                   strspn(ch->secret, URL_SAFE) != strlen(ch->secret)) {
+            /* it goes into Kannel's dlr-url, where "%" starts an escape */
+            fprintf(stderr,
+                    "%s: [channel %s]: secret may hold only letters, "
+                    "digits, '-', '.', '_' and '~'\n",
+                    cfg->file, ch->name);
+            rc = SK_EINVAL;
         }
         if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
             fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
@@ -1315,7 +1332,16 @@ outbox_report(void *arg, const char *channel, enum outbox_verdict v)
 static struct outbox *
 app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
 {
-    struct outbox_opts opts = {.report = outbox_report, .report_arg = app};
+    const struct config *cfg = app->cfg;
+    struct outbox_opts opts = {
+        .max_parallel = cfg->outbox_max_parallel,
+        .max_attempts = cfg->outbox_max_attempts,
+        .poll_ms = cfg->outbox_poll_ms,
+        .backoff_base_ms = cfg->outbox_backoff_base_ms,
+        .backoff_max_ms = cfg->outbox_backoff_max_ms,
+        .report = outbox_report,
+        .report_arg = app,
+    };
     struct outbox_channel oc;
     struct outbox *ob = NULL;
     size_t i;

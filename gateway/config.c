@@ -117,6 +117,14 @@ static const struct key limits_keys[] = {
     {"max_replies_per_inbound", K_INT, C(max_replies_per_inbound), 1, 100, 0},
 };
 
+static const struct key outbox_keys[] = {
+    {"max_parallel", K_INT, C(outbox_max_parallel), 1, 256, 0},
+    {"max_attempts", K_INT, C(outbox_max_attempts), 1, 100, 0},
+    {"poll_ms", K_INT, C(outbox_poll_ms), 10, 60000, 0},
+    {"backoff_base_ms", K_INT, C(outbox_backoff_base_ms), 10, 86400000, 0},
+    {"backoff_max_ms", K_INT, C(outbox_backoff_max_ms), 10, 86400000, 0},
+};
+
 static const struct key channel_keys[] = {
     {"type", K_TYPE, H(type), 0, 0, T_ALL},
     {"flow", K_STR, H(flow), 0, 0, T_ALL},
@@ -147,6 +155,7 @@ enum sect {
     S_SAFEGUARDING,
     S_ASR,
     S_LIMITS,
+    S_OUTBOX,
     S_CHANNEL,
     S_BAD, /* a header already reported as an error */
 };
@@ -173,6 +182,7 @@ static const struct section sections[N_FIXED] = {
     [S_SAFEGUARDING] = SECTION("safeguarding", safeguarding_keys),
     [S_ASR] = SECTION("asr", asr_keys),
     [S_LIMITS] = SECTION("limits", limits_keys),
+    [S_OUTBOX] = SECTION("outbox", outbox_keys),
 };
 
 static const struct {
@@ -694,6 +704,28 @@ set_default(char **p, const char *value)
     return *p == NULL ? SK_ENOMEM : 0;
 }
 
+/* A channel's base_url: public_url, else http://LISTEN, no final '/'. */
+static int
+set_base_url(const struct config *cfg, struct config_channel *ch)
+{
+    const char *base = cfg->public_url;
+    size_t len;
+
+    if (base != NULL) {
+        ch->base_url = strdup(base);
+    } else {
+        len = strlen(cfg->listen) + sizeof("http://");
+        if ((ch->base_url = malloc(len)) != NULL)
+            snprintf(ch->base_url, len, "http://%s", cfg->listen);
+    }
+    if (ch->base_url == NULL)
+        return SK_ENOMEM;
+    len = strlen(ch->base_url);
+    while (len > 0 && ch->base_url[len - 1] == '/')
+        ch->base_url[--len] = '\0';
+    return 0;
+}
+
 /* Defaults for what the file left out, then paths made absolute. */
 static int
 finish(struct config *cfg, bool words_set)
@@ -716,6 +748,9 @@ finish(struct config *cfg, bool words_set)
             cfg->n_stop_words = i + 1;
         }
     }
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        if (set_base_url(cfg, &cfg->channels[i]) != 0)
+            goto done;
     dir = config_dir(cfg->file);
     if (dir == NULL)
         goto done;
@@ -842,6 +877,7 @@ config_free(struct config *cfg)
         free(cfg->stop_words[i]);
     for (size_t i = 0; i < cfg->n_channels; i++) {
         free(cfg->channels[i].name);
+        free(cfg->channels[i].base_url);
         free_strings(&cfg->channels[i], channel_keys, N_CHANNEL_KEYS);
     }
     free(cfg->file);

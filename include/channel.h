@@ -109,6 +109,10 @@ struct channel_type {
     int (*parse_status)(const struct config_channel *ch,
                         const struct channel_request *req,
                         struct channel_status *st, char err[SK_ERR_LEN]);
+
+    /* Whether receive and status requests may come by GET too (all in
+     * the query), as Kannel's do; otherwise only POST is taken. */
+    bool accepts_get;
 };
 
 /* The channel type named type, or NULL. */
@@ -116,6 +120,8 @@ const struct channel_type *channel_find(const char *type);
 
 /* The generic JSON/form channel. */
 extern const struct channel_type channel_generic;
+/* Kannel's smsbox (sms-service post-url in, sendsms out). */
+extern const struct channel_type channel_kannel;
 
 void channel_reply_clear(struct channel_reply *r);
 

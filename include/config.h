@@ -2,8 +2,8 @@
  * config.h - the one INI configuration file (parsed with inih).
  *
  * Sections: [server] [store] [privacy] [flows] [channel NAME]
- * [safeguarding] [asr] [limits]. Unknown sections or keys and bad values
- * stop the start with "file:line: reason". Relative paths are taken
+ * [safeguarding] [asr] [limits] [outbox]. Unknown sections or keys and bad
+ * values stop the start with "file:line: reason". Relative paths are taken
  * relative to the directory of the config file; after config_load() every
  * path field (store_path, key_file, flows_dir, admin_token_file,
  * sg_phrases, asr_*) is absolute or NULL. Lines are at most 197 bytes and
@@ -34,6 +34,10 @@ struct config_channel {
     char *signature_secret, *signature_method; /* vonage */
     char *media_hosts;                         /* voice */
     bool delete_recordings;                    /* voice; default yes */
+    /* Not a key: where providers reach this gateway, for callback URLs
+     * (delivery reports): [server] public_url, else http://LISTEN; no
+     * final '/'. Set by config_load(). */
+    char *base_url;
 };
 
 struct config {
@@ -76,6 +80,14 @@ struct config {
 
     /* [limits] */
     int max_replies_per_inbound; /* default 10 */
+
+    /* [outbox]: the send queue's pace (see outbox.h); 0 takes the
+     * outbox's own default */
+    int outbox_max_parallel;    /* rows sent at once */
+    int outbox_max_attempts;    /* then the row fails */
+    int outbox_poll_ms;         /* look for due rows this often */
+    int outbox_backoff_base_ms; /* first retry delay */
+    int outbox_backoff_max_ms;  /* longest retry delay */
 
     struct config_channel channels[CONFIG_MAX_CHANNELS];
     size_t n_channels;

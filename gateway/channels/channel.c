@@ -15,6 +15,7 @@
 
 static const struct channel_type *const channel_types[] = {
     &channel_generic,
+    &channel_kannel,
 };
 
 const struct channel_type *
