@@ -344,6 +344,12 @@ results_ctx(const json_t *results)
     json_object_foreach(out, key, v)
     {
         json_object_set(v, "__default__", json_object_get(v, "value"));
+        /* goflow: category_localized is the category when untranslated */
+        if (!json_is_string(json_object_get(v, "category_localized")))
+            json_object_set(v, "category_localized",
+                            json_object_get(v, "category"));
+        if (!json_is_string(json_object_get(v, "category")))
+            json_object_set_new(v, "category", json_string(""));
     }
     return out;
 }

@@ -129,8 +129,7 @@ route_channel(struct http_server *h, struct evhttp_request *req,
     const char *slash = strchr(rest, '/');
     const struct config_channel *ch;
     char name[128];
-    size_t len, idx;
-    bool get_ok;
+    size_t len;
 
     if (slash == NULL || (len = (size_t)(slash - rest)) == 0 ||
         len >= sizeof(name)) {
@@ -144,14 +143,14 @@ route_channel(struct http_server *h, struct evhttp_request *req,
         send_json_error(app, req, t0, HTTP_NOTFOUND, "unknown channel");
         return;
     }
-    idx = (size_t)(ch - app->cfg->channels);
-    get_ok = app->types[idx] != NULL && app->types[idx]->accepts_get;
     if (evhttp_request_get_command(req) != EVHTTP_REQ_POST &&
-        !(get_ok && evhttp_request_get_command(req) == EVHTTP_REQ_GET)) {
+        !(evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+          app->types[ch - app->cfg->channels]->allow_get)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          get_ok ? "GET, POST" : "POST");
-        send_json_error(app, req, t0, 405,
-                        get_ok ? "use GET or POST" : "use POST");
+                          app->types[ch - app->cfg->channels]->allow_get
+                              ? "GET, POST"
+                              : "POST");
+        send_json_error(app, req, t0, 405, "use POST");
         return;
     }
     if (app->stopping) {
@@ -159,9 +158,9 @@ route_channel(struct http_server *h, struct evhttp_request *req,
         return;
     }
     if (strcmp(slash + 1, "receive") == 0)
-        app_receive(app, req, idx, t0);
+        app_receive(app, req, (size_t)(ch - app->cfg->channels), t0);
     else if (strcmp(slash + 1, "status") == 0)
-        app_status(app, req, idx, t0);
+        app_status(app, req, (size_t)(ch - app->cfg->channels), t0);
     else
         send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
 }

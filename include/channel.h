@@ -103,16 +103,16 @@ struct channel_type {
      */
     bool sync_reply;
 
+    /* Whether the provider may call receive and status with GET (all in
+     * the query string), as Kannel's smsbox does for delivery reports. */
+    bool allow_get;
+
     /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
      * SK_ENOENT when the request is a report to ignore; SK_EINVAL with err.
      * NULL: reports are answered 200 and ignored. */
     int (*parse_status)(const struct config_channel *ch,
                         const struct channel_request *req,
                         struct channel_status *st, char err[SK_ERR_LEN]);
-
-    /* Whether receive and status requests may come by GET too (all in
-     * the query), as Kannel's do; otherwise only POST is taken. */
-    bool accepts_get;
 };
 
 /* The channel type named type, or NULL. */

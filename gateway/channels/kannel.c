@@ -618,5 +618,5 @@ const struct channel_type channel_kannel = {
     .idempotent_send = false,
     .sync_reply = false,
     .parse_status = kannel_parse_status,
-    .accepts_get = true,
+    .allow_get = true,
 };

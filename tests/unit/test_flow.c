@@ -261,7 +261,8 @@ static const char survey[] = HEAD(
                        "{\"uuid\":\"a0000000-0000-4000-8000-000000000005\","
                        "\"type\":"
                        "\"send_msg\",\"text\":\"Thanks, you said @input.text "
-                       "(@fields.mood)\"}"
+                       "(@fields.mood, "
+                       "@results.feel_safe.category_localized)\"}"
                        "],\"exits\":[{\"uuid\":\"e0000000-0000-4000-8000-"
                        "000000000005\","
                        "\"destination_uuid\":null}]}]}";
@@ -341,7 +342,8 @@ test_survey_run(void **state)
         json_string_value(json_object_get(json_object_get(e, "value"), "text")),
         "Yes");
     e = event_at(ev, 4, "msg_created");
-    assert_string_equal(ev_str(e, "text"), "Thanks, you said Yes I do (Yes)");
+    assert_string_equal(ev_str(e, "text"),
+                        "Thanks, you said Yes I do (Yes, Yes)");
     e = event_at(ev, 5, "run_ended");
     assert_string_equal(ev_str(e, "status"), "completed");
     assert_int_equal(json_array_size(ev), 6);

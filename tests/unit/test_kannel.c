@@ -246,7 +246,7 @@ test_render(void **state)
 
     (void)state;
     assert_false(channel_kannel.sync_reply);
-    assert_true(channel_kannel.accepts_get);
+    assert_true(channel_kannel.allow_get);
     assert_false(channel_kannel.idempotent_send);
     assert_int_equal(channel_kannel.render(&chan, texts, 1, &r), 0);
     assert_int_equal(r.code, 200);
