@@ -16,6 +16,7 @@
 static const struct channel_type *const channel_types[] = {
     &channel_generic,
     &channel_kannel,
+    &channel_africastalking,
 };
 
 const struct channel_type *
