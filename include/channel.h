@@ -231,6 +231,11 @@ const char *channel_pairs_get(const struct channel_pairs *p, const char *key,
 /* Wipes the values and frees; p is then empty and may be reused. */
 void channel_pairs_clear(struct channel_pairs *p);
 
+/* The value of key in *v (NULL when absent); SK_EINVAL with err when it is
+ * given twice or is not valid UTF-8 (a NUL inside counts as invalid). */
+int channel_pairs_text(const struct channel_pairs *p, const char *key,
+                       const char **v, char err[SK_ERR_LEN]);
+
 /* An application/x-www-form-urlencoded body of kv[0..2n): key, value,
  * key, value...; a pair whose value is NULL is left out. malloc'd. */
 char *channel_form_encode(const char *const *kv, size_t n);

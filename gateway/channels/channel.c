@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "channel.h"
+#include "text.h"
 
 static const struct channel_type *const channel_types[] = {
     &channel_generic, &channel_twilio,         &channel_vonage,
@@ -459,4 +460,29 @@ channel_public_url(const struct config_channel *ch, const char *path)
     if (ch->cfg == NULL || ch->cfg->public_url == NULL)
         return NULL;
     return join_url(ch->cfg->public_url, path);
+}
+
+/* The value of key, refused when given twice or not valid UTF-8. */
+int
+channel_pairs_text(const struct channel_pairs *p, const char *key,
+                   const char **v, char err[SK_ERR_LEN])
+{
+    bool dup;
+    size_t i;
+
+    *v = channel_pairs_get(p, key, &dup);
+    if (dup) {
+        sk_seterr(err, "\"%s\" is given more than once", key);
+        return SK_EINVAL;
+    }
+    for (i = 0; *v != NULL && i < p->n; i++) {
+        if (p->v[i].value != *v)
+            continue;
+        if (strlen(*v) != p->v[i].value_len ||
+            !text_valid_utf8(*v, p->v[i].value_len)) {
+            sk_seterr(err, "\"%s\" is not valid UTF-8", key);
+            return SK_EINVAL;
+        }
+    }
+    return 0;
 }

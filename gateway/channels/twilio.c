@@ -90,32 +90,6 @@ out:
     return ok ? 0 : SK_EDENIED;
 }
 
-/* The value of key, refused when given twice or not valid UTF-8 (a NUL
- * inside counts as invalid). *v NULL when absent. */
-static int
-pair_text(const struct channel_pairs *p, const char *key, const char **v,
-          char err[SK_ERR_LEN])
-{
-    bool dup;
-    size_t i;
-
-    *v = channel_pairs_get(p, key, &dup);
-    if (dup) {
-        sk_seterr(err, "\"%s\" is given more than once", key);
-        return SK_EINVAL;
-    }
-    for (i = 0; *v != NULL && i < p->n; i++) {
-        if (p->v[i].value != *v)
-            continue;
-        if (strlen(*v) != p->v[i].value_len ||
-            !text_valid_utf8(*v, p->v[i].value_len)) {
-            sk_seterr(err, "\"%s\" is not valid UTF-8", key);
-            return SK_EINVAL;
-        }
-    }
-    return 0;
-}
-
 static int
 twilio_parse(const struct config_channel *ch, const struct channel_request *req,
              struct sk_inbound *in, char err[SK_ERR_LEN])
@@ -132,11 +106,11 @@ twilio_parse(const struct config_channel *ch, const struct channel_request *req,
     memset(in, 0, sizeof(*in));
     if ((rc = twilio_pairs(req, &p, &json, err)) != 0)
         goto out;
-    if ((rc = pair_text(&p, "From", &from, err)) != 0 ||
-        (rc = pair_text(&p, "Body", &body, err)) != 0)
+    if ((rc = channel_pairs_text(&p, "From", &from, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "Body", &body, err)) != 0)
         goto out;
     for (i = 0; id == NULL && i < sizeof(id_keys) / sizeof(*id_keys); i++)
-        if ((rc = pair_text(&p, id_keys[i], &id, err)) != 0)
+        if ((rc = channel_pairs_text(&p, id_keys[i], &id, err)) != 0)
             goto out;
     rc = SK_EINVAL;
     if (from == NULL || from[0] == '\0') {
@@ -430,8 +404,8 @@ twilio_parse_status(const struct config_channel *ch,
     memset(st, 0, sizeof(*st));
     if ((rc = twilio_pairs(req, &p, &json, err)) != 0)
         goto out;
-    if ((rc = pair_text(&p, "MessageSid", &sid, err)) != 0 ||
-        (rc = pair_text(&p, "MessageStatus", &state, err)) != 0)
+    if ((rc = channel_pairs_text(&p, "MessageSid", &sid, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "MessageStatus", &state, err)) != 0)
         goto out;
     rc = SK_EINVAL;
     if (sid == NULL || sid[0] == '\0') {

@@ -86,31 +86,6 @@ out:
     return ok ? 0 : SK_EDENIED;
 }
 
-/* The value of key, refused when given twice or not valid UTF-8. */
-static int
-pair_text(const struct channel_pairs *p, const char *key, const char **v,
-          char err[SK_ERR_LEN])
-{
-    bool dup;
-    size_t i;
-
-    *v = channel_pairs_get(p, key, &dup);
-    if (dup) {
-        sk_seterr(err, "\"%s\" is given more than once", key);
-        return SK_EINVAL;
-    }
-    for (i = 0; *v != NULL && i < p->n; i++) {
-        if (p->v[i].value != *v)
-            continue;
-        if (strlen(*v) != p->v[i].value_len ||
-            !text_valid_utf8(*v, p->v[i].value_len)) {
-            sk_seterr(err, "\"%s\" is not valid UTF-8", key);
-            return SK_EINVAL;
-        }
-    }
-    return 0;
-}
-
 static int
 vonage_parse(const struct config_channel *ch, const struct channel_request *req,
              struct sk_inbound *in, char err[SK_ERR_LEN])
@@ -123,10 +98,10 @@ vonage_parse(const struct config_channel *ch, const struct channel_request *req,
     memset(in, 0, sizeof(*in));
     if ((rc = vonage_pairs(req, &p, err)) != 0)
         goto out;
-    if ((rc = pair_text(&p, "msisdn", &msisdn, err)) != 0 ||
-        (rc = pair_text(&p, "messageId", &id, err)) != 0 ||
-        (rc = pair_text(&p, "text", &text, err)) != 0 ||
-        (rc = pair_text(&p, "type", &type, err)) != 0)
+    if ((rc = channel_pairs_text(&p, "msisdn", &msisdn, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "messageId", &id, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "text", &text, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "type", &type, err)) != 0)
         goto out;
     rc = SK_EINVAL;
     if (msisdn == NULL || msisdn[0] == '\0') {
@@ -401,9 +376,9 @@ vonage_parse_status(const struct config_channel *ch,
     memset(st, 0, sizeof(*st));
     if ((rc = vonage_pairs(req, &p, err)) != 0)
         goto out;
-    if ((rc = pair_text(&p, "messageId", &mid, err)) != 0 ||
-        (rc = pair_text(&p, "status", &state, err)) != 0 ||
-        (rc = pair_text(&p, "client-ref", &ref, err)) != 0)
+    if ((rc = channel_pairs_text(&p, "messageId", &mid, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||
+        (rc = channel_pairs_text(&p, "client-ref", &ref, err)) != 0)
         goto out;
     rc = SK_EINVAL;
     if (mid == NULL || mid[0] == '\0') {
