@@ -1084,6 +1084,7 @@ request_of(struct evhttp_request *req, struct channel_request *creq,
         return SK_ENOMEM;
     creq->body = *body;
     creq->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    creq->uri = evhttp_request_get_uri(req);
     creq->content_type = req_header(req, "Content-Type");
     creq->header = req_header;
     creq->header_arg = req;
@@ -1515,6 +1516,13 @@ check_config(struct sk_app *app)
                     ch->name);
             rc = SK_EINVAL;
         }
+        if (cfg->public_url == NULL && strcmp(ch->type, "twilio") == 0) {
+            fprintf(stderr,
+                    "%s: [channel %s]: type twilio needs [server] "
+                    "public_url (Twilio signs the URL it calls)\n",
+                    cfg->file, ch->name);
+            rc = SK_EINVAL;
+        }
         if (app->types[i] != NULL && !app->types[i]->sync_reply &&
             app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
             sk_log(LOG_WARNING, "serve",
@@ -1600,7 +1608,14 @@ outbox_report(void *arg, const char *channel, enum outbox_verdict v)
 static struct outbox *
 app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
 {
-    struct outbox_opts opts = {.report = outbox_report, .report_arg = app};
+    const struct config *cfg = app->cfg;
+    struct outbox_opts opts = {
+        .max_attempts = cfg->outbox_max_attempts,
+        .backoff_base_ms = cfg->outbox_backoff_base_ms,
+        .backoff_max_ms = cfg->outbox_backoff_max_ms,
+        .report = outbox_report,
+        .report_arg = app,
+    };
     struct outbox_channel oc;
     struct outbox *ob = NULL;
     size_t i;

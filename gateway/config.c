@@ -123,6 +123,13 @@ static const struct key limits_keys[] = {
     {"max_segments", K_INT, C(max_segments), 1, 255, 0},
 };
 
+static const struct key outbox_keys[] = {
+    {"max_attempts", K_INT, C(outbox_max_attempts), 1, 100, 0},
+    {"backoff_base_ms", K_INT, C(outbox_backoff_base_ms), 1, 86400000, 0},
+    {"backoff_max_ms", K_INT, C(outbox_backoff_max_ms), 1, 604800000, 0},
+    {"timeout_ms", K_INT, C(outbox_timeout_ms), 100, 600000, 0},
+};
+
 static const struct key channel_keys[] = {
     {"type", K_TYPE, H(type), 0, 0, T_ALL},
     {"flow", K_STR, H(flow), 0, 0, T_ALL},
@@ -153,6 +160,7 @@ enum sect {
     S_SAFEGUARDING,
     S_ASR,
     S_LIMITS,
+    S_OUTBOX,
     S_CHANNEL,
     S_BAD, /* a header already reported as an error */
 };
@@ -179,6 +187,7 @@ static const struct section sections[N_FIXED] = {
     [S_SAFEGUARDING] = SECTION("safeguarding", safeguarding_keys),
     [S_ASR] = SECTION("asr", asr_keys),
     [S_LIMITS] = SECTION("limits", limits_keys),
+    [S_OUTBOX] = SECTION("outbox", outbox_keys),
 };
 
 static const struct {
@@ -833,6 +842,8 @@ config_load(const char *path, char err[SK_ERR_LEN])
         sk_seterr(err, "%s: out of memory", path);
         goto fail;
     }
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        cfg->channels[i].cfg = cfg;
     fclose(ld->fp);
     free(ld->line);
     free(ld);
