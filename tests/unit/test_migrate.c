@@ -60,6 +60,16 @@ assert_json_eq(const json_t *got, const json_t *want, const char *what)
     }
 }
 
+/* As assert_json_eq(), for want written as text. */
+static void
+assert_json_is(const json_t *got, const char *want, const char *what)
+{
+    json_t *w = q(want);
+
+    assert_json_eq(got, w, what);
+    json_decref(w);
+}
+
 static json_t *
 at(const json_t *j, const char *path)
 {
@@ -315,13 +325,13 @@ test_templating(void **state)
                                     "header", "params", "H"));
     assert_int_equal(flow_migrate(f, "13.5.0", err), 0);
     assert_null(at(f, "nodes.0.actions.0.templating"));
-    assert_json_eq(at(f, "nodes.0.actions.0.template"),
-                   q("{'uuid':'t1','name':'greet'}"), "template");
-    assert_json_eq(at(f, "nodes.0.actions.0.template_variables"),
-                   q("['H','@contact.name','x']"), "template_variables");
-    assert_json_eq(at(f, "localization.spa"),
-                   q("{'a1':{'text':['Hola'],'template_variables':"
-                     "['H','@contact.name','equis']}}"),
+    assert_json_is(at(f, "nodes.0.actions.0.template"),
+                   "{'uuid':'t1','name':'greet'}", "template");
+    assert_json_is(at(f, "nodes.0.actions.0.template_variables"),
+                   "['H','@contact.name','x']", "template_variables");
+    assert_json_is(at(f, "localization.spa"),
+                   "{'a1':{'text':['Hola'],'template_variables':"
+                   "['H','@contact.name','equis']}}",
                    "localized variables");
 
     /* the whole way, the flow is refused for its template, by name */
