@@ -8,7 +8,9 @@
  * that `sikiliza flow check` lists them all. A text with any problem adds
  * nothing to the set. Features this engine does not run (webhooks, groups,
  * other waits...) are problems too: a flow is never run half-understood.
- * Pure: no I/O, no globals.
+ * A definition written for an older spec version is first migrated in
+ * its JSON to FLOW_SPEC_VERSION (migrate.c), so validation and the runner
+ * only ever see the current spec. Pure: no I/O, no globals.
  */
 #include <ctype.h>
 #include <stdarg.h>
