@@ -38,6 +38,10 @@ struct config_channel {
     bool delete_recordings;                    /* voice; default yes */
     const struct config *cfg; /* the config it is part of (public_url,
                                * [outbox]); set by config_load() */
+    /* Not a key: where providers reach this gateway, for callback URLs
+     * (delivery reports): [server] public_url, else http://LISTEN; no
+     * final '/'. Set by config_load(). */
+    char *base_url;
 };
 
 struct config {
@@ -88,9 +92,11 @@ struct config {
     int max_sends_per_channel_minute; /* default 600 */
     int max_segments; /* flow texts longer than this are warned of; 2 */
 
-    /* [outbox]: sending on the providers' APIs; 0 takes the outbox's
-     * default (see outbox.h) */
-    int outbox_max_attempts;    /* then failed; 6 */
+    /* [outbox]: the send queue's pace and its requests (see outbox.h);
+     * 0 takes the outbox's own default */
+    int outbox_max_parallel;    /* rows sent at once; 8 */
+    int outbox_max_attempts;    /* then the row fails; 6 */
+    int outbox_poll_ms;         /* look for due rows this often; 500 */
     int outbox_backoff_base_ms; /* first retry delay; 5000 */
     int outbox_backoff_max_ms;  /* longest retry delay; 3600000 */
     int outbox_timeout_ms;      /* one send request; 30000 */

@@ -16,10 +16,8 @@
 #include "channel.h"
 
 static const struct channel_type *const channel_types[] = {
-    &channel_generic,
-    &channel_twilio,
-    &channel_vonage,
-    &channel_africastalking,
+    &channel_generic, &channel_twilio,         &channel_vonage,
+    &channel_kannel,  &channel_africastalking,
 };
 
 const struct channel_type *
