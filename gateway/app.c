@@ -48,6 +48,7 @@
 #include "privacy.h"
 #include "store.h"
 #include "text.h"
+#include "zone.h"
 
 #define FLOW_FILE_MAX  (16 * 1024 * 1024) /* bytes per flow file */
 #define SWEEP_LIMIT    64                 /* contacts per sweep job */
@@ -555,15 +556,32 @@ default_flow(const struct sk_app *app, const struct config_channel *ch)
     return name != NULL ? flow_set_find(app->flows, name) : NULL;
 }
 
+/* Gives s the environment of [flows]: timezone (with its rule), date
+ * format and country, as dates and phone numbers in flows read them. */
+static int
+session_env(const struct sk_app *app, struct flow_session *s)
+{
+    const struct config *cfg = app->cfg;
+
+    if (flow_session_set_env(s, cfg->timezone, cfg->date_format,
+                             cfg->country) != 0 ||
+        flow_session_set_tz_rule(s, app->tz_rule) != 0)
+        return SK_ENOMEM;
+    return 0;
+}
+
 /* Replaces *sp by a session with no run, keeping the contact's language. */
 static int
-reset_session(struct flow_session **sp, int64_t now, const void *salt)
+reset_session(const struct sk_app *app, struct flow_session **sp, int64_t now,
+              const void *salt)
 {
     struct flow_session *fresh =
         flow_session_new(flow_session_language(*sp), make_seed(now, salt));
 
-    if (fresh == NULL)
+    if (fresh == NULL || session_env(app, fresh) != 0) {
+        flow_session_free(fresh);
         return SK_ENOMEM;
+    }
     flow_session_free(*sp);
     *sp = fresh;
     return 0;
@@ -597,7 +615,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    : SK_ENOMEM;
     }
     if (is_stop_word(app, job->text)) {
-        if (reset_session(sp, now, job) != 0)
+        if (reset_session(app, sp, now, job) != 0)
             return SK_ENOMEM;
         rc = optout_cancel_queued(tx, job->key, now, &cancelled);
         if (rc != 0)
@@ -656,7 +674,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                 sk_log(LOG_WARNING, "inbound",
                        "contact=%.8s cannot resume (%s), starting afresh",
                        job->key, sk_strerror(rc));
-                rc = reset_session(sp, now, job);
+                rc = reset_session(app, sp, now, job);
                 json_array_clear(events);
                 waiting = NULL;
             } else {
@@ -824,7 +842,7 @@ inbound_run(struct store_tx *tx, void *arg)
     if (s == NULL)
         s = flow_session_new(NULL, make_seed(now, job));
     texts = json_array();
-    if (s == NULL || texts == NULL) {
+    if (s == NULL || texts == NULL || session_env(app, s) != 0) {
         rc = SK_ENOMEM;
         goto out;
     }
@@ -1344,6 +1362,10 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
         return rc;
     if (c.session != NULL)
         s = flow_session_load(c.session, err);
+    if (s != NULL && session_env(app, s) != 0) {
+        rc = SK_ENOMEM;
+        goto out;
+    }
     if (s == NULL || c.opted_out || flow_session_status(s) != FLOW_WAITING) {
         /* nothing to resume: clear the wait so it is not due again */
         c.timeout_at = c.expires_at = 0;
@@ -1588,6 +1610,7 @@ app_free(struct sk_app *app)
         event_base_free(app->base);
     flow_set_free(app->flows);
     privacy_close(app->priv);
+    free(app->tz_rule);
     for (i = 0; i < app->n_stop; i++)
         free(app->stop_folded[i]);
     optout_words_free(app->delete_folded, app->n_delete);
@@ -1701,6 +1724,12 @@ app_serve(const char *config_path)
     if (rc == SK_ENOMEM)
         goto nomem;
     if (rc != 0) {
+        code = 1;
+        goto out;
+    }
+    if (app.cfg->timezone != NULL &&
+        (app.tz_rule = zone_rule(app.cfg->timezone, err)) == NULL) {
+        fprintf(stderr, "sikiliza serve: %s: [flows] %s\n", app.cfg->file, err);
         code = 1;
         goto out;
     }

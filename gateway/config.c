@@ -37,16 +37,19 @@
 #define MAX_SECTION_KEYS 20
 
 enum kind {
-    K_STR,    /* any text */
-    K_PATH,   /* text, resolved against the config file's directory */
-    K_URL,    /* http:// or https:// */
-    K_ADDR,   /* HOST:PORT */
-    K_INT,    /* int in [min, max] */
-    K_SIZE,   /* size_t in [min, max] */
-    K_BOOL,   /* yes/no/true/false/1/0 */
-    K_WORDS,  /* comma separated list (stop_words, delete_words) */
-    K_TYPE,   /* channel type */
-    K_METHOD, /* vonage signature method */
+    K_STR,     /* any text */
+    K_PATH,    /* text, resolved against the config file's directory */
+    K_URL,     /* http:// or https:// */
+    K_ADDR,    /* HOST:PORT */
+    K_INT,     /* int in [min, max] */
+    K_SIZE,    /* size_t in [min, max] */
+    K_BOOL,    /* yes/no/true/false/1/0 */
+    K_WORDS,   /* comma separated list (stop_words, delete_words) */
+    K_TYPE,    /* channel type */
+    K_METHOD,  /* vonage signature method */
+    K_ZONE,    /* IANA timezone name */
+    K_DATEFMT, /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
+    K_COUNTRY, /* ISO 3166 alpha-2 */
 };
 
 enum {
@@ -99,6 +102,9 @@ static const struct key flows_keys[] = {
     {"default", K_STR, C(default_flow), 0, 0, 0},
     {"expire_minutes", K_INT, C(expire_minutes), 1, 525600, 0},
     {"stop_words", K_WORDS, C(stop_words), 0, 0, 0},
+    {"timezone", K_ZONE, C(timezone), 0, 0, 0},
+    {"date_format", K_DATEFMT, C(date_format), 0, 0, 0},
+    {"country", K_COUNTRY, C(country), 0, 0, 0},
 };
 
 static const struct key safeguarding_keys[] = {
@@ -572,6 +578,33 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
                            k->name, sect, value);
         break;
     }
+    case K_ZONE:
+        /* a name under the zone database: no "..", no leading "/" */
+        if (value[0] == '/' || strstr(value, "..") != NULL ||
+            strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789/_+-") != strlen(value))
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.40s' is not a timezone name "
+                           "such as Africa/Nairobi",
+                           k->name, sect, value);
+        break;
+    case K_DATEFMT:
+        if (strcmp(value, "DD-MM-YYYY") != 0 &&
+            strcmp(value, "MM-DD-YYYY") != 0 &&
+            strcmp(value, "YYYY-MM-DD") != 0)
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not one of "
+                           "DD-MM-YYYY, MM-DD-YYYY, YYYY-MM-DD",
+                           k->name, sect, value);
+        break;
+    case K_COUNTRY:
+        if (strlen(value) != 2 || value[0] < 'A' || value[0] > 'Z' ||
+            value[1] < 'A' || value[1] > 'Z')
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not a country code "
+                           "such as KE (ISO 3166, upper case)",
+                           k->name, sect, value);
+        break;
     case K_STR:
     case K_PATH:
         break;
@@ -897,6 +930,9 @@ free_strings(void *base, const struct key *keys, size_t n)
         case K_ADDR:
         case K_TYPE:
         case K_METHOD:
+        case K_ZONE:
+        case K_DATEFMT:
+        case K_COUNTRY:
             free(*(char **)((char *)base + keys[i].off));
             break;
         default:

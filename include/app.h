@@ -51,6 +51,7 @@ struct sk_app {
     char *delete_folded[CONFIG_MAX_WORDS];
     size_t n_delete;
     struct caps *caps; /* sending caps; used by store jobs only */
+    char *tz_rule;     /* POSIX rule of [flows] timezone, or NULL */
     int pending;       /* store jobs whose done callback has not run yet */
     bool sweeping;     /* a timeout sweep job is queued or running */
     bool stopping;     /* SIGTERM/SIGINT seen: no new work is taken */

@@ -75,6 +75,9 @@ struct config {
     char *flows_dir;    /* default flows/examples */
     char *default_flow; /* may be NULL */
     int expire_minutes; /* session expiry when a flow sets none; 10080 */
+    char *timezone;     /* IANA name for dates in flows; NULL = UTC */
+    char *date_format;  /* DD-MM-YYYY (default), MM-DD-YYYY, YYYY-MM-DD */
+    char *country;      /* ISO 3166 alpha-2 for has_phone; may be NULL */
     /* opt-out words, case-folded on use; defaults in eng fra ara swa spa */
     char *stop_words[CONFIG_MAX_WORDS];
     size_t n_stop_words;
