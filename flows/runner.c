@@ -354,6 +354,26 @@ results_ctx(const json_t *results)
     return out;
 }
 
+/* @urns: every scheme goflow knows, with no address (none is held). */
+static json_t *
+urns_ctx(void)
+{
+    static const char *const schemes[] = {
+        "tel",        "whatsapp", "telegram",  "facebook", "instagram",
+        "twitter",    "viber",    "line",      "mailto",   "ext",
+        "jiochat",    "wechat",   "vk",        "discord",  "slack",
+        "rocketchat", "webchat",  "twitterid", "fcm",      "freshchat"};
+    json_t *u = json_object();
+    size_t i;
+
+    if (u == NULL)
+        return NULL;
+    json_object_set_new(u, "__default__", json_string(""));
+    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        json_object_set_new(u, schemes[i], json_null());
+    return u;
+}
+
 static json_t *
 flow_ctx(const struct flow *f)
 {
@@ -406,9 +426,13 @@ build_context(const struct sprint *sp, const struct flow *f)
     json_object_set(ctx, "fields", fields);
     json_object_set_new(
         ctx, "contact",
-        /* no name is ever held: it renders empty, as goflow's unnamed */
-        json_pack("{s:s,s:s,s:s?,s:o}", "__default__", "", "name", "",
-                  "language", s->language, "fields", fields));
+        /* no name and no address are ever held: they render empty, as
+         * goflow's unnamed contact with redacted URNs */
+        json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:o,s:[],s:o,s:o}", "__default__",
+                  "", "name", "", "first_name", "", "urn", "", "language",
+                  s->language, "status", "active", "urns", urns_ctx(), "groups",
+                  "fields", fields, "channel", json_null()));
+    json_object_set_new(ctx, "urns", urns_ctx());
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
                         json_pack("{s:s,s:o,s:o}", "status", "active",
@@ -434,7 +458,7 @@ build_context(const struct sprint *sp, const struct flow *f)
         v = json_null();
     }
     json_object_set_new(ctx, "child", v);
-    if (json_object_size(ctx) != 8) {
+    if (json_object_size(ctx) != 9) {
         json_decref(ctx);
         return NULL;
     }

@@ -772,6 +772,33 @@ static const char clock_flow[] = HEAD(
              "\\\"tt:mm Z\\\"))\"}],\"exits\":[{\"uuid\":\"e2000000-0000-4000-"
              "8000-000000000020\"}]}]}";
 
+static const char identity_flow[] = HEAD(
+    "f2000000-0000-4000-8000-000000000021",
+    "Identity") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-000000000021\","
+                "\"actions\":[{\"uuid\":\"a2000000-0000-4000-8000-"
+                "000000000021\",\"type\":\"send_msg\",\"text\":\"[@contact."
+                "name][@contact.first_name][@contact.urn][@urns][@urns.tel]["
+                "@contact.urns.tel][@contact]\"}],\"exits\":[{\"uuid\":"
+                "\"e2000000-0000-4000-8000-000000000021\"}]}]}";
+
+/* No name and no address are held: they render empty, with no error. */
+static void
+test_identity_redacted(void **state)
+{
+    struct flow_set *set = load_ok(identity_flow);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev;
+
+    (void)state;
+    ev = run_start(set, s, "Identity", NULL, NOW);
+    assert_int_equal(json_array_size(ev), 3); /* no error event */
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "[][][][][][][]");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 /* The session's zone, with the POSIX rule the gateway read for it. */
 static void
 test_timezone_rule(void **state)
@@ -1692,6 +1719,7 @@ main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_timezone_rule),
+        cmocka_unit_test(test_identity_redacted),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_mutations),
