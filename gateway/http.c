@@ -21,6 +21,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "app.h"
+#include "channel.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -142,9 +143,13 @@ route_channel(struct http_server *h, struct evhttp_request *req,
         send_json_error(app, req, t0, HTTP_NOTFOUND, "unknown channel");
         return;
     }
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST &&
+        !(evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+          app->types[ch - app->cfg->channels]->allow_get)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          "POST");
+                          app->types[ch - app->cfg->channels]->allow_get
+                              ? "GET, POST"
+                              : "POST");
         send_json_error(app, req, t0, 405, "use POST");
         return;
     }

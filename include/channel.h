@@ -103,6 +103,10 @@ struct channel_type {
      */
     bool sync_reply;
 
+    /* Whether the provider may call receive and status with GET (all in
+     * the query string), as Kannel's smsbox does for delivery reports. */
+    bool allow_get;
+
     /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
      * SK_ENOENT when the request is a report to ignore; SK_EINVAL with err.
      * NULL: reports are answered 200 and ignored. */
