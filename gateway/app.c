@@ -37,11 +37,13 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "caps.h"
 #include "channel.h"
 #include "flow.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "optout.h"
 #include "outbox.h"
 #include "privacy.h"
 #include "store.h"
@@ -51,6 +53,7 @@
 #define SWEEP_LIMIT    64                 /* contacts per sweep job */
 #define FLOW_STACK_MAX 32                 /* nested runs tracked */
 #define MS_PER_DAY     86400000LL
+#define USSD_IDLE_MS   (5 * 60 * 1000) /* an abandoned USSD run expires */
 
 int64_t
 app_now_ms(void)
@@ -249,6 +252,16 @@ int
 app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
                FILE *diag, FILE *ok)
 {
+    return app_flows_load_each(set, paths, n, diag, ok, NULL, NULL);
+}
+
+int
+app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
+                    FILE *diag, FILE *ok,
+                    void (*each)(void *arg, const char *path, size_t first,
+                                 size_t last),
+                    void *arg)
+{
     struct loader l = {.set = set, .diag = diag};
     struct stat st;
     size_t i, len;
@@ -301,6 +314,9 @@ app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
             fprintf(ok, "%s: %zu flow%s ok\n", l.files[i].path, nf,
                     nf == 1 ? "" : "s");
         }
+    if (rc == 0 && l.problems == 0 && each != NULL)
+        for (i = 0; i < l.n; i++)
+            each(arg, l.files[i].path, l.files[i].first, l.files[i].last);
     if (rc == SK_ENOMEM)
         fprintf(diag, "%s: out of memory\n", l.fallback);
     for (i = 0; i < l.n; i++)
@@ -440,11 +456,13 @@ record_events(struct store_tx *tx, const struct sk_app *app, const char *key,
     return 0;
 }
 
-/* Saves the session and its wait times into c and the store. */
+/* Saves the session and its wait times into c and the store. A run that
+ * waits in a USSD session (ussd) has no timeout and expires after
+ * USSD_IDLE_MS: a session the child left must not carry on by SMS. */
 static int
 save_contact(struct store_tx *tx, const struct sk_app *app, const char *key,
              struct store_contact *c, const struct flow_session *s,
-             const char *channel, int64_t now)
+             const char *channel, int64_t now, bool ussd)
 {
     char *dump = flow_session_dump(s);
 
@@ -464,6 +482,11 @@ save_contact(struct store_tx *tx, const struct sk_app *app, const char *key,
         c->expires_at = flow_session_expires_at(s);
         if (c->expires_at == 0)
             c->expires_at = now + (int64_t)app->cfg->expire_minutes * 60000;
+        if (ussd) {
+            c->timeout_at = 0;
+            if (c->expires_at > now + USSD_IDLE_MS)
+                c->expires_at = now + USSD_IDLE_MS;
+        }
     }
     c->last_seen = now;
     return store_contact_put(tx, key, c);
@@ -492,11 +515,21 @@ struct inbound_job {
     size_t vault_len;
     char *text;
     char *external_id;
+    bool ussd;       /* a USSD session step: the reply is "CON/END ..." */
+    bool ussd_start; /* the first step of a USSD session */
     /* set by inbound_run on the writer thread */
     char *reply;        /* JSON array of the texts to send */
     const char *status; /* for the log line */
     size_t dropped;
     size_t queued; /* texts put into the outbox (asynchronous channels) */
+    uint64_t capped[CAPS_COUNT]; /* dropped by caps_apply() */
+    bool erased;                 /* DELETE: the contact is gone */
+    /* DELETE on a channel replying through the outbox: a one-time key and
+     * the address sealed under it (see optout.c), else empty and NULL */
+    char erase_key[PRIVACY_KEY_HEX];
+    unsigned char *erase_vault;
+    size_t erase_vault_len;
+    bool ussd_cut; /* the USSD answer was cut to fit the screen */
 };
 
 static void
@@ -505,6 +538,7 @@ inbound_job_free(struct inbound_job *job)
     if (job == NULL)
         return;
     free(job->vault);
+    free(job->erase_vault);
     free(job->text);
     free(job->external_id);
     free(job->reply);
@@ -544,11 +578,32 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct flow *f, *waiting = NULL;
     json_t *events;
     char err[SK_ERR_LEN] = "";
-    int rc = 0;
+    int rc = 0, word, cancelled;
 
+    word = optout_match(app->delete_folded, app->n_delete, job->text);
+    if (word >= 0) {
+        const char *confirm = optout_erase_reply(flow_session_language(*sp),
+                                                 app->delete_folded[word]);
+
+        if ((rc = store_contact_erase(tx, job->key)) != 0)
+            return rc;
+        job->erased = true;
+        *keep_vault = false;
+        job->status = "erased";
+        return json_array_append_new(texts, json_string(confirm)) == 0
+                   ? 0
+                   : SK_ENOMEM;
+    }
     if (is_stop_word(app, job->text)) {
         if (reset_session(sp, now, job) != 0)
             return SK_ENOMEM;
+        rc = optout_cancel_queued(tx, job->key, now, &cancelled);
+        if (rc != 0)
+            return rc;
+        if (cancelled > 0)
+            sk_log(LOG_INFO, "inbound",
+                   "contact=%.8s cancelled=%d queued messages (opted out)",
+                   job->key, cancelled);
         c->opted_out = true;
         *keep_vault = false;
         job->status = "opted_out";
@@ -558,7 +613,17 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    f = flow_set_match_keyword(app->flows, job->text);
+    /* USSD answers are menu choices, not keywords. Dialling in starts the
+     * channel's flow as a keyword would: a new run, interrupting any run
+     * the contact had by SMS, and an opted-out child taking part again. */
+    if (job->ussd_start) {
+        if ((f = default_flow(app, ch)) == NULL) {
+            job->status = "no_flow";
+            return 0;
+        }
+    } else {
+        f = job->ussd ? NULL : flow_set_match_keyword(app->flows, job->text);
+    }
     if (c->opted_out && f == NULL) {
         *keep_vault = false;
         job->status = "ignored";
@@ -568,8 +633,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         return SK_ENOMEM;
     if (f != NULL) {
         c->opted_out = false;
-        job->status = "keyword";
-        rc = flow_start(app->flows, *sp, f, job->text, now, events, err);
+        job->status = job->ussd_start ? "started" : "keyword";
+        rc = flow_start(app->flows, *sp, f, job->ussd_start ? NULL : job->text,
+                        now, events, err);
     } else {
         bool resumed = false;
 
@@ -616,6 +682,85 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         record_events(tx, app, job->key, events, waiting, now, texts,
                       (size_t)app->cfg->max_replies_per_inbound, &job->dropped);
     json_decref(events);
+    return rc;
+}
+
+static int queue_texts(struct store_tx *tx, const char *channel,
+                       const char *key, const json_t *texts, int64_t now);
+
+/* After DELETE: the confirmation goes out under no contact key, and the
+ * dedupe row keeps no key either. */
+static int
+inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
+               int64_t now)
+{
+    struct sk_app *app = job->app;
+    const char *chname = app->cfg->channels[job->ch].name;
+    int rc;
+
+    if (!job->ussd && !app->types[job->ch]->sync_reply) {
+        if (job->erase_vault != NULL && json_array_size(texts) > 0) {
+            rc = queue_texts(tx, chname, job->erase_key, texts, now);
+            if (rc == 0)
+                rc = store_vault_put(tx, job->erase_key, job->erase_vault,
+                                     job->erase_vault_len, now + MS_PER_DAY);
+            if (rc != 0)
+                return rc;
+            job->queued = json_array_size(texts);
+        }
+        json_array_clear(texts);
+    }
+    if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
+        return SK_ENOMEM;
+    return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
+}
+
+static const char *
+ussd_goodbye(const char *lang)
+{
+    static const struct {
+        const char *lang, *text;
+    } texts[] = {
+        {"eng", "Thank you. Goodbye."},
+        {"fra", "Merci. Au revoir."},
+        {"ara", "\xd8\xb4\xd9\x83\xd8\xb1\xd8\xa7. \xd9\x85\xd8\xb9 "
+                "\xd8\xa7\xd9\x84\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85\xd8\xa9."},
+        {"swa", "Asante. Kwaheri."},
+        {"spa", "Gracias. Adi\xc3\xb3s."},
+    };
+    size_t i;
+
+    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (strcmp(texts[i].lang, lang) == 0)
+            return texts[i].text;
+    return texts[0].text;
+}
+
+/* Replaces the texts by the one USSD answer: "CON ..." while the run
+ * waits for the child, else "END ...". */
+static int
+ussd_answer(struct inbound_job *job, const struct store_contact *c,
+            const struct flow_session *s, json_t *texts)
+{
+    size_t i, n = json_array_size(texts);
+    const char **v = calloc(n > 0 ? n : 1, sizeof(*v));
+    bool more = !c->opted_out && flow_session_status(s) == FLOW_WAITING;
+    char *answer;
+    int rc;
+
+    if (v == NULL)
+        return SK_ENOMEM;
+    for (i = 0; i < n; i++)
+        if ((v[i] = json_string_value(json_array_get(texts, i))) == NULL)
+            v[i] = "";
+    answer = channel_ussd_answer(
+        v, n, more, ussd_goodbye(flow_session_language(s)), &job->ussd_cut);
+    free(v);
+    if (answer == NULL)
+        return SK_ENOMEM;
+    json_array_clear(texts);
+    rc = json_array_append_new(texts, json_string(answer)) == 0 ? 0 : SK_ENOMEM;
+    free(answer);
     return rc;
 }
 
@@ -682,9 +827,24 @@ inbound_run(struct store_tx *tx, void *arg)
         goto out;
     }
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
-    if (rc != 0)
+    if (rc == 0 && !job->ussd) /* a USSD screen is no SMS */
+        rc = caps_apply(app->caps, tx, job->ch, job->key, texts, now,
+                        job->capped);
+    if (rc == 0 && job->erased) {
+        c.opted_out = true; /* a USSD session ends with the confirmation */
+        if (job->ussd)
+            rc = ussd_answer(job, &c, s, texts);
+        if (rc == 0)
+            rc = inbound_erased(tx, job, texts, now);
+    }
+    if (rc != 0 || job->erased)
         goto out;
-    if (!app->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
+    if (job->ussd) {
+        /* the answer is the USSD screen, whatever the SMS side does */
+        rc = ussd_answer(job, &c, s, texts);
+        if (rc != 0)
+            goto out;
+    } else if (!app->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
         /* the provider takes no reply in its webhook response: every
          * message goes through the outbox, which needs the address */
         rc = queue_texts(tx, ch->name, job->key, texts, now);
@@ -694,7 +854,7 @@ inbound_run(struct store_tx *tx, void *arg)
         json_array_clear(texts);
         keep_vault = true;
     }
-    rc = save_contact(tx, app, job->key, &c, s, ch->name, now);
+    rc = save_contact(tx, app, job->key, &c, s, ch->name, now, job->ussd);
     if (rc == 0 && keep_vault)
         rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
                              now + (int64_t)app->cfg->vault_days * MS_PER_DAY);
@@ -793,6 +953,49 @@ render_texts(struct sk_app *app, size_t ch, const char *reply,
     return rc;
 }
 
+/* Counts what the caps dropped; the per-inbound cap is logged here, the
+ * others where they were applied. */
+static void
+inbound_capped(struct sk_app *app, const struct inbound_job *job)
+{
+    int k;
+
+    if (job->dropped > 0) {
+        metrics_capped(app->metrics, job->ch, CAPS_PER_INBOUND, job->dropped);
+        sk_log(LOG_WARNING, "caps",
+               "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",
+               app->cfg->channels[job->ch].name, job->key, job->dropped,
+               caps_name(CAPS_PER_INBOUND), app->cfg->max_replies_per_inbound);
+    }
+    for (k = 0; k < CAPS_COUNT; k++)
+        if (job->capped[k] > 0)
+            metrics_capped(app->metrics, job->ch, k, job->capped[k]);
+}
+
+/* The stored answer of a USSD step (a JSON array of one string), as
+ * text/plain. */
+static int
+render_ussd(const char *reply, struct channel_reply *out, size_t *count)
+{
+    json_t *arr = json_loads(reply != NULL ? reply : "", 0, NULL);
+    const char *answer = json_string_value(json_array_get(arr, 0));
+
+    memset(out, 0, sizeof(*out));
+    if (answer == NULL) {
+        json_decref(arr);
+        return SK_EINVAL;
+    }
+    out->body = strdup(answer);
+    json_decref(arr);
+    if (out->body == NULL)
+        return SK_ENOMEM;
+    out->code = HTTP_OK;
+    out->content_type = "text/plain; charset=utf-8";
+    out->body_len = strlen(out->body);
+    *count = 1;
+    return 0;
+}
+
 static void
 inbound_done(void *arg, int rc)
 {
@@ -805,18 +1008,27 @@ inbound_done(void *arg, int rc)
     app->pending--;
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
-    if (rc == 0 && (rc = render_texts(app, job->ch, job->reply, &r, &n)) == 0) {
+    if (rc == 0)
+        rc = job->ussd ? render_ussd(job->reply, &r, &n)
+                       : render_texts(app, job->ch, job->reply, &r, &n);
+    if (rc == 0) {
         send_reply(app, job->req, job->t0, job->ch, &r);
         channel_reply_clear(&r);
         if (strcmp(job->status, "duplicate") != 0) {
             metrics_message_in(app->metrics, job->ch);
             metrics_messages_out(app->metrics, job->ch, n);
+            inbound_capped(app, job);
         }
         sk_log(LOG_INFO, "inbound",
                "channel=%s contact=%.8s status=%s "
-               "replies=%zu queued=%zu%s",
+               "replies=%zu queued=%zu%s%s%s",
                chname, job->key, job->status, n, job->queued,
-               job->dropped > 0 ? " (over the reply cap)" : "");
+               job->ussd ? " ussd=1" : "",
+               job->ussd_cut ? " (cut to the USSD screen)" : "",
+               job->dropped > 0 || job->capped[CAPS_CONTACT_DAY] > 0 ||
+                       job->capped[CAPS_CHANNEL_MINUTE] > 0
+                   ? " (capped)"
+                   : "");
     } else {
         int busy = rc == SK_EBUSY;
 
@@ -878,9 +1090,11 @@ request_of(struct evhttp_request *req, struct channel_request *creq,
     return 0;
 }
 
-void
-app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
-            double t0)
+/* The inbound pipeline of app_receive() and app_ussd(): verify, parse,
+ * pseudonymise, submit the store job. */
+static void
+receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
+        bool ussd)
 {
     const struct config_channel *cc = &app->cfg->channels[ch];
     const struct channel_type *t = app->types[ch];
@@ -888,6 +1102,7 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
     struct sk_inbound in = {0};
     struct inbound_job *job = NULL;
     char err[SK_ERR_LEN] = "", *body = NULL;
+    bool start = false;
     int rc;
 
     if (request_of(req, &creq, &body) != 0) {
@@ -903,7 +1118,8 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
     }
-    rc = t->parse(cc, &creq, &in, err);
+    rc = ussd ? t->parse_ussd(cc, &creq, &in, &start, err)
+              : t->parse(cc, &creq, &in, err);
     free(body);
     if (rc != 0) {
         metrics_error(app->metrics, ch,
@@ -924,8 +1140,18 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
         sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
         send_error(app, req, t0, ch, HTTP_BADREQUEST,
-                   "\"from\" is not a valid phone number");
+                   ussd ? "\"phoneNumber\" is not a valid phone number"
+                        : "\"from\" is not a valid phone number");
         return;
+    }
+    if (rc == 0 && !ussd && !t->sync_reply &&
+        optout_match(app->delete_folded, app->n_delete, in.text) >= 0) {
+        /* DELETE: the confirmation needs an address not tied to the key */
+        rc = optout_random_key(job->erase_key);
+        if (rc == 0 &&
+            (job->erase_vault = privacy_seal(app->priv, job->erase_key, in.urn,
+                                             &job->erase_vault_len)) == NULL)
+            rc = SK_ENOMEM;
     }
     if (rc != 0 || (job->vault = privacy_seal(app->priv, job->key, in.urn,
                                               &job->vault_len)) == NULL) {
@@ -941,6 +1167,8 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
     job->ch = ch;
     job->text = in.text;
     job->external_id = in.external_id;
+    job->ussd = ussd;
+    job->ussd_start = start;
     in.text = in.external_id = NULL;
     channel_inbound_clear(&in); /* wipes the number */
     if (store_submit(app->store, inbound_run, inbound_done, job) != 0) {
@@ -952,6 +1180,23 @@ app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
         return;
     }
     app->pending++;
+}
+
+void
+app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
+            double t0)
+{
+    receive(app, req, ch, t0, false);
+}
+
+void
+app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
+{
+    if (app->types[ch]->parse_ussd == NULL) {
+        send_error(app, req, t0, ch, HTTP_NOTFOUND, "no USSD on this channel");
+        return;
+    }
+    receive(app, req, ch, t0, true);
 }
 
 struct status_job {
@@ -1048,7 +1293,21 @@ struct sweep_job {
     char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
     int n;
     int resumed;
+    /* messages dropped by caps, by channel index */
+    uint64_t capped[CONFIG_MAX_CHANNELS][CAPS_COUNT];
 };
+
+/* The config index of channel name, or SIZE_MAX. */
+static size_t
+channel_index(const struct sk_app *app, const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < app->cfg->n_channels; i++)
+        if (strcmp(app->cfg->channels[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}
 
 static void
 sweep_collect(void *arg, const char *key)
@@ -1071,7 +1330,7 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
     const struct flow *waiting = NULL;
     json_t *events = NULL, *texts = NULL;
     char err[SK_ERR_LEN] = "";
-    size_t i, dropped = 0;
+    size_t i, dropped = 0, ch;
     int rc;
 
     memset(&c, 0, sizeof(c));
@@ -1114,6 +1373,17 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
     }
     rc = record_events(tx, app, key, events, waiting, now, texts,
                        (size_t)app->cfg->max_replies_per_inbound, &dropped);
+    ch = channel_index(app, c.channel);
+    if (rc == 0 && dropped > 0) {
+        sk_log(LOG_WARNING, "caps",
+               "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",
+               c.channel != NULL ? c.channel : "-", key, dropped,
+               caps_name(CAPS_PER_INBOUND), app->cfg->max_replies_per_inbound);
+        if (ch < CONFIG_MAX_CHANNELS)
+            job->capped[ch][CAPS_PER_INBOUND] += dropped;
+    }
+    if (rc == 0 && ch < CONFIG_MAX_CHANNELS)
+        rc = caps_apply(app->caps, tx, ch, key, texts, now, job->capped[ch]);
     for (i = 0; rc == 0 && i < json_array_size(texts); i++) {
         if (c.channel == NULL)
             break;
@@ -1122,7 +1392,7 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
                               NULL);
     }
     if (rc == 0)
-        rc = save_contact(tx, app, key, &c, s, NULL, now);
+        rc = save_contact(tx, app, key, &c, s, NULL, now, false);
     if (rc == 0)
         job->resumed++;
 out:
@@ -1157,6 +1427,9 @@ sweep_done(void *arg, int rc)
 
     app->pending--;
     app->sweeping = false;
+    for (size_t ch = 0; rc == 0 && ch < app->cfg->n_channels; ch++)
+        for (int k = 0; k < CAPS_COUNT; k++)
+            metrics_capped(app->metrics, ch, k, job->capped[ch][k]);
     if (rc != 0)
         sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
     else if (job->resumed > 0)
@@ -1242,6 +1515,12 @@ check_config(struct sk_app *app)
                     ch->name);
             rc = SK_EINVAL;
         }
+        if (app->types[i] != NULL && !app->types[i]->sync_reply &&
+            app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
+            sk_log(LOG_WARNING, "serve",
+                   "channel=%s cannot send (missing credentials): its SMS "
+                   "replies stay queued",
+                   ch->name);
         if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
             fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
                     cfg->file, ch->name, ch->flow, cfg->flows_dir);
@@ -1263,6 +1542,10 @@ check_config(struct sk_app *app)
             return SK_ENOMEM;
         app->n_stop = i + 1;
     }
+    if (optout_fold_words(cfg->delete_words, cfg->n_delete_words,
+                          app->delete_folded) != 0)
+        return SK_ENOMEM;
+    app->n_delete = cfg->n_delete_words;
     return rc;
 }
 
@@ -1289,6 +1572,8 @@ app_free(struct sk_app *app)
     privacy_close(app->priv);
     for (i = 0; i < app->n_stop; i++)
         free(app->stop_folded[i]);
+    optout_words_free(app->delete_folded, app->n_delete);
+    caps_free(app->caps);
     config_free(app->cfg);
 }
 
@@ -1396,6 +1681,9 @@ app_serve(const char *config_path)
         names[i] = app.cfg->channels[i].name;
     if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)
         goto nomem;
+    if ((app.caps = caps_new(app.cfg)) == NULL)
+        goto nomem;
+    caps_log_long_texts(app.flows, app.cfg->max_segments);
 
     /* process-wide set-up, once, before any thread starts */
     evthread_use_pthreads();

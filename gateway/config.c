@@ -44,7 +44,7 @@ enum kind {
     K_INT,    /* int in [min, max] */
     K_SIZE,   /* size_t in [min, max] */
     K_BOOL,   /* yes/no/true/false/1/0 */
-    K_WORDS,  /* comma separated list (stop_words) */
+    K_WORDS,  /* comma separated list (stop_words, delete_words) */
     K_TYPE,   /* channel type */
     K_METHOD, /* vonage signature method */
 };
@@ -91,13 +91,14 @@ static const struct key privacy_keys[] = {
     {"vault_days", K_INT, C(vault_days), 1, 3650, 0},
     {"retention_days", K_INT, C(retention_days), 1, 36500, 0},
     {"min_cell", K_INT, C(min_cell), 1, 1000, 0},
+    {"delete_words", K_WORDS, C(delete_words), 0, 0, 0},
 };
 
 static const struct key flows_keys[] = {
     {"dir", K_PATH, C(flows_dir), 0, 0, 0},
     {"default", K_STR, C(default_flow), 0, 0, 0},
     {"expire_minutes", K_INT, C(expire_minutes), 1, 525600, 0},
-    {"stop_words", K_WORDS, 0, 0, 0, 0},
+    {"stop_words", K_WORDS, C(stop_words), 0, 0, 0},
 };
 
 static const struct key safeguarding_keys[] = {
@@ -115,6 +116,11 @@ static const struct key asr_keys[] = {
 
 static const struct key limits_keys[] = {
     {"max_replies_per_inbound", K_INT, C(max_replies_per_inbound), 1, 100, 0},
+    {"max_replies_per_contact_day", K_INT, C(max_replies_per_contact_day), 1,
+     100000, 0},
+    {"max_sends_per_channel_minute", K_INT, C(max_sends_per_channel_minute), 1,
+     1000000, 0},
+    {"max_segments", K_INT, C(max_segments), 1, 255, 0},
 };
 
 static const struct key channel_keys[] = {
@@ -210,6 +216,12 @@ static const char *const default_stop_words[] = {
     "cancelar",
 };
 
+/* The words that erase a contact: English, French, Arabic, Swahili,
+ * Spanish. */
+static const char *const default_delete_words[] = {
+    "delete", "supprimer", "effacer", "احذف", "حذف", "futa", "borrar",
+};
+
 struct load {
     struct config *cfg;
     const char *file; /* as given, for messages */
@@ -221,7 +233,6 @@ struct load {
     char reason[SK_ERR_LEN];
     enum sect sect;
     size_t chan; /* current channel, when sect is S_CHANNEL */
-    bool words_set;
     int sect_line[N_FIXED];
     int key_line[N_FIXED][MAX_SECTION_KEYS];
     int chan_line[CONFIG_MAX_CHANNELS];
@@ -423,10 +434,20 @@ valid_addr(const char *v)
            port >= 1 && port <= 65535;
 }
 
+/* The word list a K_WORDS key fills: its array and its count. */
+static size_t *
+words_count(struct config *cfg, size_t off)
+{
+    return off == offsetof(struct config, delete_words) ? &cfg->n_delete_words
+                                                        : &cfg->n_stop_words;
+}
+
 static int
-set_words(struct load *ld, const char *key, const char *value)
+set_words(struct load *ld, const struct key *k, const char *value)
 {
     struct config *cfg = ld->cfg;
+    char **words = (char **)((char *)cfg + k->off);
+    size_t *n = words_count(cfg, k->off);
     char *copy = strdup(value), *save = NULL, *tok;
     int rc = 1;
 
@@ -437,22 +458,21 @@ set_words(struct load *ld, const char *key, const char *value)
         tok = trim(tok);
         if (*tok == '\0')
             continue;
-        if (cfg->n_stop_words == CONFIG_MAX_WORDS) {
-            rc = fail_at(ld, ld->lineno, "%s: more than %d words", key,
+        if (*n == CONFIG_MAX_WORDS) {
+            rc = fail_at(ld, ld->lineno, "%s: more than %d words", k->name,
                          CONFIG_MAX_WORDS);
             break;
         }
-        cfg->stop_words[cfg->n_stop_words] = strdup(tok);
-        if (cfg->stop_words[cfg->n_stop_words] == NULL) {
+        words[*n] = strdup(tok);
+        if (words[*n] == NULL) {
             rc = fail_at(ld, ld->lineno, "out of memory");
             break;
         }
-        cfg->n_stop_words++;
+        (*n)++;
     }
     free(copy);
-    if (rc != 0 && cfg->n_stop_words == 0)
-        rc = fail_at(ld, ld->lineno, "%s: no words in the list", key);
-    ld->words_set = true;
+    if (rc != 0 && *n == 0)
+        rc = fail_at(ld, ld->lineno, "%s: no words in the list", k->name);
     return rc;
 }
 
@@ -514,7 +534,7 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
                            k->name, sect, value);
         return 1;
     case K_WORDS:
-        return set_words(ld, k->name, value);
+        return set_words(ld, k, value);
     case K_TYPE: {
         bool ok = false;
 
@@ -694,9 +714,21 @@ set_default(char **p, const char *value)
     return *p == NULL ? SK_ENOMEM : 0;
 }
 
+static int
+set_default_words(char **words, size_t *n, const char *const *defaults,
+                  size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if ((words[i] = strdup(defaults[i])) == NULL)
+            return SK_ENOMEM;
+        *n = i + 1;
+    }
+    return 0;
+}
+
 /* Defaults for what the file left out, then paths made absolute. */
 static int
-finish(struct config *cfg, bool words_set)
+finish(struct config *cfg)
 {
     char *dir = NULL;
     int rc = SK_ENOMEM;
@@ -706,16 +738,17 @@ finish(struct config *cfg, bool words_set)
         set_default(&cfg->key_file, "var/secret.key") != 0 ||
         set_default(&cfg->flows_dir, "flows/examples") != 0)
         goto done;
-    if (!words_set) {
-        for (size_t i = 0;
-             i < sizeof(default_stop_words) / sizeof(default_stop_words[0]);
-             i++) {
-            cfg->stop_words[i] = strdup(default_stop_words[i]);
-            if (cfg->stop_words[i] == NULL)
-                goto done;
-            cfg->n_stop_words = i + 1;
-        }
-    }
+    if (cfg->n_stop_words == 0 &&
+        set_default_words(
+            cfg->stop_words, &cfg->n_stop_words, default_stop_words,
+            sizeof(default_stop_words) / sizeof(default_stop_words[0])) != 0)
+        goto done;
+    if (cfg->n_delete_words == 0 &&
+        set_default_words(cfg->delete_words, &cfg->n_delete_words,
+                          default_delete_words,
+                          sizeof(default_delete_words) /
+                              sizeof(default_delete_words[0])) != 0)
+        goto done;
     dir = config_dir(cfg->file);
     if (dir == NULL)
         goto done;
@@ -745,6 +778,9 @@ config_init(struct config *cfg)
     cfg->expire_minutes = 10080;
     cfg->asr_workers = 2;
     cfg->max_replies_per_inbound = 10;
+    cfg->max_replies_per_contact_day = 50;
+    cfg->max_sends_per_channel_minute = 600;
+    cfg->max_segments = 2;
 }
 
 struct config *
@@ -793,7 +829,7 @@ config_load(const char *path, char err[SK_ERR_LEN])
         sk_seterr(err, "%s:%d: %s", path, ld->err_line, ld->reason);
         goto fail;
     }
-    if (finish(cfg, ld->words_set) != 0) {
+    if (finish(cfg) != 0) {
         sk_seterr(err, "%s: out of memory", path);
         goto fail;
     }
@@ -840,6 +876,8 @@ config_free(struct config *cfg)
         free_strings(cfg, sections[s].keys, sections[s].n);
     for (size_t i = 0; i < cfg->n_stop_words; i++)
         free(cfg->stop_words[i]);
+    for (size_t i = 0; i < cfg->n_delete_words; i++)
+        free(cfg->delete_words[i]);
     for (size_t i = 0; i < cfg->n_channels; i++) {
         free(cfg->channels[i].name);
         free_strings(&cfg->channels[i], channel_keys, N_CHANNEL_KEYS);

@@ -161,6 +161,8 @@ route_channel(struct http_server *h, struct evhttp_request *req,
         app_receive(app, req, (size_t)(ch - app->cfg->channels), t0);
     else if (strcmp(slash + 1, "status") == 0)
         app_status(app, req, (size_t)(ch - app->cfg->channels), t0);
+    else if (strcmp(slash + 1, "ussd") == 0)
+        app_ussd(app, req, (size_t)(ch - app->cfg->channels), t0);
     else
         send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
 }

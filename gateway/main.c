@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "caps.h"
 #include "flow.h"
 #include "privacy.h"
 #include "text.h"
@@ -34,7 +35,8 @@ static const char usage_main[] =
     "commands:\n"
     "  serve -c FILE                 run the gateway\n"
     "  keygen -o FILE                create the secret key file (mode 0600)\n"
-    "  flow check FILE...            validate flow files\n"
+    "  flow check [--max-segments N] FILE...\n"
+    "                                validate flow files, show SMS costs\n"
     "  simulate FILE [--flow NAME|UUID] [--lang CODE] [--jsonl]\n"
     "                                run a flow in the terminal\n"
     "\n"
@@ -56,12 +58,21 @@ static const char usage_keygen[] =
     "  -o, --output FILE   where to write the key\n";
 
 static const char usage_flow[] =
-    "usage: sikiliza flow check FILE...\n"
+    "usage: sikiliza flow check [--max-segments N] FILE...\n"
     "\n"
     "Validates flow files (a flow definition or an export, or a directory\n"
     "of them). Problems are printed as `file: flow \"name\": node N: "
     "reason`\n"
-    "and the exit code is 1; otherwise each file gets a summary line.\n";
+    "and the exit code is 1; otherwise each file gets a summary line.\n"
+    "\n"
+    "Then the SMS cost of every message, per language: a text taking more\n"
+    "than N segments (GSM-7 or UCS-2 parts) is shown as\n"
+    "`file: flow \"name\": node UUID: LANG: 3 segments (UCS-2, 95 chars)`\n"
+    "(\"at least\" when the text holds expressions), and each file gets\n"
+    "a line with its messages, languages and most segments. These are\n"
+    "warnings: the exit code stays 0.\n"
+    "\n"
+    "  --max-segments N   warn above N segments (1 to 255, default 2)\n";
 
 static const char usage_simulate[] =
     "usage: sikiliza simulate FILE [--flow NAME|UUID] [--lang CODE] "
@@ -189,11 +200,30 @@ cmd_keygen(int argc, char **argv)
     return 0;
 }
 
+struct flow_costs {
+    const struct flow_set *set;
+    int max_segments;
+};
+
+static void
+flow_costs_file(void *arg, const char *path, size_t first, size_t last)
+{
+    const struct flow_costs *fc = arg;
+
+    caps_report_file(stdout, path, fc->set, first, last, fc->max_segments);
+}
+
 static int
 cmd_flow(int argc, char **argv)
 {
     struct flow_set *set;
-    int i, rc;
+    struct flow_costs fc = {.max_segments = 2};
+    const char **files;
+    const char *val;
+    char *end;
+    size_t nf = 0;
+    long v;
+    int i, rc, r;
 
     for (i = 1; i < argc; i++)
         if (is_help(argv[i])) {
@@ -204,16 +234,48 @@ cmd_flow(int argc, char **argv)
         return usage_error(usage_flow, "%s", "expected `flow check FILE...`");
     if (argc < 3)
         return usage_error(usage_flow, "%s", "flow check needs a FILE");
-    for (i = 2; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage_error(usage_flow, "unknown option \"%s\"", argv[i]);
-    if ((set = flow_set_new()) == NULL) {
+    if ((files = calloc((size_t)argc, sizeof(*files))) == NULL) {
         fprintf(stderr, "sikiliza flow check: out of memory\n");
         return EXIT_RUNTIME;
     }
-    rc = app_flows_load(set, (const char *const *)argv + 2, (size_t)argc - 2,
-                        stderr, stdout);
+    for (i = 2; i < argc; i++) {
+        r = opt_value(argc, argv, &i, NULL, "--max-segments", &val);
+        if (r < 0) {
+            free(files);
+            return usage_error(usage_flow, "%s needs a number", argv[i]);
+        }
+        if (r > 0) {
+            v = strtol(val, &end, 10);
+            if (end == val || *end != '\0' || v < 1 || v > 255) {
+                free(files);
+                return usage_error(usage_flow,
+                                   "--max-segments: \"%s\" is not a number "
+                                   "from 1 to 255",
+                                   val);
+            }
+            fc.max_segments = (int)v;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            free(files);
+            return usage_error(usage_flow, "unknown option \"%s\"", argv[i]);
+        }
+        files[nf++] = argv[i];
+    }
+    if (nf == 0) {
+        free(files);
+        return usage_error(usage_flow, "%s", "flow check needs a FILE");
+    }
+    if ((set = flow_set_new()) == NULL) {
+        free(files);
+        fprintf(stderr, "sikiliza flow check: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    fc.set = set;
+    rc = app_flows_load_each(set, files, nf, stderr, stdout, flow_costs_file,
+                             &fc);
     flow_set_free(set);
+    free(files);
     if (rc == SK_ENOMEM)
         return EXIT_RUNTIME;
     return rc != 0 ? EXIT_INVALID : 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "metrics.h"
 
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -21,6 +22,7 @@ struct metrics_channel {
     char *name;
     uint64_t in, out;
     uint64_t errors[METRICS_ERR_COUNT];
+    uint64_t capped[CAPS_COUNT];
 };
 
 struct metrics {
@@ -84,6 +86,13 @@ metrics_error(struct metrics *m, size_t ch, enum metrics_error kind)
 {
     if (m != NULL && ch < m->n && kind < METRICS_ERR_COUNT)
         m->ch[ch].errors[kind]++;
+}
+
+void
+metrics_capped(struct metrics *m, size_t ch, int cap, uint64_t n)
+{
+    if (m != NULL && ch < m->n && cap >= 0 && cap < CAPS_COUNT)
+        m->ch[ch].capped[cap] += n;
 }
 
 void
@@ -161,6 +170,17 @@ metrics_render(const struct metrics *m, uint64_t store_commits)
             put_label(f, m->ch[i].name);
             fprintf(f, "\",kind=\"%s\"} %llu\n", error_kinds[k],
                     (unsigned long long)m->ch[i].errors[k]);
+        }
+    fputs("# HELP sikiliza_messages_capped_total Messages not sent because "
+          "of a cap, by channel and cap.\n"
+          "# TYPE sikiliza_messages_capped_total counter\n",
+          f);
+    for (i = 0; i < m->n; i++)
+        for (k = 0; k < CAPS_COUNT; k++) {
+            fputs("sikiliza_messages_capped_total{channel=\"", f);
+            put_label(f, m->ch[i].name);
+            fprintf(f, "\",cap=\"%s\"} %llu\n", caps_name((enum caps_kind)k),
+                    (unsigned long long)m->ch[i].capped[k]);
         }
     fputs("# HELP sikiliza_http_request_duration_seconds Time from a "
           "request's arrival to its reply.\n"

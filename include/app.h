@@ -19,6 +19,7 @@
 #include "config.h"
 #include "err.h"
 
+struct caps;
 struct channel_type;
 struct event;
 struct event_base;
@@ -46,9 +47,13 @@ struct sk_app {
     /* the config's stop words, trimmed and case-folded */
     char *stop_folded[CONFIG_MAX_WORDS];
     size_t n_stop;
-    int pending;   /* store jobs whose done callback has not run yet */
-    bool sweeping; /* a timeout sweep job is queued or running */
-    bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
+    /* the config's delete words, trimmed and case-folded */
+    char *delete_folded[CONFIG_MAX_WORDS];
+    size_t n_delete;
+    struct caps *caps; /* sending caps; used by store jobs only */
+    int pending;       /* store jobs whose done callback has not run yet */
+    bool sweeping;     /* a timeout sweep job is queued or running */
+    bool stopping;     /* SIGTERM/SIGINT seen: no new work is taken */
 };
 
 /* `sikiliza serve -c FILE`: runs until SIGTERM/SIGINT. Returns the exit
@@ -64,6 +69,15 @@ int app_serve(const char *config_path);
  */
 int app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
                    FILE *diag, FILE *ok);
+
+/* As app_flows_load(), and once everything is loaded and linked, calls
+ * each(arg, path, first, last) for every file read: its flows are the
+ * set's indexes [first, last). each may be NULL. */
+int app_flows_load_each(struct flow_set *set, const char *const *paths,
+                        size_t n, FILE *diag, FILE *ok,
+                        void (*each)(void *arg, const char *path, size_t first,
+                                     size_t last),
+                        void *arg);
 
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
@@ -81,5 +95,13 @@ void app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
                  double t0);
 void app_status(struct sk_app *app, struct evhttp_request *req, size_t ch,
                 double t0);
+/* POST /c/NAME/ussd: one step of a USSD session (404 for channel types
+ * without USSD). The first step starts the channel's flow, or [flows]
+ * default, as a new run that interrupts any earlier one of the contact;
+ * later steps resume it with the child's latest answer. The answer is
+ * "CON ..." while the run waits, else "END ...", one USSD screen long. A
+ * retried step (same sessionId and text) gets the same answer. */
+void app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch,
+              double t0);
 
 #endif

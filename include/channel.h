@@ -113,6 +113,17 @@ struct channel_type {
     int (*parse_status)(const struct config_channel *ch,
                         const struct channel_request *req,
                         struct channel_status *st, char err[SK_ERR_LEN]);
+
+    /*
+     * Reads one USSD session step from POST /c/NAME/ussd (Africa's
+     * Talking). in->text is the child's latest answer, in->external_id
+     * names the step (the same step retried gives the same id); *start
+     * says it is the first request of a session. Errors as parse. NULL:
+     * the channel has no USSD.
+     */
+    int (*parse_ussd)(const struct config_channel *ch,
+                      const struct channel_request *req, struct sk_inbound *in,
+                      bool *start, char err[SK_ERR_LEN]);
 };
 
 /* The channel type named type, or NULL. */
@@ -120,6 +131,35 @@ const struct channel_type *channel_find(const char *type);
 
 /* The generic JSON/form channel. */
 extern const struct channel_type channel_generic;
+/* Africa's Talking: SMS callbacks, the messaging API, delivery reports and
+ * USSD sessions. */
+extern const struct channel_type channel_africastalking;
+
+/* --- USSD (pure helpers of the Africa's Talking type) ------------------- */
+
+/* Characters one USSD screen holds, "CON " or "END " included. */
+#define CHANNEL_USSD_MAX 182
+
+/*
+ * Splits the accumulated text of a USSD step ("" on the first request,
+ * then "1", "1*2", ...): *parts is the number of answers it holds (0 for
+ * "") and *answer points into text at the last one ("" for "" and for a
+ * trailing "*"). A "*" the child typed cannot be told from the separator:
+ * "2*5" is read as the answers "2" then "5".
+ */
+void channel_ussd_split(const char *text, const char **answer, size_t *parts);
+
+/*
+ * The answer to a USSD step: "CON " (more) or "END " followed by
+ * texts[0..n) joined with newlines, at most CHANNEL_USSD_MAX characters.
+ * When they are longer, the last text (the question the child answers
+ * next) is kept whole when it fits; earlier ones are kept as fit, the
+ * first one that does not is cut at a word boundary with "...", and the
+ * ones before it are dropped; *cut is then set. With no texts the body is
+ * goodbye for END and empty for CON. A malloc'd string, or NULL.
+ */
+char *channel_ussd_answer(const char *const *texts, size_t n, bool more,
+                          const char *goodbye, bool *cut);
 
 void channel_reply_clear(struct channel_reply *r);
 

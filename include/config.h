@@ -58,6 +58,10 @@ struct config {
     int vault_days;     /* default 30 */
     int retention_days; /* default 365 */
     int min_cell;       /* default 5 */
+    /* erase words ([privacy] delete_words), case-folded on use; defaults
+     * in eng fra ara swa spa */
+    char *delete_words[CONFIG_MAX_WORDS];
+    size_t n_delete_words;
 
     /* [flows] */
     char *flows_dir;    /* default flows/examples */
@@ -75,7 +79,10 @@ struct config {
     int asr_workers; /* default 2 */
 
     /* [limits] */
-    int max_replies_per_inbound; /* default 10 */
+    int max_replies_per_inbound;      /* default 10 */
+    int max_replies_per_contact_day;  /* any 24 hours, default 50 */
+    int max_sends_per_channel_minute; /* default 600 */
+    int max_segments; /* flow texts longer than this are warned of; 2 */
 
     struct config_channel channels[CONFIG_MAX_CHANNELS];
     size_t n_channels;

@@ -33,6 +33,9 @@ void metrics_free(struct metrics *m); /* NULL is a no-op */
 void metrics_message_in(struct metrics *m, size_t ch);
 void metrics_messages_out(struct metrics *m, size_t ch, uint64_t n);
 void metrics_error(struct metrics *m, size_t ch, enum metrics_error kind);
+/* n messages were not sent because of a cap (an enum caps_kind, caps.h):
+ * sikiliza_messages_capped_total{channel,cap}. */
+void metrics_capped(struct metrics *m, size_t ch, int cap, uint64_t n);
 /* One HTTP request took seconds, from its arrival to its reply. */
 void metrics_observe_request(struct metrics *m, double seconds);
 

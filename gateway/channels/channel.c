@@ -15,6 +15,7 @@
 
 static const struct channel_type *const channel_types[] = {
     &channel_generic,
+    &channel_africastalking,
 };
 
 const struct channel_type *

@@ -258,6 +258,13 @@ test_defaults(void **state)
     assert_null(cfg->asr_model);
     assert_int_equal(cfg->asr_workers, 2);
     assert_int_equal(cfg->max_replies_per_inbound, 10);
+    assert_int_equal(cfg->max_replies_per_contact_day, 50);
+    assert_int_equal(cfg->max_sends_per_channel_minute, 600);
+    assert_int_equal(cfg->max_segments, 2);
+    assert_int_equal(cfg->n_delete_words, 7);
+    assert_string_equal(cfg->delete_words[0], "delete");
+    assert_string_equal(cfg->delete_words[3], "احذف");
+    assert_string_equal(cfg->delete_words[6], "borrar");
     assert_int_equal(cfg->n_channels, 0);
     assert_int_equal(cfg->n_stop_words, sizeof(words) / sizeof(words[0]));
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -282,11 +289,15 @@ test_every_key(void **state)
                    "queue_depth = 64\n"
                    "[privacy]\n"
                    "retention_days = 90\n"
+                   "delete_words = Delete, futa\n"
                    "[flows]\n"
                    "expire_minutes = 60\n"
                    "stop_words = stop, Simama ,, basta ; inline comment\n"
                    "[limits]\n"
                    "max_replies_per_inbound = 3\n"
+                   "max_replies_per_contact_day = 7\n"
+                   "max_sends_per_channel_minute = 30\n"
+                   "max_segments = 4\n"
                    "[channel k]\n"
                    "type = kannel\n"
                    "secret = s1\n"
@@ -334,6 +345,12 @@ test_every_key(void **state)
     assert_string_equal(cfg->stop_words[1], "Simama");
     assert_string_equal(cfg->stop_words[2], "basta");
     assert_int_equal(cfg->max_replies_per_inbound, 3);
+    assert_int_equal(cfg->max_replies_per_contact_day, 7);
+    assert_int_equal(cfg->max_sends_per_channel_minute, 30);
+    assert_int_equal(cfg->max_segments, 4);
+    assert_int_equal(cfg->n_delete_words, 2);
+    assert_string_equal(cfg->delete_words[0], "Delete");
+    assert_string_equal(cfg->delete_words[1], "futa");
     assert_int_equal(cfg->n_channels, 5);
 
     ch = config_channel(cfg, "k");
@@ -436,6 +453,15 @@ test_errors(void **state)
              "key 'default' in [flows] has no value");
     load_err(f, "[flows]\ndefault = ; only a comment\n", 2, "has no value");
     load_err(f, "[flows]\nstop_words = , ,\n", 2, "no words");
+    load_err(f, "[privacy]\ndelete_words = ,\n", 2, "delete_words: no words");
+    load_err(f, "[limits]\nmax_replies_per_contact_day = 0\n", 2,
+             "0 is out of range (1 to 100000)");
+    load_err(f, "[limits]\nmax_sends_per_channel_minute = many\n", 2,
+             "'many' is not an integer");
+    load_err(f, "[limits]\nmax_sends_per_channel_minute = 1000001\n", 2,
+             "out of range (1 to 1000000)");
+    load_err(f, "[limits]\nmax_segments = 256\n", 2,
+             "256 is out of range (1 to 255)");
     load_err(f, "[server]\npublic_url = ftp://x\n", 2,
              "expected an http:// or https:// URL");
     load_err(f, "[server]\nlisten = localhost\n", 2, "expected HOST:PORT");
@@ -547,7 +573,11 @@ test_example_file(void **state)
     assert_non_null(config_channel(cfg, "demo"));
     assert_null(cfg->public_url);
     assert_int_equal(cfg->n_stop_words, 19);
+    assert_int_equal(cfg->n_delete_words, 7);
     assert_int_equal(cfg->max_body, 65536);
+    assert_int_equal(cfg->max_replies_per_contact_day, 50);
+    assert_int_equal(cfg->max_sends_per_channel_minute, 600);
+    assert_int_equal(cfg->max_segments, 2);
     config_free(cfg);
 
     on = calloc(1, strlen(text) + 1);
@@ -571,6 +601,7 @@ test_example_file(void **state)
     assert_string_equal(cfg->default_flow, "Wellbeing Check");
     assert_string_equal(cfg->sg_flow, "Referral");
     assert_int_equal(cfg->n_stop_words, 5);
+    assert_int_equal(cfg->n_delete_words, 4);
     config_free(cfg);
     free(on);
     free(text);

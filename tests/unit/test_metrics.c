@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "caps.h"
 #include "metrics.h"
 
 static void
@@ -57,6 +58,10 @@ test_counters(void **state)
     metrics_error(m, 1, METRICS_ERR_DENIED);
     metrics_error(m, 1, METRICS_ERR_DENIED);
     metrics_error(m, 0, METRICS_ERR_BAD_REQUEST);
+    metrics_capped(m, 0, CAPS_CONTACT_DAY, 4);
+    metrics_capped(m, 0, CAPS_CONTACT_DAY, 1);
+    metrics_capped(m, 1, CAPS_CHANNEL_MINUTE, 2);
+    metrics_capped(m, 1, CAPS_COUNT, 9); /* ignored */
     t = metrics_render(m, 0);
     assert_non_null(t);
     assert_has(t, "sikiliza_messages_in_total{channel=\"demo\"} 2\n");
@@ -69,6 +74,13 @@ test_counters(void **state)
                   "kind=\"bad_request\"} 1\n");
     assert_has(t, "sikiliza_errors_total{channel=\"demo\",kind=\"store\"} "
                   "0\n");
+    assert_has(t, "# TYPE sikiliza_messages_capped_total counter\n");
+    assert_has(t, "sikiliza_messages_capped_total{channel=\"demo\","
+                  "cap=\"contact_day\"} 5\n");
+    assert_has(t, "sikiliza_messages_capped_total{channel=\"demo\","
+                  "cap=\"per_inbound\"} 0\n");
+    assert_has(t, "sikiliza_messages_capped_total{channel=\"we\\\"ird\","
+                  "cap=\"channel_minute\"} 2\n");
     free(t);
     metrics_free(m);
 }

@@ -1,0 +1,687 @@
+/*
+ * africastalking.c - Africa's Talking: SMS, delivery reports and USSD.
+ *
+ * SMS. Africa's Talking POSTs each incoming message as a form (from, to,
+ * text, id, date, linkId, networkCode) to the callback URL, which carries
+ * ?secret=...; it takes no reply in the response, so the receive request
+ * is answered 200 with an empty body once the message is stored, and the
+ * flow's messages go through the outbox: POST {api_url}/version1/messaging
+ * with the apiKey header and a form (username, to, message, from when a
+ * short code is configured). bulkSMSMode is always 1: the account pays,
+ * never the child (0 is for premium services that bill the subscriber).
+ *
+ * Answers of the messaging API: 201 with SMSMessageData.Recipients[0],
+ * whose statusCode 100 (processed), 101 (sent) and 102 (queued) mean the
+ * message was accepted, with its messageId; 401 (risk hold), 405
+ * (insufficient balance), 407 (could not route), 500 and 501 are worth
+ * another attempt; other codes (invalid sender or number, blacklist, do
+ * not disturb, rejected by the gateway) fail the row. HTTP statuses are
+ * classified as outbox_default_result() does.
+ *
+ * Delivery reports come as a form (id, status, phoneNumber, networkCode,
+ * failureReason, retryCount) to /c/NAME/status?secret=...: Success is
+ * delivered; Failed, Rejected, Expired and AbsentSubscriber are final
+ * failures; Sent, Submitted and Buffered are interim.
+ *
+ * USSD. Each step of a session is a form (sessionId, serviceCode,
+ * phoneNumber, networkCode, text) to /c/NAME/ussd?secret=...; text holds
+ * every answer of the session so far, joined by "*". The answer is
+ * text/plain starting "CON " (the child types the next answer) or "END ".
+ *
+ * Pure; any thread.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "channel.h"
+#include "text.h"
+
+#define AT_DEFAULT_API     "https://api.africastalking.com"
+#define AT_MESSAGING       "/version1/messaging"
+#define AT_BALANCE_WAIT_MS (10 * 60 * 1000) /* after "insufficient balance" */
+#define USSD_MIN_PART      24 /* shorter cut-down texts are dropped instead */
+
+/* --- shared --------------------------------------------------------------- */
+
+static int
+at_verify(const struct config_channel *ch, const struct channel_request *req)
+{
+    struct channel_field f = {.name = "secret"};
+    char err[SK_ERR_LEN] = "";
+    bool ok;
+
+    if (req->query == NULL ||
+        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
+        return SK_EDENIED;
+    ok = channel_secret_ok(f.value, ch->secret);
+    channel_fields_clear(&f, 1);
+    return ok ? 0 : SK_EDENIED;
+}
+
+/* Frees the decoded values, wiping them first (they may hold a number). */
+static void
+fields_wipe(struct channel_field *f, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (f[i].value != NULL)
+            explicit_bzero(f[i].value, f[i].len);
+    channel_fields_clear(f, n);
+}
+
+/* Decodes the form body into fields; SK_EINVAL for other content types, a
+ * key given twice or a value that is not UTF-8. */
+static int
+decode_form(const struct channel_request *req, struct channel_field *f,
+            size_t n, char err[SK_ERR_LEN])
+{
+    size_t i;
+    int rc;
+
+    if (req->content_type != NULL &&
+        !channel_content_type_is(req->content_type,
+                                 "application/x-www-form-urlencoded")) {
+        sk_seterr(err, "unsupported content type (expected a form)");
+        return SK_EINVAL;
+    }
+    if ((rc = channel_form_decode(req->body, req->body_len, f, n, err)) != 0)
+        return rc;
+    for (i = 0; i < n; i++)
+        if (f[i].value != NULL && !text_valid_utf8(f[i].value, f[i].len)) {
+            sk_seterr(err, "\"%s\" is not valid UTF-8", f[i].name);
+            fields_wipe(f, n);
+            return SK_EINVAL;
+        }
+    return 0;
+}
+
+/* "tel:" + number, taking back a "+" that came unescaped (as a space).
+ * NULL with err set (SK_EINVAL) or not (SK_ENOMEM). */
+static char *
+make_urn(char *number, const char *name, char err[SK_ERR_LEN])
+{
+    char *urn;
+
+    if (number == NULL || number[0] == '\0') {
+        sk_seterr(err, "missing \"%s\"", name);
+        return NULL;
+    }
+    if (number[0] == ' ' && number[1] >= '0' && number[1] <= '9')
+        number[0] = '+';
+    if (strlen(number) > CHANNEL_MAX_URN - 5) {
+        sk_seterr(err, "\"%s\" is too long", name);
+        return NULL;
+    }
+    if ((urn = malloc(strlen(number) + 5)) == NULL)
+        return NULL;
+    memcpy(urn, "tel:", 4);
+    strcpy(urn + 4, number);
+    return urn;
+}
+
+/* --- incoming SMS --------------------------------------------------------- */
+
+enum { SMS_FROM, SMS_TO, SMS_TEXT, SMS_ID, SMS_DATE, SMS_LINK, SMS_NET, SMS_N };
+
+static int
+at_parse(const struct config_channel *ch, const struct channel_request *req,
+         struct sk_inbound *in, char err[SK_ERR_LEN])
+{
+    struct channel_field f[SMS_N] = {{.name = "from"},       {.name = "to"},
+                                     {.name = "text"},       {.name = "id"},
+                                     {.name = "date"},       {.name = "linkId"},
+                                     {.name = "networkCode"}};
+    int rc;
+
+    (void)ch;
+    memset(in, 0, sizeof(*in));
+    if ((rc = decode_form(req, f, SMS_N, err)) != 0)
+        return rc;
+    if (f[SMS_ID].value == NULL || f[SMS_ID].value[0] == '\0') {
+        sk_seterr(err, "missing \"id\"");
+        goto invalid;
+    }
+    if (strlen(f[SMS_ID].value) > CHANNEL_MAX_ID) {
+        sk_seterr(err, "\"id\" is too long");
+        goto invalid;
+    }
+    in->urn = make_urn(f[SMS_FROM].value, "from", err);
+    if (in->urn == NULL)
+        goto fail;
+    in->text = f[SMS_TEXT].value != NULL ? f[SMS_TEXT].value : strdup("");
+    f[SMS_TEXT].value = NULL;
+    in->external_id = f[SMS_ID].value;
+    f[SMS_ID].value = NULL;
+    fields_wipe(f, SMS_N);
+    if (in->text == NULL) {
+        channel_inbound_clear(in);
+        return SK_ENOMEM;
+    }
+    return 0;
+fail:
+    fields_wipe(f, SMS_N);
+    return err[0] != '\0' ? SK_EINVAL : SK_ENOMEM;
+invalid:
+    fields_wipe(f, SMS_N);
+    return SK_EINVAL;
+}
+
+/* The receive request is answered once stored; messages go separately. */
+static int
+at_render(const struct config_channel *ch, const char *const *texts, size_t n,
+          struct channel_reply *out)
+{
+    (void)ch;
+    (void)texts;
+    (void)n;
+    memset(out, 0, sizeof(*out));
+    out->code = 200;
+    out->content_type = "text/plain; charset=utf-8";
+    return 0;
+}
+
+static int
+at_render_error(const struct config_channel *ch, int code, const char *reason,
+                struct channel_reply *out)
+{
+    (void)ch;
+    memset(out, 0, sizeof(*out));
+    if ((out->body = strdup(reason)) == NULL)
+        return SK_ENOMEM;
+    out->code = code;
+    out->content_type = "text/plain; charset=utf-8";
+    out->body_len = strlen(out->body);
+    return 0;
+}
+
+/* --- sending -------------------------------------------------------------- */
+
+static bool
+at_can_send(const struct config_channel *ch)
+{
+    return ch->username != NULL && ch->username[0] != '\0' &&
+           ch->api_key != NULL && ch->api_key[0] != '\0';
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static int
+buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap == 0 ? 256 : b->cap;
+        char *np;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if ((np = malloc(cap)) == NULL)
+            return SK_ENOMEM;
+        if (b->p != NULL) {
+            memcpy(np, b->p, b->len);
+            explicit_bzero(b->p, b->cap); /* it may hold the number */
+            free(b->p);
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* Appends "&name=value" (no "&" first), value form-encoded. */
+static int
+form_add(struct buf *b, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *v = (const unsigned char *)value;
+    char esc[3];
+
+    if ((b->len > 0 && buf_add(b, "&", 1) != 0) ||
+        buf_add(b, name, strlen(name)) != 0 || buf_add(b, "=", 1) != 0)
+        return SK_ENOMEM;
+    for (; *v != '\0'; v++) {
+        int rc;
+
+        if ((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
+            (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' || *v == '_' ||
+            *v == '~') {
+            rc = buf_add(b, (const char *)v, 1);
+        } else if (*v == ' ') {
+            rc = buf_add(b, "+", 1);
+        } else {
+            esc[0] = '%';
+            esc[1] = hex[*v >> 4];
+            esc[2] = hex[*v & 15];
+            rc = buf_add(b, esc, 3);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+
+    if (s != NULL) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+static int
+at_build(void *arg, const char *channel, const char *address, const char *text,
+         int64_t id, struct httpc_req *req)
+{
+    const struct config_channel *ch = arg;
+    const char *base = ch->api_url != NULL ? ch->api_url : AT_DEFAULT_API;
+    const char *to = strncmp(address, "tel:", 4) == 0 ? address + 4 : address;
+    struct buf body = {0};
+    char **headers = NULL;
+    char *base_trim = NULL;
+    size_t n;
+    int rc = SK_ENOMEM;
+
+    (void)channel;
+    (void)id;
+    memset(req, 0, sizeof(*req));
+    if (!at_can_send(ch))
+        return SK_EINVAL;
+    if ((base_trim = strdup(base)) == NULL)
+        goto fail;
+    n = strlen(base_trim);
+    while (n > 0 && base_trim[n - 1] == '/')
+        base_trim[--n] = '\0';
+    if (form_add(&body, "username", ch->username) != 0 ||
+        form_add(&body, "to", to) != 0 ||
+        form_add(&body, "message", text) != 0 ||
+        (ch->number != NULL && ch->number[0] != '\0' &&
+         form_add(&body, "from", ch->number) != 0) ||
+        form_add(&body, "bulkSMSMode", "1") != 0)
+        goto fail;
+    if ((headers = calloc(3, sizeof(*headers))) == NULL)
+        goto fail;
+    req->headers = (const char *const *)headers;
+    req->n_headers = 3;
+    if ((headers[0] = join("apiKey: ", ch->api_key)) == NULL ||
+        (headers[1] = strdup("Accept: application/json")) == NULL ||
+        (headers[2] = strdup("Content-Type: "
+                             "application/x-www-form-urlencoded")) == NULL)
+        goto fail;
+    if ((req->method = strdup("POST")) == NULL ||
+        (req->url = join(base_trim, AT_MESSAGING)) == NULL)
+        goto fail;
+    free(base_trim);
+    req->body = body.p;
+    req->body_len = body.len;
+    return 0;
+fail:
+    free(base_trim);
+    if (body.p != NULL) {
+        explicit_bzero(body.p, body.cap);
+        free(body.p);
+    }
+    outbox_req_free(NULL, req);
+    return rc;
+}
+
+/* What a Recipients[].statusCode means for the row. */
+static enum outbox_verdict
+recipient_verdict(long code, const char **reason)
+{
+    switch (code) {
+    case 100:
+    case 101:
+    case 102:
+        *reason = "accepted";
+        return OUTBOX_SENT;
+    case 401:
+        *reason = "risk hold";
+        return OUTBOX_RETRY;
+    case 405:
+        *reason = "insufficient balance";
+        return OUTBOX_RETRY;
+    case 407:
+        *reason = "could not route";
+        return OUTBOX_RETRY;
+    case 500:
+    case 501:
+        *reason = "provider error";
+        return OUTBOX_RETRY;
+    case 402:
+        *reason = "invalid sender id";
+        return OUTBOX_FAILED;
+    case 403:
+        *reason = "invalid phone number";
+        return OUTBOX_FAILED;
+    case 404:
+        *reason = "unsupported number type";
+        return OUTBOX_FAILED;
+    case 406:
+        *reason = "user in blacklist";
+        return OUTBOX_FAILED;
+    case 409:
+        *reason = "do not disturb";
+        return OUTBOX_FAILED;
+    case 502:
+        *reason = "rejected by gateway";
+        return OUTBOX_FAILED;
+    default:
+        *reason = "unknown recipient status";
+        return OUTBOX_FAILED;
+    }
+}
+
+static void
+at_result(void *arg, const char *channel, const struct httpc_resp *resp,
+          struct outbox_result *res)
+{
+    json_t *root, *rcpt, *code, *mid;
+    const char *status;
+
+    if (resp->error != NULL || resp->status < 200 || resp->status > 299) {
+        outbox_default_result(arg, channel, resp, res);
+        return;
+    }
+    /* 2xx: the request was taken; the recipient entry says what became of
+     * the message. Anything unreadable fails rather than risk a resend. */
+    root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    rcpt = json_array_get(
+        json_object_get(json_object_get(root, "SMSMessageData"), "Recipients"),
+        0);
+    res->verdict = OUTBOX_FAILED;
+    res->reason = "no recipient in the answer";
+    if (json_is_object(rcpt)) {
+        code = json_object_get(rcpt, "statusCode");
+        status = json_string_value(json_object_get(rcpt, "status"));
+        if (json_is_integer(code))
+            res->verdict =
+                recipient_verdict((long)json_integer_value(code), &res->reason);
+        else if (status != NULL && strcmp(status, "Success") == 0) {
+            res->verdict = OUTBOX_SENT;
+            res->reason = "accepted";
+        } else
+            res->reason = "recipient not accepted";
+        if (res->verdict == OUTBOX_SENT) {
+            mid = json_object_get(rcpt, "messageId");
+            if (json_is_string(mid) &&
+                json_string_length(mid) < sizeof(res->external_id) &&
+                strcmp(json_string_value(mid), "None") != 0)
+                strcpy(res->external_id, json_string_value(mid));
+        }
+        if (json_is_integer(code) && json_integer_value(code) == 405)
+            res->retry_after_ms = AT_BALANCE_WAIT_MS;
+    }
+    json_decref(root);
+}
+
+/* --- delivery reports ----------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    bool final;
+    enum outbox_dlr status;
+} dlr_states[] = {
+    {"Success", true, OUTBOX_DLR_DELIVERED},
+    {"Failed", true, OUTBOX_DLR_FAILED},
+    {"Rejected", true, OUTBOX_DLR_FAILED},
+    {"Expired", true, OUTBOX_DLR_FAILED},
+    {"AbsentSubscriber", true, OUTBOX_DLR_FAILED},
+    {"Sent", false, OUTBOX_DLR_DELIVERED},
+    {"Submitted", false, OUTBOX_DLR_DELIVERED},
+    {"Buffered", false, OUTBOX_DLR_DELIVERED},
+};
+
+enum { DLR_ID, DLR_STATUS, DLR_PHONE, DLR_NET, DLR_REASON, DLR_RETRY, DLR_N };
+
+static int
+at_parse_status(const struct config_channel *ch,
+                const struct channel_request *req, struct channel_status *st,
+                char err[SK_ERR_LEN])
+{
+    struct channel_field f[DLR_N] = {{.name = "id"},
+                                     {.name = "status"},
+                                     {.name = "phoneNumber"},
+                                     {.name = "networkCode"},
+                                     {.name = "failureReason"},
+                                     {.name = "retryCount"}};
+    size_t i;
+    int rc;
+
+    (void)ch;
+    memset(st, 0, sizeof(*st));
+    if ((rc = decode_form(req, f, DLR_N, err)) != 0)
+        return rc;
+    rc = SK_EINVAL;
+    if (f[DLR_ID].value == NULL || f[DLR_ID].value[0] == '\0') {
+        sk_seterr(err, "missing \"id\"");
+        goto out;
+    }
+    if (f[DLR_ID].len >= sizeof(st->external_id) ||
+        strlen(f[DLR_ID].value) != f[DLR_ID].len) {
+        sk_seterr(err, "\"id\" is too long");
+        goto out;
+    }
+    if (f[DLR_STATUS].value == NULL) {
+        sk_seterr(err, "missing \"status\"");
+        goto out;
+    }
+    for (i = 0; i < sizeof(dlr_states) / sizeof(dlr_states[0]); i++)
+        if (strcmp(dlr_states[i].name, f[DLR_STATUS].value) == 0)
+            break;
+    if (i == sizeof(dlr_states) / sizeof(dlr_states[0])) {
+        sk_seterr(err, "unknown \"status\"");
+        goto out;
+    }
+    strcpy(st->external_id, f[DLR_ID].value);
+    st->status = dlr_states[i].status;
+    st->final = dlr_states[i].final;
+    rc = 0;
+out:
+    fields_wipe(f, DLR_N);
+    return rc;
+}
+
+/* --- USSD ----------------------------------------------------------------- */
+
+void
+channel_ussd_split(const char *text, const char **answer, size_t *parts)
+{
+    const char *p, *last = text;
+    size_t n = 1;
+
+    if (text == NULL || text[0] == '\0') {
+        *answer = "";
+        *parts = 0;
+        return;
+    }
+    for (p = text; *p != '\0'; p++)
+        if (*p == '*') {
+            n++;
+            last = p + 1;
+        }
+    *answer = last;
+    *parts = n;
+}
+
+enum { USSD_SESSION, USSD_SERVICE, USSD_PHONE, USSD_NET, USSD_TEXT, USSD_N };
+
+static int
+at_parse_ussd(const struct config_channel *ch,
+              const struct channel_request *req, struct sk_inbound *in,
+              bool *start, char err[SK_ERR_LEN])
+{
+    struct channel_field f[USSD_N] = {{.name = "sessionId"},
+                                      {.name = "serviceCode"},
+                                      {.name = "phoneNumber"},
+                                      {.name = "networkCode"},
+                                      {.name = "text"}};
+    const char *answer;
+    size_t parts;
+    int rc, n;
+
+    (void)ch;
+    memset(in, 0, sizeof(*in));
+    *start = false;
+    if ((rc = decode_form(req, f, USSD_N, err)) != 0)
+        return rc;
+    rc = SK_EINVAL;
+    if (f[USSD_SESSION].value == NULL || f[USSD_SESSION].value[0] == '\0') {
+        sk_seterr(err, "missing \"sessionId\"");
+        goto out;
+    }
+    if (strlen(f[USSD_SESSION].value) > CHANNEL_MAX_ID - 24) {
+        sk_seterr(err, "\"sessionId\" is too long");
+        goto out;
+    }
+    if ((in->urn = make_urn(f[USSD_PHONE].value, "phoneNumber", err)) == NULL) {
+        rc = err[0] != '\0' ? SK_EINVAL : SK_ENOMEM;
+        goto out;
+    }
+    channel_ussd_split(f[USSD_TEXT].value, &answer, &parts);
+    rc = SK_ENOMEM;
+    n = snprintf(NULL, 0, "%s#%zu", f[USSD_SESSION].value, parts);
+    if ((in->text = strdup(answer)) == NULL ||
+        (in->external_id = malloc((size_t)n + 1)) == NULL)
+        goto out;
+    snprintf(in->external_id, (size_t)n + 1, "%s#%zu", f[USSD_SESSION].value,
+             parts);
+    *start = parts == 0;
+    rc = 0;
+out:
+    if (rc != 0)
+        channel_inbound_clear(in);
+    fields_wipe(f, USSD_N);
+    return rc;
+}
+
+/* Characters (code points) in s[0..len). */
+static size_t
+u8_chars(const char *s, size_t len)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
+/* The byte length of the first max characters of s. */
+static size_t
+u8_prefix(const char *s, size_t max)
+{
+    size_t i = 0, n = 0;
+
+    while (s[i] != '\0') {
+        if (((unsigned char)s[i] & 0xc0) != 0x80) {
+            if (n == max)
+                break;
+            n++;
+        }
+        i++;
+    }
+    return i;
+}
+
+/* Appends s cut to at most room characters, at a word boundary when there
+ * is one, ending "...". */
+static int
+add_cut(struct buf *b, const char *s, size_t room)
+{
+    size_t keep = u8_prefix(s, room - 3), i;
+
+    for (i = keep; i > 0; i--)
+        if (s[i] == ' ')
+            break;
+    if (i > 0)
+        keep = i;
+    while (keep > 0 && (s[keep - 1] == ' ' || s[keep - 1] == ',' ||
+                        s[keep - 1] == ';' || s[keep - 1] == ':'))
+        keep--;
+    if (buf_add(b, s, keep) != 0 || buf_add(b, "...", 3) != 0)
+        return SK_ENOMEM;
+    return 0;
+}
+
+char *
+channel_ussd_answer(const char *const *texts, size_t n, bool more,
+                    const char *goodbye, bool *cut)
+{
+    size_t room = CHANNEL_USSD_MAX - 4, first = n, i, len;
+    bool first_cut = false;
+    struct buf b = {0};
+
+    *cut = false;
+    if (buf_add(&b, more ? "CON " : "END ", 4) != 0)
+        return NULL;
+    if (n == 0) {
+        if (!more && goodbye != NULL &&
+            (u8_chars(goodbye, strlen(goodbye)) <= room
+                 ? buf_add(&b, goodbye, strlen(goodbye))
+                 : add_cut(&b, goodbye, room)) != 0)
+            goto nomem;
+        return b.p;
+    }
+    /* keep texts from the last backwards while they fit */
+    for (i = n; i-- > 0;) {
+        size_t need = u8_chars(texts[i], strlen(texts[i])) + (i < n - 1);
+
+        if (need <= room) {
+            room -= need;
+            first = i;
+            continue;
+        }
+        *cut = true;
+        if (i == n - 1 || room >= USSD_MIN_PART + 1) {
+            first = i;
+            first_cut = true;
+        }
+        break;
+    }
+    for (i = first; i < n; i++) {
+        len = strlen(texts[i]);
+        if (i == first && first_cut) {
+            /* room is what is left after the texts after it, and the
+             * newline before the next one */
+            if (add_cut(&b, texts[i], i < n - 1 ? room - 1 : room) != 0)
+                goto nomem;
+        } else if (buf_add(&b, texts[i], len) != 0) {
+            goto nomem;
+        }
+        if (i < n - 1 && buf_add(&b, "\n", 1) != 0)
+            goto nomem;
+    }
+    return b.p;
+nomem:
+    free(b.p);
+    return NULL;
+}
+
+const struct channel_type channel_africastalking = {
+    .type = "africastalking",
+    .verify = at_verify,
+    .parse = at_parse,
+    .render = at_render,
+    .render_error = at_render_error,
+    .can_send = at_can_send,
+    .build_send = at_build,
+    .send_result = at_result,
+    .sync_reply = false,
+    .parse_status = at_parse_status,
+    .parse_ussd = at_parse_ussd,
+};

@@ -1,0 +1,159 @@
+/*
+ * optout.c - STOP and DELETE.
+ *
+ * STOP is handled in the inbound step (app.c): the contact is marked
+ * opted out, and here its queued outbox rows are cancelled in the same
+ * transaction, so nothing more reaches the child after the confirmation.
+ *
+ * DELETE erases: store_contact_erase() removes the session, answers,
+ * outbox rows and vault entry, and unlinks the dedupe rows. One short
+ * confirmation follows. On a channel that replies in the webhook
+ * response it goes there; on one that sends through the outbox it is
+ * queued under a random one-time key with its own vault entry, so no row
+ * keeps the contact key. The outbox table has no column for a reason:
+ * cancelled rows are 'failed' with no attempt, and the log says why.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "optout.h"
+#include "text.h"
+
+int
+optout_fold_words(char *const *words, size_t n, char **out)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *t = text_trim(words[i]);
+
+        out[i] = t != NULL ? text_fold(t) : NULL;
+        free(t);
+        if (out[i] == NULL) {
+            optout_words_free(out, i);
+            return SK_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+void
+optout_words_free(char **folded, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(folded[i]);
+        folded[i] = NULL;
+    }
+}
+
+int
+optout_match(char *const *folded, size_t n, const char *text)
+{
+    char *trimmed = text != NULL ? text_trim(text) : NULL;
+    char *f = trimmed != NULL ? text_fold(trimmed) : NULL;
+    int hit = -1;
+    size_t i;
+
+    for (i = 0; f != NULL && i < n && hit < 0; i++)
+        if (folded[i] != NULL && strcmp(f, folded[i]) == 0)
+            hit = (int)i;
+    free(trimmed);
+    free(f);
+    return hit;
+}
+
+static const struct {
+    const char *lang, *text;
+} erase_texts[] = {
+    {"eng", "Everything you sent us has been deleted. You will get no more "
+            "messages."},
+    {"fra", "Tout ce que vous nous avez envoyé a été effacé. Vous ne "
+            "recevrez plus de messages."},
+    {"ara", "تم حذف كل ما أرسلته إلينا. لن تصلك رسائل أخرى."},
+    {"swa", "Kila kitu ulichotutumia kimefutwa. Hutapokea ujumbe zaidi."},
+    {"spa", "Todo lo que nos enviaste ha sido borrado. No recibirás más "
+            "mensajes."},
+};
+
+/* The built-in words and their languages. */
+static const struct {
+    const char *word, *lang;
+} word_langs[] = {
+    {"delete", "eng"}, {"supprimer", "fra"}, {"effacer", "fra"},
+    {"احذف", "ara"},   {"حذف", "ara"},       {"futa", "swa"},
+    {"borrar", "spa"},
+};
+
+const char *
+optout_erase_reply(const char *lang, const char *word)
+{
+    size_t i, k;
+
+    for (k = 0; lang == NULL && word != NULL &&
+                k < sizeof(word_langs) / sizeof(word_langs[0]);
+         k++)
+        if (strcmp(word, word_langs[k].word) == 0)
+            lang = word_langs[k].lang;
+    for (i = 0;
+         lang != NULL && i < sizeof(erase_texts) / sizeof(erase_texts[0]); i++)
+        if (strcmp(erase_texts[i].lang, lang) == 0)
+            return erase_texts[i].text;
+    return erase_texts[0].text;
+}
+
+int
+optout_cancel_queued(struct store_tx *tx, const char *contact_key,
+                     int64_t now_ms, int *n)
+{
+    static const char sql[] = "UPDATE outbox SET status = 'failed',"
+                              " updated_at = ?2"
+                              " WHERE contact_key = ?1 AND status = 'queued'";
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    int src, rc = SK_EIO;
+
+    *n = 0;
+    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, now_ms) != SQLITE_OK)
+        goto out;
+    src = sqlite3_step(s);
+    if (src == SQLITE_DONE) {
+        *n = sqlite3_changes(db);
+        rc = 0;
+    } else if ((src & 0xff) == SQLITE_NOMEM) {
+        rc = SK_ENOMEM;
+    }
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int
+optout_random_key(char out[PRIVACY_KEY_HEX])
+{
+    unsigned char b[32];
+    size_t got = 0, i;
+    ssize_t r;
+
+    while (got < sizeof(b)) {
+        r = getrandom(b + got, sizeof(b) - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return SK_EIO;
+        got += (size_t)r;
+    }
+    for (i = 0; i < sizeof(b); i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}

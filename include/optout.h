@@ -1,0 +1,42 @@
+/*
+ * optout.h - the contact's own controls: STOP (opt out) and DELETE (erase
+ * everything held on them), the words that trigger them and what they
+ * do to the store beyond store_contact_erase().
+ *
+ * Word lists are matched trimmed and case-folded. The store functions run
+ * inside a store job (writer thread); the rest is pure, any thread.
+ */
+#ifndef SK_OPTOUT_H
+#define SK_OPTOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privacy.h"
+#include "store.h"
+
+/* Folds words[0..n) into out[0..n) (malloc'd each; free them with
+ * optout_words_free). Returns 0 or SK_ENOMEM (then nothing is left). */
+int optout_fold_words(char *const *words, size_t n, char **out);
+void optout_words_free(char **folded, size_t n);
+
+/* The index of the folded word text is, trimmed and folded, or -1. */
+int optout_match(char *const *folded, size_t n, const char *text);
+
+/* The confirmation of an erasure, in lang (ISO 639-3), else in the
+ * language of the word that asked for it (one of the built-in ones),
+ * else English. */
+const char *optout_erase_reply(const char *lang, const char *word);
+
+/* After STOP: the contact's queued outbox rows become 'failed' (never
+ * sent), *n how many. Rows being sent already are not taken back. */
+int optout_cancel_queued(struct store_tx *tx, const char *contact_key,
+                         int64_t now_ms, int *n);
+
+/* A random key, shaped like a contact key but linked to no one, for the
+ * one message sent after an erasure on a channel that replies through
+ * the outbox. 0 or SK_EIO. */
+int optout_random_key(char out[PRIVACY_KEY_HEX]);
+
+#endif
