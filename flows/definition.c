@@ -8,7 +8,9 @@
  * that `sikiliza flow check` lists them all. A text with any problem adds
  * nothing to the set. Features this engine does not run (webhooks, groups,
  * other waits...) are problems too: a flow is never run half-understood.
- * Pure: no I/O, no globals.
+ * A definition written for an older spec version is first migrated in
+ * its JSON to FLOW_SPEC_VERSION (migrate.c), so validation and the runner
+ * only ever see the current spec. Pure: no I/O, no globals.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -82,21 +84,6 @@ fl_lang_known(const char *code)
             hi = mid;
     }
     return false;
-}
-
-/* The major number of a spec version such as "13.1.0", or -1. */
-static int
-spec_major(const char *v)
-{
-    char *end;
-    long major;
-
-    if (v == NULL || !isdigit((unsigned char)v[0]))
-        return -1;
-    major = strtol(v, &end, 10);
-    if (*end != '\0' && *end != '.')
-        return -1;
-    return major > 1000 ? 1000 : (int)major;
 }
 
 static const char *
@@ -620,35 +607,36 @@ static struct flow *
 read_flow(struct load *ld, json_t *fj)
 {
     struct flow *f = calloc(1, sizeof(*f));
-    const char *spec = jstr(fj, "spec_version");
-    const json_t *nodes = json_object_get(fj, "nodes");
+    const json_t *nodes;
     const json_t *v;
     const char *type;
-    int major;
+    char err[SK_ERR_LEN] = "";
+    int rc;
     size_t i;
 
     if (f == NULL)
         return NULL;
     f->def = json_incref(fj);
+    ld->flow = jstr_set(fj, "name") ? jstr(fj, "name") : jstr(fj, "uuid");
+    /* older 13.x and 14.x definitions are brought up to the current spec
+       first (migrate.c); one that cannot be is still read for its other
+       problems */
+    rc = flow_migrate(fj, NULL, err);
+    if (rc == SK_ENOMEM) {
+        flow_free(f);
+        return NULL;
+    }
+    if (rc != 0)
+        problem(ld, NULL, "%s", err);
     f->uuid = jstr_set(fj, "uuid");
     f->name = jstr_set(fj, "name");
-    ld->flow = f->name ? f->name : f->uuid;
+    nodes = json_object_get(fj, "nodes");
     if (f->uuid == NULL)
         problem(ld, NULL, "flow has no uuid");
     if (f->name == NULL)
         problem(ld, NULL, "flow has no name");
     else if (strlen(f->name) > FL_MAX_NAME)
         problem(ld, NULL, "flow name is longer than %d", FL_MAX_NAME);
-    major = spec_major(spec);
-    if (major < 0)
-        problem(ld, NULL, "flow has no valid spec_version");
-    else if (major > 14)
-        problem(ld, NULL, "spec version %s is newer than supported 14.x", spec);
-    else if (major < 13)
-        problem(ld, NULL,
-                "spec version %s is a legacy definition, not "
-                "supported yet",
-                spec);
     type = jstr(fj, "type");
     f->type = canonical_type(type);
     if (f->type == NULL) {

@@ -1055,32 +1055,6 @@ struct dt {
     int off; /* seconds east of UTC */
 };
 
-/* Offset of "+03:00", "-0530", "+3" in minutes; 0 or -1. */
-static int
-parse_offset(const char *s, int *minutes)
-{
-    int sign, h = 0, m = 0, n = 0;
-
-    if (*s != '+' && *s != '-')
-        return -1;
-    sign = *s++ == '-' ? -1 : 1;
-    while (isdigit((unsigned char)s[n]) && n < 2)
-        h = h * 10 + (s[n++] - '0');
-    if (n == 0)
-        return -1;
-    s += n;
-    if (*s == ':')
-        s++;
-    if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1])) {
-        m = (s[0] - '0') * 10 + (s[1] - '0');
-        s += 2;
-    }
-    if (*s != '\0' || h > 14 || m > 59)
-        return -1;
-    *minutes = sign * (h * 60 + m);
-    return 0;
-}
-
 /* The env's UTC offset in seconds at the instant utc (see tz.h). */
 static int
 env_offset(const struct rtest_env *env, int64_t utc)
@@ -1245,7 +1219,7 @@ iso_datetime(const char *s, struct dt *t)
         t->off = 0;
         return 0;
     }
-    if (strlen(p) != 6 || p[3] != ':' || parse_offset(p, &minutes) != 0)
+    if (strlen(p) != 6 || p[3] != ':' || tz_parse_offset(p, &minutes) != 0)
         return -1;
     t->off = minutes * 60;
     return 0;

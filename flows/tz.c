@@ -97,8 +97,8 @@ static const struct zone zones[] = {
 };
 
 /* Offset of "+03:00", "-0530", "+3" in minutes; 0 or -1. */
-static int
-parse_fixed(const char *s, int *minutes)
+int
+tz_parse_offset(const char *s, int *minutes)
 {
     int sign, h = 0, m = 0, n = 0;
 
@@ -135,16 +135,17 @@ name_offset(const char *tz, int *secs)
             *secs = zones[i].minutes * 60;
             return true;
         }
-    if (strncmp(tz, "Etc/GMT", 7) == 0 && parse_fixed(tz + 7, &minutes) == 0) {
+    if (strncmp(tz, "Etc/GMT", 7) == 0 &&
+        tz_parse_offset(tz + 7, &minutes) == 0) {
         *secs = -minutes * 60; /* POSIX style: Etc/GMT-3 is UTC+3 */
         return true;
     }
     if ((strncmp(tz, "UTC", 3) == 0 || strncmp(tz, "GMT", 3) == 0) &&
-        parse_fixed(tz + 3, &minutes) == 0) {
+        tz_parse_offset(tz + 3, &minutes) == 0) {
         *secs = minutes * 60;
         return true;
     }
-    if (parse_fixed(tz, &minutes) == 0) {
+    if (tz_parse_offset(tz, &minutes) == 0) {
         *secs = minutes * 60;
         return true;
     }

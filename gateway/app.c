@@ -53,7 +53,9 @@
 #define SWEEP_LIMIT    64                 /* contacts per sweep job */
 #define FLOW_STACK_MAX 32                 /* nested runs tracked */
 #define MS_PER_DAY     86400000LL
-#define USSD_IDLE_MS   (5 * 60 * 1000) /* an abandoned USSD run expires */
+#define URL_SAFE                                                               \
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+#define USSD_IDLE_MS (5 * 60 * 1000) /* an abandoned USSD run expires */
 
 int64_t
 app_now_ms(void)
@@ -1084,6 +1086,7 @@ request_of(struct evhttp_request *req, struct channel_request *creq,
         return SK_ENOMEM;
     creq->body = *body;
     creq->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    creq->uri = evhttp_request_get_uri(req);
     creq->content_type = req_header(req, "Content-Type");
     creq->header = req_header;
     creq->header_arg = req;
@@ -1514,6 +1517,21 @@ check_config(struct sk_app *app)
             fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
                     ch->name);
             rc = SK_EINVAL;
+        } else if (strcmp(ch->type, "kannel") == 0 && ch->secret != NULL &&
+                   strspn(ch->secret, URL_SAFE) != strlen(ch->secret)) {
+            /* it goes into Kannel's dlr-url, where "%" starts an escape */
+            fprintf(stderr,
+                    "%s: [channel %s]: secret may hold only letters, "
+                    "digits, '-', '.', '_' and '~'\n",
+                    cfg->file, ch->name);
+            rc = SK_EINVAL;
+        }
+        if (cfg->public_url == NULL && strcmp(ch->type, "twilio") == 0) {
+            fprintf(stderr,
+                    "%s: [channel %s]: type twilio needs [server] "
+                    "public_url (Twilio signs the URL it calls)\n",
+                    cfg->file, ch->name);
+            rc = SK_EINVAL;
         }
         if (app->types[i] != NULL && !app->types[i]->sync_reply &&
             app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
@@ -1600,7 +1618,16 @@ outbox_report(void *arg, const char *channel, enum outbox_verdict v)
 static struct outbox *
 app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
 {
-    struct outbox_opts opts = {.report = outbox_report, .report_arg = app};
+    const struct config *cfg = app->cfg;
+    struct outbox_opts opts = {
+        .max_parallel = cfg->outbox_max_parallel,
+        .max_attempts = cfg->outbox_max_attempts,
+        .poll_ms = cfg->outbox_poll_ms,
+        .backoff_base_ms = cfg->outbox_backoff_base_ms,
+        .backoff_max_ms = cfg->outbox_backoff_max_ms,
+        .report = outbox_report,
+        .report_arg = app,
+    };
     struct outbox_channel oc;
     struct outbox *ob = NULL;
     size_t i;

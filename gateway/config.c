@@ -123,6 +123,15 @@ static const struct key limits_keys[] = {
     {"max_segments", K_INT, C(max_segments), 1, 255, 0},
 };
 
+static const struct key outbox_keys[] = {
+    {"max_parallel", K_INT, C(outbox_max_parallel), 1, 256, 0},
+    {"max_attempts", K_INT, C(outbox_max_attempts), 1, 100, 0},
+    {"poll_ms", K_INT, C(outbox_poll_ms), 10, 60000, 0},
+    {"backoff_base_ms", K_INT, C(outbox_backoff_base_ms), 1, 86400000, 0},
+    {"backoff_max_ms", K_INT, C(outbox_backoff_max_ms), 1, 604800000, 0},
+    {"timeout_ms", K_INT, C(outbox_timeout_ms), 100, 600000, 0},
+};
+
 static const struct key channel_keys[] = {
     {"type", K_TYPE, H(type), 0, 0, T_ALL},
     {"flow", K_STR, H(flow), 0, 0, T_ALL},
@@ -153,6 +162,7 @@ enum sect {
     S_SAFEGUARDING,
     S_ASR,
     S_LIMITS,
+    S_OUTBOX,
     S_CHANNEL,
     S_BAD, /* a header already reported as an error */
 };
@@ -179,6 +189,7 @@ static const struct section sections[N_FIXED] = {
     [S_SAFEGUARDING] = SECTION("safeguarding", safeguarding_keys),
     [S_ASR] = SECTION("asr", asr_keys),
     [S_LIMITS] = SECTION("limits", limits_keys),
+    [S_OUTBOX] = SECTION("outbox", outbox_keys),
 };
 
 static const struct {
@@ -714,6 +725,28 @@ set_default(char **p, const char *value)
     return *p == NULL ? SK_ENOMEM : 0;
 }
 
+/* A channel's base_url: public_url, else http://LISTEN, no final '/'. */
+static int
+set_base_url(const struct config *cfg, struct config_channel *ch)
+{
+    const char *base = cfg->public_url;
+    size_t len;
+
+    if (base != NULL) {
+        ch->base_url = strdup(base);
+    } else {
+        len = strlen(cfg->listen) + sizeof("http://");
+        if ((ch->base_url = malloc(len)) != NULL)
+            snprintf(ch->base_url, len, "http://%s", cfg->listen);
+    }
+    if (ch->base_url == NULL)
+        return SK_ENOMEM;
+    len = strlen(ch->base_url);
+    while (len > 0 && ch->base_url[len - 1] == '/')
+        ch->base_url[--len] = '\0';
+    return 0;
+}
+
 static int
 set_default_words(char **words, size_t *n, const char *const *defaults,
                   size_t count)
@@ -749,6 +782,9 @@ finish(struct config *cfg)
                           sizeof(default_delete_words) /
                               sizeof(default_delete_words[0])) != 0)
         goto done;
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        if (set_base_url(cfg, &cfg->channels[i]) != 0)
+            goto done;
     dir = config_dir(cfg->file);
     if (dir == NULL)
         goto done;
@@ -833,6 +869,8 @@ config_load(const char *path, char err[SK_ERR_LEN])
         sk_seterr(err, "%s: out of memory", path);
         goto fail;
     }
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        cfg->channels[i].cfg = cfg;
     fclose(ld->fp);
     free(ld->line);
     free(ld);
@@ -880,6 +918,7 @@ config_free(struct config *cfg)
         free(cfg->delete_words[i]);
     for (size_t i = 0; i < cfg->n_channels; i++) {
         free(cfg->channels[i].name);
+        free(cfg->channels[i].base_url);
         free_strings(&cfg->channels[i], channel_keys, N_CHANNEL_KEYS);
     }
     free(cfg->file);

@@ -7,13 +7,15 @@
  * outbox_start() has run.
  *
  * A persistent evtimer (or outbox_kick()) submits one claim job at a time
- * for at most max_parallel - busy rows. The claim job selects due queued
- * rows, fails those without a channel or a vault entry, opens the vault
- * entry of the others and marks them 'sending' with attempts + 1. Its done
- * callback runs after that COMMIT, so only then are requests built and
- * started (through httpc); the clear address is wiped as soon as the
- * request is built. Each response is classified and written back by one
- * write-back job (UPDATE ... WHERE status = 'sending'). A write-back the
+ * for at most max_parallel - busy rows, and never a row while an earlier
+ * row of the same contact and channel is queued or sending (a contact's
+ * messages leave one at a time, in order; a retry holds the later ones). The
+ * claim job selects due queued rows, fails those without a channel or a vault
+ * entry, opens the vault entry of the others and marks them 'sending' with
+ * attempts + 1. Its done callback runs after that COMMIT, so only then are
+ * requests built and started (through httpc); the clear address is wiped as
+ * soon as the request is built. Each response is classified and written back by
+ * one write-back job (UPDATE ... WHERE status = 'sending'). A write-back the
  * store cannot take yet (queue full, commit failed) waits in ob->unsaved
  * and is submitted again on the next tick.
  *
@@ -1042,6 +1044,12 @@ ob_claim_sql(struct outbox *ob)
     static const char head[] =
         "SELECT id, channel, contact_key, text, attempts FROM outbox"
         " WHERE status = 'queued' AND next_attempt_at <= ?1"
+        /* one row per contact at a time, in order: a child reads the
+         * messages of a step in the order the flow sent them */
+        " AND NOT EXISTS (SELECT 1 FROM outbox AS e"
+        " WHERE e.contact_key = outbox.contact_key"
+        " AND e.channel = outbox.channel AND e.id < outbox.id"
+        " AND e.status IN ('queued', 'sending'))"
         " AND channel IN (";
     static const char tail[] = ") ORDER BY next_attempt_at, id LIMIT ?2";
     size_t len = sizeof(head) + sizeof(tail) + 8 * OUTBOX_MAX_CHANNELS + 8;

@@ -38,6 +38,9 @@ void channel_inbound_clear(struct sk_inbound *in);
 /* What a channel type sees of a webhook request. Borrowed strings. */
 struct channel_request {
     const char *query;        /* raw query string, or NULL */
+    const char *uri;          /* the request target as received (path and
+                               * query), for signatures over the URL; or
+                               * NULL */
     const char *content_type; /* Content-Type header, or NULL */
     const char *body;         /* NUL-terminated copy of the body */
     size_t body_len;
@@ -131,6 +134,11 @@ const struct channel_type *channel_find(const char *type);
 
 /* The generic JSON/form channel. */
 extern const struct channel_type channel_generic;
+/* Twilio (Programmable Messaging) and Vonage (SMS API). */
+extern const struct channel_type channel_twilio;
+extern const struct channel_type channel_vonage;
+/* Kannel's smsbox (sms-service post-url in, sendsms out). */
+extern const struct channel_type channel_kannel;
 /* Africa's Talking: SMS callbacks, the messaging API, delivery reports and
  * USSD sessions. */
 extern const struct channel_type channel_africastalking;
@@ -189,5 +197,56 @@ bool channel_secret_ok(const char *given, const char *want);
 
 /* Whether content_type names mime (parameters such as charset ignored). */
 bool channel_content_type_is(const char *content_type, const char *mime);
+
+/*
+ * Every key=value pair of a request, in order, for channel types that
+ * sign or read all parameters (Twilio, Vonage). Keys and values are
+ * malloc'd and decoded; a value may hide a NUL (value_len says).
+ */
+#define CHANNEL_MAX_PAIRS 256
+
+struct channel_pair {
+    char *key;
+    char *value;
+    size_t value_len;
+};
+
+struct channel_pairs {
+    struct channel_pair *v;
+    size_t n, cap;
+};
+
+/* Appends the pairs of a form or query string (len bytes). SK_EINVAL with
+ * err on a bad %-escape or more than CHANNEL_MAX_PAIRS; SK_ENOMEM. */
+int channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
+                       char err[SK_ERR_LEN]);
+/* Appends the members of a JSON object: strings as they are, numbers and
+ * booleans as their JSON text; null, arrays and objects are skipped.
+ * SK_EINVAL with err when the body is not an object (or a key repeats). */
+int channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
+                       char err[SK_ERR_LEN]);
+/* The value of key: NULL when absent; *dup set when it occurs twice. */
+const char *channel_pairs_get(const struct channel_pairs *p, const char *key,
+                              bool *dup);
+/* Wipes the values and frees; p is then empty and may be reused. */
+void channel_pairs_clear(struct channel_pairs *p);
+
+/* The value of key in *v (NULL when absent); SK_EINVAL with err when it is
+ * given twice or is not valid UTF-8 (a NUL inside counts as invalid). */
+int channel_pairs_text(const struct channel_pairs *p, const char *key,
+                       const char **v, char err[SK_ERR_LEN]);
+
+/* An application/x-www-form-urlencoded body of kv[0..2n): key, value,
+ * key, value...; a pair whose value is NULL is left out. malloc'd. */
+char *channel_form_encode(const char *const *kv, size_t n);
+
+/* The base of a provider API: the configured api_url or dflt, without a
+ * trailing '/', followed by path. malloc'd. */
+char *channel_api_url(const struct config_channel *ch, const char *dflt,
+                      const char *path);
+
+/* public_url (without a trailing '/') followed by path, or NULL when there
+ * is no public_url (or no memory). malloc'd. */
+char *channel_public_url(const struct config_channel *ch, const char *path);
 
 #endif

@@ -2,8 +2,8 @@
  * config.h - the one INI configuration file (parsed with inih).
  *
  * Sections: [server] [store] [privacy] [flows] [channel NAME]
- * [safeguarding] [asr] [limits]. Unknown sections or keys and bad values
- * stop the start with "file:line: reason". Relative paths are taken
+ * [safeguarding] [asr] [limits] [outbox]. Unknown sections or keys and bad
+ * values stop the start with "file:line: reason". Relative paths are taken
  * relative to the directory of the config file; after config_load() every
  * path field (store_path, key_file, flows_dir, admin_token_file,
  * sg_phrases, asr_*) is absolute or NULL. Lines are at most 197 bytes and
@@ -21,6 +21,8 @@
 #define CONFIG_MAX_CHANNELS 32
 #define CONFIG_MAX_WORDS    64
 
+struct config;
+
 struct config_channel {
     char *name;     /* [channel NAME] */
     char *type;     /* generic|kannel|twilio|africastalking|vonage */
@@ -34,6 +36,12 @@ struct config_channel {
     char *signature_secret, *signature_method; /* vonage */
     char *media_hosts;                         /* voice */
     bool delete_recordings;                    /* voice; default yes */
+    const struct config *cfg; /* the config it is part of (public_url,
+                               * [outbox]); set by config_load() */
+    /* Not a key: where providers reach this gateway, for callback URLs
+     * (delivery reports): [server] public_url, else http://LISTEN; no
+     * final '/'. Set by config_load(). */
+    char *base_url;
 };
 
 struct config {
@@ -83,6 +91,15 @@ struct config {
     int max_replies_per_contact_day;  /* any 24 hours, default 50 */
     int max_sends_per_channel_minute; /* default 600 */
     int max_segments; /* flow texts longer than this are warned of; 2 */
+
+    /* [outbox]: the send queue's pace and its requests (see outbox.h);
+     * 0 takes the outbox's own default */
+    int outbox_max_parallel;    /* rows sent at once; 8 */
+    int outbox_max_attempts;    /* then the row fails; 6 */
+    int outbox_poll_ms;         /* look for due rows this often; 500 */
+    int outbox_backoff_base_ms; /* first retry delay; 5000 */
+    int outbox_backoff_max_ms;  /* longest retry delay; 3600000 */
+    int outbox_timeout_ms;      /* one send request; 30000 */
 
     struct config_channel channels[CONFIG_MAX_CHANNELS];
     size_t n_channels;

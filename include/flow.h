@@ -47,6 +47,23 @@ struct flow_session;
 typedef void (*flow_diag_fn)(void *arg, const char *flow, const char *node,
                              const char *reason);
 
+/*
+ * The flow spec version this engine runs, as goflow v0.293 does. Older
+ * definitions (13.0.0 and later) are migrated to it when they are added
+ * to a set; a newer minor (14.4.0) or major (15.x) version is refused.
+ */
+#define FLOW_SPEC_VERSION "14.3.1"
+
+/*
+ * Migrates one flow definition (changed in place) from its spec_version up
+ * to version to, or to FLOW_SPEC_VERSION when to is NULL, with the steps
+ * goflow takes (13.1.0, 13.2.0, ... 14.3.1), each setting spec_version.
+ * A definition at or past to is left as it is. Returns 0, SK_EINVAL with
+ * err set when spec_version is missing, legacy (before 13) or newer than
+ * this engine, or SK_ENOMEM.
+ */
+int flow_migrate(json_t *def, const char *to, char err[SK_ERR_LEN]);
+
 struct flow_set *flow_set_new(void);
 void flow_set_free(struct flow_set *set); /* NULL is a no-op */
 

@@ -32,6 +32,10 @@
 /* Whether rule is a POSIX TZ rule string this module reads. */
 bool tz_rule_valid(const char *rule);
 
+/* Parses a fixed offset "+3", "-03:30", "+0530" into minutes east.
+ * 0, or -1 when s is not one (hours up to 14). */
+int tz_parse_offset(const char *s, int *minutes);
+
 /*
  * Whether name (with rule, either may be NULL) gives a zone: rule valid,
  * or name one the table or the offset forms know.

@@ -4,18 +4,21 @@
  * constant-time secret comparison, content type matching. Pure; any
  * thread.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "channel.h"
+#include "text.h"
 
 static const struct channel_type *const channel_types[] = {
-    &channel_generic,
-    &channel_africastalking,
+    &channel_generic, &channel_twilio,         &channel_vonage,
+    &channel_kannel,  &channel_africastalking,
 };
 
 const struct channel_type *
@@ -202,4 +205,284 @@ channel_content_type_is(const char *content_type, const char *mime)
     while (*content_type == ' ' || *content_type == '\t')
         content_type++;
     return *content_type == '\0' || *content_type == ';';
+}
+
+/* --- every pair of a request -------------------------------------------- */
+
+static int
+pairs_push(struct channel_pairs *p, char *key, char *value, size_t value_len,
+           char err[SK_ERR_LEN])
+{
+    if (p->n >= CHANNEL_MAX_PAIRS) {
+        sk_seterr(err, "more than %d parameters", CHANNEL_MAX_PAIRS);
+        goto fail;
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap == 0 ? 16 : p->cap * 2;
+        struct channel_pair *nv = realloc(p->v, cap * sizeof(*nv));
+
+        if (nv == NULL)
+            goto nomem;
+        p->v = nv;
+        p->cap = cap;
+    }
+    p->v[p->n].key = key;
+    p->v[p->n].value = value;
+    p->v[p->n].value_len = value_len;
+    p->n++;
+    return 0;
+nomem:
+    free(key);
+    free(value);
+    return SK_ENOMEM;
+fail:
+    free(key);
+    free(value);
+    return SK_EINVAL;
+}
+
+int
+channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
+                   char err[SK_ERR_LEN])
+{
+    size_t pos = 0, vlen;
+    int bad, rc;
+
+    while (s != NULL && pos < len) {
+        const char *pair = s + pos;
+        const char *amp = memchr(pair, '&', len - pos);
+        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - pos;
+        const char *eq = memchr(pair, '=', plen);
+        size_t klen = eq != NULL ? (size_t)(eq - pair) : plen;
+        char *key, *value;
+
+        pos += plen + 1;
+        if (plen == 0)
+            continue;
+        key = form_unescape(pair, klen, NULL, &bad);
+        if (key == NULL)
+            goto fail_escape;
+        vlen = 0;
+        value = eq != NULL ? form_unescape(eq + 1, plen - klen - 1, &vlen, &bad)
+                           : strdup("");
+        if (value == NULL) {
+            free(key);
+            goto fail_escape;
+        }
+        if ((rc = pairs_push(p, key, value, vlen, err)) != 0)
+            return rc;
+    }
+    return 0;
+fail_escape:
+    if (!bad)
+        return SK_ENOMEM;
+    sk_seterr(err, "bad %%-escape in form data");
+    return SK_EINVAL;
+}
+
+int
+channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
+                   char err[SK_ERR_LEN])
+{
+    json_error_t jerr;
+    json_t *root, *v;
+    const char *key;
+    int rc = 0;
+
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        sk_seterr(err, "body is not valid JSON: %s (at byte %d)", jerr.text,
+                  jerr.position);
+        return SK_EINVAL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        sk_seterr(err, "body must be a JSON object");
+        return SK_EINVAL;
+    }
+    json_object_foreach(root, key, v)
+    {
+        char *k, *val = NULL;
+        size_t vlen = 0;
+
+        if (json_is_string(v)) {
+            vlen = json_string_length(v);
+            val = malloc(vlen + 1);
+            if (val != NULL) {
+                memcpy(val, json_string_value(v), vlen);
+                val[vlen] = '\0';
+            }
+        } else if (json_is_number(v) || json_is_boolean(v)) {
+            val = json_dumps(v, JSON_ENCODE_ANY);
+            vlen = val != NULL ? strlen(val) : 0;
+        } else {
+            continue;
+        }
+        k = strdup(key);
+        if (k == NULL || val == NULL) {
+            free(k);
+            free(val);
+            rc = SK_ENOMEM;
+            break;
+        }
+        if ((rc = pairs_push(p, k, val, vlen, err)) != 0)
+            break;
+    }
+    json_decref(root);
+    return rc;
+}
+
+const char *
+channel_pairs_get(const struct channel_pairs *p, const char *key, bool *dup)
+{
+    const char *found = NULL;
+    size_t i;
+
+    *dup = false;
+    for (i = 0; i < p->n; i++) {
+        if (strcmp(p->v[i].key, key) != 0)
+            continue;
+        if (found != NULL)
+            *dup = true;
+        else
+            found = p->v[i].value;
+    }
+    return found;
+}
+
+void
+channel_pairs_clear(struct channel_pairs *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        OPENSSL_cleanse(p->v[i].value, p->v[i].value_len);
+        free(p->v[i].key);
+        free(p->v[i].value);
+    }
+    free(p->v);
+    memset(p, 0, sizeof(*p));
+}
+
+/* --- building provider requests ------------------------------------------ */
+
+static size_t
+form_escaped_len(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        n += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                     (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                     c == '.' || c == '~' || c == ' '
+                 ? 1
+                 : 3;
+    }
+    return n;
+}
+
+static char *
+form_escape_to(char *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            *o++ = (char)c;
+        } else if (c == ' ') {
+            *o++ = '+';
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    return o;
+}
+
+char *
+channel_form_encode(const char *const *kv, size_t n)
+{
+    size_t i, len = 1;
+    char *out, *o;
+
+    for (i = 0; i < n; i++)
+        if (kv[2 * i + 1] != NULL)
+            len += form_escaped_len(kv[2 * i]) +
+                   form_escaped_len(kv[2 * i + 1]) + 2;
+    if ((out = malloc(len)) == NULL)
+        return NULL;
+    o = out;
+    for (i = 0; i < n; i++) {
+        if (kv[2 * i + 1] == NULL)
+            continue;
+        if (o != out)
+            *o++ = '&';
+        o = form_escape_to(o, kv[2 * i]);
+        *o++ = '=';
+        o = form_escape_to(o, kv[2 * i + 1]);
+    }
+    *o = '\0';
+    return out;
+}
+
+static char *
+join_url(const char *base, const char *path)
+{
+    size_t blen = strlen(base);
+    char *out;
+
+    while (blen > 0 && base[blen - 1] == '/')
+        blen--;
+    if ((out = malloc(blen + strlen(path) + 1)) == NULL)
+        return NULL;
+    memcpy(out, base, blen);
+    strcpy(out + blen, path);
+    return out;
+}
+
+char *
+channel_api_url(const struct config_channel *ch, const char *dflt,
+                const char *path)
+{
+    return join_url(ch->api_url != NULL ? ch->api_url : dflt, path);
+}
+
+char *
+channel_public_url(const struct config_channel *ch, const char *path)
+{
+    if (ch->cfg == NULL || ch->cfg->public_url == NULL)
+        return NULL;
+    return join_url(ch->cfg->public_url, path);
+}
+
+/* The value of key, refused when given twice or not valid UTF-8. */
+int
+channel_pairs_text(const struct channel_pairs *p, const char *key,
+                   const char **v, char err[SK_ERR_LEN])
+{
+    bool dup;
+    size_t i;
+
+    *v = channel_pairs_get(p, key, &dup);
+    if (dup) {
+        sk_seterr(err, "\"%s\" is given more than once", key);
+        return SK_EINVAL;
+    }
+    for (i = 0; *v != NULL && i < p->n; i++) {
+        if (p->v[i].value != *v)
+            continue;
+        if (strlen(*v) != p->v[i].value_len ||
+            !text_valid_utf8(*v, p->v[i].value_len)) {
+            sk_seterr(err, "\"%s\" is not valid UTF-8", key);
+            return SK_EINVAL;
+        }
+    }
+    return 0;
 }

@@ -486,6 +486,34 @@ test_errors(void **state)
     }
 }
 
+/* [outbox]: the send queue's retry policy and request timeout; 0 (not set)
+ * leaves the outbox's own defaults. Channels point back at their config. */
+static void
+test_outbox_section(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg = load_ok(f, "[channel t]\ntype = twilio\n"
+                                    "account_sid = AC1\nauth_token = x\n");
+
+    assert_int_equal(cfg->outbox_max_attempts, 0);
+    assert_int_equal(cfg->outbox_backoff_base_ms, 0);
+    assert_int_equal(cfg->outbox_backoff_max_ms, 0);
+    assert_int_equal(cfg->outbox_timeout_ms, 0);
+    assert_ptr_equal(cfg->channels[0].cfg, cfg);
+    config_free(cfg);
+    cfg = load_ok(f, "[outbox]\nmax_attempts = 3\nbackoff_base_ms = 200\n"
+                     "backoff_max_ms = 1000\ntimeout_ms = 1500\n");
+    assert_int_equal(cfg->outbox_max_attempts, 3);
+    assert_int_equal(cfg->outbox_backoff_base_ms, 200);
+    assert_int_equal(cfg->outbox_backoff_max_ms, 1000);
+    assert_int_equal(cfg->outbox_timeout_ms, 1500);
+    config_free(cfg);
+    load_err(f, "[outbox]\nmax_attempts = 0\n", 2, "out of range");
+    load_err(f, "[outbox]\ntimeout_ms = 50\n", 2, "out of range");
+    load_err(f, "[outbox]\nbackoff_base_ms = soon\n", 2, "not an integer");
+    load_err(f, "[outbox]\nretries = 3\n", 2, "unknown key 'retries'");
+}
+
 static void
 test_no_secret_in_errors(void **state)
 {
@@ -615,6 +643,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_outbox_section),
         cmocka_unit_test(test_no_secret_in_errors),
         cmocka_unit_test(test_path_resolution),
         cmocka_unit_test(test_example_file),

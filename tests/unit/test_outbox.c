@@ -734,8 +734,13 @@ test_parallel_cap(void **state)
     fx->delay_ms = 30;
     fx->opts.max_parallel = 3;
     start_outbox(fx);
-    for (i = 0; i < 12; i++)
-        ids[i] = seed_row(fx, CHAN, URN, true);
+    for (i = 0; i < 12; i++) {
+        char urn[32];
+
+        /* one contact's rows go one at a time: twelve contacts */
+        snprintf(urn, sizeof(urn), "tel:+2547000001%02d", i);
+        ids[i] = seed_row(fx, CHAN, urn, true);
+    }
     outbox_kick(fx->ob);
     for (i = 0; i < 12; i++)
         assert_string_equal(wait_row(fx, ids[i], "sent", 5000).status, "sent");
@@ -744,6 +749,39 @@ test_parallel_cap(void **state)
     assert_true(fx->max_active <= 3);
     assert_int_equal(outbox_stats(fx->ob, CHAN, &stats), 0);
     assert_int_equal(stats.sent, 12);
+}
+
+/* A contact's rows leave one at a time, in order; a retry holds the
+ * later ones back. */
+static void
+test_contact_order(void **state)
+{
+    struct fx *fx = *state;
+    struct rowq q1, q2, q3;
+    int64_t id1, id2, id3;
+
+    fx->delay_ms = 20;
+    fx->script[0] = 500;
+    fx->n_script = 1;
+    fx->opts.max_parallel = 8;
+    fx->opts.backoff_base_ms = 300;
+    start_outbox(fx);
+    id1 = seed_row(fx, CHAN, URN, true);
+    id2 = seed_row(fx, CHAN, URN, true);
+    id3 = seed_row(fx, CHAN, URN, true);
+    outbox_kick(fx->ob);
+    run(fx, 150, NULL);
+    assert_int_equal(fx->seen, 1); /* the first failed; the rest wait */
+    q1 = wait_row(fx, id1, "sent", 5000);
+    q2 = wait_row(fx, id2, "sent", 5000);
+    q3 = wait_row(fx, id3, "sent", 5000);
+    assert_string_equal(q3.status, "sent");
+    assert_int_equal(q1.attempts, 2);
+    assert_int_equal(q2.attempts, 1);
+    assert_int_equal(fx->seen, 4);
+    assert_int_equal(fx->max_active, 1);
+    assert_true(q1.updated_at <= q2.updated_at);
+    assert_true(q2.updated_at <= q3.updated_at);
 }
 
 static void
@@ -1010,6 +1048,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_requeued, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_parallel_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_by_row, setup, teardown),
