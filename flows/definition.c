@@ -1014,7 +1014,9 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         set->trig = nt;
         set->trigcap = ncap;
     }
-    memcpy(set->flows + set->n, flows, nflows * sizeof(*flows));
+    /* set->flows is still NULL when nothing was ever added */
+    if (nflows > 0)
+        memcpy(set->flows + set->n, flows, nflows * sizeof(*flows));
     set->n += nflows;
     nflows = 0;
     if (ntrig > 0)

@@ -1071,6 +1071,30 @@ test_mutations(void **state)
     flow_set_free(set);
 }
 
+/* An export without flows (only fields, or nothing yet) loads into an
+ * empty set: found by fuzz_flow, it used to do pointer arithmetic and a
+ * memcpy on the set's NULL arrays. */
+static void
+test_load_empty_export(void **state)
+{
+    struct diags d = {0};
+    struct flow_set *set = flow_set_new();
+    const char *empty = "{\"flows\": []}";
+    const char *no_flows = "{\"flows\": [], \"triggers\": [], \"fields\": []}";
+
+    (void)state;
+    assert_non_null(set);
+    assert_int_equal(flow_set_add_json(set, empty, strlen(empty), diag_cb, &d),
+                     0);
+    assert_int_equal(
+        flow_set_add_json(set, no_flows, strlen(no_flows), diag_cb, &d), 0);
+    assert_int_equal(flow_set_link(set, diag_cb, &d), 0);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(flow_set_count(set), 0);
+    assert_null(flow_set_match_keyword(set, "hi"));
+    flow_set_free(set);
+}
+
 static void
 test_load_rejects(void **state)
 {
@@ -1723,6 +1747,7 @@ main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_load_empty_export),
         cmocka_unit_test(test_load_rejects),
         cmocka_unit_test(test_each_message),
         cmocka_unit_test(test_broken_flows),
