@@ -11,14 +11,20 @@
  * Requests are routed by path. POST /c/NAME/... goes to the app, which
  * replies later (after the store commits) through http_send().
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 
 #include "app.h"
 #include "channel.h"
@@ -26,6 +32,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+
+#define HTTP_BACKLOG 1024 /* pending connections the kernel may hold */
 
 struct http_server {
     struct sk_app *app;
@@ -253,6 +261,41 @@ parse_listen(const char *listen, char *host, size_t hostlen, int *port)
     return 0;
 }
 
+/*
+ * Listens on host:port with a backlog of HTTP_BACKLOG: libevent's own
+ * bind uses 128, and a burst of more new connections than that (many
+ * phones at once, a provider's retries after an outage) would wait a
+ * second for the kernel's retry. Start-up only: the lookup may block.
+ */
+static struct evhttp_bound_socket *
+bind_listener(struct http_server *h, const char *host, int port)
+{
+    struct evutil_addrinfo hints, *ai = NULL;
+    struct evconnlistener *lst = NULL;
+    struct evhttp_bound_socket *bound = NULL;
+    char service[16];
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+    snprintf(service, sizeof(service), "%d", port);
+    if (evutil_getaddrinfo(host, service, &hints, &ai) != 0 || ai == NULL)
+        return NULL;
+    lst = evconnlistener_new_bind(
+        h->app->base, NULL, NULL,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+        HTTP_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
+    evutil_freeaddrinfo(ai);
+    if (lst == NULL)
+        return NULL;
+    bound = evhttp_bind_listener(h->http, lst);
+    if (bound == NULL)
+        evconnlistener_free(lst);
+    return bound;
+}
+
 struct http_server *
 http_start(struct sk_app *app, char err[SK_ERR_LEN])
 {
@@ -289,7 +332,7 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(h->http, request_cb, h);
-    h->bound = evhttp_bind_socket_with_handle(h->http, host, (uint16_t)port);
+    h->bound = bind_listener(h, host, port);
     if (h->bound == NULL) {
         sk_seterr(err, "cannot listen on %s", cfg->listen);
         goto fail;
