@@ -18,7 +18,9 @@ FP_REQ=
 
 # The "Timeout Test" flow fp_timeout_flow writes: it sends FP_Q1, waits 1 s
 # for an answer, and sends FP_LATER when none came.
+# shellcheck disable=SC2034 # used by the tests that source this file
 FP_Q1='Q1: are you safe? Reply YES or NO'
+# shellcheck disable=SC2034
 FP_LATER='Still there? We are here when you are ready.'
 
 fp_stop() {
@@ -30,10 +32,12 @@ fp_stop() {
 }
 
 fp_start() {
-    local dir=$SK_TMP/fake port attempt
-    [ -n "${SK_FAKEPROVIDER:-}" ] && [ -x "$SK_FAKEPROVIDER" ] ||
+    local dir=$SK_TMP/fake port i
+    if [ -z "${SK_FAKEPROVIDER:-}" ] || [ ! -x "$SK_FAKEPROVIDER" ]; then
         sk_skip "SK_FAKEPROVIDER is not set to the built sk-fakeprovider"
+    fi
     [ -z "$FP_PID" ] || sk_fail "fp_start: the fake is already running"
+    # shellcheck disable=SC2154 # rc is set in the trap itself
     trap 'rc=$?; fp_stop; (exit "$rc"); sk_cleanup' EXIT
     mkdir -p "$dir"
     FP_OUT=$dir/sent.tsv
@@ -41,7 +45,7 @@ fp_start() {
     FP_REQ=$dir/requests.tsv
     : >"$FP_OUT"
     : >"$FP_REQ"
-    for attempt in 1 2 3 4 5; do
+    for ((i = 0; i < 5; i++)); do
         port=$(sk_free_port)
         "$SK_FAKEPROVIDER" -l "$port" -o "$FP_OUT" -r "$FP_REQ" "$@" \
             >>"$FP_LOG" 2>&1 &
