@@ -15,21 +15,11 @@ set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/fakeprovider_lib.sh
+. "$(dirname "$0")/fakeprovider_lib.sh"
 sk_init providers
 sk_need_command serve keygen
-[ -n "${SK_FAKEPROVIDER:-}" ] && [ -x "$SK_FAKEPROVIDER" ] ||
-    sk_skip "SK_FAKEPROVIDER is not set to the built sk-fakeprovider"
 command -v openssl >/dev/null 2>&1 || sk_skip "openssl is not installed"
-
-FP_PID=
-fp_stop() {
-    if [ -n "$FP_PID" ] && kill -0 "$FP_PID" 2>/dev/null; then
-        kill -TERM "$FP_PID" 2>/dev/null || true
-        wait "$FP_PID" 2>/dev/null || true
-    fi
-    FP_PID=
-}
-trap 'rc=$?; fp_stop; (exit "$rc"); sk_cleanup' EXIT
 
 GW=$SK_TMP/gw
 WORK=$SK_TMP/work
@@ -42,90 +32,16 @@ VO_KEY=vokey$RANDOM
 VO_SECRET=vo-secret-$RANDOM
 VO_SIG=vo-sig-secret-$RANDOM$RANDOM
 PUBLIC=https://hotline.example.org
-Q1='Q1: are you safe? Reply YES or NO'
-LATER='Still there? We are here when you are ready.'
+Q1=$FP_Q1
+LATER=$FP_LATER
 
 # --- the fake provider ---------------------------------------------------
 
-FP_OUT=$WORK/sent.tsv # one line per accepted message
-FP_LOG=$WORK/fake.log # one line per send request
-: >"$FP_OUT"
-for attempt in 1 2 3 4 5; do
-    FP_PORT=$(sk_free_port)
-    "$SK_FAKEPROVIDER" -l "$FP_PORT" -o "$FP_OUT" -t "$TW_SID:$TW_TOKEN" \
-        -v "$VO_KEY:$VO_SECRET" -a "sandbox:at-key" >>"$FP_LOG" 2>&1 &
-    FP_PID=$!
-    for _ in $(seq 50); do
-        curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$FP_PORT/ping" \
-            2>/dev/null && break
-        kill -0 "$FP_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$FP_PID" 2>/dev/null && sk_owns_port "$FP_PID" "$FP_PORT"; then
-        break
-    fi
-    fp_stop
-    [ "$attempt" -lt 5 ] || sk_fail "sk-fakeprovider did not start"
-done
-FP_URL=http://127.0.0.1:$FP_PORT
-
-# fp_next LIST: the fake's answers to the next send requests.
-fp_next() {
-    [ "$(sk_http "$WORK/ctl.out" -X POST "$FP_URL/control?next=$1")" = 200 ] ||
-        sk_fail "the fake refused next=$1"
-}
+fp_start -t "$TW_SID:$TW_TOKEN" -v "$VO_KEY:$VO_SECRET" -a "sandbox:at-key"
 
 # --- the gateway ---------------------------------------------------------
 
-cat >"$FLOWS/timeout.json" <<'EOF'
-{
-  "uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e01",
-  "name": "Timeout Test", "spec_version": "13.5.0", "language": "eng",
-  "type": "messaging", "revision": 1, "expire_after_minutes": 60,
-  "localization": {},
-  "nodes": [
-    {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e02",
-     "actions": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e03",
-                  "type": "send_msg",
-                  "text": "Q1: are you safe? Reply YES or NO"}],
-     "exits": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e04",
-                "destination_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e05"}]},
-    {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e05", "actions": [],
-     "router": {
-       "type": "switch", "operand": "@input.text",
-       "cases": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e06",
-                  "type": "has_any_word", "arguments": ["yes no"],
-                  "category_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e07"}],
-       "categories": [
-         {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e07", "name": "Answered",
-          "exit_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e08"},
-         {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e09", "name": "Other",
-          "exit_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e08"},
-         {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0a",
-          "name": "No Response",
-          "exit_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0b"}],
-       "default_category_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e09",
-       "result_name": "Safe",
-       "wait": {"type": "msg",
-                "timeout": {"seconds": 1,
-                  "category_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0a"}}},
-     "exits": [
-       {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e08",
-        "destination_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0c"},
-       {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0b",
-        "destination_uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0e"}]},
-    {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0c",
-     "actions": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0d",
-                  "type": "send_msg", "text": "Thank you."}],
-     "exits": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e10"}]},
-    {"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0e",
-     "actions": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e0f",
-                  "type": "send_msg",
-                  "text": "Still there? We are here when you are ready."}],
-     "exits": [{"uuid": "7f1b9a4e-0c51-4b6e-9a57-1a2b3c4d5e11"}]}
-  ]
-}
-EOF
+fp_timeout_flow "$FLOWS/timeout.json"
 
 sk_keygen "$GW/secret.key"
 SK_CONF=$GW/sikiliza.conf
@@ -220,33 +136,6 @@ vo_get() {
         sed 's/^.*= *//')
     [ "${VO_SIGN:-good}" = none ] || q+="&sig=$sig"
     sk_http "$out" "$SK_URL$path?$q"
-}
-
-# wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s.
-wait_until() {
-    local limit=$1 what=$2 deadline
-    shift 2
-    deadline=$((SECONDS + limit))
-    until "$@"; do
-        [ "$SECONDS" -lt "$deadline" ] || sk_fail "timed out waiting for $what"
-        sleep 0.1
-    done
-}
-
-# sent_count PROVIDER TO TEXT: accepted messages with exactly these.
-sent_count() {
-    awk -F '\t' -v p="$1" -v t="$2" -v m="$3" \
-        '$1 == p && $2 == t && $3 == m { n++ } END { print n + 0 }' "$FP_OUT"
-}
-has_sent() {
-    [ "$(sent_count "$1" "$2" "$3")" -ge 1 ]
-}
-# attempts PROVIDER ANSWER TO: send requests the fake saw.
-attempts() {
-    grep -c "^$1 $2 $3\$" "$FP_LOG" || true
-}
-has_attempt() {
-    [ "$(attempts "$1" "$2" "$3")" -ge 1 ]
 }
 
 PH1=+254700000001

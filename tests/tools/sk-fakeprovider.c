@@ -10,9 +10,12 @@
  *        callback optional). 200 {"message-count":"1","messages":[{...,
  *        "status":"0","message-id":"..."}]}
  *   POST /version1/messaging                       Africa's Talking:
- *        header apiKey; form username, to, message (from optional).
- *        201 {"SMSMessageData":{"Recipients":[{"status":"Success",
- *        "messageId":"ATXid_..."}]}}
+ *        header apiKey; form username, to, message (from, bulkSMSMode
+ *        optional; bulkSMSMode is 0 or 1). 201 {"SMSMessageData":
+ *        {"Recipients":[{"statusCode":101,"status":"Success",
+ *        "messageId":"ATXid_..."}]}}; with -s, a from other than that
+ *        sender id gets statusCode 402, "InvalidSenderId", as the
+ *        provider answers for a sender the account does not own.
  *
  * and checks each request's shape and credentials as the provider would
  * (401 for bad credentials, 400 for a missing field; Vonage answers 200
@@ -28,10 +31,17 @@
  * normally. GET /ping answers 200 (for start-up checks).
  *
  * stdout, flushed: one line per send request, `PROVIDER ANSWER TO` (ANSWER
- * is ok, 500, 429, throttle, hang, 400 or 401).
+ * is ok, 500, 429, throttle, hang, 400, 401 or 402).
  *
- * Usage: sk-fakeprovider -l PORT -o FILE [-t SID:TOKEN] [-v KEY:SECRET]
- *                        [-a USER:APIKEY] [-f LIST]
+ * With -r FILE, the same requests in more detail, one line each, tab
+ * separated: MS PROVIDER ANSWER TO FROM BULK ID, where MS is a monotonic
+ * clock in milliseconds (for the time between attempts), FROM the sender
+ * asked for, BULK Africa's Talking's bulkSMSMode and ID the message id
+ * answered; "-" for what a request did not carry or was not given.
+ *
+ * Usage: sk-fakeprovider -l PORT -o FILE [-r FILE] [-t SID:TOKEN]
+ *                        [-v KEY:SECRET] [-a USER:APIKEY] [-s SENDER]
+ *                        [-f LIST]
  * A provider without credentials given refuses every request with 401.
  * SIGTERM or SIGINT ends it, freeing everything.
  */
@@ -40,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -57,7 +68,8 @@ enum fault { FAULT_NONE, FAULT_500, FAULT_429, FAULT_THROTTLE, FAULT_HANG };
 struct fake {
     struct event_base *base;
     struct evhttp *http;
-    FILE *out;
+    FILE *out, *reqlog;
+    char *at_sender;
     char *tw_sid, *tw_token, *vo_key, *vo_secret, *at_user, *at_key;
     enum fault script[MAX_SCRIPT];
     size_t n_script, next;
@@ -166,11 +178,31 @@ record(struct fake *f, const char *provider, const char *to, const char *text)
     fflush(f->out);
 }
 
-static void
-note(const char *provider, const char *answer, const char *to)
+/* What the fake saw of one send request, for note(). */
+struct seen {
+    const char *provider, *to, *from, *bulk, *id;
+};
+
+static const char *
+dash(const char *s)
 {
-    printf("%s %s %s\n", provider, answer, to != NULL ? to : "-");
+    return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+static void
+note(struct fake *f, const struct seen *s, const char *answer)
+{
+    struct timespec ts;
+
+    printf("%s %s %s\n", s->provider, answer, dash(s->to));
     fflush(stdout);
+    if (f->reqlog == NULL)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(f->reqlog, "%lld\t%s\t%s\t%s\t%s\t%s\t%s\n",
+            (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, s->provider,
+            answer, dash(s->to), dash(s->from), dash(s->bulk), dash(s->id));
+    fflush(f->reqlog);
 }
 
 static const char b64[] =
@@ -210,8 +242,8 @@ basic_auth(const char *user, const char *pass)
 
 /* Answers a fault (true) or lets the request through (false). */
 static bool
-answer_fault(struct fake *f, struct evhttp_request *req, const char *provider,
-             const char *to, bool vonage)
+answer_fault(struct fake *f, struct evhttp_request *req, const struct seen *s,
+             bool vonage)
 {
     enum fault ft = next_fault(f);
 
@@ -219,25 +251,25 @@ answer_fault(struct fake *f, struct evhttp_request *req, const char *provider,
     case FAULT_NONE:
         return false;
     case FAULT_500:
-        note(provider, "500", to);
+        note(f, s, "500");
         reply(req, 500, "application/json", "{\"error\":\"internal\"}");
         return true;
     case FAULT_429:
-        note(provider, "429", to);
+        note(f, s, "429");
         reply(req, 429, "application/json",
               "{\"code\":20429,\"message\":\"Too Many Requests\"}");
         return true;
     case FAULT_THROTTLE:
         if (!vonage)
             return false;
-        note(provider, "throttle", to);
+        note(f, s, "throttle");
         reply(req, 200, "application/json",
               "{\"message-count\":\"1\",\"messages\":[{\"status\":\"1\","
               "\"error-text\":\"Throughput Rate Exceeded\"}]}");
         return true;
     case FAULT_HANG:
         /* never answered: evhttp frees req when the client gives up */
-        note(provider, "hang", to);
+        note(f, s, "hang");
         return true;
     }
     return false;
@@ -247,9 +279,10 @@ static void
 twilio(struct fake *f, struct evhttp_request *req, const char *path)
 {
     struct channel_pairs p = {0};
+    struct seen s = {.provider = "twilio"};
     const char *auth = header(req, "Authorization");
-    const char *to, *from, *body;
-    char *want = NULL, expect[256], out[512];
+    const char *body;
+    char *want = NULL, expect[256], id[64], out[512];
 
     snprintf(expect, sizeof(expect), "/2010-04-01/Accounts/%s/Messages.json",
              f->tw_sid != NULL ? f->tw_sid : "");
@@ -257,28 +290,30 @@ twilio(struct fake *f, struct evhttp_request *req, const char *path)
         want = basic_auth(f->tw_sid, f->tw_token);
     if (f->tw_sid == NULL || strcmp(path, expect) != 0 || want == NULL ||
         auth == NULL || strcmp(auth, want) != 0) {
-        note("twilio", "401", NULL);
+        note(f, &s, "401");
         reply(req, 401, "application/json",
               "{\"code\":20003,\"message\":\"Authenticate\",\"status\":401}");
         goto out;
     }
-    if (form_of(req, &p) != 0 || (to = get(&p, "To")) == NULL ||
-        (from = get(&p, "From")) == NULL || (body = get(&p, "Body")) == NULL ||
-        to[0] != '+') {
-        note("twilio", "400", NULL);
+    if (form_of(req, &p) != 0 || (s.to = get(&p, "To")) == NULL ||
+        (s.from = get(&p, "From")) == NULL ||
+        (body = get(&p, "Body")) == NULL || s.to[0] != '+') {
+        note(f, &s, "400");
         reply(req, 400, "application/json",
               "{\"code\":21604,\"message\":\"A 'To' phone number is "
               "required.\",\"status\":400}");
         goto out;
     }
-    if (answer_fault(f, req, "twilio", to, false))
+    if (answer_fault(f, req, &s, false))
         goto out;
-    record(f, "twilio", to, body);
-    note("twilio", "ok", to);
+    record(f, "twilio", s.to, body);
+    snprintf(id, sizeof(id), "SM%032lx", ++f->ids);
+    s.id = id;
+    note(f, &s, "ok");
     snprintf(out, sizeof(out),
-             "{\"sid\":\"SM%032lx\",\"status\":\"queued\",\"num_segments\":"
+             "{\"sid\":\"%s\",\"status\":\"queued\",\"num_segments\":"
              "\"1\",\"error_code\":null}",
-             ++f->ids);
+             id);
     reply(req, 201, "application/json", out);
 out:
     free(want);
@@ -289,8 +324,9 @@ static void
 vonage(struct fake *f, struct evhttp_request *req)
 {
     struct channel_pairs p = {0};
-    const char *key, *secret, *to, *from, *text;
-    char out[512];
+    struct seen s = {.provider = "vonage"};
+    const char *key, *secret, *text;
+    char id[64], out[512];
 
     if (form_of(req, &p) != 0) {
         reply(req, 400, NULL, NULL);
@@ -300,30 +336,32 @@ vonage(struct fake *f, struct evhttp_request *req)
     secret = get(&p, "api_secret");
     if (f->vo_key == NULL || key == NULL || secret == NULL ||
         strcmp(key, f->vo_key) != 0 || strcmp(secret, f->vo_secret) != 0) {
-        note("vonage", "401", NULL);
+        note(f, &s, "401");
         reply(req, 200, "application/json",
               "{\"message-count\":\"1\",\"messages\":[{\"status\":\"4\","
               "\"error-text\":\"Bad Credentials\"}]}");
         goto out;
     }
-    if ((to = get(&p, "to")) == NULL || (from = get(&p, "from")) == NULL ||
-        (text = get(&p, "text")) == NULL || to[0] == '+') {
-        note("vonage", "400", NULL);
+    if ((s.to = get(&p, "to")) == NULL || (s.from = get(&p, "from")) == NULL ||
+        (text = get(&p, "text")) == NULL || s.to[0] == '+') {
+        note(f, &s, "400");
         reply(req, 200, "application/json",
               "{\"message-count\":\"1\",\"messages\":[{\"status\":\"2\","
               "\"error-text\":\"Missing to param\"}]}");
         goto out;
     }
-    if (answer_fault(f, req, "vonage", to, true))
+    if (answer_fault(f, req, &s, true))
         goto out;
-    record(f, "vonage", to, text);
-    note("vonage", "ok", to);
+    record(f, "vonage", s.to, text);
+    snprintf(id, sizeof(id), "0A%014lX", ++f->ids);
+    s.id = id;
+    note(f, &s, "ok");
     snprintf(out, sizeof(out),
              "{\"message-count\":\"1\",\"messages\":[{\"to\":\"%.32s\","
-             "\"message-id\":\"0A%014lX\",\"status\":\"0\","
+             "\"message-id\":\"%s\",\"status\":\"0\","
              "\"remaining-balance\":\"10.0\",\"message-price\":\"0.03\","
              "\"network\":\"12345\"}]}",
-             to, ++f->ids);
+             s.to, id);
     reply(req, 200, "application/json", out);
 out:
     channel_pairs_clear(&p);
@@ -333,36 +371,57 @@ static void
 africastalking(struct fake *f, struct evhttp_request *req)
 {
     struct channel_pairs p = {0};
+    struct seen s = {.provider = "africastalking"};
     const char *apikey = header(req, "apiKey");
-    const char *user, *to, *msg;
-    char out[512];
+    const char *user, *msg;
+    char id[64], out[512];
 
     if (form_of(req, &p) != 0) {
         reply(req, 400, NULL, NULL);
         goto out;
     }
     user = get(&p, "username");
+    s.to = get(&p, "to");
+    s.from = get(&p, "from");
+    s.bulk = get(&p, "bulkSMSMode");
     if (f->at_user == NULL || apikey == NULL || user == NULL ||
         strcmp(apikey, f->at_key) != 0 || strcmp(user, f->at_user) != 0) {
-        note("africastalking", "401", NULL);
+        note(f, &s, "401");
         reply(req, 401, "text/plain", "The supplied authentication is invalid");
         goto out;
     }
-    if ((to = get(&p, "to")) == NULL || (msg = get(&p, "message")) == NULL) {
-        note("africastalking", "400", NULL);
+    if (s.to == NULL || (msg = get(&p, "message")) == NULL ||
+        (s.bulk != NULL && strcmp(s.bulk, "0") != 0 &&
+         strcmp(s.bulk, "1") != 0)) {
+        note(f, &s, "400");
         reply(req, 400, "text/plain", "Request is missing required form field");
         goto out;
     }
-    if (answer_fault(f, req, "africastalking", to, false))
+    if (answer_fault(f, req, &s, false))
         goto out;
-    record(f, "africastalking", to, msg);
-    note("africastalking", "ok", to);
+    if (f->at_sender != NULL &&
+        (s.from == NULL || strcmp(s.from, f->at_sender) != 0)) {
+        note(f, &s, "402");
+        snprintf(out, sizeof(out),
+                 "{\"SMSMessageData\":{\"Message\":\"Sent to 0/1 Total Cost: "
+                 "0\",\"Recipients\":[{\"statusCode\":402,\"number\":"
+                 "\"%.32s\",\"cost\":\"0\",\"status\":\"InvalidSenderId\","
+                 "\"messageId\":\"None\"}]}}",
+                 s.to);
+        reply(req, 201, "application/json", out);
+        goto out;
+    }
+    record(f, "africastalking", s.to, msg);
+    snprintf(id, sizeof(id), "ATXid_%08lx%04x", ++f->ids,
+             (unsigned)getpid() & 0xffff);
+    s.id = id;
+    note(f, &s, "ok");
     snprintf(out, sizeof(out),
              "{\"SMSMessageData\":{\"Message\":\"Sent to 1/1 Total Cost: KES "
              "0.8000\",\"Recipients\":[{\"statusCode\":101,\"number\":"
              "\"%.32s\",\"cost\":\"KES 0.8000\",\"status\":\"Success\","
-             "\"messageId\":\"ATXid_%lu\"}]}}",
-             to, ++f->ids);
+             "\"messageId\":\"%s\"}]}}",
+             s.to, id);
     reply(req, 201, "application/json", out);
 out:
     channel_pairs_clear(&p);
@@ -438,8 +497,9 @@ split_pair(const char *s, char **a, char **b)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: sk-fakeprovider -l PORT -o FILE [-t SID:TOKEN] "
-                    "[-v KEY:SECRET] [-a USER:APIKEY] [-f LIST]\n");
+    fprintf(stderr, "usage: sk-fakeprovider -l PORT -o FILE [-r FILE] "
+                    "[-t SID:TOKEN] [-v KEY:SECRET] [-a USER:APIKEY] "
+                    "[-s SENDER] [-f LIST]\n");
 }
 
 int
@@ -447,17 +507,25 @@ main(int argc, char **argv)
 {
     struct fake f;
     struct event *sig_term = NULL, *sig_int = NULL;
-    const char *outfile = NULL;
+    const char *outfile = NULL, *reqfile = NULL;
     int port = 0, opt, code = 2;
 
     memset(&f, 0, sizeof(f));
-    while ((opt = getopt(argc, argv, "l:o:t:v:a:f:")) != -1) {
+    while ((opt = getopt(argc, argv, "l:o:r:t:v:a:s:f:")) != -1) {
         switch (opt) {
         case 'l':
             port = atoi(optarg);
             break;
         case 'o':
             outfile = optarg;
+            break;
+        case 'r':
+            reqfile = optarg;
+            break;
+        case 's':
+            free(f.at_sender);
+            if ((f.at_sender = strdup(optarg)) == NULL)
+                goto out;
             break;
         case 't':
             if (split_pair(optarg, &f.tw_sid, &f.tw_token) != 0)
@@ -484,6 +552,10 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if ((f.out = fopen(outfile, "a")) == NULL) {
         perror(outfile);
+        goto out;
+    }
+    if (reqfile != NULL && (f.reqlog = fopen(reqfile, "a")) == NULL) {
+        perror(reqfile);
         goto out;
     }
     f.base = event_base_new();
@@ -520,6 +592,9 @@ out:
         event_base_free(f.base);
     if (f.out != NULL)
         fclose(f.out);
+    if (f.reqlog != NULL)
+        fclose(f.reqlog);
+    free(f.at_sender);
     free(f.tw_sid);
     free(f.tw_token);
     free(f.vo_key);
