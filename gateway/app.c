@@ -1578,10 +1578,13 @@ app_free(struct sk_app *app)
         event_free(app->sig_term);
     if (app->sig_int != NULL)
         event_free(app->sig_int);
-    outbox_stop(app->outbox); /* while the store is open */
-    store_close(app->store);  /* runs what is queued, joins the writer */
-    app->store = NULL;
+    /* The loop has stopped: outbox_free() may wait for one commit, so it
+     * runs while the store is open; its jobs still queued keep what they
+     * need of it alive until store_close() has run their callbacks. */
     outbox_free(app->outbox);
+    app->outbox = NULL;
+    store_close(app->store); /* runs what is queued, joins the writer */
+    app->store = NULL;
     http_free(app->http);
     metrics_free(app->metrics);
     if (app->base != NULL)
