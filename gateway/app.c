@@ -49,10 +49,11 @@
 #include "store.h"
 #include "text.h"
 
-#define FLOW_FILE_MAX  (16 * 1024 * 1024) /* bytes per flow file */
-#define SWEEP_LIMIT    64                 /* contacts per sweep job */
-#define FLOW_STACK_MAX 32                 /* nested runs tracked */
-#define MS_PER_DAY     86400000LL
+#define FLOW_FILE_MAX     (16 * 1024 * 1024) /* bytes per flow file */
+#define SWEEP_LIMIT       64                 /* contacts per sweep job */
+#define VAULT_PURGE_LIMIT 256                /* expired vault rows per sweep */
+#define FLOW_STACK_MAX    32                 /* nested runs tracked */
+#define MS_PER_DAY        86400000LL
 #define URL_SAFE                                                               \
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
 #define USSD_IDLE_MS (5 * 60 * 1000) /* an abandoned USSD run expires */
@@ -1296,6 +1297,7 @@ struct sweep_job {
     char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
     int n;
     int resumed;
+    int purged; /* expired vault entries deleted */
     /* messages dropped by caps, by channel index */
     uint64_t capped[CONFIG_MAX_CHANNELS][CAPS_COUNT];
 };
@@ -1419,6 +1421,12 @@ sweep_run(struct store_tx *tx, void *arg)
     for (i = 0; i < job->n; i++)
         if ((rc = sweep_contact(tx, job, job->keys[i], now)) != 0)
             return rc;
+    /* A reply address is kept vault_days after the last contact, no
+     * longer: expired entries are deleted, not just left unread. */
+    rc = store_vault_purge(tx, now, VAULT_PURGE_LIMIT);
+    if (rc < 0)
+        return rc;
+    job->purged = rc;
     return 0;
 }
 
@@ -1435,8 +1443,9 @@ sweep_done(void *arg, int rc)
             metrics_capped(app->metrics, ch, k, job->capped[ch][k]);
     if (rc != 0)
         sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
-    else if (job->resumed > 0)
-        sk_log(LOG_INFO, "sweep", "resumed=%d", job->resumed);
+    else if (job->resumed > 0 || job->purged > 0)
+        sk_log(LOG_INFO, "sweep", "resumed=%d expired_addresses=%d",
+               job->resumed, job->purged);
     free(job);
     maybe_stop(app);
 }
