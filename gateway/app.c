@@ -50,10 +50,11 @@
 #include "text.h"
 #include "zone.h"
 
-#define FLOW_FILE_MAX  (16 * 1024 * 1024) /* bytes per flow file */
-#define SWEEP_LIMIT    64                 /* contacts per sweep job */
-#define FLOW_STACK_MAX 32                 /* nested runs tracked */
-#define MS_PER_DAY     86400000LL
+#define FLOW_FILE_MAX     (16 * 1024 * 1024) /* bytes per flow file */
+#define SWEEP_LIMIT       64                 /* contacts per sweep job */
+#define VAULT_PURGE_LIMIT 256                /* expired vault rows per sweep */
+#define FLOW_STACK_MAX    32                 /* nested runs tracked */
+#define MS_PER_DAY        86400000LL
 #define URL_SAFE                                                               \
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
 #define USSD_IDLE_MS (5 * 60 * 1000) /* an abandoned USSD run expires */
@@ -1314,6 +1315,7 @@ struct sweep_job {
     char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
     int n;
     int resumed;
+    int purged; /* expired vault entries deleted */
     /* messages dropped by caps, by channel index */
     uint64_t capped[CONFIG_MAX_CHANNELS][CAPS_COUNT];
 };
@@ -1441,6 +1443,12 @@ sweep_run(struct store_tx *tx, void *arg)
     for (i = 0; i < job->n; i++)
         if ((rc = sweep_contact(tx, job, job->keys[i], now)) != 0)
             return rc;
+    /* A reply address is kept vault_days after the last contact, no
+     * longer: expired entries are deleted, not just left unread. */
+    rc = store_vault_purge(tx, now, VAULT_PURGE_LIMIT);
+    if (rc < 0)
+        return rc;
+    job->purged = rc;
     return 0;
 }
 
@@ -1457,8 +1465,9 @@ sweep_done(void *arg, int rc)
             metrics_capped(app->metrics, ch, k, job->capped[ch][k]);
     if (rc != 0)
         sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
-    else if (job->resumed > 0)
-        sk_log(LOG_INFO, "sweep", "resumed=%d", job->resumed);
+    else if (job->resumed > 0 || job->purged > 0)
+        sk_log(LOG_INFO, "sweep", "resumed=%d expired_addresses=%d",
+               job->resumed, job->purged);
     free(job);
     maybe_stop(app);
 }
@@ -1600,10 +1609,13 @@ app_free(struct sk_app *app)
         event_free(app->sig_term);
     if (app->sig_int != NULL)
         event_free(app->sig_int);
-    outbox_stop(app->outbox); /* while the store is open */
-    store_close(app->store);  /* runs what is queued, joins the writer */
-    app->store = NULL;
+    /* The loop has stopped: outbox_free() may wait for one commit, so it
+     * runs while the store is open; its jobs still queued keep what they
+     * need of it alive until store_close() has run their callbacks. */
     outbox_free(app->outbox);
+    app->outbox = NULL;
+    store_close(app->store); /* runs what is queued, joins the writer */
+    app->store = NULL;
     http_free(app->http);
     metrics_free(app->metrics);
     if (app->base != NULL)

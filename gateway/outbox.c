@@ -17,10 +17,12 @@
  * soon as the request is built. Each response is classified and written back by
  * one write-back job (UPDATE ... WHERE status = 'sending'). A write-back the
  * store cannot take yet (queue full, commit failed) waits in ob->unsaved
- * and is submitted again on the next tick.
+ * and is submitted again on the next tick; once stopped, outbox_free()
+ * saves it with store_call(), after the loop has stopped: outbox_stop()
+ * runs on the loop while it still serves and never waits for the store.
  *
  * A row counts as busy from its claim until its write-back has
- * committed. Cancelled requests (outbox_free()) write nothing back: the
+ * committed. Cancelled requests (outbox_stop()) write nothing back: the
  * row stays 'sending' and start-up recovery decides, never a resend.
  *
  * Store jobs in flight hold ob->jobs; outbox_free() frees at once when
@@ -625,7 +627,9 @@ ob_wb_done(void *arg, int rc)
     struct outbox_stats *stats =
         row->chan >= 0 ? &ob->chans[row->chan].stats : NULL;
 
-    if (rc != 0 && !ob->closing && ++row->wb_tries < OB_WB_TRIES) {
+    /* Not saved: the next tick tries again, or outbox_free() once
+     * stopping. */
+    if (rc != 0 && !ob->freed && ++row->wb_tries < OB_WB_TRIES) {
         TAILQ_INSERT_TAIL(&ob->unsaved, row, link);
         ob_job_done(ob);
         return;
@@ -661,7 +665,7 @@ ob_writeback(struct outbox *ob, struct ob_row *row)
         ob->jobs++;
         return;
     }
-    if (!ob->closing) {
+    if (!ob->freed) { /* the next tick, or outbox_free(), saves it */
         TAILQ_INSERT_TAIL(&ob->unsaved, row, link);
         return;
     }
@@ -1121,12 +1125,10 @@ ob_flush_job(struct store_tx *tx, void *arg)
     return 0;
 }
 
+/* Loop thread, while serving: never waits for the store. */
 void
 outbox_stop(struct outbox *ob)
 {
-    struct ob_row *row;
-    int rc;
-
     if (ob == NULL || ob->closing)
         return;
     ob->closing = true;
@@ -1134,6 +1136,18 @@ outbox_stop(struct outbox *ob)
     ob->timer = NULL;
     httpc_free(ob->h); /* cancelled rows stay 'sending' */
     ob->h = NULL;
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+    struct ob_row *row;
+    int rc;
+
+    if (ob == NULL)
+        return;
+    outbox_stop(ob);
+    /* The loop has stopped: waiting for one commit is allowed here. */
     if (ob->claim != NULL || !TAILQ_EMPTY(&ob->unsaved)) {
         /* Jobs run in order: the claim job has run when this one does. */
         rc = store_call(ob->st, ob_flush_job, ob);
@@ -1154,14 +1168,6 @@ outbox_stop(struct outbox *ob)
         ob->busy--;
         ob_row_free(row);
     }
-}
-
-void
-outbox_free(struct outbox *ob)
-{
-    if (ob == NULL)
-        return;
-    outbox_stop(ob);
     ob->freed = true;
     if (ob->jobs == 0)
         ob_destroy(ob);

@@ -136,6 +136,7 @@ enum {
     Q_OUTBOX_PUT,
     Q_VAULT_PUT,
     Q_VAULT_GET,
+    Q_VAULT_PURGE,
     Q_DUE,
     Q_COUNT, /* NTABLES slots from here, one per table */
     Q_MAX = Q_COUNT + NTABLES
@@ -185,6 +186,8 @@ static const char *const store_sql[Q_COUNT] = {
                     " expires_at = excluded.expires_at",
     [Q_VAULT_GET] = "SELECT blob FROM vault WHERE contact_key = ?1"
                     " AND expires_at > ?2",
+    [Q_VAULT_PURGE] = "DELETE FROM vault WHERE rowid IN (SELECT rowid"
+                      " FROM vault WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_DUE] = "SELECT key FROM contacts"
               " WHERE timeout_at BETWEEN 1 AND ?1"
               " OR expires_at BETWEEN 1 AND ?1 LIMIT ?2",
@@ -1104,6 +1107,26 @@ store_vault_get(struct store_tx *tx, const char *contact_key,
 out:
     store_stmt_done(s);
     return rc;
+}
+
+int
+store_vault_purge(struct store_tx *tx, int64_t now_ms, int limit)
+{
+    sqlite3_stmt *s = store_stmt(tx, Q_VAULT_PURGE);
+    int rc;
+
+    if (limit < 0)
+        return SK_EINVAL;
+    if (s == NULL)
+        return SK_EIO;
+    if ((rc = store_bind_i64(s, 1, now_ms)) != 0 ||
+        (rc = store_bind_i64(s, 2, limit)) != 0) {
+        store_stmt_done(s);
+        return rc;
+    }
+    if ((rc = store_step_done(tx, s)) != 0)
+        return rc;
+    return sqlite3_changes(tx->db);
 }
 
 int

@@ -220,6 +220,12 @@ struct channel_pairs {
  * err on a bad %-escape or more than CHANNEL_MAX_PAIRS; SK_ENOMEM. */
 int channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
                        char err[SK_ERR_LEN]);
+/* Sets err to "body is not valid JSON: REASON (at byte N)" from jansson's
+ * error text and position, without the "near '...'" part jansson adds:
+ * that quotes the body, which may hold a phone number or message text,
+ * and err goes back in the error reply. */
+void channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position);
+
 /* Appends the members of a JSON object: strings as they are, numbers and
  * booleans as their JSON text; null, arrays and objects are skipped.
  * SK_EINVAL with err when the body is not an object (or a key repeats). */

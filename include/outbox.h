@@ -125,10 +125,11 @@ void outbox_kick(struct outbox *ob);
 /*
  * Stops sending (outbox_free() does it too): no more claims, requests in
  * flight are cancelled (their rows stay 'sending', so they are never sent
- * twice), claimed rows not yet sent go back to the queue and results not
- * yet saved are saved, which may wait for one store commit. Delivery
- * reports are still taken. Call it while the store is open. NULL and a
- * second call are no-ops.
+ * twice). It never waits for the store, so the loop may call it while it
+ * still serves: a claim whose done callback runs later puts its rows back
+ * in the queue, and results the store could not take yet are saved by
+ * outbox_free(). Delivery reports are still taken. NULL and a second call
+ * are no-ops.
  */
 void outbox_stop(struct outbox *ob);
 

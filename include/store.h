@@ -125,6 +125,10 @@ int store_vault_put(struct store_tx *tx, const char *contact_key,
 int store_vault_get(struct store_tx *tx, const char *contact_key,
                     unsigned char **blob, size_t *len, int64_t now_ms);
 
+/* Deletes at most limit vault entries that have expired (expires_at <=
+ * now_ms). Returns how many or a negative SK_E*. */
+int store_vault_purge(struct store_tx *tx, int64_t now_ms, int limit);
+
 /* Calls fn for each contact whose timeout_at or expires_at is <= now,
  * at most limit of them. Returns how many or a negative SK_E*. A 0 time
  * is never due. fn may write to the store (keys are collected first). */

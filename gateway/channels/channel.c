@@ -280,6 +280,22 @@ fail_escape:
     return SK_EINVAL;
 }
 
+void
+channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position)
+{
+    const char *near = text != NULL ? strstr(text, " near ") : NULL;
+    int len = near != NULL ? (int)(near - text) : -1;
+
+    if (text == NULL || len == 0)
+        sk_seterr(err, "body is not valid JSON (at byte %d)", position);
+    else if (near != NULL)
+        sk_seterr(err, "body is not valid JSON: %.*s (at byte %d)", len, text,
+                  position);
+    else
+        sk_seterr(err, "body is not valid JSON: %s (at byte %d)", text,
+                  position);
+}
+
 int
 channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
                    char err[SK_ERR_LEN])
@@ -291,8 +307,7 @@ channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
 
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
-        sk_seterr(err, "body is not valid JSON: %s (at byte %d)", jerr.text,
-                  jerr.position);
+        channel_json_seterr(err, jerr.text, jerr.position);
         return SK_EINVAL;
     }
     if (!json_is_object(root)) {

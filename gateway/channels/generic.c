@@ -63,8 +63,7 @@ parse_json(const struct channel_request *req, struct channel_field *f,
 
     root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
-        sk_seterr(err, "body is not valid JSON: %s (at byte %d)", jerr.text,
-                  jerr.position);
+        channel_json_seterr(err, jerr.text, jerr.position);
         return SK_EINVAL;
     }
     if (!json_is_object(root)) {

@@ -151,6 +151,34 @@ test_broken(void **state)
     expect_invalid("text/plain", "from=1&id=2", "content type");
 }
 
+/* The error goes back to the caller in the 400 reply: it names where the
+ * JSON broke, never quotes the body (a phone number, a child's words). */
+static void
+expect_no_quote(const char *body, const char *secret)
+{
+    struct channel_pairs pairs = {0};
+    struct sk_inbound in;
+    char err[SK_ERR_LEN];
+
+    assert_int_equal(parse(json, body, strlen(body), &in, err), SK_EINVAL);
+    if (strstr(err, "not valid JSON") == NULL || strstr(err, secret) != NULL)
+        fail_msg("generic: error \"%s\" quotes the body", err);
+    assert_int_equal(channel_pairs_json(&pairs, body, strlen(body), err),
+                     SK_EINVAL);
+    channel_pairs_clear(&pairs);
+    if (strstr(err, "not valid JSON") == NULL || strstr(err, secret) != NULL)
+        fail_msg("pairs: error \"%s\" quotes the body", err);
+}
+
+static void
+test_broken_no_quote(void **state)
+{
+    (void)state;
+    expect_no_quote("{\"from\":\"+254700000001", "254700000001");
+    expect_no_quote("{\"text\":\"I am scared\" \"from\":1}", "from");
+    expect_no_quote("{\"id\":\"1\",\"text\":\"nisaidie\xff\"}", "nisaidie");
+}
+
 static void
 test_utf8(void **state)
 {
@@ -268,11 +296,17 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_form),    cmocka_unit_test(test_json),
-        cmocka_unit_test(test_missing), cmocka_unit_test(test_broken),
-        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_limits),  cmocka_unit_test(test_secret),
-        cmocka_unit_test(test_render),  cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_form),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_broken_no_quote),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_secret),
+        cmocka_unit_test(test_render),
+        cmocka_unit_test(test_registry),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1030,6 +1030,50 @@ test_free_with_claim_pending(void **state)
     assert_int_equal(fx->seen, 3);
 }
 
+static int
+slow_job(struct store_tx *tx, void *arg)
+{
+    (void)tx;
+    (void)arg;
+    usleep(800 * 1000); /* a long group commit */
+    return 0;
+}
+
+/* outbox_stop() runs on the loop while it still serves (SIGTERM): it must
+ * not wait for the store, even with a claim queued behind slow jobs. The
+ * claimed rows still go back to the queue, by outbox_free(). */
+static void
+test_stop_does_not_wait(void **state)
+{
+    struct fx *fx = *state;
+    struct rowq q;
+    int64_t id, t0, took;
+
+    fx->opts.poll_ms = 60000;
+    start_outbox(fx);
+    run(fx, 100, NULL); /* recovery done, nothing due yet */
+    id = seed_row(fx, CHAN, URN, true);
+    assert_int_equal(store_submit(fx->st, slow_job, NULL, NULL), 0);
+    outbox_kick(fx->ob);
+    /* One pass: the tick submits the claim, queued behind slow_job. */
+    event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    t0 = mono_ms();
+    outbox_stop(fx->ob);
+    took = mono_ms() - t0;
+    if (took >= 400)
+        fail_msg("outbox_stop() waited %" PRId64 " ms for the store", took);
+    stop_outbox(fx);
+    assert_int_equal(fx->seen, 0);
+    start_outbox(fx);
+    q = get_row(fx, id);
+    assert_string_equal(q.status, "queued");
+    assert_int_equal(q.attempts, 0);
+    outbox_kick(fx->ob);
+    q = wait_row(fx, id, "sent", 3000);
+    assert_string_equal(q.status, "sent");
+    assert_int_equal(q.attempts, 1);
+}
+
 int
 main(void)
 {
@@ -1054,6 +1098,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_delivery_by_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generic_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_claim_pending, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stop_does_not_wait, setup,
                                         teardown),
     };
 

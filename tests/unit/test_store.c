@@ -1083,6 +1083,41 @@ vault_job(struct store_tx *tx, void *arg)
     return 0;
 }
 
+/* Expired entries are deleted, at most limit at a time; others stay. */
+static int
+vault_purge_job(struct store_tx *tx, void *arg)
+{
+    static const char *const keys[] = {"p1", "p2", "p3", "p4"};
+    static const int64_t expires[] = {100, 200, 300, 5000};
+    int64_t n = 0;
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < 4; i++)
+        CK_INT(store_vault_put(tx, keys[i], (const unsigned char *)"b", 1,
+                               expires[i]),
+               0);
+    CK_INT(store_vault_purge(tx, 50, 10), 0);
+    CK_INT(store_vault_purge(tx, 300, 2), 2);
+    CK_INT(store_vault_purge(tx, 300, 10), 1);
+    CK_INT(store_vault_purge(tx, 300, 10), 0);
+    CK_INT(store_vault_purge(tx, 300, -1), SK_EINVAL);
+    CK_INT(store_count(tx, "vault", &n), 0);
+    CK_INT(n, 1);
+    return 0;
+}
+
+static void
+test_vault_purge(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+
+    assert_int_equal(store_call(st, vault_purge_job, NULL), 0);
+    assert_int_equal(counts(st).vault, 1);
+    store_close(st);
+}
+
 static void
 test_vault_expiry(void **state)
 {
@@ -1275,6 +1310,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_contact_round_trip_and_erase,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_runs_queued, setup,
                                         teardown),
