@@ -317,8 +317,11 @@ read_wait(struct load *ld, const char *node, const json_t *wj,
             json_integer_value(json_object_get(timeout, "seconds"));
         const char *cat = jstr(timeout, "category_uuid");
 
-        if (secs <= 0)
-            problem(ld, node, "wait timeout needs seconds above 0");
+        if (secs <= 0 || secs > FL_MAX_TIMEOUT_S)
+            problem(ld, node,
+                    "wait timeout needs seconds above 0 and at most %d "
+                    "(a year)",
+                    FL_MAX_TIMEOUT_S);
         n->timeout_s = secs;
         n->timeout_cat = find_cat(n, cat);
         if (n->timeout_cat < 0)
@@ -651,7 +654,9 @@ read_flow(struct load *ld, json_t *fj)
                 f->language ? f->language : "(none)");
     v = json_object_get(fj, "expire_after_minutes");
     if (json_is_integer(v) && json_integer_value(v) > 0)
-        f->expire_minutes = json_integer_value(v);
+        f->expire_minutes = json_integer_value(v) > FL_MAX_EXPIRE_MIN
+                                ? FL_MAX_EXPIRE_MIN
+                                : json_integer_value(v);
     f->loc = json_object_get(fj, "localization");
     if (f->loc != NULL && json_is_null(f->loc))
         f->loc = NULL;

@@ -27,10 +27,12 @@
 #define FL_MAX_NAME       64
 #define FL_MAX_TEXT       10000 /* send_msg / say_msg text */
 #define FL_MAX_REPLIES    10
-#define FL_MAX_REPLY      1000 /* a quick reply template, in bytes */
-#define FL_MAX_REPLY_TEXT 64   /* an evaluated quick reply, in characters */
-#define FL_MAX_STEPS      100  /* nodes visited per sprint */
-#define FL_MAX_DEPTH      250  /* nested enter_flow runs */
+#define FL_MAX_REPLY      1000     /* a quick reply template, in bytes */
+#define FL_MAX_REPLY_TEXT 64       /* an evaluated quick reply, in characters */
+#define FL_MAX_STEPS      100      /* nodes visited per sprint */
+#define FL_MAX_DEPTH      250      /* nested enter_flow runs */
+#define FL_MAX_TIMEOUT_S  31536000 /* a wait's timeout: a year at most */
+#define FL_MAX_EXPIRE_MIN 525600   /* a flow's expiry: a year at most */
 
 enum fl_action_type {
     FA_SEND_MSG,

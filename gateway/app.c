@@ -1279,6 +1279,12 @@ app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
         send_error(app, req, t0, ch, HTTP_BADREQUEST, err);
         return;
     }
+    if (rc != 0 && rc != SK_ENOENT) {
+        /* not stored: the provider must send the report again */
+        metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
+        send_error(app, req, t0, ch, HTTP_INTERNAL, "internal error");
+        return;
+    }
     if (rc != 0 || !st.final || app->outbox == NULL) {
         /* nothing to record: no parser, an interim report, no outbox */
         http_send(app, req, t0, HTTP_OK, "application/json", "{}", 2);

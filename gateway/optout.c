@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "err.h"
@@ -142,17 +142,11 @@ int
 optout_random_key(char out[PRIVACY_KEY_HEX])
 {
     unsigned char b[32];
-    size_t got = 0, i;
-    ssize_t r;
+    size_t i;
 
-    while (got < sizeof(b)) {
-        r = getrandom(b + got, sizeof(b) - got, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return SK_EIO;
-        got += (size_t)r;
-    }
+    /* OpenSSL's generator, seeded once: never blocks the loop */
+    if (RAND_bytes(b, (int)sizeof(b)) != 1)
+        return SK_EIO;
     for (i = 0; i < sizeof(b); i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
     return 0;
