@@ -1233,6 +1233,9 @@ closer_main(void *arg)
 }
 
 #define QUEUED 50
+/* Submissions while the closer thread starts: it may not run at once on a
+ * busy machine (one each 100 us or more: several seconds' worth). */
+#define EXTRA 50000
 
 static void
 test_close_runs_queued(void **state)
@@ -1240,7 +1243,7 @@ test_close_runs_queued(void **state)
     struct fx *fx = *state;
     struct store *st = open_ok(fx, fx->base, 100000);
     struct gate g;
-    struct cjob *j = calloc(QUEUED + 1000, sizeof(*j));
+    struct cjob *j = calloc(QUEUED + EXTRA, sizeof(*j));
     struct closer c = {st};
     pthread_t thr;
     int n = 0, i, rc;
@@ -1258,7 +1261,7 @@ test_close_runs_queued(void **state)
      * the dones come from store_close itself. */
     assert_int_equal(pthread_create(&thr, NULL, closer_main, &c), 0);
     for (;;) {
-        assert_true(n < QUEUED + 1000);
+        assert_true(n < QUEUED + EXTRA);
         j[n].n = n;
         rc = store_submit(st, cjob_fn, cjob_done, &j[n]);
         if (rc == SK_EBUSY)
