@@ -173,9 +173,15 @@ sleep 1.5 # anything sent twice would show now
     sk_fail "the TwiML reply was also sent through the API"
 
 # the status callback for it, signed too
-wait_until 10 "the Twilio row marked sent" test -n \
-    "$(sk_sql "SELECT external_id FROM outbox WHERE channel = 'tw' AND status = 'sent';")"
-SM=$(sk_sql "SELECT external_id FROM outbox WHERE channel = 'tw' AND status = 'sent';")
+# (the fake has it before the gateway has written back its answer)
+tw_sent_sid() {
+    sk_sql "SELECT external_id FROM outbox WHERE channel = 'tw' AND status = 'sent';"
+}
+tw_row_sent() {
+    [ -n "$(tw_sent_sid)" ]
+}
+wait_until 30 "the Twilio row marked sent" tw_row_sent
+SM=$(tw_sent_sid)
 case $SM in SM*) ;; *) sk_fail "the row has no Twilio sid: $SM" ;; esac
 code=$(TW_SIGN=bad tw_post "$WORK/s0" /c/tw/status "MessageSid=$SM" \
     "MessageStatus=delivered" "AccountSid=$TW_SID")
@@ -238,7 +244,12 @@ code=$(tw_inbound "$WORK/r3" SMa3 $PH3 hello)
 wait_until 20 "the hung Twilio send" has_attempt twilio hang "$PH3"
 sk_crash
 sk_start
-sleep 3 # restart recovery, several outbox polls and backoffs
+# restart recovery gives its verdict on the row in doubt ...
+in_doubt_failed() {
+    [ "$(sk_sql "SELECT status FROM outbox WHERE channel = 'tw' AND text = '$LATER' ORDER BY id DESC LIMIT 1;")" = failed ]
+}
+wait_until 30 "recovery to mark the row in doubt failed" in_doubt_failed
+sleep 1.5 # ... and several outbox polls and backoffs would resend now
 [ "$(attempts twilio hang "$PH3")" = 1 ] || sk_fail "the hung send was retried"
 [ "$(attempts twilio ok "$PH3")" = 0 ] ||
     sk_fail "the message was sent again after the restart"
