@@ -52,12 +52,23 @@ kannel_port_listening()
 }
 
 # kannel_free_port: print a loopback TCP port nobody listens on and this
-# shell has not handed out before.
+# shell has not handed out before. It is drawn below the kernel's ephemeral
+# range (as lib.sh's sk_free_port does), where the outgoing connections of
+# the tests running beside this one cannot take it before Kannel binds it.
 kannel_free_port()
 {
-    local port tries
+    local port tries lo=20000 hi=32000 eph_lo eph_hi
+    if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range \
+        2>/dev/null; then
+        if ((eph_lo > 21000)); then
+            hi=$((eph_lo - 1))
+        else
+            lo=$((eph_hi + 1))
+            hi=65000
+        fi
+    fi
     for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
         if [[ $KANNEL_USED_PORTS == *" $port "* ]]; then
             continue
         fi

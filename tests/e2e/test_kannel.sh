@@ -120,7 +120,14 @@ kannel_setup "$SK_TMP/kannel" \
     kannel_sikiliza_channel kannel "$secret" "$SHORT"
 } >>"$SK_CONF"
 sk_start
-[[ $SK_PORT == "$port" ]] || sk_fail "the gateway moved to another port"
+if [[ $SK_PORT != "$port" ]]; then
+    # the port was taken meanwhile (by a test running beside this one):
+    # smsbox posts to the one the gateway found instead
+    sed -i "s|127\.0\.0\.1:$port/|127.0.0.1:$SK_PORT/|" \
+        "$SK_TMP/kannel/kannel.conf"
+    grep -q "127\.0\.0\.1:$SK_PORT/" "$SK_TMP/kannel/kannel.conf" ||
+        sk_fail "cannot move smsbox's post-url to port $SK_PORT"
+fi
 kannel_start
 
 mkfifo "$SK_TMP/phone.in"
