@@ -41,7 +41,11 @@ static const char usage_main[] =
     "                                run a flow in the terminal\n"
     "\n"
     "  --version                     print the version\n"
-    "  --help                        this help; COMMAND --help for more\n";
+    "  --help                        this help; COMMAND --help for more\n"
+    "\n"
+    "Not built yet: transcribe, export, prompts check, purge, alerts,\n"
+    "reveal, audit.\n"
+    "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
     "usage: sikiliza serve -c FILE\n"
