@@ -195,6 +195,24 @@ void channel_fields_clear(struct channel_field *fields, size_t n);
  * NULL or the configured one is empty. */
 bool channel_secret_ok(const char *given, const char *want);
 
+/* A verify for types whose provider calls a URL carrying ?secret=...: 0
+ * when the query's secret is the configured one, else SK_EDENIED. */
+int channel_verify_secret(const struct config_channel *ch,
+                          const struct channel_request *req);
+
+/* A text/plain reply with code and a malloc'd copy of text. SK_ENOMEM. */
+int channel_reply_text(int code, const char *text, struct channel_reply *out);
+
+/* A render for types that take no reply in the webhook answer: an empty
+ * 200, whatever texts holds (the messages go through the outbox). */
+int channel_render_empty(const struct config_channel *ch,
+                         const char *const *texts, size_t n,
+                         struct channel_reply *out);
+
+/* A render_error that answers the reason as text/plain. */
+int channel_render_error_text(const struct config_channel *ch, int code,
+                              const char *reason, struct channel_reply *out);
+
 /* Whether content_type names mime (parameters such as charset ignored). */
 bool channel_content_type_is(const char *content_type, const char *mime);
 

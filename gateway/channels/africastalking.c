@@ -47,21 +47,6 @@
 
 /* --- shared --------------------------------------------------------------- */
 
-static int
-at_verify(const struct config_channel *ch, const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /* Frees the decoded values, wiping them first (they may hold a number). */
 static void
 fields_wipe(struct channel_field *f, size_t n)
@@ -169,34 +154,6 @@ fail:
 invalid:
     fields_wipe(f, SMS_N);
     return SK_EINVAL;
-}
-
-/* The receive request is answered once stored; messages go separately. */
-static int
-at_render(const struct config_channel *ch, const char *const *texts, size_t n,
-          struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    memset(out, 0, sizeof(*out));
-    out->code = 200;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-static int
-at_render_error(const struct config_channel *ch, int code, const char *reason,
-                struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    out->body_len = strlen(out->body);
-    return 0;
 }
 
 /* --- sending -------------------------------------------------------------- */
@@ -674,10 +631,10 @@ nomem:
 
 const struct channel_type channel_africastalking = {
     .type = "africastalking",
-    .verify = at_verify,
+    .verify = channel_verify_secret,
     .parse = at_parse,
-    .render = at_render,
-    .render_error = at_render_error,
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = at_can_send,
     .build_send = at_build,
     .send_result = at_result,

@@ -190,6 +190,52 @@ channel_secret_ok(const char *given, const char *want)
     return ok;
 }
 
+int
+channel_verify_secret(const struct config_channel *ch,
+                      const struct channel_request *req)
+{
+    struct channel_field f = {.name = "secret"};
+    char err[SK_ERR_LEN] = "";
+    bool ok;
+
+    if (req->query == NULL ||
+        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
+        return SK_EDENIED;
+    ok = channel_secret_ok(f.value, ch->secret);
+    channel_fields_clear(&f, 1);
+    return ok ? 0 : SK_EDENIED;
+}
+
+int
+channel_reply_text(int code, const char *text, struct channel_reply *out)
+{
+    memset(out, 0, sizeof(*out));
+    if ((out->body = strdup(text)) == NULL)
+        return SK_ENOMEM;
+    out->body_len = strlen(out->body);
+    out->code = code;
+    out->content_type = "text/plain; charset=utf-8";
+    return 0;
+}
+
+int
+channel_render_empty(const struct config_channel *ch, const char *const *texts,
+                     size_t n, struct channel_reply *out)
+{
+    (void)ch;
+    (void)texts;
+    (void)n;
+    return channel_reply_text(200, "", out);
+}
+
+int
+channel_render_error_text(const struct config_channel *ch, int code,
+                          const char *reason, struct channel_reply *out)
+{
+    (void)ch;
+    return channel_reply_text(code, reason, out);
+}
+
 bool
 channel_content_type_is(const char *content_type, const char *mime)
 {

@@ -15,22 +15,6 @@
 #include "channel.h"
 #include "text.h"
 
-static int
-generic_verify(const struct config_channel *ch,
-               const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /* Takes a JSON member as a string: strings as they are, integers (ids,
  * numbers) as decimal text. NULL with *bad set for other types. */
 static char *
@@ -227,7 +211,7 @@ generic_can_send(const struct config_channel *ch)
 
 const struct channel_type channel_generic = {
     .type = "generic",
-    .verify = generic_verify,
+    .verify = channel_verify_secret,
     .parse = generic_parse,
     .render = generic_render,
     .render_error = generic_render_error,

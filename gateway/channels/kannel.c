@@ -42,22 +42,6 @@ enum { F_SENDER, F_MESSAGE, F_ID, F_TO, F_TS, F_CODING, F_CHARSET, N_FIELDS };
 static const char *const field_names[N_FIELDS] = {
     "sender", "message", "id", "to", "ts", "coding", "charset"};
 
-static int
-kannel_verify(const struct config_channel *ch,
-              const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /*
  * Decodes the query and, for a form body, the body into f[0..n). A field
  * may be given once in all. Other bodies (smsbox's post-url sends the
@@ -309,41 +293,6 @@ out:
         memset(f[F_SENDER].value, 0, f[F_SENDER].len);
     channel_fields_clear(f, N_FIELDS);
     return rc;
-}
-
-static int
-reply_text(int code, const char *text, struct channel_reply *out)
-{
-    size_t len = strlen(text);
-
-    memset(out, 0, sizeof(*out));
-    if ((out->body = malloc(len + 1)) == NULL)
-        return SK_ENOMEM;
-    memcpy(out->body, text, len + 1);
-    out->body_len = len;
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-/* Replies go through sendsms: the webhook answer is an empty 200 (which
- * smsbox, with max-messages = 0, turns into nothing). */
-static int
-kannel_render(const struct config_channel *ch, const char *const *texts,
-              size_t n, struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    return reply_text(200, "", out);
-}
-
-static int
-kannel_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    return reply_text(code, reason, out);
 }
 
 /* --- delivery reports ---------------------------------------------------- */
@@ -608,10 +557,12 @@ kannel_send_result(void *arg, const char *channel,
 
 const struct channel_type channel_kannel = {
     .type = "kannel",
-    .verify = kannel_verify,
+    .verify = channel_verify_secret,
     .parse = kannel_parse,
-    .render = kannel_render,
-    .render_error = kannel_render_error,
+    /* replies go through sendsms; smsbox (max-messages = 0) turns the
+     * empty webhook answer into nothing */
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = kannel_can_send,
     .build_send = kannel_build_send,
     .send_result = kannel_send_result,

@@ -219,20 +219,6 @@ twilio_render(const struct config_channel *ch, const char *const *texts,
     return 0;
 }
 
-static int
-twilio_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->body_len = strlen(out->body);
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
 /* --- sending through the Messages API ------------------------------------
  */
 
@@ -440,7 +426,7 @@ const struct channel_type channel_twilio = {
     .verify = twilio_verify,
     .parse = twilio_parse,
     .render = twilio_render,
-    .render_error = twilio_render_error,
+    .render_error = channel_render_error_text,
     .can_send = twilio_can_send,
     .build_send = twilio_build,
     .send_result = twilio_result,

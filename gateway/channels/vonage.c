@@ -147,34 +147,6 @@ out:
     return rc;
 }
 
-/* Vonage takes no reply in the webhook response: 200 and nothing. */
-static int
-vonage_render(const struct config_channel *ch, const char *const *texts,
-              size_t n, struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    memset(out, 0, sizeof(*out));
-    out->code = 200;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-static int
-vonage_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->body_len = strlen(out->body);
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
 /* --- sending --------------------------------------------------------------
  */
 
@@ -416,8 +388,8 @@ const struct channel_type channel_vonage = {
     .type = "vonage",
     .verify = vonage_verify,
     .parse = vonage_parse,
-    .render = vonage_render,
-    .render_error = vonage_render_error,
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = vonage_can_send,
     .build_send = vonage_build,
     .send_result = vonage_result,
