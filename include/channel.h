@@ -273,4 +273,23 @@ char *channel_api_url(const struct config_channel *ch, const char *dflt,
  * is no public_url (or no memory). malloc'd. */
 char *channel_public_url(const struct config_channel *ch, const char *path);
 
+/* The URL of the channel's delivery reports, public_url followed by
+ * "/c/CHANNEL/status"; NULL when there is no public_url (or no memory).
+ * malloc'd. */
+char *channel_status_url(const struct config_channel *ch, const char *channel);
+
+/* The number of an outbox address: address without its "tel:", if any. */
+const char *channel_address_number(const char *address);
+
+/*
+ * Fills req (zeroed first) with a POST of the form kv[0..2n) (made by
+ * channel_form_encode()) to url, which it takes over, even on failure. The
+ * headers are "hname: hvalue" when hname is not NULL, then Content-Type
+ * (a form) and "Accept: application/json". Everything in req is malloc'd,
+ * for outbox_req_free(); on SK_ENOMEM req is freed and empty. The caller
+ * adds what else its provider needs (basic auth, a timeout).
+ */
+int channel_post_form(struct httpc_req *req, char *url, const char *const *kv,
+                      size_t n, const char *hname, const char *hvalue);
+
 #endif

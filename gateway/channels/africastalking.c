@@ -195,105 +195,31 @@ buf_add(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Appends "&name=value" (no "&" first), value form-encoded. */
-static int
-form_add(struct buf *b, const char *name, const char *value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *v = (const unsigned char *)value;
-    char esc[3];
-
-    if ((b->len > 0 && buf_add(b, "&", 1) != 0) ||
-        buf_add(b, name, strlen(name)) != 0 || buf_add(b, "=", 1) != 0)
-        return SK_ENOMEM;
-    for (; *v != '\0'; v++) {
-        int rc;
-
-        if ((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
-            (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' || *v == '_' ||
-            *v == '~') {
-            rc = buf_add(b, (const char *)v, 1);
-        } else if (*v == ' ') {
-            rc = buf_add(b, "+", 1);
-        } else {
-            esc[0] = '%';
-            esc[1] = hex[*v >> 4];
-            esc[2] = hex[*v & 15];
-            rc = buf_add(b, esc, 3);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static char *
-join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-
-    if (s != NULL) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
-    }
-    return s;
-}
-
 static int
 at_build(void *arg, const char *channel, const char *address, const char *text,
          int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    const char *base = ch->api_url != NULL ? ch->api_url : AT_DEFAULT_API;
-    const char *to = strncmp(address, "tel:", 4) == 0 ? address + 4 : address;
-    struct buf body = {0};
-    char **headers = NULL;
-    char *base_trim = NULL;
-    size_t n;
-    int rc = SK_ENOMEM;
+    const char *kv[10];
 
     (void)channel;
     (void)id;
     memset(req, 0, sizeof(*req));
     if (!at_can_send(ch))
         return SK_EINVAL;
-    if ((base_trim = strdup(base)) == NULL)
-        goto fail;
-    n = strlen(base_trim);
-    while (n > 0 && base_trim[n - 1] == '/')
-        base_trim[--n] = '\0';
-    if (form_add(&body, "username", ch->username) != 0 ||
-        form_add(&body, "to", to) != 0 ||
-        form_add(&body, "message", text) != 0 ||
-        (ch->number != NULL && ch->number[0] != '\0' &&
-         form_add(&body, "from", ch->number) != 0) ||
-        form_add(&body, "bulkSMSMode", "1") != 0)
-        goto fail;
-    if ((headers = calloc(3, sizeof(*headers))) == NULL)
-        goto fail;
-    req->headers = (const char *const *)headers;
-    req->n_headers = 3;
-    if ((headers[0] = join("apiKey: ", ch->api_key)) == NULL ||
-        (headers[1] = strdup("Accept: application/json")) == NULL ||
-        (headers[2] = strdup("Content-Type: "
-                             "application/x-www-form-urlencoded")) == NULL)
-        goto fail;
-    if ((req->method = strdup("POST")) == NULL ||
-        (req->url = join(base_trim, AT_MESSAGING)) == NULL)
-        goto fail;
-    free(base_trim);
-    req->body = body.p;
-    req->body_len = body.len;
-    return 0;
-fail:
-    free(base_trim);
-    if (body.p != NULL) {
-        explicit_bzero(body.p, body.cap);
-        free(body.p);
-    }
-    outbox_req_free(NULL, req);
-    return rc;
+    kv[0] = "username";
+    kv[1] = ch->username;
+    kv[2] = "to";
+    kv[3] = channel_address_number(address);
+    kv[4] = "message";
+    kv[5] = text;
+    kv[6] = "from";
+    kv[7] = ch->number != NULL && ch->number[0] != '\0' ? ch->number : NULL;
+    kv[8] = "bulkSMSMode";
+    kv[9] = "1";
+    return channel_post_form(req,
+                             channel_api_url(ch, AT_DEFAULT_API, AT_MESSAGING),
+                             kv, 5, "apiKey", ch->api_key);
 }
 
 /* What a Recipients[].statusCode means for the row. */

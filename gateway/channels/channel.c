@@ -523,6 +523,68 @@ channel_public_url(const struct config_channel *ch, const char *path)
     return join_url(ch->cfg->public_url, path);
 }
 
+char *
+channel_status_url(const struct config_channel *ch, const char *channel)
+{
+    char *path = malloc(strlen(channel) + sizeof("/c//status")), *url;
+
+    if (path == NULL)
+        return NULL;
+    sprintf(path, "/c/%s/status", channel);
+    url = channel_public_url(ch, path);
+    free(path);
+    return url;
+}
+
+const char *
+channel_address_number(const char *address)
+{
+    return strncmp(address, "tel:", 4) == 0 ? address + 4 : address;
+}
+
+/* "name: value", malloc'd. */
+static char *
+header_line(const char *name, const char *value)
+{
+    size_t len = strlen(name) + strlen(value) + sizeof(": ");
+    char *line = malloc(len);
+
+    if (line != NULL)
+        snprintf(line, len, "%s: %s", name, value);
+    return line;
+}
+
+int
+channel_post_form(struct httpc_req *req, char *url, const char *const *kv,
+                  size_t n, const char *hname, const char *hvalue)
+{
+    const char **hdrs = calloc(3, sizeof(*hdrs));
+    size_t i = 0;
+
+    memset(req, 0, sizeof(*req));
+    req->url = url;
+    if (hdrs == NULL)
+        goto nomem;
+    req->headers = hdrs;
+    if (hname != NULL)
+        hdrs[i++] = header_line(hname, hvalue);
+    hdrs[i++] = strdup("Content-Type: application/x-www-form-urlencoded");
+    hdrs[i++] = strdup("Accept: application/json");
+    req->n_headers = i;
+    req->method = strdup("POST");
+    req->body = channel_form_encode(kv, n);
+    req->body_len = req->body != NULL ? strlen(req->body) : 0;
+    while (i-- > 0)
+        if (hdrs[i] == NULL)
+            goto nomem;
+    if (req->method == NULL || req->url == NULL || req->body == NULL)
+        goto nomem;
+    return 0;
+nomem:
+    outbox_req_free(NULL, req);
+    return SK_ENOMEM;
+}
+
 /* The value of key, refused when given twice or not valid UTF-8. */
 int
 channel_pairs_text(const struct channel_pairs *p, const char *key,

@@ -465,7 +465,7 @@ kannel_build_send(void *arg, const char *channel, const char *address,
 {
     const struct config_channel *ch = arg;
     struct buf url = {0}, dlr = {0};
-    const char *to = address;
+    const char *to = channel_address_number(address);
     unsigned char *u16 = NULL;
     size_t u16_len = 0;
     bool first = true, dfirst = true;
@@ -474,8 +474,6 @@ kannel_build_send(void *arg, const char *channel, const char *address,
     (void)channel;
     if (ch == NULL || ch->send_url == NULL || ch->base_url == NULL)
         return SK_EINVAL;
-    if (strncmp(to, "tel:", 4) == 0)
-        to += 4;
     if (!gsm_is_gsm7(text) && (u16 = gsm_utf16be(text, &u16_len)) == NULL)
         return SK_EINVAL; /* not UTF-8: it never will be */
     snprintf(sid, sizeof(sid), "%" PRId64, id);

@@ -162,24 +162,18 @@ vonage_build(void *arg, const char *channel, const char *address,
              const char *text, int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    char *status_path = NULL, *callback = NULL, ref[32];
-    const char **hdrs = NULL;
+    char *callback, ref[32];
     const char *kv[18];
+    int rc;
 
     memset(req, 0, sizeof(*req));
     if (ch == NULL || !vonage_can_send(ch))
         return SK_EINVAL;
-    if (strncmp(address, "tel:", 4) == 0)
-        address += 4;
+    address = channel_address_number(address);
     if (address[0] == '+')
         address++;
     snprintf(ref, sizeof(ref), "%" PRId64, id);
-    status_path = malloc(strlen(channel) + sizeof("/c//status"));
-    hdrs = calloc(2, sizeof(*hdrs));
-    if (status_path == NULL || hdrs == NULL)
-        goto nomem;
-    sprintf(status_path, "/c/%s/status", channel);
-    callback = channel_public_url(ch, status_path);
+    callback = channel_status_url(ch, channel);
     kv[0] = "api_key";
     kv[1] = ch->api_key;
     kv[2] = "api_secret";
@@ -198,28 +192,13 @@ vonage_build(void *arg, const char *channel, const char *address,
     kv[15] = ref;
     kv[16] = "callback";
     kv[17] = callback; /* left out without a public_url */
-    req->headers = hdrs;
-    req->n_headers = 2;
-    hdrs[0] = strdup("Content-Type: application/x-www-form-urlencoded");
-    hdrs[1] = strdup("Accept: application/json");
-    req->method = strdup("POST");
-    req->url = channel_api_url(ch, VONAGE_API, "/sms/json");
-    req->body = channel_form_encode(kv, 9);
-    if (hdrs[0] == NULL || hdrs[1] == NULL || req->method == NULL ||
-        req->url == NULL || req->body == NULL)
-        goto nomem;
-    req->body_len = strlen(req->body);
+    rc = channel_post_form(req, channel_api_url(ch, VONAGE_API, "/sms/json"),
+                           kv, 9, NULL, NULL);
+    free(callback);
+    if (rc != 0)
+        return rc;
     req->timeout_ms = ch->cfg != NULL ? ch->cfg->outbox_timeout_ms : 0;
-    free(status_path);
-    free(callback);
     return 0;
-nomem:
-    if (req->headers == NULL)
-        free(hdrs);
-    outbox_req_free(NULL, req);
-    free(status_path);
-    free(callback);
-    return SK_ENOMEM;
 }
 
 /* A message part's status: "0" or 0; -1 when missing. */
