@@ -65,6 +65,18 @@ struct channel_status {
     bool final; /* false for interim reports (queued, sent to carrier) */
 };
 
+/* A state a provider names in its delivery reports, and what it means. */
+struct channel_dlr_state {
+    const char *name;
+    enum outbox_dlr status;
+    bool final;
+};
+
+/* Sets st->status and st->final from the entry of states[0..n) called name;
+ * false when there is none. */
+bool channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
+                        const char *name, struct channel_status *st);
+
 struct channel_type {
     const char *type; /* the config's `type =` */
     /* 0 when the request is from the provider, else SK_EDENIED. */

@@ -314,19 +314,15 @@ at_result(void *arg, const char *channel, const struct httpc_resp *resp,
 
 /* --- delivery reports ----------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    bool final;
-    enum outbox_dlr status;
-} dlr_states[] = {
-    {"Success", true, OUTBOX_DLR_DELIVERED},
-    {"Failed", true, OUTBOX_DLR_FAILED},
-    {"Rejected", true, OUTBOX_DLR_FAILED},
-    {"Expired", true, OUTBOX_DLR_FAILED},
-    {"AbsentSubscriber", true, OUTBOX_DLR_FAILED},
-    {"Sent", false, OUTBOX_DLR_DELIVERED},
-    {"Submitted", false, OUTBOX_DLR_DELIVERED},
-    {"Buffered", false, OUTBOX_DLR_DELIVERED},
+static const struct channel_dlr_state dlr_states[] = {
+    {"Success", OUTBOX_DLR_DELIVERED, true},
+    {"Failed", OUTBOX_DLR_FAILED, true},
+    {"Rejected", OUTBOX_DLR_FAILED, true},
+    {"Expired", OUTBOX_DLR_FAILED, true},
+    {"AbsentSubscriber", OUTBOX_DLR_FAILED, true},
+    {"Sent", OUTBOX_DLR_DELIVERED, false},
+    {"Submitted", OUTBOX_DLR_DELIVERED, false},
+    {"Buffered", OUTBOX_DLR_DELIVERED, false},
 };
 
 enum { DLR_ID, DLR_STATUS, DLR_PHONE, DLR_NET, DLR_REASON, DLR_RETRY, DLR_N };
@@ -342,7 +338,6 @@ at_parse_status(const struct config_channel *ch,
                                      {.name = "networkCode"},
                                      {.name = "failureReason"},
                                      {.name = "retryCount"}};
-    size_t i;
     int rc;
 
     (void)ch;
@@ -363,16 +358,13 @@ at_parse_status(const struct config_channel *ch,
         sk_seterr(err, "missing \"status\"");
         goto out;
     }
-    for (i = 0; i < sizeof(dlr_states) / sizeof(dlr_states[0]); i++)
-        if (strcmp(dlr_states[i].name, f[DLR_STATUS].value) == 0)
-            break;
-    if (i == sizeof(dlr_states) / sizeof(dlr_states[0])) {
+    if (!channel_dlr_lookup(dlr_states,
+                            sizeof(dlr_states) / sizeof(dlr_states[0]),
+                            f[DLR_STATUS].value, st)) {
         sk_seterr(err, "unknown \"status\"");
         goto out;
     }
     strcpy(st->external_id, f[DLR_ID].value);
-    st->status = dlr_states[i].status;
-    st->final = dlr_states[i].final;
     rc = 0;
 out:
     fields_wipe(f, DLR_N);

@@ -253,6 +253,22 @@ channel_content_type_is(const char *content_type, const char *mime)
     return *content_type == '\0' || *content_type == ';';
 }
 
+bool
+channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
+                   const char *name, struct channel_status *st)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(states[i].name, name) != 0)
+            continue;
+        st->status = states[i].status;
+        st->final = states[i].final;
+        return true;
+    }
+    return false;
+}
+
 /* --- every pair of a request -------------------------------------------- */
 
 static int

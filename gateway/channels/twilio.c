@@ -345,11 +345,7 @@ twilio_parse_status(const struct config_channel *ch,
                     const struct channel_request *req,
                     struct channel_status *st, char err[SK_ERR_LEN])
 {
-    static const struct {
-        const char *name;
-        enum outbox_dlr status;
-        bool final;
-    } states[] = {
+    static const struct channel_dlr_state states[] = {
         {"queued", OUTBOX_DLR_DELIVERED, false},
         {"accepted", OUTBOX_DLR_DELIVERED, false},
         {"scheduled", OUTBOX_DLR_DELIVERED, false},
@@ -364,7 +360,6 @@ twilio_parse_status(const struct config_channel *ch,
     struct channel_pairs p = {0};
     const char *sid = NULL, *state = NULL;
     bool json;
-    size_t i;
     int rc;
 
     (void)ch;
@@ -388,14 +383,10 @@ twilio_parse_status(const struct config_channel *ch,
         goto out;
     }
     rc = SK_ENOENT; /* receiving, received, ...: not about our sends */
-    for (i = 0; i < sizeof(states) / sizeof(*states); i++) {
-        if (strcmp(state, states[i].name) != 0)
-            continue;
+    if (channel_dlr_lookup(states, sizeof(states) / sizeof(*states), state,
+                           st)) {
         strcpy(st->external_id, sid);
-        st->status = states[i].status;
-        st->final = states[i].final;
         rc = 0;
-        break;
     }
 out:
     channel_pairs_clear(&p);

@@ -305,11 +305,7 @@ vonage_parse_status(const struct config_channel *ch,
                     const struct channel_request *req,
                     struct channel_status *st, char err[SK_ERR_LEN])
 {
-    static const struct {
-        const char *name;
-        enum outbox_dlr status;
-        bool final;
-    } states[] = {
+    static const struct channel_dlr_state states[] = {
         {"accepted", OUTBOX_DLR_DELIVERED, false},
         {"buffered", OUTBOX_DLR_DELIVERED, false},
         {"delivered", OUTBOX_DLR_DELIVERED, true},
@@ -320,7 +316,6 @@ vonage_parse_status(const struct config_channel *ch,
     struct channel_pairs p = {0};
     const char *mid, *state, *ref;
     char *end;
-    size_t i;
     int rc;
 
     (void)ch;
@@ -344,20 +339,18 @@ vonage_parse_status(const struct config_channel *ch,
         sk_seterr(err, "missing \"status\"");
         goto out;
     }
-    rc = SK_ENOENT; /* "unknown" and anything new: nothing to record */
-    for (i = 0; i < sizeof(states) / sizeof(*states); i++) {
-        if (strcmp(state, states[i].name) != 0)
-            continue;
-        strcpy(st->external_id, mid);
-        st->status = states[i].status;
-        st->final = states[i].final;
-        /* our row id, given as client-ref: covers every part's receipt */
-        if (ref != NULL && ref[0] >= '1' && ref[0] <= '9' &&
-            strspn(ref, "0123456789") == strlen(ref) && strlen(ref) < 19)
-            st->row_id = strtoll(ref, &end, 10);
-        rc = 0;
-        break;
+    /* "unknown" and anything new: nothing to record */
+    if (!channel_dlr_lookup(states, sizeof(states) / sizeof(*states), state,
+                            st)) {
+        rc = SK_ENOENT;
+        goto out;
     }
+    strcpy(st->external_id, mid);
+    /* our row id, given as client-ref: covers every part's receipt */
+    if (ref != NULL && ref[0] >= '1' && ref[0] <= '9' &&
+        strspn(ref, "0123456789") == strlen(ref) && strlen(ref) < 19)
+        st->row_id = strtoll(ref, &end, 10);
+    rc = 0;
 out:
     channel_pairs_clear(&p);
     return rc;
