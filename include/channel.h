@@ -256,6 +256,11 @@ int channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
  * and err goes back in the error reply. */
 void channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position);
 
+/* A body that must be one JSON object (a key given twice refused): the
+ * parsed object, or NULL with err set (see channel_json_seterr()). */
+struct json_t *channel_json_object(const char *body, size_t len,
+                                   char err[SK_ERR_LEN]);
+
 /* Appends the members of a JSON object: strings as they are, numbers and
  * booleans as their JSON text; null, arrays and objects are skipped.
  * SK_EINVAL with err when the body is not an object (or a key repeats). */

@@ -358,25 +358,35 @@ channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position)
                   position);
 }
 
-int
-channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
-                   char err[SK_ERR_LEN])
+json_t *
+channel_json_object(const char *body, size_t len, char err[SK_ERR_LEN])
 {
     json_error_t jerr;
-    json_t *root, *v;
-    const char *key;
-    int rc = 0;
+    json_t *root;
 
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         channel_json_seterr(err, jerr.text, jerr.position);
-        return SK_EINVAL;
+        return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
         sk_seterr(err, "body must be a JSON object");
-        return SK_EINVAL;
+        return NULL;
     }
+    return root;
+}
+
+int
+channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
+                   char err[SK_ERR_LEN])
+{
+    json_t *root, *v;
+    const char *key;
+    int rc = 0;
+
+    if ((root = channel_json_object(body, len, err)) == NULL)
+        return SK_EINVAL;
     json_object_foreach(root, key, v)
     {
         char *k, *val = NULL;

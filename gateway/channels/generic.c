@@ -40,21 +40,12 @@ static int
 parse_json(const struct channel_request *req, struct channel_field *f,
            char err[SK_ERR_LEN])
 {
-    json_error_t jerr;
     json_t *root;
     size_t i;
     int bad;
 
-    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        channel_json_seterr(err, jerr.text, jerr.position);
+    if ((root = channel_json_object(req->body, req->body_len, err)) == NULL)
         return SK_EINVAL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        sk_seterr(err, "body must be a JSON object");
-        return SK_EINVAL;
-    }
     for (i = 0; i < 3; i++) {
         const json_t *v = json_object_get(root, f[i].name);
 
