@@ -104,6 +104,48 @@ form_unescape(const char *s, size_t len, size_t *outlen, int *bad)
     return out;
 }
 
+/* One key=value piece of a form: the key is s[0..klen), the value (when
+ * there is an '=') s[klen + 1..len). */
+struct form_piece {
+    const char *s;
+    size_t len, klen;
+    bool has_value;
+};
+
+/* The next non-empty piece of s[0..len) from *pos on; false at the end. */
+static bool
+form_next(const char *s, size_t len, size_t *pos, struct form_piece *fp)
+{
+    while (s != NULL && *pos < len) {
+        const char *pair = s + *pos;
+        const char *amp = memchr(pair, '&', len - *pos);
+        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - *pos;
+        const char *eq = memchr(pair, '=', plen);
+
+        *pos += plen + 1;
+        if (plen == 0)
+            continue;
+        fp->s = pair;
+        fp->len = plen;
+        fp->klen = eq != NULL ? (size_t)(eq - pair) : plen;
+        fp->has_value = eq != NULL;
+        return true;
+    }
+    return false;
+}
+
+/* The decoded value of a piece ("" without an '='); NULL as form_unescape. */
+static char *
+form_value(const struct form_piece *fp, size_t *outlen, int *bad)
+{
+    *bad = 0;
+    *outlen = 0;
+    if (!fp->has_value)
+        return strdup("");
+    return form_unescape(fp->s + fp->klen + 1, fp->len - fp->klen - 1, outlen,
+                         bad);
+}
+
 void
 channel_fields_clear(struct channel_field *fields, size_t n)
 {
@@ -120,6 +162,7 @@ int
 channel_form_decode(const char *s, size_t len, struct channel_field *fields,
                     size_t n, char err[SK_ERR_LEN])
 {
+    struct form_piece fp;
     size_t pos = 0, i;
     int bad;
 
@@ -127,18 +170,9 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
         fields[i].value = NULL;
         fields[i].len = 0;
     }
-    while (s != NULL && pos < len) {
-        const char *pair = s + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t klen = eq != NULL ? (size_t)(eq - pair) : plen;
-        char *key;
+    while (form_next(s, len, &pos, &fp)) {
+        char *key = form_unescape(fp.s, fp.klen, NULL, &bad);
 
-        pos += plen + 1;
-        if (plen == 0)
-            continue;
-        key = form_unescape(pair, klen, NULL, &bad);
         if (key == NULL)
             goto fail_escape;
         for (i = 0; i < n; i++) {
@@ -151,12 +185,7 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
                 channel_fields_clear(fields, n);
                 return SK_EINVAL;
             }
-            bad = 0;
-            if (eq != NULL)
-                fields[i].value = form_unescape(eq + 1, plen - klen - 1,
-                                                &fields[i].len, &bad);
-            else
-                fields[i].value = strdup("");
+            fields[i].value = form_value(&fp, &fields[i].len, &bad);
             if (fields[i].value == NULL) {
                 free(key);
                 goto fail_escape;
@@ -307,26 +336,16 @@ int
 channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
                    char err[SK_ERR_LEN])
 {
+    struct form_piece fp;
     size_t pos = 0, vlen;
     int bad, rc;
 
-    while (s != NULL && pos < len) {
-        const char *pair = s + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t klen = eq != NULL ? (size_t)(eq - pair) : plen;
-        char *key, *value;
+    while (form_next(s, len, &pos, &fp)) {
+        char *key = form_unescape(fp.s, fp.klen, NULL, &bad), *value;
 
-        pos += plen + 1;
-        if (plen == 0)
-            continue;
-        key = form_unescape(pair, klen, NULL, &bad);
         if (key == NULL)
             goto fail_escape;
-        vlen = 0;
-        value = eq != NULL ? form_unescape(eq + 1, plen - klen - 1, &vlen, &bad)
-                           : strdup("");
+        value = form_value(&fp, &vlen, &bad);
         if (value == NULL) {
             free(key);
             goto fail_escape;
