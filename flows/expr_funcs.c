@@ -34,22 +34,11 @@ struct func {
     func_fn fn;
 };
 
-/* A growable text buffer with the EXPR_MAX_TEXT limit. */
-struct buf {
-    char *s;
-    size_t len, cap;
-    bool fail;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+void
+exprf_buf_add(struct exprf_buf *b, const char *s, size_t n)
 {
     if (b->fail)
         return;
-    if (b->len + n > EXPR_MAX_TEXT) {
-        b->fail = true;
-        return;
-    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         char *p;
@@ -69,8 +58,18 @@ buf_add(struct buf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
+/* exprf_buf_add() within EXPR_MAX_TEXT: a function never builds longer
+ * text (fail is set instead). */
 static void
-buf_cp(struct buf *b, utf8proc_int32_t cp)
+buf_add(struct exprf_buf *b, const char *s, size_t n)
+{
+    if (!b->fail && b->len + n > EXPR_MAX_TEXT)
+        b->fail = true;
+    exprf_buf_add(b, s, n);
+}
+
+static void
+buf_cp(struct exprf_buf *b, utf8proc_int32_t cp)
 {
     utf8proc_uint8_t enc[4];
     utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
@@ -80,7 +79,7 @@ buf_cp(struct buf *b, utf8proc_int32_t cp)
 
 /* Consumes the buffer: a text value, or an error when it failed. */
 static json_t *
-buf_value(struct buf *b)
+buf_value(struct exprf_buf *b)
 {
     json_t *v;
 
@@ -263,7 +262,7 @@ typedef utf8proc_int32_t (*case_fn)(utf8proc_int32_t);
 static json_t *
 map_case(json_t *arg, case_fn f)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(arg, &s);
     size_t len, i = 0, n;
@@ -310,7 +309,7 @@ is_letter_or_digit(utf8proc_int32_t cp)
 static json_t *
 f_title(const struct expr_env *env, json_t *const *a, size_t nargs)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(a[0], &s);
     size_t len, i = 0, n;
@@ -528,7 +527,7 @@ static json_t *
 f_word_slice(const struct expr_env *env, json_t *const *a, size_t n)
 {
     struct words ws = {0};
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *text = NULL;
     long long start, end = -1;
     json_t *e = exprf_to_int(a[1], &start);
@@ -653,7 +652,7 @@ f_replace(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL, *needle = NULL, *repl = NULL;
     long long count = -1;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
     const char *p;
 
@@ -906,7 +905,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 {
     const json_t *arr = xval_resolve(a[0]);
     char *sep = NULL;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -938,7 +937,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_concat(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -961,7 +960,7 @@ f_repeat(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
     long long count;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1007,7 +1006,7 @@ static json_t *
 f_char(const struct expr_env *env, json_t *const *a, size_t n)
 {
     long long code = 0;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1024,7 +1023,7 @@ static json_t *
 f_url_encode(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1197,7 +1196,7 @@ f_format_number(const struct expr_env *env, json_t *const *a, size_t n)
     long long places = 2;
     bool human = true;
     char digits[64];
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
     const char *dot, *p;
     size_t intlen;
@@ -1902,7 +1901,7 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 format_dt(const struct dt *t, const char *fmt, bool allow_time)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     const char *p = fmt;
 
     buf_add(&b, "", 0);
