@@ -1700,50 +1700,57 @@ now_dt(const struct expr_env *env, struct dt *t)
     dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
 }
 
+/* The env's clock as a datetime, or as a date without with_time. */
 static json_t *
-f_now(const struct expr_env *env, json_t *const *a, size_t n)
+now_value(const struct expr_env *env, bool with_time)
 {
     struct dt t;
 
+    now_dt(env, &t);
+    return dt_value(&t, with_time);
+}
+
+/* v as a datetime, or as a date without with_time; the error names the
+ * type asked for. */
+static json_t *
+dt_arg_value(const struct expr_env *env, const json_t *v, bool with_time)
+{
+    struct dt t;
+    json_t *e;
+
+    if ((e = to_dt(env, v, &t, with_time ? "a datetime" : "a date")) != NULL)
+        return e;
+    return dt_value(&t, with_time);
+}
+
+static json_t *
+f_now(const struct expr_env *env, json_t *const *a, size_t n)
+{
     (void)a;
     (void)n;
-    now_dt(env, &t);
-    return dt_value(&t, true);
+    return now_value(env, true);
 }
 
 static json_t *
 f_today(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-
     (void)a;
     (void)n;
-    now_dt(env, &t);
-    return dt_value(&t, false);
+    return now_value(env, false);
 }
 
 static json_t *
 f_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-    json_t *e;
-
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
-        return e;
-    return dt_value(&t, true);
+    return dt_arg_value(env, a[0], true);
 }
 
 static json_t *
 f_date(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-    json_t *e;
-
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
-        return e;
-    return dt_value(&t, false);
+    return dt_arg_value(env, a[0], false);
 }
 
 static json_t *
