@@ -343,7 +343,6 @@ lookup(json_t *container, json_t *key, bool dot)
  */
 
 static json_t *parse_expr(struct parser *p);
-static utf8proc_int32_t cp_at(const char *s, size_t len, size_t *n);
 
 static json_t *
 oom(struct parser *p)
@@ -778,7 +777,7 @@ valid_utf8(const char *s)
         exprf_buf_add(&b, s + start, i - start);
         if (i >= len)
             break;
-        if (cp_at(s + i, len - i, &n) < 0)
+        if (exprf_cp_at(s + i, len - i, &n) < 0)
             exprf_buf_add(&b, "\xef\xbf\xbd", 3);
         else
             exprf_buf_add(&b, s + i, n);
@@ -812,23 +811,6 @@ expr_eval(const struct expr_env *env, const char *expr)
 /* ---------------------------------------------------------------------
  * Templates
  */
-
-/* The code point at s (length *n), or -1 for a byte that is not UTF-8. */
-static utf8proc_int32_t
-cp_at(const char *s, size_t len, size_t *n)
-{
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t r;
-
-    r = utf8proc_iterate((const utf8proc_uint8_t *)s,
-                         (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
-    if (r <= 0) {
-        *n = 1;
-        return -1;
-    }
-    *n = (size_t)r;
-    return cp;
-}
 
 /* goflow's isIdentifierChar: a letter, a number, "." or "_". */
 static bool
@@ -965,12 +947,12 @@ scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
         r->next = end + 1;
         return;
     }
-    cp = cp_at(tpl + i + 1, len - i - 1, &n);
+    cp = exprf_cp_at(tpl + i + 1, len - i - 1, &n);
     if (!ident_char(cp))
         return;
     end = i + 1;
     while (end < len) {
-        cp = cp_at(tpl + end, len - end, &n);
+        cp = exprf_cp_at(tpl + end, len - end, &n);
         if (!ident_char(cp))
             break;
         end += n;
@@ -1077,7 +1059,7 @@ expr_snake(const char *name)
     exprf_buf_add(&b, "", 0);
     while (i < len) {
         size_t n;
-        utf8proc_int32_t cp = cp_at(name + i, len - i, &n);
+        utf8proc_int32_t cp = exprf_cp_at(name + i, len - i, &n);
         utf8proc_category_t c =
             cp < 0 ? UTF8PROC_CATEGORY_CN : utf8proc_category(cp);
         bool word = cp == '_' || (cp >= '0' && cp <= '9') ||

@@ -91,9 +91,8 @@ buf_value(struct exprf_buf *b)
     return v;
 }
 
-/* The code point at s (length *n); invalid bytes read as U+FFFD. */
-static utf8proc_int32_t
-next_cp(const char *s, size_t len, size_t *n)
+int32_t
+exprf_cp_at(const char *s, size_t len, size_t *n)
 {
     utf8proc_int32_t cp;
     utf8proc_ssize_t r;
@@ -102,10 +101,19 @@ next_cp(const char *s, size_t len, size_t *n)
                          (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
     if (r <= 0) {
         *n = 1;
-        return 0xFFFD;
+        return -1;
     }
     *n = (size_t)r;
     return cp;
+}
+
+/* The code point at s (length *n); invalid bytes read as U+FFFD. */
+static utf8proc_int32_t
+next_cp(const char *s, size_t len, size_t *n)
+{
+    int32_t cp = exprf_cp_at(s, len, n);
+
+    return cp < 0 ? 0xFFFD : cp;
 }
 
 static size_t

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "expr.h"
 
@@ -28,6 +29,10 @@ struct exprf_buf {
 
 /* Appends s[0..n); fail is set when there is no memory. */
 void exprf_buf_add(struct exprf_buf *b, const char *s, size_t n);
+
+/* The code point at s[0..len) and its length in *n, or -1 (and *n 1)
+ * for a byte that does not start valid UTF-8. */
+int32_t exprf_cp_at(const char *s, size_t len, size_t *n);
 
 /*
  * Calls the built-in function NAME (lower case). Returns a new value (maybe
