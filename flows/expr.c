@@ -80,37 +80,6 @@ struct parser {
     char err[SK_ERR_LEN];
 };
 
-/* A growable text buffer. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 static bool
 is_name_start(unsigned char c)
 {
@@ -278,10 +247,10 @@ next(struct parser *p)
 static json_t *
 string_literal(const char *s, size_t n)
 {
-    struct sbuf b = {0};
+    struct exprf_buf b = {0};
     json_t *v;
 
-    sbuf_add(&b, "", 0);
+    exprf_buf_add(&b, "", 0);
     for (size_t i = 1; i + 1 < n; i++) {
         char c = s[i];
 
@@ -303,14 +272,14 @@ string_literal(const char *s, size_t n)
                 c = e;
                 break;
             default: /* unknown escape: keep it as written */
-                sbuf_add(&b, "\\", 1);
+                exprf_buf_add(&b, "\\", 1);
                 c = e;
                 break;
             }
         }
-        sbuf_add(&b, &c, 1);
+        exprf_buf_add(&b, &c, 1);
     }
-    v = b.oom ? NULL : json_string(b.s);
+    v = b.fail ? NULL : json_string(b.s);
     free(b.s);
     return v;
 }
@@ -374,7 +343,6 @@ lookup(json_t *container, json_t *key, bool dot)
  */
 
 static json_t *parse_expr(struct parser *p);
-static utf8proc_int32_t cp_at(const char *s, size_t len, size_t *n);
 
 static json_t *
 oom(struct parser *p)
@@ -797,25 +765,25 @@ eval_n(const struct expr_env *env, const char *src, size_t len)
 static char *
 valid_utf8(const char *s)
 {
-    struct sbuf b = {0};
+    struct exprf_buf b = {0};
     size_t len = strlen(s), i = 0;
 
-    sbuf_add(&b, "", 0);
+    exprf_buf_add(&b, "", 0);
     while (i < len) {
         size_t start = i, n;
 
         while (i < len && (unsigned char)s[i] < 0x80)
             i++;
-        sbuf_add(&b, s + start, i - start);
+        exprf_buf_add(&b, s + start, i - start);
         if (i >= len)
             break;
-        if (cp_at(s + i, len - i, &n) < 0)
-            sbuf_add(&b, "\xef\xbf\xbd", 3);
+        if (exprf_cp_at(s + i, len - i, &n) < 0)
+            exprf_buf_add(&b, "\xef\xbf\xbd", 3);
         else
-            sbuf_add(&b, s + i, n);
+            exprf_buf_add(&b, s + i, n);
         i += n;
     }
-    if (b.oom) {
+    if (b.fail) {
         free(b.s);
         return NULL;
     }
@@ -843,23 +811,6 @@ expr_eval(const struct expr_env *env, const char *expr)
 /* ---------------------------------------------------------------------
  * Templates
  */
-
-/* The code point at s (length *n), or -1 for a byte that is not UTF-8. */
-static utf8proc_int32_t
-cp_at(const char *s, size_t len, size_t *n)
-{
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t r;
-
-    r = utf8proc_iterate((const utf8proc_uint8_t *)s,
-                         (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
-    if (r <= 0) {
-        *n = 1;
-        return -1;
-    }
-    *n = (size_t)r;
-    return cp;
-}
 
 /* goflow's isIdentifierChar: a letter, a number, "." or "_". */
 static bool
@@ -923,25 +874,25 @@ expression_end(const char *s, size_t len, size_t i)
 
 /* goflow's text of a value; containers as xval_to_text() renders them. */
 static void
-render_value(const json_t *v, struct sbuf *b)
+render_value(const json_t *v, struct exprf_buf *b)
 {
     char *text = xval_to_text(v);
 
     if (text == NULL)
-        b->oom = true;
+        b->fail = true;
     else
-        sbuf_add(b, text, strlen(text));
+        exprf_buf_add(b, text, strlen(text));
     free(text);
 }
 
 static void
-render(const struct expr_env *env, const char *src, size_t n, struct sbuf *b,
-       char *err)
+render(const struct expr_env *env, const char *src, size_t n,
+       struct exprf_buf *b, char *err)
 {
     json_t *v = eval_n(env, src, n);
 
     if (v == NULL) {
-        b->oom = true;
+        b->fail = true;
         return;
     }
     if (xval_is_error(v)) {
@@ -996,12 +947,12 @@ scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
         r->next = end + 1;
         return;
     }
-    cp = cp_at(tpl + i + 1, len - i - 1, &n);
+    cp = exprf_cp_at(tpl + i + 1, len - i - 1, &n);
     if (!ident_char(cp))
         return;
     end = i + 1;
     while (end < len) {
-        cp = cp_at(tpl + end, len - end, &n);
+        cp = exprf_cp_at(tpl + end, len - end, &n);
         if (!ident_char(cp))
             break;
         end += n;
@@ -1022,7 +973,7 @@ scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
 char *
 expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
 {
-    struct sbuf b = {0};
+    struct exprf_buf b = {0};
     size_t len, i = 0;
     char *clean;
 
@@ -1032,25 +983,25 @@ expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
     if (clean == NULL)
         return NULL;
     len = strlen(clean);
-    sbuf_add(&b, "", 0);
-    while (i < len && !b.oom) {
+    exprf_buf_add(&b, "", 0);
+    while (i < len && !b.fail) {
         size_t start = i;
         struct ref r;
 
         while (i < len && clean[i] != '@')
             i++;
-        sbuf_add(&b, clean + start, i - start);
+        exprf_buf_add(&b, clean + start, i - start);
         if (i >= len)
             break;
         scan_ref(env, clean, len, i, &r);
         if (r.kind == REF_EVAL)
             render(env, clean + r.from, r.n, &b, err);
         else
-            sbuf_add(&b, clean + r.from, r.n);
+            exprf_buf_add(&b, clean + r.from, r.n);
         i = r.next;
     }
     free(clean);
-    if (b.oom) {
+    if (b.fail) {
         free(b.s);
         return NULL;
     }
@@ -1101,14 +1052,14 @@ expr_template_value(const struct expr_env *env, const char *tpl,
 char *
 expr_snake(const char *name)
 {
-    struct sbuf b = {0};
+    struct exprf_buf b = {0};
     size_t len = name ? strlen(name) : 0, i = 0;
     bool pending = false; /* a run of non-word characters was seen */
 
-    sbuf_add(&b, "", 0);
+    exprf_buf_add(&b, "", 0);
     while (i < len) {
         size_t n;
-        utf8proc_int32_t cp = cp_at(name + i, len - i, &n);
+        utf8proc_int32_t cp = exprf_cp_at(name + i, len - i, &n);
         utf8proc_category_t c =
             cp < 0 ? UTF8PROC_CATEGORY_CN : utf8proc_category(cp);
         bool word = cp == '_' || (cp >= '0' && cp <= '9') ||
@@ -1120,20 +1071,20 @@ expr_snake(const char *name)
             continue;
         }
         if (pending && b.len > 0)
-            sbuf_add(&b, "_", 1);
+            exprf_buf_add(&b, "_", 1);
         pending = false;
         {
             utf8proc_uint8_t enc[4];
             utf8proc_ssize_t m =
                 utf8proc_encode_char(utf8proc_tolower(cp), enc);
 
-            sbuf_add(&b, (const char *)enc, (size_t)m);
+            exprf_buf_add(&b, (const char *)enc, (size_t)m);
         }
     }
     /* goflow trims "_" from both ends */
     while (b.len > 0 && b.s[b.len - 1] == '_')
         b.s[--b.len] = '\0';
-    if (b.oom) {
+    if (b.fail) {
         free(b.s);
         return NULL;
     }

@@ -34,22 +34,11 @@ struct func {
     func_fn fn;
 };
 
-/* A growable text buffer with the EXPR_MAX_TEXT limit. */
-struct buf {
-    char *s;
-    size_t len, cap;
-    bool fail;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+void
+exprf_buf_add(struct exprf_buf *b, const char *s, size_t n)
 {
     if (b->fail)
         return;
-    if (b->len + n > EXPR_MAX_TEXT) {
-        b->fail = true;
-        return;
-    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         char *p;
@@ -69,8 +58,18 @@ buf_add(struct buf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
+/* exprf_buf_add() within EXPR_MAX_TEXT: a function never builds longer
+ * text (fail is set instead). */
 static void
-buf_cp(struct buf *b, utf8proc_int32_t cp)
+buf_add(struct exprf_buf *b, const char *s, size_t n)
+{
+    if (!b->fail && b->len + n > EXPR_MAX_TEXT)
+        b->fail = true;
+    exprf_buf_add(b, s, n);
+}
+
+static void
+buf_cp(struct exprf_buf *b, utf8proc_int32_t cp)
 {
     utf8proc_uint8_t enc[4];
     utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
@@ -80,7 +79,7 @@ buf_cp(struct buf *b, utf8proc_int32_t cp)
 
 /* Consumes the buffer: a text value, or an error when it failed. */
 static json_t *
-buf_value(struct buf *b)
+buf_value(struct exprf_buf *b)
 {
     json_t *v;
 
@@ -92,9 +91,8 @@ buf_value(struct buf *b)
     return v;
 }
 
-/* The code point at s (length *n); invalid bytes read as U+FFFD. */
-static utf8proc_int32_t
-next_cp(const char *s, size_t len, size_t *n)
+int32_t
+exprf_cp_at(const char *s, size_t len, size_t *n)
 {
     utf8proc_int32_t cp;
     utf8proc_ssize_t r;
@@ -103,10 +101,19 @@ next_cp(const char *s, size_t len, size_t *n)
                          (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
     if (r <= 0) {
         *n = 1;
-        return 0xFFFD;
+        return -1;
     }
     *n = (size_t)r;
     return cp;
+}
+
+/* The code point at s (length *n); invalid bytes read as U+FFFD. */
+static utf8proc_int32_t
+next_cp(const char *s, size_t len, size_t *n)
+{
+    int32_t cp = exprf_cp_at(s, len, n);
+
+    return cp < 0 ? 0xFFFD : cp;
 }
 
 static size_t
@@ -263,7 +270,7 @@ typedef utf8proc_int32_t (*case_fn)(utf8proc_int32_t);
 static json_t *
 map_case(json_t *arg, case_fn f)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(arg, &s);
     size_t len, i = 0, n;
@@ -310,7 +317,7 @@ is_letter_or_digit(utf8proc_int32_t cp)
 static json_t *
 f_title(const struct expr_env *env, json_t *const *a, size_t nargs)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(a[0], &s);
     size_t len, i = 0, n;
@@ -528,7 +535,7 @@ static json_t *
 f_word_slice(const struct expr_env *env, json_t *const *a, size_t n)
 {
     struct words ws = {0};
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     char *text = NULL;
     long long start, end = -1;
     json_t *e = exprf_to_int(a[1], &start);
@@ -653,7 +660,7 @@ f_replace(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL, *needle = NULL, *repl = NULL;
     long long count = -1;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
     const char *p;
 
@@ -906,7 +913,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 {
     const json_t *arr = xval_resolve(a[0]);
     char *sep = NULL;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -938,7 +945,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_concat(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -961,7 +968,7 @@ f_repeat(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
     long long count;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1007,7 +1014,7 @@ static json_t *
 f_char(const struct expr_env *env, json_t *const *a, size_t n)
 {
     long long code = 0;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1024,7 +1031,7 @@ static json_t *
 f_url_encode(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1197,7 +1204,7 @@ f_format_number(const struct expr_env *env, json_t *const *a, size_t n)
     long long places = 2;
     bool human = true;
     char digits[64];
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     json_t *e;
     const char *dot, *p;
     size_t intlen;
@@ -1701,50 +1708,57 @@ now_dt(const struct expr_env *env, struct dt *t)
     dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
 }
 
+/* The env's clock as a datetime, or as a date without with_time. */
 static json_t *
-f_now(const struct expr_env *env, json_t *const *a, size_t n)
+now_value(const struct expr_env *env, bool with_time)
 {
     struct dt t;
 
+    now_dt(env, &t);
+    return dt_value(&t, with_time);
+}
+
+/* v as a datetime, or as a date without with_time; the error names the
+ * type asked for. */
+static json_t *
+dt_arg_value(const struct expr_env *env, const json_t *v, bool with_time)
+{
+    struct dt t;
+    json_t *e;
+
+    if ((e = to_dt(env, v, &t, with_time ? "a datetime" : "a date")) != NULL)
+        return e;
+    return dt_value(&t, with_time);
+}
+
+static json_t *
+f_now(const struct expr_env *env, json_t *const *a, size_t n)
+{
     (void)a;
     (void)n;
-    now_dt(env, &t);
-    return dt_value(&t, true);
+    return now_value(env, true);
 }
 
 static json_t *
 f_today(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-
     (void)a;
     (void)n;
-    now_dt(env, &t);
-    return dt_value(&t, false);
+    return now_value(env, false);
 }
 
 static json_t *
 f_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-    json_t *e;
-
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
-        return e;
-    return dt_value(&t, true);
+    return dt_arg_value(env, a[0], true);
 }
 
 static json_t *
 f_date(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
-    json_t *e;
-
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
-        return e;
-    return dt_value(&t, false);
+    return dt_arg_value(env, a[0], false);
 }
 
 static json_t *
@@ -1902,7 +1916,7 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 format_dt(const struct dt *t, const char *fmt, bool allow_time)
 {
-    struct buf b = {0};
+    struct exprf_buf b = {0};
     const char *p = fmt;
 
     buf_add(&b, "", 0);

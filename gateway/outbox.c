@@ -694,6 +694,24 @@ ob_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- delivery reports ---------------------------------------------------- */
 
+/* sql prepared with ?1 the channel and ?2 the row's external_id, or its id
+ * when external_id is NULL; NULL on failure. */
+static sqlite3_stmt *
+dlr_prepare(sqlite3 *db, const char *sql, const char *channel,
+            const char *external_id, int64_t id)
+{
+    sqlite3_stmt *s = NULL;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    if (external_id != NULL)
+        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, id);
+    return s;
+}
+
 /* outbox_delivery_tx(), and *changed says whether a row changed. */
 static int
 ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
@@ -721,14 +739,9 @@ ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
     if (channel == NULL ||
         (external_id != NULL ? external_id[0] == '\0' : id <= 0))
         return SK_EINVAL;
-    if (sqlite3_prepare_v2(db, external_id ? upd_ext : upd_id, -1, &s, NULL) !=
-        SQLITE_OK)
+    if ((s = dlr_prepare(db, external_id ? upd_ext : upd_id, channel,
+                         external_id, id)) == NULL)
         goto out;
-    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-    if (external_id != NULL)
-        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(s, 2, id);
     sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, now_ms);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -740,14 +753,9 @@ ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
     }
     sqlite3_finalize(s);
     s = NULL;
-    if (sqlite3_prepare_v2(db, external_id ? cnt_ext : cnt_id, -1, &s, NULL) !=
-        SQLITE_OK)
+    if ((s = dlr_prepare(db, external_id ? cnt_ext : cnt_id, channel,
+                         external_id, id)) == NULL)
         goto out;
-    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-    if (external_id != NULL)
-        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(s, 2, id);
     if (sqlite3_step(s) != SQLITE_ROW)
         goto out;
     /* A repeated or late report for a known row: nothing to change. */

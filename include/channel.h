@@ -65,6 +65,18 @@ struct channel_status {
     bool final; /* false for interim reports (queued, sent to carrier) */
 };
 
+/* A state a provider names in its delivery reports, and what it means. */
+struct channel_dlr_state {
+    const char *name;
+    enum outbox_dlr status;
+    bool final;
+};
+
+/* Sets st->status and st->final from the entry of states[0..n) called name;
+ * false when there is none. */
+bool channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
+                        const char *name, struct channel_status *st);
+
 struct channel_type {
     const char *type; /* the config's `type =` */
     /* 0 when the request is from the provider, else SK_EDENIED. */
@@ -195,6 +207,24 @@ void channel_fields_clear(struct channel_field *fields, size_t n);
  * NULL or the configured one is empty. */
 bool channel_secret_ok(const char *given, const char *want);
 
+/* A verify for types whose provider calls a URL carrying ?secret=...: 0
+ * when the query's secret is the configured one, else SK_EDENIED. */
+int channel_verify_secret(const struct config_channel *ch,
+                          const struct channel_request *req);
+
+/* A text/plain reply with code and a malloc'd copy of text. SK_ENOMEM. */
+int channel_reply_text(int code, const char *text, struct channel_reply *out);
+
+/* A render for types that take no reply in the webhook answer: an empty
+ * 200, whatever texts holds (the messages go through the outbox). */
+int channel_render_empty(const struct config_channel *ch,
+                         const char *const *texts, size_t n,
+                         struct channel_reply *out);
+
+/* A render_error that answers the reason as text/plain. */
+int channel_render_error_text(const struct config_channel *ch, int code,
+                              const char *reason, struct channel_reply *out);
+
 /* Whether content_type names mime (parameters such as charset ignored). */
 bool channel_content_type_is(const char *content_type, const char *mime);
 
@@ -226,6 +256,11 @@ int channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
  * and err goes back in the error reply. */
 void channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position);
 
+/* A body that must be one JSON object (a key given twice refused): the
+ * parsed object, or NULL with err set (see channel_json_seterr()). */
+struct json_t *channel_json_object(const char *body, size_t len,
+                                   char err[SK_ERR_LEN]);
+
 /* Appends the members of a JSON object: strings as they are, numbers and
  * booleans as their JSON text; null, arrays and objects are skipped.
  * SK_EINVAL with err when the body is not an object (or a key repeats). */
@@ -254,5 +289,24 @@ char *channel_api_url(const struct config_channel *ch, const char *dflt,
 /* public_url (without a trailing '/') followed by path, or NULL when there
  * is no public_url (or no memory). malloc'd. */
 char *channel_public_url(const struct config_channel *ch, const char *path);
+
+/* The URL of the channel's delivery reports, public_url followed by
+ * "/c/CHANNEL/status"; NULL when there is no public_url (or no memory).
+ * malloc'd. */
+char *channel_status_url(const struct config_channel *ch, const char *channel);
+
+/* The number of an outbox address: address without its "tel:", if any. */
+const char *channel_address_number(const char *address);
+
+/*
+ * Fills req (zeroed first) with a POST of the form kv[0..2n) (made by
+ * channel_form_encode()) to url, which it takes over, even on failure. The
+ * headers are "hname: hvalue" when hname is not NULL, then Content-Type
+ * (a form) and "Accept: application/json". Everything in req is malloc'd,
+ * for outbox_req_free(); on SK_ENOMEM req is freed and empty. The caller
+ * adds what else its provider needs (basic auth, a timeout).
+ */
+int channel_post_form(struct httpc_req *req, char *url, const char *const *kv,
+                      size_t n, const char *hname, const char *hvalue);
 
 #endif

@@ -47,21 +47,6 @@
 
 /* --- shared --------------------------------------------------------------- */
 
-static int
-at_verify(const struct config_channel *ch, const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /* Frees the decoded values, wiping them first (they may hold a number). */
 static void
 fields_wipe(struct channel_field *f, size_t n)
@@ -171,34 +156,6 @@ invalid:
     return SK_EINVAL;
 }
 
-/* The receive request is answered once stored; messages go separately. */
-static int
-at_render(const struct config_channel *ch, const char *const *texts, size_t n,
-          struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    memset(out, 0, sizeof(*out));
-    out->code = 200;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-static int
-at_render_error(const struct config_channel *ch, int code, const char *reason,
-                struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    out->body_len = strlen(out->body);
-    return 0;
-}
-
 /* --- sending -------------------------------------------------------------- */
 
 static bool
@@ -238,105 +195,31 @@ buf_add(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Appends "&name=value" (no "&" first), value form-encoded. */
-static int
-form_add(struct buf *b, const char *name, const char *value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *v = (const unsigned char *)value;
-    char esc[3];
-
-    if ((b->len > 0 && buf_add(b, "&", 1) != 0) ||
-        buf_add(b, name, strlen(name)) != 0 || buf_add(b, "=", 1) != 0)
-        return SK_ENOMEM;
-    for (; *v != '\0'; v++) {
-        int rc;
-
-        if ((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
-            (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' || *v == '_' ||
-            *v == '~') {
-            rc = buf_add(b, (const char *)v, 1);
-        } else if (*v == ' ') {
-            rc = buf_add(b, "+", 1);
-        } else {
-            esc[0] = '%';
-            esc[1] = hex[*v >> 4];
-            esc[2] = hex[*v & 15];
-            rc = buf_add(b, esc, 3);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static char *
-join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-
-    if (s != NULL) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
-    }
-    return s;
-}
-
 static int
 at_build(void *arg, const char *channel, const char *address, const char *text,
          int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    const char *base = ch->api_url != NULL ? ch->api_url : AT_DEFAULT_API;
-    const char *to = strncmp(address, "tel:", 4) == 0 ? address + 4 : address;
-    struct buf body = {0};
-    char **headers = NULL;
-    char *base_trim = NULL;
-    size_t n;
-    int rc = SK_ENOMEM;
+    const char *kv[10];
 
     (void)channel;
     (void)id;
     memset(req, 0, sizeof(*req));
     if (!at_can_send(ch))
         return SK_EINVAL;
-    if ((base_trim = strdup(base)) == NULL)
-        goto fail;
-    n = strlen(base_trim);
-    while (n > 0 && base_trim[n - 1] == '/')
-        base_trim[--n] = '\0';
-    if (form_add(&body, "username", ch->username) != 0 ||
-        form_add(&body, "to", to) != 0 ||
-        form_add(&body, "message", text) != 0 ||
-        (ch->number != NULL && ch->number[0] != '\0' &&
-         form_add(&body, "from", ch->number) != 0) ||
-        form_add(&body, "bulkSMSMode", "1") != 0)
-        goto fail;
-    if ((headers = calloc(3, sizeof(*headers))) == NULL)
-        goto fail;
-    req->headers = (const char *const *)headers;
-    req->n_headers = 3;
-    if ((headers[0] = join("apiKey: ", ch->api_key)) == NULL ||
-        (headers[1] = strdup("Accept: application/json")) == NULL ||
-        (headers[2] = strdup("Content-Type: "
-                             "application/x-www-form-urlencoded")) == NULL)
-        goto fail;
-    if ((req->method = strdup("POST")) == NULL ||
-        (req->url = join(base_trim, AT_MESSAGING)) == NULL)
-        goto fail;
-    free(base_trim);
-    req->body = body.p;
-    req->body_len = body.len;
-    return 0;
-fail:
-    free(base_trim);
-    if (body.p != NULL) {
-        explicit_bzero(body.p, body.cap);
-        free(body.p);
-    }
-    outbox_req_free(NULL, req);
-    return rc;
+    kv[0] = "username";
+    kv[1] = ch->username;
+    kv[2] = "to";
+    kv[3] = channel_address_number(address);
+    kv[4] = "message";
+    kv[5] = text;
+    kv[6] = "from";
+    kv[7] = ch->number != NULL && ch->number[0] != '\0' ? ch->number : NULL;
+    kv[8] = "bulkSMSMode";
+    kv[9] = "1";
+    return channel_post_form(req,
+                             channel_api_url(ch, AT_DEFAULT_API, AT_MESSAGING),
+                             kv, 5, "apiKey", ch->api_key);
 }
 
 /* What a Recipients[].statusCode means for the row. */
@@ -431,19 +314,15 @@ at_result(void *arg, const char *channel, const struct httpc_resp *resp,
 
 /* --- delivery reports ----------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    bool final;
-    enum outbox_dlr status;
-} dlr_states[] = {
-    {"Success", true, OUTBOX_DLR_DELIVERED},
-    {"Failed", true, OUTBOX_DLR_FAILED},
-    {"Rejected", true, OUTBOX_DLR_FAILED},
-    {"Expired", true, OUTBOX_DLR_FAILED},
-    {"AbsentSubscriber", true, OUTBOX_DLR_FAILED},
-    {"Sent", false, OUTBOX_DLR_DELIVERED},
-    {"Submitted", false, OUTBOX_DLR_DELIVERED},
-    {"Buffered", false, OUTBOX_DLR_DELIVERED},
+static const struct channel_dlr_state dlr_states[] = {
+    {"Success", OUTBOX_DLR_DELIVERED, true},
+    {"Failed", OUTBOX_DLR_FAILED, true},
+    {"Rejected", OUTBOX_DLR_FAILED, true},
+    {"Expired", OUTBOX_DLR_FAILED, true},
+    {"AbsentSubscriber", OUTBOX_DLR_FAILED, true},
+    {"Sent", OUTBOX_DLR_DELIVERED, false},
+    {"Submitted", OUTBOX_DLR_DELIVERED, false},
+    {"Buffered", OUTBOX_DLR_DELIVERED, false},
 };
 
 enum { DLR_ID, DLR_STATUS, DLR_PHONE, DLR_NET, DLR_REASON, DLR_RETRY, DLR_N };
@@ -459,7 +338,6 @@ at_parse_status(const struct config_channel *ch,
                                      {.name = "networkCode"},
                                      {.name = "failureReason"},
                                      {.name = "retryCount"}};
-    size_t i;
     int rc;
 
     (void)ch;
@@ -480,16 +358,13 @@ at_parse_status(const struct config_channel *ch,
         sk_seterr(err, "missing \"status\"");
         goto out;
     }
-    for (i = 0; i < sizeof(dlr_states) / sizeof(dlr_states[0]); i++)
-        if (strcmp(dlr_states[i].name, f[DLR_STATUS].value) == 0)
-            break;
-    if (i == sizeof(dlr_states) / sizeof(dlr_states[0])) {
+    if (!channel_dlr_lookup(dlr_states,
+                            sizeof(dlr_states) / sizeof(dlr_states[0]),
+                            f[DLR_STATUS].value, st)) {
         sk_seterr(err, "unknown \"status\"");
         goto out;
     }
     strcpy(st->external_id, f[DLR_ID].value);
-    st->status = dlr_states[i].status;
-    st->final = dlr_states[i].final;
     rc = 0;
 out:
     fields_wipe(f, DLR_N);
@@ -674,10 +549,10 @@ nomem:
 
 const struct channel_type channel_africastalking = {
     .type = "africastalking",
-    .verify = at_verify,
+    .verify = channel_verify_secret,
     .parse = at_parse,
-    .render = at_render,
-    .render_error = at_render_error,
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = at_can_send,
     .build_send = at_build,
     .send_result = at_result,

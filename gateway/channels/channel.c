@@ -104,6 +104,48 @@ form_unescape(const char *s, size_t len, size_t *outlen, int *bad)
     return out;
 }
 
+/* One key=value piece of a form: the key is s[0..klen), the value (when
+ * there is an '=') s[klen + 1..len). */
+struct form_piece {
+    const char *s;
+    size_t len, klen;
+    bool has_value;
+};
+
+/* The next non-empty piece of s[0..len) from *pos on; false at the end. */
+static bool
+form_next(const char *s, size_t len, size_t *pos, struct form_piece *fp)
+{
+    while (s != NULL && *pos < len) {
+        const char *pair = s + *pos;
+        const char *amp = memchr(pair, '&', len - *pos);
+        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - *pos;
+        const char *eq = memchr(pair, '=', plen);
+
+        *pos += plen + 1;
+        if (plen == 0)
+            continue;
+        fp->s = pair;
+        fp->len = plen;
+        fp->klen = eq != NULL ? (size_t)(eq - pair) : plen;
+        fp->has_value = eq != NULL;
+        return true;
+    }
+    return false;
+}
+
+/* The decoded value of a piece ("" without an '='); NULL as form_unescape. */
+static char *
+form_value(const struct form_piece *fp, size_t *outlen, int *bad)
+{
+    *bad = 0;
+    *outlen = 0;
+    if (!fp->has_value)
+        return strdup("");
+    return form_unescape(fp->s + fp->klen + 1, fp->len - fp->klen - 1, outlen,
+                         bad);
+}
+
 void
 channel_fields_clear(struct channel_field *fields, size_t n)
 {
@@ -120,6 +162,7 @@ int
 channel_form_decode(const char *s, size_t len, struct channel_field *fields,
                     size_t n, char err[SK_ERR_LEN])
 {
+    struct form_piece fp;
     size_t pos = 0, i;
     int bad;
 
@@ -127,18 +170,9 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
         fields[i].value = NULL;
         fields[i].len = 0;
     }
-    while (s != NULL && pos < len) {
-        const char *pair = s + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t klen = eq != NULL ? (size_t)(eq - pair) : plen;
-        char *key;
+    while (form_next(s, len, &pos, &fp)) {
+        char *key = form_unescape(fp.s, fp.klen, NULL, &bad);
 
-        pos += plen + 1;
-        if (plen == 0)
-            continue;
-        key = form_unescape(pair, klen, NULL, &bad);
         if (key == NULL)
             goto fail_escape;
         for (i = 0; i < n; i++) {
@@ -151,12 +185,7 @@ channel_form_decode(const char *s, size_t len, struct channel_field *fields,
                 channel_fields_clear(fields, n);
                 return SK_EINVAL;
             }
-            bad = 0;
-            if (eq != NULL)
-                fields[i].value = form_unescape(eq + 1, plen - klen - 1,
-                                                &fields[i].len, &bad);
-            else
-                fields[i].value = strdup("");
+            fields[i].value = form_value(&fp, &fields[i].len, &bad);
             if (fields[i].value == NULL) {
                 free(key);
                 goto fail_escape;
@@ -190,6 +219,52 @@ channel_secret_ok(const char *given, const char *want)
     return ok;
 }
 
+int
+channel_verify_secret(const struct config_channel *ch,
+                      const struct channel_request *req)
+{
+    struct channel_field f = {.name = "secret"};
+    char err[SK_ERR_LEN] = "";
+    bool ok;
+
+    if (req->query == NULL ||
+        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
+        return SK_EDENIED;
+    ok = channel_secret_ok(f.value, ch->secret);
+    channel_fields_clear(&f, 1);
+    return ok ? 0 : SK_EDENIED;
+}
+
+int
+channel_reply_text(int code, const char *text, struct channel_reply *out)
+{
+    memset(out, 0, sizeof(*out));
+    if ((out->body = strdup(text)) == NULL)
+        return SK_ENOMEM;
+    out->body_len = strlen(out->body);
+    out->code = code;
+    out->content_type = "text/plain; charset=utf-8";
+    return 0;
+}
+
+int
+channel_render_empty(const struct config_channel *ch, const char *const *texts,
+                     size_t n, struct channel_reply *out)
+{
+    (void)ch;
+    (void)texts;
+    (void)n;
+    return channel_reply_text(200, "", out);
+}
+
+int
+channel_render_error_text(const struct config_channel *ch, int code,
+                          const char *reason, struct channel_reply *out)
+{
+    (void)ch;
+    return channel_reply_text(code, reason, out);
+}
+
 bool
 channel_content_type_is(const char *content_type, const char *mime)
 {
@@ -205,6 +280,22 @@ channel_content_type_is(const char *content_type, const char *mime)
     while (*content_type == ' ' || *content_type == '\t')
         content_type++;
     return *content_type == '\0' || *content_type == ';';
+}
+
+bool
+channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
+                   const char *name, struct channel_status *st)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(states[i].name, name) != 0)
+            continue;
+        st->status = states[i].status;
+        st->final = states[i].final;
+        return true;
+    }
+    return false;
 }
 
 /* --- every pair of a request -------------------------------------------- */
@@ -245,26 +336,16 @@ int
 channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
                    char err[SK_ERR_LEN])
 {
+    struct form_piece fp;
     size_t pos = 0, vlen;
     int bad, rc;
 
-    while (s != NULL && pos < len) {
-        const char *pair = s + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp != NULL ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t klen = eq != NULL ? (size_t)(eq - pair) : plen;
-        char *key, *value;
+    while (form_next(s, len, &pos, &fp)) {
+        char *key = form_unescape(fp.s, fp.klen, NULL, &bad), *value;
 
-        pos += plen + 1;
-        if (plen == 0)
-            continue;
-        key = form_unescape(pair, klen, NULL, &bad);
         if (key == NULL)
             goto fail_escape;
-        vlen = 0;
-        value = eq != NULL ? form_unescape(eq + 1, plen - klen - 1, &vlen, &bad)
-                           : strdup("");
+        value = form_value(&fp, &vlen, &bad);
         if (value == NULL) {
             free(key);
             goto fail_escape;
@@ -296,25 +377,35 @@ channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position)
                   position);
 }
 
-int
-channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
-                   char err[SK_ERR_LEN])
+json_t *
+channel_json_object(const char *body, size_t len, char err[SK_ERR_LEN])
 {
     json_error_t jerr;
-    json_t *root, *v;
-    const char *key;
-    int rc = 0;
+    json_t *root;
 
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         channel_json_seterr(err, jerr.text, jerr.position);
-        return SK_EINVAL;
+        return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
         sk_seterr(err, "body must be a JSON object");
-        return SK_EINVAL;
+        return NULL;
     }
+    return root;
+}
+
+int
+channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
+                   char err[SK_ERR_LEN])
+{
+    json_t *root, *v;
+    const char *key;
+    int rc = 0;
+
+    if ((root = channel_json_object(body, len, err)) == NULL)
+        return SK_EINVAL;
     json_object_foreach(root, key, v)
     {
         char *k, *val = NULL;
@@ -475,6 +566,68 @@ channel_public_url(const struct config_channel *ch, const char *path)
     if (ch->cfg == NULL || ch->cfg->public_url == NULL)
         return NULL;
     return join_url(ch->cfg->public_url, path);
+}
+
+char *
+channel_status_url(const struct config_channel *ch, const char *channel)
+{
+    char *path = malloc(strlen(channel) + sizeof("/c//status")), *url;
+
+    if (path == NULL)
+        return NULL;
+    sprintf(path, "/c/%s/status", channel);
+    url = channel_public_url(ch, path);
+    free(path);
+    return url;
+}
+
+const char *
+channel_address_number(const char *address)
+{
+    return strncmp(address, "tel:", 4) == 0 ? address + 4 : address;
+}
+
+/* "name: value", malloc'd. */
+static char *
+header_line(const char *name, const char *value)
+{
+    size_t len = strlen(name) + strlen(value) + sizeof(": ");
+    char *line = malloc(len);
+
+    if (line != NULL)
+        snprintf(line, len, "%s: %s", name, value);
+    return line;
+}
+
+int
+channel_post_form(struct httpc_req *req, char *url, const char *const *kv,
+                  size_t n, const char *hname, const char *hvalue)
+{
+    const char **hdrs = calloc(3, sizeof(*hdrs));
+    size_t i = 0;
+
+    memset(req, 0, sizeof(*req));
+    req->url = url;
+    if (hdrs == NULL)
+        goto nomem;
+    req->headers = hdrs;
+    if (hname != NULL)
+        hdrs[i++] = header_line(hname, hvalue);
+    hdrs[i++] = strdup("Content-Type: application/x-www-form-urlencoded");
+    hdrs[i++] = strdup("Accept: application/json");
+    req->n_headers = i;
+    req->method = strdup("POST");
+    req->body = channel_form_encode(kv, n);
+    req->body_len = req->body != NULL ? strlen(req->body) : 0;
+    while (i-- > 0)
+        if (hdrs[i] == NULL)
+            goto nomem;
+    if (req->method == NULL || req->url == NULL || req->body == NULL)
+        goto nomem;
+    return 0;
+nomem:
+    outbox_req_free(NULL, req);
+    return SK_ENOMEM;
 }
 
 /* The value of key, refused when given twice or not valid UTF-8. */

@@ -15,22 +15,6 @@
 #include "channel.h"
 #include "text.h"
 
-static int
-generic_verify(const struct config_channel *ch,
-               const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /* Takes a JSON member as a string: strings as they are, integers (ids,
  * numbers) as decimal text. NULL with *bad set for other types. */
 static char *
@@ -56,21 +40,12 @@ static int
 parse_json(const struct channel_request *req, struct channel_field *f,
            char err[SK_ERR_LEN])
 {
-    json_error_t jerr;
     json_t *root;
     size_t i;
     int bad;
 
-    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        channel_json_seterr(err, jerr.text, jerr.position);
+    if ((root = channel_json_object(req->body, req->body_len, err)) == NULL)
         return SK_EINVAL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        sk_seterr(err, "body must be a JSON object");
-        return SK_EINVAL;
-    }
     for (i = 0; i < 3; i++) {
         const json_t *v = json_object_get(root, f[i].name);
 
@@ -227,7 +202,7 @@ generic_can_send(const struct config_channel *ch)
 
 const struct channel_type channel_generic = {
     .type = "generic",
-    .verify = generic_verify,
+    .verify = channel_verify_secret,
     .parse = generic_parse,
     .render = generic_render,
     .render_error = generic_render_error,

@@ -42,22 +42,6 @@ enum { F_SENDER, F_MESSAGE, F_ID, F_TO, F_TS, F_CODING, F_CHARSET, N_FIELDS };
 static const char *const field_names[N_FIELDS] = {
     "sender", "message", "id", "to", "ts", "coding", "charset"};
 
-static int
-kannel_verify(const struct config_channel *ch,
-              const struct channel_request *req)
-{
-    struct channel_field f = {.name = "secret"};
-    char err[SK_ERR_LEN] = "";
-    bool ok;
-
-    if (req->query == NULL ||
-        channel_form_decode(req->query, strlen(req->query), &f, 1, err) != 0)
-        return SK_EDENIED;
-    ok = channel_secret_ok(f.value, ch->secret);
-    channel_fields_clear(&f, 1);
-    return ok ? 0 : SK_EDENIED;
-}
-
 /*
  * Decodes the query and, for a form body, the body into f[0..n). A field
  * may be given once in all. Other bodies (smsbox's post-url sends the
@@ -311,41 +295,6 @@ out:
     return rc;
 }
 
-static int
-reply_text(int code, const char *text, struct channel_reply *out)
-{
-    size_t len = strlen(text);
-
-    memset(out, 0, sizeof(*out));
-    if ((out->body = malloc(len + 1)) == NULL)
-        return SK_ENOMEM;
-    memcpy(out->body, text, len + 1);
-    out->body_len = len;
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-/* Replies go through sendsms: the webhook answer is an empty 200 (which
- * smsbox, with max-messages = 0, turns into nothing). */
-static int
-kannel_render(const struct config_channel *ch, const char *const *texts,
-              size_t n, struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    return reply_text(200, "", out);
-}
-
-static int
-kannel_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    return reply_text(code, reason, out);
-}
-
 /* --- delivery reports ---------------------------------------------------- */
 
 static int
@@ -516,7 +465,7 @@ kannel_build_send(void *arg, const char *channel, const char *address,
 {
     const struct config_channel *ch = arg;
     struct buf url = {0}, dlr = {0};
-    const char *to = address;
+    const char *to = channel_address_number(address);
     unsigned char *u16 = NULL;
     size_t u16_len = 0;
     bool first = true, dfirst = true;
@@ -525,8 +474,6 @@ kannel_build_send(void *arg, const char *channel, const char *address,
     (void)channel;
     if (ch == NULL || ch->send_url == NULL || ch->base_url == NULL)
         return SK_EINVAL;
-    if (strncmp(to, "tel:", 4) == 0)
-        to += 4;
     if (!gsm_is_gsm7(text) && (u16 = gsm_utf16be(text, &u16_len)) == NULL)
         return SK_EINVAL; /* not UTF-8: it never will be */
     snprintf(sid, sizeof(sid), "%" PRId64, id);
@@ -608,10 +555,12 @@ kannel_send_result(void *arg, const char *channel,
 
 const struct channel_type channel_kannel = {
     .type = "kannel",
-    .verify = kannel_verify,
+    .verify = channel_verify_secret,
     .parse = kannel_parse,
-    .render = kannel_render,
-    .render_error = kannel_render_error,
+    /* replies go through sendsms; smsbox (max-messages = 0) turns the
+     * empty webhook answer into nothing */
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = kannel_can_send,
     .build_send = kannel_build_send,
     .send_result = kannel_send_result,

@@ -219,20 +219,6 @@ twilio_render(const struct config_channel *ch, const char *const *texts,
     return 0;
 }
 
-static int
-twilio_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->body_len = strlen(out->body);
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
 /* --- sending through the Messages API ------------------------------------
  */
 
@@ -248,17 +234,15 @@ twilio_build(void *arg, const char *channel, const char *address,
              const char *text, int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    char *path = NULL, *status_path = NULL, *callback = NULL;
-    const char **hdrs = NULL;
+    char *path = NULL, *callback = NULL;
     const char *kv[8];
     size_t len;
+    int rc;
 
     (void)id;
     memset(req, 0, sizeof(*req));
     if (ch == NULL || !twilio_can_send(ch))
         return SK_EINVAL;
-    if (strncmp(address, "tel:", 4) == 0)
-        address += 4;
     /* the SID goes into the path: only letters and digits are taken */
     if (strspn(ch->account_sid,
                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
@@ -266,50 +250,33 @@ twilio_build(void *arg, const char *channel, const char *address,
         return SK_EINVAL;
     len = strlen(ch->account_sid) + sizeof("/2010-04-01/Accounts//Messages"
                                            ".json");
-    path = malloc(len);
-    status_path = malloc(strlen(channel) + sizeof("/c//status"));
-    hdrs = calloc(2, sizeof(*hdrs));
-    if (path == NULL || status_path == NULL || hdrs == NULL)
-        goto nomem;
+    if ((path = malloc(len)) == NULL)
+        return SK_ENOMEM;
     snprintf(path, len, "/2010-04-01/Accounts/%s/Messages.json",
              ch->account_sid);
-    sprintf(status_path, "/c/%s/status", channel);
-    callback = channel_public_url(ch, status_path);
+    callback = channel_status_url(ch, channel);
     kv[0] = "To";
-    kv[1] = address;
+    kv[1] = channel_address_number(address);
     kv[2] = "From";
     kv[3] = ch->number;
     kv[4] = "Body";
     kv[5] = text;
     kv[6] = "StatusCallback";
     kv[7] = callback; /* left out without a public_url */
-    req->headers = hdrs;
-    req->n_headers = 2;
-    hdrs[0] = strdup("Content-Type: application/x-www-form-urlencoded");
-    hdrs[1] = strdup("Accept: application/json");
-    req->method = strdup("POST");
-    req->url = channel_api_url(ch, TWILIO_API, path);
-    req->body = channel_form_encode(kv, 4);
+    rc = channel_post_form(req, channel_api_url(ch, TWILIO_API, path), kv, 4,
+                           NULL, NULL);
+    free(path);
+    free(callback);
+    if (rc != 0)
+        return rc;
     req->user = strdup(ch->account_sid);
     req->password = strdup(ch->auth_token);
-    if (hdrs[0] == NULL || hdrs[1] == NULL || req->method == NULL ||
-        req->url == NULL || req->body == NULL || req->user == NULL ||
-        req->password == NULL)
-        goto nomem;
-    req->body_len = strlen(req->body);
+    if (req->user == NULL || req->password == NULL) {
+        outbox_req_free(NULL, req);
+        return SK_ENOMEM;
+    }
     req->timeout_ms = ch->cfg != NULL ? ch->cfg->outbox_timeout_ms : 0;
-    free(path);
-    free(status_path);
-    free(callback);
     return 0;
-nomem:
-    if (req->headers == NULL)
-        free(hdrs);
-    outbox_req_free(NULL, req);
-    free(path);
-    free(status_path);
-    free(callback);
-    return SK_ENOMEM;
 }
 
 /* A static reason for the log from Twilio's error code. */
@@ -378,11 +345,7 @@ twilio_parse_status(const struct config_channel *ch,
                     const struct channel_request *req,
                     struct channel_status *st, char err[SK_ERR_LEN])
 {
-    static const struct {
-        const char *name;
-        enum outbox_dlr status;
-        bool final;
-    } states[] = {
+    static const struct channel_dlr_state states[] = {
         {"queued", OUTBOX_DLR_DELIVERED, false},
         {"accepted", OUTBOX_DLR_DELIVERED, false},
         {"scheduled", OUTBOX_DLR_DELIVERED, false},
@@ -397,7 +360,6 @@ twilio_parse_status(const struct config_channel *ch,
     struct channel_pairs p = {0};
     const char *sid = NULL, *state = NULL;
     bool json;
-    size_t i;
     int rc;
 
     (void)ch;
@@ -421,14 +383,10 @@ twilio_parse_status(const struct config_channel *ch,
         goto out;
     }
     rc = SK_ENOENT; /* receiving, received, ...: not about our sends */
-    for (i = 0; i < sizeof(states) / sizeof(*states); i++) {
-        if (strcmp(state, states[i].name) != 0)
-            continue;
+    if (channel_dlr_lookup(states, sizeof(states) / sizeof(*states), state,
+                           st)) {
         strcpy(st->external_id, sid);
-        st->status = states[i].status;
-        st->final = states[i].final;
         rc = 0;
-        break;
     }
 out:
     channel_pairs_clear(&p);
@@ -440,7 +398,7 @@ const struct channel_type channel_twilio = {
     .verify = twilio_verify,
     .parse = twilio_parse,
     .render = twilio_render,
-    .render_error = twilio_render_error,
+    .render_error = channel_render_error_text,
     .can_send = twilio_can_send,
     .build_send = twilio_build,
     .send_result = twilio_result,

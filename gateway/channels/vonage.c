@@ -147,34 +147,6 @@ out:
     return rc;
 }
 
-/* Vonage takes no reply in the webhook response: 200 and nothing. */
-static int
-vonage_render(const struct config_channel *ch, const char *const *texts,
-              size_t n, struct channel_reply *out)
-{
-    (void)ch;
-    (void)texts;
-    (void)n;
-    memset(out, 0, sizeof(*out));
-    out->code = 200;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
-static int
-vonage_render_error(const struct config_channel *ch, int code,
-                    const char *reason, struct channel_reply *out)
-{
-    (void)ch;
-    memset(out, 0, sizeof(*out));
-    if ((out->body = strdup(reason)) == NULL)
-        return SK_ENOMEM;
-    out->body_len = strlen(out->body);
-    out->code = code;
-    out->content_type = "text/plain; charset=utf-8";
-    return 0;
-}
-
 /* --- sending --------------------------------------------------------------
  */
 
@@ -190,24 +162,18 @@ vonage_build(void *arg, const char *channel, const char *address,
              const char *text, int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    char *status_path = NULL, *callback = NULL, ref[32];
-    const char **hdrs = NULL;
+    char *callback, ref[32];
     const char *kv[18];
+    int rc;
 
     memset(req, 0, sizeof(*req));
     if (ch == NULL || !vonage_can_send(ch))
         return SK_EINVAL;
-    if (strncmp(address, "tel:", 4) == 0)
-        address += 4;
+    address = channel_address_number(address);
     if (address[0] == '+')
         address++;
     snprintf(ref, sizeof(ref), "%" PRId64, id);
-    status_path = malloc(strlen(channel) + sizeof("/c//status"));
-    hdrs = calloc(2, sizeof(*hdrs));
-    if (status_path == NULL || hdrs == NULL)
-        goto nomem;
-    sprintf(status_path, "/c/%s/status", channel);
-    callback = channel_public_url(ch, status_path);
+    callback = channel_status_url(ch, channel);
     kv[0] = "api_key";
     kv[1] = ch->api_key;
     kv[2] = "api_secret";
@@ -226,28 +192,13 @@ vonage_build(void *arg, const char *channel, const char *address,
     kv[15] = ref;
     kv[16] = "callback";
     kv[17] = callback; /* left out without a public_url */
-    req->headers = hdrs;
-    req->n_headers = 2;
-    hdrs[0] = strdup("Content-Type: application/x-www-form-urlencoded");
-    hdrs[1] = strdup("Accept: application/json");
-    req->method = strdup("POST");
-    req->url = channel_api_url(ch, VONAGE_API, "/sms/json");
-    req->body = channel_form_encode(kv, 9);
-    if (hdrs[0] == NULL || hdrs[1] == NULL || req->method == NULL ||
-        req->url == NULL || req->body == NULL)
-        goto nomem;
-    req->body_len = strlen(req->body);
+    rc = channel_post_form(req, channel_api_url(ch, VONAGE_API, "/sms/json"),
+                           kv, 9, NULL, NULL);
+    free(callback);
+    if (rc != 0)
+        return rc;
     req->timeout_ms = ch->cfg != NULL ? ch->cfg->outbox_timeout_ms : 0;
-    free(status_path);
-    free(callback);
     return 0;
-nomem:
-    if (req->headers == NULL)
-        free(hdrs);
-    outbox_req_free(NULL, req);
-    free(status_path);
-    free(callback);
-    return SK_ENOMEM;
 }
 
 /* A message part's status: "0" or 0; -1 when missing. */
@@ -354,11 +305,7 @@ vonage_parse_status(const struct config_channel *ch,
                     const struct channel_request *req,
                     struct channel_status *st, char err[SK_ERR_LEN])
 {
-    static const struct {
-        const char *name;
-        enum outbox_dlr status;
-        bool final;
-    } states[] = {
+    static const struct channel_dlr_state states[] = {
         {"accepted", OUTBOX_DLR_DELIVERED, false},
         {"buffered", OUTBOX_DLR_DELIVERED, false},
         {"delivered", OUTBOX_DLR_DELIVERED, true},
@@ -369,7 +316,6 @@ vonage_parse_status(const struct config_channel *ch,
     struct channel_pairs p = {0};
     const char *mid, *state, *ref;
     char *end;
-    size_t i;
     int rc;
 
     (void)ch;
@@ -393,20 +339,18 @@ vonage_parse_status(const struct config_channel *ch,
         sk_seterr(err, "missing \"status\"");
         goto out;
     }
-    rc = SK_ENOENT; /* "unknown" and anything new: nothing to record */
-    for (i = 0; i < sizeof(states) / sizeof(*states); i++) {
-        if (strcmp(state, states[i].name) != 0)
-            continue;
-        strcpy(st->external_id, mid);
-        st->status = states[i].status;
-        st->final = states[i].final;
-        /* our row id, given as client-ref: covers every part's receipt */
-        if (ref != NULL && ref[0] >= '1' && ref[0] <= '9' &&
-            strspn(ref, "0123456789") == strlen(ref) && strlen(ref) < 19)
-            st->row_id = strtoll(ref, &end, 10);
-        rc = 0;
-        break;
+    /* "unknown" and anything new: nothing to record */
+    if (!channel_dlr_lookup(states, sizeof(states) / sizeof(*states), state,
+                            st)) {
+        rc = SK_ENOENT;
+        goto out;
     }
+    strcpy(st->external_id, mid);
+    /* our row id, given as client-ref: covers every part's receipt */
+    if (ref != NULL && ref[0] >= '1' && ref[0] <= '9' &&
+        strspn(ref, "0123456789") == strlen(ref) && strlen(ref) < 19)
+        st->row_id = strtoll(ref, &end, 10);
+    rc = 0;
 out:
     channel_pairs_clear(&p);
     return rc;
@@ -416,8 +360,8 @@ const struct channel_type channel_vonage = {
     .type = "vonage",
     .verify = vonage_verify,
     .parse = vonage_parse,
-    .render = vonage_render,
-    .render_error = vonage_render_error,
+    .render = channel_render_empty,
+    .render_error = channel_render_error_text,
     .can_send = vonage_can_send,
     .build_send = vonage_build,
     .send_result = vonage_result,
