@@ -533,7 +533,7 @@ struct inbound_job {
     char erase_key[PRIVACY_KEY_HEX];
     unsigned char *erase_vault;
     size_t erase_vault_len;
-    bool ussd_cut; /* the USSD answer was cut to fit the screen */
+    size_t ussd_pages; /* screens of the USSD answer, this one included */
 };
 
 static void
@@ -731,7 +731,9 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
         }
         json_array_clear(texts);
     }
-    if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
+    /* a USSD answer is already in job->reply (see ussd_answer()) */
+    if (job->reply == NULL &&
+        (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
         return SK_ENOMEM;
     return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
 }
@@ -757,16 +759,53 @@ ussd_goodbye(const char *lang)
     return texts[0].text;
 }
 
-/* Replaces the texts by the one USSD answer: "CON ..." while the run
- * waits for the child, else "END ...". */
+/*
+ * The stored reply of a USSD step, in job->reply: {"screen": pages[0]},
+ * the answer given now (and to a retry of the step), with, when there are
+ * more pages, "rest": pages[1..n) and "contact": the key of the child they
+ * are for. The next step shows rest[0] if its answer is the more key (see
+ * ussd_next_page()); the pages live in the inbound row, nowhere else.
+ */
+static int
+ussd_reply(struct inbound_job *job, const char *const *pages, size_t n)
+{
+    json_t *o = json_object(), *rest = json_array();
+    size_t i;
+    int rc = SK_ENOMEM;
+
+    if (o == NULL || rest == NULL ||
+        json_object_set_new(o, "screen", json_string(pages[0])) != 0)
+        goto out;
+    for (i = 1; i < n; i++)
+        if (json_array_append_new(rest, json_string(pages[i])) != 0)
+            goto out;
+    /* after DELETE nothing may tie the row to the child (its short
+     * confirmations fit one screen, so no page is lost) */
+    if (n > 1 && !job->erased &&
+        (json_object_set(o, "rest", rest) != 0 ||
+         json_object_set_new(o, "contact", json_string(job->key)) != 0))
+        goto out;
+    if ((job->reply = json_dumps(o, JSON_COMPACT)) != NULL)
+        rc = 0;
+    job->ussd_pages = n;
+out:
+    json_decref(rest);
+    json_decref(o);
+    return rc;
+}
+
+/* Lays the texts out on USSD pages (see channel_ussd_paginate()) and keeps
+ * them in job->reply; texts is emptied. The last page is "CON ..." while
+ * the run waits for the child, else "END ...". */
 static int
 ussd_answer(struct inbound_job *job, const struct store_contact *c,
             const struct flow_session *s, json_t *texts)
 {
     size_t i, n = json_array_size(texts);
     const char **v = calloc(n > 0 ? n : 1, sizeof(*v));
+    const char *lang = flow_session_language(s);
     bool more = !c->opted_out && flow_session_status(s) == FLOW_WAITING;
-    char *answer;
+    struct channel_ussd_pages pages;
     int rc;
 
     if (v == NULL)
@@ -774,14 +813,71 @@ ussd_answer(struct inbound_job *job, const struct store_contact *c,
     for (i = 0; i < n; i++)
         if ((v[i] = json_string_value(json_array_get(texts, i))) == NULL)
             v[i] = "";
-    answer = channel_ussd_answer(
-        v, n, more, ussd_goodbye(flow_session_language(s)), &job->ussd_cut);
+    rc = channel_ussd_paginate(v, n, more, ussd_goodbye(lang),
+                               channel_ussd_more_line(lang), &pages);
     free(v);
-    if (answer == NULL)
-        return SK_ENOMEM;
+    if (rc != 0)
+        return rc;
+    free(job->reply);
+    job->reply = NULL;
+    rc = ussd_reply(job, (const char *const *)pages.v, pages.n);
+    channel_ussd_pages_clear(&pages);
     json_array_clear(texts);
-    rc = json_array_append_new(texts, json_string(answer)) == 0 ? 0 : SK_ENOMEM;
-    free(answer);
+    return rc;
+}
+
+/*
+ * A USSD step answered with the more key while the step before has pages
+ * left for this child: the next page becomes this step's stored answer
+ * and the flow is not resumed (*shown). Without pages left, the answer
+ * goes to the flow like any other (*shown false).
+ */
+static int
+ussd_next_page(struct store_tx *tx, struct inbound_job *job, int64_t now,
+               bool *shown)
+{
+    const char *chname = job->app->cfg->channels[job->ch].name;
+    const char **pages = NULL, *contact;
+    char *prev_id, *prev = NULL;
+    json_t *o, *rest;
+    size_t i, n;
+    int rc;
+
+    *shown = false;
+    if (strcmp(job->text, CHANNEL_USSD_MORE_KEY) != 0)
+        return 0;
+    if ((prev_id = channel_ussd_prev_id(job->external_id)) == NULL)
+        return SK_ENOMEM; /* a later step always has a step before */
+    rc = store_inbound_get(tx, chname, prev_id, &prev);
+    free(prev_id);
+    if (rc != 0)
+        return rc == SK_ENOENT ? 0 : rc;
+    o = json_loads(prev, 0, NULL);
+    free(prev);
+    rest = json_object_get(o, "rest");
+    contact = json_string_value(json_object_get(o, "contact"));
+    n = json_array_size(rest);
+    if (n == 0 || contact == NULL || strcmp(contact, job->key) != 0) {
+        json_decref(o);
+        return 0;
+    }
+    if ((pages = calloc(n, sizeof(*pages))) == NULL) {
+        json_decref(o);
+        return SK_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        if ((pages[i] = json_string_value(json_array_get(rest, i))) == NULL)
+            pages[i] = "";
+    rc = ussd_reply(job, pages, n);
+    free(pages);
+    json_decref(o);
+    if (rc == 0)
+        rc = store_inbound_put(tx, chname, job->external_id, job->key,
+                               job->reply, now);
+    if (rc == 0) {
+        job->status = "paged";
+        *shown = true;
+    }
     return rc;
 }
 
@@ -828,6 +924,12 @@ inbound_run(struct store_tx *tx, void *arg)
     }
     if (rc != SK_ENOENT)
         return rc;
+    if (job->ussd && !job->ussd_start) {
+        bool shown;
+
+        if ((rc = ussd_next_page(tx, job, now, &shown)) != 0 || shown)
+            return rc;
+    }
     rc = store_contact_get(tx, job->key, &c);
     if (rc == SK_ENOENT)
         memset(&c, 0, sizeof(c));
@@ -861,7 +963,7 @@ inbound_run(struct store_tx *tx, void *arg)
     if (rc != 0 || job->erased)
         goto out;
     if (job->ussd) {
-        /* the answer is the USSD screen, whatever the SMS side does */
+        /* the answer is the USSD pages, whatever the SMS side does */
         rc = ussd_answer(job, &c, s, texts);
         if (rc != 0)
             goto out;
@@ -881,7 +983,8 @@ inbound_run(struct store_tx *tx, void *arg)
                              now + (int64_t)app->cfg->vault_days * MS_PER_DAY);
     if (rc != 0)
         goto out;
-    if ((job->reply = json_dumps(texts, JSON_COMPACT)) == NULL) {
+    if (job->reply == NULL && /* set for USSD */
+        (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL) {
         rc = SK_ENOMEM;
         goto out;
     }
@@ -993,21 +1096,24 @@ inbound_capped(struct sk_app *app, const struct inbound_job *job)
             metrics_capped(app->metrics, job->ch, k, job->capped[k]);
 }
 
-/* The stored answer of a USSD step (a JSON array of one string), as
- * text/plain. */
+/* The stored answer of a USSD step, as text/plain: the "screen" of the
+ * object ussd_reply() made, or the one string of the JSON array stored
+ * before there were pages. */
 static int
 render_ussd(const char *reply, struct channel_reply *out, size_t *count)
 {
-    json_t *arr = json_loads(reply != NULL ? reply : "", 0, NULL);
-    const char *answer = json_string_value(json_array_get(arr, 0));
+    json_t *v = json_loads(reply != NULL ? reply : "", 0, NULL);
+    const char *answer = json_is_array(v)
+                             ? json_string_value(json_array_get(v, 0))
+                             : json_string_value(json_object_get(v, "screen"));
 
     memset(out, 0, sizeof(*out));
     if (answer == NULL) {
-        json_decref(arr);
+        json_decref(v);
         return SK_EINVAL;
     }
     out->body = strdup(answer);
-    json_decref(arr);
+    json_decref(v);
     if (out->body == NULL)
         return SK_ENOMEM;
     out->code = HTTP_OK;
@@ -1024,9 +1130,12 @@ inbound_done(void *arg, int rc)
     struct sk_app *app = job->app;
     const char *chname = app->cfg->channels[job->ch].name;
     struct channel_reply r;
+    char pages[32] = "";
     size_t n = 0;
 
     app->pending--;
+    if (job->ussd_pages > 1)
+        snprintf(pages, sizeof(pages), " pages=%zu", job->ussd_pages);
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
     if (rc == 0)
@@ -1044,8 +1153,7 @@ inbound_done(void *arg, int rc)
                "channel=%s contact=%.8s status=%s "
                "replies=%zu queued=%zu%s%s%s",
                chname, job->key, job->status, n, job->queued,
-               job->ussd ? " ussd=1" : "",
-               job->ussd_cut ? " (cut to the USSD screen)" : "",
+               job->ussd ? " ussd=1" : "", pages,
                job->dropped > 0 || job->capped[CAPS_CONTACT_DAY] > 0 ||
                        job->capped[CAPS_CHANNEL_MINUTE] > 0
                    ? " (capped)"

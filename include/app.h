@@ -100,8 +100,10 @@ void app_status(struct sk_app *app, struct evhttp_request *req, size_t ch,
  * without USSD). The first step starts the channel's flow, or [flows]
  * default, as a new run that interrupts any earlier one of the contact;
  * later steps resume it with the child's latest answer. The answer is
- * "CON ..." while the run waits, else "END ...", one USSD screen long. A
- * retried step (same sessionId and text) gets the same answer. */
+ * "CON ..." while the run waits, else "END ...", one USSD screen long;
+ * what does not fit comes on pages ("00 More"), the answer 00 showing the
+ * next one without resuming the run. A retried step (same sessionId and
+ * text) gets the same answer. */
 void app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch,
               double t0);
 

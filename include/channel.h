@@ -157,8 +157,21 @@ extern const struct channel_type channel_africastalking;
 
 /* --- USSD (pure helpers of the Africa's Talking type) ------------------- */
 
-/* Characters one USSD screen holds, "CON " or "END " included. */
-#define CHANNEL_USSD_MAX 182
+/*
+ * USSD screens. One screen holds CHANNEL_USSD_MAX characters when its whole
+ * text is GSM-7, and CHANNEL_USSD_MAX_UCS2 when it is not (many networks
+ * carry such screens as UCS-2 and cut them short). "CON " or "END " counts,
+ * and characters count as gsm_measure() counts them: septets (an extension
+ * character such as '{' takes two) or UTF-16 units (an emoji takes two).
+ * These two are the only screen limits; everything else derives from them.
+ */
+#define CHANNEL_USSD_MAX      182
+#define CHANNEL_USSD_MAX_UCS2 80
+
+/* The answer that shows the next page of a step that did not fit one
+ * screen. Two zeros: no flow menu offers it, and it is what USSD services
+ * commonly use. */
+#define CHANNEL_USSD_MORE_KEY "00"
 
 /*
  * Splits the accumulated text of a USSD step ("" on the first request,
@@ -169,17 +182,42 @@ extern const struct channel_type channel_africastalking;
  */
 void channel_ussd_split(const char *text, const char **answer, size_t *parts);
 
+/* The external id parse_ussd gives the step before the one whose id is
+ * external_id ("SESSION#3" -> "SESSION#2"): malloc'd, or NULL for a first
+ * step, an id not made by parse_ussd, or no memory. */
+char *channel_ussd_prev_id(const char *external_id);
+
+/* The last line of every page but the last, in language lang (ISO 639-3,
+ * English when unknown or NULL): CHANNEL_USSD_MORE_KEY and a word,
+ * "00 More", "00 Plus", ... Static. */
+const char *channel_ussd_more_line(const char *lang);
+
+/* Whether body (a whole answer, "CON "/"END " included) fits one screen;
+ * false for text that is not UTF-8. */
+bool channel_ussd_fits(const char *body);
+
+/* The screens of one USSD step, each a whole answer ("CON ..."/"END ...").
+ * v[0] is shown now; the others when the child answers the more key. */
+struct channel_ussd_pages {
+    char **v;
+    size_t n;
+};
+
 /*
- * The answer to a USSD step: "CON " (more) or "END " followed by
- * texts[0..n) joined with newlines, at most CHANNEL_USSD_MAX characters.
- * When they are longer, the last text (the question the child answers
- * next) is kept whole when it fits; earlier ones are kept as fit, the
- * first one that does not is cut at a word boundary with "...", and the
- * ones before it are dropped; *cut is then set. With no texts the body is
- * goodbye for END and empty for CON. A malloc'd string, or NULL.
+ * Lays out texts[0..n) (the messages of one step, joined with newlines)
+ * on as many screens as they need; a message is never cut short. A page
+ * breaks between messages where it can; a message longer than a screen
+ * breaks between words (inside a word only when one word is longer than
+ * a screen). Every page but the last is "CON " and ends with a newline and
+ * more_line; the last is "CON " when more (the run waits for an answer),
+ * else "END ". With no text, the last page holds goodbye (END) or nothing
+ * (CON). 0 and out filled (free with channel_ussd_pages_clear()), or
+ * SK_ENOMEM with out empty.
  */
-char *channel_ussd_answer(const char *const *texts, size_t n, bool more,
-                          const char *goodbye, bool *cut);
+int channel_ussd_paginate(const char *const *texts, size_t n, bool more,
+                          const char *goodbye, const char *more_line,
+                          struct channel_ussd_pages *out);
+void channel_ussd_pages_clear(struct channel_ussd_pages *p);
 
 void channel_reply_clear(struct channel_reply *r);
 

@@ -28,6 +28,13 @@
  * every answer of the session so far, joined by "*". The answer is
  * text/plain starting "CON " (the child types the next answer) or "END ".
  *
+ * USSD pages. The messages a step sends may not fit one screen (see
+ * CHANNEL_USSD_MAX in channel.h). They are never cut: channel_ussd_paginate()
+ * lays them out on pages, breaking between messages first and between words
+ * inside a message longer than a screen; every page but the last ends with
+ * a "00 More" line in the child's language. The gateway stores the pages
+ * and shows the next one when the child answers the more key.
+ *
  * Pure; any thread.
  */
 #include <stdint.h>
@@ -38,12 +45,12 @@
 #include <jansson.h>
 
 #include "channel.h"
+#include "gsm.h"
 #include "text.h"
 
 #define AT_DEFAULT_API     "https://api.africastalking.com"
 #define AT_MESSAGING       "/version1/messaging"
 #define AT_BALANCE_WAIT_MS (10 * 60 * 1000) /* after "insufficient balance" */
-#define USSD_MIN_PART      24 /* shorter cut-down texts are dropped instead */
 
 /* --- shared --------------------------------------------------------------- */
 
@@ -163,36 +170,6 @@ at_can_send(const struct config_channel *ch)
 {
     return ch->username != NULL && ch->username[0] != '\0' &&
            ch->api_key != NULL && ch->api_key[0] != '\0';
-}
-
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static int
-buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap == 0 ? 256 : b->cap;
-        char *np;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if ((np = malloc(cap)) == NULL)
-            return SK_ENOMEM;
-        if (b->p != NULL) {
-            memcpy(np, b->p, b->len);
-            explicit_bzero(b->p, b->cap); /* it may hold the number */
-            free(b->p);
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
 }
 
 static int
@@ -393,6 +370,37 @@ channel_ussd_split(const char *text, const char **answer, size_t *parts)
     *parts = n;
 }
 
+/* The external id of a USSD step: "SESSION#PARTS". malloc'd, or NULL. */
+static char *
+step_id(const char *session, size_t session_len, unsigned long long parts)
+{
+    int n = snprintf(NULL, 0, "%.*s#%llu", (int)session_len, session, parts);
+    char *id = n > 0 ? malloc((size_t)n + 1) : NULL;
+
+    if (id != NULL)
+        snprintf(id, (size_t)n + 1, "%.*s#%llu", (int)session_len, session,
+                 parts);
+    return id;
+}
+
+char *
+channel_ussd_prev_id(const char *external_id)
+{
+    const char *hash = strrchr(external_id, '#'), *p;
+    unsigned long long parts = 0;
+
+    if (hash == NULL || hash[1] == '\0')
+        return NULL;
+    for (p = hash + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || p - hash > 18) /* no overflow */
+            return NULL;
+        parts = parts * 10 + (unsigned long long)(*p - '0');
+    }
+    if (parts == 0)
+        return NULL;
+    return step_id(external_id, (size_t)(hash - external_id), parts - 1);
+}
+
 enum { USSD_SESSION, USSD_SERVICE, USSD_PHONE, USSD_NET, USSD_TEXT, USSD_N };
 
 static int
@@ -407,7 +415,7 @@ at_parse_ussd(const struct config_channel *ch,
                                       {.name = "text"}};
     const char *answer;
     size_t parts;
-    int rc, n;
+    int rc;
 
     (void)ch;
     memset(in, 0, sizeof(*in));
@@ -429,12 +437,11 @@ at_parse_ussd(const struct config_channel *ch,
     }
     channel_ussd_split(f[USSD_TEXT].value, &answer, &parts);
     rc = SK_ENOMEM;
-    n = snprintf(NULL, 0, "%s#%zu", f[USSD_SESSION].value, parts);
     if ((in->text = strdup(answer)) == NULL ||
-        (in->external_id = malloc((size_t)n + 1)) == NULL)
+        (in->external_id = step_id(f[USSD_SESSION].value,
+                                   strlen(f[USSD_SESSION].value), parts)) ==
+            NULL)
         goto out;
-    snprintf(in->external_id, (size_t)n + 1, "%s#%zu", f[USSD_SESSION].value,
-             parts);
     *start = parts == 0;
     rc = 0;
 out:
@@ -444,107 +451,223 @@ out:
     return rc;
 }
 
-/* Characters (code points) in s[0..len). */
-static size_t
-u8_chars(const char *s, size_t len)
-{
-    size_t i, n = 0;
+/* --- USSD pages ----------------------------------------------------------- */
 
-    for (i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80)
-            n++;
-    return n;
+bool
+channel_ussd_fits(const char *body)
+{
+    struct gsm_info info;
+
+    if (gsm_measure(body, &info) != 0)
+        return false;
+    return info.units <= (info.coding == GSM_CODING_GSM7
+                              ? CHANNEL_USSD_MAX
+                              : CHANNEL_USSD_MAX_UCS2);
 }
 
-/* The byte length of the first max characters of s. */
-static size_t
-u8_prefix(const char *s, size_t max)
+const char *
+channel_ussd_more_line(const char *lang)
 {
-    size_t i = 0, n = 0;
+    static const struct {
+        const char *lang, *text;
+    } lines[] = {
+        {"eng", CHANNEL_USSD_MORE_KEY " More"},
+        {"fra", CHANNEL_USSD_MORE_KEY " Plus"},
+        {"ara", CHANNEL_USSD_MORE_KEY " \xd8\xa7\xd9\x84\xd9\x85\xd8\xb2\xd9"
+                                      "\x8a\xd8\xaf"},
+        {"swa", CHANNEL_USSD_MORE_KEY " Zaidi"},
+        /* not "Más": an accent outside GSM-7 would shrink every screen */
+        {"spa", CHANNEL_USSD_MORE_KEY " Siguiente"},
+    };
+    size_t i;
 
-    while (s[i] != '\0') {
-        if (((unsigned char)s[i] & 0xc0) != 0x80) {
-            if (n == max)
-                break;
-            n++;
-        }
-        i++;
+    for (i = 0; lang != NULL && i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (strcmp(lines[i].lang, lang) == 0)
+            return lines[i].text;
+    return lines[0].text;
+}
+
+void
+channel_ussd_pages_clear(struct channel_ussd_pages *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    p->v = NULL;
+    p->n = 0;
+}
+
+/*
+ * The pager works on the messages joined with newlines (text), knowing
+ * where each message ends (ends[]). A page is always one slice of text,
+ * with the white space at its edges left out, so the layout is a walk
+ * from the start: take everything when it fits a last page; else as many
+ * whole messages as fit a page with its more line; else as many words of
+ * the message as fit; else as many characters (at least one).
+ */
+struct pager {
+    const char *text;
+    size_t len;
+    const size_t *ends; /* the end of each message in text */
+    size_t n;
+    bool more;
+    const char *more_line;
+    size_t more_len;
+    char *scratch; /* room for any one page */
+    struct channel_ussd_pages *out;
+};
+
+static bool
+is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The page holding text[a..b) into p->scratch. */
+static const char *
+page_body(struct pager *p, size_t a, size_t b, bool last)
+{
+    char *o = p->scratch;
+
+    while (b > a && is_space(p->text[b - 1]))
+        b--;
+    memcpy(o, last && !p->more ? "END " : "CON ", 4);
+    o += 4;
+    memcpy(o, p->text + a, b - a);
+    o += b - a;
+    if (!last) {
+        *o++ = '\n';
+        memcpy(o, p->more_line, p->more_len);
+        o += p->more_len;
     }
-    return i;
+    *o = '\0';
+    return p->scratch;
 }
 
-/* Appends s cut to at most room characters, at a word boundary when there
- * is one, ending "...". */
-static int
-add_cut(struct buf *b, const char *s, size_t room)
+static bool
+page_fits(struct pager *p, size_t a, size_t b, bool last)
 {
-    size_t keep = u8_prefix(s, room - 3), i;
+    return channel_ussd_fits(page_body(p, a, b, last));
+}
 
-    for (i = keep; i > 0; i--)
-        if (s[i] == ' ')
-            break;
-    if (i > 0)
-        keep = i;
-    while (keep > 0 && (s[keep - 1] == ' ' || s[keep - 1] == ',' ||
-                        s[keep - 1] == ';' || s[keep - 1] == ':'))
-        keep--;
-    if (buf_add(b, s, keep) != 0 || buf_add(b, "...", 3) != 0)
+static int
+page_add(struct pager *p, size_t a, size_t b, bool last)
+{
+    char **nv = realloc(p->out->v, (p->out->n + 1) * sizeof(*nv));
+
+    if (nv == NULL)
         return SK_ENOMEM;
+    p->out->v = nv;
+    if ((nv[p->out->n] = strdup(page_body(p, a, b, last))) == NULL)
+        return SK_ENOMEM;
+    p->out->n++;
     return 0;
 }
 
-char *
-channel_ussd_answer(const char *const *texts, size_t n, bool more,
-                    const char *goodbye, bool *cut)
+/* The end of the longest part of text[pos..end) that fits a page with its
+ * more line: broken after a word, or else after a character. */
+static size_t
+page_split(struct pager *p, size_t pos, size_t end)
 {
-    size_t room = CHANNEL_USSD_MAX - 4, first = n, i, len;
-    bool first_cut = false;
-    struct buf b = {0};
+    size_t e = pos, w;
 
-    *cut = false;
-    if (buf_add(&b, more ? "CON " : "END ", 4) != 0)
-        return NULL;
-    if (n == 0) {
-        if (!more && goodbye != NULL &&
-            (u8_chars(goodbye, strlen(goodbye)) <= room
-                 ? buf_add(&b, goodbye, strlen(goodbye))
-                 : add_cut(&b, goodbye, room)) != 0)
-            goto nomem;
-        return b.p;
-    }
-    /* keep texts from the last backwards while they fit */
-    for (i = n; i-- > 0;) {
-        size_t need = u8_chars(texts[i], strlen(texts[i])) + (i < n - 1);
-
-        if (need <= room) {
-            room -= need;
-            first = i;
+    for (w = pos + 1; w < end; w++) {
+        if (!is_space(p->text[w]) || is_space(p->text[w - 1]))
             continue;
-        }
-        *cut = true;
-        if (i == n - 1 || room >= USSD_MIN_PART + 1) {
-            first = i;
-            first_cut = true;
-        }
-        break;
+        if (!page_fits(p, pos, w, false))
+            break;
+        e = w;
     }
-    for (i = first; i < n; i++) {
-        len = strlen(texts[i]);
-        if (i == first && first_cut) {
-            /* room is what is left after the texts after it, and the
-             * newline before the next one */
-            if (add_cut(&b, texts[i], i < n - 1 ? room - 1 : room) != 0)
-                goto nomem;
-        } else if (buf_add(&b, texts[i], len) != 0) {
-            goto nomem;
-        }
-        if (i < n - 1 && buf_add(&b, "\n", 1) != 0)
-            goto nomem;
+    if (e > pos)
+        return e;
+    /* one word longer than a screen */
+    for (w = pos; w < end;) {
+        do
+            w++;
+        while (w < end && ((unsigned char)p->text[w] & 0xc0) == 0x80);
+        if (e > pos && !page_fits(p, pos, w, false))
+            break;
+        e = w;
     }
-    return b.p;
-nomem:
-    free(b.p);
-    return NULL;
+    return e;
+}
+
+static int
+paginate(struct pager *p)
+{
+    size_t pos = 0, e, i;
+    int rc;
+
+    for (;;) {
+        while (pos < p->len && is_space(p->text[pos]))
+            pos++;
+        if (page_fits(p, pos, p->len, true))
+            return page_add(p, pos, p->len, true);
+        /* pos < len: the message holding it, then whole messages */
+        for (i = 0; p->ends[i] <= pos; i++)
+            ;
+        e = pos;
+        for (; i < p->n && page_fits(p, pos, p->ends[i], false); i++)
+            e = p->ends[i];
+        if (e == pos)
+            e = page_split(p, pos, p->ends[i]);
+        if ((rc = page_add(p, pos, e, false)) != 0)
+            return rc;
+        pos = e;
+    }
+}
+
+int
+channel_ussd_paginate(const char *const *texts, size_t n, bool more,
+                      const char *goodbye, const char *more_line,
+                      struct channel_ussd_pages *out)
+{
+    struct pager p = {.more = more, .more_line = more_line, .out = out};
+    size_t *ends = calloc(n + 1, sizeof(*ends)), len = 0, i, k;
+    char *text = NULL;
+    int rc = SK_ENOMEM;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < n; i++)
+        len += strlen(texts[i]) + 1;
+    if (goodbye != NULL)
+        len += strlen(goodbye) + 1;
+    if (ends == NULL || (text = malloc(len + 1)) == NULL)
+        goto out;
+    for (i = 0, len = 0; i < n; i++) {
+        if (i > 0)
+            text[len++] = '\n';
+        k = strlen(texts[i]);
+        memcpy(text + len, texts[i], k);
+        len += k;
+        ends[i] = len;
+    }
+    text[len] = '\0';
+    for (k = 0; k < len && is_space(text[k]); k++)
+        ;
+    if (k == len && !more && goodbye != NULL) {
+        /* nothing to show at the end of the session: say goodbye */
+        strcpy(text, goodbye);
+        len = ends[0] = strlen(goodbye);
+        n = 1;
+    }
+    p.text = text;
+    p.len = len;
+    p.ends = ends;
+    p.n = n;
+    p.more_len = strlen(more_line);
+    if ((p.scratch = malloc(len + p.more_len + 8)) == NULL)
+        goto out;
+    rc = paginate(&p);
+out:
+    if (rc != 0)
+        channel_ussd_pages_clear(out);
+    free(p.scratch);
+    free(text);
+    free(ends);
+    return rc;
 }
 
 const struct channel_type channel_africastalking = {

@@ -3,7 +3,7 @@
  * the payloads its documentation shows: incoming SMS callbacks (and odd
  * ones: missing or repeated fields, empty text, emoji, Arabic, 1,600
  * characters), the messaging API request, the classification of its
- * answers, delivery reports, USSD steps and USSD screens. No network.
+ * answers, delivery reports, USSD steps and USSD pages. No network.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -591,6 +591,67 @@ chars(const char *s)
     return n;
 }
 
+/* s without its white space (a page break may fall inside a word, or
+ * take the place of a space or newline). malloc'd. */
+static char *
+squash(const char *s)
+{
+    char *out = malloc(strlen(s) + 1), *o = out;
+
+    assert_non_null(out);
+    for (; *s != '\0'; s++)
+        if (*s != ' ' && *s != '\n')
+            *o++ = *s;
+    *o = '\0';
+    return out;
+}
+
+/*
+ * Checks the pages of texts[0..n): each fits a screen; every one but the
+ * last is "CON ...\n" + more_line; the last starts last_kind; and read one
+ * after the other they hold all of the texts, in order. Returns the
+ * number of pages; they are left in *p.
+ */
+static size_t
+check_pages(const char *const *texts, size_t n, bool more,
+            const char *more_line, const char *last_kind,
+            struct channel_ussd_pages *p)
+{
+    char all[8192] = "", got[8192] = "", *want, *have;
+    size_t i, k, ml = strlen(more_line);
+
+    assert_int_equal(
+        channel_ussd_paginate(texts, n, more, "Bye.", more_line, p), 0);
+    assert_true(p->n >= 1);
+    for (i = 0; i < n; i++) {
+        strcat(all, texts[i]);
+        strcat(all, "\n");
+    }
+    for (i = 0; i < p->n; i++) {
+        const char *pg = p->v[i];
+
+        if (!channel_ussd_fits(pg))
+            fail_msg("page %zu of %zu does not fit: %s", i + 1, p->n, pg);
+        k = strlen(pg);
+        if (i + 1 < p->n) {
+            assert_true(strncmp(pg, "CON ", 4) == 0);
+            assert_true(k > ml + 5 && pg[k - ml - 1] == '\n');
+            assert_string_equal(pg + k - ml, more_line);
+            k -= ml + 1;
+        } else {
+            assert_true(strncmp(pg, last_kind, 4) == 0);
+        }
+        strncat(got, pg + 4, k - 4);
+        strcat(got, "\n");
+    }
+    want = squash(all);
+    have = squash(got);
+    assert_string_equal(have, want);
+    free(want);
+    free(have);
+    return p->n;
+}
+
 static const char *notice =
     "Thank you. We never ask your name. Your answers are anonymous and your "
     "number is kept hidden. Send SKIP to skip a question, STOP to stop at any "
@@ -598,107 +659,308 @@ static const char *notice =
 static const char *question =
     "How safe do you feel where you are now? 1 Very safe 2 A bit safe 3 Not "
     "very safe 4 Not safe at all";
+static const char *helpline =
+    "Thank you for telling us. This is not your fault. You can talk to "
+    "someone safe for free at 116 111, any time.";
+static const char *trusted =
+    "If something was wrong, who would you talk to? 1 Family 2 A friend 3 "
+    "Teacher or aid worker 4 No one 5 Someone else";
 
 static void
-test_ussd_answer(void **state)
+test_ussd_pages_short(void **state)
 {
     static const char *one[] = {"How old are you?"};
     static const char *two[] = {"Thanks.", "Next?"};
-    const char *long_pair[2] = {notice, question};
-    static const char *three[] = {"A first text that will be dropped whole.",
-                                  "x", "y"};
-    char *a;
-    bool cut;
+    static const char *blank[] = {""};
+    struct channel_ussd_pages p;
 
     (void)state;
-    a = channel_ussd_answer(one, 1, true, "Bye.", &cut);
-    assert_string_equal(a, "CON How old are you?");
-    assert_false(cut);
-    free(a);
-    a = channel_ussd_answer(two, 2, false, "Bye.", &cut);
-    assert_string_equal(a, "END Thanks.\nNext?");
-    assert_false(cut);
-    free(a);
+    assert_int_equal(channel_ussd_paginate(one, 1, true, "Bye.", "00 More", &p),
+                     0);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.v[0], "CON How old are you?");
+    channel_ussd_pages_clear(&p);
+    assert_int_equal(p.n, 0);
+    assert_null(p.v);
+    assert_int_equal(
+        channel_ussd_paginate(two, 2, false, "Bye.", "00 More", &p), 0);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.v[0], "END Thanks.\nNext?");
+    channel_ussd_pages_clear(&p);
     /* no texts: END says goodbye, CON shows nothing */
-    a = channel_ussd_answer(NULL, 0, false, "Bye.", &cut);
-    assert_string_equal(a, "END Bye.");
-    free(a);
-    a = channel_ussd_answer(NULL, 0, true, "Bye.", &cut);
-    assert_string_equal(a, "CON ");
-    free(a);
+    assert_int_equal(
+        channel_ussd_paginate(NULL, 0, false, "Bye.", "00 More", &p), 0);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.v[0], "END Bye.");
+    channel_ussd_pages_clear(&p);
+    assert_int_equal(
+        channel_ussd_paginate(blank, 1, false, "Bye.", "00 More", &p), 0);
+    assert_string_equal(p.v[0], "END Bye.");
+    channel_ussd_pages_clear(&p);
+    assert_int_equal(
+        channel_ussd_paginate(NULL, 0, true, "Bye.", "00 More", &p), 0);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.v[0], "CON ");
+    channel_ussd_pages_clear(&p);
+    channel_ussd_pages_clear(&p); /* twice is harmless */
+}
 
-    /* too long together: the question whole, the notice cut at a word */
-    a = channel_ussd_answer(long_pair, 2, true, "Bye.", &cut);
-    assert_true(cut);
-    assert_true(chars(a) <= CHANNEL_USSD_MAX);
-    assert_true(strncmp(a, "CON Thank you. We never ask your name.", 38) == 0);
-    assert_non_null(strstr(a, "...\n"));
-    assert_string_equal(strstr(a, "\n") + 1, question);
-    /* the cut falls at a word boundary: "your..." */
-    assert_non_null(strstr(a, " your...\n"));
-    free(a);
+/* Too long together: a page per message, none cut. */
+static void
+test_ussd_pages_messages(void **state)
+{
+    const char *intro[2] = {notice, question};
+    const char *debt[2] = {helpline, trusted};
+    const char *three[3] = {"A first message, kept whole on a page of its own.",
+                            notice, "Last?"};
+    struct channel_ussd_pages p;
+    char want[400];
 
-    /* a text cut to almost nothing is dropped instead */
-    {
-        char big[200];
-        const char *v[2] = {three[0], big};
+    (void)state;
+    assert_int_equal(check_pages(intro, 2, true, "00 More", "CON ", &p), 2);
+    snprintf(want, sizeof(want), "CON %s\n00 More", notice);
+    assert_string_equal(p.v[0], want);
+    snprintf(want, sizeof(want), "CON %s", question);
+    assert_string_equal(p.v[1], want);
+    channel_ussd_pages_clear(&p);
 
-        memset(big, 'q', 170);
-        big[170] = '\0';
-        a = channel_ussd_answer(v, 2, true, NULL, &cut);
-        assert_true(cut);
-        assert_string_equal(a + 4, big);
-        free(a);
+    /* the helpline number reaches the child, whole */
+    assert_int_equal(check_pages(debt, 2, true, "00 More", "CON ", &p), 2);
+    snprintf(want, sizeof(want), "CON %s\n00 More", helpline);
+    assert_string_equal(p.v[0], want);
+    assert_non_null(strstr(p.v[0], "116 111, any time."));
+    channel_ussd_pages_clear(&p);
+
+    /* messages share a page while they fit; the run has ended: END */
+    assert_int_equal(check_pages(three, 3, false, "00 More", "END ", &p), 2);
+    assert_string_equal(p.v[0], "CON A first message, kept whole on a page "
+                                "of its own.\n00 More");
+    snprintf(want, sizeof(want), "END %s\nLast?", notice);
+    assert_string_equal(p.v[1], want);
+    channel_ussd_pages_clear(&p);
+}
+
+/* A single message longer than a screen breaks between words. */
+static void
+test_ussd_pages_long_message(void **state)
+{
+    char words[2000], *p0;
+    const char *v[1] = {words};
+    struct channel_ussd_pages p;
+    size_t i, n;
+
+    (void)state;
+    for (p0 = words, i = 0; i < 100; i++)
+        p0 += sprintf(p0, "%sword%zu", i > 0 ? " " : "", i);
+    n = check_pages(v, 1, false, "00 More", "END ", &p);
+    assert_true(n >= 4);
+    for (i = 0; i + 1 < n; i++) {
+        /* full pages, each ending with a whole word */
+        const char *end = strstr(p.v[i], "\n00 More");
+
+        assert_true(chars(p.v[i]) > CHANNEL_USSD_MAX - 8);
+        assert_true(end[-1] >= '0' && end[-1] <= '9');
+        assert_true(strncmp(p.v[i + 1] + 4, "word", 4) == 0);
     }
-    a = channel_ussd_answer(three, 3, true, NULL, &cut);
-    assert_false(cut);
-    free(a);
+    channel_ussd_pages_clear(&p);
+}
+
+/* Arabic is not GSM-7: the smaller screen, and the Arabic more line. */
+static void
+test_ussd_pages_arabic(void **state)
+{
+    /* the Arabic intro and first question of the Wellbeing Check */
+    static const char *intro[] = {
+        "\xd8\xb4\xd9\x83\xd8\xb1\xd9\x8b\xd8\xa7. \xd9\x84\xd9\x86 "
+        "\xd9\x86\xd8\xb3\xd8\xa3\xd9\x84\xd9\x83 \xd8\xb9\xd9\x86 "
+        "\xd8\xa7\xd8\xb3\xd9\x85\xd9\x83 \xd8\xa3\xd8\xa8\xd8\xaf\xd9\x8b"
+        "\xd8\xa7. \xd8\xa5\xd8\xac\xd8\xa7\xd8\xa8\xd8\xa7\xd8\xaa\xd9\x83 "
+        "\xd9\x85\xd8\xac\xd9\x87\xd9\x88\xd9\x84\xd8\xa9 "
+        "\xd8\xa7\xd9\x84\xd9\x87\xd9\x88\xd9\x8a\xd8\xa9 "
+        "\xd9\x88\xd8\xb1\xd9\x82\xd9\x85\xd9\x83 "
+        "\xd9\x85\xd8\xae\xd9\x81\xd9\x8a. \xd8\xa3\xd8\xb1\xd8\xb3\xd9\x84 "
+        "\xd8\xaa\xd8\xae\xd8\xb7\xd9\x8a \xd9\x84\xd8\xaa\xd8\xac\xd8\xa7"
+        "\xd9\x88\xd8\xb2 \xd8\xa3\xd9\x8a \xd8\xb3\xd8\xa4\xd8\xa7\xd9\x84"
+        "\xd8\x8c \xd8\xa3\xd9\x88 STOP \xd9\x84\xd9\x84\xd8\xaa\xd9\x88"
+        "\xd9\x82\xd9\x81 \xd9\x81\xd9\x8a \xd8\xa3\xd9\x8a "
+        "\xd9\x88\xd9\x82\xd8\xaa.",
+        "\xd9\x83\xd9\x85 \xd8\xaa\xd8\xb4\xd8\xb9\xd8\xb1 "
+        "\xd8\xa8\xd8\xa7\xd9\x84\xd8\xa3\xd9\x85\xd8\xa7\xd9\x86? 1 "
+        "\xd8\xa2\xd9\x85\xd9\x86 2 \xd9\x82\xd9\x84\xd9\x8a\xd9\x84\xd8\xa7"
+        " 3 \xd9\x84\xd8\xa7"};
+    const char *more = channel_ussd_more_line("ara");
+    char word[1200], *o;
+    const char *v[1] = {word};
+    struct channel_ussd_pages p;
+    size_t i, n;
+
+    (void)state;
+    assert_true(chars(intro[0]) > CHANNEL_USSD_MAX_UCS2);
+    assert_true(chars(intro[0]) < CHANNEL_USSD_MAX - 4);
+    n = check_pages(intro, 2, true, more, "CON ", &p);
+    assert_true(n >= 3);
+    for (i = 0; i < n; i++)
+        assert_true(chars(p.v[i]) <= CHANNEL_USSD_MAX_UCS2);
+    /* the question ends the last page */
+    assert_non_null(strstr(p.v[n - 1], intro[1]));
+    channel_ussd_pages_clear(&p);
+
+    /* one word longer than a screen: broken between characters, never
+     * inside one */
+    for (o = word, i = 0; i < 500; i++, o += 2)
+        memcpy(o, "\xd9\x86", 2);
+    *o = '\0';
+    n = check_pages(v, 1, true, more, "CON ", &p);
+    assert_int_equal(n, 8); /* 500 letters, 66 on a full page */
+    for (i = 0; i + 1 < n; i++)
+        assert_int_equal(chars(p.v[i]), CHANNEL_USSD_MAX_UCS2);
+    channel_ussd_pages_clear(&p);
 }
 
 static void
-test_ussd_answer_long(void **state)
+fill(char *buf, const char *unit, size_t n)
 {
-    char words[2000], arabic[2000], *p;
-    const char *v[1];
-    char *a;
-    bool cut;
+    size_t k = strlen(unit);
+
+    for (buf[0] = '\0'; n > 0; n--, buf += k)
+        memcpy(buf, unit, k + 1);
+}
+
+/* Pages exactly a screen long, and one character more. */
+static void
+test_ussd_pages_boundaries(void **state)
+{
+    char a[800], b[800];
+    const char *v[2] = {a, b};
+    struct channel_ussd_pages p;
+
+    (void)state;
+    /* GSM-7: "CON " + 178 = 182 fits; 179 goes on two pages */
+    fill(a, "z", CHANNEL_USSD_MAX - 4);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 1);
+    assert_int_equal(strlen(p.v[0]), CHANNEL_USSD_MAX);
+    channel_ussd_pages_clear(&p);
+    fill(a, "z", CHANNEL_USSD_MAX - 3);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 2);
+    assert_int_equal(strlen(p.v[0]), CHANNEL_USSD_MAX);
+    channel_ussd_pages_clear(&p);
+    /* two texts and their newline exactly a screen */
+    fill(a, "y", 100);
+    fill(b, "x", CHANNEL_USSD_MAX - 4 - 100 - 1);
+    assert_int_equal(check_pages(v, 2, false, "00 More", "END ", &p), 1);
+    channel_ussd_pages_clear(&p);
+    fill(b, "x", CHANNEL_USSD_MAX - 4 - 100);
+    assert_int_equal(check_pages(v, 2, false, "00 More", "END ", &p), 2);
+    channel_ussd_pages_clear(&p);
+    /* a first page with its more line exactly a screen */
+    fill(a, "w", CHANNEL_USSD_MAX - 4 - 8);
+    fill(b, "v", 150);
+    assert_int_equal(check_pages(v, 2, true, "00 More", "CON ", &p), 2);
+    assert_int_equal(strlen(p.v[0]), CHANNEL_USSD_MAX);
+    channel_ussd_pages_clear(&p);
+    /* GSM-7 extension characters take two septets */
+    fill(a, "{", (CHANNEL_USSD_MAX - 4) / 2);
+    assert_true(channel_ussd_fits("CON {"));
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 1);
+    channel_ussd_pages_clear(&p);
+    fill(a, "{", (CHANNEL_USSD_MAX - 4) / 2 + 1);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 2);
+    channel_ussd_pages_clear(&p);
+    /* UCS-2: "CON " + 76 = 80 fits; 77 does not */
+    fill(a, "\xd9\x86", CHANNEL_USSD_MAX_UCS2 - 4);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 1);
+    channel_ussd_pages_clear(&p);
+    fill(a, "\xd9\x86", CHANNEL_USSD_MAX_UCS2 - 3);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 2);
+    channel_ussd_pages_clear(&p);
+    /* an emoji takes two UTF-16 units */
+    fill(a, "\xf0\x9f\x98\x80", (CHANNEL_USSD_MAX_UCS2 - 4) / 2);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 1);
+    channel_ussd_pages_clear(&p);
+    fill(a, "\xf0\x9f\x98\x80", (CHANNEL_USSD_MAX_UCS2 - 4) / 2 + 1);
+    assert_int_equal(check_pages(v, 1, true, "00 More", "CON ", &p), 2);
+    channel_ussd_pages_clear(&p);
+    assert_false(channel_ussd_fits("CON \xc3"));
+}
+
+/* Each page takes the limit of its own text: GSM-7 pages stay long when
+ * another page of the step is Arabic. */
+static void
+test_ussd_pages_mixed(void **state)
+{
+    char ar[400];
+    const char *v[2] = {notice, ar};
+    struct channel_ussd_pages p;
+
+    (void)state;
+    fill(ar, "\xd9\x86 ", 30);
+    assert_int_equal(check_pages(v, 2, true, "00 More", "CON ", &p), 2);
+    assert_true(chars(p.v[0]) > CHANNEL_USSD_MAX_UCS2);
+    assert_true(chars(p.v[1]) <= CHANNEL_USSD_MAX_UCS2);
+    channel_ussd_pages_clear(&p);
+}
+
+static void
+test_ussd_more_line(void **state)
+{
+    static const struct {
+        const char *lang, *line;
+        bool gsm7;
+    } cases[] = {
+        {"eng", "00 More", true},
+        {"fra", "00 Plus", true},
+        {"ara", "00 \xd8\xa7\xd9\x84\xd9\x85\xd8\xb2\xd9\x8a\xd8\xaf", false},
+        {"swa", "00 Zaidi", true},
+        {"spa", "00 Siguiente", true},
+        {NULL, "00 More", true},
+        {"xyz", "00 More", true},
+    };
+    char page[400];
     size_t i;
 
     (void)state;
-    /* one text over a screen: cut at a word, "..." */
-    for (p = words, i = 0; i < 100; i++)
-        p += sprintf(p, "%sword%zu", i > 0 ? " " : "", i);
-    v[0] = words;
-    a = channel_ussd_answer(v, 1, false, NULL, &cut);
-    assert_true(cut);
-    assert_true(chars(a) <= CHANNEL_USSD_MAX);
-    assert_true(chars(a) > CHANNEL_USSD_MAX - 12);
-    assert_true(strncmp(a, "END word0 word1 ", 16) == 0);
-    assert_string_equal(a + strlen(a) - 3, "...");
-    assert_true(a[strlen(a) - 4] >= '0' && a[strlen(a) - 4] <= '9');
-    free(a);
+    assert_string_equal(CHANNEL_USSD_MORE_KEY, "00");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *line = channel_ussd_more_line(cases[i].lang);
 
-    /* one long word: cut hard, on a character boundary */
-    for (p = arabic, i = 0; i < 400; i++) {
-        memcpy(p, "\xd9\x86", 2);
-        p += 2;
+        assert_string_equal(line, cases[i].line);
+        assert_true(strncmp(line, CHANNEL_USSD_MORE_KEY " ", 3) == 0);
+        /* a GSM-7 more line keeps a GSM-7 page at the long limit */
+        snprintf(page, sizeof(page), "CON %0*d\n%s",
+                 (int)(CHANNEL_USSD_MAX_UCS2 + 10), 0, line);
+        assert_int_equal(channel_ussd_fits(page), cases[i].gsm7);
     }
-    *p = '\0';
-    v[0] = arabic;
-    a = channel_ussd_answer(v, 1, true, NULL, &cut);
-    assert_true(cut);
-    assert_int_equal(chars(a), CHANNEL_USSD_MAX);
-    assert_int_equal(strlen(a), 4 + 2 * (CHANNEL_USSD_MAX - 7) + 3);
-    free(a);
+}
 
-    /* exactly a screen is not cut */
-    memset(words, 'z', CHANNEL_USSD_MAX - 4);
-    words[CHANNEL_USSD_MAX - 4] = '\0';
-    v[0] = words;
-    a = channel_ussd_answer(v, 1, true, NULL, &cut);
-    assert_false(cut);
-    assert_int_equal(strlen(a), CHANNEL_USSD_MAX);
-    free(a);
+static void
+test_ussd_prev_id(void **state)
+{
+    static const struct {
+        const char *id, *prev;
+    } cases[] = {
+        {"S#3", "S#2"},
+        {"S#1", "S#0"},
+        {"ATUid_1#10", "ATUid_1#9"},
+        {"a#b#2", "a#b#1"},
+        {"S#0", NULL},
+        {"S", NULL},
+        {"S#", NULL},
+        {"S#x1", NULL},
+        {"S#1x", NULL},
+        {"S#99999999999999999999", NULL},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *prev = channel_ussd_prev_id(cases[i].id);
+
+        if (cases[i].prev == NULL)
+            assert_null(prev);
+        else
+            assert_string_equal(prev, cases[i].prev);
+        free(prev);
+    }
 }
 
 int
@@ -717,8 +979,14 @@ main(void)
         cmocka_unit_test(test_status_long_id),
         cmocka_unit_test(test_ussd_split),
         cmocka_unit_test(test_parse_ussd),
-        cmocka_unit_test(test_ussd_answer),
-        cmocka_unit_test(test_ussd_answer_long),
+        cmocka_unit_test(test_ussd_prev_id),
+        cmocka_unit_test(test_ussd_pages_short),
+        cmocka_unit_test(test_ussd_pages_messages),
+        cmocka_unit_test(test_ussd_pages_long_message),
+        cmocka_unit_test(test_ussd_pages_arabic),
+        cmocka_unit_test(test_ussd_pages_boundaries),
+        cmocka_unit_test(test_ussd_pages_mixed),
+        cmocka_unit_test(test_ussd_more_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
