@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# What `sikiliza serve` refuses at start, and says why: a second gateway
+# on a database that one already runs on (both would send the outbox).
+set -euo pipefail
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+sk_init start
+sk_need_command serve keygen
+
+GW=$SK_TMP/gw
+WORK=$SK_TMP/work
+mkdir -p "$GW" "$WORK"
+SECRET=e2e-$RANDOM$RANDOM-secret
+sk_conf "$GW" "$SECRET"
+DB=$GW/sikiliza.db
+
+# serve_fails NAME CONF WANT-STATUS: runs serve, which must exit with
+# WANT-STATUS at once; its stderr is in $WORK/NAME.err.
+serve_fails() {
+    local rc=0
+    sk_bin serve -c "$2" >"$WORK/$1.out" 2>"$WORK/$1.err" || rc=$?
+    [ "$rc" = "$3" ] ||
+        sk_fail "$1: serve exited $rc, want $3: $(cat "$WORK/$1.err")"
+}
+
+# --- one gateway per database ---------------------------------------------
+sk_start
+sed "s/^listen *=.*/listen = 127.0.0.1:$(sk_free_port)/" "$SK_CONF" \
+    >"$WORK/second.conf"
+serve_fails second "$WORK/second.conf" 3
+sk_contains "$(cat "$WORK/second.err")" \
+    "database $DB is in use by another sikiliza serve (pid $SK_PID)" \
+    "second serve on the same database"
+sk_alive
+sk_stop
+# once the first has stopped, the database is free again
+sk_start
+sk_stop
+
+sk_log "ok"
