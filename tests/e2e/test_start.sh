@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `sikiliza serve` refuses at start, and says why: a second gateway
-# on a database that one already runs on (both would send the outbox).
+# on a database that one already runs on (both would send the outbox); a
+# listen address it cannot have, with the reason.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -32,6 +33,20 @@ serve_fails second "$WORK/second.conf" 3
 sk_contains "$(cat "$WORK/second.err")" \
     "database $DB is in use by another sikiliza serve (pid $SK_PID)" \
     "second serve on the same database"
+
+# --- the listen address is taken, or does not resolve ---------------------
+mkdir -p "$WORK/other"
+sed "s|$GW/|$WORK/other/|" "$SK_CONF" >"$WORK/taken.conf"
+cp "$GW/secret.key" "$WORK/other/secret.key"
+serve_fails taken "$WORK/taken.conf" 3
+sk_contains "$(cat "$WORK/taken.err")" \
+    "cannot listen on 127.0.0.1:$SK_PORT: address in use" "listen taken"
+sed "s/^listen *=.*/listen = nosuchhost.invalid:$SK_PORT/" \
+    "$WORK/taken.conf" >"$WORK/unknown.conf"
+serve_fails unknown "$WORK/unknown.conf" 3
+sk_contains "$(cat "$WORK/unknown.err")" \
+    "cannot listen on nosuchhost.invalid:$SK_PORT: cannot resolve" \
+    "listen host unknown"
 sk_alive
 sk_stop
 # once the first has stopped, the database is free again
