@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -1532,6 +1533,26 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
+#define SECRET_MIN 12 /* characters of a channel secret, at least */
+
+/* What is wrong with a channel secret (it travels in webhook URLs, so it
+ * must not be guessable), or NULL. Never quotes the secret. */
+static const char *
+secret_problem(const char *secret)
+{
+    /* the sample values of deploy/sikiliza.conf.example */
+    static const char *const samples[] = {"change-me", "change-me-too",
+                                          "change-me-as-well"};
+    size_t i;
+
+    for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+        if (strcasecmp(secret, samples[i]) == 0)
+            return "is a sample value from the example configuration";
+    if (strlen(secret) < SECRET_MIN)
+        return "is too short (12 characters at least)";
+    return NULL;
+}
+
 /* Checks what the config names: channel types, flows. 0 or SK_EINVAL. */
 static int
 check_config(struct sk_app *app)
@@ -1553,6 +1574,12 @@ check_config(struct sk_app *app)
         } else if (ch->secret == NULL && strcmp(ch->type, "generic") == 0) {
             fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
                     ch->name);
+            rc = SK_EINVAL;
+        } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
+            fprintf(stderr,
+                    "%s: [channel %s]: secret %s; use a random one, e.g. "
+                    "from `openssl rand -hex 16`\n",
+                    cfg->file, ch->name, secret_problem(ch->secret));
             rc = SK_EINVAL;
         } else if (strcmp(ch->type, "kannel") == 0 && ch->secret != NULL &&
                    strspn(ch->secret, URL_SAFE) != strlen(ch->secret)) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `sikiliza serve` refuses at start, and says why: a second gateway
 # on a database that one already runs on (both would send the outbox); a
-# listen address it cannot have, with the reason.
+# listen address it cannot have, with the reason; a channel secret that
+# is a sample value or too short to be secret.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -52,5 +53,35 @@ sk_stop
 # once the first has stopped, the database is free again
 sk_start
 sk_stop
+
+
+# --- channel secrets: no sample value, 12 characters at least -------------
+bad_secret() {
+    local name=$1 secret=$2 section=${3:-demo} err
+    sed "/^\[channel $section\]/,/^\[/s/^secret *=.*/secret = $secret/" \
+        "$WORK/$4.conf" >"$WORK/$name.conf"
+    serve_fails "$name" "$WORK/$name.conf" 1
+    err=$(cat "$WORK/$name.err")
+    sk_contains "$err" "$WORK/$name.conf: [channel $section]: secret $5" \
+        "$name"
+    case $err in
+    *"$secret"*) sk_fail "$name: the message quotes the secret: $err" ;;
+    esac
+}
+bad_secret sample change-me demo taken "is a sample value"
+bad_secret sample2 Change-Me-Too demo taken "is a sample value"
+bad_secret short abc123def45 demo taken \
+    "is too short (12 characters at least)"
+# an Africa's Talking channel's secret is checked the same way
+cat "$WORK/taken.conf" - >"$WORK/at.conf" <<EOT
+
+[channel at]
+type = africastalking
+secret = $SECRET-at
+username = sandbox
+api_key = key-$RANDOM
+number = 12345
+EOT
+bad_secret at_sample change-me-as-well at at "is a sample value"
 
 sk_log "ok"
