@@ -1148,7 +1148,12 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
         metrics_error(app->metrics, ch,
                       rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
                                       : METRICS_ERR_INTERNAL);
-        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        if (rc == SK_EINVAL) /* a fixed keyword: err may quote values */
+            sk_log(LOG_INFO, "inbound", "channel=%s bad request: %s", cc->name,
+                   channel_bad_kind(err));
+        else
+            sk_log(LOG_WARNING, "inbound", "channel=%s request failed: %s",
+                   cc->name, sk_strerror(rc));
         send_error(app, req, t0, ch,
                    rc == SK_EINVAL ? HTTP_BADREQUEST : HTTP_INTERNAL,
                    rc == SK_EINVAL ? err : "out of memory");
@@ -1161,7 +1166,8 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
         channel_inbound_clear(&in);
         inbound_job_free(job);
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
-        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        sk_log(LOG_INFO, "inbound", "channel=%s bad request: %s", cc->name,
+               rc == SK_ELIMIT ? "too_long" : "not_phone_number");
         send_error(app, req, t0, ch, HTTP_BADREQUEST,
                    ussd ? "\"phoneNumber\" is not a valid phone number"
                         : "\"from\" is not a valid phone number");
