@@ -334,33 +334,58 @@ app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
 
 /* --- the engine step and its events -------------------------------------- */
 
+#define STOP_REPLY_MAX 512
+
+/*
+ * The confirmation of STOP in lang (else English), written into buf. It
+ * names the word that starts a survey again, the first keyword of the
+ * flows' triggers (an opted-out child is heard again only through one),
+ * in capitals; with no keyword trigger it says no more than that nothing
+ * more will come. The texts say "tu", as the flows do.
+ */
 static const char *
-stop_reply(const char *lang)
+stop_reply(const struct flow_set *flows, const char *lang,
+           char buf[STOP_REPLY_MAX])
 {
     static const struct {
-        const char *lang, *text;
+        const char *lang, *stop, *again; /* again: the keyword follows */
     } texts[] = {
-        {"eng",
-         "You will get no more messages. Text a keyword to start again."},
-        {"fra", "Vous ne recevrez plus de messages. Envoyez un mot-cl\xc3\xa9"
-                " pour recommencer."},
-        {"ara", "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
-                "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
-                "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89. \xd8\xa3\xd8\xb1\xd8\xb3"
-                "\xd9\x84 \xd9\x83\xd9\x84\xd9\x85\xd8\xa9 "
-                "\xd9\x85\xd9\x81\xd8\xaa\xd8\xa7\xd8\xad\xd9\x8a\xd8\xa9 "
-                "\xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
-                "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf."},
-        {"swa", "Hutapokea ujumbe zaidi. Tuma neno kuu ili kuanza tena."},
-        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes. Env\xc3\xad"
-                "a una palabra clave para empezar de nuevo."},
+        {"eng", "You will get no more messages from us.",
+         " To start again, send "},
+        {"fra", "Tu ne recevras plus de messages de notre part.",
+         " Pour recommencer, envoie "},
+        /* "You will get no more messages from us. To start again, send" */
+        {"ara",
+         "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
+         "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
+         "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89 \xd9\x85\xd9\x86\xd8\xa7.",
+         " \xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
+         "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\xd8\x8c \xd8\xa3\xd8\xb1"
+         "\xd8\xb3\xd9\x84 "},
+        {"swa", "Hutapokea ujumbe zaidi kutoka kwetu.",
+         " Ili kuanza tena, tuma "},
+        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
+         " Para empezar de nuevo, env\xc3\xad"
+         "a "},
     };
-    size_t i;
+    const char *kw = flow_set_keyword_at(flows, 0);
+    char word[128];
+    size_t i, t = 0;
+    int n;
 
     for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
         if (strcmp(texts[i].lang, lang) == 0)
-            return texts[i].text;
-    return texts[0].text;
+            t = i;
+    n = snprintf(buf, STOP_REPLY_MAX, "%s", texts[t].stop);
+    if (kw == NULL || strlen(kw) >= sizeof(word) || n < 0)
+        return buf;
+    for (i = 0; kw[i] != '\0'; i++) /* ASCII letters only: UTF-8 stays */
+        word[i] =
+            kw[i] >= 'a' && kw[i] <= 'z' ? (char)(kw[i] - 'a' + 'A') : kw[i];
+    word[i] = '\0';
+    snprintf(buf + n, STOP_REPLY_MAX - (size_t)n, "%s%s.", texts[t].again,
+             word);
+    return buf;
 }
 
 /* Whether text, trimmed and case-folded, is one of the stop words. */
@@ -599,7 +624,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct config_channel *ch = &app->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
     json_t *events;
-    char err[SK_ERR_LEN] = "";
+    char err[SK_ERR_LEN] = "", stop_text[STOP_REPLY_MAX];
     int rc = 0, word, cancelled;
 
     word = optout_match(app->delete_folded, app->n_delete, job->text);
@@ -631,7 +656,8 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         job->status = "opted_out";
         return json_array_append_new(
                    texts,
-                   json_string(stop_reply(flow_session_language(*sp)))) == 0
+                   json_string(stop_reply(
+                       app->flows, flow_session_language(*sp), stop_text))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
