@@ -1629,12 +1629,19 @@ check_config(struct sk_app *app)
                     cfg->file, ch->name);
             rc = SK_EINVAL;
         }
-        if (app->types[i] != NULL && !app->types[i]->sync_reply &&
-            app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
-            sk_log(LOG_WARNING, "serve",
-                   "channel=%s cannot send (missing credentials): its SMS "
-                   "replies stay queued",
-                   ch->name);
+        if (app->types[i] != NULL && app->types[i]->can_send != NULL &&
+            !app->types[i]->can_send(ch)) {
+            if (!app->types[i]->sync_reply)
+                sk_log(LOG_WARNING, "serve",
+                       "channel=%s cannot send (missing credentials): its "
+                       "SMS replies stay queued",
+                       ch->name);
+            else /* replies go back in the webhook answer, nothing else */
+                sk_log(LOG_WARNING, "serve",
+                       "channel=%s has no send_url: timeouts and reminders "
+                       "for it stay queued",
+                       ch->name);
+        }
         if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
             fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
                     cfg->file, ch->name, ch->flow, cfg->flows_dir);

@@ -2,7 +2,8 @@
 # What `sikiliza serve` refuses at start, and says why: a second gateway
 # on a database that one already runs on (both would send the outbox); a
 # listen address it cannot have, with the reason; a channel secret that
-# is a sample value or too short to be secret.
+# is a sample value or too short to be secret. A generic channel without
+# send_url starts with a warning that timeouts and reminders stay queued.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -50,9 +51,18 @@ sk_contains "$(cat "$WORK/unknown.err")" \
     "listen host unknown"
 sk_alive
 sk_stop
-# once the first has stopped, the database is free again
+warned() {
+    grep -cF "channel=demo has no send_url: timeouts and reminders for it" \
+        "$SK_LOG" || true
+}
+[ "$(warned)" = 1 ] ||
+    sk_fail "no (or more than one) warning for a channel without send_url"
+# once the first has stopped, the database is free again; with a send_url
+# there is nothing to warn about
+echo "send_url = http://127.0.0.1:$(sk_free_port)/send" >>"$SK_CONF"
 sk_start
 sk_stop
+[ "$(warned)" = 1 ] || sk_fail "a warning for a channel with a send_url"
 
 
 # --- channel secrets: no sample value, 12 characters at least -------------
