@@ -1165,6 +1165,14 @@ flow_set_match_keyword(const struct flow_set *set, const char *text)
 }
 
 const char *
+flow_set_keyword_at(const struct flow_set *set, size_t i)
+{
+    if (set == NULL || i >= set->ntrig)
+        return NULL;
+    return set->trig[i].keyword;
+}
+
+const char *
 flow_name(const struct flow *f)
 {
     return f->name;

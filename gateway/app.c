@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -333,33 +334,58 @@ app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
 
 /* --- the engine step and its events -------------------------------------- */
 
+#define STOP_REPLY_MAX 512
+
+/*
+ * The confirmation of STOP in lang (else English), written into buf. It
+ * names the word that starts a survey again, the first keyword of the
+ * flows' triggers (an opted-out child is heard again only through one),
+ * in capitals; with no keyword trigger it says no more than that nothing
+ * more will come. The texts say "tu", as the flows do.
+ */
 static const char *
-stop_reply(const char *lang)
+stop_reply(const struct flow_set *flows, const char *lang,
+           char buf[STOP_REPLY_MAX])
 {
     static const struct {
-        const char *lang, *text;
+        const char *lang, *stop, *again; /* again: the keyword follows */
     } texts[] = {
-        {"eng",
-         "You will get no more messages. Text a keyword to start again."},
-        {"fra", "Vous ne recevrez plus de messages. Envoyez un mot-cl\xc3\xa9"
-                " pour recommencer."},
-        {"ara", "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
-                "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
-                "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89. \xd8\xa3\xd8\xb1\xd8\xb3"
-                "\xd9\x84 \xd9\x83\xd9\x84\xd9\x85\xd8\xa9 "
-                "\xd9\x85\xd9\x81\xd8\xaa\xd8\xa7\xd8\xad\xd9\x8a\xd8\xa9 "
-                "\xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
-                "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf."},
-        {"swa", "Hutapokea ujumbe zaidi. Tuma neno kuu ili kuanza tena."},
-        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes. Env\xc3\xad"
-                "a una palabra clave para empezar de nuevo."},
+        {"eng", "You will get no more messages from us.",
+         " To start again, send "},
+        {"fra", "Tu ne recevras plus de messages de notre part.",
+         " Pour recommencer, envoie "},
+        /* "You will get no more messages from us. To start again, send" */
+        {"ara",
+         "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
+         "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
+         "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89 \xd9\x85\xd9\x86\xd8\xa7.",
+         " \xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
+         "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\xd8\x8c \xd8\xa3\xd8\xb1"
+         "\xd8\xb3\xd9\x84 "},
+        {"swa", "Hutapokea ujumbe zaidi kutoka kwetu.",
+         " Ili kuanza tena, tuma "},
+        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
+         " Para empezar de nuevo, env\xc3\xad"
+         "a "},
     };
-    size_t i;
+    const char *kw = flow_set_keyword_at(flows, 0);
+    char word[128];
+    size_t i, t = 0;
+    int n;
 
     for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
         if (strcmp(texts[i].lang, lang) == 0)
-            return texts[i].text;
-    return texts[0].text;
+            t = i;
+    n = snprintf(buf, STOP_REPLY_MAX, "%s", texts[t].stop);
+    if (kw == NULL || strlen(kw) >= sizeof(word) || n < 0)
+        return buf;
+    for (i = 0; kw[i] != '\0'; i++) /* ASCII letters only: UTF-8 stays */
+        word[i] =
+            kw[i] >= 'a' && kw[i] <= 'z' ? (char)(kw[i] - 'a' + 'A') : kw[i];
+    word[i] = '\0';
+    snprintf(buf + n, STOP_REPLY_MAX - (size_t)n, "%s%s.", texts[t].again,
+             word);
+    return buf;
 }
 
 /* Whether text, trimmed and case-folded, is one of the stop words. */
@@ -598,7 +624,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct config_channel *ch = &app->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
     json_t *events;
-    char err[SK_ERR_LEN] = "";
+    char err[SK_ERR_LEN] = "", stop_text[STOP_REPLY_MAX];
     int rc = 0, word, cancelled;
 
     word = optout_match(app->delete_folded, app->n_delete, job->text);
@@ -630,7 +656,8 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         job->status = "opted_out";
         return json_array_append_new(
                    texts,
-                   json_string(stop_reply(flow_session_language(*sp)))) == 0
+                   json_string(stop_reply(
+                       app->flows, flow_session_language(*sp), stop_text))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
@@ -1255,7 +1282,12 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
         metrics_error(app->metrics, ch,
                       rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
                                       : METRICS_ERR_INTERNAL);
-        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        if (rc == SK_EINVAL) /* a fixed keyword: err may quote values */
+            sk_log(LOG_INFO, "inbound", "channel=%s bad request: %s", cc->name,
+                   channel_bad_kind(err));
+        else
+            sk_log(LOG_WARNING, "inbound", "channel=%s request failed: %s",
+                   cc->name, sk_strerror(rc));
         send_error(app, req, t0, ch,
                    rc == SK_EINVAL ? HTTP_BADREQUEST : HTTP_INTERNAL,
                    rc == SK_EINVAL ? err : "out of memory");
@@ -1268,7 +1300,8 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
         channel_inbound_clear(&in);
         inbound_job_free(job);
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
-        sk_log(LOG_INFO, "inbound", "channel=%s bad request", cc->name);
+        sk_log(LOG_INFO, "inbound", "channel=%s bad request: %s", cc->name,
+               rc == SK_ELIMIT ? "too_long" : "not_phone_number");
         send_error(app, req, t0, ch, HTTP_BADREQUEST,
                    ussd ? "\"phoneNumber\" is not a valid phone number"
                         : "\"from\" is not a valid phone number");
@@ -1640,6 +1673,26 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
+#define SECRET_MIN 12 /* characters of a channel secret, at least */
+
+/* What is wrong with a channel secret (it travels in webhook URLs, so it
+ * must not be guessable), or NULL. Never quotes the secret. */
+static const char *
+secret_problem(const char *secret)
+{
+    /* the sample values of deploy/sikiliza.conf.example */
+    static const char *const samples[] = {"change-me", "change-me-too",
+                                          "change-me-as-well"};
+    size_t i;
+
+    for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+        if (strcasecmp(secret, samples[i]) == 0)
+            return "is a sample value from the example configuration";
+    if (strlen(secret) < SECRET_MIN)
+        return "is too short (12 characters at least)";
+    return NULL;
+}
+
 /* Checks what the config names: channel types, flows. 0 or SK_EINVAL. */
 static int
 check_config(struct sk_app *app)
@@ -1662,6 +1715,12 @@ check_config(struct sk_app *app)
             fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
                     ch->name);
             rc = SK_EINVAL;
+        } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
+            fprintf(stderr,
+                    "%s: [channel %s]: secret %s; use a random one, e.g. "
+                    "from `openssl rand -hex 16`\n",
+                    cfg->file, ch->name, secret_problem(ch->secret));
+            rc = SK_EINVAL;
         } else if (strcmp(ch->type, "kannel") == 0 && ch->secret != NULL &&
                    strspn(ch->secret, URL_SAFE) != strlen(ch->secret)) {
             /* it goes into Kannel's dlr-url, where "%" starts an escape */
@@ -1678,12 +1737,19 @@ check_config(struct sk_app *app)
                     cfg->file, ch->name);
             rc = SK_EINVAL;
         }
-        if (app->types[i] != NULL && !app->types[i]->sync_reply &&
-            app->types[i]->can_send != NULL && !app->types[i]->can_send(ch))
-            sk_log(LOG_WARNING, "serve",
-                   "channel=%s cannot send (missing credentials): its SMS "
-                   "replies stay queued",
-                   ch->name);
+        if (app->types[i] != NULL && app->types[i]->can_send != NULL &&
+            !app->types[i]->can_send(ch)) {
+            if (!app->types[i]->sync_reply)
+                sk_log(LOG_WARNING, "serve",
+                       "channel=%s cannot send (missing credentials): its "
+                       "SMS replies stay queued",
+                       ch->name);
+            else /* replies go back in the webhook answer, nothing else */
+                sk_log(LOG_WARNING, "serve",
+                       "channel=%s has no send_url: timeouts and reminders "
+                       "for it stay queued",
+                       ch->name);
+        }
         if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
             fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
                     cfg->file, ch->name, ch->flow, cfg->flows_dir);

@@ -11,6 +11,7 @@
  * Requests are routed by path. POST /c/NAME/... goes to the app, which
  * replies later (after the store commits) through http_send().
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,19 +262,39 @@ parse_listen(const char *listen, char *host, size_t hostlen, int *port)
     return 0;
 }
 
+/* Why a socket call failed, in words an operator can act on. */
+static const char *
+listen_reason(int e)
+{
+    switch (e) {
+    case EADDRINUSE:
+        return "address in use (another process listens there)";
+    case EACCES:
+        return "permission denied (ports below 1024 need privileges)";
+    case EADDRNOTAVAIL:
+        return "address not available (no such address on this machine)";
+    default:
+        return evutil_socket_error_to_string(e);
+    }
+}
+
 /*
  * Listens on host:port with a backlog of HTTP_BACKLOG: libevent's own
  * bind uses 128, and a burst of more new connections than that (many
  * phones at once, a provider's retries after an outage) would wait a
  * second for the kernel's retry. Start-up only: the lookup may block.
+ * On failure err says why (cannot resolve, address in use, ...).
  */
 static struct evhttp_bound_socket *
-bind_listener(struct http_server *h, const char *host, int port)
+bind_listener(struct http_server *h, const char *host, int port,
+              char err[SK_ERR_LEN])
 {
     struct evutil_addrinfo hints, *ai = NULL;
     struct evconnlistener *lst = NULL;
     struct evhttp_bound_socket *bound = NULL;
+    const char *listen = h->app->cfg->listen;
     char service[16];
+    int gai, e;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -281,18 +302,29 @@ bind_listener(struct http_server *h, const char *host, int port)
     hints.ai_protocol = IPPROTO_TCP;
     hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
     snprintf(service, sizeof(service), "%d", port);
-    if (evutil_getaddrinfo(host, service, &hints, &ai) != 0 || ai == NULL)
+    gai = evutil_getaddrinfo(host, service, &hints, &ai);
+    if (gai != 0 || ai == NULL) {
+        sk_seterr(err, "cannot listen on %s: cannot resolve \"%s\": %s", listen,
+                  host, gai != 0 ? evutil_gai_strerror(gai) : "no address");
         return NULL;
+    }
+    EVUTIL_SET_SOCKET_ERROR(0);
     lst = evconnlistener_new_bind(
         h->app->base, NULL, NULL,
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         HTTP_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
+    e = EVUTIL_SOCKET_ERROR();
     evutil_freeaddrinfo(ai);
-    if (lst == NULL)
+    if (lst == NULL) {
+        sk_seterr(err, "cannot listen on %s: %s", listen,
+                  e != 0 ? listen_reason(e) : "out of memory");
         return NULL;
+    }
     bound = evhttp_bind_listener(h->http, lst);
-    if (bound == NULL)
+    if (bound == NULL) {
+        sk_seterr(err, "cannot listen on %s: out of memory", listen);
         evconnlistener_free(lst);
+    }
     return bound;
 }
 
@@ -332,11 +364,9 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(h->http, request_cb, h);
-    h->bound = bind_listener(h, host, port);
-    if (h->bound == NULL) {
-        sk_seterr(err, "cannot listen on %s", cfg->listen);
+    h->bound = bind_listener(h, host, port, err);
+    if (h->bound == NULL)
         goto fail;
-    }
     return h;
 fail:
     http_free(h);

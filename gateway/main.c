@@ -95,6 +95,7 @@ static const char usage_simulate[] =
     "  /expire        the session expires\n"
     "  /digits 123    a keypad answer\n"
     "  /audio FILE    a recorded answer (not supported yet)\n"
+    "  /help          list these\n"
     "Other lines are messages. Once the session has ended, a message that\n"
     "matches a keyword trigger starts that flow.\n";
 
@@ -388,14 +389,20 @@ sim_print(const struct sim *sim, json_t *events)
     return 0;
 }
 
+/* A note to the person at the keyboard: in the chat, or on stderr when
+ * stdout holds only JSON events. */
 static void
 sim_note(const struct sim *sim, const char *note)
 {
-    if (!sim->jsonl) {
-        printf("(%s)\n", note);
-        fflush(stdout);
+    if (sim->jsonl) {
+        fprintf(stderr, "sikiliza simulate: %s\n", note);
+        return;
     }
+    printf("(%s)\n", note);
+    fflush(stdout);
 }
+
+#define SIM_COMMANDS "/timeout, /expire, /digits N, /audio FILE, /help"
 
 /* Feeds one line of stdin. Returns 0, or EXIT_RUNTIME on engine failure. */
 static int
@@ -416,14 +423,20 @@ sim_line(struct sim *sim, char *line, json_t *events)
             r.text = line[7] == ' ' ? line + 8 : "";
         } else if (strncmp(line, "/audio", 6) == 0 &&
                    (line[6] == ' ' || line[6] == '\0')) {
-            fprintf(stderr, "sikiliza simulate: /audio: recorded answers "
-                            "are not supported yet\n");
+            sim_note(sim, "/audio: recorded answers are not supported yet");
+            return 0;
+        } else if (strcmp(line, "/help") == 0) {
+            sim_note(sim, "the commands are " SIM_COMMANDS "; any other "
+                          "line is the child's message");
             return 0;
         } else {
-            fprintf(stderr,
-                    "sikiliza simulate: unknown event \"%s\" (try /timeout, "
-                    "/expire, /digits N, /audio FILE)\n",
-                    line);
+            char note[160];
+            size_t n = strcspn(line, " ");
+
+            snprintf(note, sizeof(note),
+                     "unknown command %.*s; the commands are " SIM_COMMANDS,
+                     n > 40 ? 40 : (int)n, line);
+            sim_note(sim, note);
             return 0;
         }
     }
@@ -437,6 +450,11 @@ sim_line(struct sim *sim, char *line, json_t *events)
             printf("you: %s\n", r.text);
         else
             printf("you: %s\n", line);
+    }
+    if (waiting && r.type == FLOW_RESUME_TIMEOUT &&
+        flow_session_timeout_at(sim->s) == 0) {
+        sim_note(sim, "this wait has no timeout; event ignored");
+        return 0;
     }
     if (waiting) {
         rc = flow_resume(sim->set, sim->s, &r, app_now_ms(), events, err);
@@ -472,8 +490,13 @@ pick_flow(const struct flow_set *set, const char *file, const char *want,
 
     if (want != NULL) {
         if ((f = flow_set_find(set, want)) == NULL) {
-            fprintf(stderr, "sikiliza simulate: %s: no flow \"%s\"\n", file,
-                    want);
+            fprintf(stderr,
+                    "sikiliza simulate: %s: no flow \"%s\"; the flows "
+                    "there are:\n",
+                    file, want);
+            for (i = 0; i < n; i++)
+                fprintf(stderr, "  %s  %s\n", flow_uuid(flow_set_at(set, i)),
+                        flow_name(flow_set_at(set, i)));
             *code = EXIT_INVALID;
         }
         return f;

@@ -75,8 +75,8 @@ static const struct {
 } erase_texts[] = {
     {"eng", "Everything you sent us has been deleted. You will get no more "
             "messages."},
-    {"fra", "Tout ce que vous nous avez envoyé a été effacé. Vous ne "
-            "recevrez plus de messages."},
+    {"fra", "Tout ce que tu nous as envoyé a été effacé. Tu ne "
+            "recevras plus de messages."},
     {"ara", "تم حذف كل ما أرسلته إلينا. لن تصلك رسائل أخرى."},
     {"swa", "Kila kitu ulichotutumia kimefutwa. Hutapokea ujumbe zaidi."},
     {"spa", "Todo lo que nos enviaste ha sido borrado. No recibirás más "

@@ -26,17 +26,29 @@
  * store_close() stops intake, lets the writer run and commit everything
  * still queued, joins it, then calls any done callback the loop has not
  * delivered yet directly, on the closing thread, before freeing.
+ *
+ * One writer per database. Two gateways on one file would both send the
+ * outbox, so store_open() first takes an exclusive flock() on "<db>.lock"
+ * and writes its pid there; the lock is held until store_close() (the
+ * kernel drops it if the process dies). sqlite's own exclusive locking
+ * mode is not used: it would shut out WAL readers such as the sqlite3
+ * shell. The lock file is never removed: unlinking it would let a third
+ * process lock a new file while the second still holds the old one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -215,6 +227,7 @@ struct store_tx {
 struct store {
     char *path;
     int version;
+    int lock_fd;        /* flock()ed "<path>.lock", or -1 */
     struct store_tx tx; /* the write connection; writer thread only */
 
     pthread_mutex_t mu; /* guards everything below */
@@ -648,6 +661,69 @@ store_migrate(struct store *st, char err[SK_ERR_LEN])
     return 0;
 }
 
+/*
+ * Takes the writer's lock beside the database: flock() on "<path>.lock",
+ * then writes our pid there for the message a second process gives.
+ * Returns 0, SK_EBUSY when another process holds it, or SK_EIO.
+ */
+static int
+store_lock(struct store *st, char err[SK_ERR_LEN])
+{
+    char *lock = NULL, buf[32];
+    ssize_t n;
+    long pid;
+    int rc = SK_EIO;
+
+    if (strcmp(st->path, ":memory:") == 0)
+        return 0; /* nothing on disk to share */
+    if ((lock = malloc(strlen(st->path) + sizeof(".lock"))) == NULL) {
+        sk_seterr(err, "store %s: out of memory", st->path);
+        return SK_ENOMEM;
+    }
+    sprintf(lock, "%s.lock", st->path);
+    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (st->lock_fd < 0) {
+        sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+                  strerror(errno));
+        goto out;
+    }
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+                      strerror(errno));
+            goto out;
+        }
+        n = pread(st->lock_fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        pid = strtol(buf, NULL, 10);
+        if (pid > 0)
+            sk_seterr(err,
+                      "database %s is in use by another sikiliza serve "
+                      "(pid %ld)",
+                      st->path, pid);
+        else
+            sk_seterr(err, "database %s is in use by another sikiliza serve",
+                      st->path);
+        rc = SK_EBUSY;
+        goto out;
+    }
+    n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (ftruncate(st->lock_fd, 0) != 0 ||
+        pwrite(st->lock_fd, buf, (size_t)n, 0) != n) {
+        sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+                  strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0 && st->lock_fd >= 0) {
+        close(st->lock_fd);
+        st->lock_fd = -1;
+    }
+    free(lock);
+    return rc;
+}
+
 struct store *
 store_open(const char *path, struct event_base *base, int queue_depth,
            char err[SK_ERR_LEN])
@@ -671,8 +747,10 @@ store_open(const char *path, struct event_base *base, int queue_depth,
     if (store_check_dir(path, err) != 0)
         return NULL;
     existed = stat(path, &sb) == 0 || strcmp(path, ":memory:") == 0;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL || (st->path = strdup(path)) == NULL)
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        goto nomem;
+    st->lock_fd = -1;
+    if ((st->path = strdup(path)) == NULL)
         goto nomem;
     st->tx.st = st;
     st->queue_depth = queue_depth;
@@ -690,6 +768,8 @@ store_open(const char *path, struct event_base *base, int queue_depth,
         goto nomem;
     }
     st->sync_ok = true;
+    if (store_lock(st, err) != 0)
+        goto fail;
     if (sqlite3_open_v2(path, &st->tx.db, flags, NULL) != SQLITE_OK) {
         sk_seterr(err, "store %s: %s", path,
                   st->tx.db != NULL ? sqlite3_errmsg(st->tx.db)
@@ -760,6 +840,8 @@ store_close(struct store *st)
         pthread_cond_destroy(&st->work_cv);
         pthread_mutex_destroy(&st->mu);
     }
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* drops the flock */
     free(st->path);
     free(st);
 }

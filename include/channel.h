@@ -263,6 +263,15 @@ int channel_render_empty(const struct config_channel *ch,
 int channel_render_error_text(const struct config_channel *ch, int code,
                               const char *reason, struct channel_reply *out);
 
+/*
+ * The kind of problem a parse error (the err of parse or parse_ussd after
+ * SK_EINVAL) describes, as a fixed keyword for the log, which must never
+ * carry the request's values: missing_field, bad_json, bad_utf8,
+ * too_long, not_phone_number, duplicate_field, bad_form_data,
+ * bad_content_type, bad_field, or invalid when none fits.
+ */
+const char *channel_bad_kind(const char *err);
+
 /* Whether content_type names mime (parameters such as charset ignored). */
 bool channel_content_type_is(const char *content_type, const char *mime);
 

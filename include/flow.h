@@ -96,6 +96,13 @@ const struct flow *flow_set_find(const struct flow_set *set, const char *id);
 const struct flow *flow_set_match_keyword(const struct flow_set *set,
                                           const char *text);
 
+/*
+ * The keyword of the set's i-th keyword trigger (in load order, case
+ * folded), or NULL when there are not that many: e.g. for telling a child
+ * which word starts a survey again.
+ */
+const char *flow_set_keyword_at(const struct flow_set *set, size_t i);
+
 const char *flow_name(const struct flow *f);
 const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */

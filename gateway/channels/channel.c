@@ -257,6 +257,37 @@ channel_render_empty(const struct config_channel *ch, const char *const *texts,
     return channel_reply_text(200, "", out);
 }
 
+const char *
+channel_bad_kind(const char *err)
+{
+    /* the first matching phrase wins: order matters */
+    static const struct {
+        const char *phrase, *kind;
+    } kinds[] = {
+        {"content type", "bad_content_type"},
+        /* jansson's own texts (channel_json_seterr keeps no body) */
+        {"decode byte", "bad_utf8"},
+        {"duplicate object key", "duplicate_field"},
+        {"JSON", "bad_json"},
+        {"phone number", "not_phone_number"},
+        {"too long", "too_long"},
+        {"more than once", "duplicate_field"},
+        {"more than", "too_long"},
+        {"UTF-8", "bad_utf8"},
+        {"\" is not valid ", "bad_utf8"}, /* another charset's encoding */
+        {"missing", "missing_field"},
+        {"%-escape", "bad_form_data"},
+        {"must be", "bad_field"},
+        {"unknown \"", "bad_field"},
+    };
+    size_t i;
+
+    for (i = 0; err != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strstr(err, kinds[i].phrase) != NULL)
+            return kinds[i].kind;
+    return "invalid";
+}
+
 int
 channel_render_error_text(const struct config_channel *ch, int code,
                           const char *reason, struct channel_reply *out)

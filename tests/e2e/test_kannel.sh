@@ -103,8 +103,8 @@ done
 sk_log "$CHILDREN children, $total messages expected"
 
 # --- gateway and Kannel ---------------------------------------------------
-secret=k$RANDOM$RANDOM$RANDOM
-sk_conf "$SK_TMP/gw" "g$RANDOM$RANDOM"
+secret=kannel-$RANDOM$RANDOM-secret
+sk_conf "$SK_TMP/gw" "generic-$RANDOM$RANDOM-secret"
 port=$(sk_conf_port "$SK_CONF")
 kannel_setup "$SK_TMP/kannel" \
     "$(kannel_post_url "127.0.0.1:$port" "$secret" kannel)"

@@ -42,6 +42,14 @@ refused() {
         sk_fail "$what: rows were stored: $before -> $(counts)"
 }
 
+# logged KIND WHAT: the last "bad request" log line names KIND (a fixed
+# keyword, never a value).
+logged() {
+    local line
+    line=$(grep -F "bad request" "$SK_LOG" | tail -n 1)
+    sk_contains "$line" "channel=demo bad request: $1" "$2: the log line"
+}
+
 # One good message first, so the tables exist and a session is waiting.
 code=$(sk_http "$WORK/ok" -d from=+254700000009 -d text=hi -d id=ok1 \
     "$SK_URL$RECEIVE")
@@ -50,6 +58,7 @@ code=$(sk_http "$WORK/ok" -d from=+254700000009 -d text=hi -d id=ok1 \
 refused 400 "broken JSON" -H 'Content-Type: application/json' \
     --data-binary '{"from": "+254700000009", "text": "1", "id": ' \
     "$SK_URL$RECEIVE"
+logged bad_json "broken JSON"
 refused 400 "JSON that is not an object" -H 'Content-Type: application/json' \
     --data-binary '["+254700000009", "1"]' "$SK_URL$RECEIVE"
 
@@ -59,6 +68,7 @@ refused 413 "oversize body" --data-urlencode "text@$WORK/big" \
     -d from=+254700000009 -d id=big1 "$SK_URL$RECEIVE"
 
 refused 400 "missing from" -d text=1 -d id=nofrom1 "$SK_URL$RECEIVE"
+logged missing_field "missing from"
 refused 400 "missing id" -d from=+254700000009 -d text=1 "$SK_URL$RECEIVE"
 refused 400 "missing from (JSON)" -H 'Content-Type: application/json' \
     --data-binary '{"text": "1", "id": "nofrom2"}' "$SK_URL$RECEIVE"
@@ -67,10 +77,22 @@ refused 400 "missing id (JSON)" -H 'Content-Type: application/json' \
 
 refused 400 "invalid UTF-8 (form)" -d from=+254700000009 \
     -d 'text=caf%C3%28%FF%FE' -d id=utf1 "$SK_URL$RECEIVE"
+logged bad_utf8 "invalid UTF-8 (form)"
 printf '{"from": "+254700000009", "text": "caf\xc3\x28\xff", "id": "utf2"}' \
     >"$WORK/badutf8.json"
 refused 400 "invalid UTF-8 (JSON)" -H 'Content-Type: application/json' \
     --data-binary "@$WORK/badutf8.json" "$SK_URL$RECEIVE"
+logged bad_utf8 "invalid UTF-8 (JSON)"
+refused 400 "a from too long" -d "from=+$(printf '%0300d' 7)" -d text=1 \
+    -d id=long1 "$SK_URL$RECEIVE"
+logged too_long "a from too long"
+refused 400 "not a phone number" -d from=+25470000abcd -d text=1 \
+    -d id=nophone1 "$SK_URL$RECEIVE"
+logged not_phone_number "not a phone number"
+if grep -F "bad request" "$SK_LOG" | grep -qE '25470000|caf|nofrom|utf[12]'
+then
+    sk_fail "a bad request log line quotes a value"
+fi
 
 refused 403 "wrong secret" -d from=+254700000009 -d text=1 -d id=sec1 \
     "$SK_URL/c/demo/receive?secret=not-$SECRET"

@@ -3,7 +3,9 @@
 # conversations on stdin, checked event by event (types and fields named
 # as goflow names them), with a wait timeout (/timeout), a session expiry
 # (/expire), a French run to the end, an Arabic run ended by silence; the
-# voice example with keypad and spoken answers; the Referral example.
+# voice example with keypad and spoken answers; the Referral example; a
+# /timeout where the wait has none, an unknown /command and an unknown
+# --flow, each answered with a note instead of an end.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -202,5 +204,40 @@ in_order referral \
     "$(result "Wants Contact" Yes)" \
     "$(msg "A trained person will contact you")" \
     '.type == "run_ended" and .status == "completed"'
+
+# --- /timeout on a wait without one, an unknown /command: notes, go on ---
+jq 'del(.flows[].nodes[].router.wait.timeout)' \
+    "$SK_SOURCE_DIR/flows/examples/referral.json" >"$WORK/notimeout.json"
+SIM_FILE=$WORK/notimeout.json SIM_FLOW=Referral simulate notimeout <<'EOF'
+/timeout
+/bogus 12
+1
+EOF
+in_order notimeout \
+    '.type == "run_started" and .flow == "Referral"' \
+    "$(result "Wants Contact" Yes)" \
+    '.type == "run_ended" and .status == "completed"'
+sk_contains "$(cat "$WORK/notimeout.err")" "this wait has no timeout" \
+    "/timeout without a timeout"
+sk_contains "$(cat "$WORK/notimeout.err")" \
+    "unknown command /bogus; the commands are /timeout, /expire" \
+    "an unknown /command"
+# in the chat, the notes are part of the conversation
+chat=$(printf '/timeout\n/nope\n' |
+    sk_bin simulate "$WORK/notimeout.json" 2>&1) ||
+    sk_fail "chat with notes: simulate failed: $chat"
+sk_contains "$chat" "(this wait has no timeout" "chat: /timeout note"
+sk_contains "$chat" "(unknown command /nope; the commands are" \
+    "chat: unknown /command note"
+
+# --- --flow naming no flow: the flows the file has ------------------------
+rc=0
+sk_bin simulate "$SK_SOURCE_DIR/flows/examples" --flow Nope \
+    </dev/null >"$WORK/nope.out" 2>"$WORK/nope.err" || rc=$?
+[ "$rc" = 1 ] || sk_fail "--flow Nope: exit $rc, want 1"
+for name in Referral "Wellbeing Check" "Wellbeing Check Voice"; do
+    grep -q "^  [0-9a-f-]*  $name\$" "$WORK/nope.err" ||
+        sk_fail "--flow Nope does not list \"$name\": $(cat "$WORK/nope.err")"
+done
 
 sk_log "ok"

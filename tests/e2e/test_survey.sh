@@ -131,6 +131,8 @@ expect a2 "لن نسألك عن اسمك" "كم تشعر بالأمان"
 # --- STOP: at once, and nothing more is sent ---------------------------
 say "$PHONE_ST" s1 "hi"
 say "$PHONE_ST" s2 "STOP"
+# the confirmation names the first keyword of the flows' triggers
+expect s2 "You will get no more messages from us. To start again, send HI."
 [ "$(jq '.messages | length' "$WORK/s2.json")" -le 1 ] ||
     sk_fail "STOP got more than a confirmation: $(cat "$WORK/s2.json")"
 say "$PHONE_ST" s3 "1"
@@ -138,10 +140,16 @@ say "$PHONE_ST" s3 "1"
     sk_fail "a message after STOP got a reply: $(cat "$WORK/s3.json")"
 [ "$(sk_sql "SELECT count(*) FROM contacts WHERE opted_out = 1;")" = 1 ] ||
     sk_fail "STOP did not opt the contact out"
+# the word it names starts the survey again
+say "$PHONE_ST" s4 "HI"
+expect s4 "Reply 1 English, 2 Français, 3 العربية"
+# in French, with "tu" as in the flows
+say "$PHONE_FR" f9 "stop"
+expect f9 "Tu ne recevras plus de messages de notre part. Pour recommencer, envoie HI."
 
 # --- what was stored ---------------------------------------------------
-[ "$(sk_count inbound)" = 22 ] ||
-    sk_fail "expected 22 inbound rows, found $(sk_count inbound)"
+[ "$(sk_count inbound)" = 24 ] ||
+    sk_fail "expected 24 inbound rows, found $(sk_count inbound)"
 
 # has_result NAME CATEGORY: a results row with that name and category.
 has_result() {

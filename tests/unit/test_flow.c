@@ -606,6 +606,12 @@ test_keywords(void **state)
     assert_null(flow_set_match_keyword(set, "restart"));
     assert_null(flow_set_match_keyword(set, ""));
     assert_null(flow_set_match_keyword(set, "hello start"));
+    /* in load order, folded; the campaign trigger is no keyword */
+    assert_string_equal(flow_set_keyword_at(set, 0), "start");
+    assert_string_equal(flow_set_keyword_at(set, 1), "only");
+    assert_string_equal(flow_set_keyword_at(set, 2), "solo");
+    assert_null(flow_set_keyword_at(set, 3));
+    assert_null(flow_set_keyword_at(NULL, 0));
     flow_set_free(set);
 }
 

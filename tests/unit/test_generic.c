@@ -292,6 +292,48 @@ test_registry(void **state)
     assert_false(channel_content_type_is(NULL, "application/json"));
 }
 
+/* The log says which kind of problem, by a fixed keyword. */
+static void
+expect_kind(const char *ctype, const char *body, const char *kind)
+{
+    struct sk_inbound in;
+    char err[SK_ERR_LEN];
+
+    assert_int_equal(parse(ctype, body, strlen(body), &in, err), SK_EINVAL);
+    if (strcmp(channel_bad_kind(err), kind) != 0)
+        fail_msg("error \"%s\" is kind %s, not %s", err, channel_bad_kind(err),
+                 kind);
+}
+
+static void
+test_bad_kind(void **state)
+{
+    char body[600];
+
+    (void)state;
+    expect_kind(form, "text=hi&id=1", "missing_field");
+    expect_kind(json, "{\"from\":\"1\"}", "missing_field");
+    expect_kind(json, "{\"from\":\"1\",", "bad_json");
+    expect_kind(json, "[1,2]", "bad_json");
+    expect_kind(form, "from=1&id=2&text=%FF%FE", "bad_utf8");
+    expect_kind(json, "{\"from\":\"1\",\"id\":\"2\",\"text\":\"\xff\"}",
+                "bad_utf8");
+    expect_kind(form, "from=1&from=2&id=3", "duplicate_field");
+    expect_kind(json, "{\"from\":\"1\",\"from\":\"2\",\"id\":\"3\"}",
+                "duplicate_field");
+    expect_kind(form, "from=1&id=2&text=%zz", "bad_form_data");
+    expect_kind("text/plain", "from=1&id=2", "bad_content_type");
+    expect_kind(json, "{\"from\":1.5,\"id\":\"x\"}", "bad_field");
+    memset(body, '1', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    memcpy(body, "id=1&from=", 10);
+    expect_kind(form, body, "too_long");
+    assert_string_equal(channel_bad_kind("\"From\" is not a phone number"),
+                        "not_phone_number");
+    assert_string_equal(channel_bad_kind(""), "invalid");
+    assert_string_equal(channel_bad_kind(NULL), "invalid");
+}
+
 int
 main(void)
 {
@@ -304,6 +346,7 @@ main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_bad_kind),
         cmocka_unit_test(test_secret),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_registry),

@@ -373,6 +373,31 @@ test_failed_migration_leaves_nothing(void **state)
                      0);
 }
 
+/* One writer per database: a second store_open() on the same file is
+ * refused, naming the holder's pid, until the first closes. */
+static void
+test_second_writer_refused(void **state)
+{
+    struct fx *fx = *state;
+    char err[SK_ERR_LEN] = "", want[600], path[400];
+    struct store *st = open_ok(fx, NULL, 8);
+    struct stat sb;
+
+    assert_null(store_open(fx->path, NULL, 8, err));
+    snprintf(want, sizeof(want),
+             "database %s is in use by another sikiliza serve (pid %ld)",
+             fx->path, (long)getpid());
+    assert_string_equal(err, want);
+    /* the lock file is private to the service */
+    snprintf(path, sizeof(path), "%s.lock", fx->path);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0077, 0);
+    store_close(st);
+
+    st = open_ok(fx, NULL, 8);
+    store_close(st);
+}
+
 struct pragmas {
     int64_t sync, fk;
     char mode[16];
@@ -1295,6 +1320,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_failed_migration_leaves_nothing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pragmas_and_open_errors, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_second_writer_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup,
                                         teardown),
