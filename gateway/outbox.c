@@ -251,6 +251,32 @@ out:
     return rc;
 }
 
+/*
+ * Whether row id was queued before its contact said STOP: the contact is
+ * opted out and a later row (the STOP confirmation) follows it. STOP only
+ * cancels 'queued' rows; one in flight then must not be tried again.
+ * 1 yes, 0 no, SK_EIO.
+ */
+static int
+ob_stopped_since(sqlite3 *db, int64_t id)
+{
+    static const char sql[] =
+        "SELECT EXISTS (SELECT 1 FROM outbox AS o"
+        " JOIN contacts AS c ON c.key = o.contact_key AND c.opted_out <> 0"
+        " WHERE o.id = ?1 AND EXISTS (SELECT 1 FROM outbox AS e"
+        " WHERE e.contact_key = o.contact_key AND e.id > o.id))";
+    sqlite3_stmt *s = NULL;
+    int rc = SK_EIO;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(s, 1, id);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            rc = sqlite3_column_int(s, 0) != 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* --- start-up recovery --------------------------------------------------- */
 
 static int
@@ -292,10 +318,17 @@ ob_recover_job(struct store_tx *tx, void *arg)
     }
     if (src != SQLITE_DONE)
         goto out;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        int stopped = requeue[i] ? ob_stopped_since(db, ids[i]) : 0;
+
+        if (stopped < 0)
+            goto out;
+        if (stopped > 0)
+            requeue[i] = false; /* opted out since: never again */
         if (ob_update(db, ids[i], "sending", requeue[i] ? "queued" : "failed",
                       0, requeue[i] ? now : -1, NULL, now) < 0)
             goto out;
+    }
     rc = 0;
     goto out;
 nomem:
@@ -612,10 +645,23 @@ static int
 ob_wb_job(struct store_tx *tx, void *arg)
 {
     struct ob_row *row = arg;
-    int n = ob_update(store_tx_sqlite(tx), row->id, "sending", row->to,
-                      row->attempts_delta, row->next_at,
-                      row->ext_id[0] != '\0' ? row->ext_id : NULL, ob_now_ms());
+    sqlite3 *db = store_tx_sqlite(tx);
+    int n;
 
+    if (strcmp(row->to, "queued") == 0) {
+        if ((n = ob_stopped_since(db, row->id)) < 0)
+            return n;
+        if (n > 0) {
+            sk_log(LOG_INFO, "outbox",
+                   "id=%" PRId64 " contact=%.8s: opted out, not retried",
+                   row->id, row->key);
+            row->to = "failed";
+            row->next_at = -1;
+        }
+    }
+    n = ob_update(db, row->id, "sending", row->to, row->attempts_delta,
+                  row->next_at, row->ext_id[0] != '\0' ? row->ext_id : NULL,
+                  ob_now_ms());
     return n < 0 ? n : 0;
 }
 

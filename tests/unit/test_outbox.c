@@ -34,6 +34,7 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "optout.h"
 #include "outbox.h"
 #include "privacy.h"
 #include "store.h"
@@ -774,6 +775,83 @@ test_idempotent_requeued(void **state)
     assert_int_equal(fx->seen, 2);
 }
 
+/* STOP as app.c does it: opted out, queued rows cancelled, one
+ * confirmation queued after them. */
+static int
+stop_job(struct store_tx *tx, void *arg)
+{
+    struct seed *s = arg;
+    struct store_contact c = {.opted_out = true, .last_seen = wall_ms()};
+    char key[PRIVACY_KEY_HEX];
+    int n, rc;
+
+    if ((rc = privacy_contact_key(s->fx->p, s->urn, key)) != 0 ||
+        (rc = store_contact_put(tx, key, &c)) != 0 ||
+        (rc = optout_cancel_queued(tx, key, wall_ms(), &n)) != 0)
+        return rc;
+    return store_outbox_put(tx, s->channel, key, "you will get no more",
+                            wall_ms(), &s->id);
+}
+
+/* A message in flight when the child says STOP fails transiently: it is
+ * not tried again, only the confirmation goes out. */
+static void
+test_no_retry_after_stop(void **state)
+{
+    struct fx *fx = *state;
+    struct seed stop = {fx, CHAN, URN, false, 0};
+    struct rowq q;
+    int64_t id;
+
+    fx->script[0] = 500;
+    fx->n_script = 1;
+    fx->delay_ms = 300;
+    start_outbox(fx);
+    id = seed_row(fx, CHAN, URN, true);
+    outbox_kick(fx->ob);
+    run(fx, WAIT_MS, seen_one);
+    assert_int_equal(store_call(fx->st, stop_job, &stop), 0);
+    outbox_kick(fx->ob);
+    watched_id = stop.id;
+    watched_status = "sent";
+    run(fx, WAIT_MS, row_is);
+    q = get_row(fx, stop.id);
+    assert_string_equal(q.status, "sent");
+    q = get_row(fx, id);
+    assert_string_equal(q.status, "failed");
+    assert_int_equal(q.attempts, 1);
+    run(fx, 500, NULL); /* a retry would show now */
+    assert_int_equal(fx->seen, 2);
+}
+
+/* The same across a restart on an idempotent channel: not requeued. */
+static void
+test_no_requeue_after_stop(void **state)
+{
+    struct fx *fx = *state;
+    struct seed stop = {fx, CHAN, URN, false, 0};
+    struct rowq q;
+    int64_t id;
+
+    fx->script[0] = 0;
+    fx->n_script = 1;
+    fx->idempotent = true;
+    start_outbox(fx);
+    id = seed_row(fx, CHAN, URN, true);
+    outbox_kick(fx->ob);
+    run(fx, WAIT_MS, seen_one);
+    assert_int_equal(store_call(fx->st, stop_job, &stop), 0);
+    stop_outbox(fx);
+
+    start_outbox(fx);
+    q = wait_row(fx, stop.id, "sent", WAIT_MS);
+    assert_string_equal(q.status, "sent");
+    q = get_row(fx, id);
+    assert_string_equal(q.status, "failed");
+    run(fx, 300, NULL);
+    assert_int_equal(fx->seen, 2);
+}
+
 static void
 test_parallel_cap(void **state)
 {
@@ -1148,6 +1226,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_parallel_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_after_stop, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_requeue_after_stop, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_by_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generic_sender, setup, teardown),
