@@ -1229,6 +1229,16 @@ copy_body(struct evhttp_request *req, size_t *len)
     return body;
 }
 
+/* Wipes and frees the copy of a request body: it holds the number. */
+static void
+body_free(const struct channel_request *creq, char *body)
+{
+    if (body == NULL)
+        return;
+    explicit_bzero(body, creq->body_len);
+    free(body);
+}
+
 static int
 request_of(struct evhttp_request *req, struct channel_request *creq,
            char **body)
@@ -1268,7 +1278,7 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
         return;
     }
     if (t->verify(cc, &creq) != 0) {
-        free(body);
+        body_free(&creq, body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
         sk_log(LOG_WARNING, "inbound", "channel=%s denied: bad secret",
                cc->name);
@@ -1277,7 +1287,7 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     }
     rc = ussd ? t->parse_ussd(cc, &creq, &in, &start, err)
               : t->parse(cc, &creq, &in, err);
-    free(body);
+    body_free(&creq, body);
     if (rc != 0) {
         metrics_error(app->metrics, ch,
                       rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
@@ -1406,7 +1416,7 @@ app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
         return;
     }
     if (t->verify(cc, &creq) != 0) {
-        free(body);
+        body_free(&creq, body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
@@ -1414,7 +1424,7 @@ app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
     memset(&st, 0, sizeof(st));
     rc = t->parse_status != NULL ? t->parse_status(cc, &creq, &st, err)
                                  : SK_ENOENT;
-    free(body);
+    body_free(&creq, body);
     if (rc == SK_EINVAL) {
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
         send_error(app, req, t0, ch, HTTP_BADREQUEST, err);

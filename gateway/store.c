@@ -590,6 +590,9 @@ store_configure(struct store *st, char err[SK_ERR_LEN])
     sqlite3_extended_result_codes(db, 1);
     if (sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        /* erased answers (DELETE, purge) leave no copy in free pages */
+        sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) !=
             SQLITE_OK)
         goto fail;
     if (store_pragma(db, "PRAGMA journal_mode = WAL", v, sizeof(v)) != 0)

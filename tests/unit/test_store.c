@@ -399,7 +399,7 @@ test_second_writer_refused(void **state)
 }
 
 struct pragmas {
-    int64_t sync, fk;
+    int64_t sync, fk, secure_delete;
     char mode[16];
 };
 
@@ -413,13 +413,15 @@ pragma_job(struct store_tx *tx, void *arg)
     CK(db != NULL);
     CK_INT(sqlite3_prepare_v2(db,
                               "SELECT * FROM pragma_synchronous, "
-                              "pragma_foreign_keys, pragma_journal_mode",
+                              "pragma_foreign_keys, pragma_journal_mode, "
+                              "pragma_secure_delete",
                               -1, &s, NULL),
            SQLITE_OK);
     CK_INT(sqlite3_step(s), SQLITE_ROW);
     p->sync = sqlite3_column_int64(s, 0);
     p->fk = sqlite3_column_int64(s, 1);
     snprintf(p->mode, sizeof(p->mode), "%s", sqlite3_column_text(s, 2));
+    p->secure_delete = sqlite3_column_int64(s, 3);
     sqlite3_finalize(s);
     return 0;
 }
@@ -437,6 +439,7 @@ test_pragmas_and_open_errors(void **state)
     assert_int_equal(p.sync, 2); /* FULL */
     assert_int_equal(p.fk, 1);
     assert_string_equal(p.mode, "wal");
+    assert_int_equal(p.secure_delete, 1); /* erased rows leave no copy */
     /* A new database file and its WAL are private to the service. */
     assert_int_equal(stat(fx->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0077, 0);
