@@ -749,6 +749,21 @@ act_result(struct sprint *sp, const struct flow *f, const json_t *ctx,
     return rc;
 }
 
+/* Copy of s without leading and trailing ASCII white space. */
+static char *
+trim_dup(const char *s)
+{
+    size_t n;
+
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+                     s[n - 1] == '\r'))
+        n--;
+    return strndup(s, n);
+}
+
 static int
 act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 {
@@ -757,12 +772,31 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     char *lang = eval_or_skip(
         sp, ctx, json_string_value(json_object_get(a->json, "language")),
         &skip);
+    char *trimmed, code[4] = "";
     int rc = 0;
 
     if (lang == NULL)
         return SK_ENOMEM;
     if (skip)
         goto done;
+    /* goflow trims the code and reads it case-insensitively ("ENG" is
+     * stored as "eng") */
+    trimmed = trim_dup(lang);
+    if (trimmed == NULL) {
+        rc = SK_ENOMEM;
+        sk_seterr(sp->err, "out of memory");
+        goto done;
+    }
+    free(lang);
+    lang = trimmed;
+    if (strlen(lang) == 3) {
+        for (int i = 0; i < 3; i++)
+            code[i] = (lang[i] >= 'A' && lang[i] <= 'Z')
+                          ? (char)(lang[i] - 'A' + 'a')
+                          : lang[i];
+        if (fl_lang_known(code))
+            memcpy(lang, code, 3);
+    }
     if ((s->language == NULL && lang[0] == '\0') ||
         (s->language != NULL && strcmp(s->language, lang) == 0))
         goto done; /* no change, no event */
@@ -786,21 +820,6 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 done:
     free(lang);
     return rc;
-}
-
-/* Copy of s without leading and trailing ASCII white space. */
-static char *
-trim_dup(const char *s)
-{
-    size_t n;
-
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-                     s[n - 1] == '\r'))
-        n--;
-    return strndup(s, n);
 }
 
 /*
