@@ -331,9 +331,33 @@ end_all(struct sprint *sp, enum run_status st)
 
 /* --- the expression context ------------------------------------------- */
 
-/* results with __default__ set to each value, for the context */
+/*
+ * A result's created_on as goflow shows it: a datetime in the session's
+ * timezone, rendered as now() renders at that instant. NULL when out of
+ * memory.
+ */
+static char *
+created_on_text(const struct flow_session *s, int64_t ms)
+{
+    struct expr_env env = {
+        .now_ms = ms,
+        .timezone = s->timezone,
+        .date_format = s->date_format,
+        .tz_rule = s->tz_rule,
+    };
+    char xerr[SK_ERR_LEN] = "";
+
+    return expr_template(&env, "@(now())", xerr);
+}
+
+/*
+ * results as goflow's context shows them: __default__ is the value;
+ * input, category and category_localized (the category when untranslated)
+ * always there; values, categories, categories_localized as lists of one;
+ * created_on a datetime; extra null.
+ */
 static json_t *
-results_ctx(const json_t *results)
+results_ctx(const struct flow_session *s, const json_t *results)
 {
     json_t *out = json_deep_copy(results);
     const char *key;
@@ -343,6 +367,9 @@ results_ctx(const json_t *results)
         return NULL;
     json_object_foreach(out, key, v)
     {
+        json_t *ms = json_object_get(v, "created_ms");
+        char *created = NULL;
+
         json_object_set(v, "__default__", json_object_get(v, "value"));
         /* goflow: category_localized is the category when untranslated */
         if (!json_is_string(json_object_get(v, "category_localized")))
@@ -350,6 +377,24 @@ results_ctx(const json_t *results)
                             json_object_get(v, "category"));
         if (!json_is_string(json_object_get(v, "category")))
             json_object_set_new(v, "category", json_string(""));
+        if (!json_is_string(json_object_get(v, "category_localized")))
+            json_object_set_new(v, "category_localized", json_string(""));
+        if (!json_is_string(json_object_get(v, "input")))
+            json_object_set_new(v, "input", json_string(""));
+        json_object_set_new(v, "values",
+                            json_pack("[O]", json_object_get(v, "value")));
+        json_object_set_new(v, "categories",
+                            json_pack("[O]", json_object_get(v, "category")));
+        json_object_set_new(
+            v, "categories_localized",
+            json_pack("[O]", json_object_get(v, "category_localized")));
+        json_object_set_new(v, "extra", json_null());
+        if (json_is_integer(ms))
+            created = created_on_text(s, json_integer_value(ms));
+        json_object_set_new(v, "created_on",
+                            created ? json_string(created) : json_null());
+        free(created);
+        json_object_del(v, "created_ms");
     }
     return out;
 }
@@ -421,7 +466,7 @@ build_context(const struct sprint *sp, const struct flow *f)
     else
         v = json_null();
     json_object_set_new(ctx, "input", v);
-    json_object_set_new(ctx, "results", results_ctx(r->results));
+    json_object_set_new(ctx, "results", results_ctx(s, r->results));
     fields = fields_ctx(sp->set, s);
     json_object_set(ctx, "fields", fields);
     json_object_set_new(
@@ -436,14 +481,15 @@ build_context(const struct sprint *sp, const struct flow *f)
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
                         json_pack("{s:s,s:o,s:o}", "status", "active",
-                                  "results", results_ctx(r->results), "flow",
+                                  "results", results_ctx(s, r->results), "flow",
                                   flow_ctx(f)));
     if (s->nruns > 1) {
         const struct run *p = &s->runs[s->nruns - 2];
 
         v = json_pack("{s:s,s:o,s:{s:s,s:s,s:s}}", "status", "active",
-                      "results", results_ctx(p->results), "flow", "__default__",
-                      p->flow_name, "name", p->flow_name, "uuid", p->flow_uuid);
+                      "results", results_ctx(s, p->results), "flow",
+                      "__default__", p->flow_name, "name", p->flow_name, "uuid",
+                      p->flow_uuid);
     } else {
         v = json_null();
     }
@@ -453,7 +499,7 @@ build_context(const struct sprint *sp, const struct flow *f)
         if (v != NULL)
             json_object_set_new(
                 v, "results",
-                results_ctx(json_object_get(s->child, "results")));
+                results_ctx(s, json_object_get(s->child, "results")));
     } else {
         v = json_null();
     }
@@ -617,9 +663,10 @@ save_result(struct sprint *sp, const struct flow *f, const char *node,
     (void)f;
     if (key == NULL)
         goto nomem;
-    res = json_pack("{s:s,s:s,s:s*,s:s*,s:s*,s:s*}", "name", name, "value",
+    res = json_pack("{s:s,s:s,s:s*,s:s*,s:s*,s:s*,s:I}", "name", name, "value",
                     value, "category", category, "category_localized",
-                    category_loc, "input", input, "node_uuid", node);
+                    category_loc, "input", input, "node_uuid", node,
+                    "created_ms", (json_int_t)sp->now);
     if (res == NULL || json_object_set_new(r->results, key, res) != 0)
         goto nomem;
     free(key);
@@ -749,6 +796,21 @@ act_result(struct sprint *sp, const struct flow *f, const json_t *ctx,
     return rc;
 }
 
+/* Copy of s without leading and trailing ASCII white space. */
+static char *
+trim_dup(const char *s)
+{
+    size_t n;
+
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+                     s[n - 1] == '\r'))
+        n--;
+    return strndup(s, n);
+}
+
 static int
 act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 {
@@ -757,12 +819,31 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
     char *lang = eval_or_skip(
         sp, ctx, json_string_value(json_object_get(a->json, "language")),
         &skip);
+    char *trimmed, code[4] = "";
     int rc = 0;
 
     if (lang == NULL)
         return SK_ENOMEM;
     if (skip)
         goto done;
+    /* goflow trims the code and reads it case-insensitively ("ENG" is
+     * stored as "eng") */
+    trimmed = trim_dup(lang);
+    if (trimmed == NULL) {
+        rc = SK_ENOMEM;
+        sk_seterr(sp->err, "out of memory");
+        goto done;
+    }
+    free(lang);
+    lang = trimmed;
+    if (strlen(lang) == 3) {
+        for (int i = 0; i < 3; i++)
+            code[i] = (lang[i] >= 'A' && lang[i] <= 'Z')
+                          ? (char)(lang[i] - 'A' + 'a')
+                          : lang[i];
+        if (fl_lang_known(code))
+            memcpy(lang, code, 3);
+    }
     if ((s->language == NULL && lang[0] == '\0') ||
         (s->language != NULL && strcmp(s->language, lang) == 0))
         goto done; /* no change, no event */
@@ -786,21 +867,6 @@ act_language(struct sprint *sp, const json_t *ctx, const struct fl_action *a)
 done:
     free(lang);
     return rc;
-}
-
-/* Copy of s without leading and trailing ASCII white space. */
-static char *
-trim_dup(const char *s)
-{
-    size_t n;
-
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-                     s[n - 1] == '\r'))
-        n--;
-    return strndup(s, n);
 }
 
 /*

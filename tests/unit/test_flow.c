@@ -1747,6 +1747,84 @@ test_runner_fixtures(void **state)
         free(names[i]);
 }
 
+/* --- review: goflow semantics checked one by one ------------------------ */
+
+/* set_contact_language trims and folds the code, as goflow's
+ * i18n.ParseLanguage does ("ENG" is "eng"), then localizes with it. */
+static const char lang_case[] = HEAD(
+    "f3000000-0000-4000-8000-000000000001",
+    "LangCase") "\"localization\":{\"fra\":{\"a3000000-0000-4000-8000-"
+                "000000000002\":{\"text\":[\"Bonjour\"]}}},"
+                "\"nodes\":[{\"uuid\":\"n3000000-0000-4000-8000-000000000001\","
+                "\"actions\":[{\"uuid\":\"a3000000-0000-4000-8000-"
+                "000000000001\","
+                "\"type\":\"set_contact_language\",\"language\":\" FRA \"},"
+                "{\"uuid\":\"a3000000-0000-4000-8000-000000000002\","
+                "\"type\":\"send_msg\",\"text\":\"Hello\"},"
+                "{\"uuid\":\"a3000000-0000-4000-8000-000000000003\","
+                "\"type\":\"set_contact_language\",\"language\":\"Fra\"},"
+                "{\"uuid\":\"a3000000-0000-4000-8000-000000000004\","
+                "\"type\":\"set_contact_language\",\"language\":\"XZX\"}],"
+                "\"exits\":[{\"uuid\":\"e3000000-0000-4000-8000-000000000001\"}"
+                "]"
+                "}]}";
+
+static void
+test_language_case(void **state)
+{
+    struct flow_set *set = load_ok(lang_case);
+    struct flow_session *s = flow_session_new("eng", 1);
+    json_t *ev;
+
+    (void)state;
+    ev = run_start(set, s, "LangCase", NULL, NOW);
+    event_at(ev, 0, "run_started");
+    assert_string_equal(
+        ev_str(event_at(ev, 1, "contact_language_changed"), "language"), "fra");
+    assert_string_equal(ev_str(event_at(ev, 2, "msg_created"), "text"),
+                        "Bonjour");
+    /* "Fra" is the language the contact has: no event */
+    assert_string_equal(ev_str(event_at(ev, 3, "error"), "text"),
+                        "unrecognized language code: XZX");
+    event_at(ev, 4, "run_ended");
+    assert_string_equal(flow_session_language(s), "fra");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
+/* @results as goflow's context has them: input "" after set_run_result,
+ * created_on the datetime it was saved, values/categories lists of one. */
+static const char result_ctx[] = HEAD(
+    "f3000000-0000-4000-8000-000000000002",
+    "ResultCtx") "\"nodes\":[{\"uuid\":\"n3000000-0000-4000-8000-"
+                 "000000000002\",\"actions\":[{\"uuid\":\"a3000000-0000-4000-"
+                 "8000-000000000005\",\"type\":\"set_run_result\",\"name\":"
+                 "\"X\",\"value\":\"v\",\"category\":\"Cat\"},{\"uuid\":"
+                 "\"a3000000-0000-4000-8000-000000000006\",\"type\":"
+                 "\"send_msg\",\"text\":\"[@results.x.input] "
+                 "@results.x.created_on @results.x.values "
+                 "@results.x.categories @results.x.categories_localized "
+                 "[@results.x.extra] [@run.results.x.input]\"}],\"exits\":"
+                 "[{\"uuid\":\"e3000000-0000-4000-8000-000000000002\"}]}]}";
+
+static void
+test_result_context(void **state)
+{
+    struct flow_set *set = load_ok(result_ctx);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev;
+
+    (void)state;
+    ev = run_start(set, s, "ResultCtx", NULL, NOW);
+    event_at(ev, 1, "run_result_changed");
+    assert_string_equal(ev_str(event_at(ev, 2, "msg_created"), "text"),
+                        "[] 2023-11-14T22:13:20.000000Z [v] [Cat] [Cat] [] []");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
 int
 main(void)
 {
@@ -1773,6 +1851,8 @@ main(void)
         cmocka_unit_test(test_action_fixtures),
         cmocka_unit_test(test_router_fixtures),
         cmocka_unit_test(test_runner_fixtures),
+        cmocka_unit_test(test_language_case),
+        cmocka_unit_test(test_result_context),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
