@@ -207,8 +207,11 @@ struct channel_ussd_pages {
  * Lays out texts[0..n) (the messages of one step, joined with newlines)
  * on as many screens as they need; a message is never cut short. A page
  * breaks between messages where it can; a message longer than a screen
- * breaks between words (inside a word only when one word is longer than
- * a screen). Every page but the last is "CON " and ends with a newline and
+ * breaks between words, preferring the last break that fits before a menu
+ * option ("3 Not very safe": one or two digits, ASCII or Arabic-Indic,
+ * standing as a word and followed by words), so that no option is split
+ * from its number (inside a word only when one word is longer than a
+ * screen). Every page but the last is "CON " and ends with a newline and
  * more_line; the last is "CON " when more (the run waits for an answer),
  * else "END ". With no text, the last page holds goodbye (END) or nothing
  * (CON). 0 and out filled (free with channel_ussd_pages_clear()), or

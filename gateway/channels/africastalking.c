@@ -31,9 +31,11 @@
  * USSD pages. The messages a step sends may not fit one screen (see
  * CHANNEL_USSD_MAX in channel.h). They are never cut: channel_ussd_paginate()
  * lays them out on pages, breaking between messages first and between words
- * inside a message longer than a screen; every page but the last ends with
- * a "00 More" line in the child's language. The gateway stores the pages
- * and shows the next one when the child answers the more key.
+ * inside a message longer than a screen (before a menu option's number when
+ * one is in reach, so "3" and "Not very safe" share a page); every page but
+ * the last ends with a "00 More" line in the child's language. The gateway
+ * stores the pages and shows the next one when the child answers the more
+ * key.
  *
  * Pure; any thread.
  */
@@ -566,12 +568,49 @@ page_add(struct pager *p, size_t a, size_t b, bool last)
     return 0;
 }
 
-/* The end of the longest part of text[pos..end) that fits a page with its
- * more line: broken after a word, or else after a character. */
+/* The bytes of the digit at text[i] (0-9, or Arabic-Indic U+0660-U+0669
+ * or U+06F0-U+06F9), 0 when there is none before end. */
+static size_t
+digit_len(const char *text, size_t i, size_t end)
+{
+    const unsigned char *s = (const unsigned char *)text + i;
+
+    if (i < end && s[0] >= '0' && s[0] <= '9')
+        return 1;
+    if (i + 1 < end && ((s[0] == 0xd9 && s[1] >= 0xa0 && s[1] <= 0xa9) ||
+                        (s[0] == 0xdb && s[1] >= 0xb0 && s[1] <= 0xb9)))
+        return 2;
+    return 0;
+}
+
+/* Whether text[i..end) starts with a menu option's number: one or two
+ * digits standing as a word, followed by a word that is not a number
+ * ("2 A bit safe", but not "116 111" nor "5," nor "1 2"). */
+static bool
+is_option(const char *text, size_t i, size_t end)
+{
+    size_t k, digits;
+
+    for (digits = 0; (k = digit_len(text, i, end)) > 0; digits++)
+        i += k;
+    if (digits == 0 || digits > 2 || i >= end || !is_space(text[i]))
+        return false;
+    while (i < end && is_space(text[i]))
+        i++;
+    return i < end && digit_len(text, i, end) == 0;
+}
+
+/*
+ * The end of the longest part of text[pos..end) that fits a page with its
+ * more line: broken after a word, or else after a character. Among the
+ * word breaks that fit, the last one just before a menu option wins, so
+ * that an option's number stays with its words ("... 2 A bit safe" then
+ * "3 Not very safe ..." rather than "... 3" then "Not very safe ...").
+ */
 static size_t
 page_split(struct pager *p, size_t pos, size_t end)
 {
-    size_t e = pos, w;
+    size_t e = pos, opt = pos, w, next;
 
     for (w = pos + 1; w < end; w++) {
         if (!is_space(p->text[w]) || is_space(p->text[w - 1]))
@@ -579,7 +618,13 @@ page_split(struct pager *p, size_t pos, size_t end)
         if (!page_fits(p, pos, w, false))
             break;
         e = w;
+        for (next = w; next < end && is_space(p->text[next]); next++)
+            ;
+        if (is_option(p->text, next, end))
+            opt = w;
     }
+    if (opt > pos)
+        return opt;
     if (e > pos)
         return e;
     /* one word longer than a screen */

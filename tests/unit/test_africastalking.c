@@ -900,6 +900,117 @@ test_ussd_pages_mixed(void **state)
     channel_ussd_pages_clear(&p);
 }
 
+/* The bytes of the digit s starts with (0-9 or Arabic-Indic), else 0. */
+static size_t
+digit_at(const char *s)
+{
+    if (*s >= '0' && *s <= '9')
+        return 1;
+    if ((unsigned char)s[0] == 0xd9 && (unsigned char)s[1] >= 0xa0 &&
+        (unsigned char)s[1] <= 0xa9)
+        return 2;
+    return 0;
+}
+
+/* Whether s[0..len) is a number of one or two digits. */
+static bool
+short_number(const char *s, size_t len)
+{
+    size_t i = 0, k, digits = 0;
+
+    for (; i < len && (k = digit_at(s + i)) > 0; digits++)
+        i += k;
+    return i == len && digits >= 1 && digits <= 2;
+}
+
+/*
+ * Checks the pages of one menu question that does not fit a screen (see
+ * check_pages()): there are several, no page ends with an option's number
+ * and every page after the first starts with one, so no option is split
+ * from its words.
+ */
+static void
+check_menu(const char *menu, const char *more_line)
+{
+    const char *v[1] = {menu};
+    struct channel_ussd_pages p;
+    size_t i, n, len, ml = strlen(more_line);
+    const char *body, *w;
+
+    n = check_pages(v, 1, true, more_line, "CON ", &p);
+    assert_true(n >= 2);
+    for (i = 0; i < n; i++) {
+        body = p.v[i] + 4;
+        len = strlen(body) - (i + 1 < n ? ml + 1 : 0);
+        for (w = body + len; w > body && w[-1] != ' ' && w[-1] != '\n'; w--)
+            ;
+        if (short_number(w, (size_t)(body + len - w)))
+            fail_msg("page %zu ends with an option's number: %s", i + 1,
+                     p.v[i]);
+        if (i > 0 && digit_at(body) == 0)
+            fail_msg("page %zu starts inside an option: %s", i + 1, p.v[i]);
+    }
+    channel_ussd_pages_clear(&p);
+}
+
+/* A menu breaks before an option's number, never between the number and
+ * its words. */
+static void
+test_ussd_pages_menu(void **state)
+{
+    /* the Arabic first question of the Wellbeing Check, on the narrow
+     * screen; the same with Arabic-Indic digits */
+    static const char *ar =
+        "كم تشعر بالأمان حيث أنت الآن؟ 1 آمن جدًا 2 آمن قليلًا 3 لست آمنًا "
+        "كثيرًا 4 لست آمنًا أبدًا";
+    static const char *ar_indic =
+        "كم تشعر بالأمان حيث أنت الآن؟ ١ آمن جدًا ٢ آمن قليلًا ٣ لست آمنًا "
+        "كثيرًا ٤ لست آمنًا أبدًا";
+    /* long menus, two-digit options among them */
+    static const char *en =
+        "What would help you most right now? 1 Food and clean water 2 A safe "
+        "place to sleep 3 Someone to talk to 4 Going back to school 5 Finding "
+        "my family 6 Seeing a doctor or nurse 7 Papers and documents 8 Work "
+        "that is safe 9 Money for the journey 10 Learning a trade 11 Something "
+        "else 12 Nothing right now";
+    static const char *fr =
+        "Qu'est-ce qui t'aiderait le plus maintenant? 1 De la nourriture et de "
+        "l'eau 2 Un endroit sûr pour dormir 3 Quelqu'un à qui parler 4 "
+        "Retourner à l'école 5 Retrouver ma famille 6 Voir un médecin 7 Des "
+        "papiers 8 Un travail sans danger 9 De l'argent pour le voyage 10 "
+        "Apprendre un métier 11 Autre chose 12 Rien pour l'instant";
+
+    (void)state;
+    assert_true(chars(ar) > CHANNEL_USSD_MAX_UCS2 - 4);
+    check_menu(ar, channel_ussd_more_line("ara"));
+    check_menu(ar_indic, channel_ussd_more_line("ara"));
+    check_menu(en, channel_ussd_more_line("eng"));
+    check_menu(fr, channel_ussd_more_line("fra"));
+}
+
+/* Numbers that are not menu options do not move a break: a long
+ * message with none breaks after its last word that fits. */
+static void
+test_ussd_pages_not_options(void **state)
+{
+    char text[2000], *o;
+    const char *v[1] = {text};
+    struct channel_ussd_pages p;
+    size_t i, n;
+
+    (void)state;
+    /* "116 111," and "2024," are not options; neither is a number
+     * followed by another number, nor "2." */
+    for (o = text, i = 0; i < 30; i++)
+        o +=
+            sprintf(o, "%scall 116 111, since 2024, or 1 2.", i > 0 ? " " : "");
+    n = check_pages(v, 1, false, "00 More", "END ", &p);
+    assert_true(n >= 2);
+    for (i = 0; i + 1 < n; i++)
+        assert_true(chars(p.v[i]) > CHANNEL_USSD_MAX - 8);
+    channel_ussd_pages_clear(&p);
+}
+
 static void
 test_ussd_more_line(void **state)
 {
@@ -986,6 +1097,8 @@ main(void)
         cmocka_unit_test(test_ussd_pages_arabic),
         cmocka_unit_test(test_ussd_pages_boundaries),
         cmocka_unit_test(test_ussd_pages_mixed),
+        cmocka_unit_test(test_ussd_pages_menu),
+        cmocka_unit_test(test_ussd_pages_not_options),
         cmocka_unit_test(test_ussd_more_line),
     };
 
