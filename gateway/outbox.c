@@ -314,6 +314,7 @@ ob_recover_job(struct store_tx *tx, void *arg)
     sqlite3_stmt *s = NULL;
     int64_t now = ob_now_ms();
     struct ob_lost *rows = NULL, *nrows, *r;
+    const char *why;
     size_t n = 0, cap = 0, i;
     int c, rc = SK_EIO, src;
 
@@ -336,10 +337,6 @@ ob_recover_job(struct store_tx *tx, void *arg)
         r->requeue = c >= 0 && ob->chans[c].cb.idempotent;
         snprintf(r->key, sizeof(r->key), "%s",
                  (const char *)sqlite3_column_text(s, 2));
-        sk_log(LOG_WARNING, "outbox",
-               "id=%" PRId64 " contact=%.8s: unknown after restart, %s", r->id,
-               r->key,
-               r->requeue ? "queued again (idempotent channel)" : "failed");
     }
     if (src != SQLITE_DONE)
         goto out;
@@ -350,8 +347,14 @@ ob_recover_job(struct store_tx *tx, void *arg)
         stopped = r->requeue ? ob_stopped_since(db, r->id) : 0;
         if (stopped < 0)
             goto out;
+        why = !r->requeue   ? "failed"
+              : stopped > 0 ? "failed: opted out"
+                            : "queued again (idempotent channel)";
         if (stopped > 0)
             r->requeue = false; /* opted out since: never again */
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s: unknown after restart, %s", r->id,
+               r->key, why);
         if (ob_update(db, r->id, "sending", r->requeue ? "queued" : "failed", 0,
                       r->requeue ? now : -1, NULL, now) < 0)
             goto out;

@@ -9,6 +9,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -542,6 +543,36 @@ wait_row(struct fx *fx, int64_t id, const char *status, int ms)
     return get_row(fx, id);
 }
 
+/* Sends stderr, where sk_log() writes, to path; returns the old stderr
+ * for log_restore(). */
+static int
+log_capture(const char *path)
+{
+    int saved = dup(STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+    close(fd);
+    return saved;
+}
+
+/* Puts stderr back and reads what was logged into buf. */
+static void
+log_restore(int saved, const char *path, char *buf, size_t size)
+{
+    FILE *f;
+    size_t n;
+
+    assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+    close(saved);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
 /* --- fixture ------------------------------------------------------------- */
 
 static int
@@ -905,14 +936,18 @@ test_no_retry_after_stop(void **state)
     assert_int_equal(fx->seen, 2);
 }
 
-/* The same across a restart on an idempotent channel: not requeued. */
+/* The same across a restart on an idempotent channel: not requeued, and
+ * recovery does not log that it was. */
 static void
 test_no_requeue_after_stop(void **state)
 {
     struct fx *fx = *state;
     struct seed stop = {fx, CHAN, URN, false, 0};
+    char path[320], log[8192], want[64];
+    const char *line;
     struct rowq q;
     int64_t id;
+    int saved;
 
     fx->script[0] = 0;
     fx->n_script = 1;
@@ -924,7 +959,20 @@ test_no_requeue_after_stop(void **state)
     assert_int_equal(store_call(fx->st, stop_job, &stop), 0);
     stop_outbox(fx);
 
+    snprintf(path, sizeof(path), "%s/recovery.log", fx->dir);
+    saved = log_capture(path);
     start_outbox(fx);
+    sync_store(fx); /* recovery has run */
+    log_restore(saved, path, log, sizeof(log));
+    q = get_row(fx, id); /* failed at once, never queued again */
+    assert_string_equal(q.status, "failed");
+    assert_int_equal(q.attempts, 1);
+    /* and the log says so */
+    snprintf(want, sizeof(want), "id=%" PRId64 " contact=", id);
+    line = strstr(log, want);
+    assert_non_null(line);
+    assert_non_null(strstr(line, ": unknown after restart, failed: opted out"));
+    assert_null(strstr(log, "queued again"));
     q = wait_row(fx, stop.id, "sent", WAIT_MS);
     assert_string_equal(q.status, "sent");
     q = get_row(fx, id);
