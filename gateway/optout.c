@@ -10,7 +10,9 @@
  * confirmation follows. On a channel that replies in the webhook
  * response it goes there; on one that sends through the outbox it is
  * queued under a random one-time key with its own vault entry, so no row
- * keeps the contact key. The outbox table has no column for a reason:
+ * keeps the contact key. That entry goes in the transaction that records
+ * the confirmation's final state (outbox.c), not a day later when it
+ * would expire. The outbox table has no column for a reason:
  * cancelled rows are 'failed' with no attempt, and the log says why.
  */
 #include <errno.h>

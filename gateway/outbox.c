@@ -25,6 +25,9 @@
  * committed. Cancelled requests (outbox_stop()) write nothing back: the
  * row stays 'sending' and start-up recovery decides, never a resend.
  *
+ * The transaction that moves a row to a final state (sent, delivered,
+ * failed) also deletes the vault entry of a one-time key (ob_forget()).
+ *
  * Store jobs in flight hold ob->jobs; outbox_free() frees at once when
  * there are none, otherwise the last done callback frees.
  */
@@ -277,7 +280,31 @@ ob_stopped_since(sqlite3 *db, int64_t id)
     return rc;
 }
 
+/*
+ * A row of contact key has reached a final state (sent, delivered,
+ * failed). When the key is a one-time key (no contact, nothing more
+ * queued: a DELETE confirmation's), its vault entry goes now, in the
+ * transaction that records the result, not when the entry expires a day
+ * later: the child asked us to erase everything. 0 or a negative SK_E*.
+ */
+static int
+ob_forget(struct store_tx *tx, const char *key)
+{
+    int n = store_vault_forget(tx, key);
+
+    if (n > 0)
+        sk_log(LOG_INFO, "outbox", "contact=%.8s: one-time address deleted",
+               key);
+    return n < 0 ? n : 0;
+}
+
 /* --- start-up recovery --------------------------------------------------- */
+
+struct ob_lost {
+    int64_t id;
+    char key[PRIVACY_KEY_HEX];
+    bool requeue;
+};
 
 static int
 ob_recover_job(struct store_tx *tx, void *arg)
@@ -285,8 +312,9 @@ ob_recover_job(struct store_tx *tx, void *arg)
     struct outbox *ob = arg;
     sqlite3 *db = store_tx_sqlite(tx);
     sqlite3_stmt *s = NULL;
-    int64_t now = ob_now_ms(), *ids = NULL, *nids;
-    bool *requeue = NULL, *nrq;
+    int64_t now = ob_now_ms();
+    struct ob_lost *rows = NULL, *nrows, *r;
+    const char *why;
     size_t n = 0, cap = 0, i;
     int c, rc = SK_EIO, src;
 
@@ -298,36 +326,42 @@ ob_recover_job(struct store_tx *tx, void *arg)
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            nids = realloc(ids, cap * sizeof(*ids));
-            if (nids == NULL)
+            nrows = realloc(rows, cap * sizeof(*rows));
+            if (nrows == NULL)
                 goto nomem;
-            ids = nids;
-            nrq = realloc(requeue, cap * sizeof(*requeue));
-            if (nrq == NULL)
-                goto nomem;
-            requeue = nrq;
+            rows = nrows;
         }
-        ids[n] = sqlite3_column_int64(s, 0);
+        r = &rows[n++];
+        r->id = sqlite3_column_int64(s, 0);
         c = ob_chan_find(ob, (const char *)sqlite3_column_text(s, 1));
-        requeue[n] = c >= 0 && ob->chans[c].cb.idempotent;
-        sk_log(LOG_WARNING, "outbox",
-               "id=%" PRId64 " contact=%.8s: unknown after restart, %s", ids[n],
-               (const char *)sqlite3_column_text(s, 2),
-               requeue[n] ? "queued again (idempotent channel)" : "failed");
-        n++;
+        r->requeue = c >= 0 && ob->chans[c].cb.idempotent;
+        snprintf(r->key, sizeof(r->key), "%s",
+                 (const char *)sqlite3_column_text(s, 2));
     }
     if (src != SQLITE_DONE)
         goto out;
     for (i = 0; i < n; i++) {
-        int stopped = requeue[i] ? ob_stopped_since(db, ids[i]) : 0;
+        int stopped, forgot;
 
+        r = &rows[i];
+        stopped = r->requeue ? ob_stopped_since(db, r->id) : 0;
         if (stopped < 0)
             goto out;
+        why = !r->requeue   ? "failed"
+              : stopped > 0 ? "failed: opted out"
+                            : "queued again (idempotent channel)";
         if (stopped > 0)
-            requeue[i] = false; /* opted out since: never again */
-        if (ob_update(db, ids[i], "sending", requeue[i] ? "queued" : "failed",
-                      0, requeue[i] ? now : -1, NULL, now) < 0)
+            r->requeue = false; /* opted out since: never again */
+        sk_log(LOG_WARNING, "outbox",
+               "id=%" PRId64 " contact=%.8s: unknown after restart, %s", r->id,
+               r->key, why);
+        if (ob_update(db, r->id, "sending", r->requeue ? "queued" : "failed", 0,
+                      r->requeue ? now : -1, NULL, now) < 0)
             goto out;
+        if (!r->requeue && (forgot = ob_forget(tx, r->key)) != 0) {
+            rc = forgot;
+            goto out;
+        }
     }
     rc = 0;
     goto out;
@@ -335,8 +369,7 @@ nomem:
     rc = SK_ENOMEM;
 out:
     sqlite3_finalize(s);
-    free(ids);
-    free(requeue);
+    free(rows);
     return rc;
 }
 
@@ -431,6 +464,8 @@ ob_claim_job(struct store_tx *tx, void *arg)
                    row->id, row->key);
             rc = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
                            cl->now);
+            if (rc >= 0)
+                rc = ob_forget(tx, row->key);
             ob_row_free(row);
             if (rc < 0)
                 goto out;
@@ -443,6 +478,8 @@ ob_claim_job(struct store_tx *tx, void *arg)
                    row->key);
             n = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
                           cl->now);
+            if (n >= 0)
+                n = ob_forget(tx, row->key);
             cl->failed[row->chan]++;
             ob_row_free(row);
             if (n < 0) {
@@ -662,7 +699,9 @@ ob_wb_job(struct store_tx *tx, void *arg)
     n = ob_update(db, row->id, "sending", row->to, row->attempts_delta,
                   row->next_at, row->ext_id[0] != '\0' ? row->ext_id : NULL,
                   ob_now_ms());
-    return n < 0 ? n : 0;
+    if (n < 0)
+        return n;
+    return strcmp(row->to, "queued") != 0 ? ob_forget(tx, row->key) : 0;
 }
 
 static void
@@ -758,6 +797,24 @@ dlr_prepare(sqlite3 *db, const char *sql, const char *channel,
     return s;
 }
 
+/* ob_forget() for each contact key that s selects (column 0); steps s
+ * to its end. 0, SK_EIO or another SK_E*. */
+static int
+ob_forget_each(struct store_tx *tx, sqlite3_stmt *s)
+{
+    char key[PRIVACY_KEY_HEX];
+    const unsigned char *k;
+    int src = SQLITE_DONE, rc = 0;
+
+    while (rc == 0 && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((k = sqlite3_column_text(s, 0)) == NULL)
+            continue;
+        snprintf(key, sizeof(key), "%s", (const char *)k);
+        rc = ob_forget(tx, key);
+    }
+    return rc != 0 ? rc : src == SQLITE_DONE ? 0 : SK_EIO;
+}
+
 /* outbox_delivery_tx(), and *changed says whether a row changed. */
 static int
 ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
@@ -777,6 +834,11 @@ ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
         " OR (status = 'failed' AND ?3 = 'delivered'))";
     static const char cnt_id[] = "SELECT count(*) FROM outbox"
                                  " WHERE channel = ?1 AND id = ?2";
+    /* Whose rows a report has moved to a final state. */
+    static const char key_ext[] = "SELECT DISTINCT contact_key FROM outbox"
+                                  " WHERE channel = ?1 AND external_id = ?2";
+    static const char key_id[] = "SELECT contact_key FROM outbox"
+                                 " WHERE channel = ?1 AND id = ?2";
     sqlite3 *db = store_tx_sqlite(tx);
     sqlite3_stmt *s = NULL;
     const char *to = status == OUTBOX_DLR_DELIVERED ? "delivered" : "failed";
@@ -794,7 +856,10 @@ ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
         goto out;
     if (sqlite3_changes(db) > 0) {
         *changed = true;
-        rc = 0;
+        sqlite3_finalize(s);
+        s = dlr_prepare(db, external_id ? key_ext : key_id, channel,
+                        external_id, id);
+        rc = s != NULL ? ob_forget_each(tx, s) : SK_EIO;
         goto out;
     }
     sqlite3_finalize(s);
@@ -1174,6 +1239,8 @@ ob_flush_job(struct store_tx *tx, void *arg)
         if (ob_update(db, row->id, "sending", row->to, row->attempts_delta,
                       row->next_at, row->ext_id[0] ? row->ext_id : NULL,
                       now) < 0)
+            return SK_EIO;
+        if (strcmp(row->to, "queued") != 0 && ob_forget(tx, row->key) != 0)
             return SK_EIO;
     }
     return 0;

@@ -149,6 +149,7 @@ enum {
     Q_VAULT_PUT,
     Q_VAULT_GET,
     Q_VAULT_PURGE,
+    Q_VAULT_FORGET,
     Q_DUE,
     Q_COUNT, /* NTABLES slots from here, one per table */
     Q_MAX = Q_COUNT + NTABLES
@@ -200,6 +201,14 @@ static const char *const store_sql[Q_COUNT] = {
                     " AND expires_at > ?2",
     [Q_VAULT_PURGE] = "DELETE FROM vault WHERE rowid IN (SELECT rowid"
                       " FROM vault WHERE expires_at <= ?1 LIMIT ?2)",
+    /* A one-time key (a DELETE confirmation's): no contact, nothing
+     * left to send. A contact's own entry stays until it expires. */
+    [Q_VAULT_FORGET] = "DELETE FROM vault WHERE contact_key = ?1"
+                       " AND NOT EXISTS (SELECT 1 FROM contacts"
+                       " WHERE key = ?1)"
+                       " AND NOT EXISTS (SELECT 1 FROM outbox"
+                       " WHERE contact_key = ?1"
+                       " AND status IN ('queued', 'sending'))",
     [Q_DUE] = "SELECT key FROM contacts"
               " WHERE timeout_at BETWEEN 1 AND ?1"
               " OR expires_at BETWEEN 1 AND ?1 LIMIT ?2",
@@ -1206,6 +1215,25 @@ store_vault_purge(struct store_tx *tx, int64_t now_ms, int limit)
         return SK_EIO;
     if ((rc = store_bind_i64(s, 1, now_ms)) != 0 ||
         (rc = store_bind_i64(s, 2, limit)) != 0) {
+        store_stmt_done(s);
+        return rc;
+    }
+    if ((rc = store_step_done(tx, s)) != 0)
+        return rc;
+    return sqlite3_changes(tx->db);
+}
+
+int
+store_vault_forget(struct store_tx *tx, const char *contact_key)
+{
+    sqlite3_stmt *s = store_stmt(tx, Q_VAULT_FORGET);
+    int rc;
+
+    if (contact_key == NULL)
+        return SK_EINVAL;
+    if (s == NULL)
+        return SK_EIO;
+    if ((rc = store_bind_text(s, 1, contact_key)) != 0) {
         store_stmt_done(s);
         return rc;
     }

@@ -129,6 +129,13 @@ int store_vault_get(struct store_tx *tx, const char *contact_key,
  * now_ms). Returns how many or a negative SK_E*. */
 int store_vault_purge(struct store_tx *tx, int64_t now_ms, int limit);
 
+/* Deletes the vault entry of contact_key when nothing needs it any more:
+ * no contacts row and no outbox row queued or sending (a one-time key,
+ * such as a DELETE confirmation's, once its row has reached a final
+ * state). Returns how many entries were deleted (0 or 1) or a negative
+ * SK_E*. */
+int store_vault_forget(struct store_tx *tx, const char *contact_key);
+
 /* Calls fn for each contact whose timeout_at or expires_at is <= now,
  * at most limit of them. Returns how many or a negative SK_E*. A 0 time
  * is never due. fn may write to the store (keys are collected first). */

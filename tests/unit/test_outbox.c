@@ -9,6 +9,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -380,6 +381,86 @@ get_row(struct fx *fx, int64_t id)
     return q;
 }
 
+/* A DELETE confirmation as app.c queues it: a random one-time key with its
+ * own vault entry, no contacts row. With contact, a contacts row for the
+ * key too (an ordinary contact). */
+struct onetime {
+    struct fx *fx;
+    const char *channel;
+    bool contact;
+    char key[PRIVACY_KEY_HEX];
+    int64_t id;
+};
+
+static int
+onetime_job(struct store_tx *tx, void *arg)
+{
+    struct onetime *o = arg;
+    struct store_contact c = {.last_seen = wall_ms()};
+    unsigned char *blob;
+    size_t len;
+    int rc;
+
+    if (o->key[0] == '\0' && (rc = optout_random_key(o->key)) != 0)
+        return rc;
+    if (o->contact && (rc = store_contact_put(tx, o->key, &c)) != 0)
+        return rc;
+    blob = privacy_seal(o->fx->p, o->key, URN, &len);
+    if (blob == NULL)
+        return SK_ENOMEM;
+    rc = store_vault_put(tx, o->key, blob, len, wall_ms() + 86400LL * 1000);
+    free(blob);
+    if (rc != 0)
+        return rc;
+    return store_outbox_put(tx, o->channel, o->key, "all deleted", wall_ms(),
+                            &o->id);
+}
+
+struct vaultq {
+    const char *key;
+    int64_t n;
+};
+
+static int
+vault_job(struct store_tx *tx, void *arg)
+{
+    struct vaultq *q = arg;
+    sqlite3_stmt *s = NULL;
+    int rc = SK_EIO;
+
+    if (sqlite3_prepare_v2(store_tx_sqlite(tx),
+                           "SELECT count(*) FROM vault WHERE contact_key = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return SK_EIO;
+    sqlite3_bind_text(s, 1, q->key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        q->n = sqlite3_column_int64(s, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* How many vault entries key has (0 or 1). */
+static int64_t
+vault_rows(struct fx *fx, const char *key)
+{
+    struct vaultq q = {key, -1};
+
+    assert_int_equal(store_call(fx->st, vault_job, &q), 0);
+    return q.n;
+}
+
+/* The vault entries of URN's contact key. */
+static int64_t
+urn_vault_rows(struct fx *fx)
+{
+    char key[PRIVACY_KEY_HEX];
+
+    assert_int_equal(privacy_contact_key(fx->p, URN, key), 0);
+    return vault_rows(fx, key);
+}
+
 static int64_t watched_id;
 static const char *watched_status;
 
@@ -460,6 +541,36 @@ wait_row(struct fx *fx, int64_t id, const char *status, int ms)
     watched_status = status;
     run(fx, ms, row_is);
     return get_row(fx, id);
+}
+
+/* Sends stderr, where sk_log() writes, to path; returns the old stderr
+ * for log_restore(). */
+static int
+log_capture(const char *path)
+{
+    int saved = dup(STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+    close(fd);
+    return saved;
+}
+
+/* Puts stderr back and reads what was logged into buf. */
+static void
+log_restore(int saved, const char *path, char *buf, size_t size)
+{
+    FILE *f;
+    size_t n;
+
+    assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+    close(saved);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
 }
 
 /* --- fixture ------------------------------------------------------------- */
@@ -746,7 +857,8 @@ test_no_resend_after_restart(void **state)
     q = wait_row(fx, id, "failed", WAIT_MS); /* recovery's verdict */
     assert_string_equal(q.status, "failed");
     assert_int_equal(q.attempts, 1);
-    run(fx, 300, NULL); /* a resend would show now */
+    assert_int_equal(urn_vault_rows(fx), 0); /* no contact, nothing queued */
+    run(fx, 300, NULL);                      /* a resend would show now */
     assert_int_equal(fx->seen, 1);
 }
 
@@ -824,14 +936,18 @@ test_no_retry_after_stop(void **state)
     assert_int_equal(fx->seen, 2);
 }
 
-/* The same across a restart on an idempotent channel: not requeued. */
+/* The same across a restart on an idempotent channel: not requeued, and
+ * recovery does not log that it was. */
 static void
 test_no_requeue_after_stop(void **state)
 {
     struct fx *fx = *state;
     struct seed stop = {fx, CHAN, URN, false, 0};
+    char path[320], log[8192], want[64];
+    const char *line;
     struct rowq q;
     int64_t id;
+    int saved;
 
     fx->script[0] = 0;
     fx->n_script = 1;
@@ -843,13 +959,71 @@ test_no_requeue_after_stop(void **state)
     assert_int_equal(store_call(fx->st, stop_job, &stop), 0);
     stop_outbox(fx);
 
+    snprintf(path, sizeof(path), "%s/recovery.log", fx->dir);
+    saved = log_capture(path);
     start_outbox(fx);
+    sync_store(fx); /* recovery has run */
+    log_restore(saved, path, log, sizeof(log));
+    q = get_row(fx, id); /* failed at once, never queued again */
+    assert_string_equal(q.status, "failed");
+    assert_int_equal(q.attempts, 1);
+    /* and the log says so */
+    snprintf(want, sizeof(want), "id=%" PRId64 " contact=", id);
+    line = strstr(log, want);
+    assert_non_null(line);
+    assert_non_null(strstr(line, ": unknown after restart, failed: opted out"));
+    assert_null(strstr(log, "queued again"));
     q = wait_row(fx, stop.id, "sent", WAIT_MS);
     assert_string_equal(q.status, "sent");
     q = get_row(fx, id);
     assert_string_equal(q.status, "failed");
     run(fx, 300, NULL);
     assert_int_equal(fx->seen, 2);
+}
+
+/* A DELETE confirmation's one-time address goes with the transaction that
+ * records the row's final state, sent or failed; a contact's own address
+ * and one that another queued row still needs stay. */
+static void
+test_onetime_forgotten(void **state)
+{
+    struct fx *fx = *state;
+    struct onetime sent = {fx, CHAN, false, "", 0};
+    struct onetime failed = {fx, CHAN, false, "", 0};
+    struct onetime contact = {fx, CHAN, true, "", 0};
+    struct onetime held = {fx, CHAN, false, "", 0};
+    struct onetime other = {fx, "unconfigured", false, "", 0};
+
+    fx->script[0] = 200;
+    fx->script[1] = 400;
+    fx->n_script = 2;
+    start_outbox(fx);
+    assert_int_equal(store_call(fx->st, onetime_job, &sent), 0);
+    assert_int_equal(vault_rows(fx, sent.key), 1);
+    outbox_kick(fx->ob);
+    assert_string_equal(wait_row(fx, sent.id, "sent", WAIT_MS).status, "sent");
+    assert_int_equal(vault_rows(fx, sent.key), 0);
+
+    assert_int_equal(store_call(fx->st, onetime_job, &failed), 0);
+    outbox_kick(fx->ob);
+    assert_string_equal(wait_row(fx, failed.id, "failed", WAIT_MS).status,
+                        "failed");
+    assert_int_equal(vault_rows(fx, failed.key), 0);
+
+    assert_int_equal(store_call(fx->st, onetime_job, &contact), 0);
+    outbox_kick(fx->ob);
+    assert_string_equal(wait_row(fx, contact.id, "sent", WAIT_MS).status,
+                        "sent");
+    assert_int_equal(vault_rows(fx, contact.key), 1);
+
+    /* a row of the same key on a channel not ours stays queued */
+    assert_int_equal(store_call(fx->st, onetime_job, &held), 0);
+    memcpy(other.key, held.key, sizeof(other.key));
+    assert_int_equal(store_call(fx->st, onetime_job, &other), 0);
+    outbox_kick(fx->ob);
+    assert_string_equal(wait_row(fx, held.id, "sent", WAIT_MS).status, "sent");
+    assert_string_equal(get_row(fx, other.id).status, "queued");
+    assert_int_equal(vault_rows(fx, held.key), 1);
 }
 
 static void
@@ -1041,8 +1215,10 @@ test_delivery_by_row(void **state)
     outbox_kick(fx->ob);
     run(fx, WAIT_MS, seen_two);
     assert_string_equal(get_row(fx, b).status, "sending");
+    assert_int_equal(urn_vault_rows(fx), 1);
     assert_int_equal(dlr_row(fx, CHAN, b, OUTBOX_DLR_DELIVERED), 0);
     assert_string_equal(get_row(fx, b).status, "delivered");
+    assert_int_equal(urn_vault_rows(fx), 0); /* final: no contact */
     assert_int_equal(
         outbox_delivery_row(fx->ob, CHAN, 0, OUTBOX_DLR_DELIVERED, NULL, NULL),
         SK_EINVAL);
@@ -1222,6 +1398,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_no_resend_after_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_requeued, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_onetime_forgotten, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_parallel_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_order, setup, teardown),
