@@ -102,10 +102,7 @@ excerpt_len(const char *s, size_t n)
 {
     if (n <= 40)
         return n;
-    n = 40;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
+    return sk_utf8_back(s, 40 + 1);
 }
 
 static void
@@ -247,10 +244,10 @@ next(struct parser *p)
 static json_t *
 string_literal(const char *s, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *v;
 
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     for (size_t i = 1; i + 1 < n; i++) {
         char c = s[i];
 
@@ -272,12 +269,12 @@ string_literal(const char *s, size_t n)
                 c = e;
                 break;
             default: /* unknown escape: keep it as written */
-                exprf_buf_add(&b, "\\", 1);
+                sk_buf_add(&b, "\\", 1);
                 c = e;
                 break;
             }
         }
-        exprf_buf_add(&b, &c, 1);
+        sk_buf_add(&b, &c, 1);
     }
     v = b.fail ? NULL : json_string(b.s);
     free(b.s);
@@ -765,22 +762,22 @@ eval_n(const struct expr_env *env, const char *src, size_t len)
 static char *
 valid_utf8(const char *s)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     size_t len = strlen(s), i = 0;
 
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     while (i < len) {
         size_t start = i, n;
 
         while (i < len && (unsigned char)s[i] < 0x80)
             i++;
-        exprf_buf_add(&b, s + start, i - start);
+        sk_buf_add(&b, s + start, i - start);
         if (i >= len)
             break;
-        if (exprf_cp_at(s + i, len - i, &n) < 0)
-            exprf_buf_add(&b, "\xef\xbf\xbd", 3);
+        if (sk_utf8_next(s + i, len - i, &n) < 0)
+            sk_buf_add(&b, "\xef\xbf\xbd", 3);
         else
-            exprf_buf_add(&b, s + i, n);
+            sk_buf_add(&b, s + i, n);
         i += n;
     }
     if (b.fail) {
@@ -874,20 +871,20 @@ expression_end(const char *s, size_t len, size_t i)
 
 /* goflow's text of a value; containers as xval_to_text() renders them. */
 static void
-render_value(const json_t *v, struct exprf_buf *b)
+render_value(const json_t *v, struct sk_buf *b)
 {
     char *text = xval_to_text(v);
 
     if (text == NULL)
         b->fail = true;
     else
-        exprf_buf_add(b, text, strlen(text));
+        sk_buf_add(b, text, strlen(text));
     free(text);
 }
 
 static void
-render(const struct expr_env *env, const char *src, size_t n,
-       struct exprf_buf *b, char *err)
+render(const struct expr_env *env, const char *src, size_t n, struct sk_buf *b,
+       char *err)
 {
     json_t *v = eval_n(env, src, n);
 
@@ -947,12 +944,12 @@ scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
         r->next = end + 1;
         return;
     }
-    cp = exprf_cp_at(tpl + i + 1, len - i - 1, &n);
+    cp = sk_utf8_next(tpl + i + 1, len - i - 1, &n);
     if (!ident_char(cp))
         return;
     end = i + 1;
     while (end < len) {
-        cp = exprf_cp_at(tpl + end, len - end, &n);
+        cp = sk_utf8_next(tpl + end, len - end, &n);
         if (!ident_char(cp))
             break;
         end += n;
@@ -973,7 +970,7 @@ scan_ref(const struct expr_env *env, const char *tpl, size_t len, size_t i,
 char *
 expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     size_t len, i = 0;
     char *clean;
 
@@ -983,21 +980,21 @@ expr_template(const struct expr_env *env, const char *tpl, char err[SK_ERR_LEN])
     if (clean == NULL)
         return NULL;
     len = strlen(clean);
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     while (i < len && !b.fail) {
         size_t start = i;
         struct ref r;
 
         while (i < len && clean[i] != '@')
             i++;
-        exprf_buf_add(&b, clean + start, i - start);
+        sk_buf_add(&b, clean + start, i - start);
         if (i >= len)
             break;
         scan_ref(env, clean, len, i, &r);
         if (r.kind == REF_EVAL)
             render(env, clean + r.from, r.n, &b, err);
         else
-            exprf_buf_add(&b, clean + r.from, r.n);
+            sk_buf_add(&b, clean + r.from, r.n);
         i = r.next;
     }
     free(clean);
@@ -1052,14 +1049,14 @@ expr_template_value(const struct expr_env *env, const char *tpl,
 char *
 expr_snake(const char *name)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     size_t len = name ? strlen(name) : 0, i = 0;
     bool pending = false; /* a run of non-word characters was seen */
 
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     while (i < len) {
         size_t n;
-        utf8proc_int32_t cp = exprf_cp_at(name + i, len - i, &n);
+        utf8proc_int32_t cp = sk_utf8_next(name + i, len - i, &n);
         utf8proc_category_t c =
             cp < 0 ? UTF8PROC_CATEGORY_CN : utf8proc_category(cp);
         bool word = cp == '_' || (cp >= '0' && cp <= '9') ||
@@ -1071,14 +1068,14 @@ expr_snake(const char *name)
             continue;
         }
         if (pending && b.len > 0)
-            exprf_buf_add(&b, "_", 1);
+            sk_buf_add(&b, "_", 1);
         pending = false;
         {
             utf8proc_uint8_t enc[4];
             utf8proc_ssize_t m =
                 utf8proc_encode_char(utf8proc_tolower(cp), enc);
 
-            exprf_buf_add(&b, (const char *)enc, (size_t)m);
+            sk_buf_add(&b, (const char *)enc, (size_t)m);
         }
     }
     /* goflow trims "_" from both ends */

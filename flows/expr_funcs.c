@@ -22,6 +22,7 @@
 #include <utf8proc.h>
 
 #include "expr_funcs.h"
+#include "hex.h"
 #include "tz.h"
 #include "xval.h"
 
@@ -34,42 +35,18 @@ struct func {
     func_fn fn;
 };
 
-void
-exprf_buf_add(struct exprf_buf *b, const char *s, size_t n)
-{
-    if (b->fail)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->fail = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-/* exprf_buf_add() within EXPR_MAX_TEXT: a function never builds longer
+/* sk_buf_add() within EXPR_MAX_TEXT: a function never builds longer
  * text (fail is set instead). */
 static void
-buf_add(struct exprf_buf *b, const char *s, size_t n)
+buf_add(struct sk_buf *b, const char *s, size_t n)
 {
     if (!b->fail && b->len + n > EXPR_MAX_TEXT)
         b->fail = true;
-    exprf_buf_add(b, s, n);
+    sk_buf_add(b, s, n);
 }
 
 static void
-buf_cp(struct exprf_buf *b, utf8proc_int32_t cp)
+buf_cp(struct sk_buf *b, utf8proc_int32_t cp)
 {
     utf8proc_uint8_t enc[4];
     utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
@@ -79,7 +56,7 @@ buf_cp(struct exprf_buf *b, utf8proc_int32_t cp)
 
 /* Consumes the buffer: a text value, or an error when it failed. */
 static json_t *
-buf_value(struct exprf_buf *b)
+buf_value(struct sk_buf *b)
 {
     json_t *v;
 
@@ -91,27 +68,11 @@ buf_value(struct exprf_buf *b)
     return v;
 }
 
-int32_t
-exprf_cp_at(const char *s, size_t len, size_t *n)
-{
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t r;
-
-    r = utf8proc_iterate((const utf8proc_uint8_t *)s,
-                         (utf8proc_ssize_t)(len > 4 ? 4 : len), &cp);
-    if (r <= 0) {
-        *n = 1;
-        return -1;
-    }
-    *n = (size_t)r;
-    return cp;
-}
-
 /* The code point at s (length *n); invalid bytes read as U+FFFD. */
 static utf8proc_int32_t
 next_cp(const char *s, size_t len, size_t *n)
 {
-    int32_t cp = exprf_cp_at(s, len, n);
+    int32_t cp = sk_utf8_next(s, len, n);
 
     return cp < 0 ? 0xFFFD : cp;
 }
@@ -270,7 +231,7 @@ typedef utf8proc_int32_t (*case_fn)(utf8proc_int32_t);
 static json_t *
 map_case(json_t *arg, case_fn f)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(arg, &s);
     size_t len, i = 0, n;
@@ -317,7 +278,7 @@ is_letter_or_digit(utf8proc_int32_t cp)
 static json_t *
 f_title(const struct expr_env *env, json_t *const *a, size_t nargs)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *s = NULL;
     json_t *e = exprf_to_text(a[0], &s);
     size_t len, i = 0, n;
@@ -535,7 +496,7 @@ static json_t *
 f_word_slice(const struct expr_env *env, json_t *const *a, size_t n)
 {
     struct words ws = {0};
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *text = NULL;
     long long start, end = -1;
     json_t *e = exprf_to_int(a[1], &start);
@@ -660,7 +621,7 @@ f_replace(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL, *needle = NULL, *repl = NULL;
     long long count = -1;
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
     const char *p;
 
@@ -735,12 +696,10 @@ do_trim(json_t *const *a, size_t n, bool left, bool right)
         start += cn;
     }
     while (right && end > start) {
-        size_t k = end - 1;
+        size_t k = start + sk_utf8_back(text + start, end - start);
         utf8proc_int32_t cp;
         char enc[5] = {0};
 
-        while (k > start && ((unsigned char)text[k] & 0xC0) == 0x80)
-            k--;
         cp = next_cp(text + k, end - k, &cn);
         memcpy(enc, text + k, cn < 4 ? cn : 4);
         if (chars ? strstr(chars, enc) == NULL
@@ -913,7 +872,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 {
     const json_t *arr = xval_resolve(a[0]);
     char *sep = NULL;
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -945,7 +904,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_concat(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -968,7 +927,7 @@ f_repeat(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
     long long count;
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1014,7 +973,7 @@ static json_t *
 f_char(const struct expr_env *env, json_t *const *a, size_t n)
 {
     long long code = 0;
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1031,7 +990,7 @@ static json_t *
 f_url_encode(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
 
     (void)env;
@@ -1045,7 +1004,7 @@ f_url_encode(const struct expr_env *env, json_t *const *a, size_t n)
         if (isalnum(*p) || strchr("-_.~", *p)) {
             buf_add(&b, (const char *)p, 1);
         } else {
-            snprintf(hex, sizeof(hex), "%%%02X", *p);
+            sk_hex_pct(hex, *p);
             buf_add(&b, hex, 3);
         }
     }
@@ -1204,7 +1163,7 @@ f_format_number(const struct expr_env *env, json_t *const *a, size_t n)
     long long places = 2;
     bool human = true;
     char digits[64];
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     json_t *e;
     const char *dot, *p;
     size_t intlen;
@@ -1916,7 +1875,7 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 format_dt(const struct dt *t, const char *fmt, bool allow_time)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     const char *p = fmt;
 
     buf_add(&b, "", 0);

@@ -11,28 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "expr.h"
+#include "utf8.h"
 
 /* Longest text an operator or function may build (bytes). */
 #define EXPR_MAX_TEXT (1024 * 1024)
-
-/*
- * A growable NUL-terminated text buffer; {0} is empty. Once an addition
- * fails, fail is set and later additions are ignored. s is malloc'd (NULL
- * until the first addition) and the caller frees it.
- */
-struct exprf_buf {
-    char *s;
-    size_t len, cap;
-    bool fail; /* out of memory (or, in expr_funcs.c, over EXPR_MAX_TEXT) */
-};
-
-/* Appends s[0..n); fail is set when there is no memory. */
-void exprf_buf_add(struct exprf_buf *b, const char *s, size_t n);
-
-/* The code point at s[0..len) and its length in *n, or -1 (and *n 1)
- * for a byte that does not start valid UTF-8. */
-int32_t exprf_cp_at(const char *s, size_t len, size_t *n);
 
 /*
  * Calls the built-in function NAME (lower case). Returns a new value (maybe

@@ -25,8 +25,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "expr.h"
 #include "flow.h"
+#include "utf8.h"
 
 #define MAX_RESULT_NAME   64 /* goflow's limits on names (13.6.0) */
 #define MAX_CATEGORY_NAME 36
@@ -162,22 +164,6 @@ trans_del(json_t *lang_obj, const char *item, const char *prop)
         json_object_del(lang_obj, item);
 }
 
-/* Number of bytes of the first max UTF-8 characters of s. */
-static size_t
-rune_prefix(const char *s, size_t len, size_t max)
-{
-    size_t i, runes = 0;
-
-    for (i = 0; i < len; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (runes == max)
-                return i;
-            runes++;
-        }
-    }
-    return len;
-}
-
 /*
  * s cut to max characters and trimmed of spaces at both ends, as
  * goflow's TrimSpace(Truncate(s, max)). malloc'd, NULL when out of memory.
@@ -185,7 +171,7 @@ rune_prefix(const char *s, size_t len, size_t max)
 static char *
 truncate_trim(const char *s, size_t max)
 {
-    size_t end = rune_prefix(s, strlen(s), max), start = 0;
+    size_t end = sk_utf8_prefix(s, strlen(s), max), start = 0;
     char *out;
 
     while (start < end && isspace((unsigned char)s[start]))
@@ -252,33 +238,6 @@ derived_uuid(const char *seed, const char *salt)
 
 /* --- template rewriting --------------------------------------------------- */
 
-struct sb {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void
-sb_add(struct sb *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = (b->len + n + 1) * 2;
-        char *np = realloc(b->p, ncap);
-
-        if (np == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 enum rw_kind {
     RW_WEBHOOK, /* 13.3.0: webhook -> webhook.json */
     RW_RESULTS  /* 13.6.1: results.<name> cut to 64 characters */
@@ -322,9 +281,10 @@ string_literal(const char *s, size_t n)
  * the "_" goes too.
  */
 static void
-add_result_lookup(struct sb *o, const struct rw *rw, const char *name, size_t n)
+add_result_lookup(struct sk_buf *o, const struct rw *rw, const char *name,
+                  size_t n)
 {
-    size_t cut = rune_prefix(name, n, MAX_RESULT_NAME);
+    size_t cut = sk_utf8_prefix(name, n, MAX_RESULT_NAME);
     char key[256];
 
     if (cut < n && cut < sizeof(key) && cut > 0 && name[cut - 1] == '_' &&
@@ -341,12 +301,12 @@ add_result_lookup(struct sb *o, const struct rw *rw, const char *name, size_t n)
                 cut = k;
         }
     }
-    sb_add(o, name, cut);
+    sk_buf_add(o, name, cut);
 }
 
 /* Rewrites one expression (the inside of @(...) or an @path) into o. */
 static void
-rewrite_expr(struct sb *o, const char *s, size_t n, const struct rw *rw)
+rewrite_expr(struct sk_buf *o, const char *s, size_t n, const struct rw *rw)
 {
     char prev = '\0'; /* the last character that is not a space */
     size_t i = 0;
@@ -357,7 +317,7 @@ rewrite_expr(struct sb *o, const char *s, size_t n, const struct rw *rw)
 
         if (s[i] == '"') {
             j = i + string_literal(s + i, n - i);
-            sb_add(o, s + i, j - i);
+            sk_buf_add(o, s + i, j - i);
             prev = '"';
             i = j;
             continue;
@@ -365,13 +325,13 @@ rewrite_expr(struct sb *o, const char *s, size_t n, const struct rw *rw)
         if (isdigit((unsigned char)s[i])) {
             while (j < n && (name_char(s[j]) || s[j] == '.'))
                 j++;
-            sb_add(o, s + i, j - i);
+            sk_buf_add(o, s + i, j - i);
             prev = s[j - 1];
             i = j;
             continue;
         }
         if (!name_start(s[i])) {
-            sb_add(o, s + i, 1);
+            sk_buf_add(o, s + i, 1);
             if (!isspace((unsigned char)s[i]))
                 prev = s[i];
             i++;
@@ -379,20 +339,20 @@ rewrite_expr(struct sb *o, const char *s, size_t n, const struct rw *rw)
         }
         while (j < n && name_char(s[j]))
             j++;
-        sb_add(o, s + i, j - i);
+        sk_buf_add(o, s + i, j - i);
         /* a context reference: not after a dot, not a function's name */
         for (k = j; k < n && isspace((unsigned char)s[k]); k++)
             ;
         is_ref = prev != '.' && (k >= n || s[k] != '(');
         if (is_ref && rw->kind == RW_WEBHOOK && j - i == 7 &&
             strncasecmp(s + i, "webhook", 7) == 0) {
-            sb_add(o, ".json", 5);
+            sk_buf_add(o, ".json", 5);
         } else if (is_ref && rw->kind == RW_RESULTS && j - i == 7 &&
                    strncasecmp(s + i, "results", 7) == 0 && j + 1 < n &&
                    s[j] == '.' && name_char(s[j + 1])) {
             for (k = j + 1; k < n && name_char(s[k]); k++)
                 ;
-            sb_add(o, ".", 1);
+            sk_buf_add(o, ".", 1);
             add_result_lookup(o, rw, s + j + 1, k - j - 1);
             j = k;
         }
@@ -408,20 +368,20 @@ rewrite_expr(struct sb *o, const char *s, size_t n, const struct rw *rw)
 static char *
 rewrite_template(const char *s, const struct rw *rw)
 {
-    struct sb o = {0};
+    struct sk_buf o = {0};
     size_t n = strlen(s), i = 0;
 
-    sb_add(&o, "", 0);
+    sk_buf_add(&o, "", 0);
     while (i < n) {
         size_t j;
 
         if (s[i] != '@' || i + 1 >= n) {
-            sb_add(&o, s + i, 1);
+            sk_buf_add(&o, s + i, 1);
             i++;
             continue;
         }
         if (s[i + 1] == '@') {
-            sb_add(&o, "@@", 2);
+            sk_buf_add(&o, "@@", 2);
             i += 2;
             continue;
         }
@@ -439,17 +399,17 @@ rewrite_template(const char *s, const struct rw *rw)
                     break;
             }
             if (j >= n) { /* unclosed: left as it is */
-                sb_add(&o, s + i, n - i);
+                sk_buf_add(&o, s + i, n - i);
                 break;
             }
-            sb_add(&o, "@(", 2);
+            sk_buf_add(&o, "@(", 2);
             rewrite_expr(&o, s + i + 2, j - i - 2, rw);
-            sb_add(&o, ")", 1);
+            sk_buf_add(&o, ")", 1);
             i = j + 1;
             continue;
         }
         if (!name_start(s[i + 1])) {
-            sb_add(&o, s + i, 1);
+            sk_buf_add(&o, s + i, 1);
             i++;
             continue;
         }
@@ -457,15 +417,11 @@ rewrite_template(const char *s, const struct rw *rw)
             ;
         while (s[j - 1] == '.') /* a sentence's full stop is not a lookup */
             j--;
-        sb_add(&o, "@", 1);
+        sk_buf_add(&o, "@", 1);
         rewrite_expr(&o, s + i + 1, j - i - 1, rw);
         i = j;
     }
-    if (o.oom) {
-        free(o.p);
-        return NULL;
-    }
-    return o.p;
+    return sk_buf_take(&o);
 }
 
 /* Rewrites v (a string, or an array whose strings are rewritten) in place
@@ -1082,22 +1038,22 @@ single_arg_test(const char *type)
 static json_t *
 joined(const json_t *args)
 {
-    struct sb b = {0};
+    struct sk_buf b = {0};
     const json_t *v;
     size_t i;
     json_t *out;
 
-    sb_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     json_array_foreach(args, i, v)
     {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
 
         if (i > 0)
-            sb_add(&b, " ", 1);
-        sb_add(&b, s, strlen(s));
+            sk_buf_add(&b, " ", 1);
+        sk_buf_add(&b, s, strlen(s));
     }
-    out = b.oom ? NULL : json_pack("[s]", b.p);
-    free(b.p);
+    out = b.fail ? NULL : json_pack("[s]", b.s);
+    free(b.s);
     return out;
 }
 

@@ -22,6 +22,7 @@
 #include "flow_int.h"
 #include "rtest.h"
 #include "tz.h"
+#include "utf8.h"
 #include "xval.h"
 
 #define FL_DEFAULT_EXPIRE_MIN 10080 /* 7 days, when a flow sets none */
@@ -599,16 +600,7 @@ localized_text(const struct sprint *sp, const struct flow *f, const char *item,
 static void
 utf8_truncate(char *s, size_t max)
 {
-    size_t chars = 0;
-
-    for (char *p = s; *p != '\0'; p++) {
-        if (((unsigned char)*p & 0xC0) == 0x80)
-            continue; /* a continuation byte */
-        if (chars++ == max) {
-            *p = '\0';
-            return;
-        }
-    }
+    s[sk_utf8_prefix(s, strlen(s), max)] = '\0';
 }
 
 /*
@@ -618,19 +610,10 @@ utf8_truncate(char *s, size_t max)
 static void
 utf8_truncate_ellipsis(char *s, size_t max)
 {
-    size_t chars = 0;
-    char *cut = NULL;
+    size_t len = strlen(s);
 
-    for (char *p = s; *p != '\0'; p++) {
-        if (((unsigned char)*p & 0xC0) == 0x80)
-            continue;
-        if (chars == max - 3)
-            cut = p;
-        if (chars++ == max) {
-            strcpy(cut, "...");
-            return;
-        }
-    }
+    if (sk_utf8_prefix(s, len, max) < len)
+        strcpy(s + sk_utf8_prefix(s, len, max - 3), "...");
 }
 
 /*

@@ -14,62 +14,10 @@
 
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "text.h"
 
 #define REPLACEMENT 0xFFFD
-
-/* Growing byte buffer; on failure len is left and ok cleared. */
-struct tbuf {
-    char *s;
-    size_t len, cap;
-    bool ok;
-};
-
-static void
-tbuf_put(struct tbuf *b, const char *p, size_t n)
-{
-    if (!b->ok)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        char *s;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        s = realloc(b->s, cap);
-        if (s == NULL) {
-            b->ok = false;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void
-tbuf_putc(struct tbuf *b, int32_t c)
-{
-    utf8proc_uint8_t enc[4];
-    utf8proc_ssize_t n = utf8proc_encode_char(c, enc);
-
-    tbuf_put(b, (const char *)enc, (size_t)n);
-}
-
-/* The finished string (never NULL unless out of memory). */
-static char *
-tbuf_take(struct tbuf *b)
-{
-    if (b->ok && b->s == NULL)
-        tbuf_put(b, "", 0);
-    if (!b->ok) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s;
-}
 
 /*
  * Decodes one code point at s (len bytes left); invalid bytes and NUL
@@ -110,7 +58,7 @@ text_valid_utf8(const char *s, size_t len)
 char *
 text_sanitize(const char *s)
 {
-    struct tbuf b = {NULL, 0, 0, true};
+    struct sk_buf b = {0};
     size_t len = s ? strlen(s) : 0;
 
     if (text_valid_utf8(s, len))
@@ -119,9 +67,9 @@ text_sanitize(const char *s)
         int32_t cp;
 
         i += next_cp(s + i, len - i, &cp);
-        tbuf_putc(&b, cp);
+        sk_buf_cp(&b, cp);
     }
-    return tbuf_take(&b);
+    return sk_buf_take(&b);
 }
 
 char *
@@ -158,7 +106,7 @@ digit_value(int32_t cp)
 char *
 text_ascii_digits(const char *s)
 {
-    struct tbuf b = {NULL, 0, 0, true};
+    struct sk_buf b = {0};
     size_t len = s ? strlen(s) : 0;
 
     for (size_t i = 0; i < len;) {
@@ -168,15 +116,15 @@ text_ascii_digits(const char *s)
         if (cp >= 0x80 && utf8proc_category(cp) == UTF8PROC_CATEGORY_ND) {
             char d = (char)('0' + digit_value(cp));
 
-            tbuf_put(&b, &d, 1);
+            sk_buf_add(&b, &d, 1);
         } else if (cp == REPLACEMENT) {
-            tbuf_putc(&b, cp);
+            sk_buf_cp(&b, cp);
         } else {
-            tbuf_put(&b, s + i, n);
+            sk_buf_add(&b, s + i, n);
         }
         i += n;
     }
-    return tbuf_take(&b);
+    return sk_buf_take(&b);
 }
 
 /* Unicode White_Space, as Go's unicode.IsSpace. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "utf8.h"
 #include "xval.h"
 
 json_t *
@@ -22,12 +24,10 @@ xval_error(const char *fmt, ...)
     va_end(ap);
     if (n >= (int)sizeof(msg)) {
         /* truncated: never leave half a UTF-8 sequence at the end */
-        size_t len = strlen(msg), k = len;
+        size_t k = sk_utf8_back(msg, strlen(msg));
 
-        while (k > 0 && ((unsigned char)msg[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && ((unsigned char)msg[k - 1] & 0x80) != 0)
-            msg[k - 1] = '\0';
+        if (((unsigned char)msg[k] & 0xC0) == 0xC0)
+            msg[k] = '\0'; /* the last sequence may be cut: drop it */
     }
     return json_pack("{s:s}", "__error__", msg);
 }
@@ -85,42 +85,11 @@ number_text(double d)
     return strdup(buf);
 }
 
-/* A growing output buffer; oom is set once an allocation failed. */
-struct xbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void
-xbuf_add(struct xbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *ns;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        ns = realloc(b->s, cap);
-        if (ns == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 /* Containers nested deeper than this render as "..." */
 #define XVAL_MAX_DEPTH 48
 
 static char *scalar_text(const json_t *v);
-static void render_value(struct xbuf *b, const json_t *v, int depth);
+static void render_value(struct sk_buf *b, const json_t *v, int depth);
 
 static int
 key_cmp(const void *a, const void *b)
@@ -134,7 +103,7 @@ key_cmp(const void *a, const void *b)
  * and "__" keys hidden; items are rendered the same way.
  */
 static void
-render_container(struct xbuf *b, const json_t *v, int depth)
+render_container(struct sk_buf *b, const json_t *v, int depth)
 {
     const char **keys;
     const char *key;
@@ -142,23 +111,23 @@ render_container(struct xbuf *b, const json_t *v, int depth)
     size_t i, n = 0;
 
     if (depth >= XVAL_MAX_DEPTH) {
-        xbuf_add(b, "...", 3);
+        sk_buf_add(b, "...", 3);
         return;
     }
     if (json_is_array(v)) {
-        xbuf_add(b, "[", 1);
+        sk_buf_add(b, "[", 1);
         json_array_foreach(v, i, item)
         {
             if (i > 0)
-                xbuf_add(b, ", ", 2);
+                sk_buf_add(b, ", ", 2);
             render_value(b, item, depth + 1);
         }
-        xbuf_add(b, "]", 1);
+        sk_buf_add(b, "]", 1);
         return;
     }
     keys = calloc(json_object_size(v) + 1, sizeof(*keys));
     if (keys == NULL) {
-        b->oom = true;
+        b->fail = true;
         return;
     }
     json_object_foreach((json_t *)v, key, item)
@@ -167,20 +136,20 @@ render_container(struct xbuf *b, const json_t *v, int depth)
             keys[n++] = key;
     }
     qsort(keys, n, sizeof(*keys), key_cmp);
-    xbuf_add(b, "{", 1);
+    sk_buf_add(b, "{", 1);
     for (i = 0; i < n; i++) {
         if (i > 0)
-            xbuf_add(b, ", ", 2);
-        xbuf_add(b, keys[i], strlen(keys[i]));
-        xbuf_add(b, ": ", 2);
+            sk_buf_add(b, ", ", 2);
+        sk_buf_add(b, keys[i], strlen(keys[i]));
+        sk_buf_add(b, ": ", 2);
         render_value(b, json_object_get(v, keys[i]), depth + 1);
     }
-    xbuf_add(b, "}", 1);
+    sk_buf_add(b, "}", 1);
     free(keys);
 }
 
 static void
-render_value(struct xbuf *b, const json_t *v, int depth)
+render_value(struct sk_buf *b, const json_t *v, int depth)
 {
     char *text;
 
@@ -192,9 +161,9 @@ render_value(struct xbuf *b, const json_t *v, int depth)
     }
     text = scalar_text(v);
     if (text == NULL)
-        b->oom = true;
+        b->fail = true;
     else
-        xbuf_add(b, text, strlen(text));
+        sk_buf_add(b, text, strlen(text));
     free(text);
 }
 
@@ -227,18 +196,14 @@ scalar_text(const json_t *v)
 char *
 xval_to_text(const json_t *v)
 {
-    struct xbuf b = {0};
+    struct sk_buf b = {0};
 
     v = xval_resolve(v);
     if (v == NULL || xval_is_error(v) ||
         !(json_is_array(v) || json_is_object(v)))
         return scalar_text(v);
     render_container(&b, v, 0);
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s != NULL ? b.s : strdup("");
+    return sk_buf_take(&b);
 }
 
 bool

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "flow.h"
 #include "log.h"
+#include "utf8.h"
 
 #define MS_PER_DAY    86400000LL
 #define MS_PER_MINUTE 60000LL
@@ -209,17 +210,6 @@ expr_len(const char *p)
     return n;
 }
 
-static size_t
-utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s != '\0'; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            n++;
-    return n;
-}
-
 int
 caps_measure(const char *text, struct caps_segments *out)
 {
@@ -248,7 +238,7 @@ caps_measure(const char *text, struct caps_segments *out)
     if (rc == 0) {
         out->coding = gi.coding;
         out->segments = gi.segments;
-        out->chars = utf8_chars(lit);
+        out->chars = sk_utf8_count(lit);
     }
     free(lit);
     return rc == 0 ? 0 : -1;

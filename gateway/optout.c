@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "hex.h"
 #include "optout.h"
 #include "text.h"
 
@@ -144,12 +145,10 @@ int
 optout_random_key(char out[PRIVACY_KEY_HEX])
 {
     unsigned char b[32];
-    size_t i;
 
     /* OpenSSL's generator, seeded once: never blocks the loop */
     if (RAND_bytes(b, (int)sizeof(b)) != 1)
         return SK_EIO;
-    for (i = 0; i < sizeof(b); i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    sk_hex_encode(b, sizeof(b), out);
     return 0;
 }

@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "privacy.h"
 
 #define KEY_LEN   32
@@ -44,47 +45,6 @@ struct privacy {
     unsigned char contact[KEY_LEN]; /* names contacts */
     unsigned char vault[KEY_LEN];   /* seals reply addresses */
 };
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdig[in[i] >> 4];
-        out[2 * i + 1] = hexdig[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
-static int
-hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 2 * n hex digits into out; SK_EINVAL otherwise. */
-static int
-hex_decode(const char *in, size_t inlen, unsigned char *out, size_t n)
-{
-    if (inlen != 2 * n)
-        return SK_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_value((unsigned char)in[2 * i]);
-        int lo = hex_value((unsigned char)in[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return SK_EINVAL;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
 
 int
 privacy_keygen(const char *path, char err[SK_ERR_LEN])
@@ -115,7 +75,7 @@ privacy_keygen(const char *path, char err[SK_ERR_LEN])
         sk_seterr(err, "key file %s: no random bytes from OpenSSL", path);
         goto fail;
     }
-    hex_encode(key, sizeof(key), text);
+    sk_hex_encode(key, sizeof(key), text);
     text[2 * KEY_LEN] = '\n';
     while (off < textlen) {
         ssize_t n = write(fd, text + off, textlen - off);
@@ -208,7 +168,7 @@ privacy_open(const char *path, char err[SK_ERR_LEN])
         len--;
     if (len > 0 && text[len - 1] == '\r')
         len--;
-    if (hex_decode(text, len, master, KEY_LEN) != 0) {
+    if (sk_hex_decode(text, len, master, KEY_LEN) != 0) {
         sk_seterr(err,
                   "key file %s: expected 64 hex digits on one line "
                   "(as written by `sikiliza keygen`)",
@@ -362,7 +322,7 @@ privacy_contact_key(const struct privacy *p, const char *urn,
         rc = SK_EIO;
         goto done;
     }
-    hex_encode(mac, KEY_LEN, out);
+    sk_hex_encode(mac, KEY_LEN, out);
 done:
     OPENSSL_cleanse(norm, sizeof(norm));
     OPENSSL_cleanse(mac, sizeof(mac));

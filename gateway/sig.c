@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "hex.h"
 #include "sig.h"
 
 static int
@@ -166,8 +167,7 @@ sig_twilio_body_ok(const char *url, const void *body, size_t len)
         return false;
     q += 11;
     SHA256(body, len, digest);
-    for (size_t i = 0; i < sizeof(digest); i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    sk_hex_encode(digest, sizeof(digest), hex);
     return strncasecmp(q, hex, 64) == 0 && (q[64] == '\0' || q[64] == '&');
 }
 
@@ -232,8 +232,7 @@ sig_vonage(const char *method, const char *secret,
                     strlen(s), mac, &mac_len) == NULL) {
         goto done;
     }
-    for (unsigned int i = 0; i < mac_len; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    sk_hex_encode(mac, mac_len, out);
     rc = 0;
 done:
     free(s);

@@ -1,6 +1,8 @@
 /*
- * err.h - error codes and the error buffer shared by every module.
+ * err.h - error codes and the error buffer of the whole program.
  *
+ * Part of the ground floor (flows/): the engine, the gateway and the audio
+ * code all report errors this way.
  * Functions return 0 on success and a negative SK_E* value on failure.
  * Constructors return NULL and fill a caller-provided char[SK_ERR_LEN].
  * Only the innermost layer writes the buffer, so the first cause is kept.

@@ -1,8 +1,11 @@
 /*
- * text.h - Unicode text helpers for the flow engine (utf8proc): validation,
- * case folding, word splitting as goflow does it, and digit normalisation
- * (Arabic-Indic and Eastern Arabic-Indic digits become ASCII). Pure; any
- * thread. Every returned string is malloc'd and owned by the caller.
+ * text.h - Unicode text helpers (utf8proc): validation, case folding, word
+ * splitting as goflow does it, and digit normalisation (Arabic-Indic and
+ * Eastern Arabic-Indic digits become ASCII). Part of the ground floor
+ * (flows/): the engine uses them for router tests, the gateway for STOP
+ * words and commands, and the audio code may use them for transcripts.
+ * Pure; any thread. Every returned string is malloc'd and owned by the
+ * caller. Stepping through UTF-8 byte by byte is in utf8.h.
  */
 #ifndef SK_TEXT_H
 #define SK_TEXT_H

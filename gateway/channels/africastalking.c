@@ -49,6 +49,7 @@
 #include "channel.h"
 #include "gsm.h"
 #include "text.h"
+#include "utf8.h"
 
 #define AT_DEFAULT_API     "https://api.africastalking.com"
 #define AT_MESSAGING       "/version1/messaging"
@@ -629,9 +630,8 @@ page_split(struct pager *p, size_t pos, size_t end)
         return e;
     /* one word longer than a screen */
     for (w = pos; w < end;) {
-        do
-            w++;
-        while (w < end && ((unsigned char)p->text[w] & 0xc0) == 0x80);
+        w++; /* and over the rest of its sequence */
+        w += sk_utf8_prefix(p->text + w, end - w, 0);
         if (e > pos && !page_fits(p, pos, w, false))
             break;
         e = w;

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "channel.h"
+#include "hex.h"
 #include "text.h"
 
 static const struct channel_type *const channel_types[] = {
@@ -58,18 +59,6 @@ channel_reply_clear(struct channel_reply *r)
     r->body_len = 0;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..len) (+ is a space, %XX a byte) into a malloc'd string. */
 static char *
 form_unescape(const char *s, size_t len, size_t *outlen, int *bad)
@@ -86,8 +75,9 @@ form_unescape(const char *s, size_t len, size_t *outlen, int *bad)
         } else if (s[i] == '%') {
             int hi, lo;
 
-            if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
-                (lo = hexval(s[i + 2])) < 0) {
+            if (i + 2 >= len ||
+                (hi = sk_hex_value((unsigned char)s[i + 1])) < 0 ||
+                (lo = sk_hex_value((unsigned char)s[i + 2])) < 0) {
                 *bad = 1;
                 free(out);
                 return NULL;
@@ -523,8 +513,6 @@ form_escaped_len(const char *s)
 static char *
 form_escape_to(char *o, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
 
@@ -535,9 +523,8 @@ form_escape_to(char *o, const char *s)
         } else if (c == ' ') {
             *o++ = '+';
         } else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
+            sk_hex_pct(o, c);
+            o += 3;
         }
     }
     return o;

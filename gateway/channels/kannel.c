@@ -26,8 +26,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "channel.h"
 #include "gsm.h"
+#include "hex.h"
 #include "text.h"
 
 #define KANNEL_SEND_TIMEOUT_MS 15000
@@ -360,46 +362,10 @@ out:
 
 /* --- send ---------------------------------------------------------------- */
 
-struct buf {
-    char *s;
-    size_t len, cap;
-    bool failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap == 0 ? 512 : b->cap;
-        char *ns;
-
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        if ((ns = realloc(b->s, cap)) == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
 /* Appends s[0..n) percent-encoded: only A-Z a-z 0-9 - . _ ~ stay. */
 static void
-buf_escape(struct buf *b, const unsigned char *s, size_t n)
+buf_escape(struct sk_buf *b, const unsigned char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -409,43 +375,31 @@ buf_escape(struct buf *b, const unsigned char *s, size_t n)
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
             c == '~') {
-            buf_add(b, (const char *)&c, 1);
+            sk_buf_add(b, (const char *)&c, 1);
             continue;
         }
-        e[0] = '%';
-        e[1] = hex[c >> 4];
-        e[2] = hex[c & 15];
-        buf_add(b, e, 3);
+        sk_hex_pct(e, c);
+        sk_buf_add(b, e, 3);
     }
 }
 
 /* Appends "&name=value" ("name=value" for the first), value escaped. */
 static void
-buf_param(struct buf *b, bool *first, const char *name, const unsigned char *v,
-          size_t n)
+buf_param(struct sk_buf *b, bool *first, const char *name,
+          const unsigned char *v, size_t n)
 {
     if (!*first)
-        buf_str(b, "&");
+        sk_buf_str(b, "&");
     *first = false;
-    buf_str(b, name);
-    buf_str(b, "=");
+    sk_buf_str(b, name);
+    sk_buf_str(b, "=");
     buf_escape(b, v, n);
 }
 
 static void
-buf_param_s(struct buf *b, bool *first, const char *name, const char *v)
+buf_param_s(struct sk_buf *b, bool *first, const char *name, const char *v)
 {
     buf_param(b, first, name, (const unsigned char *)v, strlen(v));
-}
-
-static void
-buf_wipe(struct buf *b)
-{
-    if (b->s != NULL) {
-        memset(b->s, 0, b->cap);
-        free(b->s);
-    }
-    memset(b, 0, sizeof(*b));
 }
 
 static bool
@@ -464,7 +418,7 @@ kannel_build_send(void *arg, const char *channel, const char *address,
                   const char *text, int64_t id, struct httpc_req *req)
 {
     const struct config_channel *ch = arg;
-    struct buf url = {0}, dlr = {0};
+    struct sk_buf url = {0}, dlr = {0};
     const char *to = channel_address_number(address);
     unsigned char *u16 = NULL;
     size_t u16_len = 0;
@@ -479,17 +433,17 @@ kannel_build_send(void *arg, const char *channel, const char *address,
     snprintf(sid, sizeof(sid), "%" PRId64, id);
 
     /* the report URL, which goes into the request escaped once more */
-    buf_str(&dlr, ch->base_url);
-    buf_str(&dlr, "/c/");
+    sk_buf_str(&dlr, ch->base_url);
+    sk_buf_str(&dlr, "/c/");
     buf_escape(&dlr, (const unsigned char *)ch->name, strlen(ch->name));
-    buf_str(&dlr, "/status?");
+    sk_buf_str(&dlr, "/status?");
     if (ch->secret != NULL)
         buf_param_s(&dlr, &dfirst, "secret", ch->secret);
     buf_param_s(&dlr, &dfirst, "id", sid);
-    buf_str(&dlr, "&status=%d");
+    sk_buf_str(&dlr, "&status=%d");
 
-    buf_str(&url, ch->send_url);
-    buf_str(&url, strchr(ch->send_url, '?') != NULL ? "&" : "?");
+    sk_buf_str(&url, ch->send_url);
+    sk_buf_str(&url, strchr(ch->send_url, '?') != NULL ? "&" : "?");
     if (ch->username != NULL)
         buf_param_s(&url, &first, "username", ch->username);
     if (ch->password != NULL)
@@ -508,16 +462,16 @@ kannel_build_send(void *arg, const char *channel, const char *address,
         free(u16);
     }
     buf_param_s(&url, &first, "dlr-mask", KANNEL_DLR_MASK);
-    if (!dlr.failed)
+    if (!dlr.fail)
         buf_param_s(&url, &first, "dlr-url", dlr.s);
-    buf_wipe(&dlr);
-    if (url.failed) {
-        buf_wipe(&url);
+    sk_buf_wipe(&dlr);
+    if (url.fail) {
+        sk_buf_wipe(&url);
         return SK_ENOMEM;
     }
     memset(req, 0, sizeof(*req));
     if ((req->method = strdup("GET")) == NULL) {
-        buf_wipe(&url);
+        sk_buf_wipe(&url);
         return SK_ENOMEM;
     }
     req->url = url.s; /* holds the password: outbox_req_free() frees it */
