@@ -1,0 +1,32 @@
+/*
+ * failalloc.h - an allocation-failure switch for fault-injection tests.
+ *
+ * A test binary linked with
+ *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+ * sends every allocation of its own code and of sikiliza_core through
+ * here; failalloc_jansson() sends jansson's too. Armed, the switch fails
+ * the Nth allocation from then on (and every later one unless once).
+ * Test-only; one thread (the counters are plain globals of the harness).
+ */
+#ifndef SK_FAILALLOC_H
+#define SK_FAILALLOC_H
+
+#include <stdbool.h>
+
+/* Fails the nth allocation from now (1 is the next one); with once, only
+ * that one, else it and every later one. */
+void failalloc_arm(long nth, bool once);
+
+/* Lets every allocation through again. */
+void failalloc_disarm(void);
+
+/* Allocations counted since the last arm or disarm. */
+long failalloc_count(void);
+
+/* Whether an allocation failed since the last arm. */
+bool failalloc_failed(void);
+
+/* Routes jansson's allocations through the switch. */
+void failalloc_jansson(void);
+
+#endif
