@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <utf8proc.h>
 
+#include "calendar.h"
 #include "expr_funcs.h"
 #include "tz.h"
 #include "xval.h"
@@ -1439,50 +1439,35 @@ static const char *const day_names[] = {"Sunday",    "Monday",   "Tuesday",
                                         "Wednesday", "Thursday", "Friday",
                                         "Saturday"};
 
-static int
-days_in_month(int y, int mo)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return mo == 2 && leap ? 29 : dm[mo - 1];
-}
-
 static bool
 dt_valid(const struct dt *t)
 {
     return t->y >= 1 && t->y <= 9999 && t->mo >= 1 && t->mo <= 12 &&
-           t->d >= 1 && t->d <= days_in_month(t->y, t->mo) && t->h >= 0 &&
-           t->h <= 23 && t->mi >= 0 && t->mi <= 59 && t->s >= 0 && t->s <= 59;
+           t->d >= 1 && t->d <= calendar_days_in_month(t->y, t->mo) &&
+           t->h >= 0 && t->h <= 23 && t->mi >= 0 && t->mi <= 59 && t->s >= 0 &&
+           t->s <= 59;
 }
 
 static int64_t
 dt_to_epoch(const struct dt *t)
 {
-    struct tm tm = {.tm_year = t->y - 1900,
-                    .tm_mon = t->mo - 1,
-                    .tm_mday = t->d,
-                    .tm_hour = t->h,
-                    .tm_min = t->mi,
-                    .tm_sec = t->s};
+    struct calendar_tm tm = {t->y, t->mo, t->d, t->h, t->mi, t->s};
 
-    return (int64_t)timegm(&tm) - t->off;
+    return calendar_to_epoch(&tm) - t->off;
 }
 
 static void
 dt_from_epoch(int64_t secs, int us, struct dt *t)
 {
-    time_t tt = (time_t)secs;
-    struct tm tm = {.tm_year = 70, .tm_mday = 1};
+    struct calendar_tm tm;
 
-    if (gmtime_r(&tt, &tm) == NULL) /* out of range: the epoch */
-        tm = (struct tm){.tm_year = 70, .tm_mday = 1};
-    t->y = tm.tm_year + 1900;
-    t->mo = tm.tm_mon + 1;
-    t->d = tm.tm_mday;
-    t->h = tm.tm_hour;
-    t->mi = tm.tm_min;
-    t->s = tm.tm_sec;
+    calendar_from_epoch(secs, &tm);
+    t->y = tm.y;
+    t->mo = tm.mo;
+    t->d = tm.d;
+    t->h = tm.h;
+    t->mi = tm.mi;
+    t->s = tm.s;
     t->us = us;
     t->off = 0;
     t->has_time = true;
@@ -1508,11 +1493,7 @@ dt_in_env(const struct expr_env *env, int64_t secs, int us, struct dt *t)
 static int
 weekday(const struct dt *t)
 {
-    struct dt day = *t;
-
-    day.h = day.mi = day.s = 0;
-    day.off = 0;
-    return (int)(((dt_to_epoch(&day) / 86400) % 7 + 11) % 7);
+    return calendar_weekday(calendar_days_from_civil(t->y, t->mo, t->d));
 }
 
 /* Reads up to max digits; -1 when there are none. */
@@ -1812,9 +1793,10 @@ f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
         }
         t.y = (int)(months / 12);
         t.mo = (int)(months % 12) + 1;
-        if (t.d > days_in_month(t.y, t.mo)) /* Go normalises: Jan 31 + 1M */
-            secs = (t.d - days_in_month(t.y, t.mo)) * 86400LL,
-            t.d = days_in_month(t.y, t.mo);
+        if (t.d >
+            calendar_days_in_month(t.y, t.mo)) /* Go normalises: Jan 31 + 1M */
+            secs = (t.d - calendar_days_in_month(t.y, t.mo)) * 86400LL,
+            t.d = calendar_days_in_month(t.y, t.mo);
     } else if (strlen(unit) == 1 && strchr("WDhms", unit[0])) {
         static const int64_t per[] = {604800, 86400, 3600, 60, 1};
 
