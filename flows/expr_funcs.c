@@ -1425,13 +1425,6 @@ f_array(const struct expr_env *env, json_t *const *a, size_t n)
  * Dates and times (UTC)
  */
 
-/* A wall-clock time at off seconds east of UTC. */
-struct dt {
-    int y, mo, d, h, mi, s, us;
-    int off;
-    bool has_time;
-};
-
 static const char *const month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
@@ -1440,7 +1433,7 @@ static const char *const day_names[] = {"Sunday",    "Monday",   "Tuesday",
                                         "Saturday"};
 
 static bool
-dt_valid(const struct dt *t)
+dt_valid(const struct exprf_dt *t)
 {
     return t->y >= 1 && t->y <= 9999 && t->mo >= 1 && t->mo <= 12 &&
            t->d >= 1 && t->d <= calendar_days_in_month(t->y, t->mo) &&
@@ -1448,8 +1441,8 @@ dt_valid(const struct dt *t)
            t->s <= 59;
 }
 
-static int64_t
-dt_to_epoch(const struct dt *t)
+int64_t
+exprf_dt_epoch(const struct exprf_dt *t)
 {
     struct calendar_tm tm = {t->y, t->mo, t->d, t->h, t->mi, t->s};
 
@@ -1457,7 +1450,7 @@ dt_to_epoch(const struct dt *t)
 }
 
 static void
-dt_from_epoch(int64_t secs, int us, struct dt *t)
+dt_from_epoch(int64_t secs, int us, struct exprf_dt *t)
 {
     struct calendar_tm tm;
 
@@ -1474,24 +1467,25 @@ dt_from_epoch(int64_t secs, int us, struct dt *t)
 }
 
 /* The env's offset east of UTC at the instant utc (see tz.h). */
-static int
-env_offset(const struct expr_env *env, int64_t utc)
+int
+exprf_env_offset(const struct expr_env *env, int64_t utc)
 {
     return tz_offset(env->timezone, env->tz_rule, utc);
 }
 
 /* The wall clock in the env's zone of the instant secs. */
-static void
-dt_in_env(const struct expr_env *env, int64_t secs, int us, struct dt *t)
+void
+exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
+                struct exprf_dt *t)
 {
-    int off = env_offset(env, secs);
+    int off = exprf_env_offset(env, secs);
 
     dt_from_epoch(secs + off, us, t);
     t->off = off;
 }
 
 static int
-weekday(const struct dt *t)
+weekday(const struct exprf_dt *t)
 {
     return calendar_weekday(calendar_days_from_civil(t->y, t->mo, t->d));
 }
@@ -1514,7 +1508,7 @@ read_num(const char **p, int max, int *ndigits)
 
 /* hh:mm[:ss[.ffffff]] [am|pm] [Z|+hh:mm]; offsets are applied to UTC. */
 static bool
-parse_time(const char **pp, struct dt *t, int *offset_min)
+parse_time(const char **pp, struct exprf_dt *t, int *offset_min)
 {
     const char *p = *pp;
     int k;
@@ -1580,12 +1574,12 @@ parse_time(const char **pp, struct dt *t, int *offset_min)
 
 /* Parses ISO dates and datetimes, or dates in the env's date format. */
 static bool
-parse_dt(const struct expr_env *env, const char *s, struct dt *t)
+parse_dt(const struct expr_env *env, const char *s, struct exprf_dt *t)
 {
     const char *p = s,
                *fmt = env->date_format ? env->date_format : "DD-MM-YYYY";
     int offset = INT_MIN, a, b, c, na, nc;
-    bool has_time;
+    bool zulu = false;
 
     memset(t, 0, sizeof(*t));
     while (isspace((unsigned char)*p))
@@ -1622,6 +1616,7 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
         if (isdigit((unsigned char)*q)) {
             if (!parse_time(&q, t, &offset))
                 return false;
+            zulu = q > s && (q[-1] == 'Z' || q[-1] == 'z');
             p = q;
         }
     }
@@ -1629,23 +1624,29 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
         p++;
     if (*p != '\0' || !dt_valid(t))
         return false;
-    /* no offset given: the wall clock is the env's */
+    /* an offset given stays (as goflow keeps it); else the env's wall clock */
     t->off = 0;
+    t->zone = offset == INT_MIN     ? EXPRF_ZONE_ENV
+              : offset == 0 && zulu ? EXPRF_ZONE_UTC
+                                    : EXPRF_ZONE_FIXED;
     if (offset != INT_MIN)
         t->off = offset * 60;
-    else
-        t->off = tz_local_offset(env->timezone, env->tz_rule, dt_to_epoch(t));
-    /* shown in the env's zone from here on */
-    has_time = t->has_time;
-    dt_in_env(env, dt_to_epoch(t), t->us, t);
-    t->has_time = has_time;
+    else { /* a wall clock in a gap moves on, as Go's time.Date */
+        bool has_time = t->has_time;
+
+        t->off =
+            tz_local_offset(env->timezone, env->tz_rule, exprf_dt_epoch(t));
+        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
+        t->has_time = has_time;
+        t->zone = EXPRF_ZONE_ENV;
+    }
     return true;
 }
 
 /* A value as a datetime: its text parsed, or an error value. */
-static json_t *
-to_dt(const struct expr_env *env, const json_t *v, struct dt *t,
-      const char *what)
+json_t *
+exprf_to_dt(const struct expr_env *env, const json_t *v, struct exprf_dt *t,
+            const char *what)
 {
     const json_t *r = xval_resolve(v);
 
@@ -1653,11 +1654,16 @@ to_dt(const struct expr_env *env, const json_t *v, struct dt *t,
         return json_incref((json_t *)v);
     if (!json_is_string(r) || !parse_dt(env, json_string_value(r), t))
         return convert_error(r, what);
+    if (strcmp(what, "a date") == 0 && t->zone != EXPRF_ZONE_ENV) {
+        /* a datetime's date is its day in the env's zone, as goflow's */
+        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
+        t->zone = EXPRF_ZONE_ENV;
+    }
     return NULL;
 }
 
-static json_t *
-dt_value(const struct dt *t, bool with_time)
+json_t *
+exprf_dt_value(const struct exprf_dt *t, bool with_time)
 {
     char buf[64];
 
@@ -1676,7 +1682,7 @@ dt_value(const struct dt *t, bool with_time)
 }
 
 static void
-now_dt(const struct expr_env *env, struct dt *t)
+now_dt(const struct expr_env *env, struct exprf_dt *t)
 {
     int64_t ms = env->now_ms, secs;
 
@@ -1686,17 +1692,17 @@ now_dt(const struct expr_env *env, struct dt *t)
     if (ms > 253402300799999LL)
         ms = 253402300799999LL;
     secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
+    exprf_dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
 }
 
 /* The env's clock as a datetime, or as a date without with_time. */
 static json_t *
 now_value(const struct expr_env *env, bool with_time)
 {
-    struct dt t;
+    struct exprf_dt t;
 
     now_dt(env, &t);
-    return dt_value(&t, with_time);
+    return exprf_dt_value(&t, with_time);
 }
 
 /* v as a datetime, or as a date without with_time; the error names the
@@ -1704,12 +1710,13 @@ now_value(const struct expr_env *env, bool with_time)
 static json_t *
 dt_arg_value(const struct expr_env *env, const json_t *v, bool with_time)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
-    if ((e = to_dt(env, v, &t, with_time ? "a datetime" : "a date")) != NULL)
+    if ((e = exprf_to_dt(env, v, &t, with_time ? "a datetime" : "a date")) !=
+        NULL)
         return e;
-    return dt_value(&t, with_time);
+    return exprf_dt_value(&t, with_time);
 }
 
 static json_t *
@@ -1745,11 +1752,11 @@ f_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a date")) != NULL)
         return e;
     return json_integer(weekday(&t));
 }
@@ -1757,27 +1764,27 @@ f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
-    return xval_number((double)dt_to_epoch(&t) + t.us / 1e6);
+    return xval_number((double)exprf_dt_epoch(&t) + t.us / 1e6);
 }
 
 /* datetime_add(datetime, offset, unit): units Y M W D h m s. */
 static json_t *
 f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     long long off;
     char *unit = NULL;
     json_t *e;
     int64_t secs = 0;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
     if ((e = exprf_to_int(a[1], &off)) != NULL)
         return e;
@@ -1811,17 +1818,17 @@ f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
         int64_t wall;
 
         t.off = 0;
-        wall = dt_to_epoch(&t) + secs;
+        wall = exprf_dt_epoch(&t) + secs;
         secs = wall - tz_local_offset(env->timezone, env->tz_rule, wall);
     } else {
-        secs += dt_to_epoch(&t);
+        secs += exprf_dt_epoch(&t);
     }
     if (secs < -62135596800LL || secs > 253402300799LL) {
         e = xval_error("date out of range");
         goto out;
     }
-    dt_in_env(env, secs, t.us, &t);
-    e = dt_value(&t, true);
+    exprf_dt_in_env(env, secs, t.us, &t);
+    e = exprf_dt_value(&t, true);
 out:
     free(unit);
     return e;
@@ -1831,15 +1838,15 @@ out:
 static json_t *
 f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t1, t2, d1, d2;
+    struct exprf_dt t1, t2, d1, d2;
     char *unit = NULL;
     json_t *e;
     long long diff;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t1, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t1, "a datetime")) != NULL)
         return e;
-    if ((e = to_dt(env, a[1], &t2, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[1], &t2, "a datetime")) != NULL)
         return e;
     if ((e = exprf_to_text(a[2], &unit)) != NULL)
         return e;
@@ -1852,15 +1859,15 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
     else if (strcmp(unit, "M") == 0)
         diff = (t2.y - t1.y) * 12LL + (t2.mo - t1.mo);
     else if (strcmp(unit, "W") == 0)
-        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / (7 * 86400);
+        diff = (exprf_dt_epoch(&d2) - exprf_dt_epoch(&d1)) / (7 * 86400);
     else if (strcmp(unit, "D") == 0)
-        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / 86400;
+        diff = (exprf_dt_epoch(&d2) - exprf_dt_epoch(&d1)) / 86400;
     else if (strcmp(unit, "h") == 0)
-        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 3600;
+        diff = (exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1)) / 3600;
     else if (strcmp(unit, "m") == 0)
-        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 60;
+        diff = (exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1)) / 60;
     else if (strcmp(unit, "s") == 0)
-        diff = dt_to_epoch(&t2) - dt_to_epoch(&t1);
+        diff = exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1);
     else
         diff = LLONG_MIN;
     if (diff == LLONG_MIN)
@@ -1875,7 +1882,7 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     double secs;
     json_t *e;
 
@@ -1885,9 +1892,9 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (secs < -62135596800.0 || secs > 253402300799.0)
         return xval_error("date out of range");
-    dt_in_env(env, (int64_t)floor(secs),
-              (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
-    return dt_value(&t, true);
+    exprf_dt_in_env(env, (int64_t)floor(secs),
+                    (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
+    return exprf_dt_value(&t, true);
 }
 
 /*
@@ -1896,7 +1903,7 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
  * (times). Other letters are an error; other characters are copied.
  */
 static json_t *
-format_dt(const struct dt *t, const char *fmt, bool allow_time)
+format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
 {
     struct exprf_buf b = {0};
     const char *p = fmt;
@@ -1974,11 +1981,11 @@ env_date_format(const struct expr_env *env)
 static json_t *
 f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     char *fmt = NULL;
     json_t *e;
 
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a date")) != NULL)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
@@ -1990,25 +1997,27 @@ f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     char *fmt = NULL, *tz = NULL, deflt[64];
     json_t *e;
 
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
     if (n > 2 && (e = exprf_to_text(a[2], &tz)) != NULL)
         goto out;
-    if (tz != NULL && tz[0] != '\0') {
+    if (tz == NULL || tz[0] == '\0') /* goflow shows it in the env's zone */
+        exprf_dt_in_env(env, exprf_dt_epoch(&t), t.us, &t);
+    else {
         /* another zone: UTC, the env's own, or one known by name */
-        int64_t secs = dt_to_epoch(&t);
+        int64_t secs = exprf_dt_epoch(&t);
         int off;
 
         if (strcasecmp(tz, "UTC") == 0)
             off = 0;
         else if (env->timezone != NULL && strcmp(tz, env->timezone) == 0)
-            off = env_offset(env, secs);
+            off = exprf_env_offset(env, secs);
         else if (tz_known(tz, NULL))
             off = tz_offset(tz, NULL, secs);
         else {
@@ -2089,6 +2098,13 @@ static const struct func funcs[] = {
     {"format_datetime", 1, 3, f_format_datetime},
     {"weekday", 1, 1, f_weekday},
     {"epoch", 1, 1, f_epoch},
+    {"time", 1, 1, exprf_time},
+    {"time_from_parts", 3, 3, exprf_time_from_parts},
+    {"date_from_parts", 3, 3, exprf_date_from_parts},
+    {"week_number", 1, 1, exprf_week_number},
+    {"tz", 1, 1, exprf_tz},
+    {"tz_offset", 1, 1, exprf_tz_offset},
+    {"replace_time", 2, 2, exprf_replace_time},
     /* utility */
     {"default", 2, 2, f_default},
     {"is_error", 1, 1, f_is_error},
