@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <utf8proc.h>
 
+#include "calendar.h"
 #include "expr_funcs.h"
 #include "hex.h"
 #include "tz.h"
@@ -1384,13 +1384,6 @@ f_array(const struct expr_env *env, json_t *const *a, size_t n)
  * Dates and times (UTC)
  */
 
-/* A wall-clock time at off seconds east of UTC. */
-struct dt {
-    int y, mo, d, h, mi, s, us;
-    int off;
-    bool has_time;
-};
-
 static const char *const month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
@@ -1398,80 +1391,62 @@ static const char *const day_names[] = {"Sunday",    "Monday",   "Tuesday",
                                         "Wednesday", "Thursday", "Friday",
                                         "Saturday"};
 
-static int
-days_in_month(int y, int mo)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return mo == 2 && leap ? 29 : dm[mo - 1];
-}
-
 static bool
-dt_valid(const struct dt *t)
+dt_valid(const struct exprf_dt *t)
 {
     return t->y >= 1 && t->y <= 9999 && t->mo >= 1 && t->mo <= 12 &&
-           t->d >= 1 && t->d <= days_in_month(t->y, t->mo) && t->h >= 0 &&
-           t->h <= 23 && t->mi >= 0 && t->mi <= 59 && t->s >= 0 && t->s <= 59;
+           t->d >= 1 && t->d <= calendar_days_in_month(t->y, t->mo) &&
+           t->h >= 0 && t->h <= 23 && t->mi >= 0 && t->mi <= 59 && t->s >= 0 &&
+           t->s <= 59;
 }
 
-static int64_t
-dt_to_epoch(const struct dt *t)
+int64_t
+exprf_dt_epoch(const struct exprf_dt *t)
 {
-    struct tm tm = {.tm_year = t->y - 1900,
-                    .tm_mon = t->mo - 1,
-                    .tm_mday = t->d,
-                    .tm_hour = t->h,
-                    .tm_min = t->mi,
-                    .tm_sec = t->s};
+    struct calendar_tm tm = {t->y, t->mo, t->d, t->h, t->mi, t->s};
 
-    return (int64_t)timegm(&tm) - t->off;
+    return calendar_to_epoch(&tm) - t->off;
 }
 
 static void
-dt_from_epoch(int64_t secs, int us, struct dt *t)
+dt_from_epoch(int64_t secs, int us, struct exprf_dt *t)
 {
-    time_t tt = (time_t)secs;
-    struct tm tm = {.tm_year = 70, .tm_mday = 1};
+    struct calendar_tm tm;
 
-    if (gmtime_r(&tt, &tm) == NULL) /* out of range: the epoch */
-        tm = (struct tm){.tm_year = 70, .tm_mday = 1};
-    t->y = tm.tm_year + 1900;
-    t->mo = tm.tm_mon + 1;
-    t->d = tm.tm_mday;
-    t->h = tm.tm_hour;
-    t->mi = tm.tm_min;
-    t->s = tm.tm_sec;
+    calendar_from_epoch(secs, &tm);
+    t->y = tm.y;
+    t->mo = tm.mo;
+    t->d = tm.d;
+    t->h = tm.h;
+    t->mi = tm.mi;
+    t->s = tm.s;
     t->us = us;
     t->off = 0;
     t->has_time = true;
 }
 
 /* The env's offset east of UTC at the instant utc (see tz.h). */
-static int
-env_offset(const struct expr_env *env, int64_t utc)
+int
+exprf_env_offset(const struct expr_env *env, int64_t utc)
 {
     return tz_offset(env->timezone, env->tz_rule, utc);
 }
 
 /* The wall clock in the env's zone of the instant secs. */
-static void
-dt_in_env(const struct expr_env *env, int64_t secs, int us, struct dt *t)
+void
+exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
+                struct exprf_dt *t)
 {
-    int off = env_offset(env, secs);
+    int off = exprf_env_offset(env, secs);
 
     dt_from_epoch(secs + off, us, t);
     t->off = off;
 }
 
 static int
-weekday(const struct dt *t)
+weekday(const struct exprf_dt *t)
 {
-    struct dt day = *t;
-
-    day.h = day.mi = day.s = 0;
-    day.off = 0;
-    return (int)(((dt_to_epoch(&day) / 86400) % 7 + 11) % 7);
+    return calendar_weekday(calendar_days_from_civil(t->y, t->mo, t->d));
 }
 
 /* Reads up to max digits; -1 when there are none. */
@@ -1492,7 +1467,7 @@ read_num(const char **p, int max, int *ndigits)
 
 /* hh:mm[:ss[.ffffff]] [am|pm] [Z|+hh:mm]; offsets are applied to UTC. */
 static bool
-parse_time(const char **pp, struct dt *t, int *offset_min)
+parse_time(const char **pp, struct exprf_dt *t, int *offset_min)
 {
     const char *p = *pp;
     int k;
@@ -1558,12 +1533,12 @@ parse_time(const char **pp, struct dt *t, int *offset_min)
 
 /* Parses ISO dates and datetimes, or dates in the env's date format. */
 static bool
-parse_dt(const struct expr_env *env, const char *s, struct dt *t)
+parse_dt(const struct expr_env *env, const char *s, struct exprf_dt *t)
 {
     const char *p = s,
                *fmt = env->date_format ? env->date_format : "DD-MM-YYYY";
     int offset = INT_MIN, a, b, c, na, nc;
-    bool has_time;
+    bool zulu = false;
 
     memset(t, 0, sizeof(*t));
     while (isspace((unsigned char)*p))
@@ -1600,6 +1575,7 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
         if (isdigit((unsigned char)*q)) {
             if (!parse_time(&q, t, &offset))
                 return false;
+            zulu = q > s && (q[-1] == 'Z' || q[-1] == 'z');
             p = q;
         }
     }
@@ -1607,23 +1583,29 @@ parse_dt(const struct expr_env *env, const char *s, struct dt *t)
         p++;
     if (*p != '\0' || !dt_valid(t))
         return false;
-    /* no offset given: the wall clock is the env's */
+    /* an offset given stays (as goflow keeps it); else the env's wall clock */
     t->off = 0;
+    t->zone = offset == INT_MIN     ? EXPRF_ZONE_ENV
+              : offset == 0 && zulu ? EXPRF_ZONE_UTC
+                                    : EXPRF_ZONE_FIXED;
     if (offset != INT_MIN)
         t->off = offset * 60;
-    else
-        t->off = tz_local_offset(env->timezone, env->tz_rule, dt_to_epoch(t));
-    /* shown in the env's zone from here on */
-    has_time = t->has_time;
-    dt_in_env(env, dt_to_epoch(t), t->us, t);
-    t->has_time = has_time;
+    else { /* a wall clock in a gap moves on, as Go's time.Date */
+        bool has_time = t->has_time;
+
+        t->off =
+            tz_local_offset(env->timezone, env->tz_rule, exprf_dt_epoch(t));
+        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
+        t->has_time = has_time;
+        t->zone = EXPRF_ZONE_ENV;
+    }
     return true;
 }
 
 /* A value as a datetime: its text parsed, or an error value. */
-static json_t *
-to_dt(const struct expr_env *env, const json_t *v, struct dt *t,
-      const char *what)
+json_t *
+exprf_to_dt(const struct expr_env *env, const json_t *v, struct exprf_dt *t,
+            const char *what)
 {
     const json_t *r = xval_resolve(v);
 
@@ -1631,11 +1613,16 @@ to_dt(const struct expr_env *env, const json_t *v, struct dt *t,
         return json_incref((json_t *)v);
     if (!json_is_string(r) || !parse_dt(env, json_string_value(r), t))
         return convert_error(r, what);
+    if (strcmp(what, "a date") == 0 && t->zone != EXPRF_ZONE_ENV) {
+        /* a datetime's date is its day in the env's zone, as goflow's */
+        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
+        t->zone = EXPRF_ZONE_ENV;
+    }
     return NULL;
 }
 
-static json_t *
-dt_value(const struct dt *t, bool with_time)
+json_t *
+exprf_dt_value(const struct exprf_dt *t, bool with_time)
 {
     char buf[64];
 
@@ -1654,7 +1641,7 @@ dt_value(const struct dt *t, bool with_time)
 }
 
 static void
-now_dt(const struct expr_env *env, struct dt *t)
+now_dt(const struct expr_env *env, struct exprf_dt *t)
 {
     int64_t ms = env->now_ms, secs;
 
@@ -1664,17 +1651,17 @@ now_dt(const struct expr_env *env, struct dt *t)
     if (ms > 253402300799999LL)
         ms = 253402300799999LL;
     secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
+    exprf_dt_in_env(env, secs, (int)(ms - secs * 1000) * 1000, t);
 }
 
 /* The env's clock as a datetime, or as a date without with_time. */
 static json_t *
 now_value(const struct expr_env *env, bool with_time)
 {
-    struct dt t;
+    struct exprf_dt t;
 
     now_dt(env, &t);
-    return dt_value(&t, with_time);
+    return exprf_dt_value(&t, with_time);
 }
 
 /* v as a datetime, or as a date without with_time; the error names the
@@ -1682,12 +1669,13 @@ now_value(const struct expr_env *env, bool with_time)
 static json_t *
 dt_arg_value(const struct expr_env *env, const json_t *v, bool with_time)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
-    if ((e = to_dt(env, v, &t, with_time ? "a datetime" : "a date")) != NULL)
+    if ((e = exprf_to_dt(env, v, &t, with_time ? "a datetime" : "a date")) !=
+        NULL)
         return e;
-    return dt_value(&t, with_time);
+    return exprf_dt_value(&t, with_time);
 }
 
 static json_t *
@@ -1723,11 +1711,11 @@ f_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a date")) != NULL)
         return e;
     return json_integer(weekday(&t));
 }
@@ -1735,27 +1723,27 @@ f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     json_t *e;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
-    return xval_number((double)dt_to_epoch(&t) + t.us / 1e6);
+    return xval_number((double)exprf_dt_epoch(&t) + t.us / 1e6);
 }
 
 /* datetime_add(datetime, offset, unit): units Y M W D h m s. */
 static json_t *
 f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     long long off;
     char *unit = NULL;
     json_t *e;
     int64_t secs = 0;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
     if ((e = exprf_to_int(a[1], &off)) != NULL)
         return e;
@@ -1771,9 +1759,10 @@ f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
         }
         t.y = (int)(months / 12);
         t.mo = (int)(months % 12) + 1;
-        if (t.d > days_in_month(t.y, t.mo)) /* Go normalises: Jan 31 + 1M */
-            secs = (t.d - days_in_month(t.y, t.mo)) * 86400LL,
-            t.d = days_in_month(t.y, t.mo);
+        if (t.d >
+            calendar_days_in_month(t.y, t.mo)) /* Go normalises: Jan 31 + 1M */
+            secs = (t.d - calendar_days_in_month(t.y, t.mo)) * 86400LL,
+            t.d = calendar_days_in_month(t.y, t.mo);
     } else if (strlen(unit) == 1 && strchr("WDhms", unit[0])) {
         static const int64_t per[] = {604800, 86400, 3600, 60, 1};
 
@@ -1788,17 +1777,17 @@ f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
         int64_t wall;
 
         t.off = 0;
-        wall = dt_to_epoch(&t) + secs;
+        wall = exprf_dt_epoch(&t) + secs;
         secs = wall - tz_local_offset(env->timezone, env->tz_rule, wall);
     } else {
-        secs += dt_to_epoch(&t);
+        secs += exprf_dt_epoch(&t);
     }
     if (secs < -62135596800LL || secs > 253402300799LL) {
         e = xval_error("date out of range");
         goto out;
     }
-    dt_in_env(env, secs, t.us, &t);
-    e = dt_value(&t, true);
+    exprf_dt_in_env(env, secs, t.us, &t);
+    e = exprf_dt_value(&t, true);
 out:
     free(unit);
     return e;
@@ -1808,15 +1797,15 @@ out:
 static json_t *
 f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t1, t2, d1, d2;
+    struct exprf_dt t1, t2, d1, d2;
     char *unit = NULL;
     json_t *e;
     long long diff;
 
     (void)n;
-    if ((e = to_dt(env, a[0], &t1, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t1, "a datetime")) != NULL)
         return e;
-    if ((e = to_dt(env, a[1], &t2, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[1], &t2, "a datetime")) != NULL)
         return e;
     if ((e = exprf_to_text(a[2], &unit)) != NULL)
         return e;
@@ -1829,15 +1818,15 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
     else if (strcmp(unit, "M") == 0)
         diff = (t2.y - t1.y) * 12LL + (t2.mo - t1.mo);
     else if (strcmp(unit, "W") == 0)
-        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / (7 * 86400);
+        diff = (exprf_dt_epoch(&d2) - exprf_dt_epoch(&d1)) / (7 * 86400);
     else if (strcmp(unit, "D") == 0)
-        diff = (dt_to_epoch(&d2) - dt_to_epoch(&d1)) / 86400;
+        diff = (exprf_dt_epoch(&d2) - exprf_dt_epoch(&d1)) / 86400;
     else if (strcmp(unit, "h") == 0)
-        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 3600;
+        diff = (exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1)) / 3600;
     else if (strcmp(unit, "m") == 0)
-        diff = (dt_to_epoch(&t2) - dt_to_epoch(&t1)) / 60;
+        diff = (exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1)) / 60;
     else if (strcmp(unit, "s") == 0)
-        diff = dt_to_epoch(&t2) - dt_to_epoch(&t1);
+        diff = exprf_dt_epoch(&t2) - exprf_dt_epoch(&t1);
     else
         diff = LLONG_MIN;
     if (diff == LLONG_MIN)
@@ -1852,7 +1841,7 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     double secs;
     json_t *e;
 
@@ -1862,9 +1851,9 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (secs < -62135596800.0 || secs > 253402300799.0)
         return xval_error("date out of range");
-    dt_in_env(env, (int64_t)floor(secs),
-              (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
-    return dt_value(&t, true);
+    exprf_dt_in_env(env, (int64_t)floor(secs),
+                    (int)((secs - floor(secs)) * 1e6 + 0.5) % 1000000, &t);
+    return exprf_dt_value(&t, true);
 }
 
 /*
@@ -1873,7 +1862,7 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
  * (times). Other letters are an error; other characters are copied.
  */
 static json_t *
-format_dt(const struct dt *t, const char *fmt, bool allow_time)
+format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
 {
     struct sk_buf b = {0};
     const char *p = fmt;
@@ -1951,11 +1940,11 @@ env_date_format(const struct expr_env *env)
 static json_t *
 f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     char *fmt = NULL;
     json_t *e;
 
-    if ((e = to_dt(env, a[0], &t, "a date")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a date")) != NULL)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
@@ -1967,25 +1956,27 @@ f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct dt t;
+    struct exprf_dt t;
     char *fmt = NULL, *tz = NULL, deflt[64];
     json_t *e;
 
-    if ((e = to_dt(env, a[0], &t, "a datetime")) != NULL)
+    if ((e = exprf_to_dt(env, a[0], &t, "a datetime")) != NULL)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
     if (n > 2 && (e = exprf_to_text(a[2], &tz)) != NULL)
         goto out;
-    if (tz != NULL && tz[0] != '\0') {
+    if (tz == NULL || tz[0] == '\0') /* goflow shows it in the env's zone */
+        exprf_dt_in_env(env, exprf_dt_epoch(&t), t.us, &t);
+    else {
         /* another zone: UTC, the env's own, or one known by name */
-        int64_t secs = dt_to_epoch(&t);
+        int64_t secs = exprf_dt_epoch(&t);
         int off;
 
         if (strcasecmp(tz, "UTC") == 0)
             off = 0;
         else if (env->timezone != NULL && strcmp(tz, env->timezone) == 0)
-            off = env_offset(env, secs);
+            off = exprf_env_offset(env, secs);
         else if (tz_known(tz, NULL))
             off = tz_offset(tz, NULL, secs);
         else {
@@ -2066,6 +2057,13 @@ static const struct func funcs[] = {
     {"format_datetime", 1, 3, f_format_datetime},
     {"weekday", 1, 1, f_weekday},
     {"epoch", 1, 1, f_epoch},
+    {"time", 1, 1, exprf_time},
+    {"time_from_parts", 3, 3, exprf_time_from_parts},
+    {"date_from_parts", 3, 3, exprf_date_from_parts},
+    {"week_number", 1, 1, exprf_week_number},
+    {"tz", 1, 1, exprf_tz},
+    {"tz_offset", 1, 1, exprf_tz_offset},
+    {"replace_time", 2, 2, exprf_replace_time},
     /* utility */
     {"default", 2, 2, f_default},
     {"is_error", 1, 1, f_is_error},

@@ -41,4 +41,53 @@ char *exprf_describe(const json_t *v);
 /* Case-insensitive property of an object ("__" keys hidden), or NULL. */
 json_t *exprf_get(const json_t *obj, const char *key);
 
+/* ---------------------------------------------------------------------
+ * Dates and times, shared by expr_funcs.c and expr_fn_time.c
+ */
+
+/* Where a datetime's offset came from, which tz() names. */
+enum exprf_zone {
+    EXPRF_ZONE_ENV,  /* none given: the env's zone */
+    EXPRF_ZONE_UTC,  /* "Z" */
+    EXPRF_ZONE_FIXED /* a numeric offset */
+};
+
+/* A wall-clock time at off seconds east of UTC. */
+struct exprf_dt {
+    int y, mo, d, h, mi, s, us;
+    int off;
+    bool has_time;
+    enum exprf_zone zone;
+};
+
+/* v as a datetime (its text parsed as goflow does: an ISO datetime keeps
+ * its offset, other text is read in the env's zone and date format), or
+ * NULL; else a new error value that names what. */
+json_t *exprf_to_dt(const struct expr_env *env, const json_t *v,
+                    struct exprf_dt *t, const char *what);
+
+/* t as a datetime value ("2018-04-11T13:24:30.123456-05:00") or, without
+ * with_time, a date ("2018-04-11"). */
+json_t *exprf_dt_value(const struct exprf_dt *t, bool with_time);
+
+/* Seconds since the epoch of t; t moved to the env's zone at instant secs;
+ * the env's offset at the instant utc. */
+int64_t exprf_dt_epoch(const struct exprf_dt *t);
+void exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
+                     struct exprf_dt *t);
+int exprf_env_offset(const struct expr_env *env, int64_t utc);
+
+/* The functions of expr_fn_time.c (see goflow's documentation). */
+json_t *exprf_time(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_time_from_parts(const struct expr_env *env, json_t *const *a,
+                              size_t n);
+json_t *exprf_date_from_parts(const struct expr_env *env, json_t *const *a,
+                              size_t n);
+json_t *exprf_week_number(const struct expr_env *env, json_t *const *a,
+                          size_t n);
+json_t *exprf_tz(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_tz_offset(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_replace_time(const struct expr_env *env, json_t *const *a,
+                           size_t n);
+
 #endif

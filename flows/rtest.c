@@ -23,6 +23,7 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
+#include "calendar.h"
 #include "err.h"
 #include "rtest.h"
 #include "text.h"
@@ -1073,65 +1074,28 @@ env_local_offset(const struct rtest_env *env, int64_t local)
     return tz_local_offset(env->timezone, env->tz_rule, local);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int
-days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 /* Seconds since the epoch of t's wall clock at its offset. */
 static int64_t
 dt_epoch(const struct dt *t)
 {
-    return days_from_civil(t->y, t->mo, t->d) * 86400 + t->h * 3600 +
-           t->mi * 60 + t->s - t->off;
+    struct calendar_tm tm = {t->y, t->mo, t->d, t->h, t->mi, t->s};
+
+    return calendar_to_epoch(&tm) - t->off;
 }
 
 /* The wall clock at offset off of a moment secs after the epoch. */
 static void
 dt_from_epoch(int64_t secs, int off, struct dt *t)
 {
-    int64_t local = secs + off;
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t rem = local - days * 86400;
+    struct calendar_tm tm;
 
-    civil_from_days(days, &t->y, &t->mo, &t->d);
-    t->h = (int)(rem / 3600);
-    t->mi = (int)(rem % 3600 / 60);
-    t->s = (int)(rem % 60);
+    calendar_from_epoch(secs + off, &tm);
+    t->y = tm.y;
+    t->mo = tm.mo;
+    t->d = tm.d;
+    t->h = tm.h;
+    t->mi = tm.mi;
+    t->s = tm.s;
     t->off = off;
 }
 
@@ -1177,7 +1141,7 @@ iso_date(const char *s, int *y, int *m, int *d)
         return -1;
     *m = num_at(s + 5, 2);
     *d = num_at(s + 8, 2);
-    if (*m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+    if (*m < 1 || *m > 12 || *d < 1 || *d > calendar_days_in_month(*y, *m))
         return -1;
     return 0;
 }
@@ -1312,7 +1276,7 @@ find_date(const char *s, const struct rtest_env *env, int cur_year, int *y,
         if (ylen == 2)
             year += year > cur_year % 1000 ? 1900 : 2000;
         if (month >= 1 && month <= 12 && day >= 1 &&
-            day <= days_in_month(year, month)) {
+            day <= calendar_days_in_month(year, month)) {
             *y = year;
             *m = month;
             *d = day;
@@ -1388,7 +1352,7 @@ env_day(const struct dt *t, const struct rtest_env *env)
     struct dt local = *t;
 
     dt_at(&local, env_offset(env, dt_epoch(t)));
-    return days_from_civil(local.y, local.mo, local.d);
+    return calendar_days_from_civil(local.y, local.mo, local.d);
 }
 
 enum date_test { DT_ANY, DT_LT, DT_EQ, DT_GT };

@@ -5,8 +5,8 @@
  *
  * A rule is parsed on every call: it is short, and callers ask for an
  * offset a handful of times per message. A transition date is turned into
- * a day of its year, then into seconds since the epoch with the same
- * civil-date arithmetic the date tests use.
+ * a day of its year, then into seconds since the epoch with the
+ * program's one calendar (calendar.h).
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "tz.h"
 
 /* ------------------------------------------------------------ names */
@@ -307,62 +308,26 @@ parse_rule(const char *s, struct zone_rule *z)
     return read_rule(&p, &z->start) && read_rule(&p, &z->end) && *p == '\0';
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool
-is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* The year of a day number (days since 1970-01-01). */
-static int64_t
-year_of_day(int64_t z)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
-}
-
 /* The wall-clock seconds (as if UTC) of rule r in year y. */
 static int64_t
 rule_local(const struct rule *r, int64_t y)
 {
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int64_t day;
 
     switch (r->kind) {
     case R_JULIAN1: /* 1..365, February 29 never counted */
-        day = days_from_civil(y, 1, 1) + r->day - 1;
-        if (is_leap(y) && r->day >= 60)
+        day = calendar_days_from_civil(y, 1, 1) + r->day - 1;
+        if (calendar_is_leap(y) && r->day >= 60)
             day++;
         break;
     case R_JULIAN0:
-        day = days_from_civil(y, 1, 1) + r->day;
+        day = calendar_days_from_civil(y, 1, 1) + r->day;
         break;
     default: {
-        int64_t first = days_from_civil(y, r->month, 1);
-        int dow = (int)(((first % 7) + 11) % 7); /* 1970-01-01: Thursday */
+        int64_t first = calendar_days_from_civil(y, r->month, 1);
+        int dow = calendar_weekday(first);
         int d = 1 + (r->day - dow + 7) % 7 + (r->week - 1) * 7;
-        int last = dim[r->month - 1] + (r->month == 2 && is_leap(y));
+        int last = calendar_days_in_month(y, r->month);
 
         while (d > last)
             d -= 7;
@@ -376,12 +341,14 @@ static int
 rule_offset(const struct zone_rule *z, int64_t utc)
 {
     int64_t local = utc + z->std_east;
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t y = year_of_day(days), start, end;
+    int64_t days = calendar_floor_div(local, CALENDAR_SECS_PER_DAY);
+    int64_t start, end;
+    int y, m, d;
     bool dst;
 
     if (!z->has_dst)
         return z->std_east;
+    calendar_civil_from_days(days, &y, &m, &d);
     start = rule_local(&z->start, y) - z->std_east;
     end = rule_local(&z->end, y) - z->dst_east;
     if (start < end)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "log.h"
 
 static int log_level = LOG_INFO; /* set once at start-up, before threads */
@@ -43,19 +44,18 @@ sk_log(int level, const char *area, const char *fmt, ...)
 {
     char line[1024];
     struct timespec ts;
-    struct tm tm;
+    struct calendar_tm tm;
     va_list ap;
     int n, m;
 
     if (level > log_level)
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = snprintf(
-        line, sizeof(line),
-        "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900,
-        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-        ts.tv_nsec / 1000000L, level_name(level), area);
+    calendar_from_epoch((int64_t)ts.tv_sec, &tm);
+    n = snprintf(line, sizeof(line),
+                 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.y, tm.mo,
+                 tm.d, tm.h, tm.mi, tm.s, ts.tv_nsec / 1000000L,
+                 level_name(level), area);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     va_start(ap, fmt);

@@ -541,7 +541,7 @@ test_dates(void **state)
     check_text(env, "datetime(\"1979-07-18T10:30:45.123456Z\")",
                "1979-07-18T10:30:45.123456Z");
     check_text(env, "datetime(\"2019-01-01T01:00:00+02:00\")",
-               "2018-12-31T23:00:00.000000Z");
+               "2019-01-01T01:00:00.000000+02:00");
     check_text(env, "datetime(\"10/05/2010\")", "2010-05-10T00:00:00.000000Z");
     check_text(env, "datetime(\"10/05/2010 14:30\")",
                "2010-05-10T14:30:00.000000Z");
@@ -814,7 +814,7 @@ test_timezones(void **state)
     check_text(&paris, "format_datetime(\"2024-01-15T10:00:00Z\")",
                "15-01-2024 11:00");
     check_text(&paris, "datetime(\"2024-01-15T10:00:00Z\")",
-               "2024-01-15T11:00:00.000000+01:00");
+               "2024-01-15T10:00:00.000000Z");
     /* no offset given: the wall clock is Paris's */
     check_text(&paris, "datetime(\"15/01/2024 10:00\")",
                "2024-01-15T10:00:00.000000+01:00");
