@@ -64,7 +64,8 @@ enum tok {
     T_LT,
     T_LTE,
     T_GT,
-    T_GTE
+    T_GTE,
+    T_ARROW
 };
 
 struct parser {
@@ -75,6 +76,8 @@ struct parser {
     enum tok tok; /* current token */
     size_t tstart, tlen;
     int depth;
+    const json_t *locals; /* arguments of the anonymous function, or NULL */
+    bool skip;            /* reading a function body: call nothing */
     bool failed; /* syntax error (message in err) or out of memory */
     bool oom;
     char err[SK_ERR_LEN];
@@ -202,7 +205,12 @@ next(struct parser *p)
             p->tok = T_AMP;
             break;
         case '=':
-            p->tok = T_EQ;
+            if (d == '>') {
+                i++;
+                p->tok = T_ARROW;
+            } else {
+                p->tok = T_EQ;
+            }
             break;
         case '!':
             if (d == '=') {
@@ -349,19 +357,22 @@ oom(struct parser *p)
     return NULL;
 }
 
+/* Calls NAME: a built-in, else the env's functions (the router tests). */
 static json_t *
-call_function(struct parser *p, const char *name, json_t **args, size_t n)
+call_named(const struct expr_env *env, const char *name, json_t *const *args,
+           size_t n)
 {
-    const struct expr_env *env = p->env;
     json_t *res = NULL;
     bool found = false;
 
+    if (strcmp(name, "prompt") == 0) /* an LLM call: out of scope */
+        return xval_error("function prompt is not supported");
     res = exprf_call(env, name, args, n, &found);
     if (!found && env->call != NULL) {
         int rc = env->call(env->call_arg, name, args, n, &res);
 
         if (rc == 0 && res == NULL)
-            return oom(p);
+            return NULL;
         if (rc != 0 && rc != SK_ENOENT)
             return xval_error("error calling %s(...): %s", name,
                               sk_strerror(rc));
@@ -370,7 +381,7 @@ call_function(struct parser *p, const char *name, json_t **args, size_t n)
     if (!found)
         return xval_error("unknown function: %s", name);
     if (res == NULL)
-        return oom(p);
+        return NULL;
     if (xval_is_error(res)) {
         json_t *wrapped =
             xval_error("error calling %s(...): %s", name, xval_error_msg(res));
@@ -381,9 +392,98 @@ call_function(struct parser *p, const char *name, json_t **args, size_t n)
     return res;
 }
 
-/* After NAME "(": the arguments, the ")" and the call. */
+static json_t *eval_n(const struct expr_env *env, const json_t *locals,
+                      const char *src, size_t len);
+
+/* Calls an anonymous function value with its arguments bound by name. */
 static json_t *
-parse_call(struct parser *p, const char *name)
+apply_anon(const struct expr_env *env, const json_t *fn, json_t *const *args,
+           size_t n)
+{
+    const json_t *params = json_object_get(fn, "__params__");
+    const json_t *body = json_object_get(fn, "__body__");
+    const json_t *outer = json_object_get(fn, "__locals__");
+    struct expr_env sub = *env;
+    json_t *locals, *res;
+
+    if (++sub.depth > EXPR_MAX_DEPTH)
+        return xval_error("functions nested too deeply");
+    if (json_array_size(params) != n)
+        return xval_error("error calling <anon>(...): need %zu argument(s), "
+                          "got %zu",
+                          json_array_size(params), n);
+    locals = outer ? json_copy((json_t *)outer) : json_object();
+    if (locals == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (json_object_set(locals,
+                            json_string_value(json_array_get(params, i)),
+                            args[i]) != 0) {
+            json_decref(locals);
+            return NULL;
+        }
+    res = eval_n(&sub, locals, json_string_value(body),
+                 json_string_length(body));
+    json_decref(locals);
+    return res;
+}
+
+json_t *
+exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
+            size_t n)
+{
+    const char *name;
+
+    if (env == NULL)
+        env = &no_env;
+    if (xval_is_error(fn))
+        return json_incref((json_t *)fn);
+    if (!exprf_is_function(fn)) {
+        char *d = exprf_describe(fn);
+        json_t *e = xval_error("%s is not a function", d ? d : "value");
+
+        free(d);
+        return e;
+    }
+    name = json_string_value(json_object_get(fn, "__func__"));
+    if (name[0] != '\0')
+        return call_named(env, name, args, n);
+    return apply_anon(env, fn, args, n);
+}
+
+bool
+exprf_is_function(const json_t *v)
+{
+    return json_is_object(v) &&
+           json_is_string(json_object_get(v, "__func__"));
+}
+
+/* A function value for the built-in NAME. */
+static json_t *
+builtin_value(const char *name)
+{
+    return json_pack("{s:s, s:s}", "__default__", name, "__func__", name);
+}
+
+static json_t *
+call_function(struct parser *p, const char *name, const json_t *fn,
+              json_t **args, size_t n)
+{
+    json_t *res;
+
+    if (p->skip) /* only finding where a function body ends */
+        return json_null();
+    if (fn != NULL)
+        res = exprf_apply(p->env, fn, args, n);
+    else
+        res = call_named(p->env, name, args, n);
+    return res ? res : oom(p);
+}
+
+/* After NAME "(": the arguments, the ")" and the call; fn is the local
+ * function value NAME stands for, or NULL for a built-in. */
+static json_t *
+parse_call(struct parser *p, const char *name, const json_t *fn)
 {
     json_t *args[EXPR_MAX_ARGS];
     size_t n = 0;
@@ -414,19 +514,23 @@ parse_call(struct parser *p, const char *name)
         goto out;
     }
     next(p);
-    res = call_function(p, name, args, n);
+    res = call_function(p, name, fn, args, n);
 out:
     for (size_t i = 0; i < n; i++)
         json_decref(args[i]);
     return res;
 }
 
-/* A bare name: a keyword, a function call or a top-level context value. */
+/*
+ * A bare name: a keyword, a function call, or a value looked up as goflow
+ * does: an anonymous function's argument, then the context, then a
+ * built-in function (as a function value, for filter() and the like).
+ */
 static json_t *
 parse_name(struct parser *p)
 {
     char name[EXPR_MAX_NAME];
-    json_t *v;
+    json_t *v, *local;
 
     if (p->tlen >= sizeof(name)) {
         syntax_error(p);
@@ -436,18 +540,93 @@ parse_name(struct parser *p)
         name[i] = (char)tolower((unsigned char)p->src[p->tstart + i]);
     name[p->tlen] = '\0';
     next(p);
+    local = p->locals ? exprf_get(p->locals, name) : NULL;
     if (p->tok == T_LP)
-        return parse_call(p, name);
+        return parse_call(p, name, exprf_is_function(local) ? local : NULL);
     if (strcmp(name, "true") == 0)
         return json_true();
     if (strcmp(name, "false") == 0)
         return json_false();
     if (strcmp(name, "null") == 0)
         return json_null();
+    if (local != NULL)
+        return json_incref(local);
     v = p->env->context ? exprf_get(p->env->context, name) : NULL;
-    if (v == NULL)
-        return xval_error("context has no property '%s'", name);
-    return json_incref(v);
+    if (v != NULL)
+        return json_incref(v);
+    if (exprf_is_builtin(name))
+        return builtin_value(name);
+    return xval_error("context has no property '%s'", name);
+}
+
+/*
+ * At "(": whether an anonymous function "(a, b) => ..." starts here. The
+ * parameter names go to *params. Leaves the parser where it was.
+ */
+static bool
+anon_params(struct parser *p, json_t *params)
+{
+    struct parser save = *p;
+    bool ok = false;
+
+    next(p);
+    while (p->tok == T_NAME) {
+        json_t *name = json_stringn(p->src + p->tstart, p->tlen);
+
+        if (name == NULL || json_array_append_new(params, name) != 0)
+            break;
+        next(p);
+        if (p->tok != T_COMMA)
+            break;
+        next(p);
+    }
+    if (p->tok == T_RP) {
+        next(p);
+        ok = p->tok == T_ARROW;
+    }
+    if (ok) {
+        next(p); /* the body starts at the current token */
+        return true;
+    }
+    *p = save;
+    json_array_clear(params);
+    return false;
+}
+
+/* After "(a, b) =>": reads the body through, calling nothing, and makes
+ * the function value (body as source, the current arguments kept). */
+static json_t *
+parse_anon(struct parser *p, json_t *params)
+{
+    size_t from = p->tstart;
+    bool skip = p->skip;
+    json_t *body, *fn;
+
+    p->skip = true;
+    body = parse_expr(p);
+    p->skip = skip;
+    if (body == NULL)
+        return NULL;
+    json_decref(body);
+    for (size_t i = 0; i < json_array_size(params); i++) {
+        char *lower = strdup(json_string_value(json_array_get(params, i)));
+
+        if (lower == NULL)
+            return oom(p);
+        for (char *c = lower; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        json_array_set_new(params, i, json_string(lower));
+        free(lower);
+    }
+    fn = json_pack("{s:s, s:s, s:O, s:s%}", "__default__", "<anon>",
+                   "__func__", "", "__params__", params, "__body__",
+                   p->src + from, p->tstart - from);
+    if (fn != NULL && p->locals != NULL &&
+        json_object_set(fn, "__locals__", (json_t *)p->locals) != 0) {
+        json_decref(fn);
+        fn = NULL;
+    }
+    return fn ? fn : oom(p);
 }
 
 static json_t *
@@ -478,7 +657,17 @@ parse_primary(struct parser *p)
         return v;
     case T_NAME:
         return parse_name(p);
-    case T_LP:
+    case T_LP: {
+        json_t *params = json_array();
+
+        if (params == NULL)
+            return oom(p);
+        if (anon_params(p, params)) {
+            v = parse_anon(p, params);
+            json_decref(params);
+            return v;
+        }
+        json_decref(params);
         next(p);
         v = parse_expr(p);
         if (v == NULL)
@@ -490,6 +679,7 @@ parse_primary(struct parser *p)
         }
         next(p);
         return v;
+    }
     default:
         syntax_error(p);
         return NULL;
@@ -738,9 +928,10 @@ parse_expr(struct parser *p)
 }
 
 static json_t *
-eval_n(const struct expr_env *env, const char *src, size_t len)
+eval_n(const struct expr_env *env, const json_t *locals, const char *src,
+       size_t len)
 {
-    struct parser p = {.env = env, .src = src, .len = len};
+    struct parser p = {.env = env, .src = src, .len = len, .locals = locals};
     json_t *v;
 
     next(&p);
@@ -800,7 +991,7 @@ expr_eval(const struct expr_env *env, const char *expr)
     clean = valid_utf8(expr);
     if (clean == NULL)
         return NULL;
-    v = eval_n(env, clean, strlen(clean));
+    v = eval_n(env, NULL, clean, strlen(clean));
     free(clean);
     return v;
 }
@@ -886,7 +1077,7 @@ static void
 render(const struct expr_env *env, const char *src, size_t n, struct sk_buf *b,
        char *err)
 {
-    json_t *v = eval_n(env, src, n);
+    json_t *v = eval_n(env, NULL, src, n);
 
     if (v == NULL) {
         b->fail = true;
@@ -1027,7 +1218,7 @@ expr_template_value(const struct expr_env *env, const char *tpl,
     if (i < len && clean[i] == '@')
         scan_ref(env, clean, len, i, &r);
     if (r.kind == REF_EVAL && r.next == len) {
-        v = eval_n(env, clean + r.from, r.n);
+        v = eval_n(env, NULL, clean + r.from, r.n);
         if (v != NULL && xval_is_error(v) && err != NULL)
             sk_seterr(err, "%s", xval_error_msg(v));
         free(clean);

@@ -2069,7 +2069,45 @@ static const struct func funcs[] = {
     {"is_error", 1, 1, f_is_error},
     {"count", 1, 1, f_count},
     {"length", 1, 1, f_length},
+    {"read_chars", 1, 1, exprf_read_chars},
+    {"extract", 2, 2, exprf_extract},
+    {"extract_object", 2, -1, exprf_extract_object},
+    {"foreach", 2, -1, exprf_foreach},
+    {"foreach_value", 2, -1, exprf_foreach_value},
+    {"keys", 1, 1, exprf_keys},
+    /* text (expr_fn_text.c) */
+    {"clean", 1, 1, exprf_clean},
+    {"regex_match", 2, 3, exprf_regex_match},
+    {"text_compare", 2, 2, exprf_text_compare},
+    {"html_decode", 1, 1, exprf_html_decode},
+    {"rand", 0, 0, exprf_rand},
+    {"rand_between", 2, 2, exprf_rand_between},
+    {"urn_parts", 1, 1, exprf_urn_parts},
+    {"attachment_parts", 1, 1, exprf_attachment_parts},
+    {"json", 1, 1, exprf_json},
+    {"parse_json", 1, 1, exprf_parse_json},
+    {"format", 1, 1, exprf_format},
+    {"format_location", 1, 1, exprf_format_location},
+    {"format_urn", 1, 1, exprf_format_urn},
+    /* arrays and objects (expr_fn_coll.c) */
+    {"object", 0, -1, exprf_object},
+    {"slice", 2, 3, exprf_slice},
+    {"contains", 2, 2, exprf_contains},
+    {"reverse", 1, 1, exprf_reverse},
+    {"sort", 1, 1, exprf_sort},
+    {"sum", 1, 1, exprf_sum},
+    {"unique", 1, 1, exprf_unique},
+    {"filter", 2, 2, exprf_filter},
 };
+
+bool
+exprf_is_builtin(const char *name)
+{
+    for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
+        if (strcmp(funcs[i].name, name) == 0)
+            return true;
+    return false;
+}
 
 json_t *
 exprf_call(const struct expr_env *env, const char *name, json_t *const *args,

@@ -89,5 +89,68 @@ json_t *exprf_tz(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_tz_offset(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_replace_time(const struct expr_env *env, json_t *const *a,
                            size_t n);
+/*
+ * Function values (goflow's XFunction), as passed to filter() and
+ * foreach(): an object {"__func__": NAME} for a built-in or a router test
+ * (rendered as its name), or an anonymous function "(x) => x + 1" with
+ * "__func__": "" and its parameters, body source and captured arguments
+ * (rendered as "<anon>"). exprf_apply() calls one; expr.c defines them.
+ */
+bool exprf_is_function(const json_t *v);
+json_t *exprf_apply(const struct expr_env *env, const json_t *fn,
+                    json_t *const *args, size_t n);
+
+/* Whether NAME (lower case) is a built-in function. */
+bool exprf_is_builtin(const char *name);
+
+/* goflow's equality of two values (same type and value). */
+bool exprf_equals(const json_t *a, const json_t *b);
+
+/*
+ * Built-in functions defined beside expr_funcs.c, each called with its
+ * argument count already checked against the funcs[] table.
+ * expr_fn_text.c: text, encoded text, JSON, formatting and randomness.
+ */
+json_t *exprf_clean(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_html_decode(const struct expr_env *env, json_t *const *a,
+                          size_t n);
+json_t *exprf_regex_match(const struct expr_env *env, json_t *const *a,
+                          size_t n);
+json_t *exprf_text_compare(const struct expr_env *env, json_t *const *a,
+                           size_t n);
+json_t *exprf_read_chars(const struct expr_env *env, json_t *const *a,
+                         size_t n);
+json_t *exprf_format_location(const struct expr_env *env, json_t *const *a,
+                              size_t n);
+json_t *exprf_urn_parts(const struct expr_env *env, json_t *const *a,
+                        size_t n);
+json_t *exprf_format_urn(const struct expr_env *env, json_t *const *a,
+                         size_t n);
+json_t *exprf_attachment_parts(const struct expr_env *env, json_t *const *a,
+                               size_t n);
+json_t *exprf_json(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_parse_json(const struct expr_env *env, json_t *const *a,
+                         size_t n);
+json_t *exprf_format(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_rand(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_rand_between(const struct expr_env *env, json_t *const *a,
+                           size_t n);
+/* expr_fn_coll.c: arrays, objects and functions over them. */
+json_t *exprf_object(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_keys(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_extract(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_extract_object(const struct expr_env *env, json_t *const *a,
+                             size_t n);
+json_t *exprf_slice(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_contains(const struct expr_env *env, json_t *const *a,
+                       size_t n);
+json_t *exprf_reverse(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_sort(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_sum(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_unique(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_filter(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_foreach(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_foreach_value(const struct expr_env *env, json_t *const *a,
+                            size_t n);
 
 #endif

@@ -36,6 +36,10 @@ struct expr_env {
     const char *timezone;    /* IANA name; NULL means UTC (see tz.h) */
     const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
     const char *tz_rule;     /* POSIX TZ rule of timezone, or NULL (tz.h) */
+    /* rand() and rand_between() draw from this state (splitmix64) and
+     * advance it, so a given seed repeats; NULL makes them an error. */
+    uint64_t *rand_state;
+    int depth; /* nesting of anonymous function calls; leave 0 */
 };
 
 /*

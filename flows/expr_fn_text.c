@@ -1,0 +1,759 @@
+/*
+ * expr_fn_text.c - the built-in functions over text, encoded text (URNs,
+ * attachments), JSON and formatting, and the random numbers, with goflow's
+ * semantics.
+ *
+ * regex_match() uses PCRE2 with goflow's flags (case-insensitive,
+ * multi-line) and a match limit, so no pattern runs away. rand() takes its
+ * randomness from expr_env.rand_state, never from the system. Pure; any
+ * thread.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <utf8proc.h>
+
+#include "expr_funcs.h"
+#include "xval.h"
+
+/* Steps one regular expression match may take. */
+#define REGEX_MATCH_LIMIT 100000
+
+/* The text of a[i] in *out (malloc'd), or a new error value. */
+static json_t *
+arg_text(json_t *const *a, size_t i, char **out)
+{
+    return exprf_to_text(a[i], out);
+}
+
+/* Consumes b: a text value, or an error when it failed or grew too long. */
+static json_t *
+buf_text(struct exprf_buf *b)
+{
+    json_t *v;
+
+    if (b->fail || b->len > EXPR_MAX_TEXT)
+        v = b->fail ? NULL : xval_error("text too long");
+    else
+        v = json_string(b->s ? b->s : "");
+    free(b->s);
+    return v;
+}
+
+/* A text value that takes s (malloc'd); NULL s means out of memory. */
+static json_t *
+text_take(char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+
+    free(s);
+    return v;
+}
+
+/* ---------------------------------------------------------------------
+ * Text
+ */
+
+json_t *
+exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct exprf_buf b = {0};
+    char *s = NULL;
+    json_t *e = arg_text(a, 0, &s);
+    size_t len, i = 0, k;
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    len = strlen(s);
+    exprf_buf_add(&b, "", 0);
+    while (i < len) {
+        int32_t cp = exprf_cp_at(s + i, len - i, &k);
+        utf8proc_category_t c = utf8proc_category(cp < 0 ? 0xFFFD : cp);
+
+        /* goflow drops every "other" character: Cc, Cf, Cs, Co, Cn */
+        if (cp >= 0 && c != UTF8PROC_CATEGORY_CC &&
+            c != UTF8PROC_CATEGORY_CF && c != UTF8PROC_CATEGORY_CS &&
+            c != UTF8PROC_CATEGORY_CO && c != UTF8PROC_CATEGORY_CN)
+            exprf_buf_add(&b, s + i, k);
+        i += k;
+    }
+    free(s);
+    return buf_text(&b);
+}
+
+/* HTML's named character references that flow texts meet. */
+static const struct {
+    const char *name;
+    int32_t cp;
+} entities[] = {
+    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},
+    {"quot", '"'},      {"apos", '\''},      {"nbsp", 0xA0},
+    {"copy", 0xA9},     {"reg", 0xAE},       {"trade", 0x2122},
+    {"hellip", 0x2026}, {"mdash", 0x2014},   {"ndash", 0x2013},
+    {"lsquo", 0x2018},  {"rsquo", 0x2019},   {"ldquo", 0x201C},
+    {"rdquo", 0x201D},  {"laquo", 0xAB},     {"raquo", 0xBB},
+    {"euro", 0x20AC},   {"pound", 0xA3},     {"cent", 0xA2},
+    {"yen", 0xA5},      {"deg", 0xB0},       {"times", 0xD7},
+    {"divide", 0xF7},   {"middot", 0xB7},    {"bull", 0x2022},
+    {"iexcl", 0xA1},    {"iquest", 0xBF},    {"agrave", 0xE0},
+    {"aacute", 0xE1},   {"acirc", 0xE2},     {"atilde", 0xE3},
+    {"auml", 0xE4},     {"ccedil", 0xE7},    {"egrave", 0xE8},
+    {"eacute", 0xE9},   {"ecirc", 0xEA},     {"euml", 0xEB},
+    {"iacute", 0xED},   {"icirc", 0xEE},     {"iuml", 0xEF},
+    {"ntilde", 0xF1},   {"oacute", 0xF3},    {"ocirc", 0xF4},
+    {"otilde", 0xF5},   {"ouml", 0xF6},      {"uacute", 0xFA},
+    {"ucirc", 0xFB},    {"uuml", 0xFC},      {"Agrave", 0xC0},
+    {"Aacute", 0xC1},   {"Eacute", 0xC9},    {"Ccedil", 0xC7},
+    {"Ntilde", 0xD1},   {"Ouml", 0xD6},      {"Uuml", 0xDC},
+    {"szlig", 0xDF},
+};
+
+/*
+ * The character reference at s ("&...;"): its code point and length in
+ * *len, or -1 when s does not start one goflow would decode.
+ */
+static int32_t
+entity_at(const char *s, size_t *len)
+{
+    const char *p = s + 1;
+    char *end;
+    long cp;
+
+    if (*p == '#') {
+        bool hex = p[1] == 'x' || p[1] == 'X';
+
+        if (!(hex ? isxdigit((unsigned char)p[2]) : isdigit((unsigned char)p[1])))
+            return -1;
+        cp = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
+        if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            cp = 0xFFFD;
+        *len = (size_t)(end - s) + (*end == ';');
+        return (int32_t)cp;
+    }
+    for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
+        size_t k = strlen(entities[i].name);
+
+        if (strncmp(p, entities[i].name, k) == 0 && p[k] == ';') {
+            *len = k + 2;
+            return entities[i].cp;
+        }
+    }
+    return -1;
+}
+
+json_t *
+exprf_html_decode(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct exprf_buf b = {0};
+    char *s = NULL;
+    json_t *e = arg_text(a, 0, &s);
+    size_t i = 0, k;
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    exprf_buf_add(&b, "", 0);
+    while (s[i] != '\0') {
+        int32_t cp = s[i] == '&' ? entity_at(s + i, &k) : -1;
+
+        if (cp < 0) {
+            exprf_buf_add(&b, s + i, 1);
+            i++;
+            continue;
+        }
+        if (cp == 0xA0) { /* goflow: a non-breaking space is a space */
+            exprf_buf_add(&b, " ", 1);
+        } else {
+            utf8proc_uint8_t enc[4];
+            utf8proc_ssize_t m = utf8proc_encode_char(cp, enc);
+
+            exprf_buf_add(&b, (const char *)enc, (size_t)m);
+        }
+        i += k;
+    }
+    free(s);
+    return buf_text(&b);
+}
+
+/* Group g of the first match of pattern in text, as a value. */
+static json_t *
+regex_group(const char *text, const char *pattern, long long g)
+{
+    pcre2_code *re;
+    pcre2_match_data *md = NULL;
+    pcre2_match_context *mc = NULL;
+    PCRE2_SIZE erroff, *ov;
+    json_t *res = NULL;
+    int errcode, rc;
+
+    re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                       PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_UTF, &errcode,
+                       &erroff, NULL);
+    if (re == NULL)
+        return xval_error("invalid regular expression");
+    md = pcre2_match_data_create_from_pattern(re, NULL);
+    mc = pcre2_match_context_create(NULL);
+    if (md == NULL || mc == NULL)
+        goto out;
+    pcre2_set_match_limit(mc, REGEX_MATCH_LIMIT);
+    rc = pcre2_match(re, (PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0, 0, md,
+                     mc);
+    if (rc == PCRE2_ERROR_MATCHLIMIT) {
+        res = xval_error("regular expression too complex");
+        goto out;
+    }
+    if (rc < 0 || g < 0 || g >= (long long)pcre2_get_ovector_count(md) ||
+        g > 0xFFFF) {
+        res = xval_error("invalid regular expression group");
+        goto out;
+    }
+    ov = pcre2_get_ovector_pointer(md);
+    if (ov[2 * g] == PCRE2_UNSET)
+        res = json_string("");
+    else
+        res = json_stringn(text + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+out:
+    pcre2_match_context_free(mc);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return res;
+}
+
+json_t *
+exprf_regex_match(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *text = NULL, *pattern = NULL;
+    long long g = 0;
+    json_t *e;
+
+    (void)env;
+    if ((e = arg_text(a, 0, &text)) != NULL)
+        return e;
+    if ((e = arg_text(a, 1, &pattern)) == NULL &&
+        (n < 3 || (e = exprf_to_int(a[2], &g)) == NULL))
+        e = regex_group(text, pattern, g);
+    free(text);
+    free(pattern);
+    return e;
+}
+
+json_t *
+exprf_text_compare(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s1 = NULL, *s2 = NULL;
+    json_t *e;
+    int c;
+
+    (void)env;
+    (void)n;
+    if ((e = arg_text(a, 0, &s1)) != NULL)
+        return e;
+    if ((e = arg_text(a, 1, &s2)) != NULL) {
+        free(s1);
+        return e;
+    }
+    c = strcmp(s1, s2);
+    free(s1);
+    free(s2);
+    return json_integer(c < 0 ? -1 : c > 0);
+}
+
+/* Adds the code points s[from..to) (byte offsets in offs) spaced out. */
+static void
+add_spaced(struct exprf_buf *b, const char *s, const size_t *offs,
+           size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++) {
+        if (j > from)
+            exprf_buf_add(b, " ", 1);
+        exprf_buf_add(b, s + offs[j], offs[j + 1] - offs[j]);
+    }
+}
+
+json_t *
+exprf_read_chars(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct exprf_buf b = {0};
+    char *s = NULL, *t;
+    json_t *e = arg_text(a, 0, &s);
+    size_t len, count = 0, i = 0, k, group = 1, *offs;
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    t = s + strspn(s, "+");
+    len = strlen(t);
+    offs = malloc((len + 1) * sizeof(*offs));
+    if (offs == NULL) {
+        free(s);
+        return NULL;
+    }
+    while (i < len) { /* where each code point starts */
+        offs[count++] = i;
+        exprf_cp_at(t + i, len - i, &k);
+        i += k;
+    }
+    offs[count] = len;
+    if (count % 3 == 0)
+        group = 3;
+    else if (count % 4 == 0)
+        group = 4;
+    exprf_buf_add(&b, "", 0);
+    for (size_t j = 0; j < count && !b.fail; j += group) {
+        if (j > 0)
+            exprf_buf_add(&b, " , ", 3);
+        add_spaced(&b, t, offs, j, j + group);
+        if (b.len > EXPR_MAX_TEXT)
+            b.fail = true;
+    }
+    free(offs);
+    free(s);
+    return buf_text(&b);
+}
+
+json_t *
+exprf_format_location(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s = NULL, *last, *end;
+    json_t *e = arg_text(a, 0, &s);
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    last = strrchr(s, '>');
+    last = last ? last + 1 : s;
+    while (isspace((unsigned char)*last))
+        last++;
+    end = last + strlen(last);
+    while (end > last && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    e = json_string(last);
+    free(s);
+    return e;
+}
+
+/* ---------------------------------------------------------------------
+ * URNs and attachments
+ */
+
+/* A URN's parts as gocommon's parser splits scheme:path?query#display. */
+struct urn {
+    char *scheme, *path, *query, *display; /* all in one malloc'd block */
+};
+
+/* Replaces the escapes gocommon writes (%23 %25 %3F) in place. */
+static void
+urn_unescape(char *s)
+{
+    char *w = s;
+
+    for (char *r = s; *r;) {
+        if (strncmp(r, "%23", 3) == 0 || strncmp(r, "%25", 3) == 0 ||
+            strncasecmp(r, "%3F", 3) == 0) {
+            *w++ = r[2] == '3' ? '#' : r[2] == '5' ? '%' : '?';
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+/* Parses text into u (u->scheme owns the block); NULL or an error value. */
+static json_t *
+urn_parse(const char *text, struct urn *u)
+{
+    size_t len = strlen(text), w[4] = {0, 0, 0, 0};
+    char *block = malloc(4 * (len + 1)), *part[4];
+    int state = 0;
+    const char *why = NULL;
+
+    if (block == NULL)
+        return xval_error("out of memory");
+    for (int i = 0; i < 4; i++)
+        part[i] = block + (size_t)i * (len + 1);
+    for (const char *r = text; *r && why == NULL; r++) {
+        if (*r == ':' && state == 0) {
+            state = 1;
+        } else if (*r == '?') {
+            if (state == 1)
+                state = 2;
+            else
+                why = "query component can only come after path component";
+        } else if (*r == '#') {
+            if (state == 1 || state == 2)
+                state = 3;
+            else
+                why = "fragment component can only come after path or "
+                      "query components";
+        } else {
+            part[state][w[state]++] = *r;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        part[i][w[i]] = '\0';
+    if (why == NULL && w[0] == 0)
+        why = "scheme cannot be empty";
+    if (why == NULL && w[1] == 0)
+        why = "path cannot be empty";
+    if (why != NULL) {
+        json_t *e = xval_error("%s is not a valid URN: %s", text, why);
+
+        free(block);
+        return e;
+    }
+    for (int i = 0; i < 4; i++)
+        urn_unescape(part[i]);
+    u->scheme = part[0];
+    u->path = part[1];
+    u->query = part[2];
+    u->display = part[3];
+    return NULL;
+}
+
+json_t *
+exprf_urn_parts(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s = NULL;
+    struct urn u;
+    json_t *e = arg_text(a, 0, &s);
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    if ((e = urn_parse(s, &u)) == NULL) {
+        e = json_pack("{s:s, s:s, s:s}", "scheme", u.scheme, "path", u.path,
+                      "display", u.display);
+        free(u.scheme);
+    }
+    free(s);
+    return e;
+}
+
+/*
+ * How a phone number shows in its own country (libphonenumber's national
+ * format) for the calling codes listed; NULL for the others, which show
+ * as they are. digits is the number without "+".
+ */
+static char *
+phone_national(const char *digits)
+{
+    static const struct {
+        const char *cc;      /* calling code */
+        const char *pattern; /* "#" takes the next digit after the code */
+    } plans[] = {
+        {"1", "(###) ###-####"}, /* North America */
+        {"250", "0### ### ###"}, /* Rwanda */
+        {"254", "0### ######"},  /* Kenya */
+        {"256", "0### ######"},  /* Uganda */
+        {"255", "0### ### ###"}, /* Tanzania */
+    };
+    char out[64];
+
+    if (strspn(digits, "0123456789") != strlen(digits))
+        return NULL;
+    for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+        size_t k = strlen(plans[i].cc), w = 0;
+        const char *d = digits + k, *pat = plans[i].pattern;
+        size_t need = 0;
+
+        for (const char *c = pat; *c; c++)
+            need += *c == '#';
+        if (strncmp(digits, plans[i].cc, k) != 0 || strlen(d) != need)
+            continue;
+        for (const char *c = pat; *c && w + 1 < sizeof(out); c++)
+            out[w++] = *c == '#' ? *d++ : *c;
+        out[w] = '\0';
+        return strdup(out);
+    }
+    return NULL;
+}
+
+json_t *
+exprf_format_urn(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s = NULL, *nat = NULL;
+    struct urn u;
+    json_t *e = arg_text(a, 0, &s);
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    if ((e = urn_parse(s, &u)) == NULL) {
+        if (u.display[0] != '\0')
+            e = json_string(u.display);
+        else if (strcmp(u.scheme, "tel") == 0 && u.path[0] == '+' &&
+                 (nat = phone_national(u.path + 1)) != NULL)
+            e = json_string(nat);
+        else
+            e = json_string(u.path);
+        free(nat);
+        free(u.scheme);
+    }
+    free(s);
+    return e;
+}
+
+/* Whether t is a content type as goflow's attachments have them. */
+static bool
+content_type(const char *t, size_t n)
+{
+    size_t i = 0, slash = 0;
+
+    if ((n == 3 && strncmp(t, "geo", 3) == 0) ||
+        (n == 11 && strncmp(t, "unavailable", 11) == 0))
+        return true;
+    while (i < n && (isalnum((unsigned char)t[i]) || t[i] == '_'))
+        i++;
+    if (i == 0 || i >= n || t[i] != '/')
+        return false;
+    slash = ++i;
+    while (i < n && (isalnum((unsigned char)t[i]) || strchr("_-+.", t[i])))
+        i++;
+    return i == n && i > slash;
+}
+
+json_t *
+exprf_attachment_parts(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s = NULL, *colon;
+    json_t *e = arg_text(a, 0, &s);
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    colon = strchr(s, ':');
+    if (colon != NULL) {
+        for (char *c = s; c < colon; c++)
+            *c = (char)tolower((unsigned char)*c);
+    }
+    if (colon != NULL && content_type(s, (size_t)(colon - s)))
+        e = json_pack("{s:s#, s:s}", "content_type", s, (int)(colon - s),
+                      "url", colon + 1);
+    else
+        e = json_pack("{s:s, s:s}", "content_type", "", "url", s);
+    free(s);
+    return e;
+}
+
+/* ---------------------------------------------------------------------
+ * JSON
+ */
+
+static void json_write(struct exprf_buf *b, const json_t *v, int depth);
+
+static void
+json_write_object(struct exprf_buf *b, const json_t *v, int depth)
+{
+    const char *k;
+    json_t *x, *keys = json_array();
+    bool first = true;
+
+    if (keys == NULL) {
+        b->fail = true;
+        return;
+    }
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (strncmp(k, "__", 2) != 0)
+            json_array_append_new(keys, json_string(k));
+    }
+    /* sorted as goflow's encoder writes them */
+    for (size_t i = 1; i < json_array_size(keys); i++)
+        for (size_t j = i; j > 0; j--) {
+            json_t *p = json_array_get(keys, j - 1), *q = json_array_get(keys, j);
+
+            if (strcmp(json_string_value(p), json_string_value(q)) <= 0)
+                break;
+            json_incref(p);
+            json_array_set(keys, j - 1, q);
+            json_array_set_new(keys, j, p);
+        }
+    exprf_buf_add(b, "{", 1);
+    for (size_t i = 0; i < json_array_size(keys); i++) {
+        json_t *key = json_array_get(keys, i);
+
+        if (!first)
+            exprf_buf_add(b, ",", 1);
+        first = false;
+        json_write(b, key, depth + 1);
+        exprf_buf_add(b, ":", 1);
+        json_write(b, json_object_get(v, json_string_value(key)), depth + 1);
+    }
+    exprf_buf_add(b, "}", 1);
+    json_decref(keys);
+}
+
+/* Writes v as goflow's JSON: compact, keys sorted, "__" keys hidden. */
+static void
+json_write(struct exprf_buf *b, const json_t *v, int depth)
+{
+    char *s;
+
+    if (depth > 64 || b->len > EXPR_MAX_TEXT) {
+        b->fail = true;
+        return;
+    }
+    if (exprf_is_function(v) || v == NULL || json_is_null(v)) {
+        exprf_buf_add(b, "null", 4);
+    } else if (json_is_array(v)) {
+        exprf_buf_add(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i > 0)
+                exprf_buf_add(b, ",", 1);
+            json_write(b, json_array_get(v, i), depth + 1);
+        }
+        exprf_buf_add(b, "]", 1);
+    } else if (json_is_object(v)) {
+        json_write_object(b, v, depth);
+    } else {
+        s = json_is_string(v) ? json_dumps(v, JSON_ENCODE_ANY)
+                              : xval_to_text(v);
+        if (s == NULL)
+            b->fail = true;
+        else
+            exprf_buf_add(b, s, strlen(s));
+        free(s);
+    }
+}
+
+json_t *
+exprf_json(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct exprf_buf b = {0};
+
+    (void)env;
+    (void)n;
+    if (xval_is_error(a[0]))
+        return json_incref(a[0]);
+    exprf_buf_add(&b, "", 0);
+    json_write(&b, a[0], 0);
+    return buf_text(&b);
+}
+
+json_t *
+exprf_parse_json(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    char *s = NULL;
+    json_t *e = arg_text(a, 0, &s), *v;
+    json_error_t jerr;
+
+    (void)env;
+    (void)n;
+    if (e != NULL)
+        return e;
+    v = json_loads(s, JSON_DECODE_ANY, &jerr);
+    free(s);
+    if (v == NULL)
+        return xval_error("unable to parse JSON: %s", jerr.text);
+    return v;
+}
+
+/* ---------------------------------------------------------------------
+ * Formatting and randomness
+ */
+
+/* Whether s is exactly a date ("2019-01-02") or, with time, a datetime as
+ * the date functions write them ("2019-01-02T15:04:05.000000-05:00"). */
+static bool
+looks_like_date(const char *s, bool with_time)
+{
+    static const char date[] = "dddd-dd-dd";
+    static const char dtime[] = "Tdd:dd:dd.dddddd";
+    size_t i;
+
+    for (i = 0; date[i]; i++)
+        if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
+            return false;
+    if (!with_time)
+        return s[i] == '\0';
+    s += i;
+    for (i = 0; dtime[i]; i++)
+        if (dtime[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != dtime[i])
+            return false;
+    s += i;
+    return strcmp(s, "Z") == 0 ||
+           ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && s[3] == ':');
+}
+
+json_t *
+exprf_format(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    const json_t *v = xval_resolve(a[0]);
+    const char *f = NULL;
+    bool found;
+    char *s = NULL;
+    json_t *e;
+
+    (void)n;
+    if (xval_is_error(a[0]))
+        return json_incref(a[0]);
+    if (json_is_number(v))
+        f = "format_number";
+    else if (json_is_string(v) && looks_like_date(json_string_value(v), true))
+        f = "format_datetime";
+    else if (json_is_string(v) && looks_like_date(json_string_value(v), false))
+        f = "format_date";
+    if (f != NULL)
+        return exprf_call(env, f, (json_t *const *)&v, 1, &found);
+    if ((e = exprf_to_text(a[0], &s)) != NULL)
+        return e;
+    return text_take(s);
+}
+
+/* The next random number in [0, 1) from the env's state (splitmix64). */
+static bool
+next_random(const struct expr_env *env, double *out)
+{
+    uint64_t z;
+
+    if (env == NULL || env->rand_state == NULL)
+        return false;
+    z = (*env->rand_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    *out = (double)(z >> 11) * 0x1.0p-53;
+    return true;
+}
+
+json_t *
+exprf_rand(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    double r;
+
+    (void)a;
+    (void)n;
+    if (!next_random(env, &r))
+        return xval_error("no source of randomness");
+    return json_real(r);
+}
+
+json_t *
+exprf_rand_between(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    double lo, hi, r;
+    json_t *e;
+
+    (void)n;
+    if ((e = exprf_to_number(a[0], &lo)) != NULL)
+        return e;
+    if ((e = exprf_to_number(a[1], &hi)) != NULL)
+        return e;
+    if (!next_random(env, &r))
+        return xval_error("no source of randomness");
+    return xval_number(floor(r * (hi - lo + 1) + lo));
+}
