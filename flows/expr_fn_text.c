@@ -33,7 +33,7 @@ arg_text(json_t *const *a, size_t i, char **out)
 
 /* Consumes b: a text value, or an error when it failed or grew too long. */
 static json_t *
-buf_text(struct exprf_buf *b)
+buf_text(struct sk_buf *b)
 {
     json_t *v;
 
@@ -62,7 +62,7 @@ text_take(char *s)
 json_t *
 exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *s = NULL;
     json_t *e = arg_text(a, 0, &s);
     size_t len, i = 0, k;
@@ -72,16 +72,16 @@ exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
     if (e != NULL)
         return e;
     len = strlen(s);
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     while (i < len) {
-        int32_t cp = exprf_cp_at(s + i, len - i, &k);
+        int32_t cp = sk_utf8_next(s + i, len - i, &k);
         utf8proc_category_t c = utf8proc_category(cp < 0 ? 0xFFFD : cp);
 
         /* goflow drops every "other" character: Cc, Cf, Cs, Co, Cn */
         if (cp >= 0 && c != UTF8PROC_CATEGORY_CC &&
             c != UTF8PROC_CATEGORY_CF && c != UTF8PROC_CATEGORY_CS &&
             c != UTF8PROC_CATEGORY_CO && c != UTF8PROC_CATEGORY_CN)
-            exprf_buf_add(&b, s + i, k);
+            sk_buf_add(&b, s + i, k);
         i += k;
     }
     free(s);
@@ -151,7 +151,7 @@ entity_at(const char *s, size_t *len)
 json_t *
 exprf_html_decode(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *s = NULL;
     json_t *e = arg_text(a, 0, &s);
     size_t i = 0, k;
@@ -160,22 +160,22 @@ exprf_html_decode(const struct expr_env *env, json_t *const *a, size_t n)
     (void)n;
     if (e != NULL)
         return e;
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     while (s[i] != '\0') {
         int32_t cp = s[i] == '&' ? entity_at(s + i, &k) : -1;
 
         if (cp < 0) {
-            exprf_buf_add(&b, s + i, 1);
+            sk_buf_add(&b, s + i, 1);
             i++;
             continue;
         }
         if (cp == 0xA0) { /* goflow: a non-breaking space is a space */
-            exprf_buf_add(&b, " ", 1);
+            sk_buf_add(&b, " ", 1);
         } else {
             utf8proc_uint8_t enc[4];
             utf8proc_ssize_t m = utf8proc_encode_char(cp, enc);
 
-            exprf_buf_add(&b, (const char *)enc, (size_t)m);
+            sk_buf_add(&b, (const char *)enc, (size_t)m);
         }
         i += k;
     }
@@ -268,20 +268,20 @@ exprf_text_compare(const struct expr_env *env, json_t *const *a, size_t n)
 
 /* Adds the code points s[from..to) (byte offsets in offs) spaced out. */
 static void
-add_spaced(struct exprf_buf *b, const char *s, const size_t *offs,
+add_spaced(struct sk_buf *b, const char *s, const size_t *offs,
            size_t from, size_t to)
 {
     for (size_t j = from; j < to; j++) {
         if (j > from)
-            exprf_buf_add(b, " ", 1);
-        exprf_buf_add(b, s + offs[j], offs[j + 1] - offs[j]);
+            sk_buf_add(b, " ", 1);
+        sk_buf_add(b, s + offs[j], offs[j + 1] - offs[j]);
     }
 }
 
 json_t *
 exprf_read_chars(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
     char *s = NULL, *t;
     json_t *e = arg_text(a, 0, &s);
     size_t len, count = 0, i = 0, k, group = 1, *offs;
@@ -299,7 +299,7 @@ exprf_read_chars(const struct expr_env *env, json_t *const *a, size_t n)
     }
     while (i < len) { /* where each code point starts */
         offs[count++] = i;
-        exprf_cp_at(t + i, len - i, &k);
+        sk_utf8_next(t + i, len - i, &k);
         i += k;
     }
     offs[count] = len;
@@ -307,10 +307,10 @@ exprf_read_chars(const struct expr_env *env, json_t *const *a, size_t n)
         group = 3;
     else if (count % 4 == 0)
         group = 4;
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     for (size_t j = 0; j < count && !b.fail; j += group) {
         if (j > 0)
-            exprf_buf_add(&b, " , ", 3);
+            sk_buf_add(&b, " , ", 3);
         add_spaced(&b, t, offs, j, j + group);
         if (b.len > EXPR_MAX_TEXT)
             b.fail = true;
@@ -553,10 +553,10 @@ exprf_attachment_parts(const struct expr_env *env, json_t *const *a, size_t n)
  * JSON
  */
 
-static void json_write(struct exprf_buf *b, const json_t *v, int depth);
+static void json_write(struct sk_buf *b, const json_t *v, int depth);
 
 static void
-json_write_object(struct exprf_buf *b, const json_t *v, int depth)
+json_write_object(struct sk_buf *b, const json_t *v, int depth)
 {
     const char *k;
     json_t *x, *keys = json_array();
@@ -582,24 +582,24 @@ json_write_object(struct exprf_buf *b, const json_t *v, int depth)
             json_array_set(keys, j - 1, q);
             json_array_set_new(keys, j, p);
         }
-    exprf_buf_add(b, "{", 1);
+    sk_buf_add(b, "{", 1);
     for (size_t i = 0; i < json_array_size(keys); i++) {
         json_t *key = json_array_get(keys, i);
 
         if (!first)
-            exprf_buf_add(b, ",", 1);
+            sk_buf_add(b, ",", 1);
         first = false;
         json_write(b, key, depth + 1);
-        exprf_buf_add(b, ":", 1);
+        sk_buf_add(b, ":", 1);
         json_write(b, json_object_get(v, json_string_value(key)), depth + 1);
     }
-    exprf_buf_add(b, "}", 1);
+    sk_buf_add(b, "}", 1);
     json_decref(keys);
 }
 
 /* Writes v as goflow's JSON: compact, keys sorted, "__" keys hidden. */
 static void
-json_write(struct exprf_buf *b, const json_t *v, int depth)
+json_write(struct sk_buf *b, const json_t *v, int depth)
 {
     char *s;
 
@@ -608,15 +608,15 @@ json_write(struct exprf_buf *b, const json_t *v, int depth)
         return;
     }
     if (exprf_is_function(v) || v == NULL || json_is_null(v)) {
-        exprf_buf_add(b, "null", 4);
+        sk_buf_add(b, "null", 4);
     } else if (json_is_array(v)) {
-        exprf_buf_add(b, "[", 1);
+        sk_buf_add(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i > 0)
-                exprf_buf_add(b, ",", 1);
+                sk_buf_add(b, ",", 1);
             json_write(b, json_array_get(v, i), depth + 1);
         }
-        exprf_buf_add(b, "]", 1);
+        sk_buf_add(b, "]", 1);
     } else if (json_is_object(v)) {
         json_write_object(b, v, depth);
     } else {
@@ -625,7 +625,7 @@ json_write(struct exprf_buf *b, const json_t *v, int depth)
         if (s == NULL)
             b->fail = true;
         else
-            exprf_buf_add(b, s, strlen(s));
+            sk_buf_add(b, s, strlen(s));
         free(s);
     }
 }
@@ -633,13 +633,13 @@ json_write(struct exprf_buf *b, const json_t *v, int depth)
 json_t *
 exprf_json(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_buf b = {0};
+    struct sk_buf b = {0};
 
     (void)env;
     (void)n;
     if (xval_is_error(a[0]))
         return json_incref(a[0]);
-    exprf_buf_add(&b, "", 0);
+    sk_buf_add(&b, "", 0);
     json_write(&b, a[0], 0);
     return buf_text(&b);
 }
