@@ -22,6 +22,7 @@
 #include "flow.h"
 #include "privacy.h"
 #include "text.h"
+#include "zone.h"
 
 #define EXIT_INVALID 1
 #define EXIT_USAGE   2
@@ -80,7 +81,7 @@ static const char usage_flow[] =
 
 static const char usage_simulate[] =
     "usage: sikiliza simulate FILE [--flow NAME|UUID] [--lang CODE] "
-    "[--jsonl]\n"
+    "[--tz ZONE] [--jsonl]\n"
     "\n"
     "Starts a flow at once and prints what it sends; then reads the\n"
     "child's messages from stdin, one per line, until EOF.\n"
@@ -88,6 +89,8 @@ static const char usage_simulate[] =
     "\n"
     "  --flow NAME|UUID   the flow to start (needed when FILE has several)\n"
     "  --lang CODE        the contact's language (ISO 639-3, e.g. fra)\n"
+    "  --tz ZONE          the time zone dates are read and shown in\n"
+    "                     (e.g. Africa/Nairobi; default UTC)\n"
     "  --jsonl            one JSON object per engine event instead of chat\n"
     "\n"
     "Lines starting with '/' are events:\n"
@@ -536,7 +539,8 @@ valid_lang(const char *lang)
 static int
 cmd_simulate(int argc, char **argv)
 {
-    const char *file = NULL, *want = NULL, *lang = NULL;
+    const char *file = NULL, *want = NULL, *lang = NULL, *tz = NULL;
+    char *tz_rule = NULL;
     struct sim sim = {0};
     struct flow_set *set = NULL;
     const struct flow *f;
@@ -558,6 +562,8 @@ cmd_simulate(int argc, char **argv)
         r = opt_value(argc, argv, &i, NULL, "--flow", &want);
         if (r == 0)
             r = opt_value(argc, argv, &i, NULL, "--lang", &lang);
+        if (r == 0)
+            r = opt_value(argc, argv, &i, NULL, "--tz", &tz);
         if (r < 0)
             return usage_error(usage_simulate, "%s needs a value", argv[i]);
         if (r > 0)
@@ -587,7 +593,15 @@ cmd_simulate(int argc, char **argv)
         goto out;
     sim.set = set;
     sim.echo = !isatty(STDIN_FILENO);
+    if (tz != NULL && (tz_rule = zone_rule(tz, err)) == NULL) {
+        fprintf(stderr, "sikiliza simulate: --tz: %s\n", err);
+        code = EXIT_INVALID;
+        goto out;
+    }
     if ((sim.s = flow_session_new(lang, SIMULATE_SEED)) == NULL)
+        goto nomem;
+    if (tz != NULL && (flow_session_set_env(sim.s, tz, NULL, NULL) != 0 ||
+                       flow_session_set_tz_rule(sim.s, tz_rule) != 0))
         goto nomem;
     rc = flow_start(set, sim.s, f, NULL, app_now_ms(), events, err);
     if (sim_print(&sim, events) != 0 && rc == 0)
@@ -610,6 +624,7 @@ nomem:
     code = EXIT_RUNTIME;
 out:
     free(line);
+    free(tz_rule);
     json_decref(events);
     flow_session_free(sim.s);
     flow_set_free(set);
