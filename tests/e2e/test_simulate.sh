@@ -262,4 +262,14 @@ sk_bin simulate "$WORK/tz.json" --tz Nowhere/Zone </dev/null \
 sk_contains "$(cat "$WORK/tz.err")" "timezone Nowhere/Zone: unknown" \
     "--tz with an unknown zone"
 
+# -c takes the [flows] environment of a config; --tz wins over it
+printf '[flows]\ndir = %s\ntimezone = Africa/Nairobi\n' "$WORK" \
+    >"$WORK/tz.ini"
+out=$(sk_bin simulate "$WORK/tz.json" -c "$WORK/tz.ini" </dev/null 2>&1) ||
+    sk_fail "-c: simulate failed: $out"
+sk_contains "$out" "Hour 15" "-c takes the config's timezone"
+out=$(sk_bin simulate "$WORK/tz.json" -c "$WORK/tz.ini" --tz UTC \
+    </dev/null 2>&1) || sk_fail "-c --tz UTC: simulate failed: $out"
+sk_contains "$out" "Hour 12" "--tz overrides the config's timezone"
+
 sk_log "ok"
