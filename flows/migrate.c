@@ -1097,6 +1097,80 @@ step_14_3_1(struct mig *m)
     }
 }
 
+/* 14.4.0: send_msg loses all_urns. */
+static void
+drop_all_urns(struct mig *m, json_t *node, json_t *a)
+{
+    (void)m;
+    (void)node;
+    if (type_is(a, "send_msg"))
+        json_object_del(a, "all_urns");
+}
+
+static void
+step_14_4_0(struct mig *m)
+{
+    each_action(m, drop_all_urns);
+}
+
+/*
+ * 14.4.1: webhook and resthook nodes take the shape the editor makes: one
+ * has_number_between 200 299 case on @webhook.status, keeping the first
+ * case's uuid and category; the cases' localized arguments are dropped.
+ */
+static void
+step_14_4_1(struct mig *m)
+{
+    json_t *node, *c, *loc = localization(m), *lo, *cases;
+    const char *lang;
+    size_t idx, i;
+
+    json_array_foreach(nodes_of(m), idx, node)
+    {
+        json_t *router = router_of(node);
+
+        if (!is_webhook_node(node))
+            continue;
+        cases = json_incref(json_object_get(router, "cases"));
+        if (json_is_object(json_array_get(cases, 0))) {
+            one_case(m, router, "has_number_between",
+                     json_pack("[s,s]", "200", "299"), "@webhook.status");
+            json_array_foreach(cases, i, c)
+            {
+                const char *uuid = jstr(c, "uuid");
+
+                if (loc == NULL || uuid == NULL)
+                    continue;
+                json_object_foreach(loc, lang, lo)
+                    trans_del(lo, uuid, "arguments");
+            }
+        }
+        json_decref(cases);
+    }
+}
+
+/*
+ * 14.4.2: webhook and resthook nodes split on @(default(webhook.status, 0))
+ * so a call that never happened routes to Failure without an error.
+ */
+static void
+step_14_4_2(struct mig *m)
+{
+    json_t *node;
+    size_t idx;
+
+    json_array_foreach(nodes_of(m), idx, node)
+    {
+        json_t *router = router_of(node);
+        const char *operand = jstr(router, "operand");
+
+        if (is_webhook_node(node) && operand != NULL &&
+            strcmp(operand, "@webhook.status") == 0)
+            set_new(m, router, "operand",
+                    json_string("@(default(webhook.status, 0))"));
+    }
+}
+
 static const struct {
     struct ver v;
     step_fn fn;
@@ -1107,6 +1181,8 @@ static const struct {
     {{13, 6, 1}, step_13_6_1}, {{14, 0, 0}, step_14_0_0},
     {{14, 1, 0}, step_14_1_0}, {{14, 2, 0}, step_14_2_0},
     {{14, 3, 0}, step_14_3_0}, {{14, 3, 1}, step_14_3_1},
+    {{14, 4, 0}, step_14_4_0}, {{14, 4, 1}, step_14_4_1},
+    {{14, 4, 2}, step_14_4_2},
 };
 
 /* --- versions and the driver ---------------------------------------------- */

@@ -19,9 +19,11 @@
 
 #include "app.h"
 #include "caps.h"
+#include "config.h"
 #include "flow.h"
 #include "privacy.h"
 #include "text.h"
+#include "zone.h"
 
 #define EXIT_INVALID 1
 #define EXIT_USAGE   2
@@ -80,7 +82,7 @@ static const char usage_flow[] =
 
 static const char usage_simulate[] =
     "usage: sikiliza simulate FILE [--flow NAME|UUID] [--lang CODE] "
-    "[--jsonl]\n"
+    "[-c CONFIG] [--tz ZONE] [--jsonl]\n"
     "\n"
     "Starts a flow at once and prints what it sends; then reads the\n"
     "child's messages from stdin, one per line, until EOF.\n"
@@ -88,6 +90,10 @@ static const char usage_simulate[] =
     "\n"
     "  --flow NAME|UUID   the flow to start (needed when FILE has several)\n"
     "  --lang CODE        the contact's language (ISO 639-3, e.g. fra)\n"
+    "  -c CONFIG          take the [flows] timezone, date_format and\n"
+    "                     country of a config file\n"
+    "  --tz ZONE          the time zone dates are read and shown in\n"
+    "                     (e.g. Africa/Nairobi; default UTC or the config's)\n"
     "  --jsonl            one JSON object per engine event instead of chat\n"
     "\n"
     "Lines starting with '/' are events:\n"
@@ -536,7 +542,10 @@ valid_lang(const char *lang)
 static int
 cmd_simulate(int argc, char **argv)
 {
-    const char *file = NULL, *want = NULL, *lang = NULL;
+    const char *file = NULL, *want = NULL, *lang = NULL, *tz = NULL;
+    const char *conf = NULL;
+    struct config *cfg = NULL;
+    char *tz_rule = NULL;
     struct sim sim = {0};
     struct flow_set *set = NULL;
     const struct flow *f;
@@ -558,6 +567,10 @@ cmd_simulate(int argc, char **argv)
         r = opt_value(argc, argv, &i, NULL, "--flow", &want);
         if (r == 0)
             r = opt_value(argc, argv, &i, NULL, "--lang", &lang);
+        if (r == 0)
+            r = opt_value(argc, argv, &i, NULL, "--tz", &tz);
+        if (r == 0)
+            r = opt_value(argc, argv, &i, "-c", "--config", &conf);
         if (r < 0)
             return usage_error(usage_simulate, "%s needs a value", argv[i]);
         if (r > 0)
@@ -587,7 +600,23 @@ cmd_simulate(int argc, char **argv)
         goto out;
     sim.set = set;
     sim.echo = !isatty(STDIN_FILENO);
+    if (conf != NULL && (cfg = config_load(conf, err)) == NULL) {
+        fprintf(stderr, "sikiliza simulate: %s\n", err);
+        code = EXIT_INVALID;
+        goto out;
+    }
+    if (tz == NULL && cfg != NULL)
+        tz = cfg->timezone;
+    if (tz != NULL && (tz_rule = zone_rule(tz, err)) == NULL) {
+        fprintf(stderr, "sikiliza simulate: --tz: %s\n", err);
+        code = EXIT_INVALID;
+        goto out;
+    }
     if ((sim.s = flow_session_new(lang, SIMULATE_SEED)) == NULL)
+        goto nomem;
+    if (flow_session_set_env(sim.s, tz, cfg ? cfg->date_format : NULL,
+                             cfg ? cfg->country : NULL) != 0 ||
+        flow_session_set_tz_rule(sim.s, tz_rule) != 0)
         goto nomem;
     rc = flow_start(set, sim.s, f, NULL, app_now_ms(), events, err);
     if (sim_print(&sim, events) != 0 && rc == 0)
@@ -610,6 +639,8 @@ nomem:
     code = EXIT_RUNTIME;
 out:
     free(line);
+    free(tz_rule);
+    config_free(cfg);
     json_decref(events);
     flow_session_free(sim.s);
     flow_set_free(set);

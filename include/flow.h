@@ -50,14 +50,14 @@ typedef void (*flow_diag_fn)(void *arg, const char *flow, const char *node,
 /*
  * The flow spec version this engine runs, as goflow v0.293 does. Older
  * definitions (13.0.0 and later) are migrated to it when they are added
- * to a set; a newer minor (14.4.0) or major (15.x) version is refused.
+ * to a set; a newer minor (14.5.0) or major (15.x) version is refused.
  */
-#define FLOW_SPEC_VERSION "14.3.1"
+#define FLOW_SPEC_VERSION "14.4.2"
 
 /*
  * Migrates one flow definition (changed in place) from its spec_version up
  * to version to, or to FLOW_SPEC_VERSION when to is NULL, with the steps
- * goflow takes (13.1.0, 13.2.0, ... 14.3.1), each setting spec_version.
+ * goflow takes (13.1.0, 13.2.0, ... 14.4.2), each setting spec_version.
  * A definition at or past to is left as it is. Returns 0, SK_EINVAL with
  * err set when spec_version is missing, legacy (before 13) or newer than
  * this engine, or SK_ENOMEM.

@@ -240,4 +240,36 @@ for name in Referral "Wellbeing Check" "Wellbeing Check Voice"; do
         sk_fail "--flow Nope does not list \"$name\": $(cat "$WORK/nope.err")"
 done
 
+# --- --tz: dates are shown in the zone; an unknown zone is refused --------
+cat >"$WORK/tz.json" <<'EOF'
+{"uuid":"f0000000-0000-4000-8000-0000000000a1","name":"Tz",
+ "spec_version":"14.4.2","language":"eng","type":"messaging",
+ "nodes":[{"uuid":"n0000000-0000-4000-8000-0000000000a1","actions":[
+  {"uuid":"a0000000-0000-4000-8000-0000000000a1","type":"send_msg",
+   "text":"Hour @(format_datetime(\"2024-01-01T12:00:00Z\", \"tt\"))"}],
+  "exits":[{"uuid":"e0000000-0000-4000-8000-0000000000a1"}]}]}
+EOF
+out=$(sk_bin simulate "$WORK/tz.json" </dev/null 2>&1) ||
+    sk_fail "tz default: simulate failed: $out"
+sk_contains "$out" "Hour 12" "the default zone is UTC"
+out=$(sk_bin simulate "$WORK/tz.json" --tz Africa/Nairobi </dev/null 2>&1) ||
+    sk_fail "--tz Africa/Nairobi: simulate failed: $out"
+sk_contains "$out" "Hour 15" "--tz Africa/Nairobi shows 12:00 UTC as 15"
+rc=0
+sk_bin simulate "$WORK/tz.json" --tz Nowhere/Zone </dev/null \
+    >/dev/null 2>"$WORK/tz.err" || rc=$?
+[ "$rc" = 1 ] || sk_fail "--tz Nowhere/Zone: exit $rc, want 1"
+sk_contains "$(cat "$WORK/tz.err")" "timezone Nowhere/Zone: unknown" \
+    "--tz with an unknown zone"
+
+# -c takes the [flows] environment of a config; --tz wins over it
+printf '[flows]\ndir = %s\ntimezone = Africa/Nairobi\n' "$WORK" \
+    >"$WORK/tz.ini"
+out=$(sk_bin simulate "$WORK/tz.json" -c "$WORK/tz.ini" </dev/null 2>&1) ||
+    sk_fail "-c: simulate failed: $out"
+sk_contains "$out" "Hour 15" "-c takes the config's timezone"
+out=$(sk_bin simulate "$WORK/tz.json" -c "$WORK/tz.ini" --tz UTC \
+    </dev/null 2>&1) || sk_fail "-c --tz UTC: simulate failed: $out"
+sk_contains "$out" "Hour 12" "--tz overrides the config's timezone"
+
 sk_log "ok"

@@ -9,8 +9,9 @@
  *   doc_examples   every in-scope documented router example passes
  *   router_cases   every in-scope case of goflow's router-test table
  *   broken_flows   every broken definition is rejected with a message
- *   actions        >= 90% of the in-scope action cases
- *   runner         >= 90% of the in-scope whole-session tests
+ *   actions        every in-scope action case
+ *   runner         every in-scope whole-session test
+ * and each group's number of in-scope cases is asserted (IN_SCOPE_*)
  * plus router_test_names: rtest_known() and the flow loader agree on which
  * router tests exist. What is in scope is decided from the fixture itself
  * (action, router test, wait, trigger and flow types; contact identity),
@@ -50,10 +51,9 @@ struct tally {
 
 /*
  * Engine bugs these fixtures show, each named here until it is fixed. A
- * listed case still fails and is counted and printed as a failure; the
- * group's threshold is taken over the other cases, so that everything
- * else is still held to it. A listed case that passes fails the group:
- * take it off the list.
+ * listed case still fails and is counted and printed as a failure (with
+ * its bug named), and fails the group: every in-scope case must pass. A
+ * listed case that passes fails the group too: take it off the list.
  */
 static const struct {
     const char *group, *name, *bug;
@@ -85,12 +85,15 @@ pass_case(struct tally *t, const char *name)
     t->passed++;
 }
 
-/* Whether at least 90% of the cases that are not known bugs pass. */
-static bool
-meets_90(const struct tally *t)
-{
-    return t->passed * 10 >= (t->passed + t->failed - t->known) * 9;
-}
+/*
+ * The number of in-scope cases of each group: every one must pass, and a
+ * lost fixture or case changes the count, so it cannot pass silently.
+ */
+#define IN_SCOPE_DOC_EXAMPLES 108
+#define IN_SCOPE_ROUTER_CASES 133
+#define IN_SCOPE_BROKEN_FLOWS 29
+#define IN_SCOPE_ACTIONS      27
+#define IN_SCOPE_RUNNER       13
 
 /* The goflow fixtures directory, or NULL (with a message) when absent. */
 static const char *
@@ -146,8 +149,8 @@ report(const struct tally *t, const char *skip_reason)
         printf(" (%d skipped: %s)", t->skipped, skip_reason);
     printf("\n");
     if (t->known > 0)
-        printf("  %s: %d of %d in-scope cases pass (%d%%); the 90%% "
-               "threshold is taken without the listed engine bugs\n",
+        printf("  %s: %d of %d in-scope cases pass (%d%%); every case "
+               "must pass, listed engine bugs too\n",
                t->group, t->passed, t->passed + t->failed,
                100 * t->passed / (t->passed + t->failed));
     fflush(stdout);
@@ -312,7 +315,7 @@ test_doc_examples(void **state)
     json_decref(ctx);
     report(&t, "has_group and location tests are out of scope");
     assert_int_equal(t.failed, 0);
-    assert_true(t.passed >= 100);
+    assert_int_equal(t.passed, IN_SCOPE_DOC_EXAMPLES);
 }
 
 /* ------------------------------------------------ 2. router cases */
@@ -417,7 +420,7 @@ test_router_cases(void **state)
     report(&t, "location tests out of scope, has_pattern rows without "
                "their pattern");
     assert_int_equal(t.failed, 0);
-    assert_true(t.passed >= 100);
+    assert_int_equal(t.passed, IN_SCOPE_ROUTER_CASES);
 }
 
 /* ------------------------------------------------------ flow loading */
@@ -661,7 +664,7 @@ test_broken_flows(void **state)
     }
     report(&t, "");
     assert_int_equal(t.failed, 0);
-    assert_true(t.passed >= 29);
+    assert_int_equal(t.passed, IN_SCOPE_BROKEN_FLOWS);
 }
 
 /* ------------------------------------------------ event comparison */
@@ -1235,9 +1238,9 @@ test_actions(void **state)
     report(&t, "other action types, or features out of scope as listed");
     json_decref(ignored);
     json_decref(assets);
-    assert_true(t.passed + t.failed >= 20);
     assert_int_equal(t.stale, 0);
-    assert_true(meets_90(&t));
+    assert_int_equal(t.failed, 0);
+    assert_int_equal(t.passed, IN_SCOPE_ACTIONS);
 }
 
 /* ------------------------------------------------------- 5. runner */
@@ -1505,9 +1508,9 @@ test_runner(void **state)
     print_ignored(ignored);
     report(&t, "features out of scope as listed");
     json_decref(ignored);
-    assert_true(t.passed + t.failed >= 10);
     assert_int_equal(t.stale, 0);
-    assert_true(meets_90(&t));
+    assert_int_equal(t.failed, 0);
+    assert_int_equal(t.passed, IN_SCOPE_RUNNER);
 }
 
 int

@@ -1,15 +1,19 @@
 /*
  * test_migrate.c - spec version migrations (flows/migrate.c): one small
- * before/after case per goflow step, 13.1.0 to 14.3.1, the versions that
- * are refused, and a 13.0.0 flow that runs exactly as the same flow
- * written for the current spec.
+ * before/after case per goflow step, 13.1.0 to 14.4.2, goflow's own
+ * migration cases ($SK_FIXTURES/goflow/migrations, skipped with a message
+ * when absent: every case must migrate exactly and the count is fixed),
+ * the versions that are refused, and a 13.0.0 flow that runs exactly as
+ * the same flow written for the current spec.
  *
  * The JSON below is written with ' for " to keep it readable; q() turns
  * it back.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,6 +261,11 @@ static const struct {
           "'category_uuid':'c1'}],'categories':[{'uuid':'c1','name':'Yes',"
           "'exit_uuid':'e1'}],'default_category_uuid':'c1'},'exits':"
           "[{'uuid':'e1'}]}]")},
+    /* 14.4.0: send_msg loses all_urns */
+    {"14.4.0",
+     FLOW("14.3.1", NODE("{'uuid':'a1','type':'send_msg','text':'Hi',"
+                         "'all_urns':true}")),
+     FLOW("14.4.0", NODE("{'uuid':'a1','type':'send_msg','text':'Hi'}"))},
 };
 
 static void
@@ -352,9 +361,10 @@ test_versions(void **state)
         {"13.0.0", NULL, FLOW_SPEC_VERSION},
         {"13", NULL, FLOW_SPEC_VERSION},
         {"13.5", NULL, FLOW_SPEC_VERSION},
-        {"14.3.1", NULL, "14.3.1"},
-        {"14.3.7", NULL, "14.3.7"}, /* a newer patch: nothing to do */
-        {"14.4.0", "spec version 14.4.0 is newer than supported 14.3.1", NULL},
+        {"14.3.1", NULL, FLOW_SPEC_VERSION},
+        {"14.4.2", NULL, "14.4.2"},
+        {"14.4.7", NULL, "14.4.7"}, /* a newer patch: nothing to do */
+        {"14.5.0", "spec version 14.5.0 is newer than supported 14.4.2", NULL},
         {"15.0.0", "spec version 15.0.0 is newer than supported 14.x", NULL},
         {"12.0.0", "spec version 12.0.0 is a legacy definition", NULL},
         {"x.1", "flow has no valid spec_version", NULL},
@@ -381,6 +391,147 @@ test_versions(void **state)
     }
 }
 
+/* --- goflow's migration cases ------------------------------------------- */
+
+/*
+ * goflow's migration tests: migrations/VERSION.json holds cases that take
+ * an "original" flow to VERSION and expect "migrated" exactly. Every
+ * step's file is listed with its number of cases, so a lost file or case
+ * fails too.
+ */
+static const struct {
+    const char *version;
+    size_t cases;
+} fixture_files[] = {
+    {"13.1.0", 2}, {"13.2.0", 2}, {"13.3.0", 2}, {"13.4.0", 2}, {"13.5.0", 2},
+    {"13.6.0", 4}, {"13.6.1", 1}, {"14.0.0", 5}, {"14.1.0", 3}, {"14.2.0", 4},
+    {"14.3.0", 2}, {"14.3.1", 3}, {"14.4.0", 1}, {"14.4.1", 5}, {"14.4.2", 3},
+};
+
+#define FIXTURE_CASES 41
+
+/*
+ * j with every uuid that does not occur in orig (one a migration made)
+ * written as the nil uuid: goflow's cases hold the uuids of its seeded
+ * generator, this engine derives its own. New JSON, or NULL.
+ */
+static json_t *
+new_uuids_blanked(const json_t *j, const char *orig)
+{
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_t *out;
+
+    if (s == NULL)
+        return NULL;
+    for (char *p = s; *p; p++) {
+        bool is_uuid = strlen(p) >= 36;
+        char u[37];
+
+        for (int i = 0; is_uuid && i < 36; i++)
+            is_uuid = (i == 8 || i == 13 || i == 18 || i == 23)
+                          ? p[i] == '-'
+                          : strchr("0123456789abcdef", p[i]) != NULL;
+        if (!is_uuid)
+            continue;
+        memcpy(u, p, 36);
+        u[36] = '\0';
+        if (strstr(orig, u) == NULL)
+            memcpy(p, "00000000-0000-0000-0000-000000000000", 36);
+        p += 35;
+    }
+    out = json_loads(s, 0, NULL);
+    free(s);
+    return out;
+}
+
+/* Whether got is want, but for the uuids that are new in orig. */
+static bool
+same_but_new_uuids(const json_t *got, const json_t *want, const json_t *orig)
+{
+    char *o = json_dumps(orig, JSON_COMPACT);
+    json_t *g = o ? new_uuids_blanked(got, o) : NULL;
+    json_t *w = o ? new_uuids_blanked(want, o) : NULL;
+    bool eq = g != NULL && w != NULL && json_equal(g, w);
+
+    json_decref(g);
+    json_decref(w);
+    free(o);
+    return eq;
+}
+
+/* Migrates one fixture case; returns whether it came out as expected. */
+static bool
+fixture_case(const char *version, size_t i, json_t *c)
+{
+    json_t *f = json_deep_copy(json_object_get(c, "original"));
+    const json_t *want = json_object_get(c, "migrated");
+    const char *desc = json_string_value(json_object_get(c, "description"));
+    char err[SK_ERR_LEN] = "";
+    bool ok = false;
+
+    if (f == NULL || want == NULL)
+        printf("  FAIL %s #%zu: no original or migrated\n", version, i);
+    else if (flow_migrate(f, version, err) != 0)
+        printf("  FAIL %s #%zu (%s): %s\n", version, i, desc, err);
+    else if (!same_but_new_uuids(f, want, json_object_get(c, "original"))) {
+        char *g = json_dumps(f, JSON_SORT_KEYS | JSON_COMPACT);
+        char *w = json_dumps(want, JSON_SORT_KEYS | JSON_COMPACT);
+
+        printf("  FAIL %s #%zu (%s):\n   got  %s\n   want %s\n", version, i,
+               desc, g, w);
+        free(g);
+        free(w);
+    } else
+        ok = true;
+    json_decref(f);
+    return ok;
+}
+
+static void
+test_goflow_fixtures(void **state)
+{
+    const char *fx = getenv("SK_FIXTURES");
+    size_t total = 0, passed = 0;
+    char path[1024];
+
+    (void)state;
+    if (fx == NULL || fx[0] == '\0') {
+        printf("migrations: SK_FIXTURES not set, skipped\n");
+        skip();
+    }
+    snprintf(path, sizeof(path), "%s/goflow/migrations/13.1.0.json", fx);
+    if (access(path, R_OK) != 0) {
+        printf("migrations: %s missing, skipped\n", path);
+        skip();
+    }
+    for (size_t k = 0; k < sizeof(fixture_files) / sizeof(*fixture_files);
+         k++) {
+        const char *v = fixture_files[k].version;
+        json_error_t jerr;
+        json_t *list, *c;
+        size_t i;
+
+        snprintf(path, sizeof(path), "%s/goflow/migrations/%s.json", fx, v);
+        list = json_load_file(path, 0, &jerr);
+        if (!json_is_array(list))
+            fail_msg("%s: %s", path, jerr.text);
+        if (json_array_size(list) != fixture_files[k].cases)
+            fail_msg("%s: %zu cases, expected %zu", path, json_array_size(list),
+                     fixture_files[k].cases);
+        json_array_foreach(list, i, c)
+        {
+            total++;
+            if (fixture_case(v, i, c))
+                passed++;
+        }
+        json_decref(list);
+    }
+    printf("migrations: %zu of %zu goflow cases migrate exactly\n", passed,
+           total);
+    assert_int_equal(total, FIXTURE_CASES);
+    assert_int_equal(passed, total);
+}
+
 /* --- end to end ------------------------------------------------------------
  */
 
@@ -396,7 +547,7 @@ diag_fail(void *arg, const char *flow, const char *node, const char *reason)
  * The same survey at two versions: as an editor saved it at 13.0.0 (base
  * language, a result name and a category name over the limits, a long
  * lookup, a phrase saved as two arguments, 12 quick replies, an expiry
- * over two weeks) and as goflow's migrations leave it at 14.3.1.
+ * over two weeks) and as goflow's migrations leave it at 14.4.2.
  */
 #define SURVEY(v, lang, result, cat, lookup, args, more_qr, expire)            \
     "{'uuid':'f0000000-0000-4000-8000-0000000000e2','name':'Feelings',"        \
@@ -468,7 +619,7 @@ test_end_to_end(void **state)
         SURVEY("13.0.0", "base", LONG_RESULT,
                "Feeling good, really rather good and fine", LONG_LOOKUP,
                "'feel','good'", ",'11','12'", "40000");
-    const char *cur = SURVEY("14.3.1", "und", CUT_RESULT,
+    const char *cur = SURVEY("14.4.2", "und", CUT_RESULT,
                              "Feeling good, really rather good and", CUT_LOOKUP,
                              "'feel good'", "", "20160");
     const char *answers[] = {"I feel good today", "not so much"};
@@ -506,6 +657,7 @@ main(void)
         cmocka_unit_test(test_steps),
         cmocka_unit_test(test_templating),
         cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_goflow_fixtures),
         cmocka_unit_test(test_end_to_end),
     };
 
