@@ -231,7 +231,7 @@ struct load {
     size_t n_chan_keys[CONFIG_MAX_CHANNELS];
 };
 
-/* "generic, kannel, ... or vonage": the registry's type names. */
+/* The registry's type names, as "a, b, ... or z". */
 static const char *
 type_names(char *buf, size_t len)
 {
