@@ -56,9 +56,7 @@
 #define VAULT_PURGE_LIMIT 256                /* expired vault rows per sweep */
 #define FLOW_STACK_MAX    32                 /* nested runs tracked */
 #define MS_PER_DAY        86400000LL
-#define URL_SAFE                                                               \
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
-#define USSD_IDLE_MS (5 * 60 * 1000) /* an abandoned USSD run expires */
+#define USSD_IDLE_MS      (5 * 60 * 1000) /* an abandoned USSD run expires */
 
 int64_t
 app_now_ms(void)
@@ -1708,6 +1706,7 @@ static int
 check_config(struct sk_app *app)
 {
     const struct config *cfg = app->cfg;
+    char reason[SK_ERR_LEN];
     size_t i;
     int rc = 0;
 
@@ -1721,30 +1720,16 @@ check_config(struct sk_app *app)
                     "yet\n",
                     cfg->file, ch->name, ch->type);
             rc = SK_EINVAL;
-        } else if (ch->secret == NULL && strcmp(ch->type, "generic") == 0) {
-            fprintf(stderr, "%s: [channel %s]: secret is required\n", cfg->file,
-                    ch->name);
-            rc = SK_EINVAL;
         } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
             fprintf(stderr,
                     "%s: [channel %s]: secret %s; use a random one, e.g. "
                     "from `openssl rand -hex 16`\n",
                     cfg->file, ch->name, secret_problem(ch->secret));
             rc = SK_EINVAL;
-        } else if (strcmp(ch->type, "kannel") == 0 && ch->secret != NULL &&
-                   strspn(ch->secret, URL_SAFE) != strlen(ch->secret)) {
-            /* it goes into Kannel's dlr-url, where "%" starts an escape */
-            fprintf(stderr,
-                    "%s: [channel %s]: secret may hold only letters, "
-                    "digits, '-', '.', '_' and '~'\n",
-                    cfg->file, ch->name);
-            rc = SK_EINVAL;
-        }
-        if (cfg->public_url == NULL && strcmp(ch->type, "twilio") == 0) {
-            fprintf(stderr,
-                    "%s: [channel %s]: type twilio needs [server] "
-                    "public_url (Twilio signs the URL it calls)\n",
-                    cfg->file, ch->name);
+        } else if (app->types[i]->check != NULL &&
+                   app->types[i]->check(ch, reason) != 0) {
+            fprintf(stderr, "%s: [channel %s]: %s\n", cfg->file, ch->name,
+                    reason);
             rc = SK_EINVAL;
         }
         if (app->types[i] != NULL && app->types[i]->can_send != NULL &&

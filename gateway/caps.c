@@ -21,8 +21,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sqlite3.h>
-
 #include "caps.h"
 #include "config.h"
 #include "flow.h"
@@ -71,32 +69,7 @@ int
 caps_sent_since(struct store_tx *tx, const char *contact_key, int64_t since_ms,
                 int64_t *n)
 {
-    /* json_valid() guards rows whose reply is NULL or not an array */
-    static const char sql[] =
-        "SELECT (SELECT coalesce(sum(json_array_length(reply)), 0)"
-        "   FROM inbound WHERE contact_key = ?1 AND received_at >= ?2"
-        "   AND json_valid(reply) AND json_type(reply) = 'array')"
-        " + (SELECT count(*) FROM outbox WHERE contact_key = ?1"
-        "   AND created_at >= ?2 AND (status <> 'failed' OR attempts > 0))";
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
-    int src, rc = SK_EIO;
-
-    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    if (sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, since_ms) != SQLITE_OK)
-        goto out;
-    src = sqlite3_step(s);
-    if (src == SQLITE_ROW) {
-        *n = sqlite3_column_int64(s, 0);
-        rc = 0;
-    } else if ((src & 0xff) == SQLITE_NOMEM) {
-        rc = SK_ENOMEM;
-    }
-out:
-    sqlite3_finalize(s);
-    return rc;
+    return store_caps_count_since(tx, contact_key, since_ms, n);
 }
 
 /* Keeps the first keep texts; the rest are dropped and returned. */

@@ -31,10 +31,12 @@
 
 #include <ini.h>
 
+#include "channel.h"
 #include "config.h"
 
 #define CHANNEL_NAME_MAX 32
 #define MAX_SECTION_KEYS 20
+#define MAX_CHANNEL_KEYS 32 /* keys one [channel] section may set */
 
 enum kind {
     K_STR,     /* any text */
@@ -45,21 +47,11 @@ enum kind {
     K_SIZE,    /* size_t in [min, max] */
     K_BOOL,    /* yes/no/true/false/1/0 */
     K_WORDS,   /* comma separated list (stop_words, delete_words) */
-    K_TYPE,    /* channel type */
-    K_METHOD,  /* vonage signature method */
+    K_TYPE,    /* channel type: a name in the channel registry */
+    K_CHECKED, /* text a channel type checks (struct channel_key) */
     K_ZONE,    /* IANA timezone name */
     K_DATEFMT, /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
     K_COUNTRY, /* ISO 3166 alpha-2 */
-};
-
-enum {
-    T_GENERIC = 1 << 0,
-    T_KANNEL = 1 << 1,
-    T_TWILIO = 1 << 2,
-    T_AT = 1 << 3,
-    T_VONAGE = 1 << 4,
-    T_ALL = T_GENERIC | T_KANNEL | T_TWILIO | T_AT | T_VONAGE,
-    T_VOICE = T_TWILIO | T_AT | T_VONAGE,
 };
 
 struct key {
@@ -67,7 +59,7 @@ struct key {
     enum kind kind;
     size_t off; /* in struct config, or struct config_channel */
     long long min, max;
-    unsigned types; /* channel keys: the types that take it */
+    const char *(*check)(const char *value); /* K_CHECKED */
 };
 
 #define C(f) offsetof(struct config, f)
@@ -138,26 +130,15 @@ static const struct key outbox_keys[] = {
     {"timeout_ms", K_INT, C(outbox_timeout_ms), 100, 600000, 0},
 };
 
-static const struct key channel_keys[] = {
-    {"type", K_TYPE, H(type), 0, 0, T_ALL},
-    {"flow", K_STR, H(flow), 0, 0, T_ALL},
-    {"api_url", K_URL, H(api_url), 0, 0, T_ALL},
-    {"secret", K_STR, H(secret), 0, 0, T_GENERIC | T_KANNEL | T_AT},
-    {"send_url", K_URL, H(send_url), 0, 0, T_GENERIC | T_KANNEL},
-    {"username", K_STR, H(username), 0, 0, T_KANNEL | T_AT},
-    {"password", K_STR, H(password), 0, 0, T_KANNEL},
-    {"number", K_STR, H(number), 0, 0, T_KANNEL | T_TWILIO | T_AT | T_VONAGE},
-    {"account_sid", K_STR, H(account_sid), 0, 0, T_TWILIO},
-    {"auth_token", K_STR, H(auth_token), 0, 0, T_TWILIO},
-    {"api_key", K_STR, H(api_key), 0, 0, T_AT | T_VONAGE},
-    {"api_secret", K_STR, H(api_secret), 0, 0, T_VONAGE},
-    {"signature_secret", K_STR, H(signature_secret), 0, 0, T_VONAGE},
-    {"signature_method", K_METHOD, H(signature_method), 0, 0, T_VONAGE},
-    {"media_hosts", K_STR, H(media_hosts), 0, 0, T_VOICE},
-    {"delete_recordings", K_BOOL, H(delete_recordings), 0, 0, T_VOICE},
+/* The keys every channel takes; a type adds its own (channel.h). */
+static const struct key common_channel_keys[] = {
+    {"type", K_TYPE, H(type), 0, 0, NULL},
+    {"flow", K_STR, H(flow), 0, 0, NULL},
+    {"api_url", K_URL, H(api_url), 0, 0, NULL},
 };
 
-#define N_CHANNEL_KEYS (sizeof(channel_keys) / sizeof(channel_keys[0]))
+#define N_COMMON_KEYS                                                          \
+    (sizeof(common_channel_keys) / sizeof(common_channel_keys[0]))
 
 enum sect {
     S_NONE, /* before the first header */
@@ -197,17 +178,6 @@ static const struct section sections[N_FIXED] = {
     [S_LIMITS] = SECTION("limits", limits_keys),
     [S_OUTBOX] = SECTION("outbox", outbox_keys),
 };
-
-static const struct {
-    const char *name;
-    unsigned bit;
-} channel_types[] = {
-    {"generic", T_GENERIC},   {"kannel", T_KANNEL}, {"twilio", T_TWILIO},
-    {"africastalking", T_AT}, {"vonage", T_VONAGE},
-};
-
-static const char *const signature_methods[] = {"md5hash", "md5", "sha1",
-                                                "sha256", "sha512"};
 
 /* English, French, Arabic, Swahili, Spanish. */
 static const char *const default_stop_words[] = {
@@ -253,8 +223,62 @@ struct load {
     int sect_line[N_FIXED];
     int key_line[N_FIXED][MAX_SECTION_KEYS];
     int chan_line[CONFIG_MAX_CHANNELS];
-    int chan_key_line[CONFIG_MAX_CHANNELS][N_CHANNEL_KEYS];
+    /* the keys each [channel] section set, and their lines */
+    struct {
+        const char *name; /* static: the key table's */
+        int line;
+    } chan_keys[CONFIG_MAX_CHANNELS][MAX_CHANNEL_KEYS];
+    size_t n_chan_keys[CONFIG_MAX_CHANNELS];
 };
+
+/* The registry's type names, as "a, b, ... or z". */
+static const char *
+type_names(char *buf, size_t len)
+{
+    size_t n = channel_count(), off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s",
+                                i == 0       ? ""
+                                : i == n - 1 ? " or "
+                                             : ", ",
+                                channel_at(i)->type);
+    return buf;
+}
+
+/* The struct key for a [channel] key name, read from the common keys or
+ * from the first type that declares it; false when no type takes it. */
+static bool
+channel_key_find(const char *name, struct key *out)
+{
+    for (size_t i = 0; i < N_COMMON_KEYS; i++) {
+        if (strcmp(common_channel_keys[i].name, name) == 0) {
+            *out = common_channel_keys[i];
+            return true;
+        }
+    }
+    for (size_t t = 0; t < channel_count(); t++) {
+        const struct channel_type *ct = channel_at(t);
+
+        for (size_t i = 0; i < ct->n_keys; i++) {
+            const struct channel_key *ck = &ct->keys[i];
+
+            if (strcmp(ck->name, name) != 0)
+                continue;
+            out->name = ck->name;
+            out->off = ck->off;
+            out->min = out->max = 0;
+            out->check = ck->check;
+            out->kind = ck->kind == CHANNEL_KEY_URL    ? K_URL
+                        : ck->kind == CHANNEL_KEY_BOOL ? K_BOOL
+                        : ck->check != NULL            ? K_CHECKED
+                                                       : K_STR;
+            return true;
+        }
+    }
+    return false;
+}
 
 /* Records the error at line unless one on an earlier line is known. */
 __attribute__((format(printf, 3, 4))) static int
@@ -553,29 +577,19 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
     case K_WORDS:
         return set_words(ld, k, value);
     case K_TYPE: {
-        bool ok = false;
+        char names[160];
 
-        for (size_t i = 0; i < sizeof(channel_types) / sizeof(*channel_types);
-             i++)
-            ok = ok || strcmp(value, channel_types[i].name) == 0;
-        if (!ok)
-            return fail_at(ld, ld->lineno,
-                           "unknown channel type '%.32s' (generic, kannel, "
-                           "twilio, africastalking or vonage)",
-                           value);
+        if (channel_find(value) == NULL)
+            return fail_at(ld, ld->lineno, "unknown channel type '%.32s' (%s)",
+                           value, type_names(names, sizeof(names)));
         break;
     }
-    case K_METHOD: {
-        bool ok = false;
+    case K_CHECKED: {
+        const char *why = k->check(value);
 
-        for (size_t i = 0;
-             i < sizeof(signature_methods) / sizeof(*signature_methods); i++)
-            ok = ok || strcmp(value, signature_methods[i]) == 0;
-        if (!ok)
-            return fail_at(ld, ld->lineno,
-                           "key '%s' in [%s]: '%.32s' is not one of md5hash, "
-                           "md5, sha1, sha256, sha512",
-                           k->name, sect, value);
+        if (why != NULL)
+            return fail_at(ld, ld->lineno, "key '%s' in [%s]: '%.32s' %s",
+                           k->name, sect, value, why);
         break;
     }
     case K_ZONE:
@@ -615,6 +629,34 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
     return 1;
 }
 
+/* A key = value line in a [channel] section. */
+static int
+channel_handler(struct load *ld, const char *name, const char *value)
+{
+    size_t c = ld->chan, n = ld->n_chan_keys[c];
+    struct key k;
+    char sect[64];
+
+    section_name(ld, sect, sizeof(sect));
+    if (!channel_key_find(name, &k))
+        return fail_at(ld, ld->lineno, "unknown key '%.40s' in [%s]", name,
+                       sect);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ld->chan_keys[c][i].name, k.name) == 0)
+            return fail_at(ld, ld->lineno,
+                           "duplicate key '%s' in [%s] (first on line %d)",
+                           name, sect, ld->chan_keys[c][i].line);
+    if (n == MAX_CHANNEL_KEYS)
+        return fail_at(ld, ld->lineno, "too many keys in [%s]", sect);
+    ld->chan_keys[c][n].name = k.name;
+    ld->chan_keys[c][n].line = ld->lineno;
+    ld->n_chan_keys[c]++;
+    if (value == NULL || value[0] == '\0')
+        return fail_at(ld, ld->lineno, "key '%s' in [%s] has no value", name,
+                       sect);
+    return set_value(ld, &k, &ld->cfg->channels[c], value, sect);
+}
+
 static int
 conf_handler(void *user, const char *section, const char *name,
              const char *value)
@@ -632,17 +674,12 @@ conf_handler(void *user, const char *section, const char *name,
     if (ld->sect == S_NONE)
         return fail_at(ld, ld->lineno, "key '%.40s' is outside any section",
                        name);
-    if (ld->sect == S_CHANNEL) {
-        keys = channel_keys;
-        n = N_CHANNEL_KEYS;
-        lines = ld->chan_key_line[ld->chan];
-        base = &ld->cfg->channels[ld->chan];
-    } else {
-        keys = sections[ld->sect].keys;
-        n = sections[ld->sect].n;
-        lines = ld->key_line[ld->sect];
-        base = ld->cfg;
-    }
+    if (ld->sect == S_CHANNEL)
+        return channel_handler(ld, name, value);
+    keys = sections[ld->sect].keys;
+    n = sections[ld->sect].n;
+    lines = ld->key_line[ld->sect];
+    base = ld->cfg;
     section_name(ld, sect, sizeof(sect));
     for (i = 0; i < n; i++)
         if (strcmp(keys[i].name, name) == 0)
@@ -661,13 +698,17 @@ conf_handler(void *user, const char *section, const char *name,
     return set_value(ld, &keys[i], base, value, sect);
 }
 
-static unsigned
-type_bit(const char *type)
+/* Whether type ct declares key name (the common keys: every type). */
+static bool
+type_takes(const struct channel_type *ct, const char *name)
 {
-    for (size_t i = 0; i < sizeof(channel_types) / sizeof(*channel_types); i++)
-        if (strcmp(type, channel_types[i].name) == 0)
-            return channel_types[i].bit;
-    return 0;
+    for (size_t i = 0; i < N_COMMON_KEYS; i++)
+        if (strcmp(common_channel_keys[i].name, name) == 0)
+            return true;
+    for (size_t i = 0; i < ct->n_keys; i++)
+        if (strcmp(ct->keys[i].name, name) == 0)
+            return true;
+    return false;
 }
 
 /* Whole-file checks on a channel: its type decides its keys. */
@@ -675,37 +716,30 @@ static void
 check_channel(struct load *ld, size_t idx)
 {
     const struct config_channel *ch = &ld->cfg->channels[idx];
+    const struct channel_type *ct;
     int header = ld->chan_line[idx];
-    unsigned bit;
+    char names[160];
 
     if (ch->type == NULL) {
-        fail_at(ld, header,
-                "channel '%s' has no type (generic, kannel, "
-                "twilio, africastalking or vonage)",
-                ch->name);
+        fail_at(ld, header, "channel '%s' has no type (%s)", ch->name,
+                type_names(names, sizeof(names)));
         return;
     }
-    bit = type_bit(ch->type);
-    for (size_t i = 0; i < N_CHANNEL_KEYS; i++)
-        if (ld->chan_key_line[idx][i] != 0 && !(channel_keys[i].types & bit))
-            fail_at(ld, ld->chan_key_line[idx][i],
+    if ((ct = channel_find(ch->type)) == NULL)
+        return; /* reported at the type's line */
+    for (size_t i = 0; i < ld->n_chan_keys[idx]; i++)
+        if (!type_takes(ct, ld->chan_keys[idx][i].name))
+            fail_at(ld, ld->chan_keys[idx][i].line,
                     "key '%s' does not apply to channel '%s' of type %s",
-                    channel_keys[i].name, ch->name, ch->type);
-    if ((bit & (T_GENERIC | T_KANNEL | T_AT)) && ch->secret == NULL)
-        fail_at(ld, header, "channel '%s' (type %s) needs key 'secret'",
-                ch->name, ch->type);
-    if (bit == T_TWILIO && ch->account_sid == NULL)
-        fail_at(ld, header, "channel '%s' (type %s) needs key 'account_sid'",
-                ch->name, ch->type);
-    if (bit == T_TWILIO && ch->auth_token == NULL)
-        fail_at(ld, header, "channel '%s' (type %s) needs key 'auth_token'",
-                ch->name, ch->type);
-    if (bit == T_VONAGE && ch->api_key == NULL)
-        fail_at(ld, header, "channel '%s' (type %s) needs key 'api_key'",
-                ch->name, ch->type);
-    if (bit == T_VONAGE && ch->api_secret == NULL)
-        fail_at(ld, header, "channel '%s' (type %s) needs key 'api_secret'",
-                ch->name, ch->type);
+                    ld->chan_keys[idx][i].name, ch->name, ch->type);
+    for (size_t i = 0; i < ct->n_keys; i++) {
+        const struct channel_key *ck = &ct->keys[i];
+
+        if (ck->required && ck->kind != CHANNEL_KEY_BOOL &&
+            *(char *const *)((const char *)ch + ck->off) == NULL)
+            fail_at(ld, header, "channel '%s' (type %s) needs key '%s'",
+                    ch->name, ch->type, ck->name);
+    }
 }
 
 /* The directory of path, absolute when it can be, without a final '/'. */
@@ -929,7 +963,7 @@ free_strings(void *base, const struct key *keys, size_t n)
         case K_URL:
         case K_ADDR:
         case K_TYPE:
-        case K_METHOD:
+        case K_CHECKED:
         case K_ZONE:
         case K_DATEFMT:
         case K_COUNTRY:
@@ -937,6 +971,26 @@ free_strings(void *base, const struct key *keys, size_t n)
             break;
         default:
             break;
+        }
+    }
+}
+
+/* Frees the string keys of ch: the common ones and those any type
+ * declares (a field several types share is freed once). */
+static void
+free_channel_strings(struct config_channel *ch)
+{
+    free_strings(ch, common_channel_keys, N_COMMON_KEYS);
+    for (size_t t = 0; t < channel_count(); t++) {
+        const struct channel_type *ct = channel_at(t);
+
+        for (size_t i = 0; i < ct->n_keys; i++) {
+            char **p = (char **)((char *)ch + ct->keys[i].off);
+
+            if (ct->keys[i].kind == CHANNEL_KEY_BOOL)
+                continue;
+            free(*p);
+            *p = NULL;
         }
     }
 }
@@ -955,7 +1009,7 @@ config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->n_channels; i++) {
         free(cfg->channels[i].name);
         free(cfg->channels[i].base_url);
-        free_strings(&cfg->channels[i], channel_keys, N_CHANNEL_KEYS);
+        free_channel_strings(&cfg->channels[i]);
     }
     free(cfg->file);
     free(cfg);

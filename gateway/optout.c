@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include <openssl/rand.h>
-#include <sqlite3.h>
 
 #include "err.h"
 #include "hex.h"
@@ -116,29 +115,7 @@ int
 optout_cancel_queued(struct store_tx *tx, const char *contact_key,
                      int64_t now_ms, int *n)
 {
-    static const char sql[] = "UPDATE outbox SET status = 'failed',"
-                              " updated_at = ?2"
-                              " WHERE contact_key = ?1 AND status = 'queued'";
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
-    int src, rc = SK_EIO;
-
-    *n = 0;
-    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    if (sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, now_ms) != SQLITE_OK)
-        goto out;
-    src = sqlite3_step(s);
-    if (src == SQLITE_DONE) {
-        *n = sqlite3_changes(db);
-        rc = 0;
-    } else if ((src & 0xff) == SQLITE_NOMEM) {
-        rc = SK_ENOMEM;
-    }
-out:
-    sqlite3_finalize(s);
-    return rc;
+    return store_outbox_cancel_queued(tx, contact_key, now_ms, n);
 }
 
 int

@@ -40,12 +40,14 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "privacy.h"
+
+_Static_assert(OUTBOX_MAX_CHANNELS <= STORE_OUTBOX_MAX_CHANNELS,
+               "a claim names every channel");
 
 #define OB_WB_TRIES           3     /* write-back attempts, then give up */
 #define OB_GENERIC_TIMEOUT_MS 15000 /* per generic send_url POST */
@@ -83,7 +85,6 @@ struct outbox {
     struct event *timer;
     struct ob_chan chans[OUTBOX_MAX_CHANNELS];
     int n_chans;
-    char *claim_sql; /* selects due rows of the registered channels */
     struct ob_row_list unsaved; /* write-backs waiting for the store */
     uint64_t rng;
     int busy;     /* rows claimed and not yet written back */
@@ -164,7 +165,6 @@ ob_destroy(struct outbox *ob)
 
     for (i = 0; i < ob->n_chans; i++)
         free(ob->chans[i].name);
-    free(ob->claim_sql);
     free(ob);
 }
 
@@ -215,69 +215,14 @@ ob_backoff(struct outbox *ob, int attempts, int64_t retry_after_ms)
     return d;
 }
 
-/* --- sqlite helpers (writer thread) -------------------------------------- */
+/* --- row updates (writer thread) ---------------------------------------- */
 
-/*
- * Moves row id from status `from` to `to`, adding delta to attempts and
- * setting next_attempt_at (when next_at >= 0) and external_id (when not
- * NULL). Returns the number of rows changed (0 or 1) or SK_EIO.
- */
+/* store_outbox_move(): 0 or 1 rows changed, or SK_EIO. */
 static int
-ob_update(sqlite3 *db, int64_t id, const char *from, const char *to, int delta,
-          int64_t next_at, const char *ext, int64_t now)
+ob_update(struct store_tx *tx, int64_t id, const char *from, const char *to,
+          int delta, int64_t next_at, const char *ext, int64_t now)
 {
-    static const char sql[] =
-        "UPDATE outbox SET status = ?3, attempts = attempts + ?4,"
-        " next_attempt_at = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_attempt_at"
-        " END, external_id = coalesce(?6, external_id), updated_at = ?7"
-        " WHERE id = ?1 AND status = ?2";
-    sqlite3_stmt *s = NULL;
-    int rc = SK_EIO;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, delta);
-    sqlite3_bind_int64(s, 5, next_at);
-    if (ext != NULL)
-        sqlite3_bind_text(s, 6, ext, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, now);
-    if (sqlite3_step(s) == SQLITE_DONE)
-        rc = sqlite3_changes(db);
-out:
-    if (rc < 0)
-        sk_log(LOG_WARNING, "outbox", "update id=%" PRId64 ": %s", id,
-               sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return rc;
-}
-
-/*
- * Whether row id was queued before its contact said STOP: the contact is
- * opted out and a later row (the STOP confirmation) follows it. STOP only
- * cancels 'queued' rows; one in flight then must not be tried again.
- * 1 yes, 0 no, SK_EIO.
- */
-static int
-ob_stopped_since(sqlite3 *db, int64_t id)
-{
-    static const char sql[] =
-        "SELECT EXISTS (SELECT 1 FROM outbox AS o"
-        " JOIN contacts AS c ON c.key = o.contact_key AND c.opted_out <> 0"
-        " WHERE o.id = ?1 AND EXISTS (SELECT 1 FROM outbox AS e"
-        " WHERE e.contact_key = o.contact_key AND e.id > o.id))";
-    sqlite3_stmt *s = NULL;
-    int rc = SK_EIO;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            rc = sqlite3_column_int(s, 0) != 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return store_outbox_move(tx, id, from, to, delta, next_at, ext, now);
 }
 
 /*
@@ -306,45 +251,55 @@ struct ob_lost {
     bool requeue;
 };
 
+struct ob_lost_list {
+    struct outbox *ob;
+    struct ob_lost *v;
+    size_t n, cap;
+};
+
+/* Collects a row left 'sending' (the store is still reading). */
+static int
+ob_lost_add(void *arg, const struct store_outbox_row *row)
+{
+    struct ob_lost_list *l = arg;
+    struct ob_lost *nv, *r;
+    int c;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+
+        if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL)
+            return SK_ENOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    r = &l->v[l->n++];
+    r->id = row->id;
+    c = ob_chan_find(l->ob, row->channel);
+    r->requeue = c >= 0 && l->ob->chans[c].cb.idempotent;
+    snprintf(r->key, sizeof(r->key), "%s", row->contact_key);
+    return 0;
+}
+
 static int
 ob_recover_job(struct store_tx *tx, void *arg)
 {
     struct outbox *ob = arg;
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
+    struct ob_lost_list l = {.ob = ob};
     int64_t now = ob_now_ms();
-    struct ob_lost *rows = NULL, *nrows, *r;
+    struct ob_lost *r;
     const char *why;
-    size_t n = 0, cap = 0, i;
-    int c, rc = SK_EIO, src;
+    size_t i;
+    int rc;
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, channel, contact_key FROM outbox"
-                           " WHERE status = 'sending'",
-                           -1, &s, NULL) != SQLITE_OK)
+    if ((rc = store_outbox_sending(tx, ob_lost_add, &l)) != 0)
         goto out;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            nrows = realloc(rows, cap * sizeof(*rows));
-            if (nrows == NULL)
-                goto nomem;
-            rows = nrows;
-        }
-        r = &rows[n++];
-        r->id = sqlite3_column_int64(s, 0);
-        c = ob_chan_find(ob, (const char *)sqlite3_column_text(s, 1));
-        r->requeue = c >= 0 && ob->chans[c].cb.idempotent;
-        snprintf(r->key, sizeof(r->key), "%s",
-                 (const char *)sqlite3_column_text(s, 2));
-    }
-    if (src != SQLITE_DONE)
-        goto out;
-    for (i = 0; i < n; i++) {
+    rc = SK_EIO;
+    for (i = 0; i < l.n; i++) {
         int stopped, forgot;
 
-        r = &rows[i];
-        stopped = r->requeue ? ob_stopped_since(db, r->id) : 0;
+        r = &l.v[i];
+        stopped = r->requeue ? store_outbox_stopped_since(tx, r->id) : 0;
         if (stopped < 0)
             goto out;
         why = !r->requeue   ? "failed"
@@ -355,7 +310,7 @@ ob_recover_job(struct store_tx *tx, void *arg)
         sk_log(LOG_WARNING, "outbox",
                "id=%" PRId64 " contact=%.8s: unknown after restart, %s", r->id,
                r->key, why);
-        if (ob_update(db, r->id, "sending", r->requeue ? "queued" : "failed", 0,
+        if (ob_update(tx, r->id, "sending", r->requeue ? "queued" : "failed", 0,
                       r->requeue ? now : -1, NULL, now) < 0)
             goto out;
         if (!r->requeue && (forgot = ob_forget(tx, r->key)) != 0) {
@@ -364,12 +319,8 @@ ob_recover_job(struct store_tx *tx, void *arg)
         }
     }
     rc = 0;
-    goto out;
-nomem:
-    rc = SK_ENOMEM;
 out:
-    sqlite3_finalize(s);
-    free(rows);
+    free(l.v);
     return rc;
 }
 
@@ -413,47 +364,51 @@ ob_claim_address(struct store_tx *tx, struct outbox *ob, struct ob_row *row,
     return 0;
 }
 
+struct ob_found {
+    struct ob_claim *cl;
+    struct ob_row_list *rows;
+};
+
+/* Collects a due row (the store is still reading). */
+static int
+ob_found_add(void *arg, const struct store_outbox_row *r)
+{
+    struct ob_found *f = arg;
+    struct outbox *ob = f->cl->ob;
+    struct ob_row *row = calloc(1, sizeof(*row));
+
+    if (row == NULL || r->channel == NULL || r->contact_key == NULL ||
+        r->text == NULL || (row->text = strdup(r->text)) == NULL) {
+        ob_row_free(row);
+        return SK_ENOMEM;
+    }
+    row->ob = ob;
+    row->id = r->id;
+    row->chan = ob_chan_find(ob, r->channel);
+    snprintf(row->key, sizeof(row->key), "%s", r->contact_key);
+    row->attempts = r->attempts + 1;
+    TAILQ_INSERT_TAIL(f->rows, row, link);
+    f->cl->found++;
+    return 0;
+}
+
 static int
 ob_claim_job(struct store_tx *tx, void *arg)
 {
     struct ob_claim *cl = arg;
     struct outbox *ob = cl->ob;
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
     struct ob_row_list found = TAILQ_HEAD_INITIALIZER(found);
+    struct ob_found f = {cl, &found};
+    const char *names[OUTBOX_MAX_CHANNELS];
     struct ob_row *row;
-    const char *text, *key, *chan;
-    int rc = SK_EIO, src, n;
+    int rc, n;
 
-    if (sqlite3_prepare_v2(db, ob->claim_sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    sqlite3_bind_int64(s, 1, cl->now);
-    sqlite3_bind_int(s, 2, cl->limit);
     for (n = 0; n < ob->n_chans; n++)
-        sqlite3_bind_text(s, 3 + n, ob->chans[n].name, -1, SQLITE_STATIC);
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        chan = (const char *)sqlite3_column_text(s, 1);
-        key = (const char *)sqlite3_column_text(s, 2);
-        text = (const char *)sqlite3_column_text(s, 3);
-        row = calloc(1, sizeof(*row));
-        if (row == NULL || chan == NULL || key == NULL || text == NULL ||
-            (row->text = strdup(text)) == NULL) {
-            ob_row_free(row);
-            rc = SK_ENOMEM;
-            goto out;
-        }
-        row->ob = ob;
-        row->id = sqlite3_column_int64(s, 0);
-        row->chan = ob_chan_find(ob, chan);
-        snprintf(row->key, sizeof(row->key), "%s", key);
-        row->attempts = sqlite3_column_int(s, 4) + 1;
-        TAILQ_INSERT_TAIL(&found, row, link);
-        cl->found++;
-    }
-    if (src != SQLITE_DONE)
+        names[n] = ob->chans[n].name;
+    rc = store_outbox_due(tx, cl->now, cl->limit, names, (size_t)ob->n_chans,
+                          ob_found_add, &f);
+    if (rc != 0)
         goto out;
-    sqlite3_finalize(s);
-    s = NULL;
 
     while ((row = TAILQ_FIRST(&found)) != NULL) {
         TAILQ_REMOVE(&found, row, link);
@@ -462,7 +417,7 @@ ob_claim_job(struct store_tx *tx, void *arg)
                    "id=%" PRId64 " contact=%.8s: channel not configured,"
                    " failed",
                    row->id, row->key);
-            rc = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
+            rc = ob_update(tx, row->id, "queued", "failed", 0, -1, NULL,
                            cl->now);
             if (rc >= 0)
                 rc = ob_forget(tx, row->key);
@@ -476,7 +431,7 @@ ob_claim_job(struct store_tx *tx, void *arg)
             sk_log(LOG_WARNING, "outbox",
                    "id=%" PRId64 " contact=%.8s: no address, failed", row->id,
                    row->key);
-            n = ob_update(db, row->id, "queued", "failed", 0, -1, NULL,
+            n = ob_update(tx, row->id, "queued", "failed", 0, -1, NULL,
                           cl->now);
             if (n >= 0)
                 n = ob_forget(tx, row->key);
@@ -492,7 +447,7 @@ ob_claim_job(struct store_tx *tx, void *arg)
             ob_row_free(row);
             goto out;
         }
-        n = ob_update(db, row->id, "queued", "sending", 1, -1, NULL, cl->now);
+        n = ob_update(tx, row->id, "queued", "sending", 1, -1, NULL, cl->now);
         if (n < 0) {
             rc = n;
             ob_row_free(row);
@@ -502,7 +457,6 @@ ob_claim_job(struct store_tx *tx, void *arg)
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
     while ((row = TAILQ_FIRST(&found)) != NULL) {
         TAILQ_REMOVE(&found, row, link);
         ob_row_free(row);
@@ -682,11 +636,10 @@ static int
 ob_wb_job(struct store_tx *tx, void *arg)
 {
     struct ob_row *row = arg;
-    sqlite3 *db = store_tx_sqlite(tx);
     int n;
 
     if (strcmp(row->to, "queued") == 0) {
-        if ((n = ob_stopped_since(db, row->id)) < 0)
+        if ((n = store_outbox_stopped_since(tx, row->id)) < 0)
             return n;
         if (n > 0) {
             sk_log(LOG_INFO, "outbox",
@@ -696,7 +649,7 @@ ob_wb_job(struct store_tx *tx, void *arg)
             row->next_at = -1;
         }
     }
-    n = ob_update(db, row->id, "sending", row->to, row->attempts_delta,
+    n = ob_update(tx, row->id, "sending", row->to, row->attempts_delta,
                   row->next_at, row->ext_id[0] != '\0' ? row->ext_id : NULL,
                   ob_now_ms());
     if (n < 0)
@@ -779,40 +732,11 @@ ob_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- delivery reports ---------------------------------------------------- */
 
-/* sql prepared with ?1 the channel and ?2 the row's external_id, or its id
- * when external_id is NULL; NULL on failure. */
-static sqlite3_stmt *
-dlr_prepare(sqlite3 *db, const char *sql, const char *channel,
-            const char *external_id, int64_t id)
-{
-    sqlite3_stmt *s = NULL;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return NULL;
-    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-    if (external_id != NULL)
-        sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(s, 2, id);
-    return s;
-}
-
-/* ob_forget() for each contact key that s selects (column 0); steps s
- * to its end. 0, SK_EIO or another SK_E*. */
+/* A report has moved a row of key to a final state. */
 static int
-ob_forget_each(struct store_tx *tx, sqlite3_stmt *s)
+ob_forget_cb(void *arg, const char *key)
 {
-    char key[PRIVACY_KEY_HEX];
-    const unsigned char *k;
-    int src = SQLITE_DONE, rc = 0;
-
-    while (rc == 0 && (src = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((k = sqlite3_column_text(s, 0)) == NULL)
-            continue;
-        snprintf(key, sizeof(key), "%s", (const char *)k);
-        rc = ob_forget(tx, key);
-    }
-    return rc != 0 ? rc : src == SQLITE_DONE ? 0 : SK_EIO;
+    return ob_forget(arg, key);
 }
 
 /* outbox_delivery_tx(), and *changed says whether a row changed. */
@@ -820,62 +744,12 @@ static int
 ob_delivery(struct store_tx *tx, const char *channel, const char *external_id,
             int64_t id, enum outbox_dlr status, int64_t now_ms, bool *changed)
 {
-    /* By external id: the row has been written back as sent. */
-    static const char upd_ext[] =
-        "UPDATE outbox SET status = ?3, updated_at = ?4"
-        " WHERE channel = ?1 AND external_id = ?2 AND (status = 'sent'"
-        " OR (status = 'failed' AND ?3 = 'delivered'))";
-    static const char cnt_ext[] = "SELECT count(*) FROM outbox"
-                                  " WHERE channel = ?1 AND external_id = ?2";
-    /* By row id: the report may overtake the write-back ('sending'). */
-    static const char upd_id[] =
-        "UPDATE outbox SET status = ?3, updated_at = ?4"
-        " WHERE channel = ?1 AND id = ?2 AND (status IN ('sent', 'sending')"
-        " OR (status = 'failed' AND ?3 = 'delivered'))";
-    static const char cnt_id[] = "SELECT count(*) FROM outbox"
-                                 " WHERE channel = ?1 AND id = ?2";
-    /* Whose rows a report has moved to a final state. */
-    static const char key_ext[] = "SELECT DISTINCT contact_key FROM outbox"
-                                  " WHERE channel = ?1 AND external_id = ?2";
-    static const char key_id[] = "SELECT contact_key FROM outbox"
-                                 " WHERE channel = ?1 AND id = ?2";
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
-    const char *to = status == OUTBOX_DLR_DELIVERED ? "delivered" : "failed";
-    int rc = SK_EIO;
+    int rc = store_outbox_report(tx, channel, external_id, id,
+                                 status == OUTBOX_DLR_DELIVERED, now_ms,
+                                 ob_forget_cb, tx);
 
-    if (channel == NULL ||
-        (external_id != NULL ? external_id[0] == '\0' : id <= 0))
-        return SK_EINVAL;
-    if ((s = dlr_prepare(db, external_id ? upd_ext : upd_id, channel,
-                         external_id, id)) == NULL)
-        goto out;
-    sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        goto out;
-    if (sqlite3_changes(db) > 0) {
+    if (rc == 1)
         *changed = true;
-        sqlite3_finalize(s);
-        s = dlr_prepare(db, external_id ? key_ext : key_id, channel,
-                        external_id, id);
-        rc = s != NULL ? ob_forget_each(tx, s) : SK_EIO;
-        goto out;
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    if ((s = dlr_prepare(db, external_id ? cnt_ext : cnt_id, channel,
-                         external_id, id)) == NULL)
-        goto out;
-    if (sqlite3_step(s) != SQLITE_ROW)
-        goto out;
-    /* A repeated or late report for a known row: nothing to change. */
-    rc = sqlite3_column_int64(s, 0) > 0 ? 1 : SK_ENOENT;
-out:
-    if (rc == SK_EIO)
-        sk_log(LOG_WARNING, "outbox", "delivery report: %s",
-               sqlite3_errmsg(db));
-    sqlite3_finalize(s);
     return rc == 1 ? 0 : rc;
 }
 
@@ -1159,40 +1033,6 @@ outbox_add_channel(struct outbox *ob, const struct outbox_channel *ch)
     return 0;
 }
 
-/* Rows of channels not registered here stay queued: another version or
- * configuration may send them; they must not block the others. */
-static int
-ob_claim_sql(struct outbox *ob)
-{
-    static const char head[] =
-        "SELECT id, channel, contact_key, text, attempts FROM outbox"
-        " WHERE status = 'queued' AND next_attempt_at <= ?1"
-        /* one row per contact at a time, in order: a child reads the
-         * messages of a step in the order the flow sent them */
-        " AND NOT EXISTS (SELECT 1 FROM outbox AS e"
-        " WHERE e.contact_key = outbox.contact_key"
-        " AND e.channel = outbox.channel AND e.id < outbox.id"
-        " AND e.status IN ('queued', 'sending'))"
-        " AND channel IN (";
-    static const char tail[] = ") ORDER BY next_attempt_at, id LIMIT ?2";
-    size_t len = sizeof(head) + sizeof(tail) + 8 * OUTBOX_MAX_CHANNELS + 8;
-    char *sql = malloc(len);
-    size_t off;
-    int i;
-
-    if (sql == NULL)
-        return SK_ENOMEM;
-    off = (size_t)snprintf(sql, len, "%s", head);
-    if (ob->n_chans == 0)
-        off += (size_t)snprintf(sql + off, len - off, "NULL");
-    for (i = 0; i < ob->n_chans; i++)
-        off += (size_t)snprintf(sql + off, len - off, "%s?%d",
-                                i > 0 ? ", " : "", i + 3);
-    snprintf(sql + off, len - off, "%s", tail);
-    ob->claim_sql = sql;
-    return 0;
-}
-
 int
 outbox_start(struct outbox *ob)
 {
@@ -1200,8 +1040,6 @@ outbox_start(struct outbox *ob)
 
     if (ob == NULL || ob->started || ob->jobs > 0 || ob->closing)
         return SK_ESTATE;
-    if (ob->claim_sql == NULL && (rc = ob_claim_sql(ob)) != 0)
-        return rc;
     rc = store_submit(ob->st, ob_recover_job, ob_recover_done, ob);
     if (rc == 0)
         ob->jobs++;
@@ -1225,18 +1063,17 @@ static int
 ob_flush_job(struct store_tx *tx, void *arg)
 {
     struct outbox *ob = arg;
-    sqlite3 *db = store_tx_sqlite(tx);
     struct ob_row *row;
     int64_t now = ob_now_ms();
 
     if (ob->claim != NULL)
         TAILQ_FOREACH (row, &ob->claim->rows, link) {
-            if (ob_update(db, row->id, "sending", "queued", -1, now, NULL,
+            if (ob_update(tx, row->id, "sending", "queued", -1, now, NULL,
                           now) < 0)
                 return SK_EIO;
         }
     TAILQ_FOREACH (row, &ob->unsaved, link) {
-        if (ob_update(db, row->id, "sending", row->to, row->attempts_delta,
+        if (ob_update(tx, row->id, "sending", row->to, row->attempts_delta,
                       row->next_at, row->ext_id[0] ? row->ext_id : NULL,
                       now) < 0)
             return SK_EIO;

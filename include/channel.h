@@ -1,8 +1,10 @@
 /*
  * channel.h - the provider side of the gateway: one channel type per SMS or
- * voice provider (generic, and next kannel, twilio, africastalking,
- * vonage). A channel type turns a provider's webhook request into a
- * struct sk_inbound, checks that the request really comes from the
+ * voice provider, listed in the registry (gateway/channels/channel.c). Each
+ * type names the config keys it takes and needs and checks its own
+ * [channel] section, so config_load() and start-up loop over the registry
+ * and never name a provider. A channel type turns a provider's webhook request
+ * into a struct sk_inbound, checks that the request really comes from the
  * provider, and renders the synchronous reply in the provider's format.
  *
  * Channel types are pure: they see a copy of the request (struct
@@ -77,8 +79,47 @@ struct channel_dlr_state {
 bool channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
                         const char *name, struct channel_status *st);
 
+/* How config_load() reads a [channel] key's value. */
+enum channel_key_kind {
+    CHANNEL_KEY_TEXT, /* any text */
+    CHANNEL_KEY_URL,  /* http:// or https:// */
+    CHANNEL_KEY_BOOL, /* yes/no/true/false/1/0 */
+};
+
+/* A [channel] key a type takes, beyond type, flow and api_url (every
+ * channel takes those). Types that share a key name declare it alike. */
+struct channel_key {
+    const char *name;
+    enum channel_key_kind kind;
+    size_t off;    /* its field in struct config_channel: char * for TEXT
+                    * and URL, bool for BOOL */
+    bool required; /* "channel 'N' (type T) needs key 'K'" when absent */
+    /* For TEXT: NULL when value is fine, else why not ("is not one of
+     * ..."), reported at the key's line. NULL: any text. */
+    const char *(*check)(const char *value);
+};
+
+#define CHANNEL_KEY(name, kind, field, required, check)                        \
+    {                                                                          \
+        name, kind, offsetof(struct config_channel, field), required, check    \
+    }
+
+/* The keys of voice-capable types: hosts recordings may come from, and
+ * whether they are deleted at the provider once fetched. */
+#define CHANNEL_VOICE_KEYS                                                     \
+    CHANNEL_KEY("media_hosts", CHANNEL_KEY_TEXT, media_hosts, false, NULL),    \
+        CHANNEL_KEY("delete_recordings", CHANNEL_KEY_BOOL, delete_recordings,  \
+                    false, NULL)
+
 struct channel_type {
     const char *type; /* the config's `type =` */
+    /* The keys it takes (see struct channel_key), n_keys of them. */
+    const struct channel_key *keys;
+    size_t n_keys;
+    /* Start-up checks beyond what config_load() checks (they may look at
+     * the whole config): 0, or SK_EINVAL with reason, which start-up
+     * prints as "FILE: [channel NAME]: REASON". NULL: none. */
+    int (*check)(const struct config_channel *ch, char reason[SK_ERR_LEN]);
     /* 0 when the request is from the provider, else SK_EDENIED. */
     int (*verify)(const struct config_channel *ch,
                   const struct channel_request *req);
@@ -143,6 +184,11 @@ struct channel_type {
 
 /* The channel type named type, or NULL. */
 const struct channel_type *channel_find(const char *type);
+
+/* The registry's i-th type (0 <= i < channel_count()), in the order
+ * messages list them. */
+size_t channel_count(void);
+const struct channel_type *channel_at(size_t i);
 
 /* The generic JSON/form channel. */
 extern const struct channel_type channel_generic;

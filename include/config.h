@@ -25,17 +25,18 @@ struct config;
 
 struct config_channel {
     char *name;     /* [channel NAME] */
-    char *type;     /* generic|kannel|twilio|africastalking|vonage */
-    char *secret;   /* URL secret (generic, kannel, africastalking) */
-    char *send_url; /* generic/kannel: where async replies go */
+    char *type;     /* a channel type's name (the registry, channel.h) */
+    char *secret;   /* URL secret (?secret=) */
+    char *send_url; /* where async replies go */
     char *api_url;  /* provider API base, overridable for tests */
     char *flow;     /* default flow for this channel, or NULL */
     char *username, *password, *number;
-    char *account_sid, *auth_token;            /* twilio */
-    char *api_key, *api_secret;                /* africastalking, vonage */
-    char *signature_secret, *signature_method; /* vonage */
-    char *media_hosts;                         /* voice */
-    bool delete_recordings;                    /* voice; default yes */
+    /* provider credentials; each type says which it takes (channel.h) */
+    char *account_sid, *auth_token;
+    char *api_key, *api_secret;
+    char *signature_secret, *signature_method;
+    char *media_hosts;        /* voice */
+    bool delete_recordings;   /* voice; default yes */
     const struct config *cfg; /* the config it is part of (public_url,
                                * [outbox]); set by config_load() */
     /* Not a key: where providers reach this gateway, for callback URLs

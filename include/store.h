@@ -71,11 +71,13 @@ int store_call(struct store *st, store_job_fn fn, void *arg);
 
 /* --- inside a job -------------------------------------------------------- */
 
-/* The write connection, for modules with queries of their own (outbox,
- * purge, export) and for tests. Only inside a job; no BEGIN/COMMIT. Stop
- * writing when a statement fails with SQLITE_FULL/IOERR/NOMEM: sqlite may
- * have dropped the group's transaction (the store_tx functions then return
- * SK_EIO; raw statements would autocommit). */
+/* The write connection, for the store layer's own files (store*.c, the
+ * only ones that include <sqlite3.h>) and the store's tests; every other
+ * module asks for what it needs through the functions below. Only inside
+ * a job; no BEGIN/COMMIT. Stop writing when a statement fails with
+ * SQLITE_FULL/IOERR/NOMEM: sqlite may have dropped the group's
+ * transaction (the store_tx functions then return SK_EIO; raw statements
+ * would autocommit). */
 struct sqlite3 *store_tx_sqlite(struct store_tx *tx);
 
 /* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,
@@ -145,5 +147,77 @@ int store_due(struct store_tx *tx, int64_t now_ms, int limit,
 /* Answers stored so far (for tests and the simulator's checks). table is
  * one of inbound, contacts, results, outbox, vault; else SK_EINVAL. */
 int store_count(struct store_tx *tx, const char *table, int64_t *n);
+
+/* --- the outbox's rows (outbox.c, optout.c, caps.c) --------------------- */
+
+/* A contact key as stored: 64 hex digits and a NUL (PRIVACY_KEY_HEX). */
+#define STORE_KEY_MAX 65
+/* Channels one claim may name (OUTBOX_MAX_CHANNELS). */
+#define STORE_OUTBOX_MAX_CHANNELS 32
+
+/* One outbox row as a query hands it over: borrowed strings, valid until
+ * the callback returns. text and attempts are set by store_outbox_due()
+ * only (else NULL and 0). */
+struct store_outbox_row {
+    int64_t id;
+    const char *channel;
+    const char *contact_key;
+    const char *text;
+    int attempts;
+};
+/* Called for each row; a non-zero return stops the walk and is returned.
+ * It must not write to the store: collect, then write. */
+typedef int (*store_outbox_row_fn)(void *arg,
+                                   const struct store_outbox_row *row);
+/* Called with a contact key (a copy the callback may keep until it
+ * returns); it may write. Non-zero stops and is returned. */
+typedef int (*store_outbox_key_fn)(void *arg, const char *contact_key);
+
+/* Moves row id from status from to to, adding attempts_delta to its
+ * attempts and setting next_attempt_at (when next_at >= 0) and
+ * external_id (when not NULL). Returns the number of rows changed (0 or
+ * 1) or SK_EIO (logged). */
+int store_outbox_move(struct store_tx *tx, int64_t id, const char *from,
+                      const char *to, int attempts_delta, int64_t next_at,
+                      const char *external_id, int64_t now_ms);
+
+/* Whether row id was queued before its contact said STOP: the contact is
+ * opted out and a later row (the STOP confirmation) follows it. 1 yes, 0
+ * no, SK_EIO. */
+int store_outbox_stopped_since(struct store_tx *tx, int64_t id);
+
+/* fn for each row in status 'sending' (id, channel, contact_key). */
+int store_outbox_sending(struct store_tx *tx, store_outbox_row_fn fn,
+                         void *arg);
+
+/* fn for at most limit queued rows due at now_ms (next_attempt_at <=
+ * now_ms) of the channels named in channels[0..n_channels), oldest due
+ * first, and never a row while an earlier row of the same contact and
+ * channel is queued or sending. Rows of other channels are left alone.
+ * SK_EINVAL past STORE_OUTBOX_MAX_CHANNELS; SK_ENOMEM; SK_EIO. */
+int store_outbox_due(struct store_tx *tx, int64_t now_ms, int limit,
+                     const char *const *channels, size_t n_channels,
+                     store_outbox_row_fn fn, void *arg);
+
+/* A delivery report for the row of channel with external_id (a row
+ * written back as sent), or, when external_id is NULL, with row id id (a
+ * report may overtake the write-back): it becomes 'delivered' or
+ * 'failed'. A failed row may still become delivered. When rows changed,
+ * fn is called with the contact key of each and 1 is returned; 0 when the
+ * row is known but nothing changed (a repeated or late report);
+ * SK_ENOENT for no such row; SK_EINVAL for an empty id; SK_EIO. */
+int store_outbox_report(struct store_tx *tx, const char *channel,
+                        const char *external_id, int64_t id, bool delivered,
+                        int64_t now_ms, store_outbox_key_fn fn, void *arg);
+
+/* The contact's queued rows become 'failed' (never sent), *n how many. */
+int store_outbox_cancel_queued(struct store_tx *tx, const char *contact_key,
+                               int64_t now_ms, int *n);
+
+/* Messages sent or queued to contact_key since since_ms: the replies
+ * recorded with its inbound rows and its outbox rows not cancelled before
+ * an attempt. */
+int store_caps_count_since(struct store_tx *tx, const char *contact_key,
+                           int64_t since_ms, int64_t *n);
 
 #endif

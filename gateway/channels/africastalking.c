@@ -715,8 +715,18 @@ out:
     return rc;
 }
 
+static const struct channel_key africastalking_keys[] = {
+    CHANNEL_KEY("secret", CHANNEL_KEY_TEXT, secret, true, NULL),
+    CHANNEL_KEY("username", CHANNEL_KEY_TEXT, username, false, NULL),
+    CHANNEL_KEY("number", CHANNEL_KEY_TEXT, number, false, NULL),
+    CHANNEL_KEY("api_key", CHANNEL_KEY_TEXT, api_key, false, NULL),
+    CHANNEL_VOICE_KEYS,
+};
+
 const struct channel_type channel_africastalking = {
     .type = "africastalking",
+    .keys = africastalking_keys,
+    .n_keys = sizeof(africastalking_keys) / sizeof(africastalking_keys[0]),
     .verify = channel_verify_secret,
     .parse = at_parse,
     .render = channel_render_empty,

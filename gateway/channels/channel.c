@@ -17,10 +17,25 @@
 #include "hex.h"
 #include "text.h"
 
+/* The registry: one row per provider. */
 static const struct channel_type *const channel_types[] = {
-    &channel_generic, &channel_twilio,         &channel_vonage,
-    &channel_kannel,  &channel_africastalking,
+    &channel_generic,        &channel_kannel, &channel_twilio,
+    &channel_africastalking, &channel_vonage,
 };
+
+#define N_TYPES (sizeof(channel_types) / sizeof(channel_types[0]))
+
+size_t
+channel_count(void)
+{
+    return N_TYPES;
+}
+
+const struct channel_type *
+channel_at(size_t i)
+{
+    return i < N_TYPES ? channel_types[i] : NULL;
+}
 
 const struct channel_type *
 channel_find(const char *type)

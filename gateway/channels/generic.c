@@ -200,8 +200,15 @@ generic_can_send(const struct config_channel *ch)
     return ch->send_url != NULL;
 }
 
+static const struct channel_key generic_keys[] = {
+    CHANNEL_KEY("secret", CHANNEL_KEY_TEXT, secret, true, NULL),
+    CHANNEL_KEY("send_url", CHANNEL_KEY_URL, send_url, false, NULL),
+};
+
 const struct channel_type channel_generic = {
     .type = "generic",
+    .keys = generic_keys,
+    .n_keys = sizeof(generic_keys) / sizeof(generic_keys[0]),
     .verify = channel_verify_secret,
     .parse = generic_parse,
     .render = generic_render,

@@ -507,8 +507,36 @@ kannel_send_result(void *arg, const char *channel,
                                       : "kannel refused the request";
 }
 
+/* Letters, digits and -._~: what a URL carries without escapes. */
+#define KANNEL_URL_SAFE                                                        \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+static int
+kannel_check(const struct config_channel *ch, char reason[SK_ERR_LEN])
+{
+    /* it goes into Kannel's dlr-url, where "%" starts an escape */
+    if (ch->secret != NULL &&
+        strspn(ch->secret, KANNEL_URL_SAFE) != strlen(ch->secret)) {
+        sk_seterr(reason, "secret may hold only letters, digits, '-', '.', "
+                          "'_' and '~'");
+        return SK_EINVAL;
+    }
+    return 0;
+}
+
+static const struct channel_key kannel_keys[] = {
+    CHANNEL_KEY("secret", CHANNEL_KEY_TEXT, secret, true, NULL),
+    CHANNEL_KEY("send_url", CHANNEL_KEY_URL, send_url, false, NULL),
+    CHANNEL_KEY("username", CHANNEL_KEY_TEXT, username, false, NULL),
+    CHANNEL_KEY("password", CHANNEL_KEY_TEXT, password, false, NULL),
+    CHANNEL_KEY("number", CHANNEL_KEY_TEXT, number, false, NULL),
+};
+
 const struct channel_type channel_kannel = {
     .type = "kannel",
+    .keys = kannel_keys,
+    .n_keys = sizeof(kannel_keys) / sizeof(kannel_keys[0]),
+    .check = kannel_check,
     .verify = channel_verify_secret,
     .parse = kannel_parse,
     /* replies go through sendsms; smsbox (max-messages = 0) turns the

@@ -393,8 +393,29 @@ out:
     return rc;
 }
 
+static int
+twilio_check(const struct config_channel *ch, char reason[SK_ERR_LEN])
+{
+    if (ch->cfg == NULL || ch->cfg->public_url == NULL) {
+        sk_seterr(reason, "type twilio needs [server] public_url (Twilio "
+                          "signs the URL it calls)");
+        return SK_EINVAL;
+    }
+    return 0;
+}
+
+static const struct channel_key twilio_keys[] = {
+    CHANNEL_KEY("number", CHANNEL_KEY_TEXT, number, false, NULL),
+    CHANNEL_KEY("account_sid", CHANNEL_KEY_TEXT, account_sid, true, NULL),
+    CHANNEL_KEY("auth_token", CHANNEL_KEY_TEXT, auth_token, true, NULL),
+    CHANNEL_VOICE_KEYS,
+};
+
 const struct channel_type channel_twilio = {
     .type = "twilio",
+    .keys = twilio_keys,
+    .n_keys = sizeof(twilio_keys) / sizeof(twilio_keys[0]),
+    .check = twilio_check,
     .verify = twilio_verify,
     .parse = twilio_parse,
     .render = twilio_render,

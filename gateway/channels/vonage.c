@@ -356,8 +356,33 @@ out:
     return rc;
 }
 
+static const char *
+vonage_check_method(const char *value)
+{
+    static const char *const methods[] = {"md5hash", "md5", "sha1", "sha256",
+                                          "sha512"};
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(value, methods[i]) == 0)
+            return NULL;
+    return "is not one of md5hash, md5, sha1, sha256, sha512";
+}
+
+static const struct channel_key vonage_keys[] = {
+    CHANNEL_KEY("number", CHANNEL_KEY_TEXT, number, false, NULL),
+    CHANNEL_KEY("api_key", CHANNEL_KEY_TEXT, api_key, true, NULL),
+    CHANNEL_KEY("api_secret", CHANNEL_KEY_TEXT, api_secret, true, NULL),
+    CHANNEL_KEY("signature_secret", CHANNEL_KEY_TEXT, signature_secret, false,
+                NULL),
+    CHANNEL_KEY("signature_method", CHANNEL_KEY_TEXT, signature_method, false,
+                vonage_check_method),
+    CHANNEL_VOICE_KEYS,
+};
+
 const struct channel_type channel_vonage = {
     .type = "vonage",
+    .keys = vonage_keys,
+    .n_keys = sizeof(vonage_keys) / sizeof(vonage_keys[0]),
     .verify = vonage_verify,
     .parse = vonage_parse,
     .render = channel_render_empty,
