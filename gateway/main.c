@@ -1,7 +1,7 @@
 /*
  * main.c - the `sikiliza` command line: serve, keygen, flow check,
- * simulate. Exit codes: 0 ok, 1 invalid input (the message names what and
- * where), 2 usage, 3 runtime failure.
+ * simulate, transcribe. Exit codes: 0 ok, 1 invalid input (the message names
+ * what and where), 2 usage, 3 runtime failure.
  *
  * simulate runs a flow in the terminal with the real engine and the real
  * clock (a fixed seed, so random routers repeat): it starts the flow at
@@ -18,6 +18,8 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "asr.h"
+#include "audio.h"
 #include "caps.h"
 #include "config.h"
 #include "flow.h"
@@ -41,12 +43,13 @@ static const char usage_main[] =
     "                                validate flow files, show SMS costs\n"
     "  simulate FILE [--flow NAME|UUID] [--lang CODE] [--jsonl]\n"
     "                                run a flow in the terminal\n"
+    "  transcribe AUDIO [--grammar FILE.gram] [--model DIR] [--dict FILE]\n"
+    "                                print transcript<TAB>confidence\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
     "\n"
-    "Not built yet: transcribe, export, prompts check, purge, alerts,\n"
-    "reveal, audit.\n"
+    "Not built yet: export, prompts check, purge, alerts, reveal, audit.\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
@@ -104,6 +107,24 @@ static const char usage_simulate[] =
     "  /help          list these\n"
     "Other lines are messages. Once the session has ended, a message that\n"
     "matches a keyword trigger starts that flow.\n";
+
+static const char usage_transcribe[] =
+    "usage: sikiliza transcribe AUDIO [--grammar FILE.gram] [--model DIR]\n"
+    "                           [--dict FILE] [--lm FILE] [--rate HZ]\n"
+    "\n"
+    "Transcribes a recording (WAV: PCM, float, mu-law, A-law; MP3; FLAC)\n"
+    "with PocketSphinx on this machine and prints `transcript<TAB>"
+    "confidence`,\n"
+    "the confidence between 0 and 1. What the decoder doubts (confidence\n"
+    "below 0.5) prints as an empty transcript. Recordings over 120 s or\n"
+    "8 MB are refused.\n"
+    "\n"
+    "  --grammar FILE  a JSGF grammar: only its sentences are heard\n"
+    "  --model DIR     acoustic model (default: the Debian en-us model)\n"
+    "  --dict FILE     pronunciation dictionary (default: cmudict-en-us)\n"
+    "  --lm FILE       language model without --grammar (default: en-us)\n"
+    "  --rate HZ       decoder rate: 16000 (default; 8 kHz audio is\n"
+    "                  resampled) or 8000 (a telephone-band front end)\n";
 
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -647,6 +668,88 @@ out:
     return code;
 }
 
+/* Decodes, conditions and transcribes one file; returns an exit code. */
+static int
+transcribe_file(const char *path, struct asr_config *cfg)
+{
+    struct audio_limits lim;
+    struct audio_pcm pcm = {0};
+    struct asr *asr = NULL;
+    char err[SK_ERR_LEN] = "", text[1024];
+    void *data = NULL;
+    size_t len = 0;
+    double conf;
+    int rc, code = EXIT_RUNTIME;
+
+    audio_limits_default(&lim);
+    rc = audio_read_file(path, &lim, &data, &len, err);
+    if (cfg->rate == 0)
+        cfg->rate = 16000; /* measured better than the 8 kHz front end */
+    if (rc == 0)
+        rc = audio_decode(data, len, &lim, cfg->rate, &pcm, err);
+    free(data);
+    if (rc != 0) {
+        fprintf(stderr, "sikiliza transcribe: %s: %s\n", path, err);
+        /* a missing or unreadable AUDIO is the caller's input too */
+        return rc == SK_ENOMEM ? EXIT_RUNTIME : EXIT_INVALID;
+    }
+    asr = asr_new(cfg, err);
+    if (asr == NULL) {
+        fprintf(stderr, "sikiliza transcribe: %s\n", err);
+        code = cfg->grammar != NULL ? EXIT_INVALID : EXIT_RUNTIME;
+    } else if (asr_transcribe(asr, pcm.samples, pcm.nsamples, text,
+                              sizeof(text), &conf, err) != 0) {
+        fprintf(stderr, "sikiliza transcribe: %s\n", err);
+    } else {
+        printf("%s\t%.2f\n", text, conf);
+        code = 0;
+    }
+    asr_free(asr);
+    audio_pcm_free(&pcm);
+    return code;
+}
+
+static int
+cmd_transcribe(int argc, char **argv)
+{
+    struct asr_config cfg = {0};
+    const char *audio = NULL, *rate = NULL;
+    int i, r;
+
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(usage_transcribe, stdout);
+            return 0;
+        }
+        if ((r = opt_value(argc, argv, &i, NULL, "--grammar", &cfg.grammar)) ||
+            (r = opt_value(argc, argv, &i, NULL, "--model", &cfg.model)) ||
+            (r = opt_value(argc, argv, &i, NULL, "--dict", &cfg.dict)) ||
+            (r = opt_value(argc, argv, &i, NULL, "--lm", &cfg.lm)) ||
+            (r = opt_value(argc, argv, &i, NULL, "--rate", &rate))) {
+            if (r < 0)
+                return usage_error(usage_transcribe, "%s needs a value",
+                                   argv[i]);
+        } else if (argv[i][0] == '-') {
+            return usage_error(usage_transcribe, "unknown option \"%s\"",
+                               argv[i]);
+        } else if (audio == NULL) {
+            audio = argv[i];
+        } else {
+            return usage_error(usage_transcribe, "unexpected argument \"%s\"",
+                               argv[i]);
+        }
+    }
+    if (audio == NULL)
+        return usage_error(usage_transcribe, "%s", "transcribe needs AUDIO");
+    if (rate != NULL) {
+        if (strcmp(rate, "8000") != 0 && strcmp(rate, "16000") != 0)
+            return usage_error(usage_transcribe, "%s",
+                               "--rate is 8000 or 16000");
+        cfg.rate = atoi(rate);
+    }
+    return transcribe_file(audio, &cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -673,5 +776,7 @@ main(int argc, char **argv)
         return cmd_flow(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)
         return cmd_simulate(argc - 1, argv + 1);
+    if (strcmp(cmd, "transcribe") == 0)
+        return cmd_transcribe(argc - 1, argv + 1);
     return usage_error(usage_main, "unknown command \"%s\"", cmd);
 }
