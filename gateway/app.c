@@ -21,13 +21,11 @@
  * timer; once every submitted job has reported back, the loop ends and
  * everything is freed in reverse order of setup.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -41,6 +39,7 @@
 #include "caps.h"
 #include "channel.h"
 #include "flow.h"
+#include "flowload.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,10 +50,9 @@
 #include "text.h"
 #include "zone.h"
 
-#define FLOW_FILE_MAX     (16 * 1024 * 1024) /* bytes per flow file */
-#define SWEEP_LIMIT       64                 /* contacts per sweep job */
-#define VAULT_PURGE_LIMIT 256                /* expired vault rows per sweep */
-#define FLOW_STACK_MAX    32                 /* nested runs tracked */
+#define SWEEP_LIMIT       64  /* contacts per sweep job */
+#define VAULT_PURGE_LIMIT 256 /* expired vault rows per sweep */
+#define FLOW_STACK_MAX    32  /* nested runs tracked */
 #define MS_PER_DAY        86400000LL
 #define URL_SAFE                                                               \
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
@@ -67,269 +65,6 @@ app_now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* --- loading flows ------------------------------------------------------ */
-
-struct load_file {
-    char *path;
-    size_t first, last; /* the flows it added: set indexes [first, last) */
-    int problems;
-};
-
-struct loader {
-    struct flow_set *set;
-    FILE *diag;
-    struct load_file *files;
-    size_t n, cap;
-    struct load_file *cur; /* the file being added, NULL while linking */
-    const char *fallback;  /* named when a problem has no file */
-    int problems;
-};
-
-static struct load_file *
-file_of_flow(struct loader *l, const char *flow)
-{
-    const struct flow *f = flow != NULL ? flow_set_find(l->set, flow) : NULL;
-    size_t i, k;
-
-    for (i = 0; f != NULL && i < flow_set_count(l->set); i++) {
-        if (flow_set_at(l->set, i) != f)
-            continue;
-        for (k = 0; k < l->n; k++)
-            if (i >= l->files[k].first && i < l->files[k].last)
-                return &l->files[k];
-    }
-    return NULL;
-}
-
-static void
-load_diag(void *arg, const char *flow, const char *node, const char *reason)
-{
-    struct loader *l = arg;
-    struct load_file *file = l->cur != NULL ? l->cur : file_of_flow(l, flow);
-
-    fprintf(l->diag, "%s: ", file != NULL ? file->path : l->fallback);
-    if (flow != NULL)
-        fprintf(l->diag, "flow \"%s\": ", flow);
-    if (node != NULL)
-        fprintf(l->diag, "node %s: ", node);
-    fprintf(l->diag, "%s\n", reason != NULL ? reason : "invalid");
-    if (file != NULL)
-        file->problems++;
-    l->problems++;
-}
-
-static char *
-read_file(const char *path, size_t *len, char err[SK_ERR_LEN])
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-
-    if (f == NULL) {
-        sk_seterr(err, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb;
-
-            if (cap >= FLOW_FILE_MAX) {
-                sk_seterr(err, "larger than %d bytes", FLOW_FILE_MAX);
-                goto fail;
-            }
-            cap = cap == 0 ? 65536 : cap * 2;
-            if ((nb = realloc(buf, cap + 1)) == NULL) {
-                sk_seterr(err, "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        sk_seterr(err, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    fclose(f);
-    if (buf == NULL && (buf = malloc(1)) == NULL) {
-        sk_seterr(err, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    fclose(f);
-    free(buf);
-    return NULL;
-}
-
-static int
-loader_push(struct loader *l, const char *path)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap == 0 ? 8 : l->cap * 2;
-        struct load_file *nf = realloc(l->files, cap * sizeof(*nf));
-
-        if (nf == NULL)
-            return SK_ENOMEM;
-        l->files = nf;
-        l->cap = cap;
-    }
-    memset(&l->files[l->n], 0, sizeof(l->files[0]));
-    if ((l->files[l->n].path = strdup(path)) == NULL)
-        return SK_ENOMEM;
-    l->n++;
-    return 0;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Pushes the *.json files of dir in name order. */
-static int
-loader_push_dir(struct loader *l, const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **names = NULL, *full;
-    size_t n = 0, cap = 0, i, len;
-    int rc = 0;
-
-    if (d == NULL) {
-        fprintf(l->diag, "%s: cannot open directory: %s\n", dir,
-                strerror(errno));
-        l->problems++;
-        return 0;
-    }
-    while ((e = readdir(d)) != NULL) {
-        len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 5 ||
-            strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (n == cap) {
-            char **nn =
-                realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
-
-            if (nn == NULL) {
-                rc = SK_ENOMEM;
-                goto out;
-            }
-            names = nn;
-        }
-        if ((names[n] = strdup(e->d_name)) == NULL) {
-            rc = SK_ENOMEM;
-            goto out;
-        }
-        n++;
-    }
-    if (n > 0)
-        qsort(names, n, sizeof(*names), cmp_names);
-    for (i = 0; i < n && rc == 0; i++) {
-        len = strlen(dir);
-        full = malloc(len + strlen(names[i]) + 2);
-        if (full == NULL) {
-            rc = SK_ENOMEM;
-            break;
-        }
-        sprintf(full, "%s%s%s", dir, len > 0 && dir[len - 1] == '/' ? "" : "/",
-                names[i]);
-        rc = loader_push(l, full);
-        free(full);
-    }
-out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
-    return rc;
-}
-
-int
-app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
-               FILE *diag, FILE *ok)
-{
-    return app_flows_load_each(set, paths, n, diag, ok, NULL, NULL);
-}
-
-int
-app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
-                    FILE *diag, FILE *ok,
-                    void (*each)(void *arg, const char *path, size_t first,
-                                 size_t last),
-                    void *arg)
-{
-    struct loader l = {.set = set, .diag = diag};
-    struct stat st;
-    size_t i, len;
-    int rc = 0;
-
-    l.fallback = n > 0 ? paths[0] : "flows";
-    for (i = 0; i < n && rc == 0; i++) {
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-            rc = loader_push_dir(&l, paths[i]);
-        else
-            rc = loader_push(&l, paths[i]);
-    }
-    for (i = 0; i < l.n && rc == 0; i++) {
-        char err[SK_ERR_LEN] = "";
-        char *text = read_file(l.files[i].path, &len, err);
-        int arc;
-
-        if (text == NULL) {
-            fprintf(diag, "%s: %s\n", l.files[i].path, err);
-            l.files[i].problems++;
-            l.problems++;
-            continue;
-        }
-        l.cur = &l.files[i];
-        l.files[i].first = flow_set_count(set);
-        arc = flow_set_add_json(set, text, len, load_diag, &l);
-        l.files[i].last = flow_set_count(set);
-        l.cur = NULL;
-        free(text);
-        if (arc == SK_ENOMEM)
-            rc = SK_ENOMEM;
-        else if (arc != 0 && l.files[i].problems == 0) {
-            l.cur = &l.files[i];
-            load_diag(&l, NULL, NULL, "not a valid flow file");
-            l.cur = NULL;
-        }
-    }
-    if (rc == 0 && l.problems == 0) {
-        int lrc = flow_set_link(set, load_diag, &l);
-
-        if (lrc == SK_ENOMEM)
-            rc = SK_ENOMEM;
-        else if (lrc != 0 && l.problems == 0)
-            load_diag(&l, NULL, NULL, "flows do not link");
-    }
-    if (rc == 0 && l.problems == 0 && ok != NULL)
-        for (i = 0; i < l.n; i++) {
-            size_t nf = l.files[i].last - l.files[i].first;
-
-            fprintf(ok, "%s: %zu flow%s ok\n", l.files[i].path, nf,
-                    nf == 1 ? "" : "s");
-        }
-    if (rc == 0 && l.problems == 0 && each != NULL)
-        for (i = 0; i < l.n; i++)
-            each(arg, l.files[i].path, l.files[i].first, l.files[i].last);
-    if (rc == SK_ENOMEM)
-        fprintf(diag, "%s: out of memory\n", l.fallback);
-    for (i = 0; i < l.n; i++)
-        free(l.files[i].path);
-    free(l.files);
-    if (rc != 0)
-        return rc;
-    return l.problems > 0 ? SK_EINVAL : 0;
 }
 
 /* --- the engine step and its events -------------------------------------- */
@@ -1056,19 +791,6 @@ maybe_stop(struct sk_app *app)
 
     if (app->stopping && app->pending == 0)
         event_base_loopexit(app->base, &flush);
-}
-
-void
-app_job_started(struct sk_app *app)
-{
-    app->pending++;
-}
-
-void
-app_job_finished(struct sk_app *app)
-{
-    app->pending--;
-    maybe_stop(app);
 }
 
 /* Renders the stored reply (a JSON array of texts) for the channel. */
@@ -1914,7 +1636,7 @@ app_serve(const char *config_path)
     }
     if ((app.flows = flow_set_new()) == NULL)
         goto nomem;
-    rc = app_flows_load(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
+    rc = flowload_paths(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
                         stderr, NULL);
     if (rc == SK_ENOMEM)
         goto nomem;

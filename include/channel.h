@@ -1,9 +1,9 @@
 /*
  * channel.h - the provider side of the gateway: one channel type per SMS or
- * voice provider (generic, and next kannel, twilio, africastalking,
- * vonage). A channel type turns a provider's webhook request into a
- * struct sk_inbound, checks that the request really comes from the
- * provider, and renders the synchronous reply in the provider's format.
+ * voice provider (generic, kannel, twilio, africastalking, vonage). A channel
+ * type turns a provider's webhook request into a struct sk_inbound, checks that
+ * the request really comes from the provider, and renders the synchronous reply
+ * in the provider's format.
  *
  * Channel types are pure: they see a copy of the request (struct
  * channel_request), never the evhttp request, so they can be tested
