@@ -69,77 +69,6 @@ app_now_ms(void)
 
 /* --- the engine step and its events -------------------------------------- */
 
-#define STOP_REPLY_MAX 512
-
-/*
- * The confirmation of STOP in lang (else English), written into buf. It
- * names the word that starts a survey again, the first keyword of the
- * flows' triggers (an opted-out child is heard again only through one),
- * in capitals; with no keyword trigger it says no more than that nothing
- * more will come. The texts say "tu", as the flows do.
- */
-static const char *
-stop_reply(const struct flow_set *flows, const char *lang,
-           char buf[STOP_REPLY_MAX])
-{
-    static const struct {
-        const char *lang, *stop, *again; /* again: the keyword follows */
-    } texts[] = {
-        {"eng", "You will get no more messages from us.",
-         " To start again, send "},
-        {"fra", "Tu ne recevras plus de messages de notre part.",
-         " Pour recommencer, envoie "},
-        /* "You will get no more messages from us. To start again, send" */
-        {"ara",
-         "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
-         "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
-         "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89 \xd9\x85\xd9\x86\xd8\xa7.",
-         " \xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
-         "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\xd8\x8c \xd8\xa3\xd8\xb1"
-         "\xd8\xb3\xd9\x84 "},
-        {"swa", "Hutapokea ujumbe zaidi kutoka kwetu.",
-         " Ili kuanza tena, tuma "},
-        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
-         " Para empezar de nuevo, env\xc3\xad"
-         "a "},
-    };
-    const char *kw = flow_set_keyword_at(flows, 0);
-    char word[128];
-    size_t i, t = 0;
-    int n;
-
-    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
-        if (strcmp(texts[i].lang, lang) == 0)
-            t = i;
-    n = snprintf(buf, STOP_REPLY_MAX, "%s", texts[t].stop);
-    if (kw == NULL || strlen(kw) >= sizeof(word) || n < 0)
-        return buf;
-    for (i = 0; kw[i] != '\0'; i++) /* ASCII letters only: UTF-8 stays */
-        word[i] =
-            kw[i] >= 'a' && kw[i] <= 'z' ? (char)(kw[i] - 'a' + 'A') : kw[i];
-    word[i] = '\0';
-    snprintf(buf + n, STOP_REPLY_MAX - (size_t)n, "%s%s.", texts[t].again,
-             word);
-    return buf;
-}
-
-/* Whether text, trimmed and case-folded, is one of the stop words. */
-static bool
-is_stop_word(const struct sk_app *app, const char *text)
-{
-    char *trimmed = text_trim(text);
-    char *folded = trimmed != NULL ? text_fold(trimmed) : NULL;
-    bool hit = false;
-    size_t i;
-
-    for (i = 0; folded != NULL && i < app->n_stop; i++)
-        if (strcmp(folded, app->stop_folded[i]) == 0)
-            hit = true;
-    free(trimmed);
-    free(folded);
-    return hit;
-}
-
 static const char *
 event_str(const json_t *ev, const char *key)
 {
@@ -359,7 +288,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct config_channel *ch = &app->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
     json_t *events;
-    char err[SK_ERR_LEN] = "", stop_text[STOP_REPLY_MAX];
+    char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
     int rc = 0, word, cancelled;
 
     word = optout_match(app->delete_folded, app->n_delete, job->text);
@@ -376,7 +305,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    if (is_stop_word(app, job->text)) {
+    if (optout_match(app->stop_folded, app->n_stop, job->text) >= 0) {
         if (reset_session(app, sp, now, job) != 0)
             return SK_ENOMEM;
         rc = optout_cancel_queued(tx, job->key, now, &cancelled);
@@ -391,8 +320,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         job->status = "opted_out";
         return json_array_append_new(
                    texts,
-                   json_string(stop_reply(
-                       app->flows, flow_session_language(*sp), stop_text))) == 0
+                   json_string(optout_stop_reply(
+                       flow_session_language(*sp),
+                       flow_set_keyword_at(app->flows, 0), stop_text))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
@@ -1494,14 +1424,12 @@ check_config(struct sk_app *app)
                 cfg->file, cfg->default_flow, cfg->flows_dir);
         rc = SK_EINVAL;
     }
-    for (i = 0; i < cfg->n_stop_words && i < CONFIG_MAX_WORDS; i++) {
-        char *t = text_trim(cfg->stop_words[i]);
-
-        app->stop_folded[i] = t != NULL ? text_fold(t) : NULL;
-        free(t);
-        if (app->stop_folded[i] == NULL)
-            return SK_ENOMEM;
-        app->n_stop = i + 1;
+    app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
+                                                       : CONFIG_MAX_WORDS;
+    if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
+        0) {
+        app->n_stop = 0;
+        return SK_ENOMEM;
     }
     if (optout_fold_words(cfg->delete_words, cfg->n_delete_words,
                           app->delete_folded) != 0)
@@ -1513,8 +1441,6 @@ check_config(struct sk_app *app)
 static void
 app_free(struct sk_app *app)
 {
-    size_t i;
-
     if (app->sweep_timer != NULL)
         event_free(app->sweep_timer);
     if (app->sig_term != NULL)
@@ -1535,8 +1461,7 @@ app_free(struct sk_app *app)
     flow_set_free(app->flows);
     privacy_close(app->priv);
     free(app->tz_rule);
-    for (i = 0; i < app->n_stop; i++)
-        free(app->stop_folded[i]);
+    optout_words_free(app->stop_folded, app->n_stop);
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
     config_free(app->cfg);
