@@ -21,13 +21,11 @@
  * timer; once every submitted job has reported back, the loop ends and
  * everything is freed in reverse order of setup.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -41,6 +39,7 @@
 #include "caps.h"
 #include "channel.h"
 #include "flow.h"
+#include "flowload.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,10 +50,9 @@
 #include "text.h"
 #include "zone.h"
 
-#define FLOW_FILE_MAX     (16 * 1024 * 1024) /* bytes per flow file */
-#define SWEEP_LIMIT       64                 /* contacts per sweep job */
-#define VAULT_PURGE_LIMIT 256                /* expired vault rows per sweep */
-#define FLOW_STACK_MAX    32                 /* nested runs tracked */
+#define SWEEP_LIMIT       64  /* contacts per sweep job */
+#define VAULT_PURGE_LIMIT 256 /* expired vault rows per sweep */
+#define FLOW_STACK_MAX    32  /* nested runs tracked */
 #define MS_PER_DAY        86400000LL
 #define USSD_IDLE_MS      (5 * 60 * 1000) /* an abandoned USSD run expires */
 
@@ -67,341 +65,7 @@ app_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- loading flows ------------------------------------------------------ */
-
-struct load_file {
-    char *path;
-    size_t first, last; /* the flows it added: set indexes [first, last) */
-    int problems;
-};
-
-struct loader {
-    struct flow_set *set;
-    FILE *diag;
-    struct load_file *files;
-    size_t n, cap;
-    struct load_file *cur; /* the file being added, NULL while linking */
-    const char *fallback;  /* named when a problem has no file */
-    int problems;
-};
-
-static struct load_file *
-file_of_flow(struct loader *l, const char *flow)
-{
-    const struct flow *f = flow != NULL ? flow_set_find(l->set, flow) : NULL;
-    size_t i, k;
-
-    for (i = 0; f != NULL && i < flow_set_count(l->set); i++) {
-        if (flow_set_at(l->set, i) != f)
-            continue;
-        for (k = 0; k < l->n; k++)
-            if (i >= l->files[k].first && i < l->files[k].last)
-                return &l->files[k];
-    }
-    return NULL;
-}
-
-static void
-load_diag(void *arg, const char *flow, const char *node, const char *reason)
-{
-    struct loader *l = arg;
-    struct load_file *file = l->cur != NULL ? l->cur : file_of_flow(l, flow);
-
-    fprintf(l->diag, "%s: ", file != NULL ? file->path : l->fallback);
-    if (flow != NULL)
-        fprintf(l->diag, "flow \"%s\": ", flow);
-    if (node != NULL)
-        fprintf(l->diag, "node %s: ", node);
-    fprintf(l->diag, "%s\n", reason != NULL ? reason : "invalid");
-    if (file != NULL)
-        file->problems++;
-    l->problems++;
-}
-
-static char *
-read_file(const char *path, size_t *len, char err[SK_ERR_LEN])
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-
-    if (f == NULL) {
-        sk_seterr(err, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb;
-
-            if (cap >= FLOW_FILE_MAX) {
-                sk_seterr(err, "larger than %d bytes", FLOW_FILE_MAX);
-                goto fail;
-            }
-            cap = cap == 0 ? 65536 : cap * 2;
-            if ((nb = realloc(buf, cap + 1)) == NULL) {
-                sk_seterr(err, "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        sk_seterr(err, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    fclose(f);
-    if (buf == NULL && (buf = malloc(1)) == NULL) {
-        sk_seterr(err, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    fclose(f);
-    free(buf);
-    return NULL;
-}
-
-static int
-loader_push(struct loader *l, const char *path)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap == 0 ? 8 : l->cap * 2;
-        struct load_file *nf = realloc(l->files, cap * sizeof(*nf));
-
-        if (nf == NULL)
-            return SK_ENOMEM;
-        l->files = nf;
-        l->cap = cap;
-    }
-    memset(&l->files[l->n], 0, sizeof(l->files[0]));
-    if ((l->files[l->n].path = strdup(path)) == NULL)
-        return SK_ENOMEM;
-    l->n++;
-    return 0;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Pushes the *.json files of dir in name order. */
-static int
-loader_push_dir(struct loader *l, const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **names = NULL, *full;
-    size_t n = 0, cap = 0, i, len;
-    int rc = 0;
-
-    if (d == NULL) {
-        fprintf(l->diag, "%s: cannot open directory: %s\n", dir,
-                strerror(errno));
-        l->problems++;
-        return 0;
-    }
-    while ((e = readdir(d)) != NULL) {
-        len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 5 ||
-            strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (n == cap) {
-            char **nn =
-                realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
-
-            if (nn == NULL) {
-                rc = SK_ENOMEM;
-                goto out;
-            }
-            names = nn;
-        }
-        if ((names[n] = strdup(e->d_name)) == NULL) {
-            rc = SK_ENOMEM;
-            goto out;
-        }
-        n++;
-    }
-    if (n > 0)
-        qsort(names, n, sizeof(*names), cmp_names);
-    for (i = 0; i < n && rc == 0; i++) {
-        len = strlen(dir);
-        full = malloc(len + strlen(names[i]) + 2);
-        if (full == NULL) {
-            rc = SK_ENOMEM;
-            break;
-        }
-        sprintf(full, "%s%s%s", dir, len > 0 && dir[len - 1] == '/' ? "" : "/",
-                names[i]);
-        rc = loader_push(l, full);
-        free(full);
-    }
-out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
-    return rc;
-}
-
-int
-app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
-               FILE *diag, FILE *ok)
-{
-    return app_flows_load_each(set, paths, n, diag, ok, NULL, NULL);
-}
-
-int
-app_flows_load_each(struct flow_set *set, const char *const *paths, size_t n,
-                    FILE *diag, FILE *ok,
-                    void (*each)(void *arg, const char *path, size_t first,
-                                 size_t last),
-                    void *arg)
-{
-    struct loader l = {.set = set, .diag = diag};
-    struct stat st;
-    size_t i, len;
-    int rc = 0;
-
-    l.fallback = n > 0 ? paths[0] : "flows";
-    for (i = 0; i < n && rc == 0; i++) {
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-            rc = loader_push_dir(&l, paths[i]);
-        else
-            rc = loader_push(&l, paths[i]);
-    }
-    for (i = 0; i < l.n && rc == 0; i++) {
-        char err[SK_ERR_LEN] = "";
-        char *text = read_file(l.files[i].path, &len, err);
-        int arc;
-
-        if (text == NULL) {
-            fprintf(diag, "%s: %s\n", l.files[i].path, err);
-            l.files[i].problems++;
-            l.problems++;
-            continue;
-        }
-        l.cur = &l.files[i];
-        l.files[i].first = flow_set_count(set);
-        arc = flow_set_add_json(set, text, len, load_diag, &l);
-        l.files[i].last = flow_set_count(set);
-        l.cur = NULL;
-        free(text);
-        if (arc == SK_ENOMEM)
-            rc = SK_ENOMEM;
-        else if (arc != 0 && l.files[i].problems == 0) {
-            l.cur = &l.files[i];
-            load_diag(&l, NULL, NULL, "not a valid flow file");
-            l.cur = NULL;
-        }
-    }
-    if (rc == 0 && l.problems == 0) {
-        int lrc = flow_set_link(set, load_diag, &l);
-
-        if (lrc == SK_ENOMEM)
-            rc = SK_ENOMEM;
-        else if (lrc != 0 && l.problems == 0)
-            load_diag(&l, NULL, NULL, "flows do not link");
-    }
-    if (rc == 0 && l.problems == 0 && ok != NULL)
-        for (i = 0; i < l.n; i++) {
-            size_t nf = l.files[i].last - l.files[i].first;
-
-            fprintf(ok, "%s: %zu flow%s ok\n", l.files[i].path, nf,
-                    nf == 1 ? "" : "s");
-        }
-    if (rc == 0 && l.problems == 0 && each != NULL)
-        for (i = 0; i < l.n; i++)
-            each(arg, l.files[i].path, l.files[i].first, l.files[i].last);
-    if (rc == SK_ENOMEM)
-        fprintf(diag, "%s: out of memory\n", l.fallback);
-    for (i = 0; i < l.n; i++)
-        free(l.files[i].path);
-    free(l.files);
-    if (rc != 0)
-        return rc;
-    return l.problems > 0 ? SK_EINVAL : 0;
-}
-
 /* --- the engine step and its events -------------------------------------- */
-
-#define STOP_REPLY_MAX 512
-
-/*
- * The confirmation of STOP in lang (else English), written into buf. It
- * names the word that starts a survey again, the first keyword of the
- * flows' triggers (an opted-out child is heard again only through one),
- * in capitals; with no keyword trigger it says no more than that nothing
- * more will come. The texts say "tu", as the flows do.
- */
-static const char *
-stop_reply(const struct flow_set *flows, const char *lang,
-           char buf[STOP_REPLY_MAX])
-{
-    static const struct {
-        const char *lang, *stop, *again; /* again: the keyword follows */
-    } texts[] = {
-        {"eng", "You will get no more messages from us.",
-         " To start again, send "},
-        {"fra", "Tu ne recevras plus de messages de notre part.",
-         " Pour recommencer, envoie "},
-        /* "You will get no more messages from us. To start again, send" */
-        {"ara",
-         "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
-         "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
-         "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89 \xd9\x85\xd9\x86\xd8\xa7.",
-         " \xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
-         "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\xd8\x8c \xd8\xa3\xd8\xb1"
-         "\xd8\xb3\xd9\x84 "},
-        {"swa", "Hutapokea ujumbe zaidi kutoka kwetu.",
-         " Ili kuanza tena, tuma "},
-        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
-         " Para empezar de nuevo, env\xc3\xad"
-         "a "},
-    };
-    const char *kw = flow_set_keyword_at(flows, 0);
-    char word[128];
-    size_t i, t = 0;
-    int n;
-
-    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
-        if (strcmp(texts[i].lang, lang) == 0)
-            t = i;
-    n = snprintf(buf, STOP_REPLY_MAX, "%s", texts[t].stop);
-    if (kw == NULL || strlen(kw) >= sizeof(word) || n < 0)
-        return buf;
-    for (i = 0; kw[i] != '\0'; i++) /* ASCII letters only: UTF-8 stays */
-        word[i] =
-            kw[i] >= 'a' && kw[i] <= 'z' ? (char)(kw[i] - 'a' + 'A') : kw[i];
-    word[i] = '\0';
-    snprintf(buf + n, STOP_REPLY_MAX - (size_t)n, "%s%s.", texts[t].again,
-             word);
-    return buf;
-}
-
-/* Whether text, trimmed and case-folded, is one of the stop words. */
-static bool
-is_stop_word(const struct sk_app *app, const char *text)
-{
-    char *trimmed = text_trim(text);
-    char *folded = trimmed != NULL ? text_fold(trimmed) : NULL;
-    bool hit = false;
-    size_t i;
-
-    for (i = 0; folded != NULL && i < app->n_stop; i++)
-        if (strcmp(folded, app->stop_folded[i]) == 0)
-            hit = true;
-    free(trimmed);
-    free(folded);
-    return hit;
-}
 
 static const char *
 event_str(const json_t *ev, const char *key)
@@ -622,7 +286,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct config_channel *ch = &app->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
     json_t *events;
-    char err[SK_ERR_LEN] = "", stop_text[STOP_REPLY_MAX];
+    char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
     int rc = 0, word, cancelled;
 
     word = optout_match(app->delete_folded, app->n_delete, job->text);
@@ -639,7 +303,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    if (is_stop_word(app, job->text)) {
+    if (optout_match(app->stop_folded, app->n_stop, job->text) >= 0) {
         if (reset_session(app, sp, now, job) != 0)
             return SK_ENOMEM;
         rc = optout_cancel_queued(tx, job->key, now, &cancelled);
@@ -654,8 +318,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         job->status = "opted_out";
         return json_array_append_new(
                    texts,
-                   json_string(stop_reply(
-                       app->flows, flow_session_language(*sp), stop_text))) == 0
+                   json_string(optout_stop_reply(
+                       flow_session_language(*sp),
+                       flow_set_keyword_at(app->flows, 0), stop_text))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
@@ -1054,19 +719,6 @@ maybe_stop(struct sk_app *app)
 
     if (app->stopping && app->pending == 0)
         event_base_loopexit(app->base, &flush);
-}
-
-void
-app_job_started(struct sk_app *app)
-{
-    app->pending++;
-}
-
-void
-app_job_finished(struct sk_app *app)
-{
-    app->pending--;
-    maybe_stop(app);
 }
 
 /* Renders the stored reply (a JSON array of texts) for the channel. */
@@ -1757,14 +1409,12 @@ check_config(struct sk_app *app)
                 cfg->file, cfg->default_flow, cfg->flows_dir);
         rc = SK_EINVAL;
     }
-    for (i = 0; i < cfg->n_stop_words && i < CONFIG_MAX_WORDS; i++) {
-        char *t = text_trim(cfg->stop_words[i]);
-
-        app->stop_folded[i] = t != NULL ? text_fold(t) : NULL;
-        free(t);
-        if (app->stop_folded[i] == NULL)
-            return SK_ENOMEM;
-        app->n_stop = i + 1;
+    app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
+                                                       : CONFIG_MAX_WORDS;
+    if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
+        0) {
+        app->n_stop = 0;
+        return SK_ENOMEM;
     }
     if (optout_fold_words(cfg->delete_words, cfg->n_delete_words,
                           app->delete_folded) != 0)
@@ -1776,8 +1426,6 @@ check_config(struct sk_app *app)
 static void
 app_free(struct sk_app *app)
 {
-    size_t i;
-
     if (app->sweep_timer != NULL)
         event_free(app->sweep_timer);
     if (app->sig_term != NULL)
@@ -1798,8 +1446,7 @@ app_free(struct sk_app *app)
     flow_set_free(app->flows);
     privacy_close(app->priv);
     free(app->tz_rule);
-    for (i = 0; i < app->n_stop; i++)
-        free(app->stop_folded[i]);
+    optout_words_free(app->stop_folded, app->n_stop);
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
     config_free(app->cfg);
@@ -1899,7 +1546,7 @@ app_serve(const char *config_path)
     }
     if ((app.flows = flow_set_new()) == NULL)
         goto nomem;
-    rc = app_flows_load(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
+    rc = flowload_paths(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
                         stderr, NULL);
     if (rc == SK_ENOMEM)
         goto nomem;

@@ -23,6 +23,7 @@
 #include "caps.h"
 #include "config.h"
 #include "flow.h"
+#include "flowload.h"
 #include "privacy.h"
 #include "text.h"
 #include "zone.h"
@@ -304,7 +305,7 @@ cmd_flow(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     fc.set = set;
-    rc = app_flows_load_each(set, files, nf, stderr, stdout, flow_costs_file,
+    rc = flowload_paths_each(set, files, nf, stderr, stdout, flow_costs_file,
                              &fc);
     flow_set_free(set);
     free(files);
@@ -612,7 +613,7 @@ cmd_simulate(int argc, char **argv)
                            lang);
     if ((set = flow_set_new()) == NULL || (events = json_array()) == NULL)
         goto nomem;
-    rc = app_flows_load(set, &file, 1, stderr, NULL);
+    rc = flowload_paths(set, &file, 1, stderr, NULL);
     if (rc != 0) {
         code = rc == SK_ENOMEM ? EXIT_RUNTIME : EXIT_INVALID;
         goto out;

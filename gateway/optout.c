@@ -1,9 +1,11 @@
 /*
- * optout.c - STOP and DELETE.
+ * optout.c - STOP and DELETE: their words, their replies and what they do
+ * to the store.
  *
- * STOP is handled in the inbound step (app.c): the contact is marked
- * opted out, and here its queued outbox rows are cancelled in the same
- * transaction, so nothing more reaches the child after the confirmation.
+ * STOP is handled in the inbound step (app.c, with the reply made here): the
+ * contact is marked opted out, and here its queued outbox rows are cancelled in
+ * the same transaction, so nothing more reaches the child after the
+ * confirmation.
  *
  * DELETE erases: store_contact_erase() removes the session, answers,
  * outbox rows and vault entry, and unlinks the dedupe rows. One short
@@ -128,4 +130,55 @@ optout_random_key(char out[PRIVACY_KEY_HEX])
         return SK_EIO;
     sk_hex_encode(b, sizeof(b), out);
     return 0;
+}
+
+/*
+ * The confirmation of STOP in lang (else English), written into buf. It
+ * names the word that starts a survey again (kw, the first keyword of the
+ * flows' triggers: an opted-out child is heard again only through one),
+ * in capitals; with kw NULL it says no more than that nothing more will
+ * come. The texts say "tu", as the flows do.
+ */
+const char *
+optout_stop_reply(const char *lang, const char *kw,
+                  char buf[OPTOUT_STOP_REPLY_MAX])
+{
+    static const struct {
+        const char *lang, *stop, *again; /* again: the keyword follows */
+    } texts[] = {
+        {"eng", "You will get no more messages from us.",
+         " To start again, send "},
+        {"fra", "Tu ne recevras plus de messages de notre part.",
+         " Pour recommencer, envoie "},
+        /* "You will get no more messages from us. To start again, send" */
+        {"ara",
+         "\xd9\x84\xd9\x86 \xd8\xaa\xd8\xb5\xd9\x84\xd9\x83 "
+         "\xd8\xb1\xd8\xb3\xd8\xa7\xd8\xa6\xd9\x84 "
+         "\xd8\xa3\xd8\xae\xd8\xb1\xd9\x89 \xd9\x85\xd9\x86\xd8\xa7.",
+         " \xd9\x84\xd9\x84\xd8\xa8\xd8\xaf\xd8\xa1 \xd9\x85\xd9\x86 "
+         "\xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\xd8\x8c \xd8\xa3\xd8\xb1"
+         "\xd8\xb3\xd9\x84 "},
+        {"swa", "Hutapokea ujumbe zaidi kutoka kwetu.",
+         " Ili kuanza tena, tuma "},
+        {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
+         " Para empezar de nuevo, env\xc3\xad"
+         "a "},
+    };
+    char word[128];
+    size_t i, t = 0;
+    int n;
+
+    for (i = 0; lang != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (strcmp(texts[i].lang, lang) == 0)
+            t = i;
+    n = snprintf(buf, OPTOUT_STOP_REPLY_MAX, "%s", texts[t].stop);
+    if (kw == NULL || strlen(kw) >= sizeof(word) || n < 0)
+        return buf;
+    for (i = 0; kw[i] != '\0'; i++) /* ASCII letters only: UTF-8 stays */
+        word[i] =
+            kw[i] >= 'a' && kw[i] <= 'z' ? (char)(kw[i] - 'a' + 'A') : kw[i];
+    word[i] = '\0';
+    snprintf(buf + n, OPTOUT_STOP_REPLY_MAX - (size_t)n, "%s%s.",
+             texts[t].again, word);
+    return buf;
 }

@@ -61,34 +61,8 @@ struct sk_app {
  * code (0, 1 invalid config/key/flows, 3 runtime failure). */
 int app_serve(const char *config_path);
 
-/*
- * Reads paths[0..n) into set and links it. A path is a flow file or an
- * export, or a directory whose *.json files are read in name order.
- * Every problem is written to diag as `file: flow "name": node N: reason`;
- * when ok is not NULL, each good file gets a `file: N flows ok` line
- * there. Returns 0, SK_EINVAL when any problem was reported, SK_ENOMEM.
- */
-int app_flows_load(struct flow_set *set, const char *const *paths, size_t n,
-                   FILE *diag, FILE *ok);
-
-/* As app_flows_load(), and once everything is loaded and linked, calls
- * each(arg, path, first, last) for every file read: its flows are the
- * set's indexes [first, last). each may be NULL. */
-int app_flows_load_each(struct flow_set *set, const char *const *paths,
-                        size_t n, FILE *diag, FILE *ok,
-                        void (*each)(void *arg, const char *path, size_t first,
-                                     size_t last),
-                        void *arg);
-
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
-
-/* Bookkeeping for store jobs submitted by other gateway modules: call
- * app_job_started() after a successful store_submit() and
- * app_job_finished() at the end of its done callback (it ends the loop
- * when shutting down and nothing is left). */
-void app_job_started(struct sk_app *app);
-void app_job_finished(struct sk_app *app);
 
 /* Routes called by http.c for POST /c/NAME/receive and /status; ch is the
  * channel's config index. Each sends exactly one reply to req. */

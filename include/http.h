@@ -5,7 +5,10 @@
  * closed unanswered). Routes:
  *   POST /c/NAME/receive   inbound messages (app_receive)
  *   POST /c/NAME/status    delivery reports (app_status)
- *   GET  /healthz          "ok" while the store is open
+ *   POST /c/NAME/ussd      a USSD session step (app_ussd; 404 for channel
+ *                          types without USSD)
+ *   GET  /healthz          "ok" while the store is open, else 503
+ *                          "unavailable" (also while shutting down)
  *   GET  /metrics          Prometheus text
  * Loop thread only.
  */

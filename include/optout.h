@@ -24,6 +24,14 @@ void optout_words_free(char **folded, size_t n);
 /* The index of the folded word text is, trimmed and folded, or -1. */
 int optout_match(char *const *folded, size_t n, const char *text);
 
+#define OPTOUT_STOP_REPLY_MAX 512
+
+/* The confirmation of STOP, in lang (ISO 639-3) else English, into buf;
+ * kw, when not NULL, is named in capitals as the word that starts again
+ * (the first keyword of the flows' triggers). Returns buf. */
+const char *optout_stop_reply(const char *lang, const char *kw,
+                              char buf[OPTOUT_STOP_REPLY_MAX]);
+
 /* The confirmation of an erasure, in lang (ISO 639-3), else in the
  * language of the word that asked for it (one of the built-in ones),
  * else English. */
