@@ -78,7 +78,7 @@ struct parser {
     int depth;
     const json_t *locals; /* arguments of the anonymous function, or NULL */
     bool skip;            /* reading a function body: call nothing */
-    bool failed; /* syntax error (message in err) or out of memory */
+    bool failed;          /* syntax error (message in err) or out of memory */
     bool oom;
     char err[SK_ERR_LEN];
 };
@@ -422,8 +422,8 @@ apply_anon(const struct expr_env *env, const json_t *fn, json_t *const *args,
             json_decref(locals);
             return NULL;
         }
-    res = eval_n(&sub, locals, json_string_value(body),
-                 json_string_length(body));
+    res =
+        eval_n(&sub, locals, json_string_value(body), json_string_length(body));
     json_decref(locals);
     return res;
 }
@@ -454,8 +454,7 @@ exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
 bool
 exprf_is_function(const json_t *v)
 {
-    return json_is_object(v) &&
-           json_is_string(json_object_get(v, "__func__"));
+    return json_is_object(v) && json_is_string(json_object_get(v, "__func__"));
 }
 
 /* A function value for the built-in NAME. */
@@ -618,9 +617,9 @@ parse_anon(struct parser *p, json_t *params)
         json_array_set_new(params, i, json_string(lower));
         free(lower);
     }
-    fn = json_pack("{s:s, s:s, s:O, s:s%}", "__default__", "<anon>",
-                   "__func__", "", "__params__", params, "__body__",
-                   p->src + from, p->tstart - from);
+    fn = json_pack("{s:s, s:s, s:O, s:s%}", "__default__", "<anon>", "__func__",
+                   "", "__params__", params, "__body__", p->src + from,
+                   p->tstart - from);
     if (fn != NULL && p->locals != NULL &&
         json_object_set(fn, "__locals__", (json_t *)p->locals) != 0) {
         json_decref(fn);

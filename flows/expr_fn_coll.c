@@ -4,8 +4,8 @@
  * and the ones that take a function value (filter, foreach,
  * foreach_value), which call it through exprf_apply().
  *
- * An object with a __default__ (a result, the contact) is an object here: its "__" keys are
- * never visible. Pure; any thread.
+ * An object with a __default__ (a result, the contact) is an object here: its
+ * "__" keys are never visible. Pure; any thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,8 +210,8 @@ exprf_extract_object(const struct expr_env *env, json_t *const *a, size_t n)
             break;
         }
         v = exprf_get(obj, prop);
-        if (json_object_set_new(res, prop,
-                                v ? json_incref(v) : json_null()) != 0) {
+        if (json_object_set_new(res, prop, v ? json_incref(v) : json_null()) !=
+            0) {
             json_decref(res);
             res = NULL;
         }

@@ -78,9 +78,9 @@ exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
         utf8proc_category_t c = utf8proc_category(cp < 0 ? 0xFFFD : cp);
 
         /* goflow drops every "other" character: Cc, Cf, Cs, Co, Cn */
-        if (cp >= 0 && c != UTF8PROC_CATEGORY_CC &&
-            c != UTF8PROC_CATEGORY_CF && c != UTF8PROC_CATEGORY_CS &&
-            c != UTF8PROC_CATEGORY_CO && c != UTF8PROC_CATEGORY_CN)
+        if (cp >= 0 && c != UTF8PROC_CATEGORY_CC && c != UTF8PROC_CATEGORY_CF &&
+            c != UTF8PROC_CATEGORY_CS && c != UTF8PROC_CATEGORY_CO &&
+            c != UTF8PROC_CATEGORY_CN)
             sk_buf_add(&b, s + i, k);
         i += k;
     }
@@ -93,26 +93,21 @@ static const struct {
     const char *name;
     int32_t cp;
 } entities[] = {
-    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},
-    {"quot", '"'},      {"apos", '\''},      {"nbsp", 0xA0},
-    {"copy", 0xA9},     {"reg", 0xAE},       {"trade", 0x2122},
-    {"hellip", 0x2026}, {"mdash", 0x2014},   {"ndash", 0x2013},
-    {"lsquo", 0x2018},  {"rsquo", 0x2019},   {"ldquo", 0x201C},
-    {"rdquo", 0x201D},  {"laquo", 0xAB},     {"raquo", 0xBB},
-    {"euro", 0x20AC},   {"pound", 0xA3},     {"cent", 0xA2},
-    {"yen", 0xA5},      {"deg", 0xB0},       {"times", 0xD7},
-    {"divide", 0xF7},   {"middot", 0xB7},    {"bull", 0x2022},
-    {"iexcl", 0xA1},    {"iquest", 0xBF},    {"agrave", 0xE0},
-    {"aacute", 0xE1},   {"acirc", 0xE2},     {"atilde", 0xE3},
-    {"auml", 0xE4},     {"ccedil", 0xE7},    {"egrave", 0xE8},
-    {"eacute", 0xE9},   {"ecirc", 0xEA},     {"euml", 0xEB},
-    {"iacute", 0xED},   {"icirc", 0xEE},     {"iuml", 0xEF},
-    {"ntilde", 0xF1},   {"oacute", 0xF3},    {"ocirc", 0xF4},
-    {"otilde", 0xF5},   {"ouml", 0xF6},      {"uacute", 0xFA},
-    {"ucirc", 0xFB},    {"uuml", 0xFC},      {"Agrave", 0xC0},
-    {"Aacute", 0xC1},   {"Eacute", 0xC9},    {"Ccedil", 0xC7},
-    {"Ntilde", 0xD1},   {"Ouml", 0xD6},      {"Uuml", 0xDC},
-    {"szlig", 0xDF},
+    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
+    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
+    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
+    {"laquo", 0xAB},   {"raquo", 0xBB},    {"euro", 0x20AC},  {"pound", 0xA3},
+    {"cent", 0xA2},    {"yen", 0xA5},      {"deg", 0xB0},     {"times", 0xD7},
+    {"divide", 0xF7},  {"middot", 0xB7},   {"bull", 0x2022},  {"iexcl", 0xA1},
+    {"iquest", 0xBF},  {"agrave", 0xE0},   {"aacute", 0xE1},  {"acirc", 0xE2},
+    {"atilde", 0xE3},  {"auml", 0xE4},     {"ccedil", 0xE7},  {"egrave", 0xE8},
+    {"eacute", 0xE9},  {"ecirc", 0xEA},    {"euml", 0xEB},    {"iacute", 0xED},
+    {"icirc", 0xEE},   {"iuml", 0xEF},     {"ntilde", 0xF1},  {"oacute", 0xF3},
+    {"ocirc", 0xF4},   {"otilde", 0xF5},   {"ouml", 0xF6},    {"uacute", 0xFA},
+    {"ucirc", 0xFB},   {"uuml", 0xFC},     {"Agrave", 0xC0},  {"Aacute", 0xC1},
+    {"Eacute", 0xC9},  {"Ccedil", 0xC7},   {"Ntilde", 0xD1},  {"Ouml", 0xD6},
+    {"Uuml", 0xDC},    {"szlig", 0xDF},
 };
 
 /*
@@ -129,7 +124,8 @@ entity_at(const char *s, size_t *len)
     if (*p == '#') {
         bool hex = p[1] == 'x' || p[1] == 'X';
 
-        if (!(hex ? isxdigit((unsigned char)p[2]) : isdigit((unsigned char)p[1])))
+        if (!(hex ? isxdigit((unsigned char)p[2])
+                  : isdigit((unsigned char)p[1])))
             return -1;
         cp = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
         if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
@@ -204,8 +200,7 @@ regex_group(const char *text, const char *pattern, long long g)
     if (md == NULL || mc == NULL)
         goto out;
     pcre2_set_match_limit(mc, REGEX_MATCH_LIMIT);
-    rc = pcre2_match(re, (PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0, 0, md,
-                     mc);
+    rc = pcre2_match(re, (PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0, 0, md, mc);
     if (rc == PCRE2_ERROR_MATCHLIMIT) {
         res = xval_error("regular expression too complex");
         goto out;
@@ -268,8 +263,8 @@ exprf_text_compare(const struct expr_env *env, json_t *const *a, size_t n)
 
 /* Adds the code points s[from..to) (byte offsets in offs) spaced out. */
 static void
-add_spaced(struct sk_buf *b, const char *s, const size_t *offs,
-           size_t from, size_t to)
+add_spaced(struct sk_buf *b, const char *s, const size_t *offs, size_t from,
+           size_t to)
 {
     for (size_t j = from; j < to; j++) {
         if (j > from)
@@ -541,8 +536,8 @@ exprf_attachment_parts(const struct expr_env *env, json_t *const *a, size_t n)
             *c = (char)tolower((unsigned char)*c);
     }
     if (colon != NULL && content_type(s, (size_t)(colon - s)))
-        e = json_pack("{s:s#, s:s}", "content_type", s, (int)(colon - s),
-                      "url", colon + 1);
+        e = json_pack("{s:s#, s:s}", "content_type", s, (int)(colon - s), "url",
+                      colon + 1);
     else
         e = json_pack("{s:s, s:s}", "content_type", "", "url", s);
     free(s);
@@ -574,7 +569,8 @@ json_write_object(struct sk_buf *b, const json_t *v, int depth)
     /* sorted as goflow's encoder writes them */
     for (size_t i = 1; i < json_array_size(keys); i++)
         for (size_t j = i; j > 0; j--) {
-            json_t *p = json_array_get(keys, j - 1), *q = json_array_get(keys, j);
+            json_t *p = json_array_get(keys, j - 1),
+                   *q = json_array_get(keys, j);
 
             if (strcmp(json_string_value(p), json_string_value(q)) <= 0)
                 break;

@@ -908,6 +908,20 @@ f_concat(const struct expr_env *env, json_t *const *a, size_t n)
     json_t *e;
 
     (void)env;
+    /* goflow: concat(array1, array2) joins two arrays; any other arguments
+     * are joined as text, as the legacy CONCATENATE() did */
+    if (n == 2 && !xval_is_error(a[0]) && !xval_is_error(a[1]) &&
+        json_is_array(xval_resolve(a[0])) &&
+        json_is_array(xval_resolve(a[1]))) {
+        json_t *both = json_copy((json_t *)xval_resolve(a[0]));
+
+        if (both != NULL &&
+            json_array_extend(both, (json_t *)xval_resolve(a[1])) != 0) {
+            json_decref(both);
+            both = NULL;
+        }
+        return both;
+    }
     buf_add(&b, "", 0);
     for (size_t i = 0; i < n; i++) {
         char *s = NULL;
@@ -1179,8 +1193,19 @@ f_format_number(const struct expr_env *env, json_t *const *a, size_t n)
         return xval_error("must take 0-9 number of places, got %lld", places);
     if (fabs(x) > 1e15)
         return xval_error("number out of range");
-    x = round_places(x, places, 0);
-    snprintf(digits, sizeof(digits), "%.*f", (int)places, fabs(x));
+    if (n > 1) {
+        x = round_places(x, places, 0);
+        snprintf(digits, sizeof(digits), "%.*f", (int)places, fabs(x));
+    } else { /* goflow: without places, as many as the number has */
+        json_t *num = xval_number(fabs(x));
+        char *t = num ? xval_to_text(num) : NULL;
+
+        json_decref(num);
+        if (t == NULL)
+            return NULL;
+        snprintf(digits, sizeof(digits), "%s", t);
+        free(t);
+    }
     buf_add(&b, "", 0);
     if (x < 0)
         buf_add(&b, "-", 1);

@@ -122,8 +122,7 @@ json_t *exprf_read_chars(const struct expr_env *env, json_t *const *a,
                          size_t n);
 json_t *exprf_format_location(const struct expr_env *env, json_t *const *a,
                               size_t n);
-json_t *exprf_urn_parts(const struct expr_env *env, json_t *const *a,
-                        size_t n);
+json_t *exprf_urn_parts(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_format_urn(const struct expr_env *env, json_t *const *a,
                          size_t n);
 json_t *exprf_attachment_parts(const struct expr_env *env, json_t *const *a,
@@ -142,8 +141,7 @@ json_t *exprf_extract(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_extract_object(const struct expr_env *env, json_t *const *a,
                              size_t n);
 json_t *exprf_slice(const struct expr_env *env, json_t *const *a, size_t n);
-json_t *exprf_contains(const struct expr_env *env, json_t *const *a,
-                       size_t n);
+json_t *exprf_contains(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_reverse(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sort(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sum(const struct expr_env *env, json_t *const *a, size_t n);

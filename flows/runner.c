@@ -524,6 +524,7 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         .call = rtest_expr_call,
         .call_arg = &sp->rt,
         .now_ms = sp->now,
+        .rand_state = &sp->s->prng, /* rand() repeats for a given seed */
         .timezone = sp->s->timezone,
         .date_format = sp->s->date_format,
         .tz_rule = sp->s->tz_rule,

@@ -76,6 +76,13 @@ number_text(double d)
             strcpy(buf, "0");
         return strdup(buf);
     }
+    /* the fewest decimals (up to 10) that read back as d, so a decimal
+     * written in the source shows as written: 1497286619.123456 */
+    for (int places = 1; places <= 10; places++) {
+        snprintf(buf, sizeof(buf), "%.*f", places, d);
+        if (strtod(buf, NULL) == d)
+            return strdup(buf);
+    }
     snprintf(buf, sizeof(buf), "%.10f", d);
     n = strlen(buf);
     while (n > 0 && buf[n - 1] == '0')

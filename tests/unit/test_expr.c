@@ -459,7 +459,7 @@ test_text_functions(void **state)
     check_text(env, "percent(0.54234)", "54%");
     check_text(env, "percent(1.2)", "120%");
     check_error(env, "percent(\"foo\")", NULL);
-    check_text(env, "format_number(31337)", "31,337.00");
+    check_text(env, "format_number(31337)", "31,337"); /* as goflow */
     check_text(env, "format_number(31337, 0, false)", "31337");
     check_text(env, "format_number(-1234567.891, 1)", "-1,234,567.9");
     check_text(env, "format_number(12.5, 0)", "13");
@@ -845,6 +845,31 @@ test_timezones(void **state)
                "1970-01-01T03:00:00.000000+03:00");
 }
 
+/* Function values and anonymous functions, where goflow is subtle. */
+static void
+test_function_values(void **state)
+{
+    struct fixture *f = *state;
+    const struct expr_env *env = &f->env;
+
+    /* an argument hides a context name; outer arguments are captured */
+    check_text(env, "foreach(array(1, 2), (flow) => flow + 1)", "[2, 3]");
+    check_text(env,
+               "foreach(array(1, 2), (x) => join(foreach(array(10), "
+               "(y) => x + y), \"\"))",
+               "[11, 12]");
+    check_text(env, "text(upper)", "upper");
+    check_error(env, "foreach(array(1), (x, y) => x)", NULL);
+    check_error(env, "filter(array(1), 3)", NULL);
+    /* a function applied to itself is stopped, not run forever */
+    check_error(env, "foreach(array((g) => g(g)), (g) => g(g))", NULL);
+    check_error(env, "prompt(\"xx\")", "function prompt is not supported");
+    /* without a random source rand() is an error, not a fixed number */
+    check_error(env, "rand()",
+                "error calling rand(...): no source of "
+                "randomness");
+}
+
 int
 main(void)
 {
@@ -862,6 +887,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timezones, setup, teardown),
         cmocka_unit_test(test_snake),
+        cmocka_unit_test_setup_teardown(test_function_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_goflow_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust, setup, teardown),
     };
