@@ -39,7 +39,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "config.h"
 #include "log.h"
@@ -49,8 +48,7 @@
 _Static_assert(OUTBOX_MAX_CHANNELS <= STORE_OUTBOX_MAX_CHANNELS,
                "a claim names every channel");
 
-#define OB_WB_TRIES           3     /* write-back attempts, then give up */
-#define OB_GENERIC_TIMEOUT_MS 15000 /* per generic send_url POST */
+#define OB_WB_TRIES 3 /* write-back attempts, then give up */
 
 struct ob_chan {
     char *name;
@@ -909,46 +907,6 @@ outbox_req_free(void *arg, struct httpc_req *req)
     free((void *)req->user);
     free((void *)req->password);
     memset(req, 0, sizeof(*req));
-}
-
-int
-outbox_generic_build(void *arg, const char *channel, const char *address,
-                     const char *text, int64_t id, struct httpc_req *req)
-{
-    const struct config_channel *ch = arg;
-    const char *to = address;
-    const char **hdrs = NULL;
-    json_t *msg = NULL;
-    char sid[32];
-    int rc = SK_ENOMEM;
-
-    (void)channel;
-    if (ch == NULL || ch->send_url == NULL)
-        return SK_EINVAL;
-    if (strncmp(to, "tel:", 4) == 0)
-        to += 4;
-    snprintf(sid, sizeof(sid), "%" PRId64, id);
-    msg = json_pack("{s:s,s:s,s:s}", "to", to, "text", text, "id", sid);
-    hdrs = calloc(1, sizeof(*hdrs));
-    if (msg == NULL || hdrs == NULL)
-        goto fail;
-    req->headers = hdrs;
-    req->n_headers = 1;
-    hdrs[0] = strdup("Content-Type: application/json");
-    req->url = strdup(ch->send_url);
-    req->body = json_dumps(msg, JSON_COMPACT);
-    if (hdrs[0] == NULL || req->url == NULL || req->body == NULL)
-        goto fail;
-    req->body_len = strlen(req->body);
-    req->timeout_ms = OB_GENERIC_TIMEOUT_MS;
-    json_decref(msg);
-    return 0;
-fail:
-    json_decref(msg);
-    if (req->headers == NULL)
-        free(hdrs);
-    outbox_req_free(NULL, req);
-    return rc;
 }
 
 struct outbox *

@@ -190,17 +190,6 @@ const struct channel_type *channel_find(const char *type);
 size_t channel_count(void);
 const struct channel_type *channel_at(size_t i);
 
-/* The generic JSON/form channel. */
-extern const struct channel_type channel_generic;
-/* Twilio (Programmable Messaging) and Vonage (SMS API). */
-extern const struct channel_type channel_twilio;
-extern const struct channel_type channel_vonage;
-/* Kannel's smsbox (sms-service post-url in, sendsms out). */
-extern const struct channel_type channel_kannel;
-/* Africa's Talking: SMS callbacks, the messaging API, delivery reports and
- * USSD sessions. */
-extern const struct channel_type channel_africastalking;
-
 /* --- USSD (pure helpers of the Africa's Talking type) ------------------- */
 
 /*

@@ -180,13 +180,6 @@ void outbox_default_result(void *arg, const char *channel,
                            const struct httpc_resp *resp,
                            struct outbox_result *res);
 
-/* The generic channel's sender: POSTs {"to","text","id"} as JSON to the
- * channel's send_url ("to" without the "tel:" scheme, "id" the row id as
- * a string, which lets the receiver dedupe). arg is the channel's
- * const struct config_channel *. Use outbox_req_free() as release. */
-int outbox_generic_build(void *arg, const char *channel, const char *address,
-                         const char *text, int64_t id, struct httpc_req *req);
-
 /* A release function for a req whose method, url, body, user, password,
  * headers (each and the array) are malloc'd or NULL: wipes the body and
  * password, frees everything, zeroes req. */

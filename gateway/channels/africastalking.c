@@ -46,7 +46,7 @@
 
 #include <jansson.h>
 
-#include "channel.h"
+#include "channels.h"
 #include "gsm.h"
 #include "text.h"
 #include "utf8.h"

@@ -13,7 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "channel.h"
+#include "channels.h"
 #include "hex.h"
 #include "text.h"
 

@@ -6,14 +6,17 @@
  * twice, a body that is not valid UTF-8, a JSON body that is not an
  * object. Pure; any thread.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "channel.h"
+#include "channels.h"
 #include "text.h"
+
+#define GENERIC_SEND_TIMEOUT_MS 15000 /* per send_url POST */
 
 /* Takes a JSON member as a string: strings as they are, integers (ids,
  * numbers) as decimal text. NULL with *bad set for other types. */
@@ -192,6 +195,46 @@ generic_render_error(const struct config_channel *ch, int code,
     (void)ch;
     memset(out, 0, sizeof(*out));
     return reply_json(json_pack("{s:s}", "error", reason), code, out);
+}
+
+int
+outbox_generic_build(void *arg, const char *channel, const char *address,
+                     const char *text, int64_t id, struct httpc_req *req)
+{
+    const struct config_channel *ch = arg;
+    const char *to = address;
+    const char **hdrs = NULL;
+    json_t *msg = NULL;
+    char sid[32];
+    int rc = SK_ENOMEM;
+
+    (void)channel;
+    if (ch == NULL || ch->send_url == NULL)
+        return SK_EINVAL;
+    if (strncmp(to, "tel:", 4) == 0)
+        to += 4;
+    snprintf(sid, sizeof(sid), "%" PRId64, id);
+    msg = json_pack("{s:s,s:s,s:s}", "to", to, "text", text, "id", sid);
+    hdrs = calloc(1, sizeof(*hdrs));
+    if (msg == NULL || hdrs == NULL)
+        goto fail;
+    req->headers = hdrs;
+    req->n_headers = 1;
+    hdrs[0] = strdup("Content-Type: application/json");
+    req->url = strdup(ch->send_url);
+    req->body = json_dumps(msg, JSON_COMPACT);
+    if (hdrs[0] == NULL || req->url == NULL || req->body == NULL)
+        goto fail;
+    req->body_len = strlen(req->body);
+    req->timeout_ms = GENERIC_SEND_TIMEOUT_MS;
+    json_decref(msg);
+    return 0;
+fail:
+    json_decref(msg);
+    if (req->headers == NULL)
+        free(hdrs);
+    outbox_req_free(NULL, req);
+    return rc;
 }
 
 static bool

@@ -27,7 +27,7 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "channel.h"
+#include "channels.h"
 #include "gsm.h"
 #include "hex.h"
 #include "text.h"

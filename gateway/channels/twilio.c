@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "channel.h"
+#include "channels.h"
 #include "sig.h"
 #include "text.h"
 

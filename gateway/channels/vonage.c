@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "channel.h"
+#include "channels.h"
 #include "gsm.h"
 #include "sig.h"
 #include "text.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "channels.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "channel.h"
+#include "channels.h"
 
 static const struct config_channel chan = {.name = "at",
                                            .type = "africastalking",

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "channel.h"
+#include "channels.h"
 
 static struct config_channel chan = {.name = "demo",
                                      .type = "generic",

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "channel.h"
+#include "channels.h"
 #include "config.h"
 #include "httpc.h"
 #include "outbox.h"

@@ -34,6 +34,7 @@
 #include <event2/http.h>
 #include <sqlite3.h>
 
+#include "channels.h"
 #include "config.h"
 #include "optout.h"
 #include "outbox.h"

@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "channel.h"
+#include "channels.h"
 #include "sig.h"
 
 #define SID   "AC00000000000000000000000000000001"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "channel.h"
+#include "channels.h"
 #include "sig.h"
 
 #define FORM "application/x-www-form-urlencoded"
