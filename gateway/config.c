@@ -248,10 +248,12 @@ type_names(char *buf, size_t len)
 }
 
 /* The struct key for a [channel] key name, read from the common keys or
- * from the first type that declares it; false when no type takes it. */
+ * from the first type that declares it (*typed set); false when no type
+ * takes it. */
 static bool
-channel_key_find(const char *name, struct key *out)
+channel_key_find(const char *name, struct key *out, bool *typed)
 {
+    *typed = false;
     for (size_t i = 0; i < N_COMMON_KEYS; i++) {
         if (strcmp(common_channel_keys[i].name, name) == 0) {
             *out = common_channel_keys[i];
@@ -274,6 +276,7 @@ channel_key_find(const char *name, struct key *out)
                         : ck->kind == CHANNEL_KEY_BOOL ? K_BOOL
                         : ck->check != NULL            ? K_CHECKED
                                                        : K_STR;
+            *typed = true;
             return true;
         }
     }
@@ -629,16 +632,53 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
     return 1;
 }
 
+/* A key a channel type declares: checked as set_value() checks it, then
+ * stored in ch's table and, when the key has one, in its field. */
+static int
+set_type_value(struct load *ld, const struct key *k, struct config_channel *ch,
+               const char *value, const char *sect)
+{
+    struct config_value *v = &ch->values[ch->n_values];
+    struct key tk = *k;
+    bool b = false;
+
+    if (ch->n_values == CONFIG_MAX_CHANNEL_VALUES)
+        return fail_at(ld, ld->lineno, "too many keys in [%s]", sect);
+    tk.off = 0;
+    if (k->kind == K_BOOL) {
+        if (set_value(ld, &tk, &b, value, sect) != 1)
+            return 0;
+        v->value = strdup(b ? "yes" : "no");
+    } else if (set_value(ld, &tk, &v->value, value, sect) != 1) {
+        return 0;
+    }
+    if (v->value == NULL)
+        return fail_at(ld, ld->lineno, "out of memory");
+    v->key = k->name;
+    ch->n_values++;
+    if (k->off == CHANNEL_KEY_NO_FIELD)
+        return 1;
+    if (k->kind == K_BOOL) {
+        *(bool *)((char *)ch + k->off) = b;
+        return 1;
+    }
+    *(char **)((char *)ch + k->off) = strdup(v->value);
+    if (*(char **)((char *)ch + k->off) == NULL)
+        return fail_at(ld, ld->lineno, "out of memory");
+    return 1;
+}
+
 /* A key = value line in a [channel] section. */
 static int
 channel_handler(struct load *ld, const char *name, const char *value)
 {
     size_t c = ld->chan, n = ld->n_chan_keys[c];
     struct key k;
+    bool typed;
     char sect[64];
 
     section_name(ld, sect, sizeof(sect));
-    if (!channel_key_find(name, &k))
+    if (!channel_key_find(name, &k, &typed))
         return fail_at(ld, ld->lineno, "unknown key '%.40s' in [%s]", name,
                        sect);
     for (size_t i = 0; i < n; i++)
@@ -654,6 +694,8 @@ channel_handler(struct load *ld, const char *name, const char *value)
     if (value == NULL || value[0] == '\0')
         return fail_at(ld, ld->lineno, "key '%s' in [%s] has no value", name,
                        sect);
+    if (typed)
+        return set_type_value(ld, &k, &ld->cfg->channels[c], value, sect);
     return set_value(ld, &k, &ld->cfg->channels[c], value, sect);
 }
 
@@ -736,7 +778,7 @@ check_channel(struct load *ld, size_t idx)
         const struct channel_key *ck = &ct->keys[i];
 
         if (ck->required && ck->kind != CHANNEL_KEY_BOOL &&
-            *(char *const *)((const char *)ch + ck->off) == NULL)
+            config_channel_value(ch, ck->name) == NULL)
             fail_at(ld, header, "channel '%s' (type %s) needs key '%s'",
                     ch->name, ch->type, ck->name);
     }
@@ -985,14 +1027,19 @@ free_channel_strings(struct config_channel *ch)
         const struct channel_type *ct = channel_at(t);
 
         for (size_t i = 0; i < ct->n_keys; i++) {
-            char **p = (char **)((char *)ch + ct->keys[i].off);
+            char **p;
 
-            if (ct->keys[i].kind == CHANNEL_KEY_BOOL)
+            if (ct->keys[i].kind == CHANNEL_KEY_BOOL ||
+                ct->keys[i].off == CHANNEL_KEY_NO_FIELD)
                 continue;
+            p = (char **)((char *)ch + ct->keys[i].off);
             free(*p);
             *p = NULL;
         }
     }
+    for (size_t i = 0; i < ch->n_values; i++)
+        free(ch->values[i].value);
+    ch->n_values = 0;
 }
 
 void
@@ -1024,4 +1071,23 @@ config_channel(const struct config *cfg, const char *name)
         if (strcmp(cfg->channels[i].name, name) == 0)
             return &cfg->channels[i];
     return NULL;
+}
+
+const char *
+config_channel_value(const struct config_channel *ch, const char *key)
+{
+    if (ch == NULL || key == NULL)
+        return NULL;
+    for (size_t i = 0; i < ch->n_values; i++)
+        if (strcmp(ch->values[i].key, key) == 0)
+            return ch->values[i].value;
+    return NULL;
+}
+
+bool
+config_channel_bool(const struct config_channel *ch, const char *key, bool dflt)
+{
+    const char *v = config_channel_value(ch, key);
+
+    return v == NULL ? dflt : strcmp(v, "yes") == 0;
 }

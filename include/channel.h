@@ -92,7 +92,7 @@ struct channel_key {
     const char *name;
     enum channel_key_kind kind;
     size_t off;    /* its field in struct config_channel: char * for TEXT
-                    * and URL, bool for BOOL */
+                    * and URL, bool for BOOL; or CHANNEL_KEY_NO_FIELD */
     bool required; /* "channel 'N' (type T) needs key 'K'" when absent */
     /* For TEXT: NULL when value is fine, else why not ("is not one of
      * ..."), reported at the key's line. NULL: any text. */
@@ -102,6 +102,16 @@ struct channel_key {
 #define CHANNEL_KEY(name, kind, field, required, check)                        \
     {                                                                          \
         name, kind, offsetof(struct config_channel, field), required, check    \
+    }
+
+/* A key with no field of its own: its value is only in the channel's
+ * table (struct config_channel values), read with config_channel_value()
+ * or config_channel_bool(). A new key needs no change to config.h. */
+#define CHANNEL_KEY_NO_FIELD ((size_t)-1)
+
+#define CHANNEL_KEY_VALUE(name, kind, required, check)                         \
+    {                                                                          \
+        name, kind, CHANNEL_KEY_NO_FIELD, required, check                      \
     }
 
 /* The keys of voice-capable types: hosts recordings may come from, and

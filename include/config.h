@@ -23,6 +23,15 @@
 
 struct config;
 
+/* The most keys one channel type declares (channel.h). */
+#define CONFIG_MAX_CHANNEL_VALUES 24
+
+/* A key a [channel] section set, as the channel's type declares it. */
+struct config_value {
+    const char *key; /* static: the type's key table */
+    char *value;     /* malloc'd; a boolean as "yes" or "no" */
+};
+
 struct config_channel {
     char *name;     /* [channel NAME] */
     char *type;     /* a channel type's name (the registry, channel.h) */
@@ -43,6 +52,11 @@ struct config_channel {
      * (delivery reports): [server] public_url, else http://LISTEN; no
      * final '/'. Set by config_load(). */
     char *base_url;
+    /* Every key of the channel's type that the section set, whether or
+     * not it has a field above: a type reads a key declared without one
+     * (CHANNEL_KEY_VALUE in channel.h) through config_channel_value(). */
+    struct config_value values[CONFIG_MAX_CHANNEL_VALUES];
+    size_t n_values;
 };
 
 struct config {
@@ -116,5 +130,13 @@ void config_free(struct config *cfg); /* NULL is a no-op */
 /* The channel named name, or NULL. */
 const struct config_channel *config_channel(const struct config *cfg,
                                             const char *name);
+
+/* The value the section of ch gave key (one of its type's keys), or NULL
+ * when it gave none. */
+const char *config_channel_value(const struct config_channel *ch,
+                                 const char *key);
+/* A boolean key of ch's type: its value, or dflt when not set. */
+bool config_channel_bool(const struct config_channel *ch, const char *key,
+                         bool dflt);
 
 #endif

@@ -635,6 +635,49 @@ test_example_file(void **state)
     free(text);
 }
 
+/* Every key a channel's type declares is in the channel's table too, as
+ * written (booleans as yes/no); common keys and unset keys are not. */
+static void
+test_channel_values(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg = load_ok(f, "[channel tw]\n"
+                                    "type = twilio\n"
+                                    "account_sid = AC1\n"
+                                    "auth_token = t=ok;x\n"
+                                    "delete_recordings = No\n"
+                                    "flow = F\n"
+                                    "[channel at]\n"
+                                    "type = africastalking\n"
+                                    "secret = s2\n"
+                                    "username = sandbox\n"
+                                    "api_key = k\n"
+                                    "delete_recordings = 1\n");
+    const struct config_channel *tw = config_channel(cfg, "tw");
+    const struct config_channel *at = config_channel(cfg, "at");
+
+    assert_non_null(tw);
+    assert_non_null(at);
+    assert_int_equal(tw->n_values, 3);
+    assert_string_equal(config_channel_value(tw, "account_sid"), "AC1");
+    assert_string_equal(config_channel_value(tw, "auth_token"), "t=ok;x");
+    assert_string_equal(tw->auth_token, "t=ok;x");
+    assert_string_equal(config_channel_value(tw, "delete_recordings"), "no");
+    assert_false(config_channel_bool(tw, "delete_recordings", true));
+    assert_false(tw->delete_recordings);
+    assert_null(config_channel_value(tw, "number"));
+    assert_true(config_channel_bool(tw, "media_hosts", true));
+    assert_null(config_channel_value(tw, "flow"));
+    assert_null(config_channel_value(tw, "type"));
+    assert_null(config_channel_value(NULL, "number"));
+    assert_null(config_channel_value(tw, NULL));
+    assert_int_equal(at->n_values, 4);
+    assert_string_equal(config_channel_value(at, "username"), "sandbox");
+    assert_true(config_channel_bool(at, "delete_recordings", false));
+    assert_null(config_channel_value(at, "account_sid"));
+    config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -647,6 +690,7 @@ main(void)
         cmocka_unit_test(test_no_secret_in_errors),
         cmocka_unit_test(test_path_resolution),
         cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_channel_values),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
