@@ -150,7 +150,7 @@ struct channel_type {
      * and every reply of a provider that does not take replies in the
      * webhook response). All optional: a type without build_send never
      * sends on its own. can_send says whether this configured channel can
-     * (e.g. generic only with a send_url; NULL means yes). build_send and
+     * (e.g. only with a send_url; NULL means yes). build_send and
      * send_result are the outbox's callbacks with arg = the channel's
      * const struct config_channel *; send_result NULL means
      * outbox_default_result. idempotent_send: the provider dedupes a
@@ -163,14 +163,14 @@ struct channel_type {
 
     /*
      * Whether the synchronous reply to a receive request carries the
-     * flow's messages (generic, Twilio's TwiML). When false the receive
-     * request is answered with an empty success and the messages go to
-     * the outbox.
+     * flow's messages (e.g. as a JSON or XML document). When false the
+     * receive request is answered with an empty success and the messages
+     * go to the outbox.
      */
     bool sync_reply;
 
     /* Whether the provider may call receive and status with GET (all in
-     * the query string), as Kannel's smsbox does for delivery reports. */
+     * the query string), as some SMS boxes do for delivery reports. */
     bool allow_get;
 
     /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
@@ -181,11 +181,10 @@ struct channel_type {
                         struct channel_status *st, char err[SK_ERR_LEN]);
 
     /*
-     * Reads one USSD session step from POST /c/NAME/ussd (Africa's
-     * Talking). in->text is the child's latest answer, in->external_id
-     * names the step (the same step retried gives the same id); *start
-     * says it is the first request of a session. Errors as parse. NULL:
-     * the channel has no USSD.
+     * Reads one USSD session step from POST /c/NAME/ussd. in->text is
+     * the child's latest answer, in->external_id names the step (the same
+     * step retried gives the same id); *start says it is the first request
+     * of a session. Errors as parse. NULL: the channel has no USSD.
      */
     int (*parse_ussd)(const struct config_channel *ch,
                       const struct channel_request *req, struct sk_inbound *in,
@@ -200,7 +199,7 @@ const struct channel_type *channel_find(const char *type);
 size_t channel_count(void);
 const struct channel_type *channel_at(size_t i);
 
-/* --- USSD (pure helpers of the Africa's Talking type) ------------------- */
+/* --- USSD (pure helpers of the types with USSD sessions) --------------- */
 
 /*
  * USSD screens. One screen holds CHANNEL_USSD_MAX characters when its whole
@@ -325,8 +324,8 @@ bool channel_content_type_is(const char *content_type, const char *mime);
 
 /*
  * Every key=value pair of a request, in order, for channel types that
- * sign or read all parameters (Twilio, Vonage). Keys and values are
- * malloc'd and decoded; a value may hide a NUL (value_len says).
+ * sign or read all parameters. Keys and values are malloc'd and
+ * decoded; a value may hide a NUL (value_len says).
  */
 #define CHANNEL_MAX_PAIRS 256
 

@@ -161,8 +161,8 @@ int outbox_delivery(struct outbox *ob, const char *channel,
                     const char *external_id, enum outbox_dlr status,
                     store_done_fn done, void *arg);
 
-/* The same for providers whose reports carry our row id (e.g. a Kannel
- * dlr-url built with the id given to the builder). A report may then
+/* The same for providers whose reports carry our row id (e.g. a
+ * report URL built with the id given to the builder). A report may then
  * arrive before the result is written back: 'sending' rows change too. */
 int outbox_delivery_row_tx(struct store_tx *tx, const char *channel, int64_t id,
                            enum outbox_dlr status, int64_t now_ms);
