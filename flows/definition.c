@@ -86,6 +86,29 @@ fl_lang_known(const char *code)
     return false;
 }
 
+bool
+flow_lang_known(const char *code)
+{
+    return fl_lang_known(code);
+}
+
+const char *
+flow_lang_at(const struct flow *f, size_t i)
+{
+    const char *lang;
+    const json_t *items;
+
+    if (i == 0)
+        return f->language;
+    json_object_foreach((json_t *)f->loc, lang, items)
+    {
+        (void)items;
+        if (--i == 0)
+            return lang;
+    }
+    return NULL;
+}
+
 static const char *
 canonical_type(const char *type)
 {

@@ -1964,7 +1964,8 @@ test_default_renderings_runs(void **state)
 
 /*
  * Translations left over for items that were deleted are kept and ignored,
- * as goflow does; an item key that is not a UUID is refused.
+ * as goflow does; an item key that is not a UUID is refused. And the
+ * flow's languages, as simulate --lang checks them.
  */
 static void
 test_localization_leftovers(void **state)
@@ -1984,6 +1985,7 @@ test_localization_leftovers(void **state)
                                       "a5000000-0000-4000-c000-000000000099"};
     char buf[1024], *json;
     struct flow_set *set;
+    const struct flow *f;
     struct flow_session *s;
     struct diags d;
     json_t *ev;
@@ -2001,6 +2003,14 @@ test_localization_leftovers(void **state)
     assert_string_equal(nth_msg(ev, 0), "Bonjour");
     json_decref(ev);
     flow_session_free(s);
+    /* the flow's languages: its own, then those it is translated into */
+    f = flow_set_find(set, "Leftover");
+    assert_string_equal(flow_lang_at(f, 0), "eng");
+    assert_string_equal(flow_lang_at(f, 1), "fra");
+    assert_null(flow_lang_at(f, 2));
+    assert_true(flow_lang_known("swa"));
+    assert_false(flow_lang_known("zzz"));
+    assert_false(flow_lang_known("fr"));
     flow_set_free(set);
     snprintf(buf, sizeof(buf), flow_tpl,
              "0190a1b2-c3d4-7e5f-9a6b-7c8d9e0f1a2b");
