@@ -86,6 +86,29 @@ fl_lang_known(const char *code)
     return false;
 }
 
+bool
+flow_lang_known(const char *code)
+{
+    return fl_lang_known(code);
+}
+
+const char *
+flow_lang_at(const struct flow *f, size_t i)
+{
+    const char *lang;
+    const json_t *items;
+
+    if (i == 0)
+        return f->language;
+    json_object_foreach((json_t *)f->loc, lang, items)
+    {
+        (void)items;
+        if (--i == 0)
+            return lang;
+    }
+    return NULL;
+}
+
 static const char *
 canonical_type(const char *type)
 {
@@ -542,6 +565,32 @@ read_node(struct load *ld, struct flow *f, const json_t *nj, struct fl_node *n)
         read_router(ld, n->uuid, router, n);
 }
 
+/*
+ * Whether s is a UUID as goflow reads one: lowercase hex in 8-4-4-4-12,
+ * version 1 to 7, variant 8, 9, a or b.
+ */
+static bool
+is_uuid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return s[36] == '\0' && s[14] >= '1' && s[14] <= '7' &&
+           strchr("89ab", s[19]) != NULL;
+}
+
+/*
+ * Checks the localization: languages, and for each item its translations.
+ * An item key must be a UUID; one naming no item of the flow is left over
+ * from a deleted item, which goflow keeps and ignores, and so do we.
+ */
 static void
 check_localization(struct load *ld, struct flow *f)
 {
@@ -567,10 +616,9 @@ check_localization(struct load *ld, struct flow *f)
         }
         json_object_foreach((json_t *)items, item, props)
         {
-            if (json_object_get(ld->uuids, item) == NULL)
+            if (json_object_get(ld->uuids, item) == NULL && !is_uuid(item))
                 problem(ld, NULL,
-                        "localization for %s names unknown item "
-                        "\"%s\"",
+                        "localization for %s: item key \"%s\" is not a UUID",
                         lang, item);
             if (!json_is_object(props)) {
                 problem(ld, NULL, "localization of %s is not an object", item);

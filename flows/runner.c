@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "expr.h"
 #include "flow.h"
 #include "flow_int.h"
@@ -352,7 +353,82 @@ created_on_text(const struct flow_session *s, int64_t ms)
 }
 
 /*
- * results as goflow's context shows them: __default__ is the value;
+ * goflow's default text of a set of named values (@results, @fields): one
+ * "Name: value" line per entry, the lines sorted and joined by newlines.
+ */
+struct lines {
+    char **v;
+    size_t n, cap;
+    bool fail;
+};
+
+static void
+lines_add(struct lines *l, const char *name, const json_t *value)
+{
+    struct sk_buf b = {0};
+    char *text = xval_to_text(value);
+
+    if (text == NULL || l->n == l->cap) {
+        free(text);
+        l->fail = true;
+        return;
+    }
+    sk_buf_printf(&b, "%s: %s", name, text);
+    free(text);
+    if ((l->v[l->n] = sk_buf_take(&b)) == NULL)
+        l->fail = true;
+    else
+        l->n++;
+}
+
+static int
+line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sets obj's __default__ to the sorted lines; frees them. 0 or SK_ENOMEM. */
+static int
+lines_set_default(struct lines *l, json_t *obj)
+{
+    struct sk_buf b = {0};
+    char *text = NULL;
+    int rc = SK_ENOMEM;
+
+    if (!l->fail) {
+        qsort(l->v, l->n, sizeof(*l->v), line_cmp);
+        sk_buf_str(&b, "");
+        for (size_t i = 0; i < l->n; i++) {
+            if (i > 0)
+                sk_buf_addc(&b, '\n');
+            sk_buf_str(&b, l->v[i]);
+        }
+        text = sk_buf_take(&b);
+    }
+    if (text != NULL &&
+        json_object_set_new(obj, "__default__", json_string(text)) == 0)
+        rc = 0;
+    free(text);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    return rc;
+}
+
+/* Room for the lines of obj's entries. 0 or SK_ENOMEM. */
+static int
+lines_init(struct lines *l, const json_t *obj)
+{
+    l->n = 0;
+    l->fail = false;
+    l->cap = json_object_size(obj);
+    l->v = calloc(l->cap + 1, sizeof(*l->v));
+    return l->v == NULL ? SK_ENOMEM : 0;
+}
+
+/*
+ * results as goflow's context shows them: the whole renders as the lines
+ * "Name: value" (sorted); each result's __default__ is its value;
  * input, category and category_localized (the category when untranslated)
  * always there; values, categories, categories_localized as lists of one;
  * created_on a datetime; extra null.
@@ -361,6 +437,7 @@ static json_t *
 results_ctx(const struct flow_session *s, const json_t *results)
 {
     json_t *out = json_deep_copy(results);
+    struct lines l;
     const char *key;
     json_t *v;
 
@@ -397,7 +474,20 @@ results_ctx(const struct flow_session *s, const json_t *results)
         free(created);
         json_object_del(v, "created_ms");
     }
+    if (lines_init(&l, out) != 0)
+        goto nomem;
+    json_object_foreach(out, key, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+
+        lines_add(&l, name ? name : key, json_object_get(v, "value"));
+    }
+    if (lines_set_default(&l, out) != 0)
+        goto nomem;
     return out;
+nomem:
+    json_decref(out);
+    return NULL;
 }
 
 /* @urns: every scheme goflow knows, with no address (none is held). */
@@ -429,27 +519,51 @@ flow_ctx(const struct flow *f)
 
 /*
  * @fields: every field the workspace (the set) declares, null (read as "")
- * while the contact has no value, and the contact's own values.
+ * while the contact has no value, and the contact's own values. The whole
+ * renders as goflow's lines "Field Name: value" of the fields with a value.
  */
 static json_t *
 fields_ctx(const struct flow_set *set, const struct flow_session *s)
 {
     json_t *out = json_deep_copy(s->fields);
+    const json_t *decl = set ? set->fields : NULL;
+    struct lines l;
     const char *key;
     json_t *v;
 
-    if (out == NULL || set == NULL)
-        return out;
-    json_object_foreach(set->fields, key, v)
+    if (out == NULL || lines_init(&l, out) != 0)
+        goto nomem;
+    json_object_foreach(out, key, v)
+    {
+        const char *name = json_string_value(
+            json_object_get(json_object_get(decl, key), "name"));
+
+        if (!json_is_null(v))
+            lines_add(&l, name ? name : key, v);
+    }
+    if (lines_set_default(&l, out) != 0)
+        goto nomem;
+    json_object_foreach((json_t *)decl, key, v)
     {
         (void)v;
         if (json_object_get(out, key) == NULL &&
-            json_object_set_new(out, key, json_null()) != 0) {
-            json_decref(out);
-            return NULL;
-        }
+            json_object_set_new(out, key, json_null()) != 0)
+            goto nomem;
     }
     return out;
+nomem:
+    json_decref(out);
+    return NULL;
+}
+
+/*
+ * A run as goflow renders it (@run, @parent, @child): "contact@flow", the
+ * contact rendering empty as it does here.
+ */
+static json_t *
+run_summary(const char *flow_name)
+{
+    return json_sprintf("@%s", flow_name ? flow_name : "<missing>");
 }
 
 static json_t *
@@ -481,26 +595,35 @@ build_context(const struct sprint *sp, const struct flow *f)
     json_object_set_new(ctx, "urns", urns_ctx());
     json_object_set_new(ctx, "flow", flow_ctx(f));
     json_object_set_new(ctx, "run",
-                        json_pack("{s:s,s:o,s:o}", "status", "active",
+                        json_pack("{s:o,s:s,s:o,s:o}", "__default__",
+                                  run_summary(f->name), "status", "active",
                                   "results", results_ctx(s, r->results), "flow",
                                   flow_ctx(f)));
     if (s->nruns > 1) {
         const struct run *p = &s->runs[s->nruns - 2];
 
-        v = json_pack("{s:s,s:o,s:{s:s,s:s,s:s}}", "status", "active",
-                      "results", results_ctx(s, p->results), "flow",
-                      "__default__", p->flow_name, "name", p->flow_name, "uuid",
-                      p->flow_uuid);
+        v = json_pack("{s:o,s:s,s:o,s:{s:s,s:s,s:s}}", "__default__",
+                      run_summary(p->flow_name), "status", "active", "results",
+                      results_ctx(s, p->results), "flow", "__default__",
+                      p->flow_name, "name", p->flow_name, "uuid", p->flow_uuid);
     } else {
         v = json_null();
     }
     json_object_set_new(ctx, "parent", v);
     if (s->child != NULL) {
+        const json_t *cf = json_object_get(s->child, "flow");
+
         v = json_deep_copy(s->child);
-        if (v != NULL)
-            json_object_set_new(
-                v, "results",
-                results_ctx(s, json_object_get(s->child, "results")));
+        if (v != NULL &&
+            (json_object_set_new(
+                 v, "results",
+                 results_ctx(s, json_object_get(s->child, "results"))) != 0 ||
+             json_object_set_new(v, "__default__",
+                                 run_summary(json_string_value(
+                                     json_object_get(cf, "name")))) != 0)) {
+            json_decref(v);
+            v = NULL; /* out of memory: the context is incomplete */
+        }
     } else {
         v = json_null();
     }

@@ -8,6 +8,7 @@
  * once, prints what it sends, and reads the child's messages from stdin,
  * one per line, until EOF. Lines that start with '/' are events.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,7 +94,8 @@ static const char usage_simulate[] =
     "FILE is a flow file or export, or a directory of them.\n"
     "\n"
     "  --flow NAME|UUID   the flow to start (needed when FILE has several)\n"
-    "  --lang CODE        the contact's language (ISO 639-3, e.g. fra)\n"
+    "  --lang CODE        the contact's language: one of the flow's or an\n"
+    "                     ISO 639-3 code (e.g. fra); others are refused\n"
     "  -c CONFIG          take the [flows] timezone, date_format and\n"
     "                     country of a config file\n"
     "  --tz ZONE          the time zone dates are read and shown in\n"
@@ -561,6 +563,43 @@ valid_lang(const char *lang)
     return true;
 }
 
+/*
+ * --lang CODE, folded to lowercase into code[SIM_LANG_LEN]: one of the
+ * flow's languages, or an ISO 639-3 code the flow has no translation for
+ * (it then speaks its own language, as it would to such a child; a note
+ * says so). Anything else is refused naming the code: EXIT_INVALID.
+ */
+#define SIM_LANG_LEN 16
+
+static int
+sim_lang(const struct flow *f, const char *lang, char code[SIM_LANG_LEN])
+{
+    const char *l;
+    size_t i;
+
+    for (i = 0; lang[i] != '\0' && i < SIM_LANG_LEN - 1; i++)
+        code[i] = (char)tolower((unsigned char)lang[i]);
+    code[i] = '\0';
+    for (i = 0; (l = flow_lang_at(f, i)) != NULL; i++)
+        if (strcmp(l, code) == 0)
+            return 0;
+    if (flow_lang_known(code)) {
+        fprintf(stderr,
+                "sikiliza simulate: note: flow \"%s\" has no %s "
+                "translation; it speaks %s\n",
+                flow_name(f), code, flow_lang_at(f, 0));
+        return 0;
+    }
+    fprintf(stderr,
+            "sikiliza simulate: --lang \"%s\": not an ISO 639-3 language "
+            "code, nor one of flow \"%s\"'s languages:",
+            lang, flow_name(f));
+    for (i = 0; (l = flow_lang_at(f, i)) != NULL; i++)
+        fprintf(stderr, "%s %s", i > 0 ? "," : "", l);
+    fputc('\n', stderr);
+    return EXIT_INVALID;
+}
+
 static int
 cmd_simulate(int argc, char **argv)
 {
@@ -572,7 +611,7 @@ cmd_simulate(int argc, char **argv)
     struct flow_set *set = NULL;
     const struct flow *f;
     json_t *events = NULL;
-    char err[SK_ERR_LEN] = "", *line = NULL;
+    char err[SK_ERR_LEN] = "", *line = NULL, lang_code[SIM_LANG_LEN];
     size_t cap = 0;
     ssize_t len;
     int i, r, code = 0, rc;
@@ -620,6 +659,8 @@ cmd_simulate(int argc, char **argv)
     }
     if ((f = pick_flow(set, file, want, &code)) == NULL)
         goto out;
+    if (lang != NULL && (code = sim_lang(f, lang, lang_code)) != 0)
+        goto out;
     sim.set = set;
     sim.echo = !isatty(STDIN_FILENO);
     if (conf != NULL && (cfg = config_load(conf, err)) == NULL) {
@@ -634,7 +675,8 @@ cmd_simulate(int argc, char **argv)
         code = EXIT_INVALID;
         goto out;
     }
-    if ((sim.s = flow_session_new(lang, SIMULATE_SEED)) == NULL)
+    if ((sim.s = flow_session_new(lang ? lang_code : NULL, SIMULATE_SEED)) ==
+        NULL)
         goto nomem;
     if (flow_session_set_env(sim.s, tz, cfg ? cfg->date_format : NULL,
                              cfg ? cfg->country : NULL) != 0 ||

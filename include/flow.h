@@ -108,6 +108,16 @@ const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
 
 /*
+ * f's i-th language: 0 is its own (its "language"), then each it is
+ * translated into (its localization keys, in file order); NULL past the
+ * last. E.g. for checking a contact language the flow can speak.
+ */
+const char *flow_lang_at(const struct flow *f, size_t i);
+
+/* Whether code is an ISO 639-3 language code, as goflow knows them. */
+bool flow_lang_known(const char *code);
+
+/*
  * The contact fields the set declares, as a workspace does: those listed in
  * an export's "fields" ([{"key": "age", "name": "Age", "type": "number"}])
  * and those a set_contact_field action names. Calls fn(arg, key, name,

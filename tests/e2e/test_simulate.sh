@@ -5,7 +5,8 @@
 # (/expire), a French run to the end, an Arabic run ended by silence; the
 # voice example with keypad and spoken answers; the Referral example; a
 # /timeout where the wait has none, an unknown /command and an unknown
-# --flow, each answered with a note instead of an end.
+# --flow, each answered with a note instead of an end; --lang in any case,
+# one the flow has no translation for (a note), unknown ones refused.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -151,10 +152,53 @@ in_order arabic \
     "$(msg "سنتوقف هنا")" \
     '.type == "run_ended" and .status == "completed"'
 
-# --- --lang, and no input at all ------------------------------------------
+# --- --lang: a flow language or an ISO 639-3 code; no input at all -------
 simulate lang --lang fra </dev/null
 in_order lang '.type == "run_started"' "$(msg "1 English")" \
     '.type == "msg_wait"'
+
+# a flow of our own: French, and a translation left over from a deleted
+# message (kept and ignored, as goflow does)
+cat >"$WORK/hello.json" <<'EOF'
+{"uuid":"f0000000-0000-4000-8000-0000000000b1","name":"Hello",
+ "spec_version":"14.4.2","language":"eng","type":"messaging",
+ "localization":{"fra":{
+  "a0000000-0000-4000-8000-0000000000b1":{"text":["Bonjour"]},
+  "5a0c3e8e-2f61-4b8a-9d07-6c1f0e2b9a11":{"text":["Message supprimé"]}}},
+ "nodes":[{"uuid":"n0000000-0000-4000-8000-0000000000b1","actions":[
+  {"uuid":"a0000000-0000-4000-8000-0000000000b1","type":"send_msg",
+   "text":"Hello"}],
+  "exits":[{"uuid":"e0000000-0000-4000-8000-0000000000b1"}]}]}
+EOF
+# a code in any case is folded: FRA is fra
+SIM_FILE=$WORK/hello.json SIM_FLOW=Hello simulate lang_upper --lang FRA \
+    </dev/null
+in_order lang_upper '.type == "run_started"' "$(msg Bonjour)"
+# an ISO 639-3 code the flow has no translation for: its own language,
+# with a note
+SIM_FILE=$WORK/hello.json SIM_FLOW=Hello simulate lang_swa --lang swa \
+    </dev/null
+in_order lang_swa "$(msg Hello)"
+sk_contains "$(cat "$WORK/lang_swa.err")" \
+    'flow "Hello" has no swa translation; it speaks eng' "--lang swa: the note"
+# an unknown code is refused, naming it and the flow's languages
+for bad in xx zzz french; do
+    rc=0
+    sk_bin simulate "$FLOW" --flow "Wellbeing Check" --lang "$bad" \
+        </dev/null >"$WORK/badlang.out" 2>"$WORK/badlang.err" || rc=$?
+    [ "$rc" = 1 ] || sk_fail "--lang $bad: exit $rc, want 1"
+    sk_contains "$(cat "$WORK/badlang.err")" \
+        "--lang \"$bad\": not an ISO 639-3 language code, nor one of flow \"Wellbeing Check\"'s languages: eng, fra, ara" \
+        "--lang $bad: the message"
+    [ ! -s "$WORK/badlang.out" ] || sk_fail "--lang $bad: the flow started"
+done
+# not a code at all: a usage error
+rc=0
+sk_bin simulate "$FLOW" --lang 12 </dev/null >/dev/null \
+    2>"$WORK/badlang.err" || rc=$?
+[ "$rc" = 2 ] || sk_fail "--lang 12: exit $rc, want 2"
+sk_contains "$(cat "$WORK/badlang.err")" "expected a language code like fra" \
+    "--lang 12: the usage message"
 
 # --- the voice example: keypad answers, a recorded (transcribed) answer ---
 SIM_FILE=$SK_SOURCE_DIR/flows/examples/wellbeing_check_voice.json \

@@ -1825,6 +1825,215 @@ test_result_context(void **state)
     flow_set_free(set);
 }
 
+/* --- default renderings and localization leftovers ---------------------- */
+
+/* Turns ' into " so that the flows below read as JSON. Caller frees. */
+static char *
+dq(const char *s)
+{
+    char *out = strdup(s);
+
+    assert_non_null(out);
+    for (char *p = out; *p != '\0'; p++)
+        if (*p == '\'')
+            *p = '"';
+    return out;
+}
+
+/* The text of the k-th msg_created event of events. */
+static const char *
+nth_msg(const json_t *events, int k)
+{
+    const json_t *ev;
+    size_t i;
+
+    json_array_foreach(events, i, ev)
+    {
+        if (strcmp(ev_str(ev, "type"), "msg_created") == 0 && k-- == 0)
+            return ev_str(ev, "text");
+    }
+    fail_msg("no msg_created %d", k);
+    return NULL;
+}
+
+/*
+ * Whole objects in a template render as goflow renders them (its
+ * Results.Context, FieldValues.Context, FormatRunSummary): @results as
+ * sorted "Name: value" lines, @fields the same for the fields with a
+ * value, @run as contact@flow with the contact empty here.
+ */
+static const char defaults_flow[] =
+    "{'version':'13','fields':[{'key':'age','name':'Age','type':'number'},"
+    "{'key':'nick','name':'Nick Name'}],'flows':[{'uuid':"
+    "'f5000000-0000-4000-8000-000000000001','name':'Defaults',"
+    "'spec_version':'13.1.0','language':'eng','type':'messaging','nodes':["
+    "{'uuid':'n5000000-0000-4000-8000-000000000001','actions':[{'uuid':"
+    "'a5000000-0000-4000-8000-000000000001','type':'send_msg','text':"
+    "'[@results][@fields][@(count(results))]'}],'router':{'type':'switch',"
+    "'operand':'@input.text','result_name':'Favorite Color','wait':{'type':"
+    "'msg'},'default_category_uuid':'ca500000-0000-4000-8000-000000000001',"
+    "'categories':[{'uuid':'ca500000-0000-4000-8000-000000000001','name':"
+    "'All','exit_uuid':'e5000000-0000-4000-8000-000000000001'}]},'exits':[{"
+    "'uuid':'e5000000-0000-4000-8000-000000000001','destination_uuid':"
+    "'n5000000-0000-4000-8000-000000000002'}]},"
+    "{'uuid':'n5000000-0000-4000-8000-000000000002','actions':["
+    "{'uuid':'a5000000-0000-4000-8000-000000000002','type':'set_run_result',"
+    "'name':'Beer','value':'Pilsner','category':''},"
+    "{'uuid':'a5000000-0000-4000-8000-000000000003','type':"
+    "'set_contact_field','field':{'key':'nick','name':'Nick Name'},'value':"
+    "'Zed'},{'uuid':'a5000000-0000-4000-8000-000000000004','type':"
+    "'send_msg','text':'@results|@run.results|@(results)|@run|@fields|"
+    "@contact.fields|@input|@flow|[@contact]|@(count(results))|"
+    "@(count(fields))|@results.beer'}],'exits':[{'uuid':"
+    "'e5000000-0000-4000-8000-000000000002'}]}]}]}";
+
+static void
+test_default_renderings(void **state)
+{
+    char *json = dq(defaults_flow);
+    struct flow_set *set = load_ok(json);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev;
+
+    (void)state;
+    assert_int_equal(flow_session_set_field(s, "age", "12"), 0);
+    ev = run_start(set, s, "Defaults", NULL, NOW);
+    /* nothing saved yet: empty, as goflow joins no lines */
+    assert_string_equal(nth_msg(ev, 0), "[][Age: 12][0]");
+    json_decref(ev);
+    s = roundtrip(s);
+    ev = run_resume(set, s, FLOW_RESUME_MSG, "orange", NOW + 1);
+    assert_string_equal(nth_msg(ev, 0),
+                        "Beer: Pilsner\nFavorite Color: orange|"
+                        "Beer: Pilsner\nFavorite Color: orange|"
+                        "Beer: Pilsner\nFavorite Color: orange|"
+                        "@Defaults|Age: 12\nNick Name: Zed|"
+                        "Age: 12\nNick Name: Zed|orange|Defaults|[]|2|2|"
+                        "Pilsner");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+    free(json);
+}
+
+/* @parent and @child render as runs, their results as lines. */
+static const char defaults_subflow[] =
+    "{'version':'13','flows':[{'uuid':'f5000000-0000-4000-8000-000000000002',"
+    "'name':'Outer','spec_version':'13.1.0','language':'eng','type':"
+    "'messaging','nodes':[{'uuid':'n5000000-0000-4000-8000-000000000003',"
+    "'actions':[{'uuid':'a5000000-0000-4000-8000-000000000005','type':"
+    "'set_run_result','name':'Mood','value':'ok','category':''},{'uuid':"
+    "'a5000000-0000-4000-8000-000000000006','type':'enter_flow','flow':{"
+    "'uuid':'f5000000-0000-4000-8000-000000000003','name':'Inner'}}],"
+    "'router':{'type':'switch','operand':'@child.status',"
+    "'default_category_uuid':'ca500000-0000-4000-8000-000000000002',"
+    "'categories':[{'uuid':'ca500000-0000-4000-8000-000000000002','name':"
+    "'Any','exit_uuid':'e5000000-0000-4000-8000-000000000003'}]},'exits':[{"
+    "'uuid':'e5000000-0000-4000-8000-000000000003','destination_uuid':"
+    "'n5000000-0000-4000-8000-000000000004'}]},{'uuid':"
+    "'n5000000-0000-4000-8000-000000000004','actions':[{'uuid':"
+    "'a5000000-0000-4000-8000-000000000007','type':'send_msg','text':"
+    "'@child|@child.results|@child.status'}],'exits':[{'uuid':"
+    "'e5000000-0000-4000-8000-000000000004'}]}]},"
+    "{'uuid':'f5000000-0000-4000-8000-000000000003','name':'Inner',"
+    "'spec_version':'13.1.0','language':'eng','type':'messaging','nodes':[{"
+    "'uuid':'n5000000-0000-4000-8000-000000000005','actions':[{'uuid':"
+    "'a5000000-0000-4000-8000-000000000008','type':'set_run_result','name':"
+    "'Age','value':'12','category':''},{'uuid':"
+    "'a5000000-0000-4000-8000-000000000009','type':'send_msg','text':"
+    "'@parent|@parent.results|@run|@results'}],'exits':[{'uuid':"
+    "'e5000000-0000-4000-8000-000000000005'}]}]}]}";
+
+static void
+test_default_renderings_runs(void **state)
+{
+    char *json = dq(defaults_subflow);
+    struct flow_set *set = load_ok(json);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev;
+
+    (void)state;
+    ev = run_start(set, s, "Outer", NULL, NOW);
+    assert_string_equal(nth_msg(ev, 0), "@Outer|Mood: ok|@Inner|Age: 12");
+    assert_string_equal(nth_msg(ev, 1), "@Inner|Age: 12|completed");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+    free(json);
+}
+
+/*
+ * Translations left over for items that were deleted are kept and ignored,
+ * as goflow does; an item key that is not a UUID is refused. And the
+ * flow's languages, as simulate --lang checks them.
+ */
+static void
+test_localization_leftovers(void **state)
+{
+    static const char flow_tpl[] =
+        "{'uuid':'f5000000-0000-4000-8000-000000000004','name':'Leftover',"
+        "'spec_version':'13.1.0','language':'eng','type':'messaging',"
+        "'localization':{'fra':{'a5000000-0000-4000-8000-000000000010':{"
+        "'text':['Bonjour']},'%s':{'text':['Ancien']}}},'nodes':[{'uuid':"
+        "'n5000000-0000-4000-8000-000000000010','actions':[{'uuid':"
+        "'a5000000-0000-4000-8000-000000000010','type':'send_msg','text':"
+        "'Hello'}],'exits':[{'uuid':'e5000000-0000-4000-8000-000000000010'}]"
+        "}]}";
+    static const char *const bad[] = {"hello",
+                                      "a5000000-0000-4000-8000-00000000001",
+                                      "A5000000-0000-4000-8000-000000000099",
+                                      "a5000000-0000-4000-c000-000000000099"};
+    char buf[1024], *json;
+    struct flow_set *set;
+    const struct flow *f;
+    struct flow_session *s;
+    struct diags d;
+    json_t *ev;
+    int rc;
+
+    (void)state;
+    /* a deleted item's translation (v4 and v7 UUIDs): loads, runs */
+    snprintf(buf, sizeof(buf), flow_tpl,
+             "b5000000-0000-4000-8000-000000000099");
+    json = dq(buf);
+    set = load_ok(json);
+    free(json);
+    s = flow_session_new("fra", 1);
+    ev = run_start(set, s, "Leftover", NULL, NOW);
+    assert_string_equal(nth_msg(ev, 0), "Bonjour");
+    json_decref(ev);
+    flow_session_free(s);
+    /* the flow's languages: its own, then those it is translated into */
+    f = flow_set_find(set, "Leftover");
+    assert_string_equal(flow_lang_at(f, 0), "eng");
+    assert_string_equal(flow_lang_at(f, 1), "fra");
+    assert_null(flow_lang_at(f, 2));
+    assert_true(flow_lang_known("swa"));
+    assert_false(flow_lang_known("zzz"));
+    assert_false(flow_lang_known("fr"));
+    flow_set_free(set);
+    snprintf(buf, sizeof(buf), flow_tpl,
+             "0190a1b2-c3d4-7e5f-9a6b-7c8d9e0f1a2b");
+    json = dq(buf);
+    flow_set_free(load_ok(json));
+    free(json);
+    /* a key that is not a UUID stays an error */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[128];
+
+        memset(&d, 0, sizeof(d));
+        snprintf(buf, sizeof(buf), flow_tpl, bad[i]);
+        json = dq(buf);
+        set = load_text(json, &d, &rc);
+        free(json);
+        snprintf(want, sizeof(want),
+                 "localization for fra: item key \"%s\" is not a UUID", bad[i]);
+        if (rc != SK_EINVAL || strstr(d.last, want) == NULL)
+            fail_msg("key %s: rc %d, diag \"%s\"", bad[i], rc, d.last);
+        flow_set_free(set);
+    }
+}
+
 int
 main(void)
 {
@@ -1853,6 +2062,9 @@ main(void)
         cmocka_unit_test(test_runner_fixtures),
         cmocka_unit_test(test_language_case),
         cmocka_unit_test(test_result_context),
+        cmocka_unit_test(test_default_renderings),
+        cmocka_unit_test(test_default_renderings_runs),
+        cmocka_unit_test(test_localization_leftovers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
