@@ -48,11 +48,9 @@
 #include "outbox.h"
 #include "privacy.h"
 #include "store.h"
+#include "sweep.h"
 #include "text.h"
 #include "zone.h"
-
-#define SWEEP_LIMIT       64  /* contacts per sweep job */
-#define VAULT_PURGE_LIMIT 256 /* expired vault rows per sweep */
 
 int64_t
 app_now_ms(void)
@@ -522,155 +520,26 @@ app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
 /* --- timeouts and expiry ---------------------------------------------------
  */
 
-struct sweep_job {
+/* A sweep job with the application its done callback reports to. */
+struct app_sweep {
+    struct sweep_job sw;
     struct sk_app *app;
-    char keys[SWEEP_LIMIT][PRIVACY_KEY_HEX];
-    int n;
-    int resumed;
-    int purged; /* expired vault entries deleted */
-    /* messages dropped by caps, by channel index */
-    uint64_t capped[CONFIG_MAX_CHANNELS][CAPS_COUNT];
 };
 
-/* The config index of channel name, or SIZE_MAX. */
-static size_t
-channel_index(const struct sk_app *app, const char *name)
-{
-    size_t i;
-
-    for (i = 0; name != NULL && i < app->cfg->n_channels; i++)
-        if (strcmp(app->cfg->channels[i].name, name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
-static void
-sweep_collect(void *arg, const char *key)
-{
-    struct sweep_job *job = arg;
-
-    if (job->n < SWEEP_LIMIT && strlen(key) < PRIVACY_KEY_HEX)
-        strcpy(job->keys[job->n++], key);
-}
-
-/* Resumes one due contact. Store errors are returned; engine errors are
- * logged and the contact's wait cleared, so it is not retried forever. */
 static int
-sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
-              int64_t now)
+app_sweep_run(struct store_tx *tx, void *arg)
 {
-    struct sk_app *app = job->app;
-    struct store_contact c;
-    struct flow_session *s = NULL;
-    const struct flow *waiting = NULL;
-    json_t *events = NULL, *texts = NULL;
-    char err[SK_ERR_LEN] = "";
-    size_t i, dropped = 0, ch;
-    int rc;
+    struct app_sweep *as = arg;
 
-    memset(&c, 0, sizeof(c));
-    rc = store_contact_get(tx, key, &c);
-    if (rc == SK_ENOENT)
-        return 0;
-    if (rc != 0)
-        return rc;
-    if (c.session != NULL)
-        s = flow_session_load(c.session, err);
-    if (s != NULL && inbound_session_env(&app->inbound, s) != 0) {
-        rc = SK_ENOMEM;
-        goto out;
-    }
-    if (s == NULL || c.opted_out || flow_session_status(s) != FLOW_WAITING) {
-        /* nothing to resume: clear the wait so it is not due again */
-        c.timeout_at = c.expires_at = 0;
-        rc = store_contact_put(tx, key, &c);
-        goto out;
-    }
-    {
-        struct flow_resume r = {FLOW_RESUME_TIMEOUT, NULL};
-        const char *id = flow_session_flow(s);
-
-        if (c.expires_at != 0 && c.expires_at <= now)
-            r.type = FLOW_RESUME_EXPIRE;
-        waiting = id != NULL ? flow_set_find(app->flows, id) : NULL;
-        events = json_array();
-        texts = json_array();
-        if (events == NULL || texts == NULL) {
-            rc = SK_ENOMEM;
-            goto out;
-        }
-        rc = flow_resume(app->flows, s, &r, now, events, err);
-    }
-    if (rc == SK_ENOMEM)
-        goto out;
-    if (rc != 0) {
-        sk_log(LOG_WARNING, "sweep", "contact=%.8s resume failed: %s", key,
-               sk_strerror(rc));
-        c.timeout_at = c.expires_at = 0;
-        rc = store_contact_put(tx, key, &c);
-        goto out;
-    }
-    rc = inbound_record_events(tx, &app->inbound, key, events, waiting, now,
-                               texts, (size_t)app->cfg->max_replies_per_inbound,
-                               &dropped);
-    ch = channel_index(app, c.channel);
-    if (rc == 0 && dropped > 0) {
-        sk_log(LOG_WARNING, "caps",
-               "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",
-               c.channel != NULL ? c.channel : "-", key, dropped,
-               caps_name(CAPS_PER_INBOUND), app->cfg->max_replies_per_inbound);
-        if (ch < CONFIG_MAX_CHANNELS)
-            job->capped[ch][CAPS_PER_INBOUND] += dropped;
-    }
-    if (rc == 0 && ch < CONFIG_MAX_CHANNELS)
-        rc = caps_apply(app->caps, tx, ch, key, texts, now, job->capped[ch]);
-    for (i = 0; rc == 0 && i < json_array_size(texts); i++) {
-        if (c.channel == NULL)
-            break;
-        rc = store_outbox_put(tx, c.channel, key,
-                              json_string_value(json_array_get(texts, i)), now,
-                              NULL);
-    }
-    if (rc == 0)
-        rc = inbound_save_contact(tx, &app->inbound, key, &c, s, NULL, now,
-                                  false);
-    if (rc == 0)
-        job->resumed++;
-out:
-    json_decref(events);
-    json_decref(texts);
-    flow_session_free(s);
-    store_contact_clear(&c);
-    return rc;
-}
-
-static int
-sweep_run(struct store_tx *tx, void *arg)
-{
-    struct sweep_job *job = arg;
-    int64_t now = app_now_ms();
-    int i, rc;
-
-    rc = store_due(tx, now, SWEEP_LIMIT, sweep_collect, job);
-    if (rc < 0)
-        return rc;
-    for (i = 0; i < job->n; i++)
-        if ((rc = sweep_contact(tx, job, job->keys[i], now)) != 0)
-            return rc;
-    /* A reply address is kept vault_days after the last contact, no
-     * longer: expired entries are deleted, not just left unread. */
-    rc = store_vault_purge(tx, now, VAULT_PURGE_LIMIT);
-    if (rc < 0)
-        return rc;
-    job->purged = rc;
-    return 0;
+    return sweep_run(tx, &as->sw);
 }
 
 static void
 sweep_done(void *arg, int rc)
 {
-    struct sweep_job *job = arg;
-    struct sk_app *app = job->app;
+    struct app_sweep *as = arg;
+    struct sweep_job *job = &as->sw;
+    struct sk_app *app = as->app;
 
     app->pending--;
     app->sweeping = false;
@@ -682,7 +551,7 @@ sweep_done(void *arg, int rc)
     else if (job->resumed > 0 || job->purged > 0)
         sk_log(LOG_INFO, "sweep", "resumed=%d expired_addresses=%d",
                job->resumed, job->purged);
-    free(job);
+    free(as);
     maybe_stop(app);
 }
 
@@ -690,7 +559,7 @@ static void
 sweep_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct sk_app *app = arg;
-    struct sweep_job *job;
+    struct app_sweep *as;
 
     (void)fd;
     (void)what;
@@ -699,11 +568,12 @@ sweep_tick(evutil_socket_t fd, short what, void *arg)
     outbox_kick(app->outbox);
     if (app->sweeping)
         return;
-    if ((job = calloc(1, sizeof(*job))) == NULL)
+    if ((as = calloc(1, sizeof(*as))) == NULL)
         return;
-    job->app = app;
-    if (store_submit(app->store, sweep_run, sweep_done, job) != 0) {
-        free(job); /* busy: try on the next tick */
+    as->sw.ctx = &app->inbound;
+    as->app = app;
+    if (store_submit(app->store, app_sweep_run, sweep_done, as) != 0) {
+        free(as); /* busy: try on the next tick */
         return;
     }
     app->sweeping = true;

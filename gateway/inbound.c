@@ -33,8 +33,8 @@
 #define MS_PER_DAY     86400000LL
 #define USSD_IDLE_MS   (5 * 60 * 1000) /* an abandoned USSD run expires */
 
-static int64_t
-now_ms(const struct inbound_ctx *ctx)
+int64_t
+inbound_now(const struct inbound_ctx *ctx)
 {
     struct timespec ts;
 
@@ -564,7 +564,7 @@ inbound_run(struct store_tx *tx, void *arg)
     json_t *texts = NULL;
     char err[SK_ERR_LEN] = "";
     char *prev = NULL;
-    int64_t now = now_ms(ctx);
+    int64_t now = inbound_now(ctx);
     bool keep_vault = true;
     int rc;
 

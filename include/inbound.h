@@ -75,6 +75,9 @@ struct inbound_job {
     size_t ussd_pages; /* screens of the USSD answer, this one included */
 };
 
+/* Unix time in ms by ctx->now, or the real clock. Any thread. */
+int64_t inbound_now(const struct inbound_ctx *ctx);
+
 /* Zeroes job and ties it to ctx and channel ch. */
 void inbound_job_init(struct inbound_job *job, const struct inbound_ctx *ctx,
                       size_t ch);

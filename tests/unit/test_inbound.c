@@ -25,6 +25,7 @@
 #include "inbound.h"
 #include "optout.h"
 #include "store.h"
+#include "sweep.h"
 
 #define T0 1700000000000LL
 
@@ -395,6 +396,9 @@ test_timeout_expiry(void **state)
 {
     struct fix *x = *state;
     struct inbound_job job;
+    struct sweep_job *sw = calloc(1, sizeof(*sw));
+
+    assert_non_null(sw);
 
     assert_int_equal(say(x, &job, 0, key_a, "m1", "hi", T0), 0);
     inbound_job_clear(&job);
@@ -404,6 +408,26 @@ test_timeout_expiry(void **state)
                      T0 + 3600000);
     assert_int_equal(sql_int(x, "SELECT expires_at FROM vault"),
                      T0 + 30 * 86400000LL);
+    /* the sweep: nothing is due before the minute, then the timeout asks
+     * again through the outbox */
+    memset(sw, 0, sizeof(*sw));
+    sw->ctx = &x->ctx;
+    test_clock = T0 + 59999;
+    assert_int_equal(store_call(x->st, sweep_run, sw), 0);
+    assert_int_equal(sw->resumed, 0);
+    memset(sw, 0, sizeof(*sw));
+    sw->ctx = &x->ctx;
+    test_clock = T0 + 60000;
+    assert_int_equal(store_call(x->st, sweep_run, sw), 0);
+    assert_int_equal(sw->resumed, 1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox WHERE "
+                                "channel = 'demo' AND text = 'Hello.'"),
+                     1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM results WHERE "
+                                "category = 'No Response'"),
+                     1);
+    assert_int_equal(sql_int(x, "SELECT timeout_at FROM contacts"),
+                     T0 + 120000);
     /* a USSD step waits without a timeout and expires after 5 idle
      * minutes */
     inbound_job_init(&job, &x->ctx, 0);
@@ -424,6 +448,7 @@ test_timeout_expiry(void **state)
     assert_int_equal(sql_int(x, "SELECT expires_at FROM contacts WHERE "
                                 "key LIKE 'b%'"),
                      T0 + 300000);
+    free(sw);
 }
 
 static void
