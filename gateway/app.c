@@ -50,6 +50,7 @@
 #include "store.h"
 #include "sweep.h"
 #include "text.h"
+#include "ussd.h"
 #include "zone.h"
 
 int64_t
@@ -147,33 +148,6 @@ inbound_capped(struct sk_app *app, const struct inbound_job *job)
             metrics_capped(app->metrics, job->ch, k, job->capped[k]);
 }
 
-/* The stored answer of a USSD step, as text/plain: the "screen" of the
- * object ussd_reply() made, or the one string of the JSON array stored
- * before there were pages. */
-static int
-render_ussd(const char *reply, struct channel_reply *out, size_t *count)
-{
-    json_t *v = json_loads(reply != NULL ? reply : "", 0, NULL);
-    const char *answer = json_is_array(v)
-                             ? json_string_value(json_array_get(v, 0))
-                             : json_string_value(json_object_get(v, "screen"));
-
-    memset(out, 0, sizeof(*out));
-    if (answer == NULL) {
-        json_decref(v);
-        return SK_EINVAL;
-    }
-    out->body = strdup(answer);
-    json_decref(v);
-    if (out->body == NULL)
-        return SK_ENOMEM;
-    out->code = HTTP_OK;
-    out->content_type = "text/plain; charset=utf-8";
-    out->body_len = strlen(out->body);
-    *count = 1;
-    return 0;
-}
-
 /* An inbound job with what the loop needs to reply. */
 struct recv_job {
     struct inbound_job in;
@@ -216,7 +190,7 @@ inbound_done(void *arg, int rc)
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
     if (rc == 0)
-        rc = job->ussd ? render_ussd(job->reply, &r, &n)
+        rc = job->ussd ? ussd_render(job->reply, &r, &n)
                        : render_texts(app, job->ch, job->reply, &r, &n);
     if (rc == 0) {
         send_reply(app, rj->req, rj->t0, job->ch, &r);
