@@ -1,6 +1,6 @@
 /*
- * app.c - `sikiliza serve`: setup, the inbound pipeline, the timeout sweep
- * and shutdown.
+ * app.c - `sikiliza serve`: setup, the loop side of the inbound pipeline,
+ * of delivery reports and of the timeout sweep, and shutdown.
  *
  * Inbound pipeline. On the loop (app_receive): the channel type checks the
  * secret or signature and parses the request; the phone number becomes the
@@ -13,8 +13,8 @@
  * (inbound_done), after COMMIT, the reply is rendered and sent; on any
  * failure the provider gets 5xx and nothing is acknowledged.
  *
- * Timeouts and expiry. A one-second timer submits a sweep job that
- * resumes every due session with FLOW_RESUME_TIMEOUT or
+ * Timeouts and expiry. A one-second timer submits a sweep job (sweep.c)
+ * that resumes every due session with FLOW_RESUME_TIMEOUT or
  * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox.
  *
  * Shutdown. SIGTERM/SIGINT closes the listening socket and stops the

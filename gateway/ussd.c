@@ -7,9 +7,12 @@
  * rendered as the provider's text/plain reply (event loop).
  *
  * A page is at most one USSD screen (CHANNEL_USSD_MAX GSM-7 units, or
- * CHANNEL_USSD_MAX_UCS2 when a character needs UCS-2); every page but the
- * last ends with the more line, the last is "END ..." unless the run
- * waits for the child ("CON ...").
+ * CHANNEL_USSD_MAX_UCS2 when a character needs UCS-2). Messages are never
+ * cut: the pager breaks between messages first and between words inside
+ * a message longer than a screen (before a menu option's number when one
+ * is in reach, so "3" and "Not very safe" share a page); every page but
+ * the last ends with a "00 More" line in the child's language, the last
+ * is "END ..." unless the run waits for the child ("CON ...").
  */
 #include <stdbool.h>
 #include <stdint.h>

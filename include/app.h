@@ -1,12 +1,13 @@
 /*
  * app.h - the gateway process: struct sk_app holds everything `sikiliza
  * serve` runs with (config, privacy key, flows, store, event loop, HTTP
- * server, metrics), and the inbound pipeline that turns a webhook into a
- * flow step inside one store transaction, replying only after COMMIT.
+ * server, metrics), and the loop side of the inbound pipeline that turns a
+ * webhook into a flow step (inbound.h) inside one store transaction,
+ * replying only after COMMIT.
  *
  * All functions run on the event loop (main) thread; the store jobs they
- * submit run on the store's writer thread and only read the config, the
- * flows and the privacy key, which are read-only once loaded.
+ * submit run on the store's writer thread and only read the inbound
+ * context (struct sk_app's inbound member), read-only once loaded.
  */
 #ifndef SK_APP_H
 #define SK_APP_H

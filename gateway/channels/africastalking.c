@@ -28,14 +28,8 @@
  * every answer of the session so far, joined by "*". The answer is
  * text/plain starting "CON " (the child types the next answer) or "END ".
  *
- * USSD pages. The messages a step sends may not fit one screen (see
- * CHANNEL_USSD_MAX in channel.h). They are never cut: channel_ussd_paginate()
- * lays them out on pages, breaking between messages first and between words
- * inside a message longer than a screen (before a menu option's number when
- * one is in reach, so "3" and "Not very safe" share a page); every page but
- * the last ends with a "00 More" line in the child's language. The gateway
- * stores the pages and shows the next one when the child answers the more
- * key.
+ * USSD pages: an answer longer than a screen is laid out on pages by
+ * channel_ussd_paginate(), in gateway/ussd.c with the rest of the paging.
  *
  * Pure; any thread.
  */
