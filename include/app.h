@@ -1,12 +1,13 @@
 /*
  * app.h - the gateway process: struct sk_app holds everything `sikiliza
  * serve` runs with (config, privacy key, flows, store, event loop, HTTP
- * server, metrics), and the inbound pipeline that turns a webhook into a
- * flow step inside one store transaction, replying only after COMMIT.
+ * server, metrics), and the loop side of the inbound pipeline that turns a
+ * webhook into a flow step (inbound.h) inside one store transaction,
+ * replying only after COMMIT.
  *
  * All functions run on the event loop (main) thread; the store jobs they
- * submit run on the store's writer thread and only read the config, the
- * flows and the privacy key, which are read-only once loaded.
+ * submit run on the store's writer thread and only read the inbound
+ * context (struct sk_app's inbound member), read-only once loaded.
  */
 #ifndef SK_APP_H
 #define SK_APP_H
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "inbound.h"
 
 struct caps;
 struct channel_type;
@@ -50,11 +52,12 @@ struct sk_app {
     /* the config's delete words, trimmed and case-folded */
     char *delete_folded[CONFIG_MAX_WORDS];
     size_t n_delete;
-    struct caps *caps; /* sending caps; used by store jobs only */
-    char *tz_rule;     /* POSIX rule of [flows] timezone, or NULL */
-    int pending;       /* store jobs whose done callback has not run yet */
-    bool sweeping;     /* a timeout sweep job is queued or running */
-    bool stopping;     /* SIGTERM/SIGINT seen: no new work is taken */
+    struct caps *caps;          /* sending caps; used by store jobs only */
+    char *tz_rule;              /* POSIX rule of [flows] timezone, or NULL */
+    struct inbound_ctx inbound; /* what inbound store jobs read */
+    int pending;   /* store jobs whose done callback has not run yet */
+    bool sweeping; /* a timeout sweep job is queued or running */
+    bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
 };
 
 /* `sikiliza serve -c FILE`: runs until SIGTERM/SIGINT. Returns the exit

@@ -1,0 +1,510 @@
+/*
+ * inbound.c - the store step of one inbound message (see inbound.h).
+ *
+ * Everything here runs on the store's writer thread, inside the job's
+ * transaction, and reads only the job and its read-only context: the
+ * config, the flows, the caps, the time-zone rule and the opt-out words.
+ * Replies are not sent here: the job keeps them (job->reply), the loop
+ * renders them for the provider once the transaction has committed.
+ *
+ * The order is fixed: a duplicate (same channel and provider id) gets the
+ * stored reply and nothing else happens; a USSD "more" answer shows the
+ * next page; then DELETE erases the contact, STOP opts it out, else the
+ * engine takes one step (a keyword starts its flow, a waiting run
+ * resumes, otherwise the channel's flow starts); answers are stored, the
+ * caps applied, texts for asynchronous channels go to the outbox, and
+ * the contact, session, vault entry and inbound row are saved.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "caps.h"
+#include "channel.h"
+#include "flow.h"
+#include "inbound.h"
+#include "log.h"
+#include "optout.h"
+#include "store.h"
+#include "ussd.h"
+
+#define FLOW_STACK_MAX 32 /* nested runs tracked */
+#define MS_PER_DAY     86400000LL
+#define USSD_IDLE_MS   (5 * 60 * 1000) /* an abandoned USSD run expires */
+
+int64_t
+inbound_now(const struct inbound_ctx *ctx)
+{
+    struct timespec ts;
+
+    if (ctx->now != NULL)
+        return ctx->now();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+inbound_job_init(struct inbound_job *job, const struct inbound_ctx *ctx,
+                 size_t ch)
+{
+    memset(job, 0, sizeof(*job));
+    job->ctx = ctx;
+    job->ch = ch;
+}
+
+void
+inbound_job_clear(struct inbound_job *job)
+{
+    if (job == NULL)
+        return;
+    free(job->vault);
+    free(job->erase_vault);
+    free(job->text);
+    free(job->external_id);
+    free(job->reply);
+    memset(job, 0, sizeof(*job));
+}
+
+/* --- the engine step and its events -------------------------------------- */
+
+static const char *
+event_str(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(ev, key));
+}
+
+/* The flow an event's "flow" member names: a name, or {"uuid","name"}. */
+static const struct flow *
+event_flow(const struct inbound_ctx *ctx, const json_t *ev)
+{
+    const json_t *v = json_object_get(ev, "flow");
+
+    if (json_is_string(v))
+        return flow_set_find(ctx->flows, json_string_value(v));
+    if (json_is_object(v)) {
+        const char *id = event_str(v, "uuid");
+
+        return flow_set_find(ctx->flows,
+                             id != NULL ? id : event_str(v, "name"));
+    }
+    return NULL;
+}
+
+/*
+ * Stores each run_result_changed of events as an answer, attributed to the
+ * flow whose run produced it (tracked through run_started/run_ended; the
+ * stack starts with the flow that was waiting, if any), and appends each
+ * msg_created text to texts, at most cap of them (*dropped counts the
+ * rest).
+ */
+int
+inbound_record_events(struct store_tx *tx, const struct inbound_ctx *ctx,
+                      const char *key, const json_t *events,
+                      const struct flow *waiting, int64_t now, json_t *texts,
+                      size_t cap, size_t *dropped)
+{
+    const struct flow *stack[FLOW_STACK_MAX];
+    size_t depth = 0, i;
+    int rc;
+
+    if (waiting != NULL)
+        stack[depth++] = waiting;
+    for (i = 0; i < json_array_size(events); i++) {
+        const json_t *ev = json_array_get(events, i);
+        const char *type = event_str(ev, "type");
+
+        if (type == NULL)
+            continue;
+        if (strcmp(type, "run_started") == 0) {
+            if (depth < FLOW_STACK_MAX)
+                stack[depth++] = event_flow(ctx, ev);
+        } else if (strcmp(type, "run_ended") == 0) {
+            if (depth > 0)
+                depth--;
+        } else if (strcmp(type, "msg_created") == 0) {
+            const char *text = event_str(ev, "text");
+
+            if (text == NULL)
+                continue;
+            if (json_array_size(texts) >= cap) {
+                (*dropped)++;
+                continue;
+            }
+            if (json_array_append_new(texts, json_string(text)) != 0)
+                return SK_ENOMEM;
+        } else if (strcmp(type, "run_result_changed") == 0) {
+            const struct flow *f = event_flow(ctx, ev);
+
+            if (f == NULL && depth > 0)
+                f = stack[depth - 1];
+            rc = store_result_put(tx, key, f != NULL ? flow_uuid(f) : "",
+                                  f != NULL ? flow_name(f) : "",
+                                  event_str(ev, "name"), event_str(ev, "value"),
+                                  event_str(ev, "category"),
+                                  event_str(ev, "input"), now);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Saves the session and its wait times into c and the store. A run that
+ * waits in a USSD session (ussd) has no timeout and expires after
+ * USSD_IDLE_MS: a session the child left must not carry on by SMS. */
+int
+inbound_save_contact(struct store_tx *tx, const struct inbound_ctx *ctx,
+                     const char *key, struct store_contact *c,
+                     const struct flow_session *s, const char *channel,
+                     int64_t now, bool ussd)
+{
+    char *dump = flow_session_dump(s);
+
+    if (dump == NULL)
+        return SK_ENOMEM;
+    free(c->session);
+    c->session = dump;
+    if (channel != NULL &&
+        (c->channel == NULL || strcmp(c->channel, channel) != 0)) {
+        free(c->channel);
+        if ((c->channel = strdup(channel)) == NULL)
+            return SK_ENOMEM;
+    }
+    c->timeout_at = c->expires_at = 0;
+    if (!c->opted_out && flow_session_status(s) == FLOW_WAITING) {
+        c->timeout_at = flow_session_timeout_at(s);
+        c->expires_at = flow_session_expires_at(s);
+        if (c->expires_at == 0)
+            c->expires_at = now + (int64_t)ctx->cfg->expire_minutes * 60000;
+        if (ussd) {
+            c->timeout_at = 0;
+            if (c->expires_at > now + USSD_IDLE_MS)
+                c->expires_at = now + USSD_IDLE_MS;
+        }
+    }
+    c->last_seen = now;
+    return store_contact_put(tx, key, c);
+}
+
+static uint64_t
+make_seed(int64_t now, const void *salt)
+{
+    uint64_t x = (uint64_t)now ^ ((uint64_t)(uintptr_t)salt << 17);
+
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* --- inbound ------------------------------------------------------------- */
+
+static const struct flow *
+default_flow(const struct inbound_ctx *ctx, const struct config_channel *ch)
+{
+    const char *name = ch->flow != NULL ? ch->flow : ctx->cfg->default_flow;
+
+    return name != NULL ? flow_set_find(ctx->flows, name) : NULL;
+}
+
+/* Gives s the environment of [flows]: timezone (with its rule), date
+ * format and country, as dates and phone numbers in flows read them. */
+int
+inbound_session_env(const struct inbound_ctx *ctx, struct flow_session *s)
+{
+    const struct config *cfg = ctx->cfg;
+
+    if (flow_session_set_env(s, cfg->timezone, cfg->date_format,
+                             cfg->country) != 0 ||
+        flow_session_set_tz_rule(s, ctx->tz_rule) != 0)
+        return SK_ENOMEM;
+    return 0;
+}
+
+/* Replaces *sp by a session with no run, keeping the contact's language. */
+static int
+reset_session(const struct inbound_ctx *ctx, struct flow_session **sp,
+              int64_t now, const void *salt)
+{
+    struct flow_session *fresh =
+        flow_session_new(flow_session_language(*sp), make_seed(now, salt));
+
+    if (fresh == NULL || inbound_session_env(ctx, fresh) != 0) {
+        flow_session_free(fresh);
+        return SK_ENOMEM;
+    }
+    flow_session_free(*sp);
+    *sp = fresh;
+    return 0;
+}
+
+/* The engine step for one message. Runs on the writer thread. */
+static int
+inbound_step(struct store_tx *tx, struct inbound_job *job,
+             struct store_contact *c, struct flow_session **sp, json_t *texts,
+             int64_t now, bool *keep_vault)
+{
+    const struct inbound_ctx *ctx = job->ctx;
+    const struct config_channel *ch = &ctx->cfg->channels[job->ch];
+    const struct flow *f, *waiting = NULL;
+    json_t *events;
+    char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
+    int rc = 0, word, cancelled;
+
+    word = optout_match(ctx->delete_folded, ctx->n_delete, job->text);
+    if (word >= 0) {
+        const char *confirm = optout_erase_reply(flow_session_language(*sp),
+                                                 ctx->delete_folded[word]);
+
+        if ((rc = store_contact_erase(tx, job->key)) != 0)
+            return rc;
+        job->erased = true;
+        *keep_vault = false;
+        job->status = "erased";
+        return json_array_append_new(texts, json_string(confirm)) == 0
+                   ? 0
+                   : SK_ENOMEM;
+    }
+    if (optout_match(ctx->stop_folded, ctx->n_stop, job->text) >= 0) {
+        if (reset_session(ctx, sp, now, job) != 0)
+            return SK_ENOMEM;
+        rc = optout_cancel_queued(tx, job->key, now, &cancelled);
+        if (rc != 0)
+            return rc;
+        if (cancelled > 0)
+            sk_log(LOG_INFO, "inbound",
+                   "contact=%.8s cancelled=%d queued messages (opted out)",
+                   job->key, cancelled);
+        c->opted_out = true;
+        *keep_vault = false;
+        job->status = "opted_out";
+        return json_array_append_new(
+                   texts,
+                   json_string(optout_stop_reply(
+                       flow_session_language(*sp),
+                       flow_set_keyword_at(ctx->flows, 0), stop_text))) == 0
+                   ? 0
+                   : SK_ENOMEM;
+    }
+    /* USSD answers are menu choices, not keywords. Dialling in starts the
+     * channel's flow as a keyword would: a new run, interrupting any run
+     * the contact had by SMS, and an opted-out child taking part again. */
+    if (job->ussd_start) {
+        if ((f = default_flow(ctx, ch)) == NULL) {
+            job->status = "no_flow";
+            return 0;
+        }
+    } else {
+        f = job->ussd ? NULL : flow_set_match_keyword(ctx->flows, job->text);
+    }
+    if (c->opted_out && f == NULL) {
+        *keep_vault = false;
+        job->status = "ignored";
+        return 0;
+    }
+    if ((events = json_array()) == NULL)
+        return SK_ENOMEM;
+    if (f != NULL) {
+        c->opted_out = false;
+        job->status = job->ussd_start ? "started" : "keyword";
+        rc = flow_start(ctx->flows, *sp, f, job->ussd_start ? NULL : job->text,
+                        now, events, err);
+    } else {
+        bool resumed = false;
+
+        if (flow_session_status(*sp) == FLOW_WAITING) {
+            struct flow_resume r = {FLOW_RESUME_MSG, job->text};
+            const char *id = flow_session_flow(*sp);
+
+            waiting = id != NULL ? flow_set_find(ctx->flows, id) : NULL;
+            job->status = "resumed";
+            rc = waiting != NULL
+                     ? flow_resume(ctx->flows, *sp, &r, now, events, err)
+                     : SK_ENOENT;
+            if (rc != 0 && rc != SK_ENOMEM) {
+                /* e.g. the flow was removed since: start afresh rather
+                 * than fail this contact's every message */
+                sk_log(LOG_WARNING, "inbound",
+                       "contact=%.8s cannot resume (%s), starting afresh",
+                       job->key, sk_strerror(rc));
+                rc = reset_session(ctx, sp, now, job);
+                json_array_clear(events);
+                waiting = NULL;
+            } else {
+                resumed = rc == 0;
+            }
+        }
+        if (rc == 0 && !resumed) {
+            if ((f = default_flow(ctx, ch)) != NULL) {
+                job->status = "started";
+                rc =
+                    flow_start(ctx->flows, *sp, f, job->text, now, events, err);
+            } else {
+                job->status = "no_flow";
+            }
+        }
+    }
+    if (rc != 0) {
+        /* err may quote flow content; the code is enough for the log */
+        sk_log(LOG_WARNING, "inbound", "contact=%.8s flow step failed: %s",
+               job->key, sk_strerror(rc));
+        json_decref(events);
+        return rc;
+    }
+    rc = inbound_record_events(tx, ctx, job->key, events, waiting, now, texts,
+                               (size_t)ctx->cfg->max_replies_per_inbound,
+                               &job->dropped);
+    json_decref(events);
+    return rc;
+}
+
+static int queue_texts(struct store_tx *tx, const char *channel,
+                       const char *key, const json_t *texts, int64_t now);
+
+/* After DELETE: the confirmation goes out under no contact key, and the
+ * dedupe row keeps no key either. */
+static int
+inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
+               int64_t now)
+{
+    const struct inbound_ctx *ctx = job->ctx;
+    const char *chname = ctx->cfg->channels[job->ch].name;
+    int rc;
+
+    if (!job->ussd && !ctx->types[job->ch]->sync_reply) {
+        if (job->erase_vault != NULL && json_array_size(texts) > 0) {
+            rc = queue_texts(tx, chname, job->erase_key, texts, now);
+            if (rc == 0)
+                rc = store_vault_put(tx, job->erase_key, job->erase_vault,
+                                     job->erase_vault_len, now + MS_PER_DAY);
+            if (rc != 0)
+                return rc;
+            job->queued = json_array_size(texts);
+        }
+        json_array_clear(texts);
+    }
+    /* a USSD answer is already in job->reply (see ussd_answer()) */
+    if (job->reply == NULL &&
+        (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
+        return SK_ENOMEM;
+    return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
+}
+
+/* Puts each text of the JSON array into the outbox. */
+static int
+queue_texts(struct store_tx *tx, const char *channel, const char *key,
+            const json_t *texts, int64_t now)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < json_array_size(texts); i++) {
+        const char *text = json_string_value(json_array_get(texts, i));
+
+        if (text == NULL)
+            continue;
+        if ((rc = store_outbox_put(tx, channel, key, text, now, NULL)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
+inbound_run(struct store_tx *tx, void *arg)
+{
+    struct inbound_job *job = arg;
+    const struct inbound_ctx *ctx = job->ctx;
+    const struct config_channel *ch = &ctx->cfg->channels[job->ch];
+    struct store_contact c;
+    struct flow_session *s = NULL;
+    json_t *texts = NULL;
+    char err[SK_ERR_LEN] = "";
+    char *prev = NULL;
+    int64_t now = inbound_now(ctx);
+    bool keep_vault = true;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    rc = store_inbound_get(tx, ch->name, job->external_id, &prev);
+    if (rc == 0) {
+        job->reply = prev;
+        job->status = "duplicate";
+        return 0;
+    }
+    if (rc != SK_ENOENT)
+        return rc;
+    if (job->ussd && !job->ussd_start) {
+        bool shown;
+
+        if ((rc = ussd_next_page(tx, job, now, &shown)) != 0 || shown)
+            return rc;
+    }
+    rc = store_contact_get(tx, job->key, &c);
+    if (rc == SK_ENOENT)
+        memset(&c, 0, sizeof(c));
+    else if (rc != 0)
+        return rc;
+    if (c.session != NULL) {
+        s = flow_session_load(c.session, err);
+        if (s == NULL)
+            sk_log(LOG_WARNING, "inbound",
+                   "contact=%.8s stored session unreadable, starting afresh",
+                   job->key);
+    }
+    if (s == NULL)
+        s = flow_session_new(NULL, make_seed(now, job));
+    texts = json_array();
+    if (s == NULL || texts == NULL || inbound_session_env(ctx, s) != 0) {
+        rc = SK_ENOMEM;
+        goto out;
+    }
+    rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
+    if (rc == 0 && !job->ussd) /* a USSD screen is no SMS */
+        rc = caps_apply(ctx->caps, tx, job->ch, job->key, texts, now,
+                        job->capped);
+    if (rc == 0 && job->erased) {
+        c.opted_out = true; /* a USSD session ends with the confirmation */
+        if (job->ussd)
+            rc = ussd_answer(job, &c, s, texts);
+        if (rc == 0)
+            rc = inbound_erased(tx, job, texts, now);
+    }
+    if (rc != 0 || job->erased)
+        goto out;
+    if (job->ussd) {
+        /* the answer is the USSD pages, whatever the SMS side does */
+        rc = ussd_answer(job, &c, s, texts);
+        if (rc != 0)
+            goto out;
+    } else if (!ctx->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
+        /* the provider takes no reply in its webhook response: every
+         * message goes through the outbox, which needs the address */
+        rc = queue_texts(tx, ch->name, job->key, texts, now);
+        if (rc != 0)
+            goto out;
+        job->queued = json_array_size(texts);
+        json_array_clear(texts);
+        keep_vault = true;
+    }
+    rc = inbound_save_contact(tx, ctx, job->key, &c, s, ch->name, now,
+                              job->ussd);
+    if (rc == 0 && keep_vault)
+        rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
+                             now + (int64_t)ctx->cfg->vault_days * MS_PER_DAY);
+    if (rc != 0)
+        goto out;
+    if (job->reply == NULL && /* set for USSD */
+        (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL) {
+        rc = SK_ENOMEM;
+        goto out;
+    }
+    rc = store_inbound_put(tx, ch->name, job->external_id, job->key, job->reply,
+                           now);
+out:
+    json_decref(texts);
+    flow_session_free(s);
+    store_contact_clear(&c);
+    return rc;
+}
