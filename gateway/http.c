@@ -477,6 +477,25 @@ fail:
     return NULL;
 }
 
+int
+http_port(const struct http_server *h)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    evutil_socket_t fd;
+
+    if (h == NULL || h->bound == NULL)
+        return -1;
+    fd = evhttp_bound_socket_get_fd(h->bound);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
 void
 http_stop_intake(struct http_server *h)
 {

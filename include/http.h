@@ -91,6 +91,9 @@ int http_page(struct http_server *h, const char *path, http_page_fn fn,
 /* Sets the readiness callback of /healthz. */
 void http_set_ready(struct http_server *h, http_ready_fn fn, void *arg);
 
+/* The port the server listens on (useful with port 0), or -1. */
+int http_port(const struct http_server *h);
+
 /* Stops accepting new connections; open ones are still served, channel
  * routes answer 503 "shutting down" and /healthz 503. */
 void http_stop_intake(struct http_server *h);
