@@ -68,9 +68,8 @@ typedef bool (*http_ready_fn)(void *arg);
 
 /*
  * Binds lim->listen and starts serving on base; request durations go to
- * m (may be NULL). Nothing but /healthz (503 until a readiness callback
- * is set) answers until callbacks are registered: register them before
- * the loop runs.
+ * m (may be NULL). Until callbacks are registered /c/... is 404 and
+ * /healthz 503: register them before the loop runs.
  */
 struct http_server *http_start(struct event_base *base,
                                const struct http_limits *lim, struct metrics *m,
