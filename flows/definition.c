@@ -366,6 +366,47 @@ read_wait(struct load *ld, const char *node, const json_t *wj,
     }
 }
 
+/* Case i of a switch router, from its JSON v. */
+static void
+read_case(struct load *ld, const char *node, struct fl_node *n, size_t i,
+          const json_t *v)
+{
+    struct fl_case *c = &n->cases[i];
+    const json_t *args = json_object_get(v, "arguments");
+    const char *cat = jstr(v, "category_uuid");
+
+    c->uuid = jstr_set(v, "uuid");
+    c->type = jstr_set(v, "type");
+    note_uuid(ld, c->uuid);
+    if (c->uuid == NULL)
+        problem(ld, node, "case %zu has no uuid", i);
+    if (c->type == NULL)
+        problem(ld, node, "case %zu has no type", i);
+    else if (!rtest_known(c->type))
+        problem(ld, node, "router test \"%s\" is not supported", c->type);
+    if (args != NULL && !json_is_null(args)) {
+        size_t j;
+        const json_t *a;
+
+        if (!json_is_array(args))
+            problem(ld, node, "case %zu arguments are not a list", i);
+        else if (json_array_size(args) > FL_MAX_ARGS)
+            problem(ld, node, "case %zu has more than %d arguments", i,
+                    FL_MAX_ARGS);
+        else
+            c->args = args;
+        json_array_foreach(args, j, a)
+        {
+            if (!json_is_string(a))
+                problem(ld, node, "case %zu argument %zu is not text", i, j);
+        }
+    }
+    c->cat_idx = find_cat(n, cat);
+    if (c->cat_idx < 0)
+        problem(ld, node, "case %zu points to %s category %s", i,
+                cat ? "missing" : "no", cat ? cat : "");
+}
+
 static void
 read_router(struct load *ld, const char *node, const json_t *rj,
             struct fl_node *n)
@@ -457,44 +498,7 @@ read_router(struct load *ld, const char *node, const json_t *rj,
         n->ncases = 0;
         return;
     }
-    json_array_foreach(cases, i, v)
-    {
-        struct fl_case *c = &n->cases[i];
-        const json_t *args = json_object_get(v, "arguments");
-        const char *cat = jstr(v, "category_uuid");
-
-        c->uuid = jstr_set(v, "uuid");
-        c->type = jstr_set(v, "type");
-        note_uuid(ld, c->uuid);
-        if (c->uuid == NULL)
-            problem(ld, node, "case %zu has no uuid", i);
-        if (c->type == NULL)
-            problem(ld, node, "case %zu has no type", i);
-        else if (!rtest_known(c->type))
-            problem(ld, node, "router test \"%s\" is not supported", c->type);
-        if (args != NULL && !json_is_null(args)) {
-            size_t j;
-            const json_t *a;
-
-            if (!json_is_array(args))
-                problem(ld, node, "case %zu arguments are not a list", i);
-            else if (json_array_size(args) > FL_MAX_ARGS)
-                problem(ld, node, "case %zu has more than %d arguments", i,
-                        FL_MAX_ARGS);
-            else
-                c->args = args;
-            json_array_foreach(args, j, a)
-            {
-                if (!json_is_string(a))
-                    problem(ld, node, "case %zu argument %zu is not text", i,
-                            j);
-            }
-        }
-        c->cat_idx = find_cat(n, cat);
-        if (c->cat_idx < 0)
-            problem(ld, node, "case %zu points to %s category %s", i,
-                    cat ? "missing" : "no", cat ? cat : "");
-    }
+    json_array_foreach(cases, i, v) read_case(ld, node, n, i, v);
     v = json_object_get(rj, "wait");
     if (v != NULL && !json_is_null(v))
         read_wait(ld, node, v, n);
@@ -952,6 +956,50 @@ read_fields(struct load *ld, const json_t *list, struct flow *const *flows,
     return 0;
 }
 
+/*
+ * Moves the flows, triggers and fields just read into set: both arrays
+ * grow first so nothing can fail half way. On success the counts are 0
+ * and *fields NULL (set owns them); on SK_ENOMEM set is unchanged.
+ */
+static int
+set_take(struct flow_set *set, struct flow **flows, size_t *nflows_p,
+         struct fl_trigger *trig, size_t *ntrig_p, json_t **fields_p)
+{
+    size_t nflows = *nflows_p, ntrig = *ntrig_p;
+
+    if (set->n + nflows > set->cap) {
+        size_t ncap = (set->n + nflows) * 2;
+        struct flow **nf = realloc(set->flows, ncap * sizeof(*nf));
+
+        if (nf == NULL)
+            return SK_ENOMEM;
+        set->flows = nf;
+        set->cap = ncap;
+    }
+    if (set->ntrig + ntrig > set->trigcap) {
+        size_t ncap = (set->ntrig + ntrig) * 2;
+        struct fl_trigger *nt = realloc(set->trig, ncap * sizeof(*nt));
+
+        if (nt == NULL)
+            return SK_ENOMEM;
+        set->trig = nt;
+        set->trigcap = ncap;
+    }
+    /* set->flows is still NULL when nothing was ever added */
+    if (nflows > 0)
+        memcpy(set->flows + set->n, flows, nflows * sizeof(*flows));
+    set->n += nflows;
+    *nflows_p = 0;
+    if (ntrig > 0)
+        memcpy(set->trig + set->ntrig, trig, ntrig * sizeof(*trig));
+    set->ntrig += ntrig;
+    *ntrig_p = 0;
+    json_decref(set->fields);
+    set->fields = *fields_p;
+    *fields_p = NULL;
+    return 0;
+}
+
 int
 flow_set_add_json(struct flow_set *set, const char *text, size_t len,
                   flow_diag_fn diag, void *arg)
@@ -1044,41 +1092,7 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         rc = SK_EINVAL;
         goto done;
     }
-    /* commit: grow both arrays first so nothing can fail half way */
-    if (set->n + nflows > set->cap) {
-        size_t ncap = (set->n + nflows) * 2;
-        struct flow **nf = realloc(set->flows, ncap * sizeof(*nf));
-
-        if (nf == NULL) {
-            rc = SK_ENOMEM;
-            goto done;
-        }
-        set->flows = nf;
-        set->cap = ncap;
-    }
-    if (set->ntrig + ntrig > set->trigcap) {
-        size_t ncap = (set->ntrig + ntrig) * 2;
-        struct fl_trigger *nt = realloc(set->trig, ncap * sizeof(*nt));
-
-        if (nt == NULL) {
-            rc = SK_ENOMEM;
-            goto done;
-        }
-        set->trig = nt;
-        set->trigcap = ncap;
-    }
-    /* set->flows is still NULL when nothing was ever added */
-    if (nflows > 0)
-        memcpy(set->flows + set->n, flows, nflows * sizeof(*flows));
-    set->n += nflows;
-    nflows = 0;
-    if (ntrig > 0)
-        memcpy(set->trig + set->ntrig, trig, ntrig * sizeof(*trig));
-    set->ntrig += ntrig;
-    ntrig = 0;
-    json_decref(set->fields);
-    set->fields = fields;
-    fields = NULL;
+    rc = set_take(set, flows, &nflows, trig, &ntrig, &fields);
 done:
     if (ld.problems > 0 && rc == 0)
         rc = SK_EINVAL;

@@ -122,6 +122,92 @@ syntax_error(struct parser *p)
     p->failed = true;
 }
 
+/* The operator or punctuation token at s[i]; returns the index past it. */
+static size_t
+lex_op(const char *s, size_t i, size_t len, enum tok *tok)
+{
+    char c = s[i++];
+    char d = i < len ? s[i] : '\0';
+
+    switch (c) {
+    case '(':
+        *tok = T_LP;
+        break;
+    case ')':
+        *tok = T_RP;
+        break;
+    case '[':
+        *tok = T_LB;
+        break;
+    case ']':
+        *tok = T_RB;
+        break;
+    case ',':
+        *tok = T_COMMA;
+        break;
+    case '.':
+        *tok = T_DOT;
+        break;
+    case '+':
+        *tok = T_PLUS;
+        break;
+    case '-':
+        *tok = T_MINUS;
+        break;
+    case '*':
+        *tok = T_STAR;
+        break;
+    case '/':
+        *tok = T_SLASH;
+        break;
+    case '^':
+        *tok = T_CARET;
+        break;
+    case '&':
+        *tok = T_AMP;
+        break;
+    case '=':
+        if (d == '>') {
+            i++;
+            *tok = T_ARROW;
+        } else {
+            *tok = T_EQ;
+        }
+        break;
+    case '!':
+        if (d == '=') {
+            i++;
+            *tok = T_NEQ;
+        } else {
+            *tok = T_BAD;
+        }
+        break;
+    case '<':
+        if (d == '=') {
+            i++;
+            *tok = T_LTE;
+        } else if (d == '>') { /* legacy spelling of != */
+            i++;
+            *tok = T_NEQ;
+        } else {
+            *tok = T_LT;
+        }
+        break;
+    case '>':
+        if (d == '=') {
+            i++;
+            *tok = T_GTE;
+        } else {
+            *tok = T_GT;
+        }
+        break;
+    default:
+        *tok = T_BAD;
+        break;
+    }
+    return i;
+}
+
 static void
 next(struct parser *p)
 {
@@ -164,85 +250,7 @@ next(struct parser *p)
             p->tok = T_STR;
         }
     } else {
-        char c = s[i++];
-        char d = i < p->len ? s[i] : '\0';
-
-        switch (c) {
-        case '(':
-            p->tok = T_LP;
-            break;
-        case ')':
-            p->tok = T_RP;
-            break;
-        case '[':
-            p->tok = T_LB;
-            break;
-        case ']':
-            p->tok = T_RB;
-            break;
-        case ',':
-            p->tok = T_COMMA;
-            break;
-        case '.':
-            p->tok = T_DOT;
-            break;
-        case '+':
-            p->tok = T_PLUS;
-            break;
-        case '-':
-            p->tok = T_MINUS;
-            break;
-        case '*':
-            p->tok = T_STAR;
-            break;
-        case '/':
-            p->tok = T_SLASH;
-            break;
-        case '^':
-            p->tok = T_CARET;
-            break;
-        case '&':
-            p->tok = T_AMP;
-            break;
-        case '=':
-            if (d == '>') {
-                i++;
-                p->tok = T_ARROW;
-            } else {
-                p->tok = T_EQ;
-            }
-            break;
-        case '!':
-            if (d == '=') {
-                i++;
-                p->tok = T_NEQ;
-            } else {
-                p->tok = T_BAD;
-            }
-            break;
-        case '<':
-            if (d == '=') {
-                i++;
-                p->tok = T_LTE;
-            } else if (d == '>') { /* legacy spelling of != */
-                i++;
-                p->tok = T_NEQ;
-            } else {
-                p->tok = T_LT;
-            }
-            break;
-        case '>':
-            if (d == '=') {
-                i++;
-                p->tok = T_GTE;
-            } else {
-                p->tok = T_GT;
-            }
-            break;
-        default:
-            p->tok = T_BAD;
-            break;
-        }
+        i = lex_op(s, i, p->len, &p->tok);
     }
     p->tlen = i - p->tstart;
     p->pos = i;

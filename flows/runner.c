@@ -1651,6 +1651,29 @@ nomem:
     return SK_ENOMEM;
 }
 
+/* The session's contact fields from v; 0 or SK_EINVAL with err set. */
+static int
+load_fields(struct flow_session *s, json_t *v, char err[SK_ERR_LEN])
+{
+    const char *key;
+    json_t *fv;
+
+    if (!json_is_object(v)) {
+        sk_seterr(err, "session: fields is not an object");
+        return SK_EINVAL;
+    }
+    json_object_foreach(v, key, fv)
+    {
+        if (json_is_null(fv))
+            continue; /* no value, as goflow stores an unset field */
+        if (!json_is_string(fv) || json_object_set(s->fields, key, fv) != 0) {
+            sk_seterr(err, "session: field %s is not text", key);
+            return SK_EINVAL;
+        }
+    }
+    return 0;
+}
+
 struct flow_session *
 flow_session_load(const char *json, char err[SK_ERR_LEN])
 {
@@ -1687,26 +1710,8 @@ flow_session_load(const char *json, char err[SK_ERR_LEN])
         sk_seterr(err, "out of memory");
         goto fail;
     }
-    v = json_object_get(root, "fields");
-    if (!json_is_object(v)) {
-        sk_seterr(err, "session: fields is not an object");
+    if (load_fields(s, json_object_get(root, "fields"), err) != 0)
         goto fail;
-    }
-    {
-        const char *key;
-        json_t *fv;
-
-        json_object_foreach(v, key, fv)
-        {
-            if (json_is_null(fv))
-                continue; /* no value, as goflow stores an unset field */
-            if (!json_is_string(fv) ||
-                json_object_set(s->fields, key, fv) != 0) {
-                sk_seterr(err, "session: field %s is not text", key);
-                goto fail;
-            }
-        }
-    }
     st = status_from_name(json_string_value(json_object_get(root, "status")),
                           session_status_names, 6);
     if (st < 0) {

@@ -67,7 +67,8 @@ send_reply(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,
            const struct channel_reply *r)
 {
     (void)ch;
-    http_send(app, req, t0, r->code, r->content_type, r->body, r->body_len);
+    http_send(app->http, req, t0, r->code, r->content_type, r->body,
+              r->body_len);
 }
 
 static void
@@ -83,7 +84,7 @@ send_error(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,
         channel_reply_clear(&r);
         return;
     }
-    http_send(app, req, t0, code, "text/plain; charset=utf-8", reason,
+    http_send(app->http, req, t0, code, "text/plain; charset=utf-8", reason,
               strlen(reason));
 }
 
@@ -382,16 +383,27 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     app->pending++;
 }
 
-void
-app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
-            double t0)
+/* POST /c/NAME/receive: inbound messages; ch is the channel's config
+ * index. Sends exactly one reply to req. */
+static void
+app_receive(void *arg, struct evhttp_request *req, size_t ch, double t0)
 {
-    receive(app, req, ch, t0, false);
+    receive(arg, req, ch, t0, false);
 }
 
-void
-app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
+/* POST /c/NAME/ussd: one step of a USSD session (404 for channel types
+ * without USSD). The first step starts the channel's flow, or [flows]
+ * default, as a new run that interrupts any earlier one of the contact;
+ * later steps resume it with the child's latest answer. The answer is
+ * "CON ..." while the run waits, else "END ...", one USSD screen long;
+ * what does not fit comes on pages ("00 More"), the answer 00 showing the
+ * next one without resuming the run. A retried step (same sessionId and
+ * text) gets the same answer. */
+static void
+app_ussd(void *arg, struct evhttp_request *req, size_t ch, double t0)
 {
+    struct sk_app *app = arg;
+
     if (app->types[ch]->parse_ussd == NULL) {
         send_error(app, req, t0, ch, HTTP_NOTFOUND, "no USSD on this channel");
         return;
@@ -417,7 +429,8 @@ status_done(void *arg, int rc)
     if (rc == 0 || rc == SK_ENOENT) {
         /* a report for a row we do not know is still acknowledged, or
          * the provider would retry it for ever */
-        http_send(app, job->req, job->t0, HTTP_OK, "application/json", "{}", 2);
+        http_send(app->http, job->req, job->t0, HTTP_OK, "application/json",
+                  "{}", 2);
     } else {
         metrics_error(app->metrics, job->ch, METRICS_ERR_STORE);
         send_error(app, job->req, job->t0, job->ch, HTTP_SERVUNAVAIL,
@@ -427,9 +440,11 @@ status_done(void *arg, int rc)
     maybe_stop(app);
 }
 
-void
-app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
+/* POST /c/NAME/status: delivery reports. Sends exactly one reply to req. */
+static void
+app_status(void *arg, struct evhttp_request *req, size_t ch, double t0)
 {
+    struct sk_app *app = arg;
     const struct config_channel *cc = &app->cfg->channels[ch];
     const struct channel_type *t = app->types[ch];
     struct channel_request creq;
@@ -465,7 +480,7 @@ app_status(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0)
     }
     if (rc != 0 || !st.final || app->outbox == NULL) {
         /* nothing to record: no parser, an interim report, no outbox */
-        http_send(app, req, t0, HTTP_OK, "application/json", "{}", 2);
+        http_send(app->http, req, t0, HTTP_OK, "application/json", "{}", 2);
         return;
     }
     if ((job = calloc(1, sizeof(*job))) == NULL) {
@@ -552,6 +567,80 @@ sweep_tick(evutil_socket_t fd, short what, void *arg)
     }
     app->sweeping = true;
     app->pending++;
+}
+
+/* --- the HTTP routes ------------------------------------------------------
+ */
+
+/* http.c's channel callback: NAME of /c/NAME/... by config index. */
+static int
+app_channel(void *arg, const char *name, size_t *index, bool *allow_get)
+{
+    struct sk_app *app = arg;
+    const struct config_channel *ch = config_channel(app->cfg, name);
+
+    if (ch == NULL)
+        return SK_ENOENT;
+    *index = (size_t)(ch - app->cfg->channels);
+    *allow_get = app->types[*index]->allow_get;
+    return 0;
+}
+
+/* /healthz: ready while the store is open and no stop was asked for. */
+static bool
+app_ready(void *arg)
+{
+    struct sk_app *app = arg;
+
+    return app->store != NULL && !app->stopping;
+}
+
+/* GET /metrics: the duration of this request is counted from the next. */
+static void
+app_metrics_page(void *arg, struct evhttp_request *req, double t0)
+{
+    struct sk_app *app = arg;
+    char *text = metrics_render(
+        app->metrics, app->store != NULL ? store_commits(app->store) : 0);
+
+    if (text == NULL) {
+        http_send(app->http, req, t0, HTTP_INTERNAL,
+                  "text/plain; charset=utf-8", "out of memory\n", 14);
+        return;
+    }
+    http_send(app->http, req, t0, HTTP_OK, "text/plain; version=0.0.4", text,
+              strlen(text));
+    free(text);
+}
+
+/* Binds [server] listen and registers every route (see http.h). */
+static int
+app_http_start(struct sk_app *app, char err[SK_ERR_LEN])
+{
+    const struct config *cfg = app->cfg;
+    struct http_limits lim = {
+        .listen = cfg->listen,
+        .source = cfg->file,
+        .max_body = cfg->max_body,
+        .max_headers = cfg->max_headers,
+        .timeout_seconds = cfg->timeout_seconds,
+        .max_connections = cfg->max_connections,
+    };
+    struct http_server *h = http_start(app->base, &lim, app->metrics, err);
+
+    if (h == NULL)
+        return SK_EIO;
+    app->http = h;
+    http_set_channels(h, app_channel, app);
+    http_set_ready(h, app_ready, app);
+    if (http_route(h, "receive", app_receive, app) != 0 ||
+        http_route(h, "status", app_status, app) != 0 ||
+        http_route(h, "ussd", app_ussd, app) != 0 ||
+        http_page(h, "/metrics", app_metrics_page, app) != 0) {
+        sk_seterr(err, "out of memory");
+        return SK_ENOMEM;
+    }
+    return 0;
 }
 
 /* --- setup and shutdown ----------------------------------------------------
@@ -849,8 +938,7 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    app.http = http_start(&app, err);
-    if (app.http == NULL) {
+    if (app_http_start(&app, err) != 0) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }

@@ -8,10 +8,11 @@
  * (A filter bufferevent would see every connection, but evhttp then frees
  * it before the filter has passed the last reply on.)
  *
- * Requests are routed by path. POST /c/NAME/... goes to the app, which
- * replies later (after the store commits) through http_send().
+ * Requests are routed by path to the callbacks registered at start (see
+ * http.h); the server itself answers only /healthz and what it refuses.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +28,42 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "app.h"
-#include "channel.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "store.h"
 
-#define HTTP_BACKLOG 1024 /* pending connections the kernel may hold */
+#define HTTP_BACKLOG  1024 /* pending connections the kernel may hold */
+#define HTTP_NAME_LEN 64   /* a route's what or a page's path */
+
+struct http_route {
+    char what[HTTP_NAME_LEN];
+    bool prefix; /* what ends in '/' */
+    http_route_fn fn;
+    void *arg;
+};
+
+struct http_page {
+    char path[HTTP_NAME_LEN];
+    http_page_fn fn;
+    void *arg;
+};
 
 struct http_server {
-    struct sk_app *app;
+    struct event_base *base;
+    struct metrics *metrics;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     struct evhttp_connection **conns; /* open connections seen so far */
     int n_conns, max_conns;
+    bool stopped; /* http_stop_intake() has run */
+    http_channel_fn channel_fn;
+    void *channel_arg;
+    http_ready_fn ready_fn;
+    void *ready_arg;
+    struct http_route routes[HTTP_MAX_ROUTES];
+    size_t n_routes;
+    struct http_page pages[HTTP_MAX_ROUTES];
+    size_t n_pages;
 };
 
 double
@@ -54,8 +76,8 @@ http_now(void)
 }
 
 void
-http_send(struct sk_app *app, struct evhttp_request *req, double t0, int code,
-          const char *content_type, const char *body, size_t len)
+http_send(struct http_server *h, struct evhttp_request *req, double t0,
+          int code, const char *content_type, const char *body, size_t len)
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
@@ -67,25 +89,120 @@ http_send(struct sk_app *app, struct evhttp_request *req, double t0, int code,
         evbuffer_add(out, body, len);
     /* With the client gone evhttp frees req here instead of sending. */
     evhttp_send_reply(req, code, NULL, NULL);
-    metrics_observe_request(app->metrics, http_now() - t0);
+    if (h != NULL && h->metrics != NULL)
+        metrics_observe_request(h->metrics, http_now() - t0);
 }
 
 static void
-send_text(struct sk_app *app, struct evhttp_request *req, double t0, int code,
-          const char *text)
+send_text(struct http_server *h, struct evhttp_request *req, double t0,
+          int code, const char *text)
 {
-    http_send(app, req, t0, code, "text/plain; charset=utf-8", text,
+    http_send(h, req, t0, code, "text/plain; charset=utf-8", text,
               strlen(text));
 }
 
 static void
-send_json_error(struct sk_app *app, struct evhttp_request *req, double t0,
+send_json_error(struct http_server *h, struct evhttp_request *req, double t0,
                 int code, const char *msg)
 {
     char buf[256];
     int n = snprintf(buf, sizeof(buf), "{\"error\":\"%s\"}", msg);
 
-    http_send(app, req, t0, code, "application/json", buf, (size_t)n);
+    http_send(h, req, t0, code, "application/json", buf, (size_t)n);
+}
+
+/* --- registration ------------------------------------------------------- */
+
+void
+http_set_channels(struct http_server *h, http_channel_fn fn, void *arg)
+{
+    h->channel_fn = fn;
+    h->channel_arg = arg;
+}
+
+void
+http_set_ready(struct http_server *h, http_ready_fn fn, void *arg)
+{
+    h->ready_fn = fn;
+    h->ready_arg = arg;
+}
+
+int
+http_route(struct http_server *h, const char *what, http_route_fn fn, void *arg)
+{
+    struct http_route *r;
+    size_t i, len = what != NULL ? strlen(what) : 0;
+
+    if (len == 0 || len >= HTTP_NAME_LEN || fn == NULL)
+        return SK_EINVAL;
+    for (i = 0; i < h->n_routes; i++)
+        if (strcmp(h->routes[i].what, what) == 0)
+            return SK_EEXIST;
+    if (h->n_routes >= HTTP_MAX_ROUTES)
+        return SK_ELIMIT;
+    r = &h->routes[h->n_routes++];
+    memcpy(r->what, what, len + 1);
+    r->prefix = what[len - 1] == '/';
+    r->fn = fn;
+    r->arg = arg;
+    return 0;
+}
+
+int
+http_page(struct http_server *h, const char *path, http_page_fn fn, void *arg)
+{
+    struct http_page *p;
+    size_t i, len = path != NULL ? strlen(path) : 0;
+
+    if (len == 0 || len >= HTTP_NAME_LEN || path[0] != '/' || fn == NULL)
+        return SK_EINVAL;
+    if (strcmp(path, "/healthz") == 0)
+        return SK_EEXIST;
+    for (i = 0; i < h->n_pages; i++)
+        if (strcmp(h->pages[i].path, path) == 0)
+            return SK_EEXIST;
+    if (h->n_pages >= HTTP_MAX_ROUTES)
+        return SK_ELIMIT;
+    p = &h->pages[h->n_pages++];
+    memcpy(p->path, path, len + 1);
+    p->fn = fn;
+    p->arg = arg;
+    return 0;
+}
+
+/* The route for what: an exact name, else the longest prefix, else NULL. */
+static const struct http_route *
+route_find(const struct http_server *h, const char *what)
+{
+    const struct http_route *best = NULL;
+    size_t i, len, best_len = 0;
+
+    for (i = 0; i < h->n_routes; i++) {
+        const struct http_route *r = &h->routes[i];
+
+        if (!r->prefix) {
+            if (strcmp(r->what, what) == 0)
+                return r;
+            continue;
+        }
+        len = strlen(r->what);
+        if (len > best_len && strncmp(r->what, what, len) == 0) {
+            best = r;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
+static const struct http_page *
+page_find(const struct http_server *h, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_pages; i++)
+        if (strcmp(h->pages[i].path, path) == 0)
+            return &h->pages[i];
+    return NULL;
 }
 
 /* --- connection counting ------------------------------------------------ */
@@ -134,78 +251,62 @@ static void
 route_channel(struct http_server *h, struct evhttp_request *req,
               const char *rest, double t0)
 {
-    struct sk_app *app = h->app;
     const char *slash = strchr(rest, '/');
-    const struct config_channel *ch;
+    const struct http_route *r;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    bool allow_get = false;
     char name[128];
-    size_t len;
+    size_t len, index = 0;
 
     if (slash == NULL || (len = (size_t)(slash - rest)) == 0 ||
         len >= sizeof(name)) {
-        send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
+        send_json_error(h, req, t0, HTTP_NOTFOUND, "not found");
         return;
     }
     memcpy(name, rest, len);
     name[len] = '\0';
-    ch = config_channel(app->cfg, name);
-    if (ch == NULL) {
-        send_json_error(app, req, t0, HTTP_NOTFOUND, "unknown channel");
+    if (h->channel_fn == NULL ||
+        h->channel_fn(h->channel_arg, name, &index, &allow_get) != 0) {
+        send_json_error(h, req, t0, HTTP_NOTFOUND, "unknown channel");
         return;
     }
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST &&
-        !(evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
-          app->types[ch - app->cfg->channels]->allow_get)) {
+    if (cmd != EVHTTP_REQ_POST && !(cmd == EVHTTP_REQ_GET && allow_get)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          app->types[ch - app->cfg->channels]->allow_get
-                              ? "GET, POST"
-                              : "POST");
-        send_json_error(app, req, t0, 405, "use POST");
+                          allow_get ? "GET, POST" : "POST");
+        send_json_error(h, req, t0, 405, "use POST");
         return;
     }
-    if (app->stopping) {
-        send_json_error(app, req, t0, HTTP_SERVUNAVAIL, "shutting down");
+    if (h->stopped) {
+        send_json_error(h, req, t0, HTTP_SERVUNAVAIL, "shutting down");
         return;
     }
-    if (strcmp(slash + 1, "receive") == 0)
-        app_receive(app, req, (size_t)(ch - app->cfg->channels), t0);
-    else if (strcmp(slash + 1, "status") == 0)
-        app_status(app, req, (size_t)(ch - app->cfg->channels), t0);
-    else if (strcmp(slash + 1, "ussd") == 0)
-        app_ussd(app, req, (size_t)(ch - app->cfg->channels), t0);
-    else
-        send_json_error(app, req, t0, HTTP_NOTFOUND, "not found");
+    r = route_find(h, slash + 1);
+    if (r == NULL) {
+        send_json_error(h, req, t0, HTTP_NOTFOUND, "not found");
+        return;
+    }
+    r->fn(r->arg, req, index, t0);
 }
 
 static void
-route_get(struct http_server *h, struct evhttp_request *req, const char *path,
-          double t0)
+route_get(struct http_server *h, struct evhttp_request *req,
+          const struct http_page *p, double t0)
 {
-    struct sk_app *app = h->app;
-    char *text;
-
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
                           "GET");
-        send_text(app, req, t0, 405, "use GET\n");
+        send_text(h, req, t0, 405, "use GET\n");
         return;
     }
-    if (strcmp(path, "/healthz") == 0) {
-        if (app->store != NULL && !app->stopping)
-            send_text(app, req, t0, HTTP_OK, "ok\n");
-        else
-            send_text(app, req, t0, HTTP_SERVUNAVAIL, "unavailable\n");
+    if (p != NULL) {
+        p->fn(p->arg, req, t0);
         return;
     }
-    /* /metrics: the duration of this request is counted from the next. */
-    text = metrics_render(app->metrics,
-                          app->store != NULL ? store_commits(app->store) : 0);
-    if (text == NULL) {
-        send_text(app, req, t0, HTTP_INTERNAL, "out of memory\n");
-        return;
-    }
-    http_send(app, req, t0, HTTP_OK, "text/plain; version=0.0.4", text,
-              strlen(text));
-    free(text);
+    /* /healthz */
+    if (h->ready_fn != NULL && h->ready_fn(h->ready_arg) && !h->stopped)
+        send_text(h, req, t0, HTTP_OK, "ok\n");
+    else
+        send_text(h, req, t0, HTTP_SERVUNAVAIL, "unavailable\n");
 }
 
 static void
@@ -215,6 +316,7 @@ request_cb(struct evhttp_request *req, void *arg)
     double t0 = http_now();
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+    const struct http_page *p;
 
     if (path == NULL)
         path = "";
@@ -223,15 +325,15 @@ request_cb(struct evhttp_request *req, void *arg)
                h->n_conns);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
                           "close");
-        send_text(h->app, req, t0, HTTP_SERVUNAVAIL, "too many connections\n");
+        send_text(h, req, t0, HTTP_SERVUNAVAIL, "too many connections\n");
         return;
     }
     if (strncmp(path, "/c/", 3) == 0)
         route_channel(h, req, path + 3, t0);
-    else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0)
-        route_get(h, req, path, t0);
+    else if ((p = page_find(h, path)) != NULL || strcmp(path, "/healthz") == 0)
+        route_get(h, req, p, t0);
     else
-        send_text(h->app, req, t0, HTTP_NOTFOUND, "not found\n");
+        send_text(h, req, t0, HTTP_NOTFOUND, "not found\n");
 }
 
 /* Splits "host:port" or "[v6]:port". */
@@ -286,13 +388,12 @@ listen_reason(int e)
  * On failure err says why (cannot resolve, address in use, ...).
  */
 static struct evhttp_bound_socket *
-bind_listener(struct http_server *h, const char *host, int port,
-              char err[SK_ERR_LEN])
+bind_listener(struct http_server *h, const char *listen, const char *host,
+              int port, char err[SK_ERR_LEN])
 {
     struct evutil_addrinfo hints, *ai = NULL;
     struct evconnlistener *lst = NULL;
     struct evhttp_bound_socket *bound = NULL;
-    const char *listen = h->app->cfg->listen;
     char service[16];
     int gai, e;
 
@@ -310,7 +411,7 @@ bind_listener(struct http_server *h, const char *host, int port,
     }
     EVUTIL_SET_SOCKET_ERROR(0);
     lst = evconnlistener_new_bind(
-        h->app->base, NULL, NULL,
+        h->base, NULL, NULL,
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         HTTP_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
     e = EVUTIL_SOCKET_ERROR();
@@ -329,10 +430,10 @@ bind_listener(struct http_server *h, const char *host, int port,
 }
 
 struct http_server *
-http_start(struct sk_app *app, char err[SK_ERR_LEN])
+http_start(struct event_base *base, const struct http_limits *lim,
+           struct metrics *m, char err[SK_ERR_LEN])
 {
     struct http_server *h = calloc(1, sizeof(*h));
-    const struct config *cfg = app->cfg;
     char host[256];
     int port;
 
@@ -340,31 +441,34 @@ http_start(struct sk_app *app, char err[SK_ERR_LEN])
         sk_seterr(err, "out of memory");
         return NULL;
     }
-    h->app = app;
-    h->max_conns = cfg->max_connections > 0 ? cfg->max_connections : 256;
+    h->base = base;
+    h->metrics = m;
+    h->max_conns = lim->max_connections > 0 ? lim->max_connections : 256;
     h->conns = calloc((size_t)h->max_conns, sizeof(*h->conns));
     if (h->conns == NULL) {
         sk_seterr(err, "out of memory");
         goto fail;
     }
-    if (parse_listen(cfg->listen, host, sizeof(host), &port) != 0) {
-        sk_seterr(err, "%s: [server] listen: expected host:port", cfg->file);
+    if (lim->listen == NULL ||
+        parse_listen(lim->listen, host, sizeof(host), &port) != 0) {
+        sk_seterr(err, "%s: [server] listen: expected host:port",
+                  lim->source != NULL ? lim->source : "config");
         goto fail;
     }
-    h->http = evhttp_new(app->base);
+    h->http = evhttp_new(base);
     if (h->http == NULL) {
         sk_seterr(err, "out of memory");
         goto fail;
     }
-    evhttp_set_max_body_size(h->http, (ev_ssize_t)cfg->max_body);
-    evhttp_set_max_headers_size(h->http, (ev_ssize_t)cfg->max_headers);
-    evhttp_set_timeout(h->http, cfg->timeout_seconds);
+    evhttp_set_max_body_size(h->http, (ev_ssize_t)lim->max_body);
+    evhttp_set_max_headers_size(h->http, (ev_ssize_t)lim->max_headers);
+    evhttp_set_timeout(h->http, lim->timeout_seconds);
     /* read and drop an oversize body so the client sees the 413 */
     evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_default_content_type(h->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(h->http, request_cb, h);
-    h->bound = bind_listener(h, host, port, err);
+    h->bound = bind_listener(h, lim->listen, host, port, err);
     if (h->bound == NULL)
         goto fail;
     return h;
@@ -373,10 +477,32 @@ fail:
     return NULL;
 }
 
+int
+http_port(const struct http_server *h)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    evutil_socket_t fd;
+
+    if (h == NULL || h->bound == NULL)
+        return -1;
+    fd = evhttp_bound_socket_get_fd(h->bound);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
 void
 http_stop_intake(struct http_server *h)
 {
-    if (h != NULL && h->bound != NULL) {
+    if (h == NULL)
+        return;
+    h->stopped = true;
+    if (h->bound != NULL) {
         evhttp_del_accept_socket(h->http, h->bound);
         h->bound = NULL;
     }

@@ -25,7 +25,6 @@ struct caps;
 struct channel_type;
 struct event;
 struct event_base;
-struct evhttp_request;
 struct flow_set;
 struct http_server;
 struct metrics;
@@ -67,21 +66,7 @@ int app_serve(const char *config_path);
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
 
-/* Routes called by http.c for POST /c/NAME/receive and /status; ch is the
- * channel's config index. Each sends exactly one reply to req. */
-void app_receive(struct sk_app *app, struct evhttp_request *req, size_t ch,
-                 double t0);
-void app_status(struct sk_app *app, struct evhttp_request *req, size_t ch,
-                double t0);
-/* POST /c/NAME/ussd: one step of a USSD session (404 for channel types
- * without USSD). The first step starts the channel's flow, or [flows]
- * default, as a new run that interrupts any earlier one of the contact;
- * later steps resume it with the child's latest answer. The answer is
- * "CON ..." while the run waits, else "END ...", one USSD screen long;
- * what does not fit comes on pages ("00 More"), the answer 00 showing the
- * next one without resuming the run. A retried step (same sessionId and
- * text) gets the same answer. */
-void app_ussd(struct sk_app *app, struct evhttp_request *req, size_t ch,
-              double t0);
+/* The webhook routes (POST /c/NAME/receive, /status, /ussd) and
+ * GET /metrics are registered with http.c by app_serve(); see http.h. */
 
 #endif
