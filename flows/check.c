@@ -248,35 +248,47 @@ walk_case(struct walk *w, const struct fl_case *c, size_t i)
                c->type, min - 1, max - 1, nargs);
 }
 
-/* The snaked names of the results f's nodes save, into w->results. */
+static int
+add_result(struct walk *w, const char *name)
+{
+    char *snaked;
+    int rc = 0;
+
+    if (name == NULL || name[0] == '\0')
+        return 0;
+    snaked = expr_snake(name);
+    if (snaked == NULL ||
+        json_object_set_new(w->results, snaked, json_true()) != 0)
+        rc = SK_ENOMEM;
+    free(snaked);
+    return rc;
+}
+
+/*
+ * The snaked names of the results f's nodes save, into w->results: a
+ * router's result_name, a set_run_result's name, and the result_name of
+ * any other action (a webhook's, say, in a flow refused for it).
+ */
 static int
 collect_results(struct walk *w)
 {
-    const struct flow *f = w->f;
+    const json_t *nj, *a;
+    size_t i, j;
+    int rc = 0;
 
-    for (size_t i = 0; i < f->nnodes; i++) {
-        const struct fl_node *n = &f->nodes[i];
-        const char *names[FL_MAX_ACTIONS + 1];
-        size_t k = 0;
+    json_array_foreach(json_object_get(w->f->def, "nodes"), i, nj)
+    {
+        rc |= add_result(w, jstr(json_object_get(nj, "router"), "result_name"));
+        json_array_foreach(json_object_get(nj, "actions"), j, a)
+        {
+            const char *type = jstr(a, "type");
 
-        if (n->result_name != NULL)
-            names[k++] = n->result_name;
-        for (size_t j = 0; j < n->nactions && k < FL_MAX_ACTIONS + 1; j++)
-            if (n->actions[j].type == FA_SET_RUN_RESULT &&
-                jstr(n->actions[j].json, "name") != NULL)
-                names[k++] = jstr(n->actions[j].json, "name");
-        for (size_t j = 0; j < k; j++) {
-            char *snaked = expr_snake(names[j]);
-
-            if (snaked == NULL ||
-                json_object_set_new(w->results, snaked, json_true()) != 0) {
-                free(snaked);
-                return SK_ENOMEM;
-            }
-            free(snaked);
+            if (type != NULL && strcmp(type, "set_run_result") == 0)
+                rc |= add_result(w, jstr(a, "name"));
+            rc |= add_result(w, jstr(a, "result_name"));
         }
     }
-    return 0;
+    return rc != 0 ? SK_ENOMEM : 0;
 }
 
 /* Missing translations of message texts and quick replies, per language. */

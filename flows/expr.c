@@ -1325,6 +1325,13 @@ expr_check(const char *tpl, const struct expr_check_fns *fns, void *arg,
         if (i >= len)
             break;
         scan_ref(&no_env, clean, len, i, &r);
+        if (r.kind == REF_TEXT && r.next == len && i + 1 < len &&
+            clean[i + 1] == '(' && r.n > 1 && rc == 0) {
+            /* goflow shows the rest as it is: "@(" and all */
+            sk_seterr(err, "\"@(\" is never closed in \"%.*s\"",
+                      (int)(len - i > 60 ? 60 : len - i), clean + i);
+            rc = SK_EINVAL;
+        }
         i = r.next;
         if (r.kind != REF_EVAL)
             continue;

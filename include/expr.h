@@ -92,7 +92,8 @@ struct expr_check_fns {
 /*
  * Reads every expression of template tpl as expr_template() would, calling
  * nothing. Returns 0, SK_EINVAL with the first syntax error in err (e.g.
- * "syntax error at end of input in \"@(results.age + )\""), or SK_ENOMEM.
+ * "syntax error at end of input in \"@(results.age + )\""; an "@(" never
+ * closed, which expr_template() shows as it is, is one too), or SK_ENOMEM.
  * Error values only evaluation would find (a missing key, a bad argument)
  * are not errors here.
  */
