@@ -25,6 +25,7 @@
 #include "flow_lang.h"
 #include "rtest.h"
 #include "text.h"
+#include "utf8.h"
 
 struct load {
     flow_diag_fn diag;
@@ -117,8 +118,12 @@ label_json(const json_t *nj, size_t pos, char *buf, size_t len)
     }
     words_buf[n] = '\0';
     if (words == 0 && txt != NULL && txt[0] != '\0') { /* one long word */
-        snprintf(words_buf, LABEL_BYTES, "%s", txt);
-        more = strlen(txt) >= LABEL_BYTES;
+        size_t cut = strlen(txt) > LABEL_BYTES
+                         ? sk_utf8_back(txt, LABEL_BYTES + 1)
+                         : strlen(txt);
+
+        snprintf(words_buf, sizeof(words_buf), "%.*s", (int)cut, txt);
+        more = cut < strlen(txt);
     }
     if (words_buf[0] != '\0')
         snprintf(buf, len, "\"%s%s\" (uuid %s)", words_buf, more ? "..." : "",
