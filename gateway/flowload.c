@@ -5,6 +5,8 @@
  * bytes), added to the set, and the set is linked once all are in. Each
  * problem is reported as `file: flow "name": node N: reason`, naming the
  * file the flow came from even when the problem shows only at linking.
+ * A reason that starts "WARNING: " (a missing translation) is printed
+ * the same way but does not fail the load.
  *
  * Start-up only (the calling thread reads files and may block); the set
  * it fills is read-only afterwards.
