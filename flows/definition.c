@@ -805,6 +805,18 @@ check_diag(void *arg, const char *node, bool warn, const char *reason)
         problem(ld, node, "%s", reason);
 }
 
+/* The flow check (check.c) over flows: what children would see. */
+static int
+check_flows(struct load *ld, struct flow *const *flows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ld->flow = flows[i]->name ? flows[i]->name : flows[i]->uuid;
+        if (check_flow(flows[i], check_diag, ld) == SK_ENOMEM)
+            return SK_ENOMEM;
+    }
+    return 0;
+}
+
 static bool
 is_legacy(const json_t *fj)
 {
@@ -1092,13 +1104,8 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
                      fields);
     if (rc != 0)
         goto done;
-    for (i = 0; i < nflows; i++) { /* what children would see */
-        ld.flow = flows[i]->name ? flows[i]->name : flows[i]->uuid;
-        if (check_flow(flows[i], check_diag, &ld) == SK_ENOMEM) {
-            rc = SK_ENOMEM;
-            goto done;
-        }
-    }
+    if ((rc = check_flows(&ld, flows, nflows)) != 0)
+        goto done;
     if (ld.problems > 0) {
         rc = SK_EINVAL;
         goto done;
