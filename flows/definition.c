@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "expr.h"
 #include "flow.h"
 #include "flow_int.h"
 #include "flow_lang.h"
 #include "rtest.h"
 #include "text.h"
+#include "utf8.h"
 
 struct load {
     flow_diag_fn diag;
@@ -54,6 +56,87 @@ static const char *
 jstr(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
+}
+
+/* A warning: reported with "WARNING: " first, and not a problem. */
+static void
+warning(struct load *ld, const char *node, const char *reason)
+{
+    char text[600];
+
+    snprintf(text, sizeof(text), "WARNING: %s", reason);
+    if (ld->diag != NULL)
+        ld->diag(ld->arg, ld->flow, node, text);
+}
+
+#define LABEL_WORDS 5
+#define LABEL_BYTES 40
+
+/* The label of node nj at position pos (0 based); see fl_node_label(). */
+static void
+label_json(const json_t *nj, size_t pos, char *buf, size_t len)
+{
+    const char *uuid = json_string_value(json_object_get(nj, "uuid"));
+    const char *txt = NULL, *p;
+    const json_t *a;
+    size_t i, n = 0, words = 0;
+    char words_buf[LABEL_BYTES + 8];
+    bool more = false;
+
+    json_array_foreach(json_object_get(nj, "actions"), i, a)
+    {
+        const char *type = json_string_value(json_object_get(a, "type"));
+
+        if (type != NULL &&
+            (strcmp(type, "send_msg") == 0 || strcmp(type, "say_msg") == 0)) {
+            txt = json_string_value(json_object_get(a, "text"));
+            break;
+        }
+    }
+    if (txt == NULL || txt[0] == '\0')
+        txt = json_string_value(
+            json_object_get(json_object_get(nj, "router"), "result_name"));
+    for (p = txt; p != NULL && *p != '\0';) {
+        size_t w = 0;
+
+        while (isspace((unsigned char)*p))
+            p++;
+        while (p[w] != '\0' && !isspace((unsigned char)p[w]))
+            w++;
+        if (w == 0)
+            break;
+        if (words == LABEL_WORDS || n + w + 1 > LABEL_BYTES) {
+            more = true;
+            break;
+        }
+        if (words > 0)
+            words_buf[n++] = ' ';
+        memcpy(words_buf + n, p, w);
+        n += w;
+        words++;
+        p += w;
+    }
+    words_buf[n] = '\0';
+    if (words == 0 && txt != NULL && txt[0] != '\0') { /* one long word */
+        size_t cut = strlen(txt) > LABEL_BYTES
+                         ? sk_utf8_back(txt, LABEL_BYTES + 1)
+                         : strlen(txt);
+
+        snprintf(words_buf, sizeof(words_buf), "%.*s", (int)cut, txt);
+        more = cut < strlen(txt);
+    }
+    if (words_buf[0] != '\0')
+        snprintf(buf, len, "\"%s%s\" (uuid %s)", words_buf, more ? "..." : "",
+                 uuid ? uuid : "none");
+    else
+        snprintf(buf, len, "%zu (uuid %s)", pos + 1, uuid ? uuid : "none");
+}
+
+void
+fl_node_label(const struct flow *f, size_t i, char *buf, size_t len)
+{
+    label_json(json_array_get(json_object_get(f->def, "nodes"), i), i, buf,
+               len);
 }
 
 /* A non-empty string member, or NULL. */
@@ -505,8 +588,10 @@ read_router(struct load *ld, const char *node, const json_t *rj,
 }
 
 static void
-read_node(struct load *ld, struct flow *f, const json_t *nj, struct fl_node *n)
+read_node(struct load *ld, struct flow *f, const json_t *nj, size_t pos,
+          struct fl_node *n)
 {
+    char label[256];
     const json_t *actions = json_object_get(nj, "actions");
     const json_t *exits = json_object_get(nj, "exits");
     const json_t *router = json_object_get(nj, "router");
@@ -520,33 +605,34 @@ read_node(struct load *ld, struct flow *f, const json_t *nj, struct fl_node *n)
         return;
     }
     n->uuid = jstr_set(nj, "uuid");
+    label_json(nj, pos, label, sizeof(label));
     if (n->uuid == NULL)
-        problem(ld, NULL, "node has no uuid");
+        problem(ld, label, "node has no uuid");
     if (json_array_size(actions) > FL_MAX_ACTIONS) {
-        problem(ld, n->uuid, "node has more than %d actions", FL_MAX_ACTIONS);
+        problem(ld, label, "node has more than %d actions", FL_MAX_ACTIONS);
     } else if (json_array_size(actions) > 0) {
         n->actions = calloc(json_array_size(actions), sizeof(*n->actions));
         if (n->actions == NULL) {
-            problem(ld, n->uuid, "out of memory");
+            problem(ld, label, "out of memory");
             return;
         }
         json_array_foreach(actions, i, v)
         {
-            if (read_action(ld, f, n->uuid, v, &n->actions[n->nactions]))
+            if (read_action(ld, f, label, v, &n->actions[n->nactions]))
                 n->nactions++;
         }
     }
     if (!json_is_array(exits) || json_array_size(exits) == 0) {
-        problem(ld, n->uuid, "node has no exits");
+        problem(ld, label, "node has no exits");
         return;
     }
     if (json_array_size(exits) > FL_MAX_EXITS) {
-        problem(ld, n->uuid, "node has more than %d exits", FL_MAX_EXITS);
+        problem(ld, label, "node has more than %d exits", FL_MAX_EXITS);
         return;
     }
     n->exits = calloc(json_array_size(exits), sizeof(*n->exits));
     if (n->exits == NULL) {
-        problem(ld, n->uuid, "out of memory");
+        problem(ld, label, "out of memory");
         return;
     }
     json_array_foreach(exits, i, v)
@@ -554,7 +640,7 @@ read_node(struct load *ld, struct flow *f, const json_t *nj, struct fl_node *n)
         struct fl_exit *e = &n->exits[n->nexits];
 
         if (!json_is_object(v)) {
-            problem(ld, n->uuid, "exit %zu is not an object", i);
+            problem(ld, label, "exit %zu is not an object", i);
             continue;
         }
         e->uuid = jstr_set(v, "uuid");
@@ -562,11 +648,11 @@ read_node(struct load *ld, struct flow *f, const json_t *nj, struct fl_node *n)
         e->dest_idx = -1;
         note_uuid(ld, e->uuid);
         if (e->uuid == NULL)
-            problem(ld, n->uuid, "exit %zu has no uuid", i);
+            problem(ld, label, "exit %zu has no uuid", i);
         n->nexits++;
     }
     if (router != NULL && !json_is_null(router))
-        read_router(ld, n->uuid, router, n);
+        read_router(ld, label, router, n);
 }
 
 /*
@@ -730,16 +816,18 @@ read_flow(struct load *ld, json_t *fj)
     json_object_clear(ld->uuids);
     json_array_foreach(nodes, i, v)
     {
-        read_node(ld, f, v, &f->nodes[i]);
+        read_node(ld, f, v, i, &f->nodes[i]);
         f->nnodes++;
     }
     for (i = 0; i < f->nnodes; i++) {
         struct fl_node *n = &f->nodes[i];
+        char label[256];
 
+        fl_node_label(f, i, label, sizeof(label));
         for (size_t j = 0; j < i; j++)
             if (n->uuid != NULL && f->nodes[j].uuid != NULL &&
                 strcmp(n->uuid, f->nodes[j].uuid) == 0) {
-                problem(ld, n->uuid, "node uuid is used twice");
+                problem(ld, label, "node uuid is used twice");
                 break;
             }
         for (size_t j = 0; j < n->nexits; j++) {
@@ -749,12 +837,36 @@ read_flow(struct load *ld, json_t *fj)
                 continue;
             e->dest_idx = fl_node_index(f, e->dest);
             if (e->dest_idx < 0)
-                problem(ld, n->uuid, "exit %s points to missing node %s",
+                problem(ld, label, "exit %s points to missing node %s",
                         e->uuid ? e->uuid : "", e->dest);
         }
     }
     check_localization(ld, f);
     return f;
+}
+
+/* Reports a finding of the flow check (check.c). */
+static void
+check_diag(void *arg, const char *node, bool warn, const char *reason)
+{
+    struct load *ld = arg;
+
+    if (warn)
+        warning(ld, node, reason);
+    else
+        problem(ld, node, "%s", reason);
+}
+
+/* The flow check (check.c) over flows: what children would see. */
+static int
+check_flows(struct load *ld, struct flow *const *flows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ld->flow = flows[i]->name ? flows[i]->name : flows[i]->uuid;
+        if (check_flow(flows[i], check_diag, ld) == SK_ENOMEM)
+            return SK_ENOMEM;
+    }
+    return 0;
 }
 
 static bool
@@ -1088,6 +1200,8 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
                      fields);
     if (rc != 0)
         goto done;
+    if ((rc = check_flows(&ld, flows, nflows)) != 0)
+        goto done;
     if (ld.problems > 0) {
         rc = SK_EINVAL;
         goto done;
@@ -1117,10 +1231,17 @@ flow_set_link(struct flow_set *set, flow_diag_fn diag, void *arg)
     for (size_t i = 0; i < set->n; i++) {
         const struct flow *f = set->flows[i];
 
+        int crc;
+
         ld.flow = f->name;
+        crc = check_fields(f, set->fields, check_diag, &ld);
+        if (crc == SK_ENOMEM)
+            return SK_ENOMEM;
         for (size_t j = 0; j < f->nnodes; j++) {
             const struct fl_node *n = &f->nodes[j];
+            char label[256];
 
+            fl_node_label(f, j, label, sizeof(label));
             for (size_t k = 0; k < n->nactions; k++) {
                 const json_t *ref;
                 const struct flow *child;
@@ -1130,13 +1251,13 @@ flow_set_link(struct flow_set *set, flow_diag_fn diag, void *arg)
                 ref = json_object_get(n->actions[k].json, "flow");
                 child = find_in(set->flows, set->n, jstr(ref, "uuid"));
                 if (child == NULL)
-                    problem(&ld, n->uuid,
+                    problem(&ld, label,
                             "enter_flow names missing flow "
                             "%s (%s)",
                             jstr(ref, "uuid"),
                             jstr(ref, "name") ? jstr(ref, "name") : "");
                 else if (strcmp(child->type, f->type) != 0)
-                    problem(&ld, n->uuid,
+                    problem(&ld, label,
                             "enter_flow from a %s flow into "
                             "%s flow \"%s\"",
                             f->type, child->type, child->name);

@@ -81,6 +81,8 @@ struct parser {
     bool failed;          /* syntax error (message in err) or out of memory */
     bool oom;
     char err[SK_ERR_LEN];
+    const struct expr_check_fns *chk; /* expr_check(): report, call nothing */
+    void *chk_arg;
 };
 
 static bool
@@ -521,11 +523,46 @@ parse_call(struct parser *p, const char *name, const json_t *fn)
         goto out;
     }
     next(p);
+    if (p->chk != NULL && p->chk->call != NULL && fn == NULL &&
+        (p->locals == NULL || exprf_get(p->locals, name) == NULL))
+        p->chk->call(p->chk_arg, name, n);
     res = call_function(p, name, fn, args, n);
 out:
     for (size_t i = 0; i < n; i++)
         json_decref(args[i]);
     return res;
+}
+
+/* expr_check(): reports the context path name.a.b that starts here (at
+ * most three parts, read from the source after the name). */
+static void
+check_ref(struct parser *p, const char *name)
+{
+    char parts[3][EXPR_MAX_NAME];
+    const char *list[3];
+    size_t n = 1, i = p->pos;
+
+    if (p->chk->ref == NULL)
+        return;
+    snprintf(parts[0], sizeof(parts[0]), "%s", name);
+    while (p->tok == T_DOT && n < 3) {
+        size_t start = i, k;
+
+        while (i < p->len && is_name_char((unsigned char)p->src[i]))
+            i++;
+        if (i == start || i - start >= EXPR_MAX_NAME)
+            break;
+        for (k = 0; k < i - start; k++)
+            parts[n][k] = (char)tolower((unsigned char)p->src[start + k]);
+        parts[n][k] = '\0';
+        n++;
+        if (i >= p->len || p->src[i] != '.')
+            break;
+        i++;
+    }
+    for (size_t k = 0; k < n; k++)
+        list[k] = parts[k];
+    p->chk->ref(p->chk_arg, list, n);
 }
 
 /*
@@ -558,6 +595,8 @@ parse_name(struct parser *p)
         return json_null();
     if (local != NULL)
         return json_incref(local);
+    if (p->chk != NULL)
+        check_ref(p, name);
     v = p->env->context ? exprf_get(p->env->context, name) : NULL;
     if (v != NULL)
         return json_incref(v);
@@ -610,7 +649,23 @@ parse_anon(struct parser *p, json_t *params)
     json_t *body, *fn;
 
     p->skip = true;
-    body = parse_expr(p);
+    if (p->chk != NULL) { /* the body's names are its parameters */
+        const json_t *outer = p->locals;
+        json_t *locals = outer ? json_copy((json_t *)outer) : json_object();
+
+        for (size_t i = 0; locals != NULL && i < json_array_size(params); i++)
+            json_object_set_new(locals,
+                                json_string_value(json_array_get(params, i)),
+                                json_true());
+        if (locals == NULL)
+            return oom(p);
+        p->locals = locals;
+        body = parse_expr(p);
+        p->locals = outer;
+        json_decref(locals);
+    } else {
+        body = parse_expr(p);
+    }
     p->skip = skip;
     if (body == NULL)
         return NULL;
@@ -935,10 +990,16 @@ parse_expr(struct parser *p)
 }
 
 static json_t *
-eval_n(const struct expr_env *env, const json_t *locals, const char *src,
-       size_t len)
+eval_chk(const struct expr_env *env, const json_t *locals, const char *src,
+         size_t len, const struct expr_check_fns *chk, void *chk_arg)
 {
-    struct parser p = {.env = env, .src = src, .len = len, .locals = locals};
+    struct parser p = {.env = env,
+                       .src = src,
+                       .len = len,
+                       .locals = locals,
+                       .chk = chk,
+                       .chk_arg = chk_arg,
+                       .skip = chk != NULL};
     json_t *v;
 
     next(&p);
@@ -948,9 +1009,20 @@ eval_n(const struct expr_env *env, const json_t *locals, const char *src,
         json_decref(v);
         v = NULL;
     }
+    if (v != NULL && chk != NULL) { /* read through: only syntax counts */
+        json_decref(v);
+        return json_true();
+    }
     if (v == NULL && !p.oom)
         v = xval_error("%s", p.err[0] ? p.err : "syntax error");
     return v;
+}
+
+static json_t *
+eval_n(const struct expr_env *env, const json_t *locals, const char *src,
+       size_t len)
+{
+    return eval_chk(env, locals, src, len, NULL, NULL);
 }
 
 /*
@@ -1238,6 +1310,55 @@ expr_template_value(const struct expr_env *env, const char *tpl,
     v = json_string(text);
     free(text);
     return v;
+}
+
+int
+expr_check(const char *tpl, const struct expr_check_fns *fns, void *arg,
+           char err[SK_ERR_LEN])
+{
+    size_t len, i = 0;
+    char *clean;
+    int rc = 0;
+
+    clean = valid_utf8(tpl ? tpl : "");
+    if (clean == NULL)
+        return SK_ENOMEM;
+    len = strlen(clean);
+    while (i < len) {
+        struct ref r;
+        json_t *v;
+
+        while (i < len && clean[i] != '@')
+            i++;
+        if (i >= len)
+            break;
+        scan_ref(&no_env, clean, len, i, &r);
+        if (r.kind == REF_TEXT && r.next == len && i + 1 < len &&
+            clean[i + 1] == '(' && r.n > 1 && rc == 0) {
+            /* goflow shows the rest as it is: "@(" and all */
+            sk_seterr(err, "\"@(\" is never closed in \"%.*s\"",
+                      (int)(len - i > 60 ? 60 : len - i), clean + i);
+            rc = SK_EINVAL;
+        }
+        i = r.next;
+        if (r.kind != REF_EVAL)
+            continue;
+        v = eval_chk(&no_env, NULL, clean + r.from, r.n, fns, arg);
+        if (v == NULL) {
+            rc = SK_ENOMEM;
+            break;
+        }
+        if (xval_is_error(v) && rc == 0) {
+            sk_seterr(err, "%s in \"@%s%.*s%s\"", xval_error_msg(v),
+                      clean[r.from - 1] == '(' ? "(" : "",
+                      (int)(r.n > 60 ? 60 : r.n), clean + r.from,
+                      clean[r.from - 1] == '(' ? ")" : "");
+            rc = SK_EINVAL;
+        }
+        json_decref(v);
+    }
+    free(clean);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------

@@ -2134,6 +2134,19 @@ exprf_is_builtin(const char *name)
     return false;
 }
 
+bool
+exprf_arity(const char *name, int *min, int *max)
+{
+    for (size_t i = 0; name != NULL && i < sizeof(funcs) / sizeof(funcs[0]);
+         i++)
+        if (strcmp(funcs[i].name, name) == 0) {
+            *min = funcs[i].min;
+            *max = funcs[i].max;
+            return true;
+        }
+    return false;
+}
+
 json_t *
 exprf_call(const struct expr_env *env, const char *name, json_t *const *args,
            size_t nargs, bool *found)

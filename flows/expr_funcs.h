@@ -100,6 +100,10 @@ bool exprf_is_function(const json_t *v);
 json_t *exprf_apply(const struct expr_env *env, const json_t *fn,
                     json_t *const *args, size_t n);
 
+/* The argument counts of the built-in NAME (lower case): *max is -1 when
+ * there is no upper bound. False when there is no such built-in. */
+bool exprf_arity(const char *name, int *min, int *max);
+
 /* Whether NAME (lower case) is a built-in function. */
 bool exprf_is_builtin(const char *name);
 

@@ -121,6 +121,14 @@ struct flow_set {
 /* Whether code is an ISO 639-3 language code. */
 bool fl_lang_known(const char *code);
 
+/*
+ * How the editor shows node i of f, for messages: its first message's
+ * first words or its result name, then its uuid:
+ * "\"How safe do you feel...\" (uuid 0123...)"; its position when it has
+ * neither: "3 (uuid 0123...)". Into buf (len bytes, cut if need be).
+ */
+void fl_node_label(const struct flow *f, size_t i, char *buf, size_t len);
+
 /* The index of the node with this uuid in f, or -1. */
 int fl_node_index(const struct flow *f, const char *uuid);
 

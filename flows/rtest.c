@@ -1489,6 +1489,18 @@ rtest_known(const char *name)
     return find_test(name) != NULL;
 }
 
+bool
+rtest_arity(const char *name, int *min, int *max)
+{
+    const struct rtest_def *def = find_test(name);
+
+    if (def == NULL)
+        return false;
+    *min = def->min;
+    *max = def->max;
+    return true;
+}
+
 int
 rtest_call(const char *name, json_t *const *args, size_t nargs,
            const struct rtest_env *env, json_t **result)

@@ -5,6 +5,8 @@
  * bytes), added to the set, and the set is linked once all are in. Each
  * problem is reported as `file: flow "name": node N: reason`, naming the
  * file the flow came from even when the problem shows only at linking.
+ * A reason that starts "WARNING: " (a missing translation) is printed
+ * the same way but does not fail the load.
  *
  * Start-up only (the calling thread reads files and may block); the set
  * it fills is read-only afterwards.
@@ -66,6 +68,8 @@ load_diag(void *arg, const char *flow, const char *node, const char *reason)
     if (node != NULL)
         fprintf(l->diag, "node %s: ", node);
     fprintf(l->diag, "%s\n", reason != NULL ? reason : "invalid");
+    if (reason != NULL && strncmp(reason, "WARNING: ", 9) == 0)
+        return; /* reported, but the flows still load */
     if (file != NULL)
         file->problems++;
     l->problems++;

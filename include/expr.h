@@ -76,6 +76,30 @@ json_t *expr_template_value(const struct expr_env *env, const char *tpl,
  */
 json_t *expr_eval(const struct expr_env *env, const char *expr);
 
+/*
+ * What expr_check() finds while it reads a template's expressions without
+ * evaluating them (either callback may be NULL):
+ *   call(arg, name, nargs): a call of the function NAME (lower case, not an
+ *     anonymous function's parameter) with nargs arguments;
+ *   ref(arg, parts, n): a context path such as results.age.value, as its
+ *     first n (1 to 3) parts, lower case ("results", "age", "value").
+ */
+struct expr_check_fns {
+    void (*call)(void *arg, const char *name, size_t nargs);
+    void (*ref)(void *arg, const char *const *parts, size_t n);
+};
+
+/*
+ * Reads every expression of template tpl as expr_template() would, calling
+ * nothing. Returns 0, SK_EINVAL with the first syntax error in err (e.g.
+ * "syntax error at end of input in \"@(results.age + )\""; an "@(" never
+ * closed, which expr_template() shows as it is, is one too), or SK_ENOMEM.
+ * Error values only evaluation would find (a missing key, a bad argument)
+ * are not errors here.
+ */
+int expr_check(const char *tpl, const struct expr_check_fns *fns, void *arg,
+               char err[SK_ERR_LEN]);
+
 /* The snaked key goflow uses for a result name: "Feel Safe" -> "feel_safe". */
 char *expr_snake(const char *name);
 

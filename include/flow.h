@@ -39,10 +39,17 @@ struct flow;     /* one flow, owned by its set */
 struct flow_session;
 
 /*
- * Called once for every problem found while loading: flow and node name
- * where they are known (node is the node's uuid; either may be NULL) and a
- * reason such as "exit 3f.. points to missing node 9a.." or "action type
- * \"call_webhook\" is not supported".
+ * Called once for every problem found while loading: flow and node where
+ * they are known (either may be NULL) and a reason such as "exit 3f..
+ * points to missing node 9a.." or "action type \"call_webhook\" is not
+ * supported". node names the node as the RapidPro editor shows it: its
+ * first message's first words or its result name, then its uuid
+ * ("\"How safe do you feel...\" (uuid 0123...)"), or its position when it
+ * has neither ("3 (uuid 0123...)"). A reason that starts "WARNING: " (a
+ * translation missing, say) is a warning: it does not fail the load.
+ * Loading also runs the flow check (check.h): expression syntax, unknown
+ * functions, argument counts, references to results, input properties
+ * and (at flow_set_link) contact fields that cannot exist.
  */
 typedef void (*flow_diag_fn)(void *arg, const char *flow, const char *node,
                              const char *reason);

@@ -14,7 +14,8 @@ struct flow_set;
 /*
  * Reads paths[0..n) into set and links it. A path is a flow file or an
  * export, or a directory whose *.json files are read in name order.
- * Every problem is written to diag as `file: flow "name": node N: reason`;
+ * Every problem is written to diag as `file: flow "name": node N: reason`
+ * (warnings too, their reason starting "WARNING: ", without failing);
  * when ok is not NULL, each good file gets a `file: N flows ok` line
  * there. Returns 0, SK_EINVAL when any problem was reported, SK_ENOMEM.
  */

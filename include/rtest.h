@@ -39,6 +39,10 @@ struct rtest_env {
 /* Whether name is a router test this build supports. */
 bool rtest_known(const char *name);
 
+/* The argument counts of test name, the operand included; false when
+ * there is no such test. */
+bool rtest_arity(const char *name, int *min, int *max);
+
 /*
  * Runs test name on args[0] (the operand) with args[1..nargs-1]. env may be
  * NULL (defaults). Returns 0 and a new reference in *result, or SK_ENOENT

@@ -1090,7 +1090,12 @@ run_action_case(const json_t *c, const json_t *assets, json_t *ignored,
                         json_pack("[O]", json_object_get(c, "action")));
     if (loc != NULL)
         json_object_set(holder, "localization", (json_t *)loc);
-    rc = add_json(set, holder, &d);
+    /* with the contact fields goflow's assets declare, as an export does */
+    e = json_pack("{s:[O], s:O}", "flows", holder, "fields",
+                  json_object_get(assets, "fields"));
+    assert_non_null(e);
+    rc = add_json(set, e, &d);
+    json_decref(e);
     if (json_object_get(c, "read_error") != NULL) {
         if (rc == 0)
             snprintf(why, wlen, "accepted, goflow refuses it: %s",

@@ -845,7 +845,8 @@ test_timezone_rule(void **state)
 static void
 test_no_category(void **state)
 {
-    struct flow_set *set = load_ok(no_default);
+    static char text[4096];
+    struct flow_set *set;
     char err[SK_ERR_LEN] = "";
     struct flow_session *s = flow_session_load(
         "{\"version\":1,\"fields\":{\"age\":\"12\"},\"status\":"
@@ -853,6 +854,12 @@ test_no_category(void **state)
         err);
     json_t *ev;
 
+    /* @fields.age reads a field the export declares */
+    snprintf(text, sizeof(text),
+             "{\"fields\":[{\"key\":\"age\",\"name\":\"Age\"}],"
+             "\"flows\":[%s]}",
+             no_default);
+    set = load_ok(text);
     (void)state;
     assert_non_null(s);
     ev = run_start(set, s, "NoDefault", NULL, NOW);
@@ -1125,8 +1132,8 @@ test_load_rejects(void **state)
                        "\"GET\"}],\"exits\":[{\"uuid\":\"e4000000-0000-4000-"
                        "8000-"
                        "000000000001\"}]}]}",
-         "flow \"Hooky\": node n4000000-0000-4000-8000-000000000001: action "
-         "type \"call_webhook\" is not supported"},
+         "flow \"Hooky\": node 1 (uuid n4000000-0000-4000-8000-000000000001): "
+         "action type \"call_webhook\" is not supported"},
         {HEAD("f4000000-0000-4000-8000-000000000003",
               "Dangling") "\"nodes\":[{\"uuid\":\"n4000000-0000-4000-8000-"
                           "000000000002\","
