@@ -129,6 +129,9 @@ bool fl_lang_known(const char *code);
  */
 void fl_node_label(const struct flow *f, size_t i, char *buf, size_t len);
 
+/* The same for the JSON nj of a node at position pos (0 based). */
+void fl_node_label_json(const json_t *nj, size_t pos, char *buf, size_t len);
+
 /* The index of the node with this uuid in f, or -1. */
 int fl_node_index(const struct flow *f, const char *uuid);
 

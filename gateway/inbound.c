@@ -385,7 +385,7 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
         }
         json_array_clear(texts);
     }
-    /* a USSD answer is already in job->reply (see ussd_answer()) */
+    /* a USSD answer is already in job->reply (see inbound_ussd_answer()) */
     if (job->reply == NULL &&
         (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
         return SK_ENOMEM;
@@ -410,6 +410,130 @@ queue_texts(struct store_tx *tx, const char *channel, const char *key,
     }
     return 0;
 }
+
+/*
+ * The stored reply of a USSD step, in job->reply: {"screen": pages[0]},
+ * the answer given now (and to a retry of the step), with, when there are
+ * more pages, "rest": pages[1..n) and "contact": the key of the child they
+ * are for. The next step shows rest[0] if its answer is the more key (see
+ * inbound_ussd_next_page()); the pages live in the inbound row, nowhere else.
+ */
+static int
+ussd_store_reply(struct inbound_job *job, const char *const *pages, size_t n)
+{
+    json_t *o = json_object(), *rest = json_array();
+    size_t i;
+    int rc = SK_ENOMEM;
+
+    if (o == NULL || rest == NULL ||
+        json_object_set_new(o, "screen", json_string(pages[0])) != 0)
+        goto out;
+    for (i = 1; i < n; i++)
+        if (json_array_append_new(rest, json_string(pages[i])) != 0)
+            goto out;
+    /* after DELETE nothing may tie the row to the child (its short
+     * confirmations fit one screen, so no page is lost) */
+    if (n > 1 && !job->erased &&
+        (json_object_set(o, "rest", rest) != 0 ||
+         json_object_set_new(o, "contact", json_string(job->key)) != 0))
+        goto out;
+    if ((job->reply = json_dumps(o, JSON_COMPACT)) != NULL)
+        rc = 0;
+    job->ussd_pages = n;
+out:
+    json_decref(rest);
+    json_decref(o);
+    return rc;
+}
+
+/* Lays the texts out on USSD pages (see channel_ussd_paginate()) and keeps
+ * them in job->reply; texts is emptied. The last page is "CON ..." while
+ * the run waits for the child, else "END ...". */
+static int
+inbound_ussd_answer(struct inbound_job *job, const struct store_contact *c,
+                    const struct flow_session *s, json_t *texts)
+{
+    size_t i, n = json_array_size(texts);
+    const char **v = calloc(n > 0 ? n : 1, sizeof(*v));
+    const char *lang = flow_session_language(s);
+    bool more = !c->opted_out && flow_session_status(s) == FLOW_WAITING;
+    struct channel_ussd_pages pages;
+    int rc;
+
+    if (v == NULL)
+        return SK_ENOMEM;
+    for (i = 0; i < n; i++)
+        if ((v[i] = json_string_value(json_array_get(texts, i))) == NULL)
+            v[i] = "";
+    rc = channel_ussd_paginate(v, n, more, ussd_goodbye(lang),
+                               channel_ussd_more_line(lang), &pages);
+    free(v);
+    if (rc != 0)
+        return rc;
+    free(job->reply);
+    job->reply = NULL;
+    rc = ussd_store_reply(job, (const char *const *)pages.v, pages.n);
+    channel_ussd_pages_clear(&pages);
+    json_array_clear(texts);
+    return rc;
+}
+
+/*
+ * A USSD step answered with the more key while the step before has pages
+ * left for this child: the next page becomes this step's stored answer
+ * and the flow is not resumed (*shown). Without pages left, the answer
+ * goes to the flow like any other (*shown false).
+ */
+static int
+inbound_ussd_next_page(struct store_tx *tx, struct inbound_job *job,
+                       int64_t now, bool *shown)
+{
+    const char *chname = job->ctx->cfg->channels[job->ch].name;
+    const char **pages = NULL, *contact;
+    char *prev_id, *prev = NULL;
+    json_t *o, *rest;
+    size_t i, n;
+    int rc;
+
+    *shown = false;
+    if (strcmp(job->text, CHANNEL_USSD_MORE_KEY) != 0)
+        return 0;
+    if ((prev_id = channel_ussd_prev_id(job->external_id)) == NULL)
+        return SK_ENOMEM; /* a later step always has a step before */
+    rc = store_inbound_get(tx, chname, prev_id, &prev);
+    free(prev_id);
+    if (rc != 0)
+        return rc == SK_ENOENT ? 0 : rc;
+    o = json_loads(prev, 0, NULL);
+    free(prev);
+    rest = json_object_get(o, "rest");
+    contact = json_string_value(json_object_get(o, "contact"));
+    n = json_array_size(rest);
+    if (n == 0 || contact == NULL || strcmp(contact, job->key) != 0) {
+        json_decref(o);
+        return 0;
+    }
+    if ((pages = calloc(n, sizeof(*pages))) == NULL) {
+        json_decref(o);
+        return SK_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        if ((pages[i] = json_string_value(json_array_get(rest, i))) == NULL)
+            pages[i] = "";
+    rc = ussd_store_reply(job, pages, n);
+    free(pages);
+    json_decref(o);
+    if (rc == 0)
+        rc = store_inbound_put(tx, chname, job->external_id, job->key,
+                               job->reply, now);
+    if (rc == 0) {
+        job->status = "paged";
+        *shown = true;
+    }
+    return rc;
+}
+
+/* --- the loop side ------------------------------------------------------- */
 
 int
 inbound_run(struct store_tx *tx, void *arg)
@@ -438,7 +562,7 @@ inbound_run(struct store_tx *tx, void *arg)
     if (job->ussd && !job->ussd_start) {
         bool shown;
 
-        if ((rc = ussd_next_page(tx, job, now, &shown)) != 0 || shown)
+        if ((rc = inbound_ussd_next_page(tx, job, now, &shown)) != 0 || shown)
             return rc;
     }
     rc = store_contact_get(tx, job->key, &c);
@@ -467,7 +591,7 @@ inbound_run(struct store_tx *tx, void *arg)
     if (rc == 0 && job->erased) {
         c.opted_out = true; /* a USSD session ends with the confirmation */
         if (job->ussd)
-            rc = ussd_answer(job, &c, s, texts);
+            rc = inbound_ussd_answer(job, &c, s, texts);
         if (rc == 0)
             rc = inbound_erased(tx, job, texts, now);
     }
@@ -475,7 +599,7 @@ inbound_run(struct store_tx *tx, void *arg)
         goto out;
     if (job->ussd) {
         /* the answer is the USSD pages, whatever the SMS side does */
-        rc = ussd_answer(job, &c, s, texts);
+        rc = inbound_ussd_answer(job, &c, s, texts);
         if (rc != 0)
             goto out;
     } else if (!ctx->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
