@@ -420,8 +420,9 @@ get_zone(const char **v, bool zulu, struct parsed *p)
     return true;
 }
 
-/* Reads sequence seq (k letters) from *v; false when it does not match.
- * next is the layout after it, for a fraction after seconds. */
+/* Reads sequence seq (k letters) from *v; false when it does not match
+ * (*v left where it was) or is out of range (*v past the number). next is
+ * the layout after it, for a fraction after seconds. */
 static bool
 parse_seq(const char *seq, size_t k, const char **v, const char *next,
           struct parsed *p)
@@ -466,8 +467,9 @@ parse_seq(const char *seq, size_t k, const char **v, const char *next,
     switch (seq[0]) {
     case 'M':
         return (p->mo = x) >= 1 && x <= 12;
-    case 'D':
-        return (p->d = x) >= 1 && x <= 31;
+    case 'D': /* checked against the month at the end, as Go does */
+        p->d = x;
+        return true;
     case 'h':
         return (p->h = x) <= 12;
     case 't':
@@ -476,6 +478,8 @@ parse_seq(const char *seq, size_t k, const char **v, const char *next,
         return (p->mi = x) <= 59;
     default: /* 's': a fraction in the value the layout does not name */
         p->s = x;
+        if (x > 59)
+            return false;
         if ((s[0] == '.' || s[0] == ',') && isdigit((unsigned char)s[1]) &&
             !((next[0] == '.' || next[0] == ',') && next[1] == 'f')) {
             size_t n = 1;
@@ -488,7 +492,7 @@ parse_seq(const char *seq, size_t k, const char **v, const char *next,
                 s++;
             *v = s;
         }
-        return x <= 59;
+        return true;
     }
 }
 
@@ -533,7 +537,6 @@ parse_layout(const char *layout, const char *value, int types, struct parsed *p)
     *p = (struct parsed){.y = 0, .mo = 1, .d = 1};
     for (const char *l = layout; *l;) {
         size_t k = layout_run(l);
-        const char *hold = v;
 
         if (layout_literal(*l)) {
             bool frac = (l[k - 1] == '.' || l[k - 1] == ',') && l[k] == 'f';
@@ -548,8 +551,10 @@ parse_layout(const char *layout, const char *value, int types, struct parsed *p)
                                       l + k);
                 k += nf;
             }
-        } else if (!parse_seq(l, k, &v, l + k, p))
-            return xval_error("cannot parse '%s' as '%.*s'", hold, (int)k, l);
+        } else if (!parse_seq(l, k, &v, l + k, p)) {
+            /* a number out of range names what follows it, as Go's */
+            return xval_error("cannot parse '%s' as '%.*s'", v, (int)k, l);
+        }
         l += k;
     }
     if (*v != '\0')
@@ -558,8 +563,8 @@ parse_layout(const char *layout, const char *value, int types, struct parsed *p)
         p->h += 12;
     else if (p->ampm == 1 && p->h == 12)
         p->h = 0;
-    if (p->y >= 1 && p->d > calendar_days_in_month(p->y, p->mo))
-        return xval_error("cannot parse '' as ''");
+    if (p->d < 1 || p->d > calendar_days_in_month(p->y, p->mo))
+        return xval_error("cannot parse '' as ''"); /* Go: day out of range */
     return NULL;
 }
 
