@@ -256,6 +256,7 @@ session_env(const struct sk_app *app, struct flow_session *s)
                              cfg->country) != 0 ||
         flow_session_set_tz_rule(s, app->tz_rule) != 0)
         return SK_ENOMEM;
+    flow_session_set_zone_lookup(s, zone_cache_rule, app->zones);
     return 0;
 }
 
@@ -1446,6 +1447,7 @@ app_free(struct sk_app *app)
     flow_set_free(app->flows);
     privacy_close(app->priv);
     free(app->tz_rule);
+    zone_cache_free(app->zones);
     optout_words_free(app->stop_folded, app->n_stop);
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
@@ -1567,6 +1569,8 @@ app_serve(const char *config_path)
         code = 1;
         goto out;
     }
+    if ((app.zones = zone_cache_new()) == NULL)
+        goto nomem;
     for (i = 0; i < app.cfg->n_channels; i++)
         names[i] = app.cfg->channels[i].name;
     if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)

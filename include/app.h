@@ -50,11 +50,12 @@ struct sk_app {
     /* the config's delete words, trimmed and case-folded */
     char *delete_folded[CONFIG_MAX_WORDS];
     size_t n_delete;
-    struct caps *caps; /* sending caps; used by store jobs only */
-    char *tz_rule;     /* POSIX rule of [flows] timezone, or NULL */
-    int pending;       /* store jobs whose done callback has not run yet */
-    bool sweeping;     /* a timeout sweep job is queued or running */
-    bool stopping;     /* SIGTERM/SIGINT seen: no new work is taken */
+    struct caps *caps;        /* sending caps; used by store jobs only */
+    char *tz_rule;            /* POSIX rule of [flows] timezone, or NULL */
+    struct zone_cache *zones; /* rules of other zones flows name */
+    int pending;   /* store jobs whose done callback has not run yet */
+    bool sweeping; /* a timeout sweep job is queued or running */
+    bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
 };
 
 /* `sikiliza serve -c FILE`: runs until SIGTERM/SIGINT. Returns the exit
