@@ -1464,7 +1464,7 @@ exprf_zone_lookup(const struct expr_env *env, const char *name,
     const char *r;
 
     *rule = NULL;
-    if (strcasecmp(name, "UTC") == 0)
+    if (name[0] == '\0' || strcasecmp(name, "UTC") == 0) /* as Go's */
         return 0;
     if (env->timezone != NULL && strcmp(name, env->timezone) == 0) {
         *rule = env->tz_rule;

@@ -78,7 +78,8 @@ void exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
 int exprf_env_offset(const struct expr_env *env, int64_t utc);
 
 /* The zone called name: 0 with *rule set for tz_offset() (NULL: by name),
- * or -1 when unknown. UTC, the env's zone, env->zone_rule, tz.h's names. */
+ * or -1 when unknown. UTC (also ""), the env's zone, env->zone_rule, then
+ * the names tz.h knows. */
 int exprf_zone_lookup(const struct expr_env *env, const char *name,
                       const char **rule);
 

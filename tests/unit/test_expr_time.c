@@ -236,6 +236,8 @@ test_parse_format(void **state)
               "cannot parse ' x' as ''");
     check_err("parse_datetime(\"May 2010\", \"MMM YYYY\")",
               "'MMM' is not valid in a datetime parsing layout");
+    check("parse_datetime(\"2010-05-10 12:50\", \"YYYY-MM-DD tt:mm\", \"\")",
+          "2010-05-10T12:50:00.000000Z"); /* "" is UTC, as Go's */
     check_err("parse_datetime(\"2010\", \"YYYY\", \"Mars/Base\")",
               "unknown time zone Mars/Base");
     check("parse_time(\"9:05\", \"t:mm\")", "09:05:00.000000");
