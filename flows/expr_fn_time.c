@@ -286,7 +286,11 @@ exprf_replace_time(const struct expr_env *env, json_t *const *a, size_t n)
  * and runs of the characters " :/.,T-_" copied or matched as they are.
  */
 
-enum { SEQ_DATE = 1, SEQ_TIME = 2, SEQ_ZONE = 4 };
+enum {
+    SEQ_DATE = EXPRF_LAYOUT_DATE,
+    SEQ_TIME = EXPRF_LAYOUT_TIME,
+    SEQ_ZONE = EXPRF_LAYOUT_ZONE
+};
 
 static const struct {
     const char *seq;
@@ -326,10 +330,8 @@ layout_run(const char *p)
     return k;
 }
 
-/* NULL when layout holds only the sequences types allow (parsing: those
- * that parse), else goflow's error value. */
-static json_t *
-layout_check(const char *layout, int types, bool parsing)
+json_t *
+exprf_layout_check(const char *layout, int types, bool parsing)
 {
     for (const char *p = layout; *p;) {
         size_t k = layout_run(p);
@@ -532,7 +534,7 @@ parse_layout(const char *layout, const char *value, int types, struct parsed *p)
     const char *v = value;
     json_t *e;
 
-    if ((e = layout_check(layout, types, true)) != NULL)
+    if ((e = exprf_layout_check(layout, types, true)) != NULL)
         return e;
     *p = (struct parsed){.y = 0, .mo = 1, .d = 1};
     for (const char *l = layout; *l;) {
@@ -658,7 +660,8 @@ exprf_format_time(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     t = (struct exprf_dt){1,     1,      1, tod.h, tod.mi,
                           tod.s, tod.us, 0, true,  EXPRF_ZONE_UTC};
-    if ((e = layout_check(layout ? layout : "tt:mm", SEQ_TIME, false)) == NULL)
+    if ((e = exprf_layout_check(layout ? layout : "tt:mm", SEQ_TIME, false)) ==
+        NULL)
         e = exprf_format_dt(&t, layout ? layout : "tt:mm", true);
     free(layout);
     return e;

@@ -1994,7 +1994,9 @@ f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
-    e = exprf_format_dt(&t, fmt ? fmt : env_date_format(env), false);
+    if ((e = exprf_layout_check(fmt ? fmt : env_date_format(env),
+                                EXPRF_LAYOUT_DATE, false)) == NULL)
+        e = exprf_format_dt(&t, fmt ? fmt : env_date_format(env), false);
     free(fmt);
     return e;
 }
@@ -2029,7 +2031,11 @@ f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
         t.off = off;
     }
     snprintf(deflt, sizeof(deflt), "%s tt:mm", env_date_format(env));
-    e = exprf_format_dt(&t, fmt ? fmt : deflt, true);
+    if ((e = exprf_layout_check(fmt ? fmt : deflt,
+                                EXPRF_LAYOUT_DATE | EXPRF_LAYOUT_TIME |
+                                    EXPRF_LAYOUT_ZONE,
+                                false)) == NULL)
+        e = exprf_format_dt(&t, fmt ? fmt : deflt, true);
 out:
     free(fmt);
     free(tz);

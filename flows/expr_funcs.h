@@ -83,6 +83,13 @@ int exprf_env_offset(const struct expr_env *env, int64_t utc);
 int exprf_zone_lookup(const struct expr_env *env, const char *name,
                       const char **rule);
 
+/* What a layout may hold: goflow's date, time and zone sequences. */
+enum { EXPRF_LAYOUT_DATE = 1, EXPRF_LAYOUT_TIME = 2, EXPRF_LAYOUT_ZONE = 4 };
+
+/* NULL when layout holds only the sequences types allows (when parsing,
+ * only those that parse) and " :/.,T-_", else goflow's error value. */
+json_t *exprf_layout_check(const char *layout, int types, bool parsing);
+
 /* t formatted with goflow's layout letters (date ones only without
  * allow_time), or an error value. */
 json_t *exprf_format_dt(const struct exprf_dt *t, const char *fmt,

@@ -252,6 +252,14 @@ test_parse_format(void **state)
     check("format_time(\"09:05:07.250000\", \"t h hh tt m mm s ss fff\")",
           "9 9 09 09 5 05 7 07 250");
     check("format_time(\"00:30\", \"h:mm AA\")", "12:30 AM");
+    check_err("format_datetime(\"2010-05-10T19:50:00Z\", \"YYYY at tt\")",
+              "'a' is not valid in a datetime formatting layout");
+    check_err("format_date(\"2010-05-10\", \"YYYY tt\")",
+              "'tt' is not valid in a date formatting layout");
+    check_err("format_date(\"2010-05-10\", \"YYYY!\")",
+              "'!' is not valid in a date formatting layout");
+    check("format_date(\"2010-05-10\", \"EEEE, D MMMM YYYY\")",
+          "Monday, 10 May 2010");
     check_err("format_time(\"10:30\", \"MMM\")",
               "'MMM' is not valid in a time formatting layout");
     check_err("format_time(\"10:30\", \"tt:mm Z\")",
