@@ -1457,6 +1457,27 @@ exprf_env_offset(const struct expr_env *env, int64_t utc)
     return tz_offset(env->timezone, env->tz_rule, utc);
 }
 
+int
+exprf_zone_lookup(const struct expr_env *env, const char *name,
+                  const char **rule)
+{
+    const char *r;
+
+    *rule = NULL;
+    if (name[0] == '\0' || strcasecmp(name, "UTC") == 0) /* as Go's */
+        return 0;
+    if (env->timezone != NULL && strcmp(name, env->timezone) == 0) {
+        *rule = env->tz_rule;
+        return 0;
+    }
+    if (env->zone_rule != NULL &&
+        (r = env->zone_rule(env->zone_arg, name)) != NULL && tz_rule_valid(r)) {
+        *rule = r;
+        return 0;
+    }
+    return tz_known(name, NULL) ? 0 : -1;
+}
+
 /* The wall clock in the env's zone of the instant secs. */
 void
 exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
@@ -1883,11 +1904,11 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 
 /*
  * Formats t with goflow's layout letters: YY YYYY M MM MMM MMMM D DD EEE
- * EEEE (dates) and h hh tt m mm s ss fff ffffff fffffffff aa AA Z ZZZ
+ * EEEE (dates) and h hh t tt m mm s ss fff ffffff fffffffff aa AA Z ZZZ
  * (times). Other letters are an error; other characters are copied.
  */
-static json_t *
-format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
+json_t *
+exprf_format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
 {
     struct sk_buf b = {0};
     const char *p = fmt;
@@ -1922,8 +1943,8 @@ format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
         else if (c == 'h' && k <= 2)
             snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d",
                      t->h % 12 == 0 ? 12 : t->h % 12);
-        else if (c == 't' && k == 2)
-            snprintf(out, sizeof(out), "%02d", t->h);
+        else if (c == 't' && k <= 2)
+            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->h);
         else if (c == 'm' && k <= 2)
             snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->mi);
         else if (c == 's' && k <= 2)
@@ -1973,7 +1994,9 @@ f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     if (n > 1 && (e = exprf_to_text(a[1], &fmt)) != NULL)
         return e;
-    e = format_dt(&t, fmt ? fmt : env_date_format(env), false);
+    if ((e = exprf_layout_check(fmt ? fmt : env_date_format(env),
+                                EXPRF_LAYOUT_DATE, false)) == NULL)
+        e = exprf_format_dt(&t, fmt ? fmt : env_date_format(env), false);
     free(fmt);
     return e;
 }
@@ -1996,23 +2019,23 @@ f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
     else {
         /* another zone: UTC, the env's own, or one known by name */
         int64_t secs = exprf_dt_epoch(&t);
+        const char *rule;
         int off;
 
-        if (strcasecmp(tz, "UTC") == 0)
-            off = 0;
-        else if (env->timezone != NULL && strcmp(tz, env->timezone) == 0)
-            off = exprf_env_offset(env, secs);
-        else if (tz_known(tz, NULL))
-            off = tz_offset(tz, NULL, secs);
-        else {
-            e = xval_error("unsupported timezone: %s", tz);
+        if (exprf_zone_lookup(env, tz, &rule) != 0) {
+            e = xval_error("unknown time zone %s", tz);
             goto out;
         }
+        off = tz_offset(tz, rule, secs);
         dt_from_epoch(secs + off, t.us, &t);
         t.off = off;
     }
     snprintf(deflt, sizeof(deflt), "%s tt:mm", env_date_format(env));
-    e = format_dt(&t, fmt ? fmt : deflt, true);
+    if ((e = exprf_layout_check(fmt ? fmt : deflt,
+                                EXPRF_LAYOUT_DATE | EXPRF_LAYOUT_TIME |
+                                    EXPRF_LAYOUT_ZONE,
+                                false)) == NULL)
+        e = exprf_format_dt(&t, fmt ? fmt : deflt, true);
 out:
     free(fmt);
     free(tz);
@@ -2080,6 +2103,9 @@ static const struct func funcs[] = {
     {"datetime_from_epoch", 1, 1, f_datetime_from_epoch},
     {"format_date", 1, 2, f_format_date},
     {"format_datetime", 1, 3, f_format_datetime},
+    {"format_time", 1, 2, exprf_format_time},
+    {"parse_datetime", 2, 3, exprf_parse_datetime},
+    {"parse_time", 2, 2, exprf_parse_time},
     {"weekday", 1, 1, f_weekday},
     {"epoch", 1, 1, f_epoch},
     {"time", 1, 1, exprf_time},

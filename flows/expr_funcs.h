@@ -77,6 +77,24 @@ void exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
                      struct exprf_dt *t);
 int exprf_env_offset(const struct expr_env *env, int64_t utc);
 
+/* The zone called name: 0 with *rule set for tz_offset() (NULL: by name),
+ * or -1 when unknown. UTC (also ""), the env's zone, env->zone_rule, then
+ * the names tz.h knows. */
+int exprf_zone_lookup(const struct expr_env *env, const char *name,
+                      const char **rule);
+
+/* What a layout may hold: goflow's date, time and zone sequences. */
+enum { EXPRF_LAYOUT_DATE = 1, EXPRF_LAYOUT_TIME = 2, EXPRF_LAYOUT_ZONE = 4 };
+
+/* NULL when layout holds only the sequences types allows (when parsing,
+ * only those that parse) and " :/.,T-_", else goflow's error value. */
+json_t *exprf_layout_check(const char *layout, int types, bool parsing);
+
+/* t formatted with goflow's layout letters (date ones only without
+ * allow_time), or an error value. */
+json_t *exprf_format_dt(const struct exprf_dt *t, const char *fmt,
+                        bool allow_time);
+
 /* The functions of expr_fn_time.c (see goflow's documentation). */
 json_t *exprf_time(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_time_from_parts(const struct expr_env *env, json_t *const *a,
@@ -89,6 +107,12 @@ json_t *exprf_tz(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_tz_offset(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_replace_time(const struct expr_env *env, json_t *const *a,
                            size_t n);
+json_t *exprf_format_time(const struct expr_env *env, json_t *const *a,
+                          size_t n);
+json_t *exprf_parse_datetime(const struct expr_env *env, json_t *const *a,
+                             size_t n);
+json_t *exprf_parse_time(const struct expr_env *env, json_t *const *a,
+                         size_t n);
 /*
  * Function values (goflow's XFunction), as passed to filter() and
  * foreach(): an object {"__func__": NAME} for a built-in or a router test

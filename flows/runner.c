@@ -63,7 +63,9 @@ struct flow_session {
     char *timezone; /* environment; NULL for the defaults */
     char *date_format;
     char *country;
-    char *tz_rule; /* POSIX TZ rule of timezone, or NULL */
+    char *tz_rule;        /* POSIX TZ rule of timezone, or NULL */
+    flow_zone_fn zone_fn; /* rules of other zones by name, or NULL */
+    void *zone_arg;
 };
 
 /* One start or resume. */
@@ -156,6 +158,13 @@ flow_session_set_tz_rule(struct flow_session *s, const char *rule)
     if (rule != NULL && rule[0] != '\0' && !tz_rule_valid(rule))
         return SK_EINVAL;
     return set_opt(&s->tz_rule, rule);
+}
+
+void
+flow_session_set_zone_lookup(struct flow_session *s, flow_zone_fn fn, void *arg)
+{
+    s->zone_fn = fn;
+    s->zone_arg = arg;
 }
 
 enum flow_status
@@ -651,6 +660,8 @@ eval(struct sprint *sp, const json_t *ctx, const char *tpl)
         .timezone = sp->s->timezone,
         .date_format = sp->s->date_format,
         .tz_rule = sp->s->tz_rule,
+        .zone_rule = sp->s->zone_fn,
+        .zone_arg = sp->s->zone_arg,
     };
     char xerr[SK_ERR_LEN] = "";
     char *out = expr_template(&env, tpl ? tpl : "", xerr);

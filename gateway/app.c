@@ -786,6 +786,7 @@ app_free(struct sk_app *app)
     flow_set_free(app->flows);
     privacy_close(app->priv);
     free(app->tz_rule);
+    zone_cache_free(app->zones);
     optout_words_free(app->stop_folded, app->n_stop);
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
@@ -907,6 +908,8 @@ app_serve(const char *config_path)
         code = 1;
         goto out;
     }
+    if ((app.zones = zone_cache_new()) == NULL)
+        goto nomem;
     for (i = 0; i < app.cfg->n_channels; i++)
         names[i] = app.cfg->channels[i].name;
     if ((app.metrics = metrics_new(names, app.cfg->n_channels)) == NULL)
@@ -918,6 +921,7 @@ app_serve(const char *config_path)
     app.inbound.caps = app.caps;
     app.inbound.types = app.types;
     app.inbound.tz_rule = app.tz_rule;
+    app.inbound.zones = app.zones;
     app.inbound.stop_folded = app.stop_folded;
     app.inbound.n_stop = app.n_stop;
     app.inbound.delete_folded = app.delete_folded;

@@ -29,6 +29,7 @@
 #include "optout.h"
 #include "store.h"
 #include "ussd.h"
+#include "zone.h"
 
 #define FLOW_STACK_MAX 32 /* nested runs tracked */
 #define MS_PER_DAY     86400000LL
@@ -220,6 +221,8 @@ inbound_session_env(const struct inbound_ctx *ctx, struct flow_session *s)
                              cfg->country) != 0 ||
         flow_session_set_tz_rule(s, ctx->tz_rule) != 0)
         return SK_ENOMEM;
+    if (ctx->zones != NULL)
+        flow_session_set_zone_lookup(s, zone_cache_rule, ctx->zones);
     return 0;
 }
 

@@ -607,6 +607,7 @@ cmd_simulate(int argc, char **argv)
     const char *conf = NULL;
     struct config *cfg = NULL;
     char *tz_rule = NULL;
+    struct zone_cache *zones = NULL;
     struct sim sim = {0};
     struct flow_set *set = NULL;
     const struct flow *f;
@@ -676,8 +677,10 @@ cmd_simulate(int argc, char **argv)
         goto out;
     }
     if ((sim.s = flow_session_new(lang ? lang_code : NULL, SIMULATE_SEED)) ==
-        NULL)
+            NULL ||
+        (zones = zone_cache_new()) == NULL)
         goto nomem;
+    flow_session_set_zone_lookup(sim.s, zone_cache_rule, zones);
     if (flow_session_set_env(sim.s, tz, cfg ? cfg->date_format : NULL,
                              cfg ? cfg->country : NULL) != 0 ||
         flow_session_set_tz_rule(sim.s, tz_rule) != 0)
@@ -704,6 +707,7 @@ nomem:
 out:
     free(line);
     free(tz_rule);
+    zone_cache_free(zones);
     config_free(cfg);
     json_decref(events);
     flow_session_free(sim.s);

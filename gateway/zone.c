@@ -2,7 +2,9 @@
  * zone.c - reads the POSIX TZ rule of a zone from its TZif file (see
  * zone.h). A TZif file of version 2 or later ends with "\n<rule>\n"; the
  * engine evaluates the rule itself, so nothing else of the file is needed.
+ * zone_cache keeps the rules read for flows that name other zones.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,5 +66,66 @@ zone_rule(const char *name, char err[SK_ERR_LEN])
 out:
     free(buf);
     fclose(f);
+    return rule;
+}
+
+struct zone_entry {
+    char *name;
+    char *rule; /* NULL: unknown */
+};
+
+struct zone_cache {
+    pthread_mutex_t mu;
+    struct zone_entry e[ZONE_CACHE_MAX];
+    size_t n;
+};
+
+struct zone_cache *
+zone_cache_new(void)
+{
+    struct zone_cache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void
+zone_cache_free(struct zone_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->e[i].name);
+        free(c->e[i].rule);
+    }
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+const char *
+zone_cache_rule(void *cache, const char *name)
+{
+    struct zone_cache *c = cache;
+    char err[SK_ERR_LEN] = "";
+    const char *rule = NULL;
+    size_t i;
+
+    if (c == NULL || name == NULL)
+        return NULL;
+    pthread_mutex_lock(&c->mu);
+    for (i = 0; i < c->n && strcmp(c->e[i].name, name) != 0; i++)
+        ;
+    if (i < c->n)
+        rule = c->e[i].rule;
+    else if (c->n < ZONE_CACHE_MAX &&
+             (c->e[c->n].name = strdup(name)) != NULL) {
+        /* an unknown zone is kept as such: the name is not read again */
+        c->e[c->n].rule = zone_rule(name, err);
+        rule = c->e[c->n++].rule;
+    }
+    pthread_mutex_unlock(&c->mu);
     return rule;
 }

@@ -22,6 +22,7 @@
 #include "inbound.h"
 
 struct caps;
+struct zone_cache;
 struct channel_type;
 struct event;
 struct event_base;
@@ -52,6 +53,7 @@ struct sk_app {
     char *delete_folded[CONFIG_MAX_WORDS];
     size_t n_delete;
     struct caps *caps;          /* sending caps; used by store jobs only */
+    struct zone_cache *zones;   /* rules of other zones flows name */
     char *tz_rule;              /* POSIX rule of [flows] timezone, or NULL */
     struct inbound_ctx inbound; /* what inbound store jobs read */
     int pending;   /* store jobs whose done callback has not run yet */

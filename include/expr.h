@@ -36,6 +36,11 @@ struct expr_env {
     const char *timezone;    /* IANA name; NULL means UTC (see tz.h) */
     const char *date_format; /* "DD-MM-YYYY" (default) or "MM-DD-YYYY" */
     const char *tz_rule;     /* POSIX TZ rule of timezone, or NULL (tz.h) */
+    /* The POSIX TZ rule of another zone given by name (format_datetime,
+     * parse_datetime), borrowed for the call, or NULL when unknown. NULL
+     * leaves only UTC, the env's zone and the names tz.h knows. */
+    const char *(*zone_rule)(void *arg, const char *name);
+    void *zone_arg;
     /* rand() and rand_between() draw from this state (splitmix64) and
      * advance it, so a given seed repeats; NULL makes them an error. */
     uint64_t *rand_state;

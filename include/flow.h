@@ -200,6 +200,17 @@ int flow_session_set_env(struct flow_session *s, const char *tz,
 int flow_session_set_tz_rule(struct flow_session *s, const char *rule);
 
 /*
+ * How expressions find the POSIX TZ rule of a zone given by name
+ * (format_datetime and parse_datetime's third argument): fn(arg, name)
+ * returns a rule that stays valid while the session is used, or NULL when
+ * the zone is unknown. Without one only UTC, the session's zone and the
+ * names tz.h knows work. Not kept in the dump: set it again after loading.
+ */
+typedef const char *(*flow_zone_fn)(void *arg, const char *name);
+void flow_session_set_zone_lookup(struct flow_session *s, flow_zone_fn fn,
+                                  void *arg);
+
+/*
  * Sets the contact's field key (snaked as goflow does: "Age" -> "age") to
  * value, trimmed and cut to 640 characters; NULL or "" clears it. Emits no
  * event (it is not a flow step). Kept in the session dump. Returns 0,

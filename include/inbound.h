@@ -26,6 +26,7 @@
 #include "privacy.h"
 
 struct caps;
+struct zone_cache;
 struct channel_type;
 struct flow_set;
 struct store_tx;
@@ -38,6 +39,7 @@ struct inbound_ctx {
     /* the channel type of each configured channel, by config index */
     const struct channel_type *const *types;
     const char *tz_rule;      /* POSIX rule of [flows] timezone, or NULL */
+    struct zone_cache *zones; /* rules of other zones flows name */
     char *const *stop_folded; /* stop words, trimmed and case-folded */
     size_t n_stop;
     char *const *delete_folded; /* delete words, trimmed and case-folded */

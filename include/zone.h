@@ -16,4 +16,21 @@
  */
 char *zone_rule(const char *name, char err[SK_ERR_LEN]);
 
+/*
+ * The rules of zones flows name (format_datetime(..., "Europe/Paris")),
+ * read from the zone database the first time each is asked for and kept
+ * until the cache is freed; a name not found is remembered as unknown.
+ * Holds at most ZONE_CACHE_MAX names (later ones are not read). Any thread.
+ */
+#define ZONE_CACHE_MAX 64
+
+struct zone_cache;
+
+struct zone_cache *zone_cache_new(void); /* NULL when out of memory */
+void zone_cache_free(struct zone_cache *c);
+
+/* The rule of name, or NULL when unknown; a flow_zone_fn (flow.h) with the
+ * cache as arg. The rule lives as long as the cache. */
+const char *zone_cache_rule(void *cache, const char *name);
+
 #endif

@@ -316,4 +316,18 @@ out=$(sk_bin simulate "$WORK/tz.json" -c "$WORK/tz.ini" --tz UTC \
     </dev/null 2>&1) || sk_fail "-c --tz UTC: simulate failed: $out"
 sk_contains "$out" "Hour 12" "--tz overrides the config's timezone"
 
+# --- a zone named in an expression has its rule from the zone database ---
+cat >"$WORK/away.json" <<'EOF'
+{"uuid":"f0000000-0000-4000-8000-0000000000a2","name":"Away",
+ "spec_version":"14.4.2","language":"eng","type":"messaging",
+ "nodes":[{"uuid":"n0000000-0000-4000-8000-0000000000a2","actions":[
+  {"uuid":"a0000000-0000-4000-8000-0000000000a2","type":"send_msg",
+   "text":"Paris @(format_datetime(\"2024-07-01T12:00:00Z\", \"tt:mm ZZZ\", \"Europe/Paris\")) LA @(format_datetime(parse_datetime(\"2024-01-01 09:30\", \"YYYY-MM-DD tt:mm\", \"America/Los_Angeles\"), \"tt:mm\", \"UTC\"))"}],
+  "exits":[{"uuid":"e0000000-0000-4000-8000-0000000000a2"}]}]}
+EOF
+out=$(sk_bin simulate "$WORK/away.json" --tz Africa/Nairobi </dev/null 2>&1) ||
+    sk_fail "zone by name: simulate failed: $out"
+sk_contains "$out" "Paris 14:00 +02:00 LA 17:30" \
+    "zones named in expressions follow their daylight saving rules"
+
 sk_log "ok"

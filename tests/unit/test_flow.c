@@ -778,6 +778,15 @@ static const char clock_flow[] = HEAD(
              "\\\"tt:mm Z\\\"))\"}],\"exits\":[{\"uuid\":\"e2000000-0000-4000-"
              "8000-000000000020\"}]}]}";
 
+static const char away_flow[] = HEAD(
+    "f2000000-0000-4000-8000-000000000022",
+    "Away") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-000000000022\","
+            "\"actions\":[{\"uuid\":\"a2000000-0000-4000-8000-000000000022\","
+            "\"type\":\"send_msg\",\"text\":\"@(format_datetime(now(), "
+            "\\\"tt:mm ZZZ\\\", "
+            "\\\"Europe/Paris\\\"))\"}],\"exits\":[{\"uuid\":"
+            "\"e2000000-0000-4000-8000-000000000022\"}]}]}";
+
 static const char identity_flow[] = HEAD(
     "f2000000-0000-4000-8000-000000000021",
     "Identity") "\"nodes\":[{\"uuid\":\"n2000000-0000-4000-8000-000000000021\","
@@ -837,6 +846,44 @@ test_timezone_rule(void **state)
     ev = run_start(set, s, "Clock", NULL, january);
     assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
                         "10:00 Z");
+    json_decref(ev);
+    flow_session_free(s);
+    flow_set_free(set);
+}
+
+/* The caller's lookup of zones by name: the rule the zone database has
+ * for the one this test names. */
+static const char *
+paris_only(void *arg, const char *name)
+{
+    int *calls = arg;
+
+    (*calls)++;
+    return strcmp(name, "Europe/Paris") == 0 ? "CET-1CEST,M3.5.0,M10.5.0/3"
+                                             : NULL;
+}
+
+/* A zone other than the session's, given by name in an expression. */
+static void
+test_zone_lookup(void **state)
+{
+    struct flow_set *set = load_ok(away_flow);
+    struct flow_session *s = flow_session_new(NULL, 1);
+    int64_t july = 1719835200000LL; /* 2024-07-01T12:00Z */
+    int calls = 0;
+    json_t *ev;
+
+    (void)state;
+    flow_session_set_zone_lookup(s, paris_only, &calls);
+    ev = run_start(set, s, "Away", NULL, july);
+    assert_string_equal(ev_str(event_at(ev, 1, "msg_created"), "text"),
+                        "14:00 +02:00");
+    assert_true(calls > 0);
+    json_decref(ev);
+    s = roundtrip(s); /* the lookup is not in the dump */
+    ev = run_start(set, s, "Away", NULL, july);
+    assert_non_null(strstr(ev_str(event_at(ev, 1, "error"), "text"),
+                           "unknown time zone Europe/Paris"));
     json_decref(ev);
     flow_session_free(s);
     flow_set_free(set);
@@ -2056,6 +2103,7 @@ main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_timezone_rule),
+        cmocka_unit_test(test_zone_lookup),
         cmocka_unit_test(test_identity_redacted),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_session_corrupt),

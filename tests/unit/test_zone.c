@@ -1,6 +1,7 @@
 /*
  * test_zone.c - reading a zone's POSIX rule from the zone database, and
- * the [flows] timezone, date_format and country keys.
+ * the [flows] timezone, date_format and country keys, and the cache of
+ * zones flows name.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,34 @@ test_config_keys(void **state)
     assert_non_null(strstr(err, "country code"));
 }
 
+/* The cache reads each zone once and keeps unknown names as unknown. */
+static void
+test_cache(void **state)
+{
+    struct zone_cache *c = zone_cache_new();
+    const char *a, *b;
+
+    (void)state;
+    assert_non_null(c);
+    assert_null(zone_cache_rule(NULL, "Europe/Paris"));
+    if (access("/usr/share/zoneinfo/Europe/Paris", R_OK) != 0) {
+        zone_cache_free(c);
+        print_message("skipped: no zone database (tzdata)\n");
+        skip();
+    }
+    a = zone_cache_rule(c, "Europe/Paris");
+    assert_non_null(a);
+    assert_string_equal(a, "CET-1CEST,M3.5.0,M10.5.0/3");
+    b = zone_cache_rule(c, "Europe/Paris");
+    assert_ptr_equal(a, b);
+    assert_null(zone_cache_rule(c, "Nowhere/Atlantis"));
+    assert_null(zone_cache_rule(c, "Nowhere/Atlantis"));
+    assert_null(zone_cache_rule(c, "../etc/passwd"));
+    assert_string_equal(zone_cache_rule(c, "America/Los_Angeles"),
+                        "PST8PDT,M3.2.0,M11.1.0");
+    zone_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -125,6 +154,7 @@ main(void)
         cmocka_unit_test(test_system_zones),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_config_keys),
+        cmocka_unit_test(test_cache),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
