@@ -25,7 +25,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -46,11 +45,14 @@
 #include "metrics.h"
 #include "optout.h"
 #include "outbox.h"
+#include "preflight.h"
 #include "privacy.h"
+#include "sending.h"
 #include "store.h"
 #include "sweep.h"
 #include "text.h"
 #include "ussd.h"
+#include "webreq.h"
 #include "zone.h"
 
 int64_t
@@ -228,60 +230,6 @@ inbound_done(void *arg, int rc)
     maybe_stop(app);
 }
 
-static const char *
-req_header(void *arg, const char *name)
-{
-    return evhttp_find_header(
-        evhttp_request_get_input_headers((struct evhttp_request *)arg), name);
-}
-
-/* A NUL-terminated copy of the request body (already size-limited). */
-static char *
-copy_body(struct evhttp_request *req, size_t *len)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
-    char *body = malloc(n + 1);
-
-    if (body == NULL)
-        return NULL;
-    if (n > 0 && evbuffer_copyout(in, body, n) != (ev_ssize_t)n) {
-        free(body);
-        return NULL;
-    }
-    body[n] = '\0';
-    *len = n;
-    return body;
-}
-
-/* Wipes and frees the copy of a request body: it holds the number. */
-static void
-body_free(const struct channel_request *creq, char *body)
-{
-    if (body == NULL)
-        return;
-    explicit_bzero(body, creq->body_len);
-    free(body);
-}
-
-static int
-request_of(struct evhttp_request *req, struct channel_request *creq,
-           char **body)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-
-    memset(creq, 0, sizeof(*creq));
-    if ((*body = copy_body(req, &creq->body_len)) == NULL)
-        return SK_ENOMEM;
-    creq->body = *body;
-    creq->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-    creq->uri = evhttp_request_get_uri(req);
-    creq->content_type = req_header(req, "Content-Type");
-    creq->header = req_header;
-    creq->header_arg = req;
-    return 0;
-}
-
 /* The inbound pipeline of app_receive() and app_ussd(): verify, parse,
  * pseudonymise, submit the store job. */
 static void
@@ -298,13 +246,13 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     bool start = false;
     int rc;
 
-    if (request_of(req, &creq, &body) != 0) {
+    if (webreq_copy(req, &creq, &body) != 0) {
         metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
         send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
         return;
     }
     if (t->verify(cc, &creq) != 0) {
-        body_free(&creq, body);
+        webreq_body_free(&creq, body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
         sk_log(LOG_WARNING, "inbound", "channel=%s denied: bad secret",
                cc->name);
@@ -313,7 +261,7 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     }
     rc = ussd ? t->parse_ussd(cc, &creq, &in, &start, err)
               : t->parse(cc, &creq, &in, err);
-    body_free(&creq, body);
+    webreq_body_free(&creq, body);
     if (rc != 0) {
         metrics_error(app->metrics, ch,
                       rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
@@ -453,12 +401,12 @@ app_status(void *arg, struct evhttp_request *req, size_t ch, double t0)
     char err[SK_ERR_LEN] = "", *body = NULL;
     int rc;
 
-    if (request_of(req, &creq, &body) != 0) {
+    if (webreq_copy(req, &creq, &body) != 0) {
         send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
         return;
     }
     if (t->verify(cc, &creq) != 0) {
-        body_free(&creq, body);
+        webreq_body_free(&creq, body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
@@ -466,7 +414,7 @@ app_status(void *arg, struct evhttp_request *req, size_t ch, double t0)
     memset(&st, 0, sizeof(st));
     rc = t->parse_status != NULL ? t->parse_status(cc, &creq, &st, err)
                                  : SK_ENOENT;
-    body_free(&creq, body);
+    webreq_body_free(&creq, body);
     if (rc == SK_EINVAL) {
         metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
         send_error(app, req, t0, ch, HTTP_BADREQUEST, err);
@@ -673,82 +621,15 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
-#define SECRET_MIN 12 /* characters of a channel secret, at least */
-
-/* What is wrong with a channel secret (it travels in webhook URLs, so it
- * must not be guessable), or NULL. Never quotes the secret. */
-static const char *
-secret_problem(const char *secret)
-{
-    /* the sample values of deploy/sikiliza.conf.example */
-    static const char *const samples[] = {"change-me", "change-me-too",
-                                          "change-me-as-well"};
-    size_t i;
-
-    for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
-        if (strcasecmp(secret, samples[i]) == 0)
-            return "is a sample value from the example configuration";
-    if (strlen(secret) < SECRET_MIN)
-        return "is too short (12 characters at least)";
-    return NULL;
-}
-
-/* Checks what the config names: channel types, flows. 0 or SK_EINVAL. */
+/* Checks what the config names (preflight.h) and folds the STOP and DELETE
+ * words. 0, SK_EINVAL or SK_ENOMEM. */
 static int
 check_config(struct sk_app *app)
 {
     const struct config *cfg = app->cfg;
-    char reason[SK_ERR_LEN];
-    size_t i;
-    int rc = 0;
+    int rc;
 
-    for (i = 0; i < cfg->n_channels; i++) {
-        const struct config_channel *ch = &cfg->channels[i];
-
-        app->types[i] = channel_find(ch->type);
-        if (app->types[i] == NULL) {
-            fprintf(stderr,
-                    "%s: [channel %s]: type \"%s\" is not supported "
-                    "yet\n",
-                    cfg->file, ch->name, ch->type);
-            rc = SK_EINVAL;
-        } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
-            fprintf(stderr,
-                    "%s: [channel %s]: secret %s; use a random one, e.g. "
-                    "from `openssl rand -hex 16`\n",
-                    cfg->file, ch->name, secret_problem(ch->secret));
-            rc = SK_EINVAL;
-        } else if (app->types[i]->check != NULL &&
-                   app->types[i]->check(ch, reason) != 0) {
-            fprintf(stderr, "%s: [channel %s]: %s\n", cfg->file, ch->name,
-                    reason);
-            rc = SK_EINVAL;
-        }
-        if (app->types[i] != NULL && app->types[i]->can_send != NULL &&
-            !app->types[i]->can_send(ch)) {
-            if (!app->types[i]->sync_reply)
-                sk_log(LOG_WARNING, "serve",
-                       "channel=%s cannot send (missing credentials): its "
-                       "SMS replies stay queued",
-                       ch->name);
-            else /* replies go back in the webhook answer, nothing else */
-                sk_log(LOG_WARNING, "serve",
-                       "channel=%s has no send_url: timeouts and reminders "
-                       "for it stay queued",
-                       ch->name);
-        }
-        if (ch->flow != NULL && flow_set_find(app->flows, ch->flow) == NULL) {
-            fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
-                    cfg->file, ch->name, ch->flow, cfg->flows_dir);
-            rc = SK_EINVAL;
-        }
-    }
-    if (cfg->default_flow != NULL &&
-        flow_set_find(app->flows, cfg->default_flow) == NULL) {
-        fprintf(stderr, "%s: [flows] default: flow \"%s\" not found in %s\n",
-                cfg->file, cfg->default_flow, cfg->flows_dir);
-        rc = SK_EINVAL;
-    }
+    rc = preflight_check(cfg, app->flows, app->types);
     app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
                                                        : CONFIG_MAX_WORDS;
     if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
@@ -791,74 +672,6 @@ app_free(struct sk_app *app)
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
     config_free(app->cfg);
-}
-
-/* outbox_opts.report: an attempt's committed outcome, for the metrics. */
-static void
-outbox_report(void *arg, const char *channel, enum outbox_verdict v)
-{
-    struct sk_app *app = arg;
-    size_t i;
-
-    for (i = 0; i < app->cfg->n_channels; i++) {
-        if (strcmp(app->cfg->channels[i].name, channel) != 0)
-            continue;
-        if (v == OUTBOX_SENT)
-            metrics_messages_out(app->metrics, i, 1);
-        else
-            metrics_error(app->metrics, i, METRICS_ERR_SEND);
-        return;
-    }
-}
-
-/* The outbox, sending for every channel whose type can send on its own
- * (see channel.h). NULL with err empty when none. */
-static struct outbox *
-app_outbox_new(struct sk_app *app, char err[SK_ERR_LEN])
-{
-    const struct config *cfg = app->cfg;
-    struct outbox_opts opts = {
-        .max_parallel = cfg->outbox_max_parallel,
-        .max_attempts = cfg->outbox_max_attempts,
-        .poll_ms = cfg->outbox_poll_ms,
-        .backoff_base_ms = cfg->outbox_backoff_base_ms,
-        .backoff_max_ms = cfg->outbox_backoff_max_ms,
-        .report = outbox_report,
-        .report_arg = app,
-    };
-    struct outbox_channel oc;
-    struct outbox *ob = NULL;
-    size_t i;
-    int rc;
-
-    for (i = 0; i < app->cfg->n_channels; i++) {
-        const struct config_channel *ch = &app->cfg->channels[i];
-        const struct channel_type *t = app->types[i];
-
-        if (t->build_send == NULL || (t->can_send != NULL && !t->can_send(ch)))
-            continue;
-        if (ob == NULL && (ob = outbox_new(app->base, app->store, app->priv,
-                                           &opts, err)) == NULL)
-            return NULL;
-        memset(&oc, 0, sizeof(oc));
-        oc.name = ch->name;
-        oc.build = t->build_send;
-        oc.release = outbox_req_free;
-        oc.result = t->send_result;
-        oc.idempotent = t->idempotent_send;
-        oc.arg = (void *)ch;
-        if ((rc = outbox_add_channel(ob, &oc)) != 0) {
-            sk_seterr(err, "outbox: channel %s: %s", ch->name, sk_strerror(rc));
-            outbox_free(ob);
-            return NULL;
-        }
-    }
-    if (ob != NULL && (rc = outbox_start(ob)) != 0) {
-        sk_seterr(err, "outbox: %s", sk_strerror(rc));
-        outbox_free(ob);
-        return NULL;
-    }
-    return ob;
 }
 
 int
@@ -946,7 +759,10 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    app.outbox = app_outbox_new(&app, err);
+    app.sending.cfg = app.cfg;
+    app.sending.metrics = app.metrics;
+    app.outbox = sending_outbox_new(&app.sending, app.types, app.base,
+                                    app.store, app.priv, err);
     if (app.outbox == NULL && err[0] != '\0') {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;

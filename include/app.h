@@ -20,6 +20,7 @@
 #include "config.h"
 #include "err.h"
 #include "inbound.h"
+#include "sending.h"
 
 struct caps;
 struct zone_cache;
@@ -41,7 +42,8 @@ struct sk_app {
     struct event_base *base;
     struct http_server *http;
     struct metrics *metrics;
-    struct outbox *outbox; /* NULL when no channel sends on its own */
+    struct outbox *outbox;      /* NULL when no channel sends on its own */
+    struct sending_ctx sending; /* what the outbox reports to */
     struct event *sweep_timer;
     struct event *sig_term, *sig_int;
     /* the channel type of each configured channel, by config index */

@@ -1,0 +1,20 @@
+/*
+ * preflight.h - the checks `serve` makes on a loaded config before it
+ * starts (channel types and their rules, secrets, the flows it names).
+ * Main thread, once, before the event loop runs.
+ */
+#ifndef SK_PREFLIGHT_H
+#define SK_PREFLIGHT_H
+
+#include "config.h"
+
+struct channel_type;
+struct flow_set;
+
+/* Checks cfg against the channel registry and flows, writing every
+ * problem to stderr as `file: [section]: reason`, and sets types[i] to
+ * the type of channel i (NULL when unknown). 0 or SK_EINVAL. */
+int preflight_check(const struct config *cfg, const struct flow_set *flows,
+                    const struct channel_type **types);
+
+#endif

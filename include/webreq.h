@@ -1,0 +1,20 @@
+/*
+ * webreq.h - a provider's evhttp request as a struct channel_request
+ * (channel.h), for the channel types to read. Event loop thread only.
+ */
+#ifndef SK_WEBREQ_H
+#define SK_WEBREQ_H
+
+#include "channel.h"
+
+struct evhttp_request;
+
+/* Fills creq from req; *body is the malloc'd copy of the body creq points
+ * at, freed with webreq_body_free(). 0 or SK_ENOMEM. creq borrows req. */
+int webreq_copy(struct evhttp_request *req, struct channel_request *creq,
+                char **body);
+
+/* Wipes and frees body (the copy webreq_copy() made); NULL is a no-op. */
+void webreq_body_free(const struct channel_request *creq, char *body);
+
+#endif
