@@ -149,6 +149,227 @@ test_flow_load(void **state)
     walk_flow_file(dir, "wellbeing_check_voice.json");
 }
 
+/* ------------------------------------------------------ whole sessions */
+
+/* One step of a scripted session: a resume of the waiting run. */
+struct sess_step {
+    enum flow_resume_type type;
+    const char *text;
+};
+
+/* A scripted session over a loaded set: started manually, then resumed
+ * step by step, the session stored as JSON and loaded again between
+ * steps as the gateway does. */
+struct sess_script {
+    const char *flow;     /* uuid or name */
+    const char *language; /* the contact's, or NULL */
+    const struct sess_step *steps;
+    size_t n_steps;
+};
+
+/* Reads a whole file (malloc'd, NUL-terminated); NULL when unreadable. */
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long size;
+
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0) {
+        rewind(f);
+        text = malloc((size_t)size + 1);
+        if (text != NULL && fread(text, 1, (size_t)size, f) != (size_t)size) {
+            free(text);
+            text = NULL;
+        }
+        if (text != NULL) {
+            text[size] = '\0';
+            *len = (size_t)size;
+        }
+    }
+    fclose(f);
+    return text;
+}
+
+/* Stores s and loads it again (s is consumed); NULL with err set. */
+static struct flow_session *
+sess_roundtrip(struct flow_session *s, char err[SK_ERR_LEN])
+{
+    char *dump = flow_session_dump(s);
+    struct flow_session *t;
+
+    flow_session_free(s);
+    if (dump == NULL) {
+        sk_seterr(err, "session dump: out of memory");
+        return NULL;
+    }
+    t = flow_session_load(dump, err);
+    free(dump);
+    return t;
+}
+
+/* Runs script; every event goes to events, and *status is the final
+ * status. Returns 0 or the first step's negative SK_E* with err set. */
+static int
+sess_run(const struct flow_set *set, const struct sess_script *sc,
+         json_t *events, enum flow_status *status, char err[SK_ERR_LEN])
+{
+    const struct flow *f = flow_set_find(set, sc->flow);
+    struct flow_session *s = flow_session_new(sc->language, 7);
+    int64_t now = 1700000000000;
+    int rc;
+
+    assert_non_null(f);
+    if (s == NULL) {
+        sk_seterr(err, "session: out of memory");
+        return SK_ENOMEM;
+    }
+    rc = flow_start(set, s, f, NULL, now, events, err);
+    for (size_t i = 0; rc == 0 && i < sc->n_steps; i++) {
+        struct flow_resume r = {sc->steps[i].type, sc->steps[i].text};
+        int64_t at = 0;
+
+        s = sess_roundtrip(s, err);
+        if (s == NULL)
+            return SK_ENOMEM;
+        now += 60000;
+        if (r.type == FLOW_RESUME_TIMEOUT)
+            at = flow_session_timeout_at(s);
+        else if (r.type == FLOW_RESUME_EXPIRE)
+            at = flow_session_expires_at(s);
+        now = at > now ? at : now;
+        rc = flow_resume(set, s, &r, now, events, err);
+    }
+    *status = flow_session_status(s);
+    flow_session_free(s);
+    return rc;
+}
+
+/* Runs sc once unarmed (the expected events), then failing at every
+ * allocation from the nth on, for n = 1, 2, ...: each run fails with an
+ * error (err set) until, with nothing failing, it gives the same events
+ * and status (which must be final). Returns how many allocations the whole
+ * session made. */
+static long
+walk_session(const char *path, const struct sess_script *sc,
+             enum flow_status final)
+{
+    struct flow_set *set = flow_set_new();
+    char err[SK_ERR_LEN] = "", *want, *text;
+    json_t *events = json_array();
+    enum flow_status want_st, st = FLOW_IDLE;
+    size_t len = 0;
+    long n;
+    int rc;
+
+    text = slurp(path, &len);
+    assert_non_null(text);
+    assert_non_null(set);
+    assert_int_equal(flow_set_add_json(set, text, len, NULL, NULL), 0);
+    assert_int_equal(flow_set_link(set, NULL, NULL), 0);
+    free(text);
+    assert_int_equal(sess_run(set, sc, events, &want_st, err), 0);
+    want = json_dumps(events, JSON_COMPACT);
+    json_decref(events);
+    assert_non_null(want);
+    assert_int_equal(want_st, final);
+    failalloc_jansson();
+    for (n = 1;; n++) {
+        err[0] = '\0';
+        events = json_array();
+        assert_non_null(events);
+        failalloc_arm(n, false);
+        rc = sess_run(set, sc, events, &st, err);
+        if (!failalloc_failed())
+            break;
+        failalloc_disarm();
+        if (rc == 0)
+            fail_msg("allocation %ld failed but the session ran on", n);
+        if (err[0] == '\0')
+            fail_msg("allocation %ld failed without an error", n);
+        json_decref(events);
+    }
+    failalloc_disarm();
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(rc, 0);
+    text = json_dumps(events, JSON_COMPACT);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    assert_int_equal(st, want_st);
+    free(text);
+    free(want);
+    json_decref(events);
+    flow_set_free(set);
+    return n - 1;
+}
+
+/* The Referral example, twice: the wait's timeout, then a yes (the run
+ * completes); an answer it does not know, then the session expires. */
+static void
+test_session_referral(void **state)
+{
+    static const struct sess_step timeout_yes[] = {
+        {FLOW_RESUME_TIMEOUT, NULL},
+        {FLOW_RESUME_MSG, "1 yes"},
+    };
+    static const struct sess_step other_expire[] = {
+        {FLOW_RESUME_MSG, "what do you mean"},
+        {FLOW_RESUME_EXPIRE, NULL},
+    };
+    const struct sess_script a = {"Referral", "eng", timeout_yes, 2};
+    const struct sess_script b = {"Referral", NULL, other_expire, 2};
+    const char *dir = getenv("SK_SOURCE_DIR");
+    char path[4096];
+    long na, nb;
+
+    (void)state;
+    if (dir == NULL) {
+        skip();
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/flows/examples/referral.json", dir);
+    na = walk_session(path, &a, FLOW_COMPLETED);
+    nb = walk_session(path, &b, FLOW_EXPIRED);
+    print_message("referral sessions: %ld and %ld allocations, each failed "
+                  "in turn\n",
+                  na, nb);
+    assert_true(na > 100 && nb > 100);
+}
+
+/* goflow's subflow_other runner test: a parent and a child flow, four
+ * answers. */
+static void
+test_session_goflow(void **state)
+{
+    static const struct sess_step steps[] = {
+        {FLOW_RESUME_MSG, "neither"},
+        {FLOW_RESUME_MSG, "yes"},
+        {FLOW_RESUME_MSG, "never"},
+        {FLOW_RESUME_MSG, "no"},
+    };
+    const struct sess_script sc = {"9e43da00-b2e5-450e-a351-0772f5469511",
+                                   "eng", steps,
+                                   sizeof(steps) / sizeof(steps[0])};
+    const char *fx = getenv("SK_FIXTURES");
+    char path[4096];
+    long n;
+
+    (void)state;
+    if (fx == NULL || fx[0] == '\0') {
+        print_message("SK_FIXTURES not set: goflow session walk skipped\n");
+        skip();
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/goflow/runner/subflow_other.json", fx);
+    n = walk_session(path, &sc, FLOW_COMPLETED);
+    print_message("goflow subflow_other: %ld allocations, each failed in "
+                  "turn\n",
+                  n);
+    assert_true(n > 100);
+}
+
 int
 main(void)
 {
@@ -156,6 +377,8 @@ main(void)
         cmocka_unit_test(test_switch),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_flow_load),
+        cmocka_unit_test(test_session_referral),
+        cmocka_unit_test(test_session_goflow),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
