@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "failalloc.h"
 
@@ -99,4 +100,37 @@ void
 failalloc_jansson(void)
 {
     json_set_alloc_funcs(__wrap_malloc, free);
+}
+
+static void *
+fa_crypto_malloc(size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return __wrap_malloc(n);
+}
+
+static void *
+fa_crypto_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return __wrap_realloc(p, n);
+}
+
+static void
+fa_crypto_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    free(p);
+}
+
+int
+failalloc_openssl(void)
+{
+    return CRYPTO_set_mem_functions(fa_crypto_malloc, fa_crypto_realloc,
+                                    fa_crypto_free)
+               ? 0
+               : -1;
 }

@@ -4,7 +4,8 @@
  * A test binary linked with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
  * sends every allocation of its own code and of sikiliza_core through
- * here; failalloc_jansson() sends jansson's too. Armed, the switch fails
+ * here; failalloc_jansson() and failalloc_openssl() send jansson's and
+ * OpenSSL's too. Armed, the switch fails
  * the Nth allocation from then on (and every later one unless once).
  * Test-only; one thread (the counters are plain globals of the harness).
  */
@@ -28,5 +29,9 @@ bool failalloc_failed(void);
 
 /* Routes jansson's allocations through the switch. */
 void failalloc_jansson(void);
+
+/* Routes OpenSSL's allocations through the switch; call it before OpenSSL
+ * allocates anything (first thing in main). 0, or -1 when too late. */
+int failalloc_openssl(void);
 
 #endif

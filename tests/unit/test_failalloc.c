@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +19,10 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "failalloc.h"
 #include "flow.h"
+#include "privacy.h"
 
 static void
 test_switch(void **state)
@@ -370,6 +373,130 @@ test_session_goflow(void **state)
     assert_true(n > 100);
 }
 
+/* ---------------------------------------- parts of the inbound step */
+
+/* The contact key, and a reply address sealed for the vault and opened
+ * again, with the key file loaded afresh each time: every allocation
+ * (OpenSSL's too, through failalloc_openssl) fails in turn. */
+static void
+test_privacy(void **state)
+{
+    char dir[] = "/tmp/sk-failalloc-XXXXXX", path[64], err[SK_ERR_LEN];
+    char key[PRIVACY_KEY_HEX];
+    const char *urn = "tel:+254700000001";
+    long n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/key", dir);
+    err[0] = '\0';
+    assert_int_equal(privacy_keygen(path, err), 0);
+    {
+        /* unarmed first: OpenSSL's one-time set-up, which stays failed
+         * for the process once an allocation in it fails, is done here */
+        struct privacy *p = privacy_open(path, err);
+        unsigned char *blob;
+        char *plain;
+        size_t blen = 0;
+
+        assert_non_null(p);
+        assert_int_equal(privacy_contact_key(p, urn, key), 0);
+        blob = privacy_seal(p, key, urn, &blen);
+        assert_non_null(blob);
+        plain = privacy_open_blob(p, key, blob, blen);
+        assert_non_null(plain);
+        assert_string_equal(plain, urn);
+        free(plain);
+        free(blob);
+        privacy_close(p);
+    }
+    for (n = 1;; n++) {
+        struct privacy *p;
+        unsigned char *blob = NULL;
+        char *plain = NULL;
+        size_t blen = 0;
+        int rc = SK_ENOMEM;
+
+        err[0] = '\0';
+        failalloc_arm(n, false);
+        p = privacy_open(path, err);
+        if (p != NULL)
+            rc = privacy_contact_key(p, urn, key);
+        if (rc == 0)
+            blob = privacy_seal(p, key, urn, &blen);
+        if (blob != NULL)
+            plain = privacy_open_blob(p, key, blob, blen);
+        privacy_close(p);
+        if (!failalloc_failed()) {
+            failalloc_disarm();
+            assert_non_null(plain);
+            assert_string_equal(plain, urn);
+            free(plain);
+            free(blob);
+            break;
+        }
+        failalloc_disarm();
+        if (p == NULL)
+            assert_true(err[0] != '\0');
+        else
+            assert_true(rc < 0 || blob == NULL || plain == NULL);
+        if (plain != NULL) {
+            /* the failure came after: the text must still be whole */
+            assert_string_equal(plain, urn);
+        }
+        free(plain);
+        free(blob);
+    }
+    print_message("privacy: %ld allocations, each failed in turn\n", n - 1);
+    assert_true(n > 1);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* The example configuration loads at every allocation in turn, or fails
+ * with an error. */
+static void
+test_config(void **state)
+{
+    const char *src = getenv("SK_SOURCE_DIR");
+    char path[4096], err[SK_ERR_LEN];
+    long n;
+
+    (void)state;
+    if (src == NULL) {
+        skip();
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/deploy/sikiliza.conf.example", src);
+    err[0] = '\0';
+    {
+        struct config *cfg = config_load(path, err);
+
+        if (cfg == NULL)
+            fail_msg("%s", err);
+        config_free(cfg);
+    }
+    for (n = 1;; n++) {
+        struct config *cfg;
+
+        err[0] = '\0';
+        failalloc_arm(n, false);
+        cfg = config_load(path, err);
+        config_free(cfg);
+        if (!failalloc_failed()) {
+            failalloc_disarm();
+            assert_non_null(cfg);
+            break;
+        }
+        failalloc_disarm();
+        if (cfg != NULL)
+            fail_msg("allocation %ld failed but the config loaded", n);
+        assert_true(err[0] != '\0');
+    }
+    print_message("config: %ld allocations, each failed in turn\n", n - 1);
+    assert_true(n > 2);
+}
+
 int
 main(void)
 {
@@ -379,7 +506,10 @@ main(void)
         cmocka_unit_test(test_flow_load),
         cmocka_unit_test(test_session_referral),
         cmocka_unit_test(test_session_goflow),
+        cmocka_unit_test(test_privacy),
+        cmocka_unit_test(test_config),
     };
 
+    failalloc_openssl(); /* before OpenSSL allocates anything */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
