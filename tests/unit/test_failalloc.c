@@ -23,6 +23,7 @@
 #include "failalloc.h"
 #include "flow.h"
 #include "privacy.h"
+#include "store.h"
 
 static void
 test_switch(void **state)
@@ -497,6 +498,92 @@ test_config(void **state)
     assert_true(n > 2);
 }
 
+/* A job writing what an inbound message writes: its dedupe row, the
+ * contact and its session, an answer and a queued message. */
+static int
+rows_job(struct store_tx *tx, void *arg)
+{
+    const char *key = "5f2b9c0e5f2b9c0e5f2b9c0e5f2b9c0e5f2b9c0e5f2b9c0e5f2b9c0e"
+                      "5f2b9c0e";
+    struct store_contact c = {.session = "{\"runs\":[]}",
+                              .channel = "kannel",
+                              .timeout_at = 1700000600000,
+                              .expires_at = 1700086400000,
+                              .last_seen = 1700000000000};
+    int rc;
+
+    (void)arg;
+    rc = store_inbound_put(tx, "kannel", "ext-1", key, "Thank you",
+                           1700000000000);
+    if (rc == 0)
+        rc = store_contact_put(tx, key, &c);
+    if (rc == 0)
+        rc = store_result_put(tx, key, "f1", "Referral", "Wants Help", "yes",
+                              "Yes", "1 yes", 1700000000000);
+    if (rc == 0)
+        rc = store_outbox_put(tx, "kannel", key, "We will call", 1700000000000,
+                              NULL);
+    return rc;
+}
+
+/* Removes the database at path, its WAL files and its lock. */
+static void
+rm_db(const char *path)
+{
+    static const char *const tails[] = {"", "-wal", "-shm", "-journal",
+                                        ".lock"};
+    char p[128];
+
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, tails[i]);
+        unlink(p);
+    }
+}
+
+/* store_open on a new database (migrations included) and a job that
+ * writes rows, sqlite's allocations counted too: every allocation fails
+ * in turn, with a clean error each time (store_close, which returns
+ * nothing, must only not crash or leak). */
+static void
+test_store(void **state)
+{
+    char dir[] = "/tmp/sk-failalloc-XXXXXX", path[64], err[SK_ERR_LEN];
+    long n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sk.db", dir);
+    for (n = 1;; n++) {
+        struct store *st;
+        int rc = SK_EIO;
+        bool ran;
+
+        rm_db(path);
+        err[0] = '\0';
+        failalloc_arm(n, false);
+        st = store_open(path, NULL, 4, err);
+        if (st != NULL)
+            rc = store_call(st, rows_job, NULL);
+        ran = failalloc_failed(); /* before store_close's own work */
+        store_close(st);
+        if (!failalloc_failed()) {
+            failalloc_disarm();
+            assert_non_null(st);
+            assert_int_equal(rc, 0);
+            break;
+        }
+        failalloc_disarm();
+        if (st == NULL && err[0] == '\0')
+            fail_msg("allocation %ld: store_open failed without an error", n);
+        if (st != NULL && rc == 0 && ran)
+            fail_msg("allocation %ld failed but the job committed", n);
+    }
+    print_message("store: %ld allocations, each failed in turn\n", n - 1);
+    assert_true(n > 10);
+    rm_db(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -508,8 +595,11 @@ main(void)
         cmocka_unit_test(test_session_goflow),
         cmocka_unit_test(test_privacy),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_store),
     };
 
-    failalloc_openssl(); /* before OpenSSL allocates anything */
+    /* before OpenSSL and sqlite allocate anything */
+    if (failalloc_openssl() != 0 || failalloc_sqlite() != 0)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
