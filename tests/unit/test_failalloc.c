@@ -4,6 +4,12 @@
  * chosen allocation, each failure gives a clean error, and disarmed the
  * result is as without it. The flow loader is walked over the Referral
  * and voice examples (the Wellbeing Check passes too, in about 80 s).
+ * Whole sessions are walked (start, answers, a timeout, expiry, the
+ * session stored and loaded between steps): the Referral example and
+ * goflow's subflow_other runner test. So are the parts of the inbound
+ * step that stand alone: privacy (OpenSSL's allocations counted too),
+ * config_load, and the store (store_open with its migrations and a job
+ * writing rows, sqlite's allocations counted too).
  */
 #include <stdio.h>
 #include <stdlib.h>
