@@ -361,6 +361,23 @@ created_on_text(const struct flow_session *s, int64_t ms)
     return expr_template(&env, "@(now())", xerr);
 }
 
+/* Sets key of obj to v (consumed); a NULL v or a failure clears *ok. */
+static void
+ctx_set(json_t *obj, const char *key, json_t *v, bool *ok)
+{
+    if (v == NULL || json_object_set_new(obj, key, v) != 0)
+        *ok = false;
+}
+
+/* Sets key of obj to src (borrowed) when there is a src; a failure
+ * clears *ok. */
+static void
+ctx_copy(json_t *obj, const char *key, json_t *src, bool *ok)
+{
+    if (src != NULL && json_object_set(obj, key, src) != 0)
+        *ok = false;
+}
+
 /*
  * goflow's default text of a set of named values (@results, @fields): one
  * "Name: value" line per entry, the lines sorted and joined by newlines.
@@ -449,6 +466,7 @@ results_ctx(const struct flow_session *s, const json_t *results)
     struct lines l;
     const char *key;
     json_t *v;
+    bool ok = true;
 
     if (out == NULL)
         return NULL;
@@ -457,32 +475,37 @@ results_ctx(const struct flow_session *s, const json_t *results)
         json_t *ms = json_object_get(v, "created_ms");
         char *created = NULL;
 
-        json_object_set(v, "__default__", json_object_get(v, "value"));
+        ctx_copy(v, "__default__", json_object_get(v, "value"), &ok);
         /* goflow: category_localized is the category when untranslated */
         if (!json_is_string(json_object_get(v, "category_localized")))
-            json_object_set(v, "category_localized",
-                            json_object_get(v, "category"));
+            ctx_copy(v, "category_localized", json_object_get(v, "category"),
+                     &ok);
         if (!json_is_string(json_object_get(v, "category")))
-            json_object_set_new(v, "category", json_string(""));
+            ctx_set(v, "category", json_string(""), &ok);
         if (!json_is_string(json_object_get(v, "category_localized")))
-            json_object_set_new(v, "category_localized", json_string(""));
+            ctx_set(v, "category_localized", json_string(""), &ok);
         if (!json_is_string(json_object_get(v, "input")))
-            json_object_set_new(v, "input", json_string(""));
-        json_object_set_new(v, "values",
-                            json_pack("[O]", json_object_get(v, "value")));
-        json_object_set_new(v, "categories",
-                            json_pack("[O]", json_object_get(v, "category")));
-        json_object_set_new(
-            v, "categories_localized",
-            json_pack("[O]", json_object_get(v, "category_localized")));
-        json_object_set_new(v, "extra", json_null());
-        if (json_is_integer(ms))
+            ctx_set(v, "input", json_string(""), &ok);
+        ctx_set(v, "values", json_pack("[O]", json_object_get(v, "value")),
+                &ok);
+        ctx_set(v, "categories",
+                json_pack("[O]", json_object_get(v, "category")), &ok);
+        ctx_set(v, "categories_localized",
+                json_pack("[O]", json_object_get(v, "category_localized")),
+                &ok);
+        ctx_set(v, "extra", json_null(), &ok);
+        if (json_is_integer(ms)) {
             created = created_on_text(s, json_integer_value(ms));
-        json_object_set_new(v, "created_on",
-                            created ? json_string(created) : json_null());
+            ctx_set(v, "created_on", created ? json_string(created) : NULL,
+                    &ok);
+        } else {
+            ctx_set(v, "created_on", json_null(), &ok);
+        }
         free(created);
         json_object_del(v, "created_ms");
     }
+    if (!ok)
+        goto nomem;
     if (lines_init(&l, out) != 0)
         goto nomem;
     json_object_foreach(out, key, v)
@@ -499,7 +522,8 @@ nomem:
     return NULL;
 }
 
-/* @urns: every scheme goflow knows, with no address (none is held). */
+/* @urns: every scheme goflow knows, with no address (none is held). NULL
+ * when out of memory. */
 static json_t *
 urns_ctx(void)
 {
@@ -511,12 +535,16 @@ urns_ctx(void)
     json_t *u = json_object();
     size_t i;
 
-    if (u == NULL)
-        return NULL;
-    json_object_set_new(u, "__default__", json_string(""));
+    if (u == NULL ||
+        json_object_set_new(u, "__default__", json_string("")) != 0)
+        goto fail;
     for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-        json_object_set_new(u, schemes[i], json_null());
+        if (json_object_set_new(u, schemes[i], json_null()) != 0)
+            goto fail;
     return u;
+fail:
+    json_decref(u);
+    return NULL;
 }
 
 static json_t *
@@ -575,12 +603,15 @@ run_summary(const char *flow_name)
     return json_sprintf("@%s", flow_name ? flow_name : "<missing>");
 }
 
+/* The expression context of the sprint's current run; NULL when out of
+ * memory (no part of it is ever left out). */
 static json_t *
 build_context(const struct sprint *sp, const struct flow *f)
 {
     const struct flow_session *s = sp->s;
     const struct run *r = &s->runs[s->nruns - 1];
     json_t *ctx = json_object(), *v, *fields;
+    bool ok = true;
 
     if (ctx == NULL)
         return NULL;
@@ -589,25 +620,26 @@ build_context(const struct sprint *sp, const struct flow *f)
                       s->input, "type", "msg");
     else
         v = json_null();
-    json_object_set_new(ctx, "input", v);
-    json_object_set_new(ctx, "results", results_ctx(s, r->results));
+    ctx_set(ctx, "input", v, &ok);
+    ctx_set(ctx, "results", results_ctx(s, r->results), &ok);
     fields = fields_ctx(sp->set, s);
-    json_object_set(ctx, "fields", fields);
-    json_object_set_new(
-        ctx, "contact",
-        /* no name and no address are ever held: they render empty, as
-         * goflow's unnamed contact with redacted URNs */
-        json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:o,s:[],s:o,s:o}", "__default__",
-                  "", "name", "", "first_name", "", "urn", "", "language",
-                  s->language, "status", "active", "urns", urns_ctx(), "groups",
-                  "fields", fields, "channel", json_null()));
-    json_object_set_new(ctx, "urns", urns_ctx());
-    json_object_set_new(ctx, "flow", flow_ctx(f));
-    json_object_set_new(ctx, "run",
-                        json_pack("{s:o,s:s,s:o,s:o}", "__default__",
-                                  run_summary(f->name), "status", "active",
-                                  "results", results_ctx(s, r->results), "flow",
-                                  flow_ctx(f)));
+    ctx_set(ctx, "fields", json_incref(fields), &ok);
+    /* no name and no address are ever held: they render empty, as goflow's
+     * unnamed contact with redacted URNs */
+    ctx_set(ctx, "contact",
+            json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:o,s:[],s:o,s:o}",
+                      "__default__", "", "name", "", "first_name", "", "urn",
+                      "", "language", s->language, "status", "active", "urns",
+                      urns_ctx(), "groups", "fields", fields, "channel",
+                      json_null()),
+            &ok);
+    ctx_set(ctx, "urns", urns_ctx(), &ok);
+    ctx_set(ctx, "flow", flow_ctx(f), &ok);
+    ctx_set(ctx, "run",
+            json_pack("{s:o,s:s,s:o,s:o}", "__default__", run_summary(f->name),
+                      "status", "active", "results", results_ctx(s, r->results),
+                      "flow", flow_ctx(f)),
+            &ok);
     if (s->nruns > 1) {
         const struct run *p = &s->runs[s->nruns - 2];
 
@@ -618,26 +650,23 @@ build_context(const struct sprint *sp, const struct flow *f)
     } else {
         v = json_null();
     }
-    json_object_set_new(ctx, "parent", v);
+    ctx_set(ctx, "parent", v, &ok);
     if (s->child != NULL) {
         const json_t *cf = json_object_get(s->child, "flow");
 
         v = json_deep_copy(s->child);
-        if (v != NULL &&
-            (json_object_set_new(
-                 v, "results",
-                 results_ctx(s, json_object_get(s->child, "results"))) != 0 ||
-             json_object_set_new(v, "__default__",
-                                 run_summary(json_string_value(
-                                     json_object_get(cf, "name")))) != 0)) {
-            json_decref(v);
-            v = NULL; /* out of memory: the context is incomplete */
+        if (v != NULL) {
+            ctx_set(v, "results",
+                    results_ctx(s, json_object_get(s->child, "results")), &ok);
+            ctx_set(v, "__default__",
+                    run_summary(json_string_value(json_object_get(cf, "name"))),
+                    &ok);
         }
     } else {
         v = json_null();
     }
-    json_object_set_new(ctx, "child", v);
-    if (json_object_size(ctx) != 9) {
+    ctx_set(ctx, "child", v, &ok);
+    if (!ok || json_object_size(ctx) != 9) {
         json_decref(ctx);
         return NULL;
     }
@@ -1227,14 +1256,19 @@ begin_wait(struct sprint *sp, const struct flow *f, const struct fl_node *n)
     int64_t minutes =
         f->expire_minutes ? f->expire_minutes : FL_DEFAULT_EXPIRE_MIN;
     json_t *ev = json_pack("{s:s}", "type", "msg_wait");
+    bool ok = ev != NULL;
 
     s->status = FLOW_WAITING;
     s->timeout_at = n->timeout_s > 0 ? sp->now + n->timeout_s * 1000 : 0;
     s->expires_at = sp->now + minutes * 60000;
-    if (ev != NULL && n->timeout_s > 0)
-        json_object_set_new(ev, "timeout_seconds", json_integer(n->timeout_s));
-    if (ev != NULL && n->hint != NULL)
-        json_object_set_new(ev, "hint", json_string(n->hint));
+    if (ok && n->timeout_s > 0)
+        ctx_set(ev, "timeout_seconds", json_integer(n->timeout_s), &ok);
+    if (ok && n->hint != NULL)
+        ctx_set(ev, "hint", json_string(n->hint), &ok);
+    if (!ok) {
+        json_decref(ev);
+        ev = NULL;
+    }
     return emit(sp, ev);
 }
 
