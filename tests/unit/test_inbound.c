@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "channel.h"
 #include "config.h"
+#include "failalloc.h"
 #include "flow.h"
 #include "inbound.h"
 #include "optout.h"
@@ -167,9 +168,11 @@ teardown(void **state)
 /* One message from the contact with key on channel ch, run as a store
  * job at time now. job must be cleared by the caller. */
 static int
-say(struct fix *x, struct inbound_job *job, size_t ch, const char *key,
-    const char *id, const char *text, int64_t now)
+say_arm(struct fix *x, struct inbound_job *job, size_t ch, const char *key,
+        const char *id, const char *text, int64_t now, long fail_at)
 {
+    int rc;
+
     inbound_job_init(job, &x->ctx, ch);
     strcpy(job->key, key);
     job->text = strdup(text);
@@ -180,7 +183,19 @@ say(struct fix *x, struct inbound_job *job, size_t ch, const char *key,
     assert_non_null(job->external_id);
     assert_non_null(job->vault);
     test_clock = now;
-    return store_call(x->st, inbound_run, job);
+    if (fail_at > 0)
+        failalloc_arm(fail_at, false);
+    rc = store_call(x->st, inbound_run, job);
+    failalloc_disarm();
+    return rc;
+}
+
+/* As say_arm(), with no allocation failing. */
+static int
+say(struct fix *x, struct inbound_job *job, size_t ch, const char *key,
+    const char *id, const char *text, int64_t now)
+{
+    return say_arm(x, job, ch, key, id, text, now, 0);
 }
 
 /* The reply texts of job, joined by '|'. */
@@ -511,6 +526,56 @@ test_flow_error(void **state)
     assert_int_equal(sql_int(x, "SELECT timeout_at FROM contacts"), 0);
 }
 
+/*
+ * The step failing at every allocation in turn (the switch of
+ * tests/harness/failalloc.c; jansson's allocations count too): a first
+ * message that starts the flow, then its answer. Each failing run returns
+ * an error and leaves no row behind (its savepoint is rolled back); the
+ * same message then goes through whole once the switch is off.
+ */
+static void
+test_alloc_failures(void **state)
+{
+    struct fix *x = *state;
+    struct inbound_job job;
+    char key[sizeof(key_a)], id[32];
+    long n, failed = 0;
+    int64_t at;
+    int rc;
+
+    failalloc_jansson();
+    for (n = 1;; n++) {
+        snprintf(key, sizeof(key), "%064lx", n);
+        snprintf(id, sizeof(id), "fa-%ld", n);
+        at = T0 + n * 61000; /* a minute apart: under the channel cap */
+        rc = say_arm(x, &job, 0, key, id, "hi", at, n);
+        inbound_job_clear(&job);
+        if (rc == 0 && !failalloc_failed())
+            break; /* every allocation of the step was walked */
+        if (rc == 0)
+            continue; /* a failure the step could do without */
+        assert_true(rc < 0);
+        failed++;
+        /* nothing of the failed message was kept: it goes through whole */
+        assert_int_equal(say(x, &job, 0, key, id, "hi", at), 0);
+        assert_string_equal(job.status, "started");
+        assert_reply(&job, "Hello.|How are you?");
+        inbound_job_clear(&job);
+        snprintf(id, sizeof(id), "fb-%ld", n);
+        rc = say_arm(x, &job, 0, key, id, "fine", at + 1000, n);
+        inbound_job_clear(&job);
+        if (rc != 0) {
+            assert_true(rc < 0);
+            assert_int_equal(say(x, &job, 0, key, id, "fine", at + 1000), 0);
+            assert_string_equal(job.status, "resumed");
+            inbound_job_clear(&job);
+        }
+    }
+    print_message("inbound step: %ld of %ld allocations failed cleanly\n",
+                  failed, n - 1);
+    assert_true(failed > 10);
+}
+
 int
 main(void)
 {
@@ -522,6 +587,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_timeout_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
