@@ -124,7 +124,7 @@ to_tod(const struct expr_env *env, const json_t *v, struct tod *t)
     }
     if (json_is_string(r)) {
         const char *s = json_string_value(r);
-        struct exprf_dt dt;
+        struct exprf_dt dt = {0};
 
         if (iso_datetime_text(s) && exprf_to_dt(env, r, &dt, "") == NULL) {
             *t = (struct tod){dt.h, dt.mi, dt.s, dt.us};
@@ -210,7 +210,7 @@ exprf_date_from_parts(const struct expr_env *env, json_t *const *a, size_t n)
 json_t *
 exprf_week_number(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     json_t *e;
 
     (void)n;
@@ -223,7 +223,7 @@ json_t *
 exprf_tz(const struct expr_env *env, json_t *const *a, size_t n)
 {
     const char *zone = env->timezone ? env->timezone : "UTC";
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     json_t *e;
 
     (void)n;
@@ -242,7 +242,7 @@ exprf_tz(const struct expr_env *env, json_t *const *a, size_t n)
 json_t *
 exprf_tz_offset(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     char buf[16];
     int off;
     json_t *e;
@@ -259,7 +259,7 @@ exprf_tz_offset(const struct expr_env *env, json_t *const *a, size_t n)
 json_t *
 exprf_replace_time(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     struct tod tod;
     json_t *e;
     int64_t secs;

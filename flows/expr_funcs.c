@@ -1704,7 +1704,7 @@ now_dt(const struct expr_env *env, struct exprf_dt *t)
 static json_t *
 now_value(const struct expr_env *env, bool with_time)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
 
     now_dt(env, &t);
     return exprf_dt_value(&t, with_time);
@@ -1715,7 +1715,7 @@ now_value(const struct expr_env *env, bool with_time)
 static json_t *
 dt_arg_value(const struct expr_env *env, const json_t *v, bool with_time)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     json_t *e;
 
     if ((e = exprf_to_dt(env, v, &t, with_time ? "a datetime" : "a date")) !=
@@ -1757,7 +1757,7 @@ f_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     json_t *e;
 
     (void)n;
@@ -1769,7 +1769,7 @@ f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     json_t *e;
 
     (void)n;
@@ -1782,7 +1782,7 @@ f_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_datetime_add(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     long long off;
     char *unit = NULL;
     json_t *e;
@@ -1887,7 +1887,7 @@ f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     double secs;
     json_t *e;
 
@@ -1986,7 +1986,7 @@ env_date_format(const struct expr_env *env)
 static json_t *
 f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     char *fmt = NULL;
     json_t *e;
 
@@ -2004,7 +2004,7 @@ f_format_date(const struct expr_env *env, json_t *const *a, size_t n)
 static json_t *
 f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    struct exprf_dt t;
+    struct exprf_dt t = {0};
     char *fmt = NULL, *tz = NULL, deflt[64];
     json_t *e;
 
