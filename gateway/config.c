@@ -60,81 +60,84 @@ struct key {
     size_t off; /* in struct config, or struct config_channel */
     long long min, max;
     const char *(*check)(const char *value); /* K_CHECKED */
+    bool unbuilt; /* a part not built yet: accepted, warned about */
 };
 
 #define C(f) offsetof(struct config, f)
 #define H(f) offsetof(struct config_channel, f)
 
 static const struct key server_keys[] = {
-    {"listen", K_ADDR, C(listen), 0, 0, 0},
-    {"public_url", K_URL, C(public_url), 0, 0, 0},
-    {"admin_listen", K_ADDR, C(admin_listen), 0, 0, 0},
-    {"admin_token_file", K_PATH, C(admin_token_file), 0, 0, 0},
-    {"max_body", K_SIZE, C(max_body), 1024, 64LL << 20, 0},
-    {"max_headers", K_SIZE, C(max_headers), 256, 1LL << 20, 0},
-    {"max_connections", K_INT, C(max_connections), 1, 65536, 0},
-    {"timeout_seconds", K_INT, C(timeout_seconds), 1, 3600, 0},
+    {"listen", K_ADDR, C(listen), 0, 0, 0, false},
+    {"public_url", K_URL, C(public_url), 0, 0, 0, false},
+    {"admin_listen", K_ADDR, C(admin_listen), 0, 0, 0, true},
+    {"admin_token_file", K_PATH, C(admin_token_file), 0, 0, 0, true},
+    {"max_body", K_SIZE, C(max_body), 1024, 64LL << 20, 0, false},
+    {"max_headers", K_SIZE, C(max_headers), 256, 1LL << 20, 0, false},
+    {"max_connections", K_INT, C(max_connections), 1, 65536, 0, false},
+    {"timeout_seconds", K_INT, C(timeout_seconds), 1, 3600, 0, false},
 };
 
 static const struct key store_keys[] = {
-    {"path", K_PATH, C(store_path), 0, 0, 0},
-    {"queue_depth", K_INT, C(queue_depth), 1, 1000000, 0},
+    {"path", K_PATH, C(store_path), 0, 0, 0, false},
+    {"queue_depth", K_INT, C(queue_depth), 1, 1000000, 0, false},
 };
 
 static const struct key privacy_keys[] = {
-    {"key_file", K_PATH, C(key_file), 0, 0, 0},
-    {"vault_days", K_INT, C(vault_days), 1, 3650, 0},
-    {"retention_days", K_INT, C(retention_days), 1, 36500, 0},
-    {"min_cell", K_INT, C(min_cell), 1, 1000, 0},
-    {"delete_words", K_WORDS, C(delete_words), 0, 0, 0},
+    {"key_file", K_PATH, C(key_file), 0, 0, 0, false},
+    {"vault_days", K_INT, C(vault_days), 1, 3650, 0, false},
+    {"retention_days", K_INT, C(retention_days), 1, 36500, 0, true},
+    {"min_cell", K_INT, C(min_cell), 1, 1000, 0, true},
+    {"delete_words", K_WORDS, C(delete_words), 0, 0, 0, false},
 };
 
 static const struct key flows_keys[] = {
-    {"dir", K_PATH, C(flows_dir), 0, 0, 0},
-    {"default", K_STR, C(default_flow), 0, 0, 0},
-    {"expire_minutes", K_INT, C(expire_minutes), 1, 525600, 0},
-    {"stop_words", K_WORDS, C(stop_words), 0, 0, 0},
-    {"timezone", K_ZONE, C(timezone), 0, 0, 0},
-    {"date_format", K_DATEFMT, C(date_format), 0, 0, 0},
-    {"country", K_COUNTRY, C(country), 0, 0, 0},
+    {"dir", K_PATH, C(flows_dir), 0, 0, 0, false},
+    {"default", K_STR, C(default_flow), 0, 0, 0, false},
+    {"expire_minutes", K_INT, C(expire_minutes), 1, 525600, 0, false},
+    {"stop_words", K_WORDS, C(stop_words), 0, 0, 0, false},
+    {"timezone", K_ZONE, C(timezone), 0, 0, 0, false},
+    {"date_format", K_DATEFMT, C(date_format), 0, 0, 0, false},
+    {"country", K_COUNTRY, C(country), 0, 0, 0, false},
 };
 
 static const struct key safeguarding_keys[] = {
-    {"phrases", K_PATH, C(sg_phrases), 0, 0, 0},
-    {"flow", K_STR, C(sg_flow), 0, 0, 0},
-    {"notify_url", K_URL, C(sg_notify_url), 0, 0, 0},
+    {"phrases", K_PATH, C(sg_phrases), 0, 0, 0, true},
+    {"flow", K_STR, C(sg_flow), 0, 0, 0, true},
+    {"notify_url", K_URL, C(sg_notify_url), 0, 0, 0, true},
 };
 
 static const struct key asr_keys[] = {
-    {"model", K_PATH, C(asr_model), 0, 0, 0},
-    {"dict", K_PATH, C(asr_dict), 0, 0, 0},
-    {"lm", K_PATH, C(asr_lm), 0, 0, 0},
-    {"workers", K_INT, C(asr_workers), 1, 64, 0},
+    {"model", K_PATH, C(asr_model), 0, 0, 0, true},
+    {"dict", K_PATH, C(asr_dict), 0, 0, 0, true},
+    {"lm", K_PATH, C(asr_lm), 0, 0, 0, true},
+    {"workers", K_INT, C(asr_workers), 1, 64, 0, true},
 };
 
 static const struct key limits_keys[] = {
-    {"max_replies_per_inbound", K_INT, C(max_replies_per_inbound), 1, 100, 0},
+    {"max_replies_per_inbound", K_INT, C(max_replies_per_inbound), 1, 100, 0,
+     false},
     {"max_replies_per_contact_day", K_INT, C(max_replies_per_contact_day), 1,
-     100000, 0},
+     100000, 0, false},
     {"max_sends_per_channel_minute", K_INT, C(max_sends_per_channel_minute), 1,
-     1000000, 0},
-    {"max_segments", K_INT, C(max_segments), 1, 255, 0},
+     1000000, 0, false},
+    {"max_segments", K_INT, C(max_segments), 1, 255, 0, false},
 };
 
 static const struct key outbox_keys[] = {
-    {"max_parallel", K_INT, C(outbox_max_parallel), 1, 256, 0},
-    {"max_attempts", K_INT, C(outbox_max_attempts), 1, 100, 0},
-    {"poll_ms", K_INT, C(outbox_poll_ms), 10, 60000, 0},
-    {"backoff_base_ms", K_INT, C(outbox_backoff_base_ms), 1, 86400000, 0},
-    {"backoff_max_ms", K_INT, C(outbox_backoff_max_ms), 1, 604800000, 0},
-    {"timeout_ms", K_INT, C(outbox_timeout_ms), 100, 600000, 0},
+    {"max_parallel", K_INT, C(outbox_max_parallel), 1, 256, 0, false},
+    {"max_attempts", K_INT, C(outbox_max_attempts), 1, 100, 0, false},
+    {"poll_ms", K_INT, C(outbox_poll_ms), 10, 60000, 0, false},
+    {"backoff_base_ms", K_INT, C(outbox_backoff_base_ms), 1, 86400000, 0,
+     false},
+    {"backoff_max_ms", K_INT, C(outbox_backoff_max_ms), 1, 604800000, 0, false},
+    {"timeout_ms", K_INT, C(outbox_timeout_ms), 100, 600000, 0, false},
 };
 
 /* The keys every channel takes; a type adds its own (channel.h). */
 static const struct key common_channel_keys[] = {
-    {"type", K_TYPE, H(type), 0, 0, NULL},
-    {"flow", K_STR, H(flow), 0, 0, NULL},
-    {"api_url", K_URL, H(api_url), 0, 0, NULL},
+    {"type", K_TYPE, H(type), 0, 0, NULL, false},
+    {"flow", K_STR, H(flow), 0, 0, NULL, false},
+    {"api_url", K_URL, H(api_url), 0, 0, NULL, false},
 };
 
 #define N_COMMON_KEYS                                                          \
@@ -272,6 +275,7 @@ channel_key_find(const char *name, struct key *out, bool *typed)
             out->off = ck->off;
             out->min = out->max = 0;
             out->check = ck->check;
+            out->unbuilt = ck->unbuilt;
             out->kind = ck->kind == CHANNEL_KEY_URL    ? K_URL
                         : ck->kind == CHANNEL_KEY_BOOL ? K_BOOL
                         : ck->check != NULL            ? K_CHECKED
@@ -632,6 +636,20 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
     return 1;
 }
 
+/* Notes a key of a part not built yet, for the warning at start. */
+static void
+note_unbuilt(struct load *ld, const struct key *k, const char *sect)
+{
+    struct config *cfg = ld->cfg;
+
+    if (!k->unbuilt || cfg->n_unbuilt == CONFIG_MAX_UNBUILT)
+        return;
+    cfg->unbuilt[cfg->n_unbuilt].line = ld->lineno;
+    snprintf(cfg->unbuilt[cfg->n_unbuilt].what, sizeof(cfg->unbuilt[0].what),
+             "[%s] %s", sect, k->name);
+    cfg->n_unbuilt++;
+}
+
 /* A key a channel type declares: checked as set_value() checks it, then
  * stored in ch's table and, when the key has one, in its field. */
 static int
@@ -694,6 +712,7 @@ channel_handler(struct load *ld, const char *name, const char *value)
     if (value == NULL || value[0] == '\0')
         return fail_at(ld, ld->lineno, "key '%s' in [%s] has no value", name,
                        sect);
+    note_unbuilt(ld, &k, sect);
     if (typed)
         return set_type_value(ld, &k, &ld->cfg->channels[c], value, sect);
     return set_value(ld, &k, &ld->cfg->channels[c], value, sect);
@@ -737,6 +756,7 @@ conf_handler(void *user, const char *section, const char *name,
     if (value == NULL || value[0] == '\0')
         return fail_at(ld, ld->lineno, "key '%s' in [%s] has no value", name,
                        sect);
+    note_unbuilt(ld, &keys[i], sect);
     return set_value(ld, &keys[i], base, value, sect);
 }
 

@@ -97,11 +97,13 @@ struct channel_key {
     /* For TEXT: NULL when value is fine, else why not ("is not one of
      * ..."), reported at the key's line. NULL: any text. */
     const char *(*check)(const char *value);
+    bool unbuilt; /* for a part not built yet: warned about, no effect */
 };
 
 #define CHANNEL_KEY(name, kind, field, required, check)                        \
     {                                                                          \
-        name, kind, offsetof(struct config_channel, field), required, check    \
+        name, kind, offsetof(struct config_channel, field), required, check,   \
+            false                                                              \
     }
 
 /* A key with no field of its own: its value is only in the channel's
@@ -111,15 +113,24 @@ struct channel_key {
 
 #define CHANNEL_KEY_VALUE(name, kind, required, check)                         \
     {                                                                          \
-        name, kind, CHANNEL_KEY_NO_FIELD, required, check                      \
+        name, kind, CHANNEL_KEY_NO_FIELD, required, check, false               \
     }
 
 /* The keys of voice-capable types: hosts recordings may come from, and
- * whether they are deleted at the provider once fetched. */
+ * whether they are deleted at the provider once fetched (voice calls are
+ * not built yet: both are accepted and warned about). */
 #define CHANNEL_VOICE_KEYS                                                     \
-    CHANNEL_KEY("media_hosts", CHANNEL_KEY_TEXT, media_hosts, false, NULL),    \
-        CHANNEL_KEY("delete_recordings", CHANNEL_KEY_BOOL, delete_recordings,  \
-                    false, NULL)
+    {"media_hosts",                                                            \
+     CHANNEL_KEY_TEXT,                                                         \
+     offsetof(struct config_channel, media_hosts),                             \
+     false,                                                                    \
+     NULL,                                                                     \
+     true},                                                                    \
+    {                                                                          \
+        "delete_recordings", CHANNEL_KEY_BOOL,                                 \
+            offsetof(struct config_channel, delete_recordings), false, NULL,   \
+            true                                                               \
+    }
 
 struct channel_type {
     const char *type; /* the config's `type =` */

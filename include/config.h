@@ -59,6 +59,8 @@ struct config_channel {
     size_t n_values;
 };
 
+#define CONFIG_MAX_UNBUILT 32
+
 struct config {
     char *file; /* the path it was read from */
 
@@ -121,6 +123,15 @@ struct config {
 
     struct config_channel channels[CONFIG_MAX_CHANNELS];
     size_t n_channels;
+
+    /* Keys this file sets that belong to parts not built yet (they are in
+     * the design): accepted so a config can be written ahead, and warned
+     * about at start since they have no effect. */
+    struct config_unbuilt {
+        int line;
+        char what[80]; /* "[section] key" */
+    } unbuilt[CONFIG_MAX_UNBUILT];
+    size_t n_unbuilt;
 };
 
 /* Reads and checks path. NULL with err "file:line: reason" on failure. */
