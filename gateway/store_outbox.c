@@ -272,6 +272,39 @@ out:
     return rc;
 }
 
+/*
+ * Runs sql (one statement) with ?1 = key and ?2 = t. A statement that
+ * returns a row gives its first column in *out; one that changes rows
+ * gives how many. 0, SK_ENOMEM or SK_EIO.
+ */
+static int
+key_time_step(struct store_tx *tx, const char *sql, const char *key, int64_t t,
+              int64_t *out)
+{
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    int src, rc = SK_EIO;
+
+    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, t) != SQLITE_OK)
+        goto out;
+    src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else if (src == SQLITE_DONE) {
+        *out = sqlite3_changes(db);
+        rc = 0;
+    } else if ((src & 0xff) == SQLITE_NOMEM) {
+        rc = SK_ENOMEM;
+    }
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int
 store_outbox_cancel_queued(struct store_tx *tx, const char *contact_key,
                            int64_t now_ms, int *n)
@@ -279,25 +312,10 @@ store_outbox_cancel_queued(struct store_tx *tx, const char *contact_key,
     static const char sql[] = "UPDATE outbox SET status = 'failed',"
                               " updated_at = ?2"
                               " WHERE contact_key = ?1 AND status = 'queued'";
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
-    int src, rc = SK_EIO;
+    int64_t changed = 0;
+    int rc = key_time_step(tx, sql, contact_key, now_ms, &changed);
 
-    *n = 0;
-    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    if (sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, now_ms) != SQLITE_OK)
-        goto out;
-    src = sqlite3_step(s);
-    if (src == SQLITE_DONE) {
-        *n = sqlite3_changes(db);
-        rc = 0;
-    } else if ((src & 0xff) == SQLITE_NOMEM) {
-        rc = SK_ENOMEM;
-    }
-out:
-    sqlite3_finalize(s);
+    *n = rc == 0 ? (int)changed : 0;
     return rc;
 }
 
@@ -312,23 +330,6 @@ store_caps_count_since(struct store_tx *tx, const char *contact_key,
         "   AND json_valid(reply) AND json_type(reply) = 'array')"
         " + (SELECT count(*) FROM outbox WHERE contact_key = ?1"
         "   AND created_at >= ?2 AND (status <> 'failed' OR attempts > 0))";
-    sqlite3 *db = store_tx_sqlite(tx);
-    sqlite3_stmt *s = NULL;
-    int src, rc = SK_EIO;
 
-    if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    if (sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, since_ms) != SQLITE_OK)
-        goto out;
-    src = sqlite3_step(s);
-    if (src == SQLITE_ROW) {
-        *n = sqlite3_column_int64(s, 0);
-        rc = 0;
-    } else if ((src & 0xff) == SQLITE_NOMEM) {
-        rc = SK_ENOMEM;
-    }
-out:
-    sqlite3_finalize(s);
-    return rc;
+    return key_time_step(tx, sql, contact_key, since_ms, n);
 }
