@@ -118,6 +118,18 @@ static const char *const store_migrations[] = {
     "  updated_at  INTEGER NOT NULL,"
     "  expires_at  INTEGER NOT NULL);"
     "CREATE INDEX vault_expires ON vault (expires_at);",
+    /* 2: the audit log. Who looked at children's answers or a reply
+     * address, when and why: exports, reveals, admin calls. subject names
+     * what was touched (an alert id, an export's format and flow), never
+     * a number or a text. */
+    "CREATE TABLE audit ("
+    "  id      INTEGER PRIMARY KEY,"
+    "  at      INTEGER NOT NULL,"
+    "  actor   TEXT NOT NULL,"
+    "  action  TEXT NOT NULL,"
+    "  subject TEXT,"
+    "  reason  TEXT);"
+    "CREATE INDEX audit_at ON audit (at);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -736,9 +748,9 @@ out:
     return rc;
 }
 
-struct store *
-store_open(const char *path, struct event_base *base, int queue_depth,
-           char err[SK_ERR_LEN])
+static struct store *
+store_open_mode(const char *path, struct event_base *base, int queue_depth,
+                bool lock, char err[SK_ERR_LEN])
 {
     struct store *st = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -780,7 +792,7 @@ store_open(const char *path, struct event_base *base, int queue_depth,
         goto nomem;
     }
     st->sync_ok = true;
-    if (store_lock(st, err) != 0)
+    if (lock && store_lock(st, err) != 0)
         goto fail;
     if (sqlite3_open_v2(path, &st->tx.db, flags, NULL) != SQLITE_OK) {
         sk_seterr(err, "store %s: %s", path,
@@ -817,6 +829,19 @@ nomem:
 fail:
     store_close(st);
     return NULL;
+}
+
+struct store *
+store_open(const char *path, struct event_base *base, int queue_depth,
+           char err[SK_ERR_LEN])
+{
+    return store_open_mode(path, base, queue_depth, true, err);
+}
+
+struct store *
+store_open_shared(const char *path, char err[SK_ERR_LEN])
+{
+    return store_open_mode(path, NULL, 4, false, err);
 }
 
 void

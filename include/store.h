@@ -40,6 +40,13 @@ typedef void (*store_done_fn)(void *arg, int rc);
  */
 struct store *store_open(const char *path, struct event_base *base,
                          int queue_depth, char err[SK_ERR_LEN]);
+/*
+ * Opens the database for a command run beside a serving gateway (export,
+ * alerts, reveal, audit, purge): like store_open() with no base, but
+ * without the one-writer lock, so it works while `serve` runs; sqlite's
+ * own locking orders the two writers. Only store_call() may be used.
+ */
+struct store *store_open_shared(const char *path, char err[SK_ERR_LEN]);
 /* Runs every queued job, stops the writer and closes. NULL is a no-op.
  * Call it on the loop thread or after the loop has stopped: done callbacks
  * the loop has not delivered yet are called directly, on the closing
@@ -147,6 +154,31 @@ int store_due(struct store_tx *tx, int64_t now_ms, int limit,
 /* Answers stored so far (for tests and the simulator's checks). table is
  * one of inbound, contacts, results, outbox, vault; else SK_EINVAL. */
 int store_count(struct store_tx *tx, const char *table, int64_t *n);
+
+/* --- the audit log (store_audit.c) ------------------------------------- */
+
+/* One audit row as store_audit_list() hands it over: borrowed strings,
+ * valid until the callback returns; subject and reason may be NULL. */
+struct store_audit_row {
+    int64_t id;
+    int64_t at_ms;
+    const char *actor;
+    const char *action;
+    const char *subject;
+    const char *reason;
+};
+/* Writes an audit row. actor (who: "cli:USER", "admin") and action
+ * ("export", "reveal", ...) are required; subject and reason may be NULL.
+ * Never put a phone number or a child's text in any of them. Returns the
+ * row id or a negative SK_E*. */
+int64_t store_audit_add(struct store_tx *tx, int64_t now_ms, const char *actor,
+                        const char *action, const char *subject,
+                        const char *reason);
+/* fn for each audit row at or after since_ms, oldest first; a non-zero
+ * return stops the walk and is returned. 0 or SK_EIO. */
+int store_audit_list(struct store_tx *tx, int64_t since_ms,
+                     int (*fn)(void *arg, const struct store_audit_row *row),
+                     void *arg);
 
 /* --- the outbox's rows (outbox.c, optout.c, caps.c) --------------------- */
 

@@ -321,21 +321,24 @@ bad_count_job(struct store_tx *tx, void *arg)
     return 0;
 }
 
+/* The schema this build migrates to: bump it with every new step. */
+#define SCHEMA_NOW 2
+
 static void
 test_migrations(void **state)
 {
     struct fx *fx = *state;
-    char err[SK_ERR_LEN] = "";
+    char err[SK_ERR_LEN] = "", want[128];
     struct store *st = open_ok(fx, NULL, 8);
     struct counts c;
 
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), SCHEMA_NOW);
     c = counts(st);
     assert_int_equal(c.inbound + c.contacts + c.results + c.outbox + c.vault,
                      0);
     assert_int_equal(store_call(st, bad_count_job, NULL), 0);
     store_close(st);
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), SCHEMA_NOW);
     assert_int_equal(raw_int(fx->path,
                              "SELECT count(*) FROM sqlite_master WHERE "
                              "type = 'table' AND name IN ('inbound', "
@@ -344,15 +347,16 @@ test_migrations(void **state)
 
     /* Reopening an up-to-date file applies nothing. */
     st = open_ok(fx, NULL, 8);
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), SCHEMA_NOW);
     store_close(st);
 
     /* A file from a newer build is refused, untouched. */
-    raw_exec(fx->path, "PRAGMA user_version = 7");
+    raw_exec(fx->path, "PRAGMA user_version = 70");
     assert_null(store_open(fx->path, NULL, 8, err));
-    assert_non_null(
-        strstr(err, "database schema 7 is newer than this build (1)"));
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
+    snprintf(want, sizeof(want),
+             "database schema 70 is newer than this build (%d)", SCHEMA_NOW);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 70);
 }
 
 static void
@@ -395,6 +399,76 @@ test_second_writer_refused(void **state)
     store_close(st);
 
     st = open_ok(fx, NULL, 8);
+    store_close(st);
+}
+
+struct audit_seen {
+    int n;
+    int64_t first_id;
+    char text[512];
+};
+
+static int
+audit_seen_row(void *arg, const struct store_audit_row *row)
+{
+    struct audit_seen *a = arg;
+    size_t len = strlen(a->text);
+
+    if (a->n++ == 0)
+        a->first_id = row->id;
+    snprintf(a->text + len, sizeof(a->text) - len, "%lld|%s|%s|%s|%s;",
+             (long long)row->at_ms, row->actor, row->action,
+             row->subject != NULL ? row->subject : "-",
+             row->reason != NULL ? row->reason : "-");
+    return 0;
+}
+
+static int
+audit_add_job(struct store_tx *tx, void *arg)
+{
+    (void)arg;
+    CK(store_audit_add(tx, 1000, "cli:ana", "export", "csv flow=All", NULL) >
+       0);
+    CK(store_audit_add(tx, 2000, "cli:ben", "reveal", "alert 7",
+                       "child in danger") > 0);
+    CK_INT(store_audit_add(tx, 3000, NULL, "reveal", NULL, NULL), SK_EINVAL);
+    return 0;
+}
+
+static int
+audit_list_job(struct store_tx *tx, void *arg)
+{
+    return store_audit_list(tx, 0, audit_seen_row, arg);
+}
+
+static int
+audit_since_job(struct store_tx *tx, void *arg)
+{
+    return store_audit_list(tx, 1500, audit_seen_row, arg);
+}
+
+/* The audit log keeps rows in order; a command beside a serving gateway
+ * (store_open_shared) reads and writes it without the writer's lock. */
+static void
+test_audit_and_shared_open(void **state)
+{
+    struct fx *fx = *state;
+    char err[SK_ERR_LEN] = "";
+    struct store *st = open_ok(fx, NULL, 8), *cli;
+    struct audit_seen a = {0}, b = {0};
+
+    cli = store_open_shared(fx->path, err);
+    assert_non_null(cli);
+    assert_int_equal(store_call(cli, audit_add_job, NULL), 0);
+    store_close(cli);
+    assert_int_equal(store_call(st, audit_list_job, &a), 0);
+    assert_int_equal(a.n, 2);
+    assert_string_equal(a.text, "1000|cli:ana|export|csv flow=All|-;"
+                                "2000|cli:ben|reveal|alert 7|child in "
+                                "danger;");
+    assert_int_equal(store_call(st, audit_since_job, &b), 0);
+    assert_int_equal(b.n, 1);
+    assert_true(b.first_id > a.first_id);
     store_close(st);
 }
 
@@ -1345,6 +1419,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_and_shared_open, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_close_runs_queued, setup,
                                         teardown),
     };

@@ -1,0 +1,52 @@
+/*
+ * cli.c - the helpers every command shares (see cli.h). Main thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "sikiliza: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n%s", usage);
+    return CLI_EXIT_USAGE;
+}
+
+bool
+cli_is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+int
+cli_opt_value(int argc, char **argv, int *i, const char *shrt, const char *lng,
+              const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(lng);
+
+    if ((shrt != NULL && strcmp(a, shrt) == 0) || strcmp(a, lng) == 0) {
+        if (*i + 1 >= argc)
+            return -1;
+        *val = argv[++*i];
+        return 1;
+    }
+    if (strncmp(a, lng, n) == 0 && a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (shrt != NULL && strncmp(a, shrt, 2) == 0 && a[2] != '\0' &&
+        a[1] != '-') {
+        *val = a + 2;
+        return 1;
+    }
+    return 0;
+}

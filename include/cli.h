@@ -1,0 +1,44 @@
+/*
+ * cli.h - what every `sikiliza` command shares: exit codes, usage errors,
+ * option parsing. Each command lives in its own file (main.c holds the
+ * table that names them); all run on the main thread, before or instead of
+ * an event loop.
+ */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes: 0 ok, 1 invalid input (the message names what and where),
+ * 2 usage, 3 runtime failure. */
+#define CLI_EXIT_INVALID 1
+#define CLI_EXIT_USAGE   2
+#define CLI_EXIT_RUNTIME 3
+
+/* Prints "sikiliza: MESSAGE", a blank line and usage to stderr; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "--help" or "-h". */
+bool cli_is_help(const char *arg);
+
+/*
+ * Matches argv[*i] against a value option given as short/long flag,
+ * "--long=VALUE" or "-sVALUE". Returns 1 with *val set (and *i moved past
+ * a separate value), 0 when it is not this option, -1 when the value is
+ * missing. shrt may be NULL.
+ */
+int cli_opt_value(int argc, char **argv, int *i, const char *shrt,
+                  const char *lng, const char **val);
+
+/* The commands, one file each (gateway/cmd_*.c or main.c). argv[0] is the
+ * command's own name. */
+int cmd_serve(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_flow(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_transcribe(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#endif
