@@ -50,3 +50,26 @@ cli_opt_value(int argc, char **argv, int *i, const char *shrt, const char *lng,
     }
     return 0;
 }
+
+int
+cli_config_only(int argc, char **argv, const char *usage, const char **config)
+{
+    int r;
+
+    *config = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        r = cli_opt_value(argc, argv, &i, "-c", "--config", config);
+        if (r < 0)
+            return cli_usage_error(usage, "%s needs a FILE", argv[i]);
+        if (r == 0)
+            return cli_usage_error(usage, "unexpected argument \"%s\"",
+                                   argv[i]);
+    }
+    if (*config == NULL)
+        return cli_usage_error(usage, "%s needs -c FILE", argv[0]);
+    return -1;
+}

@@ -61,26 +61,15 @@ audit_job(struct store_tx *tx, void *arg)
 int
 cmd_audit(int argc, char **argv)
 {
-    const char *config = NULL;
+    const char *config;
     struct config *cfg;
     struct store *st;
     char err[SK_ERR_LEN] = "";
-    int r, code = CLI_EXIT_RUNTIME;
+    int code;
 
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_audit, stdout);
-            return 0;
-        }
-        r = cli_opt_value(argc, argv, &i, "-c", "--config", &config);
-        if (r < 0)
-            return cli_usage_error(usage_audit, "%s needs a FILE", argv[i]);
-        if (r == 0)
-            return cli_usage_error(usage_audit, "unexpected argument \"%s\"",
-                                   argv[i]);
-    }
-    if (config == NULL)
-        return cli_usage_error(usage_audit, "%s", "audit needs -c FILE");
+    if ((code = cli_config_only(argc, argv, usage_audit, &config)) >= 0)
+        return code;
+    code = CLI_EXIT_RUNTIME;
     if ((cfg = config_load(config, err)) == NULL) {
         fprintf(stderr, "sikiliza audit: %s\n", err);
         return CLI_EXIT_INVALID;

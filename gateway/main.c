@@ -69,24 +69,10 @@ static const char usage_flow[] =
 int
 cmd_serve(int argc, char **argv)
 {
-    const char *config = NULL;
-    int i, r;
+    const char *config;
+    int code = cli_config_only(argc, argv, usage_serve, &config);
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_serve, stdout);
-            return 0;
-        }
-        r = cli_opt_value(argc, argv, &i, "-c", "--config", &config);
-        if (r < 0)
-            return cli_usage_error(usage_serve, "%s needs a FILE", argv[i]);
-        if (r == 0)
-            return cli_usage_error(usage_serve, "unexpected argument \"%s\"",
-                                   argv[i]);
-    }
-    if (config == NULL)
-        return cli_usage_error(usage_serve, "%s", "serve needs -c FILE");
-    return app_serve(config);
+    return code >= 0 ? code : app_serve(config);
 }
 
 int

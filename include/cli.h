@@ -32,6 +32,15 @@ bool cli_is_help(const char *arg);
 int cli_opt_value(int argc, char **argv, int *i, const char *shrt,
                   const char *lng, const char **val);
 
+/*
+ * Parses the arguments of a command that takes only -c FILE (and --help):
+ * returns -1 with *config set when the command should run, else the exit
+ * code to return at once (0 after printing usage for --help, or
+ * CLI_EXIT_USAGE). argv[0] names the command in messages.
+ */
+int cli_config_only(int argc, char **argv, const char *usage,
+                    const char **config);
+
 /* The commands, one file each (gateway/cmd_*.c or main.c). argv[0] is the
  * command's own name. */
 int cmd_serve(int argc, char **argv);
