@@ -11,6 +11,8 @@
 #   hitting me" is an answer.
 # - DELETE / SUPPRIMER: the reply is the confirmation (in French for
 #   SUPPRIMER) and no row of any table holds the contact key afterwards;
+#   "احذف." mid-survey and "Apaga!" as a first message erase too, with the
+#   confirmation in Arabic and Portuguese;
 #   on a channel replying through the outbox (FUTA, Africa's Talking) the
 #   confirmation is queued under a one-time key.
 # - max_replies_per_contact_day: over the cap nothing more is queued, the
@@ -112,7 +114,7 @@ conf() {
 
 PHONES=(+254711000001 +254711000002 +254711000003 +254711000004
     +254711000005 +254711000006 +254711000007 +254711000009 +254711000010
-    +254711000011 +254711000012)
+    +254711000011 +254711000012 +254711000013 +254711000014)
 
 # say FROM ID TEXT: posts an inbound SMS; the reply body is in $WORK/ID.json.
 say() {
@@ -287,6 +289,18 @@ say "${PHONES[2]}" f2 "Supprimer"
 sk_contains "$(replies f2)" "Tout ce que tu nous as envoyé a été effacé" \
     "SUPPRIMER reply (French, with tu)"
 [ "$(every_row_with "$K3")" = 0 ] || sk_fail "rows remain after SUPPRIMER"
+
+say "${PHONES[11]}" g1 "hello"
+K11=$(newest_key)
+wait_min "SELECT count(*) FROM outbox WHERE contact_key = '$K11';" 1
+say "${PHONES[11]}" g2 "احذف."
+sk_contains "$(replies g2)" "تم حذف كل ما أرسلته إلينا" "احذف. reply (Arabic)"
+[ "$(every_row_with "$K11")" = 0 ] || sk_fail "rows remain after احذف."
+say "${PHONES[12]}" g3 "Apaga!"
+[ "$(jq -r '.messages | length' "$WORK/g3.json")" = 1 ] ||
+    sk_fail "Apaga!: expected one confirmation, got $(cat "$WORK/g3.json")"
+sk_contains "$(replies g3)" "Tudo o que nos enviaste foi apagado" \
+    "Apaga! reply (Portuguese)"
 sk_stop
 
 # --- DELETE on a channel that replies through the outbox --------------------
