@@ -2,6 +2,12 @@
  * optout.c - STOP and DELETE: their words, their replies and what they do
  * to the store.
  *
+ * The words are compared as children type them (optout.h): text_words()
+ * splits the message as the router tests do, symbols (emoji) are dropped,
+ * each word is decomposed, case-folded and stripped of marks with
+ * utf8proc, and the message matches when it is a list entry or when each
+ * of its words is one.
+ *
  * STOP is handled in the inbound step (app.c, with the reply made here): the
  * contact is marked opted out, and here its queued outbox rows are cancelled in
  * the same transaction, so nothing more reaches the child after the
