@@ -182,7 +182,11 @@ static const struct section sections[N_FIXED] = {
     [S_OUTBOX] = SECTION("outbox", outbox_keys),
 };
 
-/* English, French, Arabic, Swahili, Spanish. */
+/*
+ * The words that opt a contact out: English, French, Arabic, Swahili,
+ * Spanish, Portuguese. They match with case, diacritics, punctuation and
+ * emoji ignored (optout_match): "arret" and "arrêt" are one word there.
+ */
 static const char *const default_stop_words[] = {
     "stop",
     "unsubscribe",
@@ -193,23 +197,57 @@ static const char *const default_stop_words[] = {
     "arret",
     "arrêt",
     "desabonner",
+    /* Arabic: stop, stopping, cancel (with and without hamza) */
     "توقف",
     "إيقاف",
     "الغاء",
     "إلغاء",
+    /* Swahili: leave off, stand still, halt */
     "acha",
     "simama",
     "sitisha",
+    /* Spanish */
     "alto",
     "parar",
     "baja",
     "cancelar",
+    /* French: stop (imperative, infinitive), unsubscribe */
+    "arrête",
+    "arrêter",
+    "désinscrire",
+    /* Arabic: halt; "stop" in Arabic letters */
+    "قف",
+    "ستوب",
+    /* Swahili: leave off (as said in Kenya) */
+    "wacha",
+    /* Spanish: stop (imperative), stop doing */
+    "para",
+    "detener",
+    /* Portuguese: stop (imperative; "parar", "cancelar" as in Spanish),
+     * leave */
+    "pare",
+    "sair",
 };
 
-/* The words that erase a contact: English, French, Arabic, Swahili,
- * Spanish. */
+/* The words that erase a contact, in the same languages. */
 static const char *const default_delete_words[] = {
-    "delete", "supprimer", "effacer", "احذف", "حذف", "futa", "borrar",
+    "delete",
+    "supprimer",
+    "effacer",
+    "احذف",
+    "حذف",
+    "futa",
+    "borrar",
+    /* English, French (imperative), Arabic (wipe), Spanish, Portuguese */
+    "erase",
+    "supprime",
+    "efface",
+    "امسح",
+    "borra",
+    "eliminar",
+    "apagar",
+    "apaga",
+    "excluir",
 };
 
 struct load {

@@ -2,6 +2,12 @@
  * optout.c - STOP and DELETE: their words, their replies and what they do
  * to the store.
  *
+ * The words are compared as children type them (optout.h): text_words()
+ * splits the message as the router tests do, symbols (emoji) are dropped,
+ * each word is decomposed, case-folded and stripped of marks with
+ * utf8proc, and the message matches when it is a list entry or when each
+ * of its words is one.
+ *
  * STOP is handled in the inbound step (app.c, with the reply made here): the
  * contact is marked opted out, and here its queued outbox rows are cancelled in
  * the same transaction, so nothing more reaches the child after the
@@ -18,16 +24,106 @@
  * cancelled rows are 'failed' with no attempt, and the log says why.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
+#include <utf8proc.h>
 
+#include "buf.h"
 #include "err.h"
 #include "hex.h"
 #include "optout.h"
 #include "text.h"
+
+/*
+ * One word as the lists hold it: compatibility decomposed, case-folded,
+ * marks stripped ("Arrête" and "ARRETE" are "arrete", "تَوَقَّفْ" is
+ * "توقف", "إ" is "ا"). "" for a word of marks alone (an emoji's variation
+ * selector); NULL when out of memory.
+ */
+static char *
+norm_word(const char *w)
+{
+    utf8proc_uint8_t *out = NULL;
+
+    if (utf8proc_map((const utf8proc_uint8_t *)w, 0, &out,
+                     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+                         UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+                         UTF8PROC_STRIPMARK) < 0)
+        return NULL; /* only out of memory: text_words gives valid UTF-8 */
+    return (char *)out;
+}
+
+/* Whether the word is a symbol (text_words makes each one a word). */
+static bool
+is_symbol(const char *w)
+{
+    utf8proc_int32_t cp;
+    utf8proc_category_t c;
+
+    if (utf8proc_iterate((const utf8proc_uint8_t *)w, -1, &cp) <= 0)
+        return false;
+    c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_SM || c == UTF8PROC_CATEGORY_SC ||
+           c == UTF8PROC_CATEGORY_SK || c == UTF8PROC_CATEGORY_SO;
+}
+
+/*
+ * The words of text, normalised, without symbols (emoji) or what strips
+ * to nothing; punctuation and space separate them (text_words). Returns
+ * a NULL-terminated array (free with text_words_free) and sets *n, or
+ * NULL when out of memory.
+ */
+static char **
+norm_words(const char *text, size_t *n)
+{
+    size_t k, m = 0, count = 0;
+    char **w = text_words(text, &count);
+
+    for (k = 0; w != NULL && k < count; k++) {
+        char *f = is_symbol(w[k]) ? strdup("") : norm_word(w[k]);
+
+        free(w[k]);
+        w[k] = NULL;
+        if (f == NULL) {
+            for (k++; k < count; k++)
+                free(w[k]);
+            for (k = 0; k < m; k++)
+                free(w[k]);
+            free(w);
+            return NULL;
+        }
+        if (f[0] == '\0')
+            free(f);
+        else
+            w[m++] = f;
+    }
+    *n = m;
+    return w;
+}
+
+/* The normalised words of text joined by one space; NULL when out of
+ * memory. */
+static char *
+norm_text(const char *text)
+{
+    struct sk_buf b = {0};
+    size_t n = 0, k;
+    char **w = norm_words(text, &n);
+
+    if (w == NULL)
+        return NULL;
+    for (k = 0; k < n; k++) {
+        if (k > 0)
+            sk_buf_add(&b, " ", 1);
+        sk_buf_add(&b, w[k], strlen(w[k]));
+    }
+    text_words_free(w);
+    return sk_buf_take(&b); /* "" when there is no word */
+}
 
 int
 optout_fold_words(char *const *words, size_t n, char **out)
@@ -35,10 +131,7 @@ optout_fold_words(char *const *words, size_t n, char **out)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        char *t = text_trim(words[i]);
-
-        out[i] = t != NULL ? text_fold(t) : NULL;
-        free(t);
+        out[i] = words[i] != NULL ? norm_text(words[i]) : NULL;
         if (out[i] == NULL) {
             optout_words_free(out, i);
             return SK_ENOMEM;
@@ -58,20 +151,45 @@ optout_words_free(char **folded, size_t n)
     }
 }
 
+/* The index of the folded entry equal to s, or -1. */
+static int
+find(char *const *folded, size_t n, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (folded[i] != NULL && folded[i][0] != '\0' &&
+            strcmp(s, folded[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 int
 optout_match(char *const *folded, size_t n, const char *text)
 {
-    char *trimmed = text != NULL ? text_trim(text) : NULL;
-    char *f = trimmed != NULL ? text_fold(trimmed) : NULL;
-    int hit = -1;
-    size_t i;
+    char *whole = text != NULL ? norm_text(text) : NULL;
+    char **w = NULL;
+    size_t count = 0, k;
+    int hit = -1, first = -1;
 
-    for (i = 0; f != NULL && i < n && hit < 0; i++)
-        if (folded[i] != NULL && strcmp(f, folded[i]) == 0)
-            hit = (int)i;
-    free(trimmed);
-    free(f);
-    return hit;
+    if (whole == NULL || whole[0] == '\0') {
+        free(whole);
+        return -1;
+    }
+    /* the message is one entry ("stop", or a phrase a list holds) */
+    if ((hit = find(folded, n, whole)) >= 0) {
+        free(whole);
+        return hit;
+    }
+    free(whole);
+    /* or every word of it is one ("STOP STOP", "stop, cancel") */
+    if ((w = norm_words(text, &count)) == NULL)
+        return -1;
+    for (k = 0; k < count && (hit = find(folded, n, w[k])) >= 0; k++)
+        if (first < 0)
+            first = hit;
+    text_words_free(w);
+    return k == count ? first : -1;
 }
 
 static const struct {
@@ -85,27 +203,49 @@ static const struct {
     {"swa", "Kila kitu ulichotutumia kimefutwa. Hutapokea ujumbe zaidi."},
     {"spa", "Todo lo que nos enviaste ha sido borrado. No recibirás más "
             "mensajes."},
+    {"por", "Tudo o que nos enviaste foi apagado. Não vais receber mais "
+            "mensagens."},
 };
 
-/* The built-in words and their languages. */
+/* The built-in words and their languages (as the lists hold them, or
+ * the way they fold to: "arrête" and "arrete" are one). */
 static const struct {
     const char *word, *lang;
 } word_langs[] = {
-    {"delete", "eng"}, {"supprimer", "fra"}, {"effacer", "fra"},
-    {"احذف", "ara"},   {"حذف", "ara"},       {"futa", "swa"},
-    {"borrar", "spa"},
+    {"delete", "eng"},   {"erase", "eng"},   {"supprimer", "fra"},
+    {"supprime", "fra"}, {"effacer", "fra"}, {"efface", "fra"},
+    {"احذف", "ara"},     {"حذف", "ara"},     {"امسح", "ara"},
+    {"futa", "swa"},     {"borrar", "spa"},  {"borra", "spa"},
+    {"eliminar", "spa"}, {"apagar", "por"},  {"apaga", "por"},
+    {"excluir", "por"},
 };
+
+/* The language of the built-in word that folds to word, or NULL. */
+static const char *
+word_lang(const char *word)
+{
+    const char *lang = NULL;
+    size_t k;
+
+    for (k = 0; word != NULL && lang == NULL &&
+                k < sizeof(word_langs) / sizeof(word_langs[0]);
+         k++) {
+        char *f = norm_text(word_langs[k].word);
+
+        if (f != NULL && strcmp(word, f) == 0)
+            lang = word_langs[k].lang;
+        free(f);
+    }
+    return lang;
+}
 
 const char *
 optout_erase_reply(const char *lang, const char *word)
 {
-    size_t i, k;
+    size_t i;
 
-    for (k = 0; lang == NULL && word != NULL &&
-                k < sizeof(word_langs) / sizeof(word_langs[0]);
-         k++)
-        if (strcmp(word, word_langs[k].word) == 0)
-            lang = word_langs[k].lang;
+    if (lang == NULL)
+        lang = word_lang(word);
     for (i = 0;
          lang != NULL && i < sizeof(erase_texts) / sizeof(erase_texts[0]); i++)
         if (strcmp(erase_texts[i].lang, lang) == 0)
@@ -163,6 +303,9 @@ optout_stop_reply(const char *lang, const char *kw,
         {"spa", "No recibir\xc3\xa1s m\xc3\xa1s mensajes nuestros.",
          " Para empezar de nuevo, env\xc3\xad"
          "a "},
+        {"por", "N\xc3\xa3o vais receber mais mensagens nossas.",
+         " Para recome\xc3\xa7"
+         "ar, envia "},
     };
     char word[128];
     size_t i, t = 0;

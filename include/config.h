@@ -83,8 +83,8 @@ struct config {
     int vault_days;     /* default 30 */
     int retention_days; /* default 365 */
     int min_cell;       /* default 5 */
-    /* erase words ([privacy] delete_words), case-folded on use; defaults
-     * in eng fra ara swa spa */
+    /* erase words ([privacy] delete_words), folded on use
+     * (optout_fold_words); defaults in eng fra ara swa spa por */
     char *delete_words[CONFIG_MAX_WORDS];
     size_t n_delete_words;
 
@@ -95,7 +95,8 @@ struct config {
     char *timezone;     /* IANA name for dates in flows; NULL = UTC */
     char *date_format;  /* DD-MM-YYYY (default), MM-DD-YYYY, YYYY-MM-DD */
     char *country;      /* ISO 3166 alpha-2 for has_phone; may be NULL */
-    /* opt-out words, case-folded on use; defaults in eng fra ara swa spa */
+    /* opt-out words, folded on use (optout_fold_words); defaults in eng
+     * fra ara swa spa por */
     char *stop_words[CONFIG_MAX_WORDS];
     size_t n_stop_words;
 

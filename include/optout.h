@@ -3,8 +3,12 @@
  * everything held on them), the words that trigger them and what they
  * do to the store beyond store_contact_erase().
  *
- * Word lists are matched trimmed and case-folded. The store functions run
- * inside a store job (writer thread); the rest is pure, any thread.
+ * Word lists are matched as children type them: case, diacritics (marks,
+ * after compatibility decomposition), punctuation, symbols and emoji do
+ * not count, and a message matches when every word of it is a list word
+ * ("Stop!", "STOP STOP", "Arrête !", "توقف." do; "stop hitting me" does
+ * not). The store functions run inside a store job (writer thread); the
+ * rest is pure, any thread.
  */
 #ifndef SK_OPTOUT_H
 #define SK_OPTOUT_H
@@ -17,11 +21,16 @@
 #include "store.h"
 
 /* Folds words[0..n) into out[0..n) (malloc'd each; free them with
- * optout_words_free). Returns 0 or SK_ENOMEM (then nothing is left). */
+ * optout_words_free): each word decomposed, case-folded and stripped of
+ * marks, punctuation and symbols; the words of an entry of several are
+ * joined by one space; an entry of nothing but those is "" and matches
+ * nothing. Returns 0 or SK_ENOMEM (then nothing is left). */
 int optout_fold_words(char *const *words, size_t n, char **out);
 void optout_words_free(char **folded, size_t n);
 
-/* The index of the folded word text is, trimmed and folded, or -1. */
+/* The index of the folded entry text is, folded the same way, or else the
+ * index of the entry its first word is when every word of text is one;
+ * -1 when neither (and for a text with no word). */
 int optout_match(char *const *folded, size_t n, const char *text);
 
 #define OPTOUT_STOP_REPLY_MAX 512

@@ -6,8 +6,13 @@
 #
 # - STOP: the confirmation is the reply, the contact's queued messages
 #   are cancelled, and later timeouts send nothing.
+# - STOP as children type it: "Stop!" mid-survey, "Arrête !" and "توقف."
+#   as a first message opt out, with nothing of the survey after; "stop
+#   hitting me" is an answer.
 # - DELETE / SUPPRIMER: the reply is the confirmation (in French for
 #   SUPPRIMER) and no row of any table holds the contact key afterwards;
+#   "احذف." mid-survey and "Apaga!" as a first message erase too, with the
+#   confirmation in Arabic and Portuguese;
 #   on a channel replying through the outbox (FUTA, Africa's Talking) the
 #   confirmation is queued under a one-time key.
 # - max_replies_per_contact_day: over the cap nothing more is queued, the
@@ -108,7 +113,8 @@ conf() {
 }
 
 PHONES=(+254711000001 +254711000002 +254711000003 +254711000004
-    +254711000005 +254711000006 +254711000007)
+    +254711000005 +254711000006 +254711000007 +254711000009 +254711000010
+    +254711000011 +254711000012 +254711000013 +254711000014)
 
 # say FROM ID TEXT: posts an inbound SMS; the reply body is in $WORK/ID.json.
 say() {
@@ -203,6 +209,46 @@ sleep 2.5 # more than two timeouts
 [ "$(sk_sql "SELECT opted_out, timeout_at FROM contacts WHERE key = '$K1';")" = "1|0" ] ||
     sk_fail "the contact is not opted out with no wait"
 
+# --- STOP as children type it ----------------------------------------------
+STOP_REPLY="You will get no more messages from us."
+# stopped KEY ID: the reply to ID is the one confirmation, the contact is
+# opted out, nothing is left to send, and timeouts queue nothing more.
+stopped() {
+    local n
+    [ "$(replies "$2")" = "$STOP_REPLY" ] ||
+        sk_fail "message $2: not the STOP confirmation: $(cat "$WORK/$2.json")"
+    [ "$(sk_sql "SELECT opted_out FROM contacts WHERE key = '$1';")" = 1 ] ||
+        sk_fail "message $2: the contact is not opted out"
+    [ "$(sk_sql "SELECT count(*) FROM outbox WHERE contact_key = '$1' AND status <> 'failed';")" = 0 ] ||
+        sk_fail "message $2: messages are left to send"
+    n=$(sk_sql "SELECT count(*) FROM outbox WHERE contact_key = '$1';")
+    sleep 1.5 # more than a timeout
+    [ "$(sk_sql "SELECT count(*) FROM outbox WHERE contact_key = '$1';")" = "$n" ] ||
+        sk_fail "message $2: a survey question came after STOP"
+}
+say "${PHONES[7]}" t1 "hello"
+sk_contains "$(replies t1)" "Are you there?" "first reply"
+K7=$(newest_key)
+wait_min "SELECT count(*) FROM outbox WHERE contact_key = '$K7' AND status = 'queued';" 1
+say "${PHONES[7]}" t2 "Stop!"
+stopped "$K7" t2
+say "${PHONES[8]}" t3 "Arrête !"
+K8s=$(newest_key)
+[ "$K8s" != "$K7" ] || sk_fail "a first message of STOP stored no contact"
+stopped "$K8s" t3
+say "${PHONES[9]}" t4 "توقف."
+K9s=$(newest_key)
+[ "$K9s" != "$K8s" ] || sk_fail "a first message of STOP stored no contact"
+stopped "$K9s" t4
+# an answer that only starts with the word is an answer
+say "${PHONES[10]}" t5 "hello"
+K10=$(newest_key)
+say "${PHONES[10]}" t6 "stop hitting me"
+[ "$(replies t6)" != "$STOP_REPLY" ] || sk_fail "\"stop hitting me\" opted out"
+[ "$(sk_sql "SELECT opted_out FROM contacts WHERE key = '$K10';")" = 0 ] ||
+    sk_fail "\"stop hitting me\" opted the contact out"
+wait_min "SELECT count(*) FROM results WHERE contact_key = '$K10';" 1
+
 # --- DELETE ---------------------------------------------------------------
 # every_row_with KEY: how many rows of any table hold KEY in any column.
 every_row_with() {
@@ -243,6 +289,18 @@ say "${PHONES[2]}" f2 "Supprimer"
 sk_contains "$(replies f2)" "Tout ce que tu nous as envoyé a été effacé" \
     "SUPPRIMER reply (French, with tu)"
 [ "$(every_row_with "$K3")" = 0 ] || sk_fail "rows remain after SUPPRIMER"
+
+say "${PHONES[11]}" g1 "hello"
+K11=$(newest_key)
+wait_min "SELECT count(*) FROM outbox WHERE contact_key = '$K11';" 1
+say "${PHONES[11]}" g2 "احذف."
+sk_contains "$(replies g2)" "تم حذف كل ما أرسلته إلينا" "احذف. reply (Arabic)"
+[ "$(every_row_with "$K11")" = 0 ] || sk_fail "rows remain after احذف."
+say "${PHONES[12]}" g3 "Apaga!"
+[ "$(jq -r '.messages | length' "$WORK/g3.json")" = 1 ] ||
+    sk_fail "Apaga!: expected one confirmation, got $(cat "$WORK/g3.json")"
+sk_contains "$(replies g3)" "Tudo o que nos enviaste foi apagado" \
+    "Apaga! reply (Portuguese)"
 sk_stop
 
 # --- DELETE on a channel that replies through the outbox --------------------

@@ -233,10 +233,11 @@ test_defaults(void **state)
     struct fixture *f = *state;
     struct config *cfg = load_ok(f, "; nothing but a comment\n# and another\n");
     static const char *const words[] = {
-        "stop",  "unsubscribe", "cancel",     "end",      "quit",
-        "arret", "arrêt",       "desabonner", "توقف",     "إيقاف",
-        "الغاء", "إلغاء",       "acha",       "simama",   "sitisha",
-        "alto",  "parar",       "baja",       "cancelar",
+        "stop",     "unsubscribe", "cancel",  "end",         "quit",  "arret",
+        "arrêt",    "desabonner",  "توقف",    "إيقاف",       "الغاء", "إلغاء",
+        "acha",     "simama",      "sitisha", "alto",        "parar", "baja",
+        "cancelar", "arrête",      "arrêter", "désinscrire", "قف",    "ستوب",
+        "wacha",    "para",        "detener", "pare",        "sair",
     };
 
     assert_string_equal(cfg->listen, "127.0.0.1:8080");
@@ -265,10 +266,11 @@ test_defaults(void **state)
     assert_int_equal(cfg->max_replies_per_contact_day, 50);
     assert_int_equal(cfg->max_sends_per_channel_minute, 600);
     assert_int_equal(cfg->max_segments, 2);
-    assert_int_equal(cfg->n_delete_words, 7);
+    assert_int_equal(cfg->n_delete_words, 16);
     assert_string_equal(cfg->delete_words[0], "delete");
     assert_string_equal(cfg->delete_words[3], "احذف");
     assert_string_equal(cfg->delete_words[6], "borrar");
+    assert_string_equal(cfg->delete_words[15], "excluir");
     assert_int_equal(cfg->n_channels, 0);
     assert_int_equal(cfg->n_stop_words, sizeof(words) / sizeof(words[0]));
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -604,8 +606,8 @@ test_example_file(void **state)
     assert_int_equal(cfg->n_channels, 1);
     assert_non_null(config_channel(cfg, "demo"));
     assert_null(cfg->public_url);
-    assert_int_equal(cfg->n_stop_words, 19);
-    assert_int_equal(cfg->n_delete_words, 7);
+    assert_int_equal(cfg->n_stop_words, 29);
+    assert_int_equal(cfg->n_delete_words, 16);
     assert_int_equal(cfg->max_body, 65536);
     assert_int_equal(cfg->max_replies_per_contact_day, 50);
     assert_int_equal(cfg->max_sends_per_channel_minute, 600);
