@@ -1,6 +1,7 @@
 /*
- * app.c - `sikiliza serve`: setup, the loop side of the inbound pipeline,
- * of delivery reports and of the timeout sweep, and shutdown.
+ * app.c - `sikiliza serve`: setup, the loop side of the inbound pipeline
+ * and of the timeout sweep, and shutdown. Delivery reports are dlr.c's;
+ * their route is registered here.
  *
  * Inbound pipeline. On the loop (app_receive): the channel type checks the
  * secret or signature and parses the request; the phone number becomes the
@@ -37,6 +38,7 @@
 #include "app.h"
 #include "caps.h"
 #include "channel.h"
+#include "dlr.h"
 #include "flow.h"
 #include "flowload.h"
 #include "http.h"
@@ -97,6 +99,13 @@ maybe_stop(struct sk_app *app)
 
     if (app->stopping && app->pending == 0)
         event_base_loopexit(app->base, &flush);
+}
+
+/* A job of another part (delivery reports) has reported back. */
+static void
+app_settled(void *arg)
+{
+    maybe_stop(arg);
 }
 
 /* Renders the stored reply (a JSON array of texts) for the channel. */
@@ -359,101 +368,6 @@ app_ussd(void *arg, struct evhttp_request *req, size_t ch, double t0)
     receive(app, req, ch, t0, true);
 }
 
-struct status_job {
-    struct sk_app *app;
-    struct evhttp_request *req;
-    double t0;
-    size_t ch;
-};
-
-/* Loop: the delivery report is stored (or matched no row). */
-static void
-status_done(void *arg, int rc)
-{
-    struct status_job *job = arg;
-    struct sk_app *app = job->app;
-
-    app->pending--;
-    if (rc == 0 || rc == SK_ENOENT) {
-        /* a report for a row we do not know is still acknowledged, or
-         * the provider would retry it for ever */
-        http_send(app->http, job->req, job->t0, HTTP_OK, "application/json",
-                  "{}", 2);
-    } else {
-        metrics_error(app->metrics, job->ch, METRICS_ERR_STORE);
-        send_error(app, job->req, job->t0, job->ch, HTTP_SERVUNAVAIL,
-                   "busy, try again");
-    }
-    free(job);
-    maybe_stop(app);
-}
-
-/* POST /c/NAME/status: delivery reports. Sends exactly one reply to req. */
-static void
-app_status(void *arg, struct evhttp_request *req, size_t ch, double t0)
-{
-    struct sk_app *app = arg;
-    const struct config_channel *cc = &app->cfg->channels[ch];
-    const struct channel_type *t = app->types[ch];
-    struct channel_request creq;
-    struct channel_status st;
-    struct status_job *job;
-    char err[SK_ERR_LEN] = "", *body = NULL;
-    int rc;
-
-    if (webreq_copy(req, &creq, &body) != 0) {
-        send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
-        return;
-    }
-    if (t->verify(cc, &creq) != 0) {
-        webreq_body_free(&creq, body);
-        metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
-        send_error(app, req, t0, ch, 403, "forbidden");
-        return;
-    }
-    memset(&st, 0, sizeof(st));
-    rc = t->parse_status != NULL ? t->parse_status(cc, &creq, &st, err)
-                                 : SK_ENOENT;
-    webreq_body_free(&creq, body);
-    if (rc == SK_EINVAL) {
-        metrics_error(app->metrics, ch, METRICS_ERR_BAD_REQUEST);
-        send_error(app, req, t0, ch, HTTP_BADREQUEST, err);
-        return;
-    }
-    if (rc != 0 && rc != SK_ENOENT) {
-        /* not stored: the provider must send the report again */
-        metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
-        send_error(app, req, t0, ch, HTTP_INTERNAL, "internal error");
-        return;
-    }
-    if (rc != 0 || !st.final || app->outbox == NULL) {
-        /* nothing to record: no parser, an interim report, no outbox */
-        http_send(app->http, req, t0, HTTP_OK, "application/json", "{}", 2);
-        return;
-    }
-    if ((job = calloc(1, sizeof(*job))) == NULL) {
-        send_error(app, req, t0, ch, HTTP_INTERNAL, "out of memory");
-        return;
-    }
-    job->app = app;
-    job->req = req;
-    job->t0 = t0;
-    job->ch = ch;
-    if (st.row_id > 0)
-        rc = outbox_delivery_row(app->outbox, cc->name, st.row_id, st.status,
-                                 status_done, job);
-    else
-        rc = outbox_delivery(app->outbox, cc->name, st.external_id, st.status,
-                             status_done, job);
-    if (rc != 0) {
-        free(job); /* status_done() will never run */
-        metrics_error(app->metrics, ch, METRICS_ERR_BUSY);
-        send_error(app, req, t0, ch, HTTP_SERVUNAVAIL, "busy, try again");
-        return;
-    }
-    app->pending++;
-}
-
 /* --- timeouts and expiry ---------------------------------------------------
  */
 
@@ -563,7 +477,7 @@ app_metrics_page(void *arg, struct evhttp_request *req, double t0)
 
 /* Binds [server] listen and registers every route (see http.h). */
 static int
-app_http_start(struct sk_app *app, char err[SK_ERR_LEN])
+app_http_start(struct sk_app *app, struct dlr_ctx *dlr, char err[SK_ERR_LEN])
 {
     const struct config *cfg = app->cfg;
     struct http_limits lim = {
@@ -581,13 +495,35 @@ app_http_start(struct sk_app *app, char err[SK_ERR_LEN])
     app->http = h;
     http_set_channels(h, app_channel, app);
     http_set_ready(h, app_ready, app);
+    dlr->cfg = cfg;
+    dlr->types = app->types;
+    dlr->http = h;
+    dlr->metrics = app->metrics;
+    dlr->pending = &app->pending;
+    dlr->settled = app_settled;
+    dlr->settled_arg = app;
     if (http_route(h, "receive", app_receive, app) != 0 ||
-        http_route(h, "status", app_status, app) != 0 ||
+        http_route(h, "status", dlr_status, dlr) != 0 ||
         http_route(h, "ussd", app_ussd, app) != 0 ||
         http_page(h, "/metrics", app_metrics_page, app) != 0) {
         sk_seterr(err, "out of memory");
         return SK_ENOMEM;
     }
+    return 0;
+}
+
+/* Starts the outbox (none when no channel sends on its own); delivery
+ * reports are stored through it. */
+static int
+app_outbox_start(struct sk_app *app, struct dlr_ctx *dlr, char err[SK_ERR_LEN])
+{
+    app->sending.cfg = app->cfg;
+    app->sending.metrics = app->metrics;
+    app->outbox = sending_outbox_new(&app->sending, app->types, app->base,
+                                     app->store, app->priv, err);
+    if (app->outbox == NULL && err[0] != '\0')
+        return SK_EIO;
+    dlr->outbox = app->outbox;
     return 0;
 }
 
@@ -678,6 +614,7 @@ int
 app_serve(const char *config_path)
 {
     struct sk_app app;
+    struct dlr_ctx dlr; /* used until app_free() has closed the store */
     struct timeval second = {1, 0};
     const char *names[CONFIG_MAX_CHANNELS];
     char err[SK_ERR_LEN] = "";
@@ -686,6 +623,7 @@ app_serve(const char *config_path)
     bool curl_ready = false;
 
     memset(&app, 0, sizeof(app));
+    memset(&dlr, 0, sizeof(dlr));
     signal(SIGPIPE, SIG_IGN);
     app.cfg = config_load(config_path, err);
     if (app.cfg == NULL) {
@@ -755,15 +693,8 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    if (app_http_start(&app, err) != 0) {
-        fprintf(stderr, "sikiliza serve: %s\n", err);
-        goto out;
-    }
-    app.sending.cfg = app.cfg;
-    app.sending.metrics = app.metrics;
-    app.outbox = sending_outbox_new(&app.sending, app.types, app.base,
-                                    app.store, app.priv, err);
-    if (app.outbox == NULL && err[0] != '\0') {
+    if (app_http_start(&app, &dlr, err) != 0 ||
+        app_outbox_start(&app, &dlr, err) != 0) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }

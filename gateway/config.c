@@ -31,7 +31,7 @@
 
 #include <ini.h>
 
-#include "channel.h"
+#include "channel_type.h"
 #include "config.h"
 
 #define CHANNEL_NAME_MAX 32

@@ -23,7 +23,7 @@
 
 struct config;
 
-/* The most keys one channel type declares (channel.h). */
+/* The most keys one channel type declares (channel_type.h). */
 #define CONFIG_MAX_CHANNEL_VALUES 24
 
 /* A key a [channel] section set, as the channel's type declares it. */
@@ -34,13 +34,13 @@ struct config_value {
 
 struct config_channel {
     char *name;     /* [channel NAME] */
-    char *type;     /* a channel type's name (the registry, channel.h) */
+    char *type;     /* a channel type's name (the registry, channel_type.h) */
     char *secret;   /* URL secret (?secret=) */
     char *send_url; /* where async replies go */
     char *api_url;  /* provider API base, overridable for tests */
     char *flow;     /* default flow for this channel, or NULL */
     char *username, *password, *number;
-    /* provider credentials; each type says which it takes (channel.h) */
+    /* provider credentials; each type says which it takes (channel_type.h) */
     char *account_sid, *auth_token;
     char *api_key, *api_secret;
     char *signature_secret, *signature_method;
@@ -54,7 +54,7 @@ struct config_channel {
     char *base_url;
     /* Every key of the channel's type that the section set, whether or
      * not it has a field above: a type reads a key declared without one
-     * (CHANNEL_KEY_VALUE in channel.h) through config_channel_value(). */
+     * (CHANNEL_KEY_VALUE in channel_type.h) through config_channel_value(). */
     struct config_value values[CONFIG_MAX_CHANNEL_VALUES];
     size_t n_values;
 };

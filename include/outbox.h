@@ -33,10 +33,10 @@
 
 #include "err.h"
 #include "httpc.h"
+#include "outbox_types.h"
 #include "store.h"
 
 #define OUTBOX_MAX_CHANNELS 32
-#define OUTBOX_EXTID_MAX    128 /* longest provider message id kept, NUL */
 
 struct event_base;
 struct privacy;
@@ -63,25 +63,6 @@ struct outbox_result {
     int64_t retry_after_ms;             /* -1: the backoff alone */
     const char *reason;                 /* static text for the log */
 };
-
-/*
- * Builds the provider request for one row. address is the clear reply
- * address from the vault (never NULL: a row whose vault entry is gone is
- * failed "no address" without calling this), text the message. Fill req
- * with memory of your own; release(arg, req) is called once httpc has
- * copied it (outbox_req_free() suits a req whose strings are all
- * malloc'd). Return 0, or a negative SK_E* (the row fails; free what you
- * made yourself, release is not called).
- */
-typedef int (*outbox_build_fn)(void *arg, const char *channel,
-                               const char *address, const char *text,
-                               int64_t id, struct httpc_req *req);
-typedef void (*outbox_release_fn)(void *arg, struct httpc_req *req);
-/* Classifies a response (status 0 with resp->error for transport errors).
- * res comes zeroed with retry_after_ms -1. */
-typedef void (*outbox_result_fn)(void *arg, const char *channel,
-                                 const struct httpc_resp *resp,
-                                 struct outbox_result *res);
 
 struct outbox_channel {
     const char *name;          /* the channel name in outbox rows; copied */
@@ -143,8 +124,6 @@ void outbox_stop(struct outbox *ob);
  * runs them). NULL is a no-op.
  */
 void outbox_free(struct outbox *ob);
-
-enum outbox_dlr { OUTBOX_DLR_DELIVERED, OUTBOX_DLR_FAILED };
 
 /*
  * A delivery report for the row sent on channel with the provider's

@@ -8,8 +8,10 @@
 
 #include <stdint.h>
 
-#include "channel.h"
+#include "channel_type.h"
+#include "config.h"
 #include "httpc.h"
+#include "outbox.h"
 
 /* The generic JSON/form channel. */
 extern const struct channel_type channel_generic;

@@ -1,0 +1,422 @@
+/*
+ * channel_type.h - the channel type interface: one channel type per SMS or
+ * voice provider, listed in the registry (gateway/channels/channel.c). Each
+ * type names the config keys it takes and needs and checks its own
+ * [channel] section, so config_load() and start-up loop over the registry
+ * and never name a provider. A channel type turns a provider's webhook request
+ * into a struct sk_inbound, checks that the request really comes from the
+ * provider, and renders the synchronous reply in the provider's format.
+ *
+ * Channel types are pure: they see a copy of the request (struct
+ * channel_request), never the evhttp request, so they can be tested
+ * without a network. Any thread may call them; the gateway calls them on
+ * the event loop.
+ */
+#ifndef SK_CHANNEL_TYPE_H
+#define SK_CHANNEL_TYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "outbox_types.h"
+
+/* The channel's [channel] section (config.h); channel types read it, and
+ * config.c reads the keys they declare, so this header names it only. */
+struct config_channel;
+struct httpc_req;
+
+/* Limits on inbound fields; longer values are refused with 400. */
+#define CHANNEL_MAX_URN 128
+#define CHANNEL_MAX_ID  256
+
+/* One inbound message. Every string is malloc'd; urn is the phone number
+ * in clear and is wiped by channel_inbound_clear(). */
+struct sk_inbound {
+    char *urn;         /* "tel:+254700000001" */
+    char *text;        /* UTF-8, may be "" (an empty message) */
+    char *external_id; /* the provider's id, for dedupe */
+};
+
+/* Wipes and frees the fields; the struct itself is the caller's. */
+void channel_inbound_clear(struct sk_inbound *in);
+
+/* What a channel type sees of a webhook request. Borrowed strings. */
+struct channel_request {
+    const char *query;        /* raw query string, or NULL */
+    const char *uri;          /* the request target as received (path and
+                               * query), for signatures over the URL; or
+                               * NULL */
+    const char *content_type; /* Content-Type header, or NULL */
+    const char *body;         /* NUL-terminated copy of the body */
+    size_t body_len;
+    /* A request header by name (case-insensitive), or NULL. */
+    const char *(*header)(void *arg, const char *name);
+    void *header_arg;
+};
+
+/* A rendered reply: status code, content type and a malloc'd body. */
+struct channel_reply {
+    int code;
+    const char *content_type; /* static string */
+    char *body;
+    size_t body_len;
+};
+
+/* A delivery report, as a channel type reads it from the provider. */
+struct channel_status {
+    char external_id[OUTBOX_EXTID_MAX]; /* the provider's id, or "" */
+    int64_t row_id;                     /* our outbox row id, or 0 */
+    enum outbox_dlr status;
+    bool final; /* false for interim reports (queued, sent to carrier) */
+};
+
+/* A state a provider names in its delivery reports, and what it means. */
+struct channel_dlr_state {
+    const char *name;
+    enum outbox_dlr status;
+    bool final;
+};
+
+/* Sets st->status and st->final from the entry of states[0..n) called name;
+ * false when there is none. */
+bool channel_dlr_lookup(const struct channel_dlr_state *states, size_t n,
+                        const char *name, struct channel_status *st);
+
+/* How config_load() reads a [channel] key's value. */
+enum channel_key_kind {
+    CHANNEL_KEY_TEXT, /* any text */
+    CHANNEL_KEY_URL,  /* http:// or https:// */
+    CHANNEL_KEY_BOOL, /* yes/no/true/false/1/0 */
+};
+
+/* A [channel] key a type takes, beyond type, flow and api_url (every
+ * channel takes those). Types that share a key name declare it alike. */
+struct channel_key {
+    const char *name;
+    enum channel_key_kind kind;
+    size_t off;    /* its field in struct config_channel: char * for TEXT
+                    * and URL, bool for BOOL; or CHANNEL_KEY_NO_FIELD */
+    bool required; /* "channel 'N' (type T) needs key 'K'" when absent */
+    /* For TEXT: NULL when value is fine, else why not ("is not one of
+     * ..."), reported at the key's line. NULL: any text. */
+    const char *(*check)(const char *value);
+    bool unbuilt; /* for a part not built yet: warned about, no effect */
+};
+
+#define CHANNEL_KEY(name, kind, field, required, check)                        \
+    {                                                                          \
+        name, kind, offsetof(struct config_channel, field), required, check,   \
+            false                                                              \
+    }
+
+/* A key with no field of its own: its value is only in the channel's
+ * table (struct config_channel values), read with config_channel_value()
+ * or config_channel_bool(). A new key needs no change to config.h. */
+#define CHANNEL_KEY_NO_FIELD ((size_t)-1)
+
+#define CHANNEL_KEY_VALUE(name, kind, required, check)                         \
+    {                                                                          \
+        name, kind, CHANNEL_KEY_NO_FIELD, required, check, false               \
+    }
+
+/* The keys of voice-capable types: hosts recordings may come from, and
+ * whether they are deleted at the provider once fetched (voice calls are
+ * not built yet: both are accepted and warned about). */
+#define CHANNEL_VOICE_KEYS                                                     \
+    {"media_hosts",                                                            \
+     CHANNEL_KEY_TEXT,                                                         \
+     offsetof(struct config_channel, media_hosts),                             \
+     false,                                                                    \
+     NULL,                                                                     \
+     true},                                                                    \
+    {                                                                          \
+        "delete_recordings", CHANNEL_KEY_BOOL,                                 \
+            offsetof(struct config_channel, delete_recordings), false, NULL,   \
+            true                                                               \
+    }
+
+struct channel_type {
+    const char *type; /* the config's `type =` */
+    /* The keys it takes (see struct channel_key), n_keys of them. */
+    const struct channel_key *keys;
+    size_t n_keys;
+    /* Start-up checks beyond what config_load() checks (they may look at
+     * the whole config): 0, or SK_EINVAL with reason, which start-up
+     * prints as "FILE: [channel NAME]: REASON". NULL: none. */
+    int (*check)(const struct config_channel *ch, char reason[SK_ERR_LEN]);
+    /* 0 when the request is from the provider, else SK_EDENIED. */
+    int (*verify)(const struct config_channel *ch,
+                  const struct channel_request *req);
+    /* Fills in (all fields set on success). SK_EINVAL with err naming the
+     * problem, or SK_ENOMEM; on failure in is left empty. */
+    int (*parse)(const struct config_channel *ch,
+                 const struct channel_request *req, struct sk_inbound *in,
+                 char err[SK_ERR_LEN]);
+    /* The reply to a receive request carrying texts[0..n). */
+    int (*render)(const struct config_channel *ch, const char *const *texts,
+                  size_t n, struct channel_reply *out);
+    /* An error reply (4xx/5xx) with a short reason (no user data). */
+    int (*render_error)(const struct config_channel *ch, int code,
+                        const char *reason, struct channel_reply *out);
+
+    /*
+     * Sending on its own, through the outbox (timeouts, expiry, referrals,
+     * and every reply of a provider that does not take replies in the
+     * webhook response). All optional: a type without build_send never
+     * sends on its own. can_send says whether this configured channel can
+     * (e.g. only with a send_url; NULL means yes). build_send and
+     * send_result are the outbox's callbacks with arg = the channel's
+     * const struct config_channel *; send_result NULL means
+     * outbox_default_result. idempotent_send: the provider dedupes a
+     * resent row (see outbox.h).
+     */
+    bool (*can_send)(const struct config_channel *ch);
+    outbox_build_fn build_send;
+    outbox_result_fn send_result;
+    bool idempotent_send;
+
+    /*
+     * Whether the synchronous reply to a receive request carries the
+     * flow's messages (e.g. as a JSON or XML document). When false the
+     * receive request is answered with an empty success and the messages
+     * go to the outbox.
+     */
+    bool sync_reply;
+
+    /* Whether the provider may call receive and status with GET (all in
+     * the query string), as some SMS boxes do for delivery reports. */
+    bool allow_get;
+
+    /* Reads a delivery report from POST /c/NAME/status. 0 and st filled;
+     * SK_ENOENT when the request is a report to ignore; SK_EINVAL with err.
+     * NULL: reports are answered 200 and ignored. */
+    int (*parse_status)(const struct config_channel *ch,
+                        const struct channel_request *req,
+                        struct channel_status *st, char err[SK_ERR_LEN]);
+
+    /*
+     * Reads one USSD session step from POST /c/NAME/ussd. in->text is
+     * the child's latest answer, in->external_id names the step (the same
+     * step retried gives the same id); *start says it is the first request
+     * of a session. Errors as parse. NULL: the channel has no USSD.
+     */
+    int (*parse_ussd)(const struct config_channel *ch,
+                      const struct channel_request *req, struct sk_inbound *in,
+                      bool *start, char err[SK_ERR_LEN]);
+};
+
+/* The channel type named type, or NULL. */
+const struct channel_type *channel_find(const char *type);
+
+/* The registry's i-th type (0 <= i < channel_count()), in the order
+ * messages list them. */
+size_t channel_count(void);
+const struct channel_type *channel_at(size_t i);
+
+/* --- USSD (pure helpers of the types with USSD sessions) --------------- */
+
+/*
+ * USSD screens. One screen holds CHANNEL_USSD_MAX characters when its whole
+ * text is GSM-7, and CHANNEL_USSD_MAX_UCS2 when it is not (many networks
+ * carry such screens as UCS-2 and cut them short). "CON " or "END " counts,
+ * and characters count as gsm_measure() counts them: septets (an extension
+ * character such as '{' takes two) or UTF-16 units (an emoji takes two).
+ * These two are the only screen limits; everything else derives from them.
+ */
+#define CHANNEL_USSD_MAX      182
+#define CHANNEL_USSD_MAX_UCS2 80
+
+/* The answer that shows the next page of a step that did not fit one
+ * screen. Two zeros: no flow menu offers it, and it is what USSD services
+ * commonly use. */
+#define CHANNEL_USSD_MORE_KEY "00"
+
+/*
+ * Splits the accumulated text of a USSD step ("" on the first request,
+ * then "1", "1*2", ...): *parts is the number of answers it holds (0 for
+ * "") and *answer points into text at the last one ("" for "" and for a
+ * trailing "*"). A "*" the child typed cannot be told from the separator:
+ * "2*5" is read as the answers "2" then "5".
+ */
+void channel_ussd_split(const char *text, const char **answer, size_t *parts);
+
+/* The external id parse_ussd gives the step before the one whose id is
+ * external_id ("SESSION#3" -> "SESSION#2"): malloc'd, or NULL for a first
+ * step, an id not made by parse_ussd, or no memory. */
+char *channel_ussd_prev_id(const char *external_id);
+
+/* The last line of every page but the last, in language lang (ISO 639-3,
+ * English when unknown or NULL): CHANNEL_USSD_MORE_KEY and a word,
+ * "00 More", "00 Plus", ... Static. */
+const char *channel_ussd_more_line(const char *lang);
+
+/* Whether body (a whole answer, "CON "/"END " included) fits one screen;
+ * false for text that is not UTF-8. */
+bool channel_ussd_fits(const char *body);
+
+/* The screens of one USSD step, each a whole answer ("CON ..."/"END ...").
+ * v[0] is shown now; the others when the child answers the more key. */
+struct channel_ussd_pages {
+    char **v;
+    size_t n;
+};
+
+/*
+ * Lays out texts[0..n) (the messages of one step, joined with newlines)
+ * on as many screens as they need; a message is never cut short. A page
+ * breaks between messages where it can; a message longer than a screen
+ * breaks between words, preferring the last break that fits before a menu
+ * option ("3 Not very safe": one or two digits, ASCII or Arabic-Indic,
+ * standing as a word and followed by words), so that no option is split
+ * from its number (inside a word only when one word is longer than a
+ * screen). Every page but the last is "CON " and ends with a newline and
+ * more_line; the last is "CON " when more (the run waits for an answer),
+ * else "END ". With no text, the last page holds goodbye (END) or nothing
+ * (CON). 0 and out filled (free with channel_ussd_pages_clear()), or
+ * SK_ENOMEM with out empty.
+ */
+int channel_ussd_paginate(const char *const *texts, size_t n, bool more,
+                          const char *goodbye, const char *more_line,
+                          struct channel_ussd_pages *out);
+void channel_ussd_pages_clear(struct channel_ussd_pages *p);
+
+void channel_reply_clear(struct channel_reply *r);
+
+/* --- helpers shared by channel types ------------------------------------ */
+
+/* One decoded key=value pair of a form or query string. */
+struct channel_field {
+    const char *name; /* the key looked for */
+    char *value;      /* malloc'd decoded value, NULL when absent */
+    size_t len;       /* its length (a %00 may hide inside) */
+};
+
+/*
+ * Decodes an application/x-www-form-urlencoded string (len bytes) and
+ * fills the value of every field named in fields[0..n); other keys are
+ * ignored. SK_EINVAL with err set on a bad %-escape or when a wanted key
+ * appears twice; SK_ENOMEM. Values are freed by channel_fields_clear().
+ */
+int channel_form_decode(const char *s, size_t len, struct channel_field *fields,
+                        size_t n, char err[SK_ERR_LEN]);
+void channel_fields_clear(struct channel_field *fields, size_t n);
+
+/* Compares a given secret with the configured one in constant time (both
+ * are hashed first, so their lengths do not leak). false when either is
+ * NULL or the configured one is empty. */
+bool channel_secret_ok(const char *given, const char *want);
+
+/* A verify for types whose provider calls a URL carrying ?secret=...: 0
+ * when the query's secret is the configured one, else SK_EDENIED. */
+int channel_verify_secret(const struct config_channel *ch,
+                          const struct channel_request *req);
+
+/* A text/plain reply with code and a malloc'd copy of text. SK_ENOMEM. */
+int channel_reply_text(int code, const char *text, struct channel_reply *out);
+
+/* A render for types that take no reply in the webhook answer: an empty
+ * 200, whatever texts holds (the messages go through the outbox). */
+int channel_render_empty(const struct config_channel *ch,
+                         const char *const *texts, size_t n,
+                         struct channel_reply *out);
+
+/* A render_error that answers the reason as text/plain. */
+int channel_render_error_text(const struct config_channel *ch, int code,
+                              const char *reason, struct channel_reply *out);
+
+/*
+ * The kind of problem a parse error (the err of parse or parse_ussd after
+ * SK_EINVAL) describes, as a fixed keyword for the log, which must never
+ * carry the request's values: missing_field, bad_json, bad_utf8,
+ * too_long, not_phone_number, duplicate_field, bad_form_data,
+ * bad_content_type, bad_field, or invalid when none fits.
+ */
+const char *channel_bad_kind(const char *err);
+
+/* Whether content_type names mime (parameters such as charset ignored). */
+bool channel_content_type_is(const char *content_type, const char *mime);
+
+/*
+ * Every key=value pair of a request, in order, for channel types that
+ * sign or read all parameters. Keys and values are malloc'd and
+ * decoded; a value may hide a NUL (value_len says).
+ */
+#define CHANNEL_MAX_PAIRS 256
+
+struct channel_pair {
+    char *key;
+    char *value;
+    size_t value_len;
+};
+
+struct channel_pairs {
+    struct channel_pair *v;
+    size_t n, cap;
+};
+
+/* Appends the pairs of a form or query string (len bytes). SK_EINVAL with
+ * err on a bad %-escape or more than CHANNEL_MAX_PAIRS; SK_ENOMEM. */
+int channel_pairs_form(struct channel_pairs *p, const char *s, size_t len,
+                       char err[SK_ERR_LEN]);
+/* Sets err to "body is not valid JSON: REASON (at byte N)" from jansson's
+ * error text and position, without the "near '...'" part jansson adds:
+ * that quotes the body, which may hold a phone number or message text,
+ * and err goes back in the error reply. */
+void channel_json_seterr(char err[SK_ERR_LEN], const char *text, int position);
+
+/* A body that must be one JSON object (a key given twice refused): the
+ * parsed object, or NULL with err set (see channel_json_seterr()). */
+struct json_t *channel_json_object(const char *body, size_t len,
+                                   char err[SK_ERR_LEN]);
+
+/* Appends the members of a JSON object: strings as they are, numbers and
+ * booleans as their JSON text; null, arrays and objects are skipped.
+ * SK_EINVAL with err when the body is not an object (or a key repeats). */
+int channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
+                       char err[SK_ERR_LEN]);
+/* The value of key: NULL when absent; *dup set when it occurs twice. */
+const char *channel_pairs_get(const struct channel_pairs *p, const char *key,
+                              bool *dup);
+/* Wipes the values and frees; p is then empty and may be reused. */
+void channel_pairs_clear(struct channel_pairs *p);
+
+/* The value of key in *v (NULL when absent); SK_EINVAL with err when it is
+ * given twice or is not valid UTF-8 (a NUL inside counts as invalid). */
+int channel_pairs_text(const struct channel_pairs *p, const char *key,
+                       const char **v, char err[SK_ERR_LEN]);
+
+/* An application/x-www-form-urlencoded body of kv[0..2n): key, value,
+ * key, value...; a pair whose value is NULL is left out. malloc'd. */
+char *channel_form_encode(const char *const *kv, size_t n);
+
+/* The base of a provider API: the configured api_url or dflt, without a
+ * trailing '/', followed by path. malloc'd. */
+char *channel_api_url(const struct config_channel *ch, const char *dflt,
+                      const char *path);
+
+/* public_url (without a trailing '/') followed by path, or NULL when there
+ * is no public_url (or no memory). malloc'd. */
+char *channel_public_url(const struct config_channel *ch, const char *path);
+
+/* The URL of the channel's delivery reports, public_url followed by
+ * "/c/CHANNEL/status"; NULL when there is no public_url (or no memory).
+ * malloc'd. */
+char *channel_status_url(const struct config_channel *ch, const char *channel);
+
+/* The number of an outbox address: address without its "tel:", if any. */
+const char *channel_address_number(const char *address);
+
+/*
+ * Fills req (zeroed first) with a POST of the form kv[0..2n) (made by
+ * channel_form_encode()) to url, which it takes over, even on failure. The
+ * headers are "hname: hvalue" when hname is not NULL, then Content-Type
+ * (a form) and "Accept: application/json". Everything in req is malloc'd,
+ * for outbox_req_free(); on SK_ENOMEM req is freed and empty. The caller
+ * adds what else its provider needs (basic auth, a timeout).
+ */
+int channel_post_form(struct httpc_req *req, char *url, const char *const *kv,
+                      size_t n, const char *hname, const char *hvalue);
+
+#endif
