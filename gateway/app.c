@@ -79,17 +79,8 @@ static void
 send_error(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,
            int code, const char *reason)
 {
-    const struct channel_type *t = app->types[ch];
-    struct channel_reply r;
-
-    if (t != NULL &&
-        t->render_error(&app->cfg->channels[ch], code, reason, &r) == 0) {
-        send_reply(app, req, t0, ch, &r);
-        channel_reply_clear(&r);
-        return;
-    }
-    http_send(app->http, req, t0, code, "text/plain; charset=utf-8", reason,
-              strlen(reason));
+    webreq_error(app->http, app->types[ch], &app->cfg->channels[ch], req, t0,
+                 code, reason);
 }
 
 static void

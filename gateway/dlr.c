@@ -37,18 +37,8 @@ static void
 dlr_error(const struct dlr_ctx *ctx, struct evhttp_request *req, double t0,
           size_t ch, int code, const char *reason)
 {
-    const struct channel_type *t = ctx->types[ch];
-    struct channel_reply r;
-
-    if (t != NULL &&
-        t->render_error(&ctx->cfg->channels[ch], code, reason, &r) == 0) {
-        http_send(ctx->http, req, t0, r.code, r.content_type, r.body,
-                  r.body_len);
-        channel_reply_clear(&r);
-        return;
-    }
-    http_send(ctx->http, req, t0, code, "text/plain; charset=utf-8", reason,
-              strlen(reason));
+    webreq_error(ctx->http, ctx->types[ch], &ctx->cfg->channels[ch], req, t0,
+                 code, reason);
 }
 
 /* Loop: the delivery report is stored (or matched no row). */

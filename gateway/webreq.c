@@ -11,6 +11,7 @@
 #include <event2/http.h>
 
 #include "err.h"
+#include "http.h"
 #include "webreq.h"
 
 static const char *
@@ -65,4 +66,20 @@ webreq_copy(struct evhttp_request *req, struct channel_request *creq,
     creq->header = req_header;
     creq->header_arg = req;
     return 0;
+}
+
+void
+webreq_error(struct http_server *h, const struct channel_type *t,
+             const struct config_channel *cc, struct evhttp_request *req,
+             double t0, int code, const char *reason)
+{
+    struct channel_reply r;
+
+    if (t != NULL && cc != NULL && t->render_error(cc, code, reason, &r) == 0) {
+        http_send(h, req, t0, r.code, r.content_type, r.body, r.body_len);
+        channel_reply_clear(&r);
+        return;
+    }
+    http_send(h, req, t0, code, "text/plain; charset=utf-8", reason,
+              strlen(reason));
 }

@@ -8,6 +8,13 @@
 #include "channel.h"
 
 struct evhttp_request;
+struct http_server;
+
+/* Answers req with an error in the provider's own format (t->render_error)
+ * or, when it has none, as plain text. t may be NULL (no channel). */
+void webreq_error(struct http_server *h, const struct channel_type *t,
+                  const struct config_channel *cc, struct evhttp_request *req,
+                  double t0, int code, const char *reason);
 
 /* Fills creq from req; *body is the malloc'd copy of the body creq points
  * at, freed with webreq_body_free(). 0 or SK_ENOMEM. creq borrows req. */
