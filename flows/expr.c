@@ -24,8 +24,10 @@
 
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "expr.h"
-#include "expr_funcs.h"
+#include "expr_int.h"
+#include "utf8.h"
 #include "xval.h"
 
 #define EXPR_MAX_DEPTH 48

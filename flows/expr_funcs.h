@@ -1,7 +1,8 @@
 /*
- * expr_funcs.h - private to the expression language (expr.c and
- * expr_funcs.c): the built-in functions and the value conversions they and
- * the operators share. Pure; any thread.
+ * expr_funcs.h - private to the expression language's functions
+ * (expr_funcs.c and expr_fn_*.c): the built-in functions and the date and
+ * time helpers they share, beside what expr_int.h gives the evaluator too.
+ * Pure; any thread.
  */
 #ifndef SK_EXPR_FUNCS_H
 #define SK_EXPR_FUNCS_H
@@ -13,33 +14,8 @@
 
 #include "buf.h"
 #include "expr.h"
+#include "expr_int.h"
 #include "utf8.h"
-
-/* Longest text an operator or function may build (bytes). */
-#define EXPR_MAX_TEXT (1024 * 1024)
-
-/*
- * Calls the built-in function NAME (lower case). Returns a new value (maybe
- * an error value) and sets *found; *found is false when there is no such
- * built-in. NULL only when out of memory.
- */
-json_t *exprf_call(const struct expr_env *env, const char *name,
-                   json_t *const *args, size_t nargs, bool *found);
-
-/*
- * Conversions as goflow does them. Each returns NULL on success, or a new
- * error value (the argument's own error, or "unable to convert ...").
- */
-json_t *exprf_to_number(const json_t *v, double *out);
-json_t *exprf_to_int(const json_t *v, long long *out);
-json_t *exprf_to_text(const json_t *v, char **out); /* *out malloc'd */
-json_t *exprf_to_bool(const json_t *v, bool *out);
-
-/* How goflow names a value in messages: "foo" quoted, numbers as is. */
-char *exprf_describe(const json_t *v);
-
-/* Case-insensitive property of an object ("__" keys hidden), or NULL. */
-json_t *exprf_get(const json_t *obj, const char *key);
 
 /* ---------------------------------------------------------------------
  * Dates and times, shared by expr_funcs.c and expr_fn_time.c
@@ -113,27 +89,6 @@ json_t *exprf_parse_datetime(const struct expr_env *env, json_t *const *a,
                              size_t n);
 json_t *exprf_parse_time(const struct expr_env *env, json_t *const *a,
                          size_t n);
-/*
- * Function values (goflow's XFunction), as passed to filter() and
- * foreach(): an object {"__func__": NAME} for a built-in or a router test
- * (rendered as its name), or an anonymous function "(x) => x + 1" with
- * "__func__": "" and its parameters, body source and captured arguments
- * (rendered as "<anon>"). exprf_apply() calls one; expr.c defines them.
- */
-bool exprf_is_function(const json_t *v);
-json_t *exprf_apply(const struct expr_env *env, const json_t *fn,
-                    json_t *const *args, size_t n);
-
-/* The argument counts of the built-in NAME (lower case): *max is -1 when
- * there is no upper bound. False when there is no such built-in. */
-bool exprf_arity(const char *name, int *min, int *max);
-
-/* Whether NAME (lower case) is a built-in function. */
-bool exprf_is_builtin(const char *name);
-
-/* goflow's equality of two values (same type and value). */
-bool exprf_equals(const json_t *a, const json_t *b);
-
 /*
  * Built-in functions defined beside expr_funcs.c, each called with its
  * argument count already checked against the funcs[] table.

@@ -222,6 +222,23 @@ prng_next(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/*
+ * json_pack's optional values ("s*", "s?", "O?") leave a key out, or set
+ * it to null, when the value given is NULL; but "s*" also leaves the key
+ * out, with no error, when copying a value that was given runs out of
+ * memory. Each optional key packed is checked with this: o when it is NULL
+ * or val is NULL or key is there, else NULL (o freed), as if the pack had
+ * failed.
+ */
+static json_t *
+packed(json_t *o, const char *key, const void *val)
+{
+    if (o == NULL || val == NULL || json_object_get(o, key) != NULL)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
 /* --- events ----------------------------------------------------------- */
 
 /* Appends an event; consumes ev. */
@@ -627,11 +644,12 @@ build_context(const struct sprint *sp, const struct flow *f)
     /* no name and no address are ever held: they render empty, as goflow's
      * unnamed contact with redacted URNs */
     ctx_set(ctx, "contact",
-            json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:o,s:[],s:o,s:o}",
-                      "__default__", "", "name", "", "first_name", "", "urn",
-                      "", "language", s->language, "status", "active", "urns",
-                      urns_ctx(), "groups", "fields", fields, "channel",
-                      json_null()),
+            packed(json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:o,s:[],s:o,s:o}",
+                             "__default__", "", "name", "", "first_name", "",
+                             "urn", "", "language", s->language, "status",
+                             "active", "urns", urns_ctx(), "groups", "fields",
+                             fields, "channel", json_null()),
+                   "language", s->language),
             &ok);
     ctx_set(ctx, "urns", urns_ctx(), &ok);
     ctx_set(ctx, "flow", flow_ctx(f), &ok);
@@ -814,6 +832,10 @@ save_result(struct sprint *sp, const struct flow *f, const char *node,
                     value, "category", category, "category_localized",
                     category_loc, "input", input, "node_uuid", node,
                     "created_ms", (json_int_t)sp->now);
+    res = packed(res, "category", category);
+    res = packed(res, "category_localized", category_loc);
+    res = packed(res, "input", input);
+    res = packed(res, "node_uuid", node);
     if (res == NULL || json_object_set_new(r->results, key, res) != 0)
         goto nomem;
     free(key);
@@ -822,6 +844,8 @@ save_result(struct sprint *sp, const struct flow *f, const char *node,
                    "name", name, "value", value, "category",
                    category ? category : "", "category_localized", category_loc,
                    "input", input);
+    ev = packed(ev, "category_localized", category_loc);
+    ev = packed(ev, "input", input);
     return emit(sp, ev);
 nomem:
     free(key);
@@ -877,6 +901,7 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
         url = localized_text(sp, f, a->uuid, "audio_url", url);
         ev = json_pack("{s:s,s:s,s:s*}", "type", "ivr_created", "text", text,
                        "audio_url", url);
+        ev = packed(ev, "audio_url", url);
     } else {
         ev = json_pack("{s:s,s:s}", "type", "msg_created", "text", text);
         if (ev != NULL && json_array_size(replies) > 0)
@@ -1609,7 +1634,7 @@ static const char *const session_status_names[] = {
 char *
 flow_session_dump(const struct flow_session *s)
 {
-    json_t *root, *runs;
+    json_t *root, *runs, *env;
     char prng[24];
     char *out = NULL;
 
@@ -1622,6 +1647,9 @@ flow_session_dump(const struct flow_session *s)
                      (json_int_t)s->timeout_at, "expires_at",
                      (json_int_t)s->expires_at, "prng", prng, "child", s->child,
                      "runs", runs);
+    root = packed(root, "language", s->language);
+    root = packed(root, "input", s->input);
+    root = packed(root, "child", s->child);
     if (root == NULL)
         return NULL;
     for (size_t i = 0; i < s->nruns; i++) {
@@ -1630,14 +1658,18 @@ flow_session_dump(const struct flow_session *s)
                                "flow_name", r->flow_name, "node_uuid",
                                r->node_uuid, "results", r->results);
 
+        rj = packed(rj, "node_uuid", r->node_uuid);
         if (rj == NULL || json_array_append_new(runs, rj) != 0)
             goto done;
     }
-    if (json_object_set_new(root, "env",
-                            json_pack("{s:s*,s:s*,s:s*,s:s*}", "timezone",
-                                      s->timezone, "date_format",
-                                      s->date_format, "country", s->country,
-                                      "tz_rule", s->tz_rule)) != 0)
+    env = json_pack("{s:s*,s:s*,s:s*,s:s*}", "timezone", s->timezone,
+                    "date_format", s->date_format, "country", s->country,
+                    "tz_rule", s->tz_rule);
+    env = packed(env, "timezone", s->timezone);
+    env = packed(env, "date_format", s->date_format);
+    env = packed(env, "country", s->country);
+    env = packed(env, "tz_rule", s->tz_rule);
+    if (json_object_set_new(root, "env", env) != 0)
         goto done;
     out = json_dumps(root, JSON_COMPACT);
 done:

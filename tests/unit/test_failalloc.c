@@ -6,10 +6,14 @@
  * and voice examples (the Wellbeing Check passes too, in about 80 s).
  * Whole sessions are walked (start, answers, a timeout, expiry, the
  * session stored and loaded between steps): the Referral example and
- * goflow's subflow_other runner test. So are the parts of the inbound
- * step that stand alone: privacy (OpenSSL's allocations counted too),
- * config_load, and the store (store_open with its migrations and a job
- * writing rows, sqlite's allocations counted too).
+ * goflow's subflow_other runner test; and walked again failing one
+ * allocation only, the rest going through, so that a failure the runner
+ * let pass (a key json_pack leaves out) would show as an event missing
+ * a field: each run fails cleanly or its events are whole. So are the
+ * parts of the inbound step that stand alone: privacy (OpenSSL's
+ * allocations counted too), config_load, and the store (store_open with
+ * its migrations and a job writing rows, sqlite's allocations counted
+ * too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +384,168 @@ test_session_goflow(void **state)
     assert_true(n > 100);
 }
 
+/* Whether event e has the keys of an event of its type in want. */
+static bool
+event_like(const json_t *e, const json_t *want)
+{
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const json_t *w;
+    size_t i;
+
+    json_array_foreach(want, i, w)
+    {
+        const char *k;
+        const json_t *v;
+        bool same = json_object_size(w) == json_object_size(e);
+
+        if (type == NULL ||
+            strcmp(type, json_string_value(json_object_get(w, "type"))) != 0)
+            continue;
+        json_object_foreach((json_t *)e, k, v)
+        {
+            (void)v;
+            same = same && json_object_get(w, k) != NULL;
+        }
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the events got of a run where one allocation failed and the
+ * session ran on are whole. The engine may take a failure inside an
+ * expression or a router test for an error of the flow (an "error" event,
+ * then routed on as goflow would), so the run may differ from the unarmed
+ * one; but then it says so with an error event, and every other event has
+ * the keys of an event of its type in the unarmed run. */
+static bool
+events_whole(const char *got, const char *want)
+{
+    json_t *g = json_loads(got, 0, NULL), *w = json_loads(want, 0, NULL);
+    const json_t *e;
+    bool whole, error = false;
+    size_t i;
+
+    whole = g != NULL && w != NULL;
+    json_array_foreach(g, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "type")), "error") == 0)
+            error = true;
+        else
+            whole = whole && event_like(e, w);
+    }
+    json_decref(g);
+    json_decref(w);
+    return whole && error;
+}
+
+/* Runs sc once unarmed, then failing only the nth allocation, for n = 1,
+ * 2, ... (every other one going through): each run either fails with an
+ * error (err set) or gives the unarmed run's events, or whole events
+ * (events_whole), so no event is ever short of a field. Returns how
+ * many allocations the session made. */
+static long
+walk_session_once(const char *path, const struct sess_script *sc)
+{
+    struct flow_set *set = flow_set_new();
+    char err[SK_ERR_LEN] = "", *want, *text;
+    json_t *events = json_array();
+    enum flow_status want_st, st = FLOW_IDLE;
+    size_t len = 0;
+    long n, nfailed = 0;
+    int rc;
+
+    text = slurp(path, &len);
+    assert_non_null(text);
+    assert_non_null(set);
+    assert_int_equal(flow_set_add_json(set, text, len, NULL, NULL), 0);
+    assert_int_equal(flow_set_link(set, NULL, NULL), 0);
+    free(text);
+    assert_int_equal(sess_run(set, sc, events, &want_st, err), 0);
+    want = json_dumps(events, JSON_COMPACT);
+    json_decref(events);
+    assert_non_null(want);
+    failalloc_jansson();
+    for (n = 1;; n++) {
+        bool failed;
+
+        err[0] = '\0';
+        events = json_array();
+        assert_non_null(events);
+        failalloc_arm(n, true);
+        rc = sess_run(set, sc, events, &st, err);
+        failed = failalloc_failed();
+        failalloc_disarm();
+        text = json_dumps(events, JSON_COMPACT);
+        json_decref(events);
+        assert_non_null(text);
+        if (!failed) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(text, want);
+            assert_int_equal(st, want_st);
+            free(text);
+            break;
+        }
+        if (rc == 0 && strcmp(text, want) != 0 && !events_whole(text, want))
+            fail_msg("allocation %ld failed alone and the session ran on "
+                     "with an event short of a field: %s",
+                     n, text);
+        if (rc != 0 && err[0] == '\0')
+            fail_msg("allocation %ld failed without an error", n);
+        nfailed += rc != 0;
+        free(text);
+    }
+    json_set_alloc_funcs(malloc, free);
+    assert_true(nfailed > 0);
+    free(want);
+    flow_set_free(set);
+    return n - 1;
+}
+
+/* The Referral example (timeout, then yes) and goflow's subflow_other
+ * runner test, each allocation failing alone in turn. */
+static void
+test_session_once(void **state)
+{
+    static const struct sess_step timeout_yes[] = {
+        {FLOW_RESUME_TIMEOUT, NULL},
+        {FLOW_RESUME_MSG, "1 yes"},
+    };
+    static const struct sess_step steps[] = {
+        {FLOW_RESUME_MSG, "neither"},
+        {FLOW_RESUME_MSG, "yes"},
+        {FLOW_RESUME_MSG, "never"},
+        {FLOW_RESUME_MSG, "no"},
+    };
+    const struct sess_script a = {"Referral", "eng", timeout_yes, 2};
+    const struct sess_script b = {"9e43da00-b2e5-450e-a351-0772f5469511", "eng",
+                                  steps, sizeof(steps) / sizeof(steps[0])};
+    const char *dir = getenv("SK_SOURCE_DIR");
+    const char *fx = getenv("SK_FIXTURES");
+    char path[4096];
+    long n;
+
+    (void)state;
+    if (dir == NULL) {
+        skip();
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/flows/examples/referral.json", dir);
+    n = walk_session_once(path, &a);
+    print_message("referral session: %ld allocations, each failed alone\n", n);
+    assert_true(n > 100);
+    if (fx == NULL || fx[0] == '\0') {
+        print_message("SK_FIXTURES not set: goflow session walk skipped\n");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/goflow/runner/subflow_other.json", fx);
+    n = walk_session_once(path, &b);
+    print_message("goflow subflow_other: %ld allocations, each failed "
+                  "alone\n",
+                  n);
+    assert_true(n > 100);
+}
+
 /* ---------------------------------------- parts of the inbound step */
 
 /* The contact key, and a reply address sealed for the vault and opened
@@ -599,6 +765,7 @@ main(void)
         cmocka_unit_test(test_flow_load),
         cmocka_unit_test(test_session_referral),
         cmocka_unit_test(test_session_goflow),
+        cmocka_unit_test(test_session_once),
         cmocka_unit_test(test_privacy),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_store),
