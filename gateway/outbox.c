@@ -950,6 +950,9 @@ outbox_new(struct event_base *base, struct store *st, const struct privacy *p,
     ob->h = httpc_new(base, ob->opts.max_parallel, err);
     if (ob->h == NULL)
         goto fail;
+    if (!httpc_dns_async())
+        sk_log(LOG_WARNING, "outbox",
+               "libcurl has no asynchronous resolver: DNS may block");
     ob->timer = event_new(base, -1, EV_PERSIST, ob_tick_cb, ob);
     tv.tv_sec = ob->opts.poll_ms / 1000;
     tv.tv_usec = (ob->opts.poll_ms % 1000) * 1000;

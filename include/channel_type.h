@@ -129,7 +129,7 @@ struct channel_key {
      CHANNEL_KEY_TEXT,                                                         \
      offsetof(struct config_channel, media_hosts),                             \
      false,                                                                    \
-     NULL,                                                                     \
+     channel_media_hosts_check,                                                \
      true},                                                                    \
     {                                                                          \
         "delete_recordings", CHANNEL_KEY_BOOL,                                 \
@@ -137,11 +137,33 @@ struct channel_key {
             true                                                               \
     }
 
+/* media_hosts: host names (or IP literals) separated by commas, spaces
+ * around each ignored; at most CHANNEL_MEDIA_HOSTS of them, each shorter
+ * than CHANNEL_MEDIA_HOST_LEN. */
+#define CHANNEL_MEDIA_HOSTS    15 /* fetch.h's FETCH_MAX_HOSTS, less one */
+#define CHANNEL_MEDIA_HOST_LEN 256
+
+/* Splits a media_hosts value into hosts[0..n), returning n; or -1 with
+ * *reason (static) when a name is empty, too long, holds anything but
+ * letters, digits, '.', '-', ':', '[' and ']', or there are too many. */
+int channel_media_hosts_split(const char *value,
+                              char hosts[][CHANNEL_MEDIA_HOST_LEN],
+                              const char **reason);
+
+/* The check of the media_hosts key: NULL, or why the value is wrong. */
+const char *channel_media_hosts_check(const char *value);
+
 struct channel_type {
     const char *type; /* the config's `type =` */
     /* The keys it takes (see struct channel_key), n_keys of them. */
     const struct channel_key *keys;
     size_t n_keys;
+    /* Voice: the provider's own host its recordings come from (fetched
+     * over https from public addresses only), or NULL; and the basic-auth
+     * pair its media API takes (NULL: none). See media.h. */
+    const char *media_host;
+    void (*media_auth)(const struct config_channel *ch, const char **user,
+                       const char **password);
     /* Start-up checks beyond what config_load() checks (they may look at
      * the whole config): 0, or SK_EINVAL with reason, which start-up
      * prints as "FILE: [channel NAME]: REASON". NULL: none. */

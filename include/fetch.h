@@ -8,9 +8,16 @@
  * the policy allows over http), a host not in the policy's list, and a
  * name that resolves to a loopback, private, link-local, CGNAT, multicast,
  * unspecified or cloud-metadata address unless the policy lists that host
- * as allowed to be private. The name is resolved once per hop and the
- * connection goes to exactly the address that was checked. Body size and
- * total time are capped.
+ * as allowed to be private. IPv6 forms that carry an IPv4 address
+ * (::ffff:127.0.0.1, NAT64, 6to4) are judged by that address. libcurl
+ * resolves each hop's name and every address it is about to connect to is
+ * checked there (httpc's addr_ok), so the connection goes to exactly an
+ * address that passed, never through a proxy or a shared connection.
+ * Redirects are followed here, never by libcurl: each target is checked
+ * like the first URL, at most FETCH_MAX_REDIRECTS of them, and the
+ * policy's credentials go only to the first URL's host. Body size (also
+ * when a Content-Length announces it) and total time over every hop are
+ * capped.
  *
  * Loop thread only, like httpc: every function here and every callback.
  * Nothing is logged that could lead back to a child: no URL, no body.
@@ -46,8 +53,19 @@ struct fetch_policy {
 };
 
 /* What came back, valid only during the callback. On refusal or failure
- * body is NULL and error is a short kind: "scheme", "host", "address",
- * "redirect", "too_large", "timeout", "status", "transport". */
+ * body is NULL and error is a short kind:
+ *   "url"       not a URL we fetch (malformed, a user name or zone id)
+ *   "scheme"    not https (or http to a host allowed over http)
+ *   "host"      a host not in the policy
+ *   "address"   a loopback, private, reserved or metadata address, as a
+ *               literal or what the name resolved to
+ *   "redirect"  more than FETCH_MAX_REDIRECTS redirects
+ *   "too_large" over max_bytes
+ *   "timeout"   over timeout_ms
+ *   "status"    a final status other than 2xx (status says which)
+ *   "transport" anything else (connection, TLS, out of memory)
+ * A redirect to a refused target fails with the target's kind ("host",
+ * "scheme", "address", "url"). On success error is NULL and status 2xx. */
 struct fetch_result {
     const char *error;
     int status;
@@ -58,18 +76,22 @@ struct fetch_result {
 typedef void (*fetch_done_fn)(void *arg, const struct fetch_result *res);
 
 /* Checks url against policy without any I/O (scheme, host, literal
- * addresses): 0, or SK_EINVAL with err naming why (never the URL). */
+ * addresses): 0, SK_EINVAL, or SK_ENOMEM; err then starts with the kind
+ * struct fetch_result would give ("host: ...") and says why, never
+ * naming the URL. */
 int fetch_check_url(const struct fetch_policy *policy, const char *url,
                     char err[SK_ERR_LEN]);
 
 /* Starts a GET of url; done is called exactly once, never from inside
- * fetch_get(). Returns 0, SK_EINVAL (refused by fetch_check_url: done is
- * not called), SK_EBUSY, SK_ENOMEM. */
+ * fetch_get(). Returns 0, SK_EINVAL (refused by fetch_check_url, or no
+ * done), SK_EBUSY, SK_ENOMEM, SK_ESTATE (httpc closing); on error done is
+ * not called. */
 int fetch_get(struct httpc *h, const struct fetch_policy *policy,
               const char *url, fetch_done_fn done, void *arg);
 
 /* DELETE at url under the same policy (the provider's copy of a recording
- * once ours is stored); done may be NULL. */
+ * once ours is stored); done may be NULL. Redirects are not followed: a
+ * 3xx is a "status" failure. Returns as fetch_get(). */
 int fetch_delete(struct httpc *h, const struct fetch_policy *policy,
                  const char *url, fetch_done_fn done, void *arg);
 

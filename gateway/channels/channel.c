@@ -4,6 +4,7 @@
  * constant-time secret comparison, content type matching. Pure; any
  * thread.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -686,4 +687,66 @@ channel_pairs_text(const struct channel_pairs *p, const char *key,
         }
     }
     return 0;
+}
+
+/* --- media_hosts --------------------------------------------------------- */
+
+static bool
+channel_media_char_ok(char c)
+{
+    return isalnum((unsigned char)c) || c == '.' || c == '-' || c == ':' ||
+           c == '[' || c == ']';
+}
+
+int
+channel_media_hosts_split(const char *value,
+                          char hosts[][CHANNEL_MEDIA_HOST_LEN],
+                          const char **reason)
+{
+    const char *p = value, *start, *end;
+    int n = 0;
+    size_t len;
+
+    while (p != NULL) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        start = p;
+        end = strchr(p, ',');
+        p = end != NULL ? end + 1 : NULL;
+        if (end == NULL)
+            end = start + strlen(start);
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        len = (size_t)(end - start);
+        if (len == 0) {
+            *reason = "has an empty host name";
+            return -1;
+        }
+        if (len >= CHANNEL_MEDIA_HOST_LEN) {
+            *reason = "has a host name too long";
+            return -1;
+        }
+        if (n == CHANNEL_MEDIA_HOSTS) {
+            *reason = "has more than 15 hosts";
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (!channel_media_char_ok(start[i])) {
+                *reason = "is not a comma-separated list of host names";
+                return -1;
+            }
+        memcpy(hosts[n], start, len);
+        hosts[n][len] = '\0';
+        n++;
+    }
+    return n;
+}
+
+const char *
+channel_media_hosts_check(const char *value)
+{
+    char hosts[CHANNEL_MEDIA_HOSTS][CHANNEL_MEDIA_HOST_LEN];
+    const char *reason = NULL;
+
+    return channel_media_hosts_split(value, hosts, &reason) < 0 ? reason : NULL;
 }

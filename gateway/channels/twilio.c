@@ -411,10 +411,22 @@ static const struct channel_key twilio_keys[] = {
     CHANNEL_VOICE_KEYS,
 };
 
+/* Recordings are fetched with the account's credentials (needed when
+ * the account protects its media with HTTP basic auth). */
+static void
+twilio_media_auth(const struct config_channel *ch, const char **user,
+                  const char **password)
+{
+    *user = ch->account_sid;
+    *password = ch->auth_token;
+}
+
 const struct channel_type channel_twilio = {
     .type = "twilio",
     .keys = twilio_keys,
     .n_keys = sizeof(twilio_keys) / sizeof(twilio_keys[0]),
+    .media_host = "api.twilio.com",
+    .media_auth = twilio_media_auth,
     .check = twilio_check,
     .verify = twilio_verify,
     .parse = twilio_parse,

@@ -383,6 +383,7 @@ const struct channel_type channel_vonage = {
     .type = "vonage",
     .keys = vonage_keys,
     .n_keys = sizeof(vonage_keys) / sizeof(vonage_keys[0]),
+    .media_host = "api.nexmo.com",
     .verify = vonage_verify,
     .parse = vonage_parse,
     .render = channel_render_empty,

@@ -23,13 +23,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 
 #include "httpc.h"
-#include "log.h"
 
 /* Past this many response bytes (kept or dropped) the transfer stops. */
 #define HTTPC_MAX_READ   (16 * HTTPC_MAX_BODY)
@@ -58,7 +58,11 @@ struct httpc_xfer {
     size_t read; /* all body bytes seen, kept or not */
     bool truncated;
     bool too_large;
-    bool running; /* added to the multi */
+    bool refused;    /* addr_ok refused an address */
+    bool running;    /* added to the multi */
+    size_t max_body; /* 0: keep HTTPC_MAX_BODY, drop the rest */
+    httpc_addr_fn addr_ok;
+    void *addr_arg;
     int64_t retry_after_ms;
     int64_t started_ms;
 };
@@ -115,6 +119,8 @@ httpc_error_kind(CURLcode res)
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
         return "resolve";
+    case CURLE_FILESIZE_EXCEEDED:
+        return "too_large";
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
         return "url";
@@ -135,23 +141,30 @@ httpc_finish(struct httpc_xfer *x, CURLcode res, const char *kind)
 {
     struct httpc_resp resp;
     long code = 0;
+    char *s;
 
     memset(&resp, 0, sizeof(resp));
     if (kind == NULL && x->too_large)
         kind = "too_large";
+    if (kind == NULL && res != CURLE_OK && x->refused)
+        kind = "refused";
     if (kind == NULL)
         kind = httpc_error_kind(res);
     if (kind == NULL && x->easy != NULL &&
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
         resp.status = (int)code;
+    if (kind == NULL && code >= 300 && code < 400 &&
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK)
+        resp.location = s;
+    if (kind == NULL &&
+        curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK)
+        resp.content_type = s;
     resp.error = kind;
     resp.body = x->body != NULL ? x->body : "";
     resp.body_len = x->len;
     resp.truncated = x->truncated;
     resp.retry_after_ms = x->retry_after_ms;
     resp.elapsed_ms = x->running ? httpc_now_ms() - x->started_ms : 0;
-    if (kind != NULL)
-        sk_log(LOG_DEBUG, "httpc", "request failed: %s", kind);
     x->done(x->arg, &resp);
     httpc_xfer_free(x);
 }
@@ -220,15 +233,16 @@ httpc_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct httpc_xfer *x = arg;
     size_t n = size * nmemb, keep = n, cap;
+    size_t limit = x->max_body != 0 ? x->max_body : HTTPC_MAX_BODY;
     char *p;
 
     x->read += n;
-    if (x->read > HTTPC_MAX_READ) {
+    if (x->read > (x->max_body != 0 ? x->max_body : HTTPC_MAX_READ)) {
         x->too_large = true;
         return 0; /* aborts with CURLE_WRITE_ERROR */
     }
-    if (keep > HTTPC_MAX_BODY - x->len) {
-        keep = HTTPC_MAX_BODY - x->len;
+    if (keep > limit - x->len) {
+        keep = limit - x->len;
         x->truncated = true;
     }
     if (keep == 0)
@@ -237,8 +251,8 @@ httpc_write_cb(char *data, size_t size, size_t nmemb, void *arg)
         cap = x->cap != 0 ? x->cap : 1024;
         while (cap < x->len + keep + 1)
             cap *= 2;
-        if (cap > HTTPC_MAX_BODY + 1)
-            cap = HTTPC_MAX_BODY + 1;
+        if (cap > limit + 1)
+            cap = limit + 1;
         p = realloc(x->body, cap);
         if (p == NULL)
             return 0;
@@ -299,6 +313,21 @@ httpc_header_cb(char *data, size_t size, size_t nmemb, void *arg)
     }
     x->retry_after_ms = ms;
     return n;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION, with addr_ok: the one place a connection's
+ * address is known before it is made. */
+static curl_socket_t
+httpc_open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct httpc_xfer *x = arg;
+
+    if (purpose != CURLSOCKTYPE_IPCXN ||
+        !x->addr_ok(x->addr_arg, &a->addr, (size_t)a->addrlen)) {
+        x->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 static void
@@ -400,7 +429,6 @@ struct httpc *
 httpc_new(struct event_base *base, int max_parallel, char err[SK_ERR_LEN])
 {
     struct httpc *h = NULL;
-    const curl_version_info_data *vi;
 
     if (base == NULL || max_parallel < 1) {
         sk_seterr(err, "httpc: no event base or max_parallel < 1");
@@ -422,10 +450,6 @@ httpc_new(struct event_base *base, int max_parallel, char err[SK_ERR_LEN])
         goto fail;
     }
     h->global_init = true;
-    vi = curl_version_info(CURLVERSION_NOW);
-    if (vi == NULL || !(vi->features & CURL_VERSION_ASYNCHDNS))
-        sk_log(LOG_WARNING, "httpc",
-               "libcurl has no asynchronous resolver: DNS may block");
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, httpc_timer_cb, h);
     if (h->multi == NULL || h->timer == NULL) {
@@ -579,6 +603,20 @@ httpc_setup(struct httpc_xfer *x, const struct httpc_req *req)
         rc |= curl_easy_setopt(e, CURLOPT_PASSWORD,
                                req->password != NULL ? req->password : "");
     }
+    if (req->max_body != 0) {
+        x->max_body = req->max_body;
+        rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                               (curl_off_t)req->max_body);
+    }
+    if (req->addr_ok != NULL) {
+        x->addr_ok = req->addr_ok;
+        x->addr_arg = req->addr_arg;
+        rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, httpc_open_cb);
+        rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+        rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+        rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        rc |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (rc != 0)
         return SK_ENOMEM;
     rc = httpc_setup_method(x, req);
@@ -630,6 +668,14 @@ httpc_request(struct httpc *h, const struct httpc_req *req, httpc_done_fn done,
 fail:
     httpc_xfer_free(x);
     return rc;
+}
+
+bool
+httpc_dns_async(void)
+{
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+
+    return vi != NULL && (vi->features & CURL_VERSION_ASYNCHDNS) != 0;
 }
 
 int
