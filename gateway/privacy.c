@@ -8,6 +8,7 @@
  *
  *   contact key = HMAC(master, "sikiliza contact key v1")
  *   vault key   = HMAC(master, "sikiliza vault key v1")
+ *   recording key = HMAC(master, "sikiliza recording key v1")
  *
  * A contact is named by hex HMAC-SHA256(contact key, normalised URN). A
  * vault blob is nonce (12) | AES-256-GCM ciphertext | tag (16), with the
@@ -40,10 +41,12 @@
 
 #define LABEL_CONTACT "sikiliza contact key v1"
 #define LABEL_VAULT   "sikiliza vault key v1"
+#define LABEL_REC     "sikiliza recording key v1"
 
 struct privacy {
     unsigned char contact[KEY_LEN]; /* names contacts */
     unsigned char vault[KEY_LEN];   /* seals reply addresses */
+    unsigned char rec[KEY_LEN];     /* seals recordings */
 };
 
 int
@@ -181,7 +184,8 @@ privacy_open(const char *path, char err[SK_ERR_LEN])
         goto fail;
     }
     if (derive(master, LABEL_CONTACT, p->contact) != 0 ||
-        derive(master, LABEL_VAULT, p->vault) != 0) {
+        derive(master, LABEL_VAULT, p->vault) != 0 ||
+        derive(master, LABEL_REC, p->rec) != 0) {
         sk_seterr(err, "key file %s: key derivation failed", path);
         privacy_close(p);
         p = NULL;
@@ -425,4 +429,100 @@ fail:
         free(plain);
     }
     return NULL;
+}
+
+/* --- recordings ---------------------------------------------------------- */
+
+/* AES-256-GCM of data[0..len) under key with aad into out (len bytes);
+ * enc: encrypt with nonce and write tag, else decrypt and check tag. */
+static int
+gcm_run(const unsigned char key[KEY_LEN], bool enc, const unsigned char *nonce,
+        const void *aad, size_t aad_len, const unsigned char *in, size_t len,
+        unsigned char *out, unsigned char tag[TAG_LEN])
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int outl = 0, finl = 0, ok = 0;
+
+    if (ctx == NULL || aad_len > INT_MAX || len > INT_MAX)
+        goto out;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+                          enc ? 1 : 0) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) !=
+            1 ||
+        EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc ? 1 : 0) != 1)
+        goto out;
+    if (aad_len > 0 &&
+        EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+        goto out;
+    if (len > 0 && EVP_CipherUpdate(ctx, out, &outl, in, (int)len) != 1)
+        goto out;
+    if (!enc &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, out + (len > 0 ? outl : 0), &finl) != 1 ||
+        (size_t)((len > 0 ? outl : 0) + finl) != len)
+        goto out; /* decrypting: tampered, wrong key or wrong aad */
+    if (enc &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) != 1)
+        goto out;
+    ok = 1;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? 0 : SK_EDENIED;
+}
+
+unsigned char *
+privacy_seal_recording(const struct privacy *p, const void *aad, size_t aad_len,
+                       const void *data, size_t len, size_t *blob_len)
+{
+    unsigned char *blob;
+
+    if (blob_len != NULL)
+        *blob_len = 0;
+    if (p == NULL || (data == NULL && len > 0) || (aad == NULL && aad_len) ||
+        blob_len == NULL || len > PRIVACY_RECORDING_MAX)
+        return NULL;
+    blob = malloc(NONCE_LEN + len + TAG_LEN);
+    if (blob == NULL)
+        return NULL;
+    if (RAND_bytes(blob, NONCE_LEN) != 1 ||
+        gcm_run(p->rec, true, blob, aad, aad_len, data, len, blob + NONCE_LEN,
+                blob + NONCE_LEN + len) != 0) {
+        OPENSSL_cleanse(blob, NONCE_LEN + len + TAG_LEN);
+        free(blob);
+        return NULL;
+    }
+    *blob_len = NONCE_LEN + len + TAG_LEN;
+    return blob;
+}
+
+int
+privacy_open_recording(const struct privacy *p, const void *aad, size_t aad_len,
+                       const unsigned char *blob, size_t blob_len, void **data,
+                       size_t *len)
+{
+    unsigned char tag[TAG_LEN];
+    unsigned char *plain;
+    size_t clen;
+
+    *data = NULL;
+    *len = 0;
+    if (p == NULL || blob == NULL || (aad == NULL && aad_len) ||
+        blob_len < NONCE_LEN + TAG_LEN ||
+        blob_len - NONCE_LEN - TAG_LEN > PRIVACY_RECORDING_MAX)
+        return SK_EINVAL;
+    clen = blob_len - NONCE_LEN - TAG_LEN;
+    plain = malloc(clen > 0 ? clen : 1);
+    if (plain == NULL)
+        return SK_ENOMEM;
+    memcpy(tag, blob + NONCE_LEN + clen, TAG_LEN);
+    if (gcm_run(p->rec, false, blob, aad, aad_len, blob + NONCE_LEN, clen,
+                plain, tag) != 0) {
+        OPENSSL_cleanse(plain, clen);
+        free(plain);
+        return SK_EDENIED;
+    }
+    *data = plain;
+    *len = clen;
+    return 0;
 }

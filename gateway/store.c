@@ -130,6 +130,22 @@ static const char *const store_migrations[] = {
     "  subject TEXT,"
     "  reason  TEXT);"
     "CREATE INDEX audit_at ON audit (at);",
+    /* 3: recordings of children's spoken answers, sealed (AES-256-GCM
+     * under the recording key, privacy.h): 16-bit mono PCM at rate Hz,
+     * linked to the answer by flow and result name. Erased with the
+     * contact, purged with the retention policy. */
+    "CREATE TABLE recordings ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  contact_key     TEXT NOT NULL,"
+    "  flow_uuid       TEXT NOT NULL,"
+    "  result_name     TEXT NOT NULL,"
+    "  rate            INTEGER NOT NULL,"
+    "  samples         INTEGER NOT NULL,"
+    "  needs_listening INTEGER NOT NULL DEFAULT 0,"
+    "  blob            BLOB NOT NULL,"
+    "  created_at      INTEGER NOT NULL);"
+    "CREATE INDEX recordings_contact ON recordings (contact_key);"
+    "CREATE INDEX recordings_created ON recordings (created_at);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -156,6 +172,7 @@ enum {
     Q_ERASE_RESULTS,
     Q_ERASE_OUTBOX,
     Q_ERASE_VAULT,
+    Q_ERASE_RECORDINGS,
     Q_RESULT_PUT,
     Q_OUTBOX_PUT,
     Q_VAULT_PUT,
@@ -197,6 +214,7 @@ static const char *const store_sql[Q_COUNT] = {
     [Q_ERASE_RESULTS] = "DELETE FROM results WHERE contact_key = ?1",
     [Q_ERASE_OUTBOX] = "DELETE FROM outbox WHERE contact_key = ?1",
     [Q_ERASE_VAULT] = "DELETE FROM vault WHERE contact_key = ?1",
+    [Q_ERASE_RECORDINGS] = "DELETE FROM recordings WHERE contact_key = ?1",
     [Q_RESULT_PUT] = "INSERT INTO results (contact_key, flow_uuid, flow_name,"
                      " name, value, category, input, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1086,8 +1104,9 @@ store_contact_clear(struct store_contact *c)
 int
 store_contact_erase(struct store_tx *tx, const char *contact_key)
 {
-    static const int qs[] = {Q_ERASE_INBOUND, Q_ERASE_CONTACT, Q_ERASE_RESULTS,
-                             Q_ERASE_OUTBOX, Q_ERASE_VAULT};
+    static const int qs[] = {Q_ERASE_INBOUND, Q_ERASE_CONTACT,
+                             Q_ERASE_RESULTS, Q_ERASE_OUTBOX,
+                             Q_ERASE_VAULT,   Q_ERASE_RECORDINGS};
     size_t i;
     int rc;
 

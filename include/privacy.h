@@ -22,6 +22,7 @@
 #define PRIVACY_TEL_DIGITS_MAX 20   /* digits in a tel: number, at most */
 #define PRIVACY_PLAIN_MAX      4096 /* longest text privacy_seal() takes */
 #define PRIVACY_SEAL_OVERHEAD  28   /* nonce (12) and tag (16) per blob */
+#define PRIVACY_RECORDING_MAX  (32 * 1024 * 1024) /* bytes one seal takes */
 
 struct privacy;
 
@@ -57,5 +58,23 @@ unsigned char *privacy_seal(const struct privacy *p, const char *contact_key,
 /* Opens a sealed blob; malloc'd NUL-terminated text, NULL when tampered. */
 char *privacy_open_blob(const struct privacy *p, const char *contact_key,
                         const unsigned char *blob, size_t blob_len);
+
+/*
+ * Recordings (audio is personal data): data[0..len) sealed with
+ * AES-256-GCM under its own key (derived from the key file, not the
+ * vault's) and a fresh random nonce, aad bound as associated data (the
+ * contact key and what the recording is of, so a blob cannot be moved).
+ * seal: a malloc'd blob (nonce | ciphertext | tag, len +
+ * PRIVACY_SEAL_OVERHEAD bytes) or NULL (no memory, over
+ * PRIVACY_RECORDING_MAX). open: 0 with a malloc'd *data of *len bytes;
+ * SK_EDENIED when the blob was tampered with, sealed under another key or
+ * with another aad; SK_EINVAL, SK_ENOMEM.
+ */
+unsigned char *privacy_seal_recording(const struct privacy *p, const void *aad,
+                                      size_t aad_len, const void *data,
+                                      size_t len, size_t *blob_len);
+int privacy_open_recording(const struct privacy *p, const void *aad,
+                           size_t aad_len, const unsigned char *blob,
+                           size_t blob_len, void **data, size_t *len);
 
 #endif

@@ -110,7 +110,8 @@ int store_contact_get(struct store_tx *tx, const char *contact_key,
 int store_contact_put(struct store_tx *tx, const char *contact_key,
                       const struct store_contact *c);
 void store_contact_clear(struct store_contact *c);
-/* Erases everything held on the contact (answers, vault, outbox, ...).
+/* Erases everything held on the contact (answers, vault, outbox,
+ * recordings, ...).
  * Inbound dedupe rows stay, so retries are still recognised, but lose
  * their contact key and reply text. */
 int store_contact_erase(struct store_tx *tx, const char *contact_key);
@@ -179,6 +180,38 @@ int64_t store_audit_add(struct store_tx *tx, int64_t now_ms, const char *actor,
 int store_audit_list(struct store_tx *tx, int64_t since_ms,
                      int (*fn)(void *arg, const struct store_audit_row *row),
                      void *arg);
+
+/* --- recordings (store_recordings.c, for recording.c) ------------------ */
+
+/* A recording's row. put takes every field but id; get fills every
+ * field, the strings and blob malloc'd (free with
+ * store_recording_clear()). blob is sealed (privacy.h): the store never
+ * sees audio in clear. */
+struct store_recording {
+    int64_t id;
+    char *contact_key;
+    char *flow_uuid;
+    char *result_name; /* the result the answer went to */
+    int rate;          /* Hz */
+    int64_t samples;   /* 16-bit mono samples */
+    bool needs_listening;
+    unsigned char *blob;
+    size_t blob_len;
+    int64_t created_at; /* unix ms */
+};
+/* Returns the new row's id or a negative SK_E*. */
+int64_t store_recording_put(struct store_tx *tx,
+                            const struct store_recording *r);
+/* 0 with r filled, SK_ENOENT, SK_ENOMEM, SK_EIO. */
+int store_recording_get(struct store_tx *tx, int64_t id,
+                        struct store_recording *r);
+void store_recording_clear(struct store_recording *r);
+/* Deletes the recordings made before before_ms (the retention purge):
+ * how many, or a negative SK_E*. */
+int store_recordings_purge(struct store_tx *tx, int64_t before_ms);
+/* Recordings stored (of contact_key, or all when NULL) into *n. */
+int store_recordings_count(struct store_tx *tx, const char *contact_key,
+                           int64_t *n);
 
 /* --- the outbox's rows (outbox.c, optout.c, caps.c) --------------------- */
 
