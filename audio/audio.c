@@ -265,6 +265,60 @@ audio_decode(const void *data, size_t len, const struct audio_limits *lim,
     return rc;
 }
 
+static const char *
+container_name(int major)
+{
+    switch (major) {
+    case SF_FORMAT_WAV:
+    case SF_FORMAT_WAVEX:
+        return "WAV";
+    case SF_FORMAT_FLAC:
+        return "FLAC";
+    case SF_FORMAT_OGG:
+        return "OGG";
+    case SF_FORMAT_MPEG:
+        return "MP3";
+    case SF_FORMAT_AIFF:
+        return "AIFF";
+    case SF_FORMAT_AU:
+        return "AU";
+    default:
+        return "other";
+    }
+}
+
+int
+audio_probe(const void *data, size_t len, struct audio_info *info,
+            char err[SK_ERR_LEN])
+{
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    struct membuf m = {data, (sf_count_t)len, 0};
+    SF_INFO si;
+    SNDFILE *sf;
+    int major;
+
+    memset(info, 0, sizeof(*info));
+    if (data == NULL || len == 0) {
+        sk_seterr(err, "%s", "audio: empty");
+        return SK_EINVAL;
+    }
+    memset(&si, 0, sizeof(si));
+    sf = sf_open_virtual(&io, SFM_READ, &si, &m);
+    if (sf == NULL) {
+        sk_seterr(err, "audio: not a recording: %s", sf_strerror(NULL));
+        return SK_EINVAL;
+    }
+    sf_close(sf);
+    major = si.format & SF_FORMAT_TYPEMASK;
+    info->container = container_name(major);
+    info->wav = major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX;
+    info->pcm16 = (si.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
+    info->rate = si.samplerate;
+    info->channels = si.channels;
+    info->frames = (int64_t)si.frames;
+    return 0;
+}
+
 int
 audio_read_file(const char *path, const struct audio_limits *lim, void **data,
                 size_t *len, char err[SK_ERR_LEN])

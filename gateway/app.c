@@ -49,6 +49,7 @@
 #include "outbox.h"
 #include "preflight.h"
 #include "privacy.h"
+#include "prompts.h"
 #include "sending.h"
 #include "store.h"
 #include "sweep.h"
@@ -500,6 +501,13 @@ app_http_start(struct sk_app *app, struct dlr_ctx *dlr, char err[SK_ERR_LEN])
         sk_seterr(err, "out of memory");
         return SK_ENOMEM;
     }
+    if (cfg->prompts_dir != NULL) {
+        app->prompts = prompts_load(cfg->prompts_dir, err);
+        if (app->prompts == NULL || prompts_serve(app->prompts, h) != 0) {
+            sk_seterr(err, "prompts: cannot serve them");
+            return SK_EIO;
+        }
+    }
     return 0;
 }
 
@@ -588,6 +596,7 @@ app_free(struct sk_app *app)
     store_close(app->store); /* runs what is queued, joins the writer */
     app->store = NULL;
     http_free(app->http);
+    prompts_free(app->prompts);
     metrics_free(app->metrics);
     if (app->base != NULL)
         event_base_free(app->base);

@@ -98,6 +98,7 @@ static const struct key flows_keys[] = {
     {"timezone", K_ZONE, C(timezone), 0, 0, 0, false},
     {"date_format", K_DATEFMT, C(date_format), 0, 0, 0, false},
     {"country", K_COUNTRY, C(country), 0, 0, 0, false},
+    {"prompts", K_PATH, C(prompts_dir), 0, 0, 0, false},
 };
 
 static const struct key safeguarding_keys[] = {

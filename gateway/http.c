@@ -194,15 +194,25 @@ route_find(const struct http_server *h, const char *what)
     return best;
 }
 
+/* The page for path: an exact path, else the longest prefix page (a path
+ * ending in '/'), else NULL. */
 static const struct http_page *
 page_find(const struct http_server *h, const char *path)
 {
-    size_t i;
+    const struct http_page *best = NULL;
+    size_t i, len, best_len = 0;
 
-    for (i = 0; i < h->n_pages; i++)
+    for (i = 0; i < h->n_pages; i++) {
+        len = strlen(h->pages[i].path);
         if (strcmp(h->pages[i].path, path) == 0)
             return &h->pages[i];
-    return NULL;
+        if (h->pages[i].path[len - 1] == '/' &&
+            strncmp(h->pages[i].path, path, len) == 0 && len > best_len) {
+            best = &h->pages[i];
+            best_len = len;
+        }
+    }
+    return best;
 }
 
 /* --- connection counting ------------------------------------------------ */

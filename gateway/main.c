@@ -28,6 +28,8 @@ static const char usage_main[] =
     "  transcribe AUDIO [--grammar FILE.gram] [--model DIR] [--dict FILE]\n"
     "                                print transcript<TAB>confidence\n"
     "  audit -c FILE                 list the audit log\n"
+    "  prompts check DIR [-o OUTDIR] check recorded prompts, convert them\n"
+    "                                to 8 kHz mono WAV\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
@@ -200,6 +202,7 @@ static const struct {
     {"simulate", cmd_simulate},
     {"transcribe", cmd_transcribe},
     {"audit", cmd_audit},
+    {"prompts", cmd_prompts},
 };
 
 int

@@ -32,6 +32,7 @@ struct http_server;
 struct metrics;
 struct outbox;
 struct privacy;
+struct prompts;
 struct store;
 
 struct sk_app {
@@ -43,6 +44,7 @@ struct sk_app {
     struct http_server *http;
     struct metrics *metrics;
     struct outbox *outbox;      /* NULL when no channel sends on its own */
+    struct prompts *prompts;    /* NULL without [flows] prompts */
     struct sending_ctx sending; /* what the outbox reports to */
     struct event *sweep_timer;
     struct event *sig_term, *sig_int;

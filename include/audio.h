@@ -13,6 +13,7 @@
 #ifndef SK_AUDIO_H
 #define SK_AUDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,22 @@ int audio_decode(const void *data, size_t len, const struct audio_limits *lim,
 
 /* Frees the samples and zeroes *pcm; NULL is a no-op. */
 void audio_pcm_free(struct audio_pcm *pcm);
+
+/* What a recording's header says, read without decoding a sample. */
+struct audio_info {
+    const char *container; /* "WAV", "FLAC", "OGG", "MP3", "AIFF", "AU",
+                            * or "other"; static */
+    bool wav;              /* a RIFF WAV (or WAVE_FORMAT_EXTENSIBLE) file */
+    bool pcm16;            /* of 16-bit PCM samples */
+    int rate;              /* Hz */
+    int channels;
+    int64_t frames;
+};
+
+/* Reads the header of data[0..len) into *info: 0, or SK_EINVAL (empty,
+ * or nothing libsndfile reads) with err. */
+int audio_probe(const void *data, size_t len, struct audio_info *info,
+                char err[SK_ERR_LEN]);
 
 /*
  * Reads the file at path (at most lim->max_bytes) into a malloc'd buffer.

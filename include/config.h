@@ -5,7 +5,7 @@
  * [safeguarding] [asr] [limits] [outbox]. Unknown sections or keys and bad
  * values stop the start with "file:line: reason". Relative paths are taken
  * relative to the directory of the config file; after config_load() every
- * path field (store_path, key_file, flows_dir, admin_token_file,
+ * path field (store_path, key_file, flows_dir, prompts_dir, admin_token_file,
  * sg_phrases, asr_*) is absolute or NULL. Lines are at most 197 bytes and
  * a ";" after a blank starts a comment (inih's defaults). Loaded once on the
  * main thread before any other thread starts; read-only afterwards.
@@ -99,6 +99,9 @@ struct config {
      * fra ara swa spa por */
     char *stop_words[CONFIG_MAX_WORDS];
     size_t n_stop_words;
+    /* recorded prompts: DIR/LANG/NAME.wav, served at /prompts/ (may be
+     * NULL: none) */
+    char *prompts_dir;
 
     /* [safeguarding] */
     char *sg_phrases, *sg_flow, *sg_notify_url;

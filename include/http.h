@@ -11,6 +11,8 @@
  *   GET  /healthz          "ok" while the readiness callback says so and
  *                          intake has not stopped, else 503 "unavailable"
  *   GET  /metrics          Prometheus text           (app.c registers)
+ *   GET  /prompts/L/N.wav  a recorded prompt         (prompts.c, when
+ *                          [flows] prompts is set)
  * Any other path is 404 "not found".
  *
  * Channel routes. For /c/NAME/WHAT the server asks the channel callback
@@ -83,7 +85,9 @@ void http_set_channels(struct http_server *h, http_channel_fn fn, void *arg);
 #define HTTP_MAX_ROUTES 16
 int http_route(struct http_server *h, const char *what, http_route_fn fn,
                void *arg);
-/* Registers fn for GET path (e.g. "/metrics"); other methods get 405.
+/* Registers fn for GET path (e.g. "/metrics"); other methods get 405. A
+ * path ending in '/' takes every path that starts with it ("/prompts/"
+ * takes /prompts/eng/hello.wav); an exact path wins over a prefix.
  * Returns as http_route(); "/healthz" is the server's own. */
 int http_page(struct http_server *h, const char *path, http_page_fn fn,
               void *arg);
