@@ -269,6 +269,7 @@ fetch_parse_parts(const struct fetch_policy *policy, CURLU *u,
         goto out;
     }
     if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_ZONEID, &part, 0) == CURLUE_OK) {
         *kind = "url";
         sk_seterr(err, "url: a URL with a user name or zone id");

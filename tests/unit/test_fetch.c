@@ -392,6 +392,9 @@ test_unlisted_host_and_http(void **state)
     /* the listed name in another case, or with a final dot, is the host */
     assert_int_equal(fetch_check_url(&p, "https://API.Twilio.com./r", NULL), 0);
     refused_expect(fx, &p, "https://user:pw@api.twilio.com/r", "url");
+    refused_expect(fx, &p, "https://:pw@api.twilio.com/r", "url");
+    refused_expect(fx, &p, "https://api.twilio.com@10.0.0.1/r", "url");
+    refused_expect(fx, &p, "https://[fe80::1%25eth0]/r", "url");
     refused_expect(fx, &p, "https://api.twilio.com/a b", "url");
     refused_expect(fx, &p, "not a url", "url");
     refused_expect(fx, &p, "", "url");
