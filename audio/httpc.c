@@ -156,7 +156,7 @@ httpc_finish(struct httpc_xfer *x, CURLcode res, const char *kind)
     if (kind == NULL && code >= 300 && code < 400 &&
         curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK)
         resp.location = s;
-    if (kind == NULL &&
+    if (kind == NULL && x->easy != NULL &&
         curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK)
         resp.content_type = s;
     resp.error = kind;
