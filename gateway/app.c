@@ -16,7 +16,8 @@
  *
  * Timeouts and expiry. A one-second timer submits a sweep job (sweep.c)
  * that resumes every due session with FLOW_RESUME_TIMEOUT or
- * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox.
+ * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox. A daily
+ * timer (purge.c) applies the retention policy.
  *
  * Shutdown. SIGTERM/SIGINT closes the listening socket and stops the
  * timer; once every submitted job has reported back, the loop ends and
@@ -49,6 +50,7 @@
 #include "outbox.h"
 #include "preflight.h"
 #include "privacy.h"
+#include "purge.h"
 #include "sending.h"
 #include "store.h"
 #include "sweep.h"
@@ -230,6 +232,23 @@ inbound_done(void *arg, int rc)
     maybe_stop(app);
 }
 
+/* What an erasure needs of the message while the number is in memory:
+ * the key the number had before numbers were made E.164 (when another)
+ * and the keyed hash of the provider's id (see store_purge.c). */
+static int
+app_erase_ids(struct sk_app *app, struct inbound_job *job, const char *chname,
+              const struct sk_inbound *in)
+{
+    int rc = privacy_legacy_key(app->priv, in->urn, job->legacy_key);
+
+    if (rc == 0 && strcmp(job->legacy_key, job->key) == 0)
+        job->legacy_key[0] = '\0';
+    if (rc == 0 && in->external_id != NULL)
+        rc = privacy_dedupe_id(app->priv, chname, in->external_id,
+                               job->dedupe_id);
+    return rc;
+}
+
 /* The inbound pipeline of app_receive() and app_ussd(): verify, parse,
  * pseudonymise, submit the store job. */
 static void
@@ -244,7 +263,7 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     struct inbound_job *job = NULL;
     char err[SK_ERR_LEN] = "", *body = NULL;
     bool start = false;
-    int rc;
+    int rc, word;
 
     if (webreq_copy(req, &creq, &body) != 0) {
         metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
@@ -294,8 +313,11 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
                         : "\"from\" is not a valid phone number");
         return;
     }
+    if (rc == 0) /* for DELETE (store_purge.c) */
+        rc = app_erase_ids(app, job, cc->name, &in);
     if (rc == 0 && !ussd && !t->sync_reply &&
-        optout_match(app->delete_folded, app->n_delete, in.text) >= 0) {
+        optout_classify(app->stop_folded, app->n_stop, app->delete_folded,
+                        app->n_delete, in.text, &word) == OPTOUT_ERASE) {
         /* DELETE: the confirmation needs an address not tied to the key */
         rc = optout_random_key(job->erase_key);
         if (rc == 0 &&
@@ -536,6 +558,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     outbox_stop(app->outbox);
     if (app->sweep_timer != NULL)
         event_del(app->sweep_timer);
+    purge_timer_stop(app->purge);
     maybe_stop(app);
 }
 
@@ -576,6 +599,7 @@ app_free(struct sk_app *app)
 {
     if (app->sweep_timer != NULL)
         event_free(app->sweep_timer);
+    purge_timer_free(app->purge);
     if (app->sig_term != NULL)
         event_free(app->sig_term);
     if (app->sig_int != NULL)
@@ -624,6 +648,14 @@ app_serve(const char *config_path)
     app.priv = privacy_open(app.cfg->key_file, err);
     if (app.priv == NULL) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
+        code = 1;
+        goto out;
+    }
+    if (privacy_set_country(app.priv, app.cfg->country) != 0) {
+        fprintf(stderr,
+                "sikiliza serve: %s: [flows] country %s: no calling code "
+                "known for it\n",
+                app.cfg->file, app.cfg->country);
         code = 1;
         goto out;
     }
@@ -690,9 +722,11 @@ app_serve(const char *config_path)
         goto out;
     }
     app.sweep_timer = event_new(app.base, -1, EV_PERSIST, sweep_tick, &app);
+    app.purge = purge_timer_new(app.base, app.store, app.cfg, &app.pending,
+                                app_settled, &app);
     app.sig_term = evsignal_new(app.base, SIGTERM, on_signal, &app);
     app.sig_int = evsignal_new(app.base, SIGINT, on_signal, &app);
-    if (app.sweep_timer == NULL || app.sig_term == NULL ||
+    if (app.sweep_timer == NULL || app.purge == NULL || app.sig_term == NULL ||
         app.sig_int == NULL || event_add(app.sweep_timer, &second) != 0 ||
         event_add(app.sig_term, NULL) != 0 || event_add(app.sig_int, NULL) != 0)
         goto nomem;

@@ -254,14 +254,17 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct flow *f, *waiting = NULL;
     json_t *events;
     char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
+    const char *lang = flow_session_language(*sp);
     int rc = 0, word, cancelled;
+    enum optout_ask ask =
+        optout_classify(ctx->stop_folded, ctx->n_stop, ctx->delete_folded,
+                        ctx->n_delete, job->text, &word);
 
-    word = optout_match(ctx->delete_folded, ctx->n_delete, job->text);
-    if (word >= 0) {
-        const char *confirm = optout_erase_reply(flow_session_language(*sp),
-                                                 ctx->delete_folded[word]);
+    if (ask == OPTOUT_ERASE) {
+        const char *confirm =
+            optout_erase_reply(lang, ctx->delete_folded[word]);
 
-        if ((rc = store_contact_erase(tx, job->key)) != 0)
+        if ((rc = optout_erase(tx, job->key, job->legacy_key)) != 0)
             return rc;
         job->erased = true;
         *keep_vault = false;
@@ -270,7 +273,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    if (optout_match(ctx->stop_folded, ctx->n_stop, job->text) >= 0) {
+    if (ask == OPTOUT_STOP) {
+        if (lang == NULL) /* a first message: the word's language */
+            lang = optout_word_lang(ctx->stop_folded[word]);
         if (reset_session(ctx, sp, now, job) != 0)
             return SK_ENOMEM;
         rc = optout_cancel_queued(tx, job->key, now, &cancelled);
@@ -284,10 +289,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         *keep_vault = false;
         job->status = "opted_out";
         return json_array_append_new(
-                   texts,
-                   json_string(optout_stop_reply(
-                       flow_session_language(*sp),
-                       flow_set_keyword_at(ctx->flows, 0), stop_text))) == 0
+                   texts, json_string(optout_stop_reply(
+                              lang, flow_set_keyword_at(ctx->flows, 0),
+                              stop_text))) == 0
                    ? 0
                    : SK_ENOMEM;
     }
@@ -367,7 +371,8 @@ static int queue_texts(struct store_tx *tx, const char *channel,
                        const char *key, const json_t *texts, int64_t now);
 
 /* After DELETE: the confirmation goes out under no contact key, and the
- * dedupe row keeps no key either. */
+ * dedupe row keeps no key, no provider id and no exact time either
+ * (optout_erased_dedupe()). */
 static int
 inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
                int64_t now)
@@ -392,7 +397,7 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
     if (job->reply == NULL &&
         (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
         return SK_ENOMEM;
-    return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
+    return optout_erased_dedupe(tx, chname, job->dedupe_id, job->reply, now);
 }
 
 /* Puts each text of the JSON array into the outbox. */
@@ -555,6 +560,8 @@ inbound_run(struct store_tx *tx, void *arg)
 
     memset(&c, 0, sizeof(c));
     rc = store_inbound_get(tx, ch->name, job->external_id, &prev);
+    if (rc == SK_ENOENT && job->dedupe_id[0] != '\0') /* an erased DELETE */
+        rc = store_inbound_get(tx, ch->name, job->dedupe_id, &prev);
     if (rc == 0) {
         job->reply = prev;
         job->status = "duplicate";

@@ -32,6 +32,7 @@ struct http_server;
 struct metrics;
 struct outbox;
 struct privacy;
+struct purge_timer;
 struct store;
 
 struct sk_app {
@@ -45,6 +46,7 @@ struct sk_app {
     struct outbox *outbox;      /* NULL when no channel sends on its own */
     struct sending_ctx sending; /* what the outbox reports to */
     struct event *sweep_timer;
+    struct purge_timer *purge; /* the daily retention purge */
     struct event *sig_term, *sig_int;
     /* the channel type of each configured channel, by config index */
     const struct channel_type *types[CONFIG_MAX_CHANNELS];
