@@ -274,10 +274,11 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    : SK_ENOMEM;
     }
     if (ask == OPTOUT_STOP) {
-        if (lang == NULL) /* a first message: the word's language */
-            lang = optout_word_lang(ctx->stop_folded[word]);
         if (reset_session(ctx, sp, now, job) != 0)
             return SK_ENOMEM;
+        lang = flow_session_language(*sp); /* the old session is freed */
+        if (lang == NULL) /* a first message: the word's language */
+            lang = optout_word_lang(ctx->stop_folded[word]);
         rc = optout_cancel_queued(tx, job->key, now, &cancelled);
         if (rc != 0)
             return rc;
