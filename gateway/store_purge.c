@@ -18,6 +18,10 @@
  * so the row cannot be matched to a provider's records without the key
  * file), with no contact key and its time cut to the day.
  *
+ * The DELETE confirmation sent through the outbox goes under a one-time
+ * key that names no one (optout.c); its row, with the fixed text and the
+ * provider's id of that message, stays until the retention purge.
+ *
  * Safeguarding alerts, once they are stored, keep their row through an
  * erasure (that a disclosure was made, when, of what kind and what
  * became of it, is the organisation's record) but lose the contact key

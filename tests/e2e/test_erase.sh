@@ -12,7 +12,8 @@
 # - The DELETE's confirmation is sent once: a provider retry of the DELETE
 #   is answered as before and not processed again, on a channel that
 #   replies in the webhook response and on one that sends through the
-#   outbox (Africa's Talking, its API a local fake).
+#   outbox (Africa's Talking, its API a local fake), where the ids the
+#   provider gave the messages sent to the child go too.
 # - "stop delete" erases too.
 # - Retention: rows older than retention_days go, newer stay, by
 #   `sikiliza purge` beside the running gateway and by serve's own timer;
@@ -213,6 +214,17 @@ for i in 1 2 3; do
     [ "$(in_files "ATXid_e${R}$i")" = 0 ] ||
         sk_fail "the provider's id ATXid_e${R}$i is still in the database files"
 done
+# nor the ids the provider gave the messages sent to the child (the
+# confirmation's own, under its one-time key, waits for the purge)
+n_ids=0
+for id in $(fp_requests africastalking "$PH_AT" | awk -F '\t' '$7 != "" { print $7 }'); do
+    [ "$(sk_sql "SELECT count(*) FROM outbox WHERE external_id = '$id' AND text = '$CONFIRM';")" = 0 ] ||
+        continue
+    n_ids=$((n_ids + 1))
+    [ "$(in_files "$id")" = 0 ] ||
+        sk_fail "the provider's id $id of a message to the child is still in the files"
+done
+[ "$n_ids" -ge 3 ] || sk_fail "the fake gave $n_ids message ids, want 3 or more"
 [ "$(grep -c "status=erased" "$SK_LOG")" = 3 ] || sk_fail "an erasure was processed twice"
 
 # --- retention: sikiliza purge beside the running gateway --------------------
