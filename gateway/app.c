@@ -475,8 +475,14 @@ static void
 app_metrics_page(void *arg, struct evhttp_request *req, double t0)
 {
     struct sk_app *app = arg;
-    char *text = metrics_render(
-        app->metrics, app->store != NULL ? store_commits(app->store) : 0);
+    uint64_t waits = 0;
+    char *text;
+
+    if (app->store != NULL) /* erasure: the WAL waits for a reader */
+        metrics_store_scrub(app->metrics,
+                            store_scrub_pending(app->store, &waits), waits);
+    text = metrics_render(app->metrics,
+                          app->store != NULL ? store_commits(app->store) : 0);
 
     if (text == NULL) {
         http_send(app->http, req, t0, HTTP_INTERNAL,
@@ -571,8 +577,9 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
-/* Checks what the config names (preflight.h) and folds the STOP and DELETE
- * words. 0, SK_EINVAL or SK_ENOMEM. */
+/* Checks what the config names (preflight.h), gives the privacy key the
+ * country of local numbers and folds the STOP and DELETE words. 0,
+ * SK_EINVAL or SK_ENOMEM. */
 static int
 check_config(struct sk_app *app)
 {
@@ -580,6 +587,14 @@ check_config(struct sk_app *app)
     int rc;
 
     rc = preflight_check(cfg, app->flows, app->types);
+    /* local numbers (0712...) are read in [flows] country (privacy.h) */
+    if (privacy_set_country(app->priv, cfg->country) != 0) {
+        fprintf(stderr,
+                "sikiliza serve: %s: [flows] country %s: no calling code "
+                "known for it\n",
+                cfg->file, cfg->country);
+        rc = SK_EINVAL;
+    }
     app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
                                                        : CONFIG_MAX_WORDS;
     if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
@@ -648,14 +663,6 @@ app_serve(const char *config_path)
     app.priv = privacy_open(app.cfg->key_file, err);
     if (app.priv == NULL) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
-        code = 1;
-        goto out;
-    }
-    if (privacy_set_country(app.priv, app.cfg->country) != 0) {
-        fprintf(stderr,
-                "sikiliza serve: %s: [flows] country %s: no calling code "
-                "known for it\n",
-                app.cfg->file, app.cfg->country);
         code = 1;
         goto out;
     }

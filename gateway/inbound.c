@@ -243,37 +243,27 @@ reset_session(const struct inbound_ctx *ctx, struct flow_session **sp,
     return 0;
 }
 
-/* The engine step for one message. Runs on the writer thread. */
+/* DELETE (erase: word indexes the delete words) or STOP (word indexes
+ * the stop words), with the one confirmation in texts. */
 static int
-inbound_step(struct store_tx *tx, struct inbound_job *job,
-             struct store_contact *c, struct flow_session **sp, json_t *texts,
-             int64_t now, bool *keep_vault)
+inbound_optout(struct store_tx *tx, struct inbound_job *job,
+               enum optout_ask ask, int word, struct store_contact *c,
+               struct flow_session **sp, json_t *texts, int64_t now,
+               bool *keep_vault)
 {
     const struct inbound_ctx *ctx = job->ctx;
-    const struct config_channel *ch = &ctx->cfg->channels[job->ch];
-    const struct flow *f, *waiting = NULL;
-    json_t *events;
-    char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
-    const char *lang = flow_session_language(*sp);
-    int rc = 0, word, cancelled;
-    enum optout_ask ask =
-        optout_classify(ctx->stop_folded, ctx->n_stop, ctx->delete_folded,
-                        ctx->n_delete, job->text, &word);
+    const char *lang = flow_session_language(*sp), *reply;
+    char stop_text[OPTOUT_STOP_REPLY_MAX];
+    int rc, cancelled;
 
+    *keep_vault = false;
     if (ask == OPTOUT_ERASE) {
-        const char *confirm =
-            optout_erase_reply(lang, ctx->delete_folded[word]);
-
+        reply = optout_erase_reply(lang, ctx->delete_folded[word]);
         if ((rc = optout_erase(tx, job->key, job->legacy_key)) != 0)
             return rc;
         job->erased = true;
-        *keep_vault = false;
         job->status = "erased";
-        return json_array_append_new(texts, json_string(confirm)) == 0
-                   ? 0
-                   : SK_ENOMEM;
-    }
-    if (ask == OPTOUT_STOP) {
+    } else {
         if (reset_session(ctx, sp, now, job) != 0)
             return SK_ENOMEM;
         lang = flow_session_language(*sp); /* the old session is freed */
@@ -287,15 +277,33 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    "contact=%.8s cancelled=%d queued messages (opted out)",
                    job->key, cancelled);
         c->opted_out = true;
-        *keep_vault = false;
         job->status = "opted_out";
-        return json_array_append_new(
-                   texts, json_string(optout_stop_reply(
-                              lang, flow_set_keyword_at(ctx->flows, 0),
-                              stop_text))) == 0
-                   ? 0
-                   : SK_ENOMEM;
+        reply = optout_stop_reply(lang, flow_set_keyword_at(ctx->flows, 0),
+                                  stop_text);
     }
+    return json_array_append_new(texts, json_string(reply)) == 0 ? 0
+                                                                 : SK_ENOMEM;
+}
+
+/* The engine step for one message. Runs on the writer thread. */
+static int
+inbound_step(struct store_tx *tx, struct inbound_job *job,
+             struct store_contact *c, struct flow_session **sp, json_t *texts,
+             int64_t now, bool *keep_vault)
+{
+    const struct inbound_ctx *ctx = job->ctx;
+    const struct config_channel *ch = &ctx->cfg->channels[job->ch];
+    const struct flow *f, *waiting = NULL;
+    json_t *events;
+    char err[SK_ERR_LEN] = "";
+    int rc = 0, word;
+    enum optout_ask ask =
+        optout_classify(ctx->stop_folded, ctx->n_stop, ctx->delete_folded,
+                        ctx->n_delete, job->text, &word);
+
+    if (ask != OPTOUT_NONE)
+        return inbound_optout(tx, job, ask, word, c, sp, texts, now,
+                              keep_vault);
     /* USSD answers are menu choices, not keywords. Dialling in starts the
      * channel's flow as a keyword would: a new run, interrupting any run
      * the contact had by SMS, and an opted-out child taking part again. */
