@@ -726,19 +726,20 @@ fail:
     return SK_EIO;
 }
 
-/* Applies each missing migration step in its own transaction. */
+/* Applies the missing migration steps in one transaction (one fsync for
+ * a new store): all of them or, when one fails, none. */
 static int
 store_migrate(struct store *st, char err[SK_ERR_LEN])
 {
     sqlite3 *db = st->tx.db;
     char v[32], sql[64];
-    int version;
+    int version, from;
 
     if (store_pragma(db, "PRAGMA user_version", v, sizeof(v)) != 0) {
         sk_seterr(err, "store %s: %s", st->path, sqlite3_errmsg(db));
         return SK_EIO;
     }
-    version = atoi(v);
+    version = from = atoi(v);
     if (version > SCHEMA_VERSION) {
         sk_seterr(err,
                   "store %s: database schema %d is newer than this build "
@@ -746,24 +747,30 @@ store_migrate(struct store *st, char err[SK_ERR_LEN])
                   st->path, version, SCHEMA_VERSION);
         return SK_ESTATE;
     }
-    for (; version < SCHEMA_VERSION; version++) {
-        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-                SQLITE_OK ||
-            sqlite3_exec(db, store_migrations[version], NULL, NULL, NULL) !=
-                SQLITE_OK ||
-            sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            sk_seterr(err, "store %s: migration to schema %d failed: %s",
-                      st->path, version + 1, sqlite3_errmsg(db));
-            if (!sqlite3_get_autocommit(db))
-                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return SK_EIO;
-        }
+    if (version == SCHEMA_VERSION)
+        goto done;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (; version < SCHEMA_VERSION; version++)
+        if (sqlite3_exec(db, store_migrations[version], NULL, NULL, NULL) !=
+            SQLITE_OK)
+            goto fail;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+    version--; /* a failing COMMIT is the last step's */
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (version = from; version < SCHEMA_VERSION; version++)
         sk_log(LOG_INFO, "store", "migrated to schema %d", version + 1);
-    }
+done:
     st->version = version;
     return 0;
+fail:
+    sk_seterr(err, "store %s: migration to schema %d failed: %s", st->path,
+              version + 1, sqlite3_errmsg(db));
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return SK_EIO;
 }
 
 /* A store made before incremental vacuum was set has auto_vacuum off,
