@@ -18,12 +18,12 @@
 static const char usage_purge[] =
     "usage: sikiliza purge -c FILE\n"
     "\n"
-    "Applies the retention policy of FILE now: deletes answers, messages,\n"
-    "sessions last heard and outbox rows older than [privacy]\n"
-    "retention_days, and reply addresses older than vault_days, from the\n"
-    "database file and its WAL. Prints how many rows went from each\n"
-    "table; the purge is written to the audit log. Works while `serve`\n"
-    "runs.\n"
+    "Applies the retention policy of FILE now: deletes answers, messages\n"
+    "and outbox rows older than [privacy] retention_days, the sessions of\n"
+    "contacts not heard from for as long, and reply addresses older than\n"
+    "vault_days, from the database file and its WAL. Prints how many rows\n"
+    "went from each table; the purge is written to the audit log. Works\n"
+    "while `serve` runs.\n"
     "\n"
     "  -c, --config FILE   the INI configuration file\n";
 
