@@ -31,7 +31,8 @@
  * A vault blob is nonce (12) | AES-256-GCM ciphertext | tag (16), with the
  * contact key string as associated data. The master is wiped as soon as
  * the sub-keys exist; the sub-keys are wiped by privacy_close(). After
- * privacy_open() the struct is read-only, so any thread may use it.
+ * privacy_open() and privacy_set_country() the struct is read-only, so
+ * any thread may use it.
  */
 #include <ctype.h>
 #include <errno.h>

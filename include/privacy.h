@@ -3,12 +3,13 @@
  *
  * A phone number (URN, e.g. "tel:+254700000001") exists in clear only in
  * memory while a request is handled. What is stored is the contact key,
- * HMAC-SHA256(key, normalised URN) in hex; logs show its first 8 hex
- * digits. A reply address needed later lives in the vault, sealed with
- * AES-256-GCM under a key derived from the same secret key file.
- * The key file holds 32 random bytes as 64 hex digits (`sikiliza keygen`).
- * A struct privacy is read-only after privacy_open(), so any thread may
- * use it.
+ * HMAC-SHA256(key, canonical URN) in hex (a phone number in E.164 form:
+ * privacy_canonical_urn()); logs show its first 8 hex digits. A reply
+ * address needed later lives in the vault, sealed with AES-256-GCM under
+ * a key derived from the same secret key file. The key file holds 32
+ * random bytes as 64 hex digits (`sikiliza keygen`). A struct privacy is
+ * read-only after privacy_open() and privacy_set_country(), so any thread
+ * may use it then.
  */
 #ifndef SK_PRIVACY_H
 #define SK_PRIVACY_H
