@@ -16,7 +16,8 @@
  *
  * Timeouts and expiry. A one-second timer submits a sweep job (sweep.c)
  * that resumes every due session with FLOW_RESUME_TIMEOUT or
- * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox.
+ * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox. A daily
+ * timer (purge.c) applies the retention policy.
  *
  * Shutdown. SIGTERM/SIGINT closes the listening socket and stops the
  * timer; once every submitted job has reported back, the loop ends and
@@ -50,6 +51,7 @@
 #include "preflight.h"
 #include "privacy.h"
 #include "prompts.h"
+#include "purge.h"
 #include "sending.h"
 #include "store.h"
 #include "sweep.h"
@@ -231,6 +233,23 @@ inbound_done(void *arg, int rc)
     maybe_stop(app);
 }
 
+/* What an erasure needs of the message while the number is in memory:
+ * the key the number had before numbers were made E.164 (when another)
+ * and the keyed hash of the provider's id (see store_purge.c). */
+static int
+app_erase_ids(struct sk_app *app, struct inbound_job *job, const char *chname,
+              const struct sk_inbound *in)
+{
+    int rc = privacy_legacy_key(app->priv, in->urn, job->legacy_key);
+
+    if (rc == 0 && strcmp(job->legacy_key, job->key) == 0)
+        job->legacy_key[0] = '\0';
+    if (rc == 0 && in->external_id != NULL)
+        rc = privacy_dedupe_id(app->priv, chname, in->external_id,
+                               job->dedupe_id);
+    return rc;
+}
+
 /* The inbound pipeline of app_receive() and app_ussd(): verify, parse,
  * pseudonymise, submit the store job. */
 static void
@@ -245,7 +264,7 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     struct inbound_job *job = NULL;
     char err[SK_ERR_LEN] = "", *body = NULL;
     bool start = false;
-    int rc;
+    int rc, word;
 
     if (webreq_copy(req, &creq, &body) != 0) {
         metrics_error(app->metrics, ch, METRICS_ERR_INTERNAL);
@@ -295,8 +314,11 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
                         : "\"from\" is not a valid phone number");
         return;
     }
+    if (rc == 0) /* for DELETE (store_purge.c) */
+        rc = app_erase_ids(app, job, cc->name, &in);
     if (rc == 0 && !ussd && !t->sync_reply &&
-        optout_match(app->delete_folded, app->n_delete, in.text) >= 0) {
+        optout_classify(app->stop_folded, app->n_stop, app->delete_folded,
+                        app->n_delete, in.text, &word) == OPTOUT_ERASE) {
         /* DELETE: the confirmation needs an address not tied to the key */
         rc = optout_random_key(job->erase_key);
         if (rc == 0 &&
@@ -454,8 +476,14 @@ static void
 app_metrics_page(void *arg, struct evhttp_request *req, double t0)
 {
     struct sk_app *app = arg;
-    char *text = metrics_render(
-        app->metrics, app->store != NULL ? store_commits(app->store) : 0);
+    uint64_t waits = 0;
+    char *text;
+
+    if (app->store != NULL) /* erasure: the WAL waits for a reader */
+        metrics_store_scrub(app->metrics,
+                            store_scrub_pending(app->store, &waits), waits);
+    text = metrics_render(app->metrics,
+                          app->store != NULL ? store_commits(app->store) : 0);
 
     if (text == NULL) {
         http_send(app->http, req, t0, HTTP_INTERNAL,
@@ -544,6 +572,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     outbox_stop(app->outbox);
     if (app->sweep_timer != NULL)
         event_del(app->sweep_timer);
+    purge_timer_stop(app->purge);
     maybe_stop(app);
 }
 
@@ -556,8 +585,9 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
-/* Checks what the config names (preflight.h) and folds the STOP and DELETE
- * words. 0, SK_EINVAL or SK_ENOMEM. */
+/* Checks what the config names (preflight.h), gives the privacy key the
+ * country of local numbers and folds the STOP and DELETE words. 0,
+ * SK_EINVAL or SK_ENOMEM. */
 static int
 check_config(struct sk_app *app)
 {
@@ -565,6 +595,14 @@ check_config(struct sk_app *app)
     int rc;
 
     rc = preflight_check(cfg, app->flows, app->types);
+    /* local numbers (0712...) are read in [flows] country (privacy.h) */
+    if (privacy_set_country(app->priv, cfg->country) != 0) {
+        fprintf(stderr,
+                "sikiliza serve: %s: [flows] country %s: no calling code "
+                "known for it\n",
+                cfg->file, cfg->country);
+        rc = SK_EINVAL;
+    }
     app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
                                                        : CONFIG_MAX_WORDS;
     if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
@@ -584,6 +622,7 @@ app_free(struct sk_app *app)
 {
     if (app->sweep_timer != NULL)
         event_free(app->sweep_timer);
+    purge_timer_free(app->purge);
     if (app->sig_term != NULL)
         event_free(app->sig_term);
     if (app->sig_int != NULL)
@@ -699,9 +738,11 @@ app_serve(const char *config_path)
         goto out;
     }
     app.sweep_timer = event_new(app.base, -1, EV_PERSIST, sweep_tick, &app);
+    app.purge = purge_timer_new(app.base, app.store, app.cfg, &app.pending,
+                                app_settled, &app);
     app.sig_term = evsignal_new(app.base, SIGTERM, on_signal, &app);
     app.sig_int = evsignal_new(app.base, SIGINT, on_signal, &app);
-    if (app.sweep_timer == NULL || app.sig_term == NULL ||
+    if (app.sweep_timer == NULL || app.purge == NULL || app.sig_term == NULL ||
         app.sig_int == NULL || event_add(app.sweep_timer, &second) != 0 ||
         event_add(app.sig_term, NULL) != 0 || event_add(app.sig_int, NULL) != 0)
         goto nomem;

@@ -243,6 +243,48 @@ reset_session(const struct inbound_ctx *ctx, struct flow_session **sp,
     return 0;
 }
 
+/* DELETE (erase: word indexes the delete words) or STOP (word indexes
+ * the stop words), with the one confirmation in texts. */
+static int
+inbound_optout(struct store_tx *tx, struct inbound_job *job,
+               enum optout_ask ask, int word, struct store_contact *c,
+               struct flow_session **sp, json_t *texts, int64_t now,
+               bool *keep_vault)
+{
+    const struct inbound_ctx *ctx = job->ctx;
+    const char *lang = flow_session_language(*sp), *reply;
+    char stop_text[OPTOUT_STOP_REPLY_MAX];
+    int rc, cancelled;
+
+    *keep_vault = false;
+    if (ask == OPTOUT_ERASE) {
+        reply = optout_erase_reply(lang, ctx->delete_folded[word]);
+        if ((rc = optout_erase(tx, job->key, job->legacy_key)) != 0)
+            return rc;
+        job->erased = true;
+        job->status = "erased";
+    } else {
+        if (reset_session(ctx, sp, now, job) != 0)
+            return SK_ENOMEM;
+        lang = flow_session_language(*sp); /* the old session is freed */
+        if (lang == NULL) /* a first message: the word's language */
+            lang = optout_word_lang(ctx->stop_folded[word]);
+        rc = optout_cancel_queued(tx, job->key, now, &cancelled);
+        if (rc != 0)
+            return rc;
+        if (cancelled > 0)
+            sk_log(LOG_INFO, "inbound",
+                   "contact=%.8s cancelled=%d queued messages (opted out)",
+                   job->key, cancelled);
+        c->opted_out = true;
+        job->status = "opted_out";
+        reply = optout_stop_reply(lang, flow_set_keyword_at(ctx->flows, 0),
+                                  stop_text);
+    }
+    return json_array_append_new(texts, json_string(reply)) == 0 ? 0
+                                                                 : SK_ENOMEM;
+}
+
 /* The engine step for one message. Runs on the writer thread. */
 static int
 inbound_step(struct store_tx *tx, struct inbound_job *job,
@@ -253,44 +295,15 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct config_channel *ch = &ctx->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
     json_t *events;
-    char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
-    int rc = 0, word, cancelled;
+    char err[SK_ERR_LEN] = "";
+    int rc = 0, word;
+    enum optout_ask ask =
+        optout_classify(ctx->stop_folded, ctx->n_stop, ctx->delete_folded,
+                        ctx->n_delete, job->text, &word);
 
-    word = optout_match(ctx->delete_folded, ctx->n_delete, job->text);
-    if (word >= 0) {
-        const char *confirm = optout_erase_reply(flow_session_language(*sp),
-                                                 ctx->delete_folded[word]);
-
-        if ((rc = store_contact_erase(tx, job->key)) != 0)
-            return rc;
-        job->erased = true;
-        *keep_vault = false;
-        job->status = "erased";
-        return json_array_append_new(texts, json_string(confirm)) == 0
-                   ? 0
-                   : SK_ENOMEM;
-    }
-    if (optout_match(ctx->stop_folded, ctx->n_stop, job->text) >= 0) {
-        if (reset_session(ctx, sp, now, job) != 0)
-            return SK_ENOMEM;
-        rc = optout_cancel_queued(tx, job->key, now, &cancelled);
-        if (rc != 0)
-            return rc;
-        if (cancelled > 0)
-            sk_log(LOG_INFO, "inbound",
-                   "contact=%.8s cancelled=%d queued messages (opted out)",
-                   job->key, cancelled);
-        c->opted_out = true;
-        *keep_vault = false;
-        job->status = "opted_out";
-        return json_array_append_new(
-                   texts,
-                   json_string(optout_stop_reply(
-                       flow_session_language(*sp),
-                       flow_set_keyword_at(ctx->flows, 0), stop_text))) == 0
-                   ? 0
-                   : SK_ENOMEM;
-    }
+    if (ask != OPTOUT_NONE)
+        return inbound_optout(tx, job, ask, word, c, sp, texts, now,
+                              keep_vault);
     /* USSD answers are menu choices, not keywords. Dialling in starts the
      * channel's flow as a keyword would: a new run, interrupting any run
      * the contact had by SMS, and an opted-out child taking part again. */
@@ -367,7 +380,8 @@ static int queue_texts(struct store_tx *tx, const char *channel,
                        const char *key, const json_t *texts, int64_t now);
 
 /* After DELETE: the confirmation goes out under no contact key, and the
- * dedupe row keeps no key either. */
+ * dedupe row keeps no key, no provider id and no exact time either
+ * (optout_erased_dedupe()). */
 static int
 inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
                int64_t now)
@@ -392,7 +406,7 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
     if (job->reply == NULL &&
         (job->reply = json_dumps(texts, JSON_COMPACT)) == NULL)
         return SK_ENOMEM;
-    return store_inbound_put(tx, chname, job->external_id, "", job->reply, now);
+    return optout_erased_dedupe(tx, chname, job->dedupe_id, job->reply, now);
 }
 
 /* Puts each text of the JSON array into the outbox. */
@@ -555,6 +569,8 @@ inbound_run(struct store_tx *tx, void *arg)
 
     memset(&c, 0, sizeof(c));
     rc = store_inbound_get(tx, ch->name, job->external_id, &prev);
+    if (rc == SK_ENOENT && job->dedupe_id[0] != '\0') /* an erased DELETE */
+        rc = store_inbound_get(tx, ch->name, job->dedupe_id, &prev);
     if (rc == 0) {
         job->reply = prev;
         job->status = "duplicate";

@@ -30,11 +30,12 @@ static const char usage_main[] =
     "  audit -c FILE                 list the audit log\n"
     "  prompts check DIR [-o OUTDIR] check recorded prompts, convert them\n"
     "                                to 8 kHz mono WAV\n"
+    "  purge -c FILE                 apply the retention policy now\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
     "\n"
-    "Not built yet: export, prompts check, purge, alerts, reveal.\n"
+    "Not built yet: export, prompts check, alerts, reveal.\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
@@ -203,6 +204,7 @@ static const struct {
     {"transcribe", cmd_transcribe},
     {"audit", cmd_audit},
     {"prompts", cmd_prompts},
+    {"purge", cmd_purge},
 };
 
 int

@@ -3,6 +3,7 @@
  * no locks or atomics are needed. Rendering builds the text with
  * open_memstream().
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct metrics {
     uint64_t bucket[N_BUCKETS]; /* not cumulative; summed when rendered */
     uint64_t count;
     double sum;
+    bool scrub_pending;   /* erased data waits in the WAL for a reader */
+    uint64_t scrub_waits; /* scrubs that had to wait so far */
 };
 
 struct metrics *
@@ -93,6 +96,13 @@ metrics_capped(struct metrics *m, size_t ch, int cap, uint64_t n)
 {
     if (m != NULL && ch < m->n && cap >= 0 && cap < CAPS_COUNT)
         m->ch[ch].capped[cap] += n;
+}
+
+void
+metrics_store_scrub(struct metrics *m, bool pending, uint64_t waits)
+{
+    m->scrub_pending = pending;
+    m->scrub_waits = waits;
 }
 
 void
@@ -205,6 +215,16 @@ metrics_render(const struct metrics *m, uint64_t store_commits)
             "store.\n# TYPE sikiliza_store_commits_total counter\n"
             "sikiliza_store_commits_total %llu\n",
             (unsigned long long)store_commits);
+    fprintf(f,
+            "# HELP sikiliza_store_scrub_pending 1 while erased or purged "
+            "data waits in the WAL for a reader to let go.\n"
+            "# TYPE sikiliza_store_scrub_pending gauge\n"
+            "sikiliza_store_scrub_pending %d\n"
+            "# HELP sikiliza_store_scrub_waits_total Truncations of the WAL "
+            "after an erasure that had to wait for a reader.\n"
+            "# TYPE sikiliza_store_scrub_waits_total counter\n"
+            "sikiliza_store_scrub_waits_total %llu\n",
+            m->scrub_pending ? 1 : 0, (unsigned long long)m->scrub_waits);
     if (ferror(f)) {
         fclose(f);
         free(buf);

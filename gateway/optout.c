@@ -14,11 +14,14 @@
  * confirmation.
  *
  * DELETE erases: store_contact_erase() removes the session, answers,
- * outbox rows and vault entry, and unlinks the dedupe rows. One short
- * confirmation follows. On a channel that replies in the webhook
- * response it goes there; on one that sends through the outbox it is
- * queued under a random one-time key with its own vault entry, so no row
- * keeps the contact key. That entry goes in the transaction that records
+ * outbox rows, vault entry and dedupe rows (store_purge.c says how the
+ * DELETE's own retry is still recognised). A message of STOP and DELETE
+ * words together ("stop delete") erases: the stronger wins. One short
+ * confirmation follows, in the contact's language or else, for a first
+ * message, in the language of the word used (so does STOP's). On a channel that
+ * replies in the webhook response it goes there; on one that sends through the
+ * outbox it is queued under a random one-time key with its own vault entry, so
+ * no row keeps the contact key. That entry goes in the transaction that records
  * the confirmation's final state (outbox.c), not a day later when it
  * would expire. The outbox table has no column for a reason:
  * cancelled rows are 'failed' with no attempt, and the log says why.
@@ -37,6 +40,8 @@
 #include "hex.h"
 #include "optout.h"
 #include "text.h"
+
+#define OPTOUT_DAY_MS 86400000LL
 
 /*
  * One word as the lists hold it: compatibility decomposed, case-folded,
@@ -192,6 +197,40 @@ optout_match(char *const *folded, size_t n, const char *text)
     return k == count ? first : -1;
 }
 
+enum optout_ask
+optout_classify(char *const *stop, size_t n_stop, char *const *del,
+                size_t n_del, const char *text, int *word)
+{
+    char **w = NULL;
+    size_t count = 0, k;
+    int d, first_del = -1;
+
+    *word = -1;
+    if ((d = optout_match(del, n_del, text)) >= 0) {
+        *word = d;
+        return OPTOUT_ERASE;
+    }
+    if ((d = optout_match(stop, n_stop, text)) >= 0) {
+        *word = d;
+        return OPTOUT_STOP;
+    }
+    /* both kinds of word ("stop delete"): the stronger, erasure */
+    if (text == NULL || (w = norm_words(text, &count)) == NULL)
+        return OPTOUT_NONE;
+    for (k = 0; k < count; k++) {
+        d = find(del, n_del, w[k]);
+        if (d < 0 && find(stop, n_stop, w[k]) < 0)
+            break;
+        if (d >= 0 && first_del < 0)
+            first_del = d;
+    }
+    text_words_free(w);
+    if (k < count || first_del < 0)
+        return OPTOUT_NONE;
+    *word = first_del;
+    return OPTOUT_ERASE;
+}
+
 static const struct {
     const char *lang, *text;
 } erase_texts[] = {
@@ -208,16 +247,55 @@ static const struct {
 };
 
 /* The built-in words and their languages (as the lists hold them, or
- * the way they fold to: "arrête" and "arrete" are one). */
+ * the way they fold to: "arrête" and "arrete" are one). A word two
+ * languages share ("parar", "cancelar") is given the first. */
 static const struct {
     const char *word, *lang;
 } word_langs[] = {
-    {"delete", "eng"},   {"erase", "eng"},   {"supprimer", "fra"},
-    {"supprime", "fra"}, {"effacer", "fra"}, {"efface", "fra"},
-    {"احذف", "ara"},     {"حذف", "ara"},     {"امسح", "ara"},
-    {"futa", "swa"},     {"borrar", "spa"},  {"borra", "spa"},
-    {"eliminar", "spa"}, {"apagar", "por"},  {"apaga", "por"},
+    {"delete", "eng"},
+    {"erase", "eng"},
+    {"supprimer", "fra"},
+    {"supprime", "fra"},
+    {"effacer", "fra"},
+    {"efface", "fra"},
+    {"احذف", "ara"},
+    {"حذف", "ara"},
+    {"امسح", "ara"},
+    {"futa", "swa"},
+    {"borrar", "spa"},
+    {"borra", "spa"},
+    {"eliminar", "spa"},
+    {"apagar", "por"},
+    {"apaga", "por"},
     {"excluir", "por"},
+    /* the STOP words */
+    {"stop", "eng"},
+    {"unsubscribe", "eng"},
+    {"cancel", "eng"},
+    {"end", "eng"},
+    {"quit", "eng"},
+    {"arrêt", "fra"},
+    {"arrête", "fra"},
+    {"arrêter", "fra"},
+    {"désabonner", "fra"},
+    {"désinscrire", "fra"},
+    {"توقف", "ara"},
+    {"إيقاف", "ara"},
+    {"إلغاء", "ara"},
+    {"قف", "ara"},
+    {"ستوب", "ara"},
+    {"acha", "swa"},
+    {"simama", "swa"},
+    {"sitisha", "swa"},
+    {"wacha", "swa"},
+    {"alto", "spa"},
+    {"parar", "spa"},
+    {"baja", "spa"},
+    {"cancelar", "spa"},
+    {"para", "spa"},
+    {"detener", "spa"},
+    {"pare", "por"},
+    {"sair", "por"},
 };
 
 /* The language of the built-in word that folds to word, or NULL. */
@@ -240,6 +318,12 @@ word_lang(const char *word)
 }
 
 const char *
+optout_word_lang(const char *word)
+{
+    return word_lang(word);
+}
+
+const char *
 optout_erase_reply(const char *lang, const char *word)
 {
     size_t i;
@@ -251,6 +335,27 @@ optout_erase_reply(const char *lang, const char *word)
         if (strcmp(erase_texts[i].lang, lang) == 0)
             return erase_texts[i].text;
     return erase_texts[0].text;
+}
+
+int
+optout_erase(struct store_tx *tx, const char *key, const char *legacy_key)
+{
+    int rc = store_contact_erase(tx, key);
+
+    if (rc == 0 && legacy_key != NULL && legacy_key[0] != '\0' &&
+        strcmp(legacy_key, key) != 0)
+        rc = store_contact_erase(tx, legacy_key);
+    return rc;
+}
+
+int
+optout_erased_dedupe(struct store_tx *tx, const char *channel,
+                     const char *dedupe_id, const char *reply, int64_t now_ms)
+{
+    if (dedupe_id == NULL || dedupe_id[0] == '\0')
+        return 0; /* nothing to recognise a retry by: none is kept */
+    return store_inbound_put(tx, channel, dedupe_id, "", reply,
+                             now_ms - now_ms % OPTOUT_DAY_MS);
 }
 
 int

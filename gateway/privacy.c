@@ -9,12 +9,31 @@
  *   contact key = HMAC(master, "sikiliza contact key v1")
  *   vault key   = HMAC(master, "sikiliza vault key v1")
  *   recording key = HMAC(master, "sikiliza recording key v1")
+ *   dedupe key  = HMAC(master, "sikiliza dedupe key v1")
  *
- * A contact is named by hex HMAC-SHA256(contact key, normalised URN). A
- * vault blob is nonce (12) | AES-256-GCM ciphertext | tag (16), with the
+ * A contact is named by hex HMAC-SHA256(contact key, canonical URN). The
+ * canonical form of a phone number is E.164 (phone.h), read with the
+ * country of [flows] country, so "254712345678", "+254712345678" and
+ * "0712 345 678" in Kenya are one child with one key, whatever channel
+ * the message came by. A number that cannot be made E.164 (a short code)
+ * keeps the form privacy_normalize_urn() gives it.
+ *
+ * Keys made before the canonical form existed came from
+ * privacy_normalize_urn() alone: a number that arrived without its "+"
+ * or in its national form had another key then. No migration can rehash
+ * them (the numbers are not stored), so such an old key is computed
+ * again while the child's message is in memory (privacy_legacy_key), and
+ * DELETE erases under both; the rest of what an old key holds ends with
+ * the retention purge.
+ *
+ * The dedupe key names a provider's message id (privacy_dedupe_id) when
+ * the id must outlive an erasure only to recognise the provider's retry.
+ *
+ * A vault blob is nonce (12) | AES-256-GCM ciphertext | tag (16), with the
  * contact key string as associated data. The master is wiped as soon as
  * the sub-keys exist; the sub-keys are wiped by privacy_close(). After
- * privacy_open() the struct is read-only, so any thread may use it.
+ * privacy_open() and privacy_set_country() the struct is read-only, so
+ * any thread may use it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +52,7 @@
 #include <openssl/rand.h>
 
 #include "hex.h"
+#include "phone.h"
 #include "privacy.h"
 
 #define KEY_LEN   32
@@ -42,11 +62,14 @@
 #define LABEL_CONTACT "sikiliza contact key v1"
 #define LABEL_VAULT   "sikiliza vault key v1"
 #define LABEL_REC     "sikiliza recording key v1"
+#define LABEL_DEDUPE  "sikiliza dedupe key v1"
 
 struct privacy {
     unsigned char contact[KEY_LEN]; /* names contacts */
     unsigned char vault[KEY_LEN];   /* seals reply addresses */
     unsigned char rec[KEY_LEN];     /* seals recordings */
+    unsigned char dedupe[KEY_LEN];  /* names erased messages' ids */
+    char country[3];                /* ISO 3166 alpha-2, or "" */
 };
 
 int
@@ -185,7 +208,8 @@ privacy_open(const char *path, char err[SK_ERR_LEN])
     }
     if (derive(master, LABEL_CONTACT, p->contact) != 0 ||
         derive(master, LABEL_VAULT, p->vault) != 0 ||
-        derive(master, LABEL_REC, p->rec) != 0) {
+        derive(master, LABEL_REC, p->rec) != 0 ||
+        derive(master, LABEL_DEDUPE, p->dedupe) != 0) {
         sk_seterr(err, "key file %s: key derivation failed", path);
         privacy_close(p);
         p = NULL;
@@ -305,31 +329,114 @@ privacy_normalize_urn(const char *urn, char *out, size_t outlen)
 }
 
 int
-privacy_contact_key(const struct privacy *p, const char *urn,
-                    char out[PRIVACY_KEY_HEX])
+privacy_set_country(struct privacy *p, const char *country)
+{
+    if (country == NULL || country[0] == '\0') {
+        p->country[0] = '\0';
+        return 0;
+    }
+    if (phone_calling_code(country) == NULL)
+        return SK_EINVAL;
+    p->country[0] = (char)toupper((unsigned char)country[0]);
+    p->country[1] = (char)toupper((unsigned char)country[1]);
+    p->country[2] = '\0';
+    return 0;
+}
+
+int
+privacy_canonical_urn(const struct privacy *p, const char *urn, char *out,
+                      size_t outlen)
+{
+    char e164[PHONE_E164_MAX];
+    int rc = privacy_normalize_urn(urn, out, outlen);
+
+    if (rc != 0 || strncmp(out, "tel:", 4) != 0)
+        return rc;
+    if (phone_to_e164(out + 4, p != NULL ? p->country : NULL, e164) != 0)
+        return 0; /* a short code: as it was typed */
+    if (strlen("tel:") + strlen(e164) + 1 > outlen)
+        return SK_ELIMIT;
+    snprintf(out, outlen, "tel:%s", e164);
+    OPENSSL_cleanse(e164, sizeof(e164));
+    return 0;
+}
+
+/* out = hex HMAC-SHA256(key, text). */
+static int
+hmac_hex(const unsigned char key[KEY_LEN], const char *text, size_t len,
+         char out[PRIVACY_KEY_HEX])
+{
+    unsigned char mac[KEY_LEN];
+    unsigned int n = 0;
+
+    if (HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)text, len, mac,
+             &n) == NULL ||
+        n != KEY_LEN)
+        return SK_EIO;
+    sk_hex_encode(mac, KEY_LEN, out);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return 0;
+}
+
+/* The key of urn in the canonical (legacy false) or the old form. */
+static int
+contact_key(const struct privacy *p, const char *urn, bool legacy,
+            char out[PRIVACY_KEY_HEX])
 {
     char norm[PRIVACY_URN_MAX];
-    unsigned char mac[KEY_LEN];
-    unsigned int len = 0;
     int rc;
 
     if (out != NULL)
         out[0] = '\0';
     if (p == NULL || out == NULL)
         return SK_EINVAL;
-    rc = privacy_normalize_urn(urn, norm, sizeof(norm));
-    if (rc != 0)
-        return rc;
-    if (HMAC(EVP_sha256(), p->contact, KEY_LEN, (unsigned char *)norm,
-             strlen(norm), mac, &len) == NULL ||
-        len != KEY_LEN) {
-        rc = SK_EIO;
-        goto done;
-    }
-    sk_hex_encode(mac, KEY_LEN, out);
-done:
+    rc = legacy ? privacy_normalize_urn(urn, norm, sizeof(norm))
+                : privacy_canonical_urn(p, urn, norm, sizeof(norm));
+    if (rc == 0)
+        rc = hmac_hex(p->contact, norm, strlen(norm), out);
     OPENSSL_cleanse(norm, sizeof(norm));
-    OPENSSL_cleanse(mac, sizeof(mac));
+    return rc;
+}
+
+int
+privacy_contact_key(const struct privacy *p, const char *urn,
+                    char out[PRIVACY_KEY_HEX])
+{
+    return contact_key(p, urn, false, out);
+}
+
+int
+privacy_legacy_key(const struct privacy *p, const char *urn,
+                   char out[PRIVACY_KEY_HEX])
+{
+    return contact_key(p, urn, true, out);
+}
+
+int
+privacy_dedupe_id(const struct privacy *p, const char *channel,
+                  const char *external_id, char out[PRIVACY_DEDUPE_MAX])
+{
+    size_t cl, el;
+    char *text;
+    int rc;
+
+    out[0] = '\0';
+    if (p == NULL || channel == NULL || external_id == NULL)
+        return SK_EINVAL;
+    cl = strlen(channel);
+    el = strlen(external_id);
+    if ((text = malloc(cl + el + 2)) == NULL)
+        return SK_ENOMEM;
+    /* a channel name holds no newline: the pair is unambiguous */
+    memcpy(text, channel, cl);
+    text[cl] = '\n';
+    memcpy(text + cl + 1, external_id, el + 1);
+    out[0] = '#';
+    rc = hmac_hex(p->dedupe, text, cl + el + 1, out + 1);
+    OPENSSL_cleanse(text, cl + el + 1);
+    free(text);
+    if (rc != 0)
+        out[0] = '\0';
     return rc;
 }
 

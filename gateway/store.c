@@ -58,6 +58,8 @@
 
 #define BATCH_MAX       256
 #define BUSY_TIMEOUT_MS 5000
+#define SCRUB_BUSY_MS   200  /* a scrub waits this long for readers */
+#define SCRUB_RETRY_MS  1000 /* then tries again this much later */
 
 /* Forward-only migrations: step i takes the schema from version i to
  * version i + 1. Never edit a step that has shipped; append a new one. */
@@ -146,6 +148,14 @@ static const char *const store_migrations[] = {
     "  created_at      INTEGER NOT NULL);"
     "CREATE INDEX recordings_contact ON recordings (contact_key);"
     "CREATE INDEX recordings_created ON recordings (created_at);",
+    /* 4: erasure and retention (store_purge.c). The dedupe rows earlier
+     * erasures left without a contact key still held the provider's
+     * message ids, which the provider can link back to the number: they
+     * go. The purge finds old rows by these times. */
+    "DELETE FROM inbound WHERE contact_key = '';"
+    "CREATE INDEX contacts_last_seen ON contacts (last_seen);"
+    "CREATE INDEX outbox_created ON outbox (created_at);"
+    "CREATE INDEX vault_updated ON vault (updated_at);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -167,12 +177,6 @@ enum {
     Q_INBOUND_PUT,
     Q_CONTACT_GET,
     Q_CONTACT_PUT,
-    Q_ERASE_INBOUND,
-    Q_ERASE_CONTACT,
-    Q_ERASE_RESULTS,
-    Q_ERASE_OUTBOX,
-    Q_ERASE_VAULT,
-    Q_ERASE_RECORDINGS,
     Q_RESULT_PUT,
     Q_OUTBOX_PUT,
     Q_VAULT_PUT,
@@ -206,15 +210,6 @@ static const char *const store_sql[Q_COUNT] = {
         " channel = excluded.channel, opted_out = excluded.opted_out,"
         " timeout_at = excluded.timeout_at, expires_at = excluded.expires_at,"
         " last_seen = excluded.last_seen",
-    /* Dedupe rows stay, so a provider's retry is still recognised, but
-     * they lose their link to the contact and the reply text. */
-    [Q_ERASE_INBOUND] = "UPDATE inbound SET contact_key = '', reply = NULL"
-                        " WHERE contact_key = ?1",
-    [Q_ERASE_CONTACT] = "DELETE FROM contacts WHERE key = ?1",
-    [Q_ERASE_RESULTS] = "DELETE FROM results WHERE contact_key = ?1",
-    [Q_ERASE_OUTBOX] = "DELETE FROM outbox WHERE contact_key = ?1",
-    [Q_ERASE_VAULT] = "DELETE FROM vault WHERE contact_key = ?1",
-    [Q_ERASE_RECORDINGS] = "DELETE FROM recordings WHERE contact_key = ?1",
     [Q_RESULT_PUT] = "INSERT INTO results (contact_key, flow_uuid, flow_name,"
                      " name, value, category, input, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -261,6 +256,7 @@ struct store_tx {
     struct store *st;
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_MAX];
+    bool scrub; /* a job deleted personal data: scrub after COMMIT */
 };
 
 struct store {
@@ -283,6 +279,10 @@ struct store {
     pthread_t writer;
     bool writer_started;
     bool sync_ok; /* mu, cvs initialised */
+    /* the scrub after an erasure could not truncate the WAL yet (a
+     * reader holds an older snapshot): the writer tries again; mu */
+    bool scrub_pending;
+    uint64_t scrub_retries; /* mu */
 };
 
 /* --- statements ---------------------------------------------------------- */
@@ -516,6 +516,67 @@ store_deliver(struct store *st, struct job_list *out)
         event_active(st->done_ev, EV_READ, 0);
 }
 
+/*
+ * Writer thread: makes what the last transactions deleted unreadable in
+ * the file and in the WAL. secure_delete (set at open) has overwritten
+ * the deleted cells and freed pages with zeros in the new page images;
+ * the incremental vacuum gives the freed pages back to the file system;
+ * the truncating checkpoint copies every page into the database and
+ * empties the WAL, where older images of the same pages (every version
+ * of a session, every answer as first written) would otherwise stay
+ * until overwritten. A reader on an older snapshot (a command beside
+ * `serve`, the sqlite3 shell) keeps the checkpoint from finishing: then
+ * the writer tries again every SCRUB_RETRY_MS and says so in the log,
+ * without naming whose data waits.
+ */
+static void
+store_scrub(struct store *st)
+{
+    sqlite3 *db = st->tx.db;
+    int src, frames = -1, copied = -1;
+    bool was;
+
+    st->tx.scrub = false;
+    if (sqlite3_exec(db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        sk_log(LOG_WARNING, "store", "incremental vacuum: %s",
+               sqlite3_errmsg(db));
+    sqlite3_busy_timeout(db, SCRUB_BUSY_MS);
+    src = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                    &frames, &copied);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    pthread_mutex_lock(&st->mu);
+    was = st->scrub_pending;
+    st->scrub_pending = src != SQLITE_OK;
+    if (st->scrub_pending)
+        st->scrub_retries++;
+    pthread_mutex_unlock(&st->mu);
+    if (src != SQLITE_OK && !was)
+        sk_log(LOG_WARNING, "store",
+               "erased data is still in the WAL (%s): a reader holds an "
+               "older snapshot; retrying every %d ms",
+               sqlite3_errstr(src), SCRUB_RETRY_MS);
+    else if (src == SQLITE_OK && was)
+        sk_log(LOG_INFO, "store", "WAL truncated: erased data is gone");
+}
+
+/* Waits on work_cv for at most ms (st->mu held). True when the time ran
+ * out, false when woken. */
+static bool
+store_wait_ms(struct store *st, int ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return pthread_cond_timedwait(&st->work_cv, &st->mu, &ts) != 0;
+}
+
 static void *
 store_writer(void *arg)
 {
@@ -527,8 +588,18 @@ store_writer(void *arg)
 
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        while (TAILQ_EMPTY(&st->queue) && !st->closing)
-            pthread_cond_wait(&st->work_cv, &st->mu);
+        while (TAILQ_EMPTY(&st->queue) && !st->closing) {
+            if (!st->scrub_pending) {
+                pthread_cond_wait(&st->work_cv, &st->mu);
+                continue;
+            }
+            if (store_wait_ms(st, SCRUB_RETRY_MS) && !st->closing &&
+                TAILQ_EMPTY(&st->queue)) {
+                pthread_mutex_unlock(&st->mu);
+                store_scrub(st);
+                pthread_mutex_lock(&st->mu);
+            }
+        }
         if (TAILQ_EMPTY(&st->queue))
             break; /* closing and drained */
         for (n = 0; n < BATCH_MAX && (job = TAILQ_FIRST(&st->queue)); n++) {
@@ -540,6 +611,10 @@ store_writer(void *arg)
         pthread_mutex_unlock(&st->mu);
         while (!TAILQ_EMPTY(&batch))
             store_run_group(st, &batch, &out);
+        /* what a job erased is gone from the file and the WAL before
+         * anyone hears that it is done */
+        if (st->tx.scrub)
+            store_scrub(st);
         store_deliver(st, &out);
         pthread_mutex_lock(&st->mu);
     }
@@ -628,6 +703,10 @@ store_configure(struct store *st, char err[SK_ERR_LEN])
 
     sqlite3_extended_result_codes(db, 1);
     if (sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+        /* freed pages can be given back after an erasure; takes effect
+         * on a new file only (store_vacuum_mode() converts an old one) */
+        sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
+                     NULL) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) !=
             SQLITE_OK ||
         /* erased answers (DELETE, purge) leave no copy in free pages */
@@ -663,19 +742,20 @@ fail:
     return SK_EIO;
 }
 
-/* Applies each missing migration step in its own transaction. */
+/* Applies the missing migration steps in one transaction (one fsync for
+ * a new store): all of them or, when one fails, none. */
 static int
 store_migrate(struct store *st, char err[SK_ERR_LEN])
 {
     sqlite3 *db = st->tx.db;
     char v[32], sql[64];
-    int version;
+    int version, from;
 
     if (store_pragma(db, "PRAGMA user_version", v, sizeof(v)) != 0) {
         sk_seterr(err, "store %s: %s", st->path, sqlite3_errmsg(db));
         return SK_EIO;
     }
-    version = atoi(v);
+    version = from = atoi(v);
     if (version > SCHEMA_VERSION) {
         sk_seterr(err,
                   "store %s: database schema %d is newer than this build "
@@ -683,24 +763,54 @@ store_migrate(struct store *st, char err[SK_ERR_LEN])
                   st->path, version, SCHEMA_VERSION);
         return SK_ESTATE;
     }
-    for (; version < SCHEMA_VERSION; version++) {
-        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-                SQLITE_OK ||
-            sqlite3_exec(db, store_migrations[version], NULL, NULL, NULL) !=
-                SQLITE_OK ||
-            sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            sk_seterr(err, "store %s: migration to schema %d failed: %s",
-                      st->path, version + 1, sqlite3_errmsg(db));
-            if (!sqlite3_get_autocommit(db))
-                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return SK_EIO;
-        }
+    if (version == SCHEMA_VERSION)
+        goto done;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (; version < SCHEMA_VERSION; version++)
+        if (sqlite3_exec(db, store_migrations[version], NULL, NULL, NULL) !=
+            SQLITE_OK)
+            goto fail;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+    version--; /* a failing COMMIT is the last step's */
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (version = from; version < SCHEMA_VERSION; version++)
         sk_log(LOG_INFO, "store", "migrated to schema %d", version + 1);
-    }
+done:
     st->version = version;
     return 0;
+fail:
+    sk_seterr(err, "store %s: migration to schema %d failed: %s", st->path,
+              version + 1, sqlite3_errmsg(db));
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return SK_EIO;
+}
+
+/* A store made before incremental vacuum was set has auto_vacuum off,
+ * which only a VACUUM can change: the serving writer does it once. */
+static int
+store_vacuum_mode(struct store *st, char err[SK_ERR_LEN])
+{
+    sqlite3 *db = st->tx.db;
+    char v[32];
+
+    if (store_pragma(db, "PRAGMA auto_vacuum", v, sizeof(v)) != 0)
+        goto fail;
+    if (strcmp(v, "2") == 0)
+        return 0;
+    if (sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
+                     NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    sk_log(LOG_INFO, "store", "auto_vacuum set to incremental");
+    return 0;
+fail:
+    sk_seterr(err, "store %s: cannot set incremental vacuum: %s", st->path,
+              sqlite3_errmsg(db));
+    return SK_EIO;
 }
 
 /*
@@ -824,7 +934,8 @@ store_open_mode(const char *path, struct event_base *base, int queue_depth,
         sk_seterr(err, "store %s: chmod: %s", path, strerror(errno));
         goto fail;
     }
-    if (store_configure(st, err) != 0 || store_migrate(st, err) != 0)
+    if (store_configure(st, err) != 0 || store_migrate(st, err) != 0 ||
+        (lock && store_vacuum_mode(st, err) != 0))
         goto fail;
     if (base != NULL) {
         st->done_ev = event_new(base, -1, 0, store_done_cb, st);
@@ -918,6 +1029,19 @@ store_commits(struct store *st)
     return n;
 }
 
+bool
+store_scrub_pending(struct store *st, uint64_t *retries)
+{
+    bool pending;
+
+    pthread_mutex_lock(&st->mu);
+    pending = st->scrub_pending;
+    if (retries != NULL)
+        *retries = st->scrub_retries;
+    pthread_mutex_unlock(&st->mu);
+    return pending;
+}
+
 /* --- producers ----------------------------------------------------------- */
 
 int
@@ -975,6 +1099,12 @@ sqlite3 *
 store_tx_sqlite(struct store_tx *tx)
 {
     return tx->db;
+}
+
+void
+store_tx_scrub(struct store_tx *tx)
+{
+    tx->scrub = true;
 }
 
 int
@@ -1099,32 +1229,6 @@ store_contact_clear(struct store_contact *c)
     free(c->session);
     free(c->channel);
     memset(c, 0, sizeof(*c));
-}
-
-int
-store_contact_erase(struct store_tx *tx, const char *contact_key)
-{
-    static const int qs[] = {Q_ERASE_INBOUND, Q_ERASE_CONTACT,
-                             Q_ERASE_RESULTS, Q_ERASE_OUTBOX,
-                             Q_ERASE_VAULT,   Q_ERASE_RECORDINGS};
-    size_t i;
-    int rc;
-
-    if (contact_key == NULL || contact_key[0] == '\0')
-        return SK_EINVAL;
-    for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-        sqlite3_stmt *s = store_stmt(tx, qs[i]);
-
-        if (s == NULL)
-            return SK_EIO;
-        if ((rc = store_bind_text(s, 1, contact_key)) != 0) {
-            store_stmt_done(s);
-            return rc;
-        }
-        if ((rc = store_step_done(tx, s)) != 0)
-            return rc;
-    }
-    return 0;
 }
 
 int

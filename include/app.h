@@ -33,6 +33,7 @@ struct metrics;
 struct outbox;
 struct privacy;
 struct prompts;
+struct purge_timer;
 struct store;
 
 struct sk_app {
@@ -47,6 +48,7 @@ struct sk_app {
     struct prompts *prompts;    /* NULL without [flows] prompts */
     struct sending_ctx sending; /* what the outbox reports to */
     struct event *sweep_timer;
+    struct purge_timer *purge; /* the daily retention purge */
     struct event *sig_term, *sig_int;
     /* the channel type of each configured channel, by config index */
     const struct channel_type *types[CONFIG_MAX_CHANNELS];

@@ -50,5 +50,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_transcribe(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 
 #endif

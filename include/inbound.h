@@ -67,6 +67,11 @@ struct inbound_job {
     char erase_key[PRIVACY_KEY_HEX];
     unsigned char *erase_vault;
     size_t erase_vault_len;
+    /* erasure (store_purge.c): the key the number had before numbers
+     * were made E.164, "" when the same, and the keyed hash the DELETE's
+     * own dedupe row is kept under (privacy_dedupe_id()) */
+    char legacy_key[PRIVACY_KEY_HEX];
+    char dedupe_id[PRIVACY_DEDUPE_MAX];
     /* set by inbound_run() on the writer thread */
     char *reply;        /* JSON array of texts, or a USSD {"screen",...} */
     const char *status; /* for the log line: "duplicate", "resumed", ... */

@@ -8,6 +8,7 @@
 #ifndef SK_METRICS_H
 #define SK_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ void metrics_error(struct metrics *m, size_t ch, enum metrics_error kind);
 /* n messages were not sent because of a cap (an enum caps_kind, caps.h):
  * sikiliza_messages_capped_total{channel,cap}. */
 void metrics_capped(struct metrics *m, size_t ch, int cap, uint64_t n);
+/* The store's scrub after an erasure or a purge (store_scrub_pending()):
+ * whether it waits for a reader now, and how many times it had to. */
+void metrics_store_scrub(struct metrics *m, bool pending, uint64_t waits);
 /* One HTTP request took seconds, from its arrival to its reply. */
 void metrics_observe_request(struct metrics *m, double seconds);
 

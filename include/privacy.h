@@ -3,12 +3,13 @@
  *
  * A phone number (URN, e.g. "tel:+254700000001") exists in clear only in
  * memory while a request is handled. What is stored is the contact key,
- * HMAC-SHA256(key, normalised URN) in hex; logs show its first 8 hex
- * digits. A reply address needed later lives in the vault, sealed with
- * AES-256-GCM under a key derived from the same secret key file.
- * The key file holds 32 random bytes as 64 hex digits (`sikiliza keygen`).
- * A struct privacy is read-only after privacy_open(), so any thread may
- * use it.
+ * HMAC-SHA256(key, canonical URN) in hex (a phone number in E.164 form:
+ * privacy_canonical_urn()); logs show its first 8 hex digits. A reply
+ * address needed later lives in the vault, sealed with AES-256-GCM under
+ * a key derived from the same secret key file. The key file holds 32
+ * random bytes as 64 hex digits (`sikiliza keygen`). A struct privacy is
+ * read-only after privacy_open() and privacy_set_country(), so any thread
+ * may use it then.
  */
 #ifndef SK_PRIVACY_H
 #define SK_PRIVACY_H
@@ -43,9 +44,46 @@ void privacy_close(struct privacy *p); /* NULL is a no-op; wipes keys */
  */
 int privacy_normalize_urn(const char *urn, char *out, size_t outlen);
 
-/* out = hex HMAC-SHA256(key, normalised urn). */
+/*
+ * The country national phone numbers are read in (ISO 3166 alpha-2,
+ * [flows] country; NULL or "" for none). Call it after privacy_open()
+ * and before other threads use p. SK_EINVAL for a country not in the
+ * phone table (phone.h).
+ */
+int privacy_set_country(struct privacy *p, const char *country);
+
+/*
+ * The URN as contacts are keyed by it: privacy_normalize_urn(), then a
+ * tel: number made E.164 with p's country ("254712345678",
+ * "+254 712 345 678" and, in Kenya, "0712345678" are all
+ * "tel:+254712345678"); a number that cannot be made E.164 (a short
+ * code) stays as privacy_normalize_urn() gives it. p may be NULL (no
+ * country). Same errors as privacy_normalize_urn().
+ */
+int privacy_canonical_urn(const struct privacy *p, const char *urn, char *out,
+                          size_t outlen);
+
+/* out = hex HMAC-SHA256(contact key, canonical urn). */
 int privacy_contact_key(const struct privacy *p, const char *urn,
                         char out[PRIVACY_KEY_HEX]);
+
+/* The key urn had before numbers were made E.164 (HMAC of
+ * privacy_normalize_urn()'s form): DELETE erases under it too. Equal to
+ * privacy_contact_key() for numbers that came with their "+". */
+int privacy_legacy_key(const struct privacy *p, const char *urn,
+                       char out[PRIVACY_KEY_HEX]);
+
+/* "#" and 64 hex digits and a NUL. */
+#define PRIVACY_DEDUPE_MAX (PRIVACY_KEY_HEX + 1)
+
+/*
+ * "#" and the hex HMAC-SHA256 (under a key of its own) of channel and a
+ * provider's message id: what the dedupe row of an erased contact's last
+ * message (the DELETE itself) keeps instead of the id, which the provider
+ * could link back to the number. SK_EINVAL, SK_ENOMEM, SK_EIO.
+ */
+int privacy_dedupe_id(const struct privacy *p, const char *channel,
+                      const char *external_id, char out[PRIVACY_DEDUPE_MAX]);
 
 /*
  * Seals plain text (a reply address) for the vault: returns a malloc'd

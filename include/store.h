@@ -110,11 +110,6 @@ int store_contact_get(struct store_tx *tx, const char *contact_key,
 int store_contact_put(struct store_tx *tx, const char *contact_key,
                       const struct store_contact *c);
 void store_contact_clear(struct store_contact *c);
-/* Erases everything held on the contact (answers, vault, outbox,
- * recordings, ...).
- * Inbound dedupe rows stay, so retries are still recognised, but lose
- * their contact key and reply text. */
-int store_contact_erase(struct store_tx *tx, const char *contact_key);
 
 /* One answer (a run_result_changed event). */
 int store_result_put(struct store_tx *tx, const char *contact_key,
@@ -155,6 +150,57 @@ int store_due(struct store_tx *tx, int64_t now_ms, int limit,
 /* Answers stored so far (for tests and the simulator's checks). table is
  * one of inbound, contacts, results, outbox, vault; else SK_EINVAL. */
 int store_count(struct store_tx *tx, const char *table, int64_t *n);
+
+/* --- erasure and retention (store_purge.c) ----------------------------- */
+
+/*
+ * Erases every row held on the contact, in every table that holds
+ * contact data (one list in store_purge.c): its inbound rows with the
+ * provider's message ids and times, session, answers, outbox rows and
+ * vault entry. Nothing of it is left for dedupe: the caller stores the
+ * erasing message's own dedupe row under privacy_dedupe_id(), with no
+ * contact key. Calls store_tx_scrub(). SK_EINVAL for an empty key.
+ */
+int store_contact_erase(struct store_tx *tx, const char *contact_key);
+
+/* What store_purge() deleted, table by table. */
+struct store_purge_counts {
+    int64_t results;    /* answers */
+    int64_t inbound;    /* dedupe rows: provider ids, times, replies */
+    int64_t contacts;   /* contacts (sessions) idle since before */
+    int64_t outbox;     /* messages (not while being sent) */
+    int64_t vault;      /* reply addresses */
+    int64_t recordings; /* sealed recordings of spoken answers */
+};
+
+/*
+ * The retention policy: deletes answers, inbound rows and outbox rows made
+ * before before_ms, contacts (with their sessions) last heard before
+ * before_ms, recordings made before before_ms, and vault entries that have
+ * expired at now_ms or were last written before vault_before_ms. Adds what went
+ * to *n (zeroed first). Calls store_tx_scrub() when anything went. 0 or SK_EIO,
+ * SK_ENOMEM.
+ */
+int store_purge(struct store_tx *tx, int64_t before_ms, int64_t vault_before_ms,
+                int64_t now_ms, struct store_purge_counts *n);
+
+/*
+ * Asks the writer to scrub once this job's transaction has committed:
+ * an incremental vacuum and a WAL checkpoint that truncates the WAL, so
+ * what the job deleted is in neither the database file nor its WAL
+ * (secure_delete, always on, has zeroed the deleted bytes). It runs
+ * before the done callbacks of the group, so a reply sent after an
+ * erasure is sent once the data is gone. Inside a job only.
+ */
+void store_tx_scrub(struct store_tx *tx);
+
+/*
+ * Whether a scrub waits for readers (a reader on an older snapshot keeps
+ * the WAL from being truncated; the writer tries again every second),
+ * and, in *retries (may be NULL), how many scrubs had to wait so far.
+ * Any thread.
+ */
+bool store_scrub_pending(struct store *st, uint64_t *retries);
 
 /* --- the audit log (store_audit.c) ------------------------------------- */
 

@@ -177,6 +177,8 @@ say_arm(struct fix *x, struct inbound_job *job, size_t ch, const char *key,
     strcpy(job->key, key);
     job->text = strdup(text);
     job->external_id = strdup(id);
+    /* as privacy_dedupe_id() would name it (no key file here) */
+    snprintf(job->dedupe_id, sizeof(job->dedupe_id), "#%s", id);
     job->vault = (unsigned char *)strdup("sealed");
     job->vault_len = 6;
     assert_non_null(job->text);
@@ -362,7 +364,21 @@ test_delete(void **state)
                                 "FROM inbound WHERE contact_key LIKE 'a%')"),
                      0);
     assert_int_equal(sql_int(x, "SELECT count(*) FROM contacts"), 1);
-    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound"), 4);
+    /* the erased contact's dedupe rows went with the provider's ids; the
+     * DELETE's own is kept under its hash, with no key, for a retry */
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound"), 2);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound WHERE "
+                                "external_id = '#m4' AND contact_key = ''"),
+                     1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound WHERE "
+                                "external_id IN ('m1', 'm2', 'm4')"),
+                     0);
+    /* a retry of the DELETE is answered as before, nothing more happens */
+    assert_int_equal(say(x, &job, 0, key_a, "m4", "Delete", T0 + 2500), 0);
+    assert_string_equal(job.status, "duplicate");
+    assert_reply(&job, optout_erase_reply("eng", "delete"));
+    inbound_job_clear(&job);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound"), 2);
     /* on the outbox channel the confirmation goes under a one-time key */
     assert_int_equal(say(x, &job, 1, key_b, "m5", "DELETE", T0 + 3000), 0);
     assert_string_equal(job.status, "erased");
@@ -371,6 +387,53 @@ test_delete(void **state)
     assert_int_equal(sql_int(x, "SELECT count(*) FROM contacts"), 0);
     assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
     assert_int_equal(sql_int(x, "SELECT count(*) FROM vault"), 0);
+}
+
+/* A number keyed before numbers were made E.164 has an old key too:
+ * DELETE erases under both, and nothing else. */
+static void
+test_delete_legacy_key(void **state)
+{
+    struct fix *x = *state;
+    struct inbound_job job;
+    static const char key_c[] =
+        "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    /* the child's answers under the old key and the new one */
+    assert_int_equal(say(x, &job, 0, key_b, "m1", "hi", T0), 0);
+    inbound_job_clear(&job);
+    assert_int_equal(say(x, &job, 0, key_b, "m2", "good", T0 + 1000), 0);
+    inbound_job_clear(&job);
+    assert_int_equal(say(x, &job, 0, key_a, "m3", "hi", T0 + 2000), 0);
+    inbound_job_clear(&job);
+    assert_int_equal(say(x, &job, 0, key_c, "m4", "hi", T0 + 2000), 0);
+    inbound_job_clear(&job);
+    inbound_job_init(&job, &x->ctx, 0);
+    strcpy(job.key, key_a);
+    strcpy(job.legacy_key, key_b);
+    strcpy(job.dedupe_id, "#m5");
+    job.text = strdup("delete");
+    job.external_id = strdup("m5");
+    job.vault = (unsigned char *)strdup("sealed");
+    job.vault_len = 6;
+    test_clock = T0 + 3000;
+    assert_int_equal(store_call(x->st, inbound_run, &job), 0);
+    assert_string_equal(job.status, "erased");
+    inbound_job_clear(&job);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM contacts WHERE key "
+                                "LIKE 'a%' OR key LIKE 'b%'"),
+                     0);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM results WHERE "
+                                "contact_key LIKE 'b%'"),
+                     0);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM inbound WHERE "
+                                "contact_key LIKE 'a%' OR contact_key "
+                                "LIKE 'b%'"),
+                     0);
+    /* another child is untouched */
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM contacts WHERE key "
+                                "LIKE 'c%'"),
+                     1);
 }
 
 /* DELETE on the outbox channel with its one-time address. */
@@ -385,6 +448,7 @@ test_delete_queued(void **state)
     strcpy(job.erase_key, erase_key);
     job.text = strdup("delete");
     job.external_id = strdup("m1");
+    strcpy(job.dedupe_id, "#m1");
     job.vault = (unsigned char *)strdup("sealed");
     job.vault_len = 6;
     job.erase_vault = (unsigned char *)strdup("other");
@@ -584,6 +648,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_queued, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_legacy_key, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_timeout_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_error, setup, teardown),

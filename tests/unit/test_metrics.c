@@ -114,6 +114,30 @@ test_histogram(void **state)
     metrics_free(m);
 }
 
+/* Erased data waiting in the WAL for a reader shows, without a key. */
+static void
+test_store_scrub(void **state)
+{
+    struct metrics *m = metrics_new(NULL, 0);
+    char *t;
+
+    (void)state;
+    t = metrics_render(m, 0);
+    assert_non_null(t);
+    assert_has(t, "# TYPE sikiliza_store_scrub_pending gauge\n"
+                  "sikiliza_store_scrub_pending 0\n");
+    assert_has(t, "sikiliza_store_scrub_waits_total 0\n");
+    free(t);
+    metrics_store_scrub(m, true, 3);
+    t = metrics_render(m, 0);
+    assert_non_null(t);
+    assert_has(t, "sikiliza_store_scrub_pending 1\n");
+    assert_has(t, "# TYPE sikiliza_store_scrub_waits_total counter\n"
+                  "sikiliza_store_scrub_waits_total 3\n");
+    free(t);
+    metrics_free(m);
+}
+
 int
 main(void)
 {
@@ -121,6 +145,7 @@ main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_store_scrub),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,6 +221,85 @@ test_delete_as_typed(void **state)
             fail_msg("taken as DELETE: \"%s\"", no[i] ? no[i] : "(null)");
 }
 
+/* STOP and DELETE words together erase (the stronger wins); any other
+ * word makes it an answer. */
+static void
+test_classify(void **state)
+{
+    const struct lists *l = *state;
+    static const struct {
+        const char *text;
+        enum optout_ask want;
+        const char *word; /* the deciding entry, folded */
+    } rows[] = {
+        {"stop delete", OPTOUT_ERASE, "delete"},
+        {"STOP, DELETE!", OPTOUT_ERASE, "delete"},
+        {"delete stop", OPTOUT_ERASE, "delete"},
+        {"Arrête supprimer", OPTOUT_ERASE, "supprimer"},
+        {"stop futa", OPTOUT_ERASE, "futa"},
+        {"delete", OPTOUT_ERASE, "delete"},
+        {"Stop!", OPTOUT_STOP, "stop"},
+        {"stop stop", OPTOUT_STOP, "stop"},
+        {"stop delete me", OPTOUT_NONE, NULL},
+        {"please stop", OPTOUT_NONE, NULL},
+        {"hello", OPTOUT_NONE, NULL},
+        {"", OPTOUT_NONE, NULL},
+        {NULL, OPTOUT_NONE, NULL},
+    };
+    size_t i;
+    int word;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        enum optout_ask got = optout_classify(l->stop, l->n_stop, l->del,
+                                              l->n_del, rows[i].text, &word);
+
+        if (got != rows[i].want)
+            fail_msg("\"%s\": want %d, got %d",
+                     rows[i].text ? rows[i].text : "(null)", rows[i].want, got);
+        if (rows[i].want == OPTOUT_NONE) {
+            assert_int_equal(word, -1);
+            continue;
+        }
+        assert_true(word >= 0);
+        assert_string_equal(got == OPTOUT_ERASE ? l->del[word] : l->stop[word],
+                            rows[i].word);
+    }
+}
+
+/* A first message, with no language yet, is answered in the language of
+ * the word used: STOP as DELETE. */
+static void
+test_word_lang(void **state)
+{
+    const struct lists *l = *state;
+    static const struct {
+        const char *text, *lang;
+    } rows[] = {
+        {"Stop!", "eng"},     {"Arrête !", "fra"}, {"arrete", "fra"},
+        {"توقف.", "ara"},     {"acha", "swa"},     {"Alto", "spa"},
+        {"pare", "por"},      {"sair", "por"},     {"désinscrire", "fra"},
+        {"wacha", "swa"},     {"cancelar", "spa"}, {"quit", "eng"},
+        {"supprimer", "fra"},
+    };
+    size_t i;
+    int word;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        enum optout_ask ask = optout_classify(l->stop, l->n_stop, l->del,
+                                              l->n_del, rows[i].text, &word);
+        const char *lang;
+
+        assert_int_not_equal(ask, OPTOUT_NONE);
+        lang =
+            optout_word_lang(ask == OPTOUT_STOP ? l->stop[word] : l->del[word]);
+        if (lang == NULL || strcmp(lang, rows[i].lang) != 0)
+            fail_msg("\"%s\": want %s, got %s", rows[i].text, rows[i].lang,
+                     lang ? lang : "(null)");
+    }
+    assert_null(optout_word_lang("hello"));
+    assert_null(optout_word_lang(NULL));
+}
+
 /* A configured word of two words matches as a whole; a list entry that
  * folds to nothing matches nothing. */
 static void
@@ -304,6 +383,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stop_as_typed, setup_lists,
                                         teardown_lists),
         cmocka_unit_test_setup_teardown(test_delete_as_typed, setup_lists,
+                                        teardown_lists),
+        cmocka_unit_test_setup_teardown(test_classify, setup_lists,
+                                        teardown_lists),
+        cmocka_unit_test_setup_teardown(test_word_lang, setup_lists,
                                         teardown_lists),
         cmocka_unit_test(test_match_phrase),
         cmocka_unit_test_setup_teardown(test_erase_reply_by_word, setup_lists,

@@ -309,6 +309,74 @@ test_contact_key(void **state)
     assert_string_equal(k, "");
 }
 
+/* One child, one key: every form of a Kenyan number, by every channel's
+ * URN, with [flows] country = KE. */
+static void
+test_one_child_one_key(void **state)
+{
+    static const char *const forms[] = {
+        "tel:+254712345678", "tel:254712345678", "254712345678",
+        "+254712345678",     "0712345678",       "tel:0712 345 678",
+        "0712-345-678",      "00254712345678",   " tel:+254 (712) 345-678 ",
+    };
+    struct fixture *f = *state;
+    char k0[PRIVACY_KEY_HEX], k[PRIVACY_KEY_HEX], norm[PRIVACY_URN_MAX];
+    size_t i;
+
+    assert_int_equal(privacy_set_country(f->p1, "KE"), 0);
+    assert_int_equal(privacy_contact_key(f->p1, forms[0], k0), 0);
+    for (i = 1; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        assert_int_equal(privacy_contact_key(f->p1, forms[i], k), 0);
+        if (strcmp(k, k0) != 0)
+            fail_msg("\"%s\" has another key", forms[i]);
+    }
+    assert_int_equal(
+        privacy_canonical_urn(f->p1, "0712345678", norm, sizeof(norm)), 0);
+    assert_string_equal(norm, "tel:+254712345678");
+    /* a short code stays as it was; other schemes as before */
+    assert_int_equal(
+        privacy_canonical_urn(f->p1, "tel:12345", norm, sizeof(norm)), 0);
+    assert_string_equal(norm, "tel:12345");
+    assert_int_equal(privacy_canonical_urn(f->p1, "WhatsApp:254712345678", norm,
+                                           sizeof(norm)),
+                     0);
+    assert_string_equal(norm, "whatsapp:254712345678");
+    /* the old key of a number that came without "+" was another one */
+    assert_int_equal(privacy_legacy_key(f->p1, "254712345678", k), 0);
+    assert_string_not_equal(k, k0);
+    assert_int_equal(privacy_legacy_key(f->p1, "tel:+254712345678", k), 0);
+    assert_string_equal(k, k0);
+    /* without a country the local form cannot be placed */
+    assert_int_equal(privacy_set_country(f->p1, NULL), 0);
+    assert_int_equal(privacy_contact_key(f->p1, "0712345678", k), 0);
+    assert_string_not_equal(k, k0);
+    assert_int_equal(privacy_contact_key(f->p1, "254712345678", k), 0);
+    assert_string_equal(k, k0);
+    assert_int_equal(privacy_set_country(f->p1, "ZZ"), SK_EINVAL);
+    assert_int_equal(privacy_set_country(f->p1, ""), 0);
+}
+
+/* The dedupe id of an erased message: keyed, per channel, no id in it. */
+static void
+test_dedupe_id(void **state)
+{
+    struct fixture *f = *state;
+    char a[PRIVACY_DEDUPE_MAX], b[PRIVACY_DEDUPE_MAX];
+
+    assert_int_equal(privacy_dedupe_id(f->p1, "demo", "SM0123456789", a), 0);
+    assert_int_equal(strlen(a), 65);
+    assert_int_equal(a[0], '#');
+    assert_null(strstr(a, "0123456789"));
+    assert_int_equal(privacy_dedupe_id(f->p1, "demo", "SM0123456789", b), 0);
+    assert_string_equal(a, b);
+    assert_int_equal(privacy_dedupe_id(f->p1, "other", "SM0123456789", b), 0);
+    assert_string_not_equal(a, b);
+    assert_int_equal(privacy_dedupe_id(f->p2, "demo", "SM0123456789", b), 0);
+    assert_string_not_equal(a, b);
+    assert_int_equal(privacy_dedupe_id(f->p1, "demo", NULL, b), SK_EINVAL);
+    assert_string_equal(b, "");
+}
+
 static void
 test_seal_round_trip(void **state)
 {
@@ -434,6 +502,8 @@ main(void)
         cmocka_unit_test(test_open_refuses_bad_content),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_contact_key),
+        cmocka_unit_test(test_one_child_one_key),
+        cmocka_unit_test(test_dedupe_id),
         cmocka_unit_test(test_seal_round_trip),
         cmocka_unit_test(test_seal_hides_number),
         cmocka_unit_test(test_open_blob_rejects),

@@ -322,7 +322,7 @@ bad_count_job(struct store_tx *tx, void *arg)
 }
 
 /* The schema this build migrates to: bump it with every new step. */
-#define SCHEMA_NOW 3
+#define SCHEMA_NOW 4
 
 static void
 test_migrations(void **state)
@@ -1113,10 +1113,9 @@ erased_check_job(struct store_tx *tx, void *arg)
     (void)arg;
     CK_INT(store_contact_get(tx, KEY_A, &got), SK_ENOENT);
     CK_INT(store_vault_get(tx, KEY_A, &blob, &len, 0), SK_ENOENT);
-    /* The dedupe row stays but says nothing about the contact. */
-    CK_INT(store_inbound_get(tx, "demo", KEY_A, &reply), 0);
-    CK_STR(reply, "");
-    free(reply);
+    /* The dedupe row went too, with the provider's id. */
+    CK_INT(store_inbound_get(tx, "demo", KEY_A, &reply), SK_ENOENT);
+    CK(reply == NULL);
     CK_INT(store_contact_get(tx, KEY_B, &got), 0);
     store_contact_clear(&got);
     return 0;
@@ -1146,12 +1145,261 @@ test_contact_round_trip_and_erase(void **state)
     assert_int_equal(c.results, 1);
     assert_int_equal(c.outbox, 1);
     assert_int_equal(c.vault, 1);
-    assert_int_equal(c.inbound, 2);
+    assert_int_equal(c.inbound, 1);
     assert_int_equal(store_call(st, erase_job, ""), SK_EINVAL);
     store_close(st);
     assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM inbound WHERE "
                                        "contact_key = '" KEY_A "'"),
                      0);
+}
+
+/* --- erasure leaves no byte; retention ---------------------------------- */
+
+/* Whether the file at path holds needle (a missing file holds nothing). */
+static bool
+file_holds(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    size_t n = strlen(needle), len = 0, cap = 0, got;
+    char *buf = NULL, *p;
+    bool found = false;
+
+    if (fp == NULL)
+        return false;
+    for (;;) {
+        if (len + 65536 > cap) {
+            cap = (len + 65536) * 2;
+            p = realloc(buf, cap);
+            assert_non_null(p);
+            buf = p;
+        }
+        got = fread(buf + len, 1, cap - len, fp);
+        if (got == 0)
+            break;
+        len += got;
+    }
+    fclose(fp);
+    for (size_t i = 0; n > 0 && i + n <= len && !found; i++)
+        found = memcmp(buf + i, needle, n) == 0;
+    free(buf);
+    return found;
+}
+
+/* Whether the database, its WAL or its shared memory holds needle. */
+static bool
+store_files_hold(const struct fx *fx, const char *needle)
+{
+    char p[320];
+
+    if (file_holds(fx->path, needle))
+        return true;
+    snprintf(p, sizeof(p), "%s-wal", fx->path);
+    if (file_holds(p, needle))
+        return true;
+    snprintf(p, sizeof(p), "%s-shm", fx->path);
+    return file_holds(p, needle);
+}
+
+struct seeded {
+    const char *key;
+    const char *seed; /* put in every answer, session and message */
+    int rounds;
+    int calls; /* jobs run so far, for unique message ids */
+};
+
+/* A child answering rounds times: each round rewrites the session (a new
+ * page image in the WAL every time) and adds an answer and a message. */
+static int
+seeded_job(struct store_tx *tx, void *arg)
+{
+    struct seeded *sd = arg;
+    char session[600], id[96], input[96];
+    struct store_contact c = {.channel = "demo", .last_seen = 1000};
+    int rc, i;
+
+    for (i = 0; i < sd->rounds; i++) {
+        snprintf(session, sizeof(session),
+                 "{\"runs\":[{\"input\":\"%s-%d\"}],\"pad\":\"%0400d\"}",
+                 sd->seed, i, i);
+        snprintf(id, sizeof(id), "SM%s%d-%d", sd->seed, sd->calls, i);
+        snprintf(input, sizeof(input), "%s answer %d", sd->seed, i);
+        c.session = session;
+        if ((rc = store_contact_put(tx, sd->key, &c)) != 0 ||
+            (rc = store_inbound_put(tx, "demo", id, sd->key, "[]", 1000)) !=
+                0 ||
+            (rc = store_result_put(tx, sd->key, "f-uuid", "Wellbeing Check",
+                                   "Feel Safe", input, "Other", input, 1000)) !=
+                0 ||
+            (rc = store_outbox_put(tx, "demo", sd->key, input, 1000, NULL)) !=
+                0 ||
+            (rc = store_vault_put(tx, sd->key, (const unsigned char *)input,
+                                  strlen(input), INT64_MAX)) != 0)
+            return rc;
+    }
+    sd->calls++;
+    return 0;
+}
+
+static void
+test_erase_leaves_no_byte(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+    struct seeded a = {KEY_A, "zq7seedA", 20, 0}, b = {KEY_B, "zq7seedB", 3, 0};
+    int i;
+
+    /* new stores give freed pages back */
+    assert_int_equal(raw_int(fx->path, "PRAGMA auto_vacuum"), 2);
+    for (i = 0; i < 3; i++) /* in separate commits: more page images */
+        assert_int_equal(store_call(st, seeded_job, &a), 0);
+    assert_int_equal(store_call(st, seeded_job, &b), 0);
+    assert_true(store_files_hold(fx, "zq7seedA"));
+    assert_true(store_files_hold(fx, KEY_A));
+    assert_int_equal(store_call(st, erase_job, KEY_A), 0);
+    /* gone from the file, the WAL and the shm while the store is open */
+    assert_false(store_files_hold(fx, "zq7seedA"));
+    assert_false(store_files_hold(fx, "SMzq7seedA"));
+    assert_false(store_files_hold(fx, KEY_A));
+    assert_false(store_scrub_pending(st, NULL));
+    /* the other child's data is still there */
+    assert_true(store_files_hold(fx, "zq7seedB answer 2"));
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM results WHERE "
+                                       "contact_key = '" KEY_B "'"),
+                     3);
+    store_close(st);
+}
+
+/* A reader on an older snapshot keeps the WAL from being truncated: the
+ * scrub waits, says so, and finishes once the reader lets go. */
+static void
+test_erase_waits_for_reader(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+    struct seeded a = {KEY_A, "zq8seedA", 5, 0};
+    sqlite3 *reader = NULL;
+    int64_t deadline;
+    uint64_t retries = 0;
+
+    assert_int_equal(store_call(st, seeded_job, &a), 0);
+    assert_int_equal(sqlite3_open(fx->path, &reader), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader,
+                                  "BEGIN; SELECT count(*) FROM results;", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_call(st, erase_job, KEY_A), 0);
+    assert_true(store_scrub_pending(st, &retries));
+    assert_true(retries >= 1);
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(reader);
+    deadline = now_ms() + 20000;
+    while (store_scrub_pending(st, NULL) && now_ms() < deadline)
+        usleep(50000);
+    assert_false(store_scrub_pending(st, NULL));
+    assert_false(store_files_hold(fx, "zq8seedA"));
+    assert_false(store_files_hold(fx, KEY_A));
+    store_close(st);
+}
+
+/* A store made before incremental vacuum gets it at the next open. */
+static void
+test_old_store_gets_incremental_vacuum(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+
+    store_close(st);
+    raw_exec(fx->path, "PRAGMA auto_vacuum = NONE; VACUUM;");
+    assert_int_equal(raw_int(fx->path, "PRAGMA auto_vacuum"), 0);
+    st = open_ok(fx, NULL, 8);
+    assert_int_equal(raw_int(fx->path, "PRAGMA auto_vacuum"), 2);
+    store_close(st);
+}
+
+/* Rows of every kind, made at time t (the vault entry expiring at exp). */
+struct aged {
+    const char *key;
+    int64_t t, exp;
+};
+
+static int
+aged_job(struct store_tx *tx, void *arg)
+{
+    const struct aged *ag = arg;
+    struct store_contact c = {.channel = "demo", .last_seen = ag->t};
+    char id[80];
+    int rc;
+
+    snprintf(id, sizeof(id), "id-%s-%lld", ag->key, (long long)ag->t);
+    if ((rc = store_inbound_put(tx, "demo", id, ag->key, "[]", ag->t)) != 0 ||
+        (rc = store_contact_put(tx, ag->key, &c)) != 0 ||
+        (rc = store_result_put(tx, ag->key, "f", "F", "n", "v", "c", "agedseed",
+                               ag->t)) != 0 ||
+        (rc = store_outbox_put(tx, "demo", ag->key, "agedseed", ag->t, NULL)) !=
+            0 ||
+        (rc = store_vault_put(tx, ag->key, (const unsigned char *)"x", 1,
+                              ag->exp)) != 0)
+        return rc;
+    return 0;
+}
+
+struct purge_args {
+    int64_t before, vault_before, now;
+    struct store_purge_counts n;
+};
+
+static int
+purge_job(struct store_tx *tx, void *arg)
+{
+    struct purge_args *pa = arg;
+
+    return store_purge(tx, pa->before, pa->vault_before, pa->now, &pa->n);
+}
+
+static void
+test_purge(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+    struct aged old = {KEY_A, 1000, 1500}, recent = {KEY_B, 9000, INT64_MAX};
+    struct purge_args pa = {.before = 5000, .vault_before = 0, .now = 2000};
+
+    assert_int_equal(store_call(st, aged_job, &old), 0);
+    assert_int_equal(store_call(st, aged_job, &recent), 0);
+    assert_int_equal(store_call(st, purge_job, &pa), 0);
+    assert_int_equal(pa.n.results, 1);
+    assert_int_equal(pa.n.inbound, 1);
+    assert_int_equal(pa.n.contacts, 1);
+    assert_int_equal(pa.n.outbox, 1);
+    assert_int_equal(pa.n.vault, 1); /* expired at 1500 <= now */
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM results WHERE "
+                                       "contact_key = '" KEY_A "'"),
+                     0);
+    assert_int_equal(raw_int(fx->path,
+                             "SELECT (SELECT count(*) FROM results) + (SELECT "
+                             "count(*) FROM inbound) + (SELECT count(*) FROM "
+                             "contacts) + (SELECT count(*) FROM outbox) + "
+                             "(SELECT count(*) FROM vault)"),
+                     5);
+    assert_false(store_files_hold(fx, KEY_A));
+    /* a second run finds nothing; a row being sent stays */
+    assert_int_equal(store_call(st, purge_job, &pa), 0);
+    assert_int_equal(pa.n.results + pa.n.inbound + pa.n.contacts + pa.n.outbox +
+                         pa.n.vault,
+                     0);
+    store_close(st);
+    raw_exec(fx->path, "UPDATE outbox SET status = 'sending'");
+    st = open_ok(fx, NULL, 8);
+    pa.before = 10000;
+    pa.now = 10000;
+    pa.vault_before = INT64_MAX; /* every entry is too old now */
+    assert_int_equal(store_call(st, purge_job, &pa), 0);
+    assert_int_equal(pa.n.results, 1);
+    assert_int_equal(pa.n.outbox, 0);
+    assert_int_equal(pa.n.vault, 1);
+    store_close(st);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM outbox"), 1);
 }
 
 static int
@@ -1416,6 +1664,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_round_trip_and_erase,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_leaves_no_byte, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_erase_waits_for_reader, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_old_store_gets_incremental_vacuum,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due, setup, teardown),
