@@ -58,4 +58,9 @@ unsigned char *privacy_seal(const struct privacy *p, const char *contact_key,
 char *privacy_open_blob(const struct privacy *p, const char *contact_key,
                         const unsigned char *blob, size_t blob_len);
 
+/* The key of stable export pseudonyms (`export --stable-ids`): 32 bytes
+ * derived from the secret key, the same for every export under one key
+ * file, never a key that names contacts or seals the vault. 0 or SK_EIO. */
+int privacy_export_key(const struct privacy *p, unsigned char out[32]);
+
 #endif
