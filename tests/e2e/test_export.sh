@@ -146,6 +146,14 @@ cmp -s "$OUT/a.jsonl" "$WORK/jsonl.before" || sk_fail "OUT was changed"
 # and no temporary file is left behind
 ls "$OUT" | grep -q 'tmp-' && sk_fail "a temporary file was left: $(ls "$OUT")"
 
+# Only the owner may read what was written.
+for f in a.csv a.xlsx a.jsonl a.summary.csv; do
+    [ "$(stat -c %a "$OUT/$f")" = 600 ] ||
+        sk_fail "$f has mode $(stat -c %a "$OUT/$f"), want 600"
+done
+[ "$(stat -c %a "$OUT/a.floip")" = 700 ] ||
+    sk_fail "the FLOIP directory has mode $(stat -c %a "$OUT/a.floip")"
+
 # --- what the outputs hold ---------------------------------------------
 unzip -p "$OUT/a.xlsx" >"$WORK/xlsx.xml" || sk_fail "the xlsx is not a zip"
 cat "$OUT/a.floip/datapackage.json" "$OUT/a.floip/responses.json" \
