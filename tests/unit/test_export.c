@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "export.h"
+#include "failalloc.h"
 #include "store.h"
 
 struct fx {
@@ -400,6 +401,74 @@ test_formats(void **state)
     assert_false(export_wants_counts(EXPORT_CSV));
 }
 
+/* Every allocation of an export fails in turn: each time a clean error,
+ * nothing at the destination, no temporary output left, no leak. */
+static void
+walk_format(struct fx *fx, enum export_format fmt)
+{
+    struct export_opts o = {.format = fmt, .min_cell = 5, .title = "F"};
+    char err[SK_ERR_LEN], cmd[600];
+    struct stat st;
+    long n;
+
+    snprintf(fx->path, sizeof(fx->path), "%s/walk", fx->dir);
+    for (n = 1;; n++) {
+        struct export *x;
+        int rc = 0;
+
+        err[0] = '\0';
+        failalloc_arm(n, false);
+        x = export_open(&o, fx->path, &rc, err);
+        if (x != NULL) {
+            if (export_wants_rows(fmt))
+                for (size_t i = 0; rc == 0 && i < 3; i++)
+                    rc = export_row(x, &rows[i]);
+            if (export_wants_counts(fmt)) {
+                struct store_export_count c = {"F", "R", "A", "", 3};
+
+                rc = rc != 0 ? rc : export_count(x, &c);
+                c.category = "B";
+                rc = rc != 0 ? rc : export_count(x, &c);
+            }
+            if (rc == 0)
+                rc = export_finish(x, err);
+            else
+                export_abort(x);
+        }
+        if (!failalloc_failed()) {
+            failalloc_disarm();
+            assert_int_equal(rc, 0);
+            break;
+        }
+        failalloc_disarm();
+        if (rc == 0 && x != NULL && stat(fx->path, &st) == 0)
+            fail_msg("allocation %ld failed but the export succeeded", n);
+        assert_int_not_equal(rc, 0);
+        assert_int_not_equal(stat(fx->path, &st), 0);
+        snprintf(cmd, sizeof(cmd), "ls %s | grep -q tmp-", fx->dir);
+        if (system(cmd) == 0)
+            fail_msg("allocation %ld left a temporary output", n);
+    }
+    print_message("%s: %ld allocations, each failed in turn\n",
+                  export_format_name(fmt), n - 1);
+    assert_true(n > 5);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_failalloc(void **state)
+{
+    struct fx *fx = *state;
+
+    failalloc_jansson();
+    walk_format(fx, EXPORT_CSV);
+    walk_format(fx, EXPORT_JSONL);
+    walk_format(fx, EXPORT_FLOIP);
+    walk_format(fx, EXPORT_SUMMARY);
+    walk_format(fx, EXPORT_XLSX);
+}
+
 int
 main(void)
 {
@@ -413,6 +482,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_xlsx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_overwrite, setup, teardown),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test_setup_teardown(test_failalloc, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
