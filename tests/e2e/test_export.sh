@@ -98,6 +98,13 @@ SAFE=(zebrafruit quokkalantern mangotree kiwiriver lemonstar papayamoon
     AND channel_type = 'generic' AND flow_revision = 1")" = 45 ] ||
     sk_fail "results lack language, channel type or revision"
 
+# An answer stored before language, channel type and revision were kept
+# (schema 2) is exported with those fields empty.
+sk_sql "INSERT INTO results (contact_key, flow_uuid, flow_name, name, value,
+    category, input, created_at) VALUES ('$(printf 'ab%.0s' {1..32})',
+    'u-old', 'Old Flow', 'Old Result', 'hello 0712345678 appletree', 'Other',
+    'hello 0712345678 appletree', 86400000)"
+
 # --- usage and refusals ------------------------------------------------
 rc=0
 sk_bin export -c "$SK_CONF" -o "$OUT/x.csv" >/dev/null 2>&1 || rc=$?
@@ -203,13 +210,15 @@ for key in $(sk_sql "SELECT DISTINCT contact_key FROM results"); do
         fi
     done
 done
+grep -q $',Old Flow,,Old Result,Other,hello \\[phone\\] appletree,hello \\[phone\\] appletree,1970-01-02,,\r$' \
+    "$OUT/a.csv" || sk_fail "the old answer is not exported with empty fields"
 today=$(date -u +%F)
 grep -q ",Wellbeing Check,1,Feel Safe,Not Very Safe,3,3,$today,eng,generic" \
     "$OUT/a.csv" || sk_fail "no full row in the CSV: $(sed -n 2p "$OUT/a.csv")"
 
 # Pseudonyms: new for every export, stable with --stable-ids.
 ids() { tail -n +2 "$1" | cut -d, -f1 | sed 's/^\xef\xbb\xbf//' | sort -u; }
-[ "$(ids "$OUT/a.csv" | wc -l)" = 5 ] || sk_fail "not 5 pseudonyms in a.csv"
+[ "$(ids "$OUT/a.csv" | wc -l)" = 6 ] || sk_fail "not 6 pseudonyms in a.csv"
 [ "$(ids "$OUT/s1.csv")" = "$(ids "$OUT/s2.csv")" ] ||
     sk_fail "--stable-ids gave other pseudonyms the second time"
 [ -z "$(comm -12 <(ids "$OUT/a.csv") <(ids "$OUT/s1.csv"))" ] ||
@@ -218,7 +227,8 @@ ids() { tail -n +2 "$1" | cut -d, -f1 | sed 's/^\xef\xbb\xbf//' | sort -u; }
 # JSONL: one object per answer.
 [ "$(wc -l <"$OUT/a.jsonl")" = "$(sk_count results)" ] ||
     sk_fail "JSONL lines differ from the number of answers"
-jq -e -s 'all(.[]; (.contact | test("^[0-9a-f]{16}$")) and .flow_revision == 1
+jq -e -s 'all(.[] | select(.flow == "Wellbeing Check");
+    (.contact | test("^[0-9a-f]{16}$")) and .flow_revision == 1
     and .language == "eng" and .channel == "generic")' "$OUT/a.jsonl" \
     >/dev/null || sk_fail "unexpected JSONL rows: $(head -n 1 "$OUT/a.jsonl")"
 
