@@ -130,12 +130,13 @@ static const char *const store_migrations[] = {
     "  subject TEXT,"
     "  reason  TEXT);"
     "CREATE INDEX audit_at ON audit (at);",
-    /* 3: what an export tells of an answer besides the answer: the
-     * contact's language, the channel type it came by and the flow's
-     * revision. Rows from before stay NULL (exported as empty). */
-    "ALTER TABLE results ADD COLUMN language TEXT;"
-    "ALTER TABLE results ADD COLUMN channel_type TEXT;"
-    "ALTER TABLE results ADD COLUMN flow_revision INTEGER;",
+    /* 3: what an export tells of an answer besides the answer, as one
+     * JSON object: {"language": the contact's, "channel_type": the
+     * channel's, "flow_revision": the definition's}. One column, not
+     * three: each ALTER TABLE makes sqlite re-read the whole schema, and
+     * later fields of the kind join this object without a migration.
+     * Rows from before stay NULL (exported with those fields empty). */
+    "ALTER TABLE results ADD COLUMN meta TEXT;",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -204,9 +205,11 @@ static const char *const store_sql[Q_COUNT] = {
     [Q_ERASE_OUTBOX] = "DELETE FROM outbox WHERE contact_key = ?1",
     [Q_ERASE_VAULT] = "DELETE FROM vault WHERE contact_key = ?1",
     [Q_RESULT_PUT] = "INSERT INTO results (contact_key, flow_uuid, flow_name,"
-                     " name, value, category, input, created_at, language,"
-                     " channel_type, flow_revision)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     " name, value, category, input, created_at, meta)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN"
+                     " ?9 IS NULL AND ?10 IS NULL AND ?11 IS NULL THEN NULL"
+                     " ELSE json_object('language', ?9, 'channel_type', ?10,"
+                     " 'flow_revision', ?11) END)",
     [Q_OUTBOX_PUT] = "INSERT INTO outbox (channel, contact_key, text,"
                      " status, attempts, next_attempt_at, created_at,"
                      " updated_at) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4,"

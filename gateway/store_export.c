@@ -20,7 +20,7 @@
 #include "store.h"
 
 #define READER_BUSY_MS    5000
-#define READER_MIN_SCHEMA 3 /* results.language and friends */
+#define READER_MIN_SCHEMA 3 /* results.meta */
 
 struct store_reader {
     sqlite3 *db;
@@ -113,8 +113,10 @@ store_export_rows(struct store_reader *r, const struct store_export_filter *f,
                   void *arg, char err[SK_ERR_LEN])
 {
     static const char sql[] =
-        "SELECT id, contact_key, flow_uuid, flow_name, flow_revision, name,"
-        " value, category, input, created_at, language, channel_type"
+        "SELECT id, contact_key, flow_uuid, flow_name,"
+        " json_extract(meta, '$.flow_revision'), name, value, category,"
+        " input, created_at, json_extract(meta, '$.language'),"
+        " json_extract(meta, '$.channel_type')"
         " FROM results WHERE created_at >= ?1"
         " AND (?2 IS NULL OR flow_name = ?2 OR flow_uuid = ?2)"
         " ORDER BY flow_name, created_at, id";

@@ -94,8 +94,10 @@ SAFE=(zebrafruit quokkalantern mangotree kiwiriver lemonstar papayamoon
 [ "$(sk_count results)" = 45 ] ||
     sk_fail "expected 45 results (9 a child), found $(sk_count results)"
 # the new columns are filled
-[ "$(sk_sql "SELECT count(*) FROM results WHERE language = 'eng'
-    AND channel_type = 'generic' AND flow_revision = 1")" = 45 ] ||
+[ "$(sk_sql "SELECT count(*) FROM results
+    WHERE json_extract(meta, '$.language') = 'eng'
+    AND json_extract(meta, '$.channel_type') = 'generic'
+    AND json_extract(meta, '$.flow_revision') = 1")" = 45 ] ||
     sk_fail "results lack language, channel type or revision"
 
 # An answer stored before language, channel type and revision were kept
