@@ -1290,6 +1290,14 @@ flow_type(const struct flow *f)
     return f->type;
 }
 
+int64_t
+flow_revision(const struct flow *f)
+{
+    json_int_t v = json_integer_value(json_object_get(f->def, "revision"));
+
+    return v > 0 ? (int64_t)v : 0;
+}
+
 void
 flow_each_message(const struct flow *f,
                   void (*fn)(void *arg, const char *node, const char *lang,

@@ -113,6 +113,8 @@ const char *flow_set_keyword_at(const struct flow_set *set, size_t i);
 const char *flow_name(const struct flow *f);
 const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
+/* The definition's "revision", or 0 when it has none. */
+int64_t flow_revision(const struct flow *f);
 
 /*
  * f's i-th language: 0 is its own (its "language"), then each it is
