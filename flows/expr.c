@@ -369,17 +369,22 @@ oom(struct parser *p)
     return NULL;
 }
 
+static json_t *apply_value(const struct expr_env *env, const json_t *fn,
+                           json_t *const *args, size_t n);
+
 /* Calls NAME: a built-in, else the env's functions (the router tests). */
 static json_t *
 call_named(const struct expr_env *env, const char *name, json_t *const *args,
            size_t n)
 {
+    struct expr_env sub = *env; /* the built-ins call function values */
     json_t *res = NULL;
     bool found = false;
 
+    sub.apply = apply_value;
     if (strcmp(name, "prompt") == 0) /* an LLM call: out of scope */
         return xval_error("function prompt is not supported");
-    res = exprf_call(env, name, args, n, &found);
+    res = exprf_call(&sub, name, args, n, &found);
     if (!found && env->call != NULL) {
         int rc = env->call(env->call_arg, name, args, n, &res);
 
@@ -440,8 +445,9 @@ apply_anon(const struct expr_env *env, const json_t *fn, json_t *const *args,
     return res;
 }
 
-json_t *
-exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
+/* Calls the function value fn (see expr_int.h); expr_env.apply. */
+static json_t *
+apply_value(const struct expr_env *env, const json_t *fn, json_t *const *args,
             size_t n)
 {
     const char *name;
@@ -463,12 +469,6 @@ exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
     return apply_anon(env, fn, args, n);
 }
 
-bool
-exprf_is_function(const json_t *v)
-{
-    return json_is_object(v) && json_is_string(json_object_get(v, "__func__"));
-}
-
 /* A function value for the built-in NAME. */
 static json_t *
 builtin_value(const char *name)
@@ -485,7 +485,7 @@ call_function(struct parser *p, const char *name, const json_t *fn,
     if (p->skip) /* only finding where a function body ends */
         return json_null();
     if (fn != NULL)
-        res = exprf_apply(p->env, fn, args, n);
+        res = apply_value(p->env, fn, args, n);
     else
         res = call_named(p->env, name, args, n);
     return res ? res : oom(p);

@@ -2,7 +2,8 @@
  * expr_fn_coll.c - the built-in functions over arrays and objects, with
  * goflow's semantics: object(), keys(), extract(), slice(), sort(), ...
  * and the ones that take a function value (filter, foreach,
- * foreach_value), which call it through exprf_apply().
+ * foreach_value), which call it through expr_env.apply: the evaluator
+ * sets it, so these functions never call the evaluator by name.
  *
  * An object with a __default__ (a result, the contact) is an object here: its
  * "__" keys are never visible. Pure; any thread.
@@ -454,6 +455,16 @@ to_function(const json_t *v, json_t **err)
     return NULL;
 }
 
+/* Calls the function value fn through the evaluator's expr_env.apply. */
+static json_t *
+call_fn(const struct expr_env *env, const json_t *fn, json_t *const *args,
+        size_t n)
+{
+    if (env == NULL || env->apply == NULL)
+        return xval_error("function values cannot be called here");
+    return env->apply(env, fn, args, n);
+}
+
 json_t *
 exprf_filter(const struct expr_env *env, json_t *const *a, size_t n)
 {
@@ -470,7 +481,7 @@ exprf_filter(const struct expr_env *env, json_t *const *a, size_t n)
     res = json_array();
     for (size_t i = 0; res != NULL && i < json_array_size(arr); i++) {
         json_t *item = json_array_get(arr, i);
-        json_t *keep = exprf_apply(env, fn, &item, 1);
+        json_t *keep = call_fn(env, fn, &item, 1);
         bool t = false;
 
         err = keep ? exprf_to_bool(keep, &t) : NULL;
@@ -503,7 +514,7 @@ apply_with(const struct expr_env *env, const json_t *fn, json_t *item,
     args[k++] = item;
     for (size_t i = 2; i < n && k < sizeof(args) / sizeof(args[0]); i++)
         args[k++] = a[i];
-    return exprf_apply(env, fn, args, k);
+    return call_fn(env, fn, args, k);
 }
 
 json_t *

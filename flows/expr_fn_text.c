@@ -45,16 +45,6 @@ buf_text(struct sk_buf *b)
     return v;
 }
 
-/* A text value that takes s (malloc'd); NULL s means out of memory. */
-static json_t *
-text_take(char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-
-    free(s);
-    return v;
-}
-
 /* ---------------------------------------------------------------------
  * Text
  */
@@ -659,56 +649,8 @@ exprf_parse_json(const struct expr_env *env, json_t *const *a, size_t n)
 }
 
 /* ---------------------------------------------------------------------
- * Formatting and randomness
+ * Randomness
  */
-
-/* Whether s is exactly a date ("2019-01-02") or, with time, a datetime as
- * the date functions write them ("2019-01-02T15:04:05.000000-05:00"). */
-static bool
-looks_like_date(const char *s, bool with_time)
-{
-    static const char date[] = "dddd-dd-dd";
-    static const char dtime[] = "Tdd:dd:dd.dddddd";
-    size_t i;
-
-    for (i = 0; date[i]; i++)
-        if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
-            return false;
-    if (!with_time)
-        return s[i] == '\0';
-    s += i;
-    for (i = 0; dtime[i]; i++)
-        if (dtime[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != dtime[i])
-            return false;
-    s += i;
-    return strcmp(s, "Z") == 0 ||
-           ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && s[3] == ':');
-}
-
-json_t *
-exprf_format(const struct expr_env *env, json_t *const *a, size_t n)
-{
-    const json_t *v = xval_resolve(a[0]);
-    const char *f = NULL;
-    bool found;
-    char *s = NULL;
-    json_t *e;
-
-    (void)n;
-    if (xval_is_error(a[0]))
-        return json_incref(a[0]);
-    if (json_is_number(v))
-        f = "format_number";
-    else if (json_is_string(v) && looks_like_date(json_string_value(v), true))
-        f = "format_datetime";
-    else if (json_is_string(v) && looks_like_date(json_string_value(v), false))
-        f = "format_date";
-    if (f != NULL)
-        return exprf_call(env, f, (json_t *const *)&v, 1, &found);
-    if ((e = exprf_to_text(a[0], &s)) != NULL)
-        return e;
-    return text_take(s);
-}
 
 /* The next random number in [0, 1) from the env's state (splitmix64). */
 static bool
