@@ -54,7 +54,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
-#include "store.h"
+#include "store_int.h"
 
 #define BATCH_MAX       256
 #define BUSY_TIMEOUT_MS 5000
