@@ -54,6 +54,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store.h"
 #include "store_int.h"
 
 #define BATCH_MAX       256

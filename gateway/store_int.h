@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+struct store_tx; /* store.h */
 
 /* The write connection of a job. Only inside a job; no BEGIN/COMMIT. Stop
  * writing when a statement fails with SQLITE_FULL/IOERR/NOMEM: sqlite may

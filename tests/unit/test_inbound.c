@@ -25,6 +25,7 @@
 #include "flow.h"
 #include "inbound.h"
 #include "optout.h"
+#include "store.h"
 #include "store_int.h"
 #include "sweep.h"
 

@@ -39,6 +39,7 @@
 #include "optout.h"
 #include "outbox.h"
 #include "privacy.h"
+#include "store.h"
 #include "store_int.h"
 
 #define MAX_SCRIPT 32

@@ -26,6 +26,7 @@
 #include <event2/thread.h>
 #include <sqlite3.h>
 
+#include "store.h"
 #include "store_int.h"
 
 #define KEY_A "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
