@@ -15,26 +15,30 @@
 #include "expr_funcs.h"
 #include "xval.h"
 
+/* Sets *err to v's own error value, or else to "unable to convert V to
+ * WHAT"; NULL (for the to_*() below to return). */
+static json_t *
+convert_fail(const json_t *v, const char *what, json_t **err)
+{
+    *err = xval_is_error(v) ? json_incref((json_t *)v)
+                            : exprf_convert_error(v, what);
+    return NULL;
+}
+
 /* The array v stands for (null is empty), or an error value in *err. */
 static json_t *
 to_array(const json_t *v, json_t **err)
 {
     const json_t *r = xval_resolve(v);
-    char *d;
 
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "an array", err);
     if (json_is_array(r))
         return json_incref((json_t *)r);
     if (r == NULL || json_is_null(r))
         return json_array();
-    d = exprf_describe(v);
-    *err = xval_error("unable to convert %s to an array", d ? d : "value");
-    free(d);
-    return NULL;
+    return convert_fail(v, "an array", err);
 }
 
 /* Whether an object is a plain value here (not a function or an error). */
@@ -48,21 +52,14 @@ is_object(const json_t *v)
 static json_t *
 to_object(const json_t *v, json_t **err)
 {
-    char *d;
-
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "an object", err);
     if (is_object(v))
         return json_incref((json_t *)v);
     if (v == NULL || json_is_null(v))
         return json_object();
-    d = exprf_describe(v);
-    *err = xval_error("unable to convert %s to an object", d ? d : "value");
-    free(d);
-    return NULL;
+    return convert_fail(v, "an object", err);
 }
 
 static int
@@ -443,16 +440,31 @@ to_function(const json_t *v, json_t **err)
     char *d;
 
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "a function", err);
     if (exprf_is_function(v))
         return v;
     d = exprf_describe(v);
     *err = xval_error("%s is not a function", d ? d : "value");
     free(d);
     return NULL;
+}
+
+/* a[0] as a collection (by to: to_array or to_object) and a[1] as a
+ * function: true with *coll (a new reference) and *fn set, else false with
+ * the error value in *err. */
+static bool
+coll_and_fn(json_t *const *a, json_t *(*to)(const json_t *, json_t **),
+            json_t **coll, const json_t **fn, json_t **err)
+{
+    if ((*coll = to(a[0], err)) == NULL)
+        return false;
+    if ((*fn = to_function(a[1], err)) == NULL) {
+        json_decref(*coll);
+        *coll = NULL;
+        return false;
+    }
+    return true;
 }
 
 /* Calls the function value fn through the evaluator's expr_env.apply. */
@@ -468,16 +480,12 @@ call_fn(const struct expr_env *env, const json_t *fn, json_t *const *args,
 json_t *
 exprf_filter(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *arr = to_array(a[0], &err), *res;
+    json_t *err, *arr, *res;
     const json_t *fn;
 
     (void)n;
-    if (arr == NULL)
+    if (!coll_and_fn(a, to_array, &arr, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(arr);
-        return err;
-    }
     res = json_array();
     for (size_t i = 0; res != NULL && i < json_array_size(arr); i++) {
         json_t *item = json_array_get(arr, i);
@@ -520,15 +528,11 @@ apply_with(const struct expr_env *env, const json_t *fn, json_t *item,
 json_t *
 exprf_foreach(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *arr = to_array(a[0], &err), *res;
+    json_t *err, *arr, *res;
     const json_t *fn;
 
-    if (arr == NULL)
+    if (!coll_and_fn(a, to_array, &arr, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(arr);
-        return err;
-    }
     res = json_array();
     for (size_t i = 0; res != NULL && i < json_array_size(arr); i++) {
         json_t *v = apply_with(env, fn, json_array_get(arr, i), a, n);
@@ -550,18 +554,14 @@ exprf_foreach(const struct expr_env *env, json_t *const *a, size_t n)
 json_t *
 exprf_foreach_value(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *obj = to_object(a[0], &err), *res;
+    json_t *err, *obj, *res;
     const json_t *fn;
     const char **keys;
     size_t count;
     bool oom;
 
-    if (obj == NULL)
+    if (!coll_and_fn(a, to_object, &obj, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(obj);
-        return err;
-    }
     keys = sorted_keys(obj, &count, &oom);
     res = oom ? NULL : json_object();
     for (size_t i = 0; res != NULL && i < count; i++) {

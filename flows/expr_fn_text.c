@@ -31,6 +31,23 @@ arg_text(json_t *const *a, size_t i, char **out)
     return exprf_to_text(a[i], out);
 }
 
+/* The texts of a[0] and a[1] in *s1 and *s2 (malloc'd), or a new error
+ * value (the first argument's error first) with neither set. */
+static json_t *
+arg_texts(json_t *const *a, char **s1, char **s2)
+{
+    json_t *e;
+
+    *s1 = *s2 = NULL;
+    if ((e = arg_text(a, 0, s1)) != NULL)
+        return e;
+    if ((e = arg_text(a, 1, s2)) != NULL) {
+        free(*s1);
+        *s1 = NULL;
+    }
+    return e;
+}
+
 /* Consumes b: a text value, or an error when it failed or grew too long. */
 static json_t *
 buf_text(struct sk_buf *b)
@@ -220,10 +237,9 @@ exprf_regex_match(const struct expr_env *env, json_t *const *a, size_t n)
     json_t *e;
 
     (void)env;
-    if ((e = arg_text(a, 0, &text)) != NULL)
+    if ((e = arg_texts(a, &text, &pattern)) != NULL)
         return e;
-    if ((e = arg_text(a, 1, &pattern)) == NULL &&
-        (n < 3 || (e = exprf_to_int(a[2], &g)) == NULL))
+    if (n < 3 || (e = exprf_to_int(a[2], &g)) == NULL)
         e = regex_group(text, pattern, g);
     free(text);
     free(pattern);
@@ -239,12 +255,8 @@ exprf_text_compare(const struct expr_env *env, json_t *const *a, size_t n)
 
     (void)env;
     (void)n;
-    if ((e = arg_text(a, 0, &s1)) != NULL)
+    if ((e = arg_texts(a, &s1, &s2)) != NULL)
         return e;
-    if ((e = arg_text(a, 1, &s2)) != NULL) {
-        free(s1);
-        return e;
-    }
     c = strcmp(s1, s2);
     free(s1);
     free(s2);
