@@ -1,9 +1,9 @@
 /*
  * expr_fn_coll.c - the built-in functions over arrays and objects, with
- * goflow's semantics: object(), keys(), extract(), slice(), sort(), ...
- * and the ones that take a function value (filter, foreach,
- * foreach_value), which call it through expr_env.apply: the evaluator
- * sets it, so these functions never call the evaluator by name.
+ * goflow's semantics: object(), keys(), extract(), slice(), sort(), concat(),
+ * ... and the ones that take a function value (filter, foreach, foreach_value),
+ * which call it through expr_env.apply: the evaluator sets it, so these
+ * functions never call the evaluator by name.
  *
  * An object with a __default__ (a result, the contact) is an object here: its
  * "__" keys are never visible. Pure; any thread.
@@ -278,6 +278,32 @@ exprf_contains(const struct expr_env *env, json_t *const *a, size_t n)
         found = exprf_equals(json_array_get(arr, i), a[1]);
     json_decref(arr);
     return json_boolean(found);
+}
+
+/* goflow's concat(array1, array2): array2's items after array1's; null is
+ * an empty array, any other value that is no array an error. */
+json_t *
+exprf_concat(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    json_t *err, *first, *second, *res;
+
+    (void)env;
+    (void)n;
+    if ((first = to_array(a[0], &err)) == NULL)
+        return err;
+    if ((second = to_array(a[1], &err)) == NULL) {
+        json_decref(first);
+        return err;
+    }
+    res = json_array();
+    if (res != NULL && (json_array_extend(res, first) != 0 ||
+                        json_array_extend(res, second) != 0)) {
+        json_decref(res);
+        res = NULL;
+    }
+    json_decref(first);
+    json_decref(second);
+    return res;
 }
 
 json_t *

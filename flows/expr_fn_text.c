@@ -19,6 +19,7 @@
 #include <utf8proc.h>
 
 #include "expr_funcs.h"
+#include "html_entities.h"
 #include "xval.h"
 
 /* Steps one regular expression match may take. */
@@ -95,60 +96,65 @@ exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
     return buf_text(&b);
 }
 
-/* HTML's named character references that flow texts meet. */
-static const struct {
-    const char *name;
-    int32_t cp;
-} entities[] = {
-    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
-    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
-    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
-    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
-    {"laquo", 0xAB},   {"raquo", 0xBB},    {"euro", 0x20AC},  {"pound", 0xA3},
-    {"cent", 0xA2},    {"yen", 0xA5},      {"deg", 0xB0},     {"times", 0xD7},
-    {"divide", 0xF7},  {"middot", 0xB7},   {"bull", 0x2022},  {"iexcl", 0xA1},
-    {"iquest", 0xBF},  {"agrave", 0xE0},   {"aacute", 0xE1},  {"acirc", 0xE2},
-    {"atilde", 0xE3},  {"auml", 0xE4},     {"ccedil", 0xE7},  {"egrave", 0xE8},
-    {"eacute", 0xE9},  {"ecirc", 0xEA},    {"euml", 0xEB},    {"iacute", 0xED},
-    {"icirc", 0xEE},   {"iuml", 0xEF},     {"ntilde", 0xF1},  {"oacute", 0xF3},
-    {"ocirc", 0xF4},   {"otilde", 0xF5},   {"ouml", 0xF6},    {"uacute", 0xFA},
-    {"ucirc", 0xFB},   {"uuml", 0xFC},     {"Agrave", 0xC0},  {"Aacute", 0xC1},
-    {"Eacute", 0xC9},  {"Ccedil", 0xC7},   {"Ntilde", 0xD1},  {"Ouml", 0xD6},
-    {"Uuml", 0xDC},    {"szlig", 0xDF},
-};
+/* The named reference at p (after the '&'), as Go's html package reads
+ * one: the longest run of letters and digits, with a ';' after it if
+ * there is one, when HTML5 has that name; else the longest name of 2 to
+ * HTML_ENTITY_MAX_BARE characters it starts with that HTML5 also knows
+ * without a ';' ("&ampx" is "&x"). 1 or 2 code points in cp, with *len
+ * the bytes taken after the '&'; 0 when there is none. */
+static int
+named_entity(const char *p, int32_t cp[2], size_t *len)
+{
+    size_t n = 0, k;
+    int count;
+
+    while (isalnum((unsigned char)p[n]))
+        n++;
+    if (p[n] == ';')
+        n++;
+    if (n == 0)
+        return 0;
+    if ((count = html_entity_lookup(p, n, cp)) > 0) {
+        *len = n;
+        return count;
+    }
+    for (k = n - 1 < HTML_ENTITY_MAX_BARE ? n - 1 : HTML_ENTITY_MAX_BARE; k > 1;
+         k--)
+        if ((count = html_entity_lookup(p, k, cp)) > 0) {
+            *len = k;
+            return count;
+        }
+    return 0;
+}
 
 /*
- * The character reference at s ("&...;"): its code point and length in
- * *len, or -1 when s does not start one goflow would decode.
+ * The character reference at s ("&..."): its one or two code points in cp
+ * and its length in *len; 0 when s does not start one goflow would decode.
  */
-static int32_t
-entity_at(const char *s, size_t *len)
+static int
+entity_at(const char *s, int32_t cp[2], size_t *len)
 {
     const char *p = s + 1;
     char *end;
-    long cp;
+    long v;
+    int count;
 
     if (*p == '#') {
         bool hex = p[1] == 'x' || p[1] == 'X';
 
         if (!(hex ? isxdigit((unsigned char)p[2])
                   : isdigit((unsigned char)p[1])))
-            return -1;
-        cp = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
-        if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            cp = 0xFFFD;
+            return 0;
+        v = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
+        if (v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = 0xFFFD;
         *len = (size_t)(end - s) + (*end == ';');
-        return (int32_t)cp;
+        cp[0] = (int32_t)v;
+        return 1;
     }
-    for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
-        size_t k = strlen(entities[i].name);
-
-        if (strncmp(p, entities[i].name, k) == 0 && p[k] == ';') {
-            *len = k + 2;
-            return entities[i].cp;
-        }
-    }
-    return -1;
+    if ((count = named_entity(p, cp, len)) > 0)
+        *len += 1; /* the '&' */
+    return count;
 }
 
 json_t *
@@ -165,21 +171,19 @@ exprf_html_decode(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     sk_buf_add(&b, "", 0);
     while (s[i] != '\0') {
-        int32_t cp = s[i] == '&' ? entity_at(s + i, &k) : -1;
+        int32_t cp[2];
+        int count = s[i] == '&' ? entity_at(s + i, cp, &k) : 0;
 
-        if (cp < 0) {
+        if (count == 0) {
             sk_buf_add(&b, s + i, 1);
             i++;
             continue;
         }
-        if (cp == 0xA0) { /* goflow: a non-breaking space is a space */
-            sk_buf_add(&b, " ", 1);
-        } else {
-            utf8proc_uint8_t enc[4];
-            utf8proc_ssize_t m = utf8proc_encode_char(cp, enc);
-
-            sk_buf_add(&b, (const char *)enc, (size_t)m);
-        }
+        for (int j = 0; j < count; j++)
+            if (cp[j] == 0xA0) /* goflow: a non-breaking space is a space */
+                sk_buf_add(&b, " ", 1);
+            else
+                sk_buf_cp(&b, cp[j]);
         i += k;
     }
     free(s);

@@ -794,41 +794,6 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
 }
 
 static json_t *
-f_concat(const struct expr_env *env, json_t *const *a, size_t n)
-{
-    struct sk_buf b = {0};
-    json_t *e;
-
-    (void)env;
-    /* goflow: concat(array1, array2) joins two arrays; any other arguments
-     * are joined as text, as the legacy CONCATENATE() did */
-    if (n == 2 && !xval_is_error(a[0]) && !xval_is_error(a[1]) &&
-        json_is_array(xval_resolve(a[0])) &&
-        json_is_array(xval_resolve(a[1]))) {
-        json_t *both = json_copy((json_t *)xval_resolve(a[0]));
-
-        if (both != NULL &&
-            json_array_extend(both, (json_t *)xval_resolve(a[1])) != 0) {
-            json_decref(both);
-            both = NULL;
-        }
-        return both;
-    }
-    buf_add(&b, "", 0);
-    for (size_t i = 0; i < n; i++) {
-        char *s = NULL;
-
-        if ((e = exprf_to_text(a[i], &s)) != NULL) {
-            free(b.s);
-            return e;
-        }
-        buf_add(&b, s, strlen(s));
-        free(s);
-    }
-    return buf_value(&b);
-}
-
-static json_t *
 f_repeat(const struct expr_env *env, json_t *const *a, size_t n)
 {
     char *text = NULL;
@@ -1663,7 +1628,7 @@ static const struct func funcs[] = {
     {"mid", 3, 3, f_mid},
     {"split", 1, 2, f_split},
     {"join", 2, 2, f_join},
-    {"concat", 0, -1, f_concat},
+    {"concat", 2, 2, exprf_concat},
     {"repeat", 2, 2, f_repeat},
     {"code", 1, 1, f_code},
     {"char", 1, 1, f_char},

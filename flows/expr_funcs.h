@@ -130,6 +130,7 @@ json_t *exprf_extract_object(const struct expr_env *env, json_t *const *a,
 json_t *exprf_slice(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_contains(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_reverse(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_concat(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sort(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sum(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_unique(const struct expr_env *env, json_t *const *a, size_t n);
