@@ -20,6 +20,7 @@
 
 #include "calendar.h"
 #include "expr_funcs.h"
+#include "text.h"
 #include "tod.h"
 #include "tz.h"
 #include "xval.h"
@@ -32,16 +33,6 @@ tod_value(const struct tod *t)
     snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", t->h % 100, t->mi % 100,
              t->s % 100, t->us % 1000000);
     return json_string(buf);
-}
-
-static int
-digits_at(const char *s, size_t n)
-{
-    int v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
 }
 
 /* Whether s is an ISO datetime ("YYYY-MM-DDThh:mm..."), as our datetime
@@ -383,7 +374,7 @@ parse_seq(const char *seq, size_t k, const char **v, const char *next,
         for (size_t i = 0; i < k; i++)
             if (!isdigit((unsigned char)s[i]))
                 return false;
-        x = digits_at(s, k);
+        x = text_digits_value(s, k);
         p->y = k == 4 ? x : x + (x >= 69 ? 1900 : 2000);
         *v = s + k;
         return true;

@@ -11,20 +11,11 @@
 #include <pcre2.h>
 
 #include "err.h"
+#include "text.h"
 #include "tod.h"
 
 /* Steps one match may take. */
 #define TOD_MATCH_LIMIT 100000
-
-static int
-digits_value(const char *s, size_t n)
-{
-    int v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
 
 /* The time one match stands for (ov: its groups); false when it is out of
  * range. */
@@ -36,7 +27,7 @@ tod_of_match(const char *s, const PCRE2_SIZE *ov, struct tod *t)
 
     for (int i = 1; i <= 3; i++)
         if (ov[2 * i] != PCRE2_UNSET)
-            g[i] = digits_value(s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
+            g[i] = text_digits_value(s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
     if (ov[8] != PCRE2_UNSET)
         for (size_t i = ov[8]; i < ov[9]; i++, nd++)
             if (nd < 6)
