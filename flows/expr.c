@@ -388,7 +388,7 @@ call_named(const struct expr_env *env, const char *name, json_t *const *args,
     if (!found && env->call != NULL) {
         int rc = env->call(env->call_arg, name, args, n, &res);
 
-        if (rc == 0 && res == NULL)
+        if ((rc == 0 && res == NULL) || rc == SK_ENOMEM)
             return NULL;
         if (rc != 0 && rc != SK_ENOENT)
             return xval_error("error calling %s(...): %s", name,
@@ -397,8 +397,10 @@ call_named(const struct expr_env *env, const char *name, json_t *const *args,
     }
     if (!found)
         return xval_error("unknown function: %s", name);
-    if (res == NULL)
+    if (res == NULL || exprf_is_oom(res)) { /* out of memory: no flow error */
+        json_decref(res);
         return NULL;
+    }
     if (xval_is_error(res)) {
         json_t *wrapped =
             xval_error("error calling %s(...): %s", name, xval_error_msg(res));
@@ -1024,7 +1026,13 @@ static json_t *
 eval_n(const struct expr_env *env, const json_t *locals, const char *src,
        size_t len)
 {
-    return eval_chk(env, locals, src, len, NULL, NULL);
+    json_t *v = eval_chk(env, locals, src, len, NULL, NULL);
+
+    if (exprf_is_oom(v)) { /* out of memory, never a flow error */
+        json_decref(v);
+        return NULL;
+    }
+    return v;
 }
 
 /*

@@ -98,7 +98,7 @@ exprf_to_text(const json_t *v, char **out)
     if (xval_is_error(v))
         return json_incref((json_t *)v);
     *out = xval_to_text(v);
-    return *out == NULL ? xval_error("out of memory") : NULL;
+    return *out == NULL ? exprf_oom() : NULL;
 }
 
 json_t *
@@ -121,4 +121,22 @@ bool
 exprf_is_function(const json_t *v)
 {
     return json_is_object(v) && json_is_string(json_object_get(v, "__func__"));
+}
+
+json_t *
+exprf_oom(void)
+{
+    json_t *e = xval_error("out of memory");
+
+    if (e != NULL && json_object_set_new(e, "__oom__", json_true()) != 0) {
+        json_decref(e);
+        e = NULL;
+    }
+    return e;
+}
+
+bool
+exprf_is_oom(const json_t *v)
+{
+    return xval_is_error(v) && json_is_true(json_object_get(v, "__oom__"));
 }

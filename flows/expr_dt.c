@@ -303,7 +303,7 @@ exprf_dt_value(const struct exprf_dt *t, bool with_time)
 json_t *
 exprf_format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
 {
-    struct sk_buf b = {.max = EXPR_MAX_TEXT};
+    struct sk_buf b = {0};
     const char *p = fmt;
     json_t *v;
 
@@ -365,8 +365,12 @@ exprf_format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
         sk_buf_add(&b, out, strlen(out));
         p += k;
     }
-    /* past EXPR_MAX_TEXT, or no memory */
-    v = b.fail ? xval_error("text too long") : json_string(b.s ? b.s : "");
+    if (b.fail) /* out of memory */
+        v = NULL;
+    else if (b.len > EXPR_MAX_TEXT)
+        v = xval_error("text too long");
+    else
+        v = json_string(b.s ? b.s : "");
     sk_buf_free(&b);
     return v;
 bad:

@@ -380,7 +380,7 @@ urn_parse(const char *text, struct urn *u)
     const char *why = NULL;
 
     if (block == NULL)
-        return xval_error("out of memory");
+        return exprf_oom();
     for (int i = 0; i < 4; i++)
         part[i] = block + (size_t)i * (len + 1);
     for (const char *r = text; *r && why == NULL; r++) {

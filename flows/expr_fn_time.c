@@ -19,6 +19,7 @@
 #include <pcre2.h>
 
 #include "calendar.h"
+#include "err.h"
 #include "expr_funcs.h"
 #include "text.h"
 #include "tod.h"
@@ -67,8 +68,12 @@ to_tod(const struct expr_env *env, const json_t *v, struct tod *t)
             *t = (struct tod){dt.h, dt.mi, dt.s, dt.us};
             return NULL;
         }
-        if (tod_find(s, t) == 0)
+        int rc = tod_find(s, t);
+
+        if (rc == 0)
             return NULL;
+        if (rc == SK_ENOMEM)
+            return exprf_oom();
     }
     desc = exprf_describe(r);
     e = xval_error("unable to convert %s to a time", desc ? desc : "value");

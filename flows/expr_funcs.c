@@ -40,8 +40,10 @@ struct func {
 static void
 buf_add(struct sk_buf *b, const char *s, size_t n)
 {
-    if (!b->fail && b->len + n > EXPR_MAX_TEXT)
+    if (!b->fail && b->len + n > EXPR_MAX_TEXT) {
         b->fail = true;
+        b->len = EXPR_MAX_TEXT + 1; /* too long, not out of memory */
+    }
     sk_buf_add(b, s, n);
 }
 
@@ -54,14 +56,15 @@ buf_cp(struct sk_buf *b, utf8proc_int32_t cp)
     buf_add(b, (const char *)enc, (size_t)n);
 }
 
-/* Consumes the buffer: a text value, or an error when it failed. */
+/* Consumes the buffer: a text value, an error when it grew too long, or
+ * NULL when it ran out of memory. */
 static json_t *
 buf_value(struct sk_buf *b)
 {
     json_t *v;
 
     if (b->fail)
-        v = xval_error("text too long");
+        v = b->len > EXPR_MAX_TEXT ? xval_error("text too long") : NULL;
     else
         v = json_string(b->s ? b->s : "");
     free(b->s);
@@ -339,7 +342,7 @@ get_words(json_t *const *a, size_t n, size_t di, struct words *ws, char **text)
         words_free(ws);
         free(*text);
         *text = NULL;
-        return xval_error("out of memory");
+        return exprf_oom();
     }
     return NULL;
 }
@@ -745,7 +748,7 @@ f_split(const struct expr_env *env, json_t *const *a, size_t n)
         e = args[1] ? get_words(args, 2, 1, &ws, &text) : NULL;
         json_decref(args[1]);
         if (args[1] == NULL)
-            return xval_error("out of memory");
+            return exprf_oom();
     } else {
         e = get_words(a, 2, 1, &ws, &text);
     }

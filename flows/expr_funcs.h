@@ -72,7 +72,7 @@ enum { EXPRF_LAYOUT_DATE = 1, EXPRF_LAYOUT_TIME = 2, EXPRF_LAYOUT_ZONE = 4 };
 json_t *exprf_layout_check(const char *layout, int types, bool parsing);
 
 /* t formatted with goflow's layout letters (date ones only without
- * allow_time), or an error value. */
+ * allow_time), or an error value; NULL when out of memory. */
 json_t *exprf_format_dt(const struct exprf_dt *t, const char *fmt,
                         bool allow_time);
 

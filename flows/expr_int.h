@@ -35,6 +35,16 @@ json_t *exprf_to_int(const json_t *v, long long *out);
 json_t *exprf_to_text(const json_t *v, char **out); /* *out malloc'd */
 json_t *exprf_to_bool(const json_t *v, bool *out);
 
+/*
+ * Out of memory where only a value can be returned (the conversions
+ * above): an error value marked as such. The evaluator never lets one
+ * through as a flow error: a function result or an expression that is one
+ * becomes NULL (out of memory), so the engine fails the step. NULL when
+ * even it cannot be made, which means the same.
+ */
+json_t *exprf_oom(void);
+bool exprf_is_oom(const json_t *v);
+
 /* The error value "unable to convert DESCRIBED to what" for v. */
 json_t *exprf_convert_error(const json_t *v, const char *what);
 

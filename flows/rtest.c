@@ -1374,6 +1374,7 @@ t_has_time(json_t *const *a, size_t n, const struct rtest_env *env)
     char *text, *digits;
     struct tod tod;
     json_t *r;
+    int rc;
 
     (void)n;
     (void)env;
@@ -1383,14 +1384,14 @@ t_has_time(json_t *const *a, size_t n, const struct rtest_env *env)
     free(text);
     if (digits == NULL)
         return NULL;
-    if (tod_find(digits, &tod) == 0) {
+    if ((rc = tod_find(digits, &tod)) == 0) {
         char buf[32];
 
         snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", tod.h, tod.mi, tod.s,
                  tod.us);
         r = result_text(buf);
     } else {
-        r = result_false();
+        r = rc == SK_ENOMEM ? NULL : result_false();
     }
     free(digits);
     return r;
