@@ -55,6 +55,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 #define BATCH_MAX       256
 #define BUSY_TIMEOUT_MS 5000

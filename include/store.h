@@ -22,7 +22,6 @@
 #include "err.h"
 
 struct event_base;
-struct sqlite3;
 struct store;
 struct store_tx;
 
@@ -77,15 +76,6 @@ int store_submit(struct store *st, store_job_fn fn, store_done_fn done,
 int store_call(struct store *st, store_job_fn fn, void *arg);
 
 /* --- inside a job -------------------------------------------------------- */
-
-/* The write connection, for the store layer's own files (store*.c, the
- * only ones that include <sqlite3.h>) and the store's tests; every other
- * module asks for what it needs through the functions below. Only inside
- * a job; no BEGIN/COMMIT. Stop writing when a statement fails with
- * SQLITE_FULL/IOERR/NOMEM: sqlite may have dropped the group's
- * transaction (the store_tx functions then return SK_EIO; raw statements
- * would autocommit). */
-struct sqlite3 *store_tx_sqlite(struct store_tx *tx);
 
 /* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,
  * the reply given the first time, "" when none was stored) or SK_ENOENT.
