@@ -23,6 +23,7 @@
 #include "flow.h"
 #include "flow_int.h"
 #include "flow_lang.h"
+#include "legacy.h"
 #include "rtest.h"
 #include "text.h"
 #include "utf8.h"
@@ -1039,6 +1040,7 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     size_t nflows = 0, ntrig = 0, trigcap = 0, i;
     json_error_t jerr;
     json_t *root, *list, *fj, *fields = NULL, *fields_list = NULL;
+    char err[SK_ERR_LEN] = "";
     int rc = 0;
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1083,7 +1085,18 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
             problem(&ld, NULL, "flow %zu is not an object", i);
             continue;
         }
-        if (is_legacy(fj)) {
+        if (legacy_is_definition(fj)) { /* pre-13: migrated (legacy.c) */
+            rc = flow_migrate(fj, "13.0.0", err);
+            if (rc == SK_ENOMEM)
+                goto done;
+            rc = 0;
+            ld.flow = jstr(fj, "name");
+            if (err[0] != '\0') {
+                problem(&ld, NULL, "%s", err);
+                err[0] = '\0';
+                continue;
+            }
+        } else if (is_legacy(fj)) {
             problem(&ld, NULL,
                     "legacy flow definition (spec before 13, "
                     "action_sets/rule_sets) is not supported "
