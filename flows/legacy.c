@@ -288,7 +288,7 @@ url_join(const char *base, const char *rel)
         n--;
     while (*rel == '/')
         rel++;
-    return json_pack("s#s+", base, n, "/", rel);
+    return json_pack("s#++", base, (int)n, "/", rel);
 }
 
 /*
@@ -316,7 +316,7 @@ media_of(struct lg *lg, const json_t *media)
             json_t *u = url_join(lg->media, colon ? colon + 1 : s);
 
             m = u == NULL ? NULL
-                          : json_pack("s#s+", colon ? s : "image",
+                          : json_pack("s#++", colon ? s : "image",
                                       colon ? (int)(colon - s) : 5, ":",
                                       json_string_value(u));
             json_decref(u);

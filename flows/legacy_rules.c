@@ -439,6 +439,30 @@ router(struct lg *lg, const char *type, const char *result, struct rules *r,
     return rt;
 }
 
+/*
+ * The headers of a legacy webhook: its own, migrated, and a JSON content
+ * type for a POST. (goflow also gives a POST the legacy payload as its
+ * body; webhooks are refused here, so that body is left out.)
+ */
+static void
+webhook_headers(struct lg *lg, json_t *a, const json_t *conf, bool post)
+{
+    json_t *h = json_object(), *hd;
+    size_t i;
+
+    if (post)
+        lg_set(lg, h, "Content-Type", json_string("application/json"));
+    json_array_foreach(json_object_get(conf, "webhook_headers"), i, hd)
+    {
+        if (*jstr0(hd, "name") != '\0')
+            lg_set(lg, h, jstr0(hd, "name"), lg_tpl(lg, jstr0(hd, "value"), 0));
+    }
+    if (json_object_size(h) > 0)
+        lg_set(lg, a, "headers", h);
+    else
+        json_decref(h);
+}
+
 /* The action before the router of a webhook, resthook, subflow or
    airtime rule set; operand and UI type set to theirs. */
 static json_t *
@@ -478,6 +502,7 @@ pre_action(struct lg *lg, const char *type, const json_t *rs, json_t **operand,
                       "uuid", u, "method", i > 0 ? method : "POST", "url",
                       lg_tpl(lg, jstr0(conf, "webhook"), LEGACY_URL_ENCODE),
                       "result_name", label);
+        webhook_headers(lg, a, conf, i == 0 || strcmp(method, "POST") == 0);
     } else if (strcmp(type, "resthook") == 0) {
         *uitype = "split_by_resthook";
         a = json_pack("{s:s, s:O, s:s, s:s}", "type", "call_resthook", "uuid",
