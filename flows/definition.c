@@ -796,6 +796,36 @@ is_legacy(const json_t *fj)
             json_object_get(fj, "base_language") != NULL);
 }
 
+/*
+ * A legacy (pre-13) flow is migrated to spec 13.0.0 in place (legacy.c),
+ * then read like any other. Returns 0, 1 when it is legacy and cannot be
+ * migrated (reported), or SK_ENOMEM.
+ */
+static int
+read_legacy(struct load *ld, json_t *fj)
+{
+    char err[SK_ERR_LEN] = "";
+    int rc;
+
+    if (legacy_is_definition(fj)) {
+        rc = flow_migrate(fj, "13.0.0", err);
+        if (rc == SK_ENOMEM)
+            return rc;
+        ld->flow = jstr(fj, "name");
+        if (rc == 0)
+            return 0;
+        problem(ld, NULL, "%s", err);
+        return 1;
+    }
+    if (is_legacy(fj)) {
+        problem(ld, NULL,
+                "legacy flow definition (spec before 13) without "
+                "action_sets or rule_sets: nothing to migrate");
+        return 1;
+    }
+    return 0;
+}
+
 struct flow_set *
 flow_set_new(void)
 {
@@ -1040,7 +1070,6 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     size_t nflows = 0, ntrig = 0, trigcap = 0, i;
     json_error_t jerr;
     json_t *root, *list, *fj, *fields = NULL, *fields_list = NULL;
-    char err[SK_ERR_LEN] = "";
     int rc = 0;
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1085,23 +1114,10 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
             problem(&ld, NULL, "flow %zu is not an object", i);
             continue;
         }
-        if (legacy_is_definition(fj)) { /* pre-13: migrated (legacy.c) */
-            rc = flow_migrate(fj, "13.0.0", err);
+        if ((rc = read_legacy(&ld, fj)) != 0) {
             if (rc == SK_ENOMEM)
                 goto done;
             rc = 0;
-            ld.flow = jstr(fj, "name");
-            if (err[0] != '\0') {
-                problem(&ld, NULL, "%s", err);
-                err[0] = '\0';
-                continue;
-            }
-        } else if (is_legacy(fj)) {
-            problem(&ld, NULL,
-                    "legacy flow definition (spec before 13, "
-                    "action_sets/rule_sets) is not supported "
-                    "yet; export it again from a current "
-                    "RapidPro or TextIt");
             continue;
         }
         f = read_flow(&ld, fj);

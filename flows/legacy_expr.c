@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "legacy.h"
 #include "legacy_int.h"
 
 #define MAX_DEPTH  100 /* goflow's limit on bracket nesting */

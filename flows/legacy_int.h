@@ -1,8 +1,9 @@
 /*
  * legacy_int.h - what the files of the legacy migration share
  * (legacy.c: flows and action sets, legacy_rules.c: rule sets and their
- * tests, legacy_expr.c: templates and expressions, legacy_ctx.c: context
- * references). Not a public interface: see legacy.h.
+ * tests, legacy_util.c: translations, uuids and errors, legacy_expr.c:
+ * templates and expressions, legacy_ctx.c: context references). Not a public
+ * interface: see legacy.h.
  */
 #ifndef SK_LEGACY_INT_H
 #define SK_LEGACY_INT_H
@@ -13,7 +14,6 @@
 
 #include "buf.h"
 #include "err.h"
-#include "legacy.h"
 
 /* Whether s[0..n) is a URN scheme goflow knows ("tel", "mailto", ...). */
 bool legacy_is_scheme(const char *s, size_t n);
@@ -49,6 +49,10 @@ json_t *lg_uuid(struct lg *lg);
 
 /* A template migrated (legacy_template with opts) as a JSON string. */
 json_t *lg_tpl(struct lg *lg, const char *s, unsigned opts);
+
+/* Sets the translation of item's prop in lang to v (stolen). */
+void lg_loc_add(struct lg *lg, const char *lang, const char *item,
+                const char *prop, json_t *v);
 
 /*
  * A legacy translation: {"eng": "Hi", "fra": "Salut"} or a plain string

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "legacy.h"
 #include "legacy_int.h"
 
 static const char *
