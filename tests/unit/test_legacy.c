@@ -949,6 +949,14 @@ test_load_refusals(void **state)
          "000000000001\",\"category\":{\"eng\":\"X\"},\"test\":{\"type\":"
          "\"interrupted_status\"}}]}],\"metadata\":{\"name\":\"R\"}}",
          "legacy test type \"interrupted_status\" is not supported"},
+        {"{\"base_language\":\"eng\",\"flow_type\":\"F\",\"action_sets\":[{"
+         "\"uuid\":\"c1000000-0000-4000-8000-000000000003\",\"exit_uuid\":"
+         "\"c3000000-0000-4000-8000-000000000003\",\"actions\":[{\"type\":"
+         "\"reply\",\"uuid\":\"c4000000-0000-4000-8000-000000000003\","
+         "\"msg\":{\"eng\":\"Hi @extra.name\"}}]}],\"metadata\":{\"name\":"
+         "\"E\"}}",
+         "@legacy_extra (a legacy flow's @extra: webhook and trigger data) is "
+         "not supported"},
         {"{\"base_language\":\"eng\",\"flow_type\":\"Q\",\"action_sets\":[],"
          "\"metadata\":{\"name\":\"T\"}}",
          "legacy flow_type \"Q\" is unknown"},
