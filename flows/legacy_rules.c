@@ -195,12 +195,15 @@ rule_case(struct lg *lg, const json_t *rule, const char *cat, json_t *uicases)
     if (strcmp(type, "airtime_status") == 0 &&
         strcmp(jstr0(t, "exit_status"), "success") != 0)
         return NULL;
+    if (to == NULL) {
+        lg_fail(lg, "legacy test type \"%s\" is not supported", type);
+        return NULL;
+    }
     cu = lg_uuid(lg);
     args =
         cu == NULL ? NULL : case_args(lg, t, type, json_string_value(cu), &ui);
-    if (args == NULL || to == NULL) {
-        if (!lg->fail)
-            lg_fail(lg, "legacy test type \"%s\" is not supported", type);
+    if (args == NULL) {
+        lg_fail(lg, "out of memory");
         json_decref(cu);
         json_decref(args);
         json_decref(ui);
@@ -249,13 +252,17 @@ categories(struct lg *lg, const json_t *rs, struct rules *r, json_t *by_rule)
         if (cat == NULL) {
             json_t *cu = lg_uuid(lg);
 
-            json_array_append_new(
-                r->exits, legacy_exit(lg, ru, jstr(rule, "destination")));
+            if (json_array_append_new(
+                    r->exits, legacy_exit(lg, ru, jstr(rule, "destination"))))
+                lg_fail(lg, "out of memory");
             cat = json_pack("{s:o*}", "uuid", cu);
             if (*name != '\0')
                 lg_set(lg, cat, "name", json_string(name));
             lg_set(lg, cat, "exit_uuid", json_string(ru));
-            json_array_append_new(r->cats, cat);
+            if (json_array_append_new(r->cats, cat) != 0 || lg->fail) {
+                lg_fail(lg, "out of memory");
+                break; /* cat is gone */
+            }
         }
         lg_set(lg, by_rule, ru, json_incref(cat));
         lg_set(lg, by_name, name, json_incref(cat));
@@ -596,11 +603,12 @@ legacy_ruleset(struct lg *lg, const json_t *rs, json_t *ui)
     if (json_object_size(r.uicases) > 0) {
         json_t *conf = json_object_get(ui, "config");
 
-        if (conf == NULL) {
+        if (conf == NULL && !lg->fail) {
             conf = json_object();
             lg_set(lg, ui, "config", conf);
         }
-        lg_set(lg, conf, "cases", json_incref(r.uicases));
+        if (!lg->fail)
+            lg_set(lg, conf, "cases", json_incref(r.uicases));
     }
     json_decref(r.cats);
     json_decref(r.cases);

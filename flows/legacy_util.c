@@ -30,8 +30,10 @@ lg_fail(struct lg *lg, const char *fmt, ...)
 void
 lg_set(struct lg *lg, json_t *obj, const char *key, json_t *v)
 {
+    /* json_object_set_new() releases v even when it fails */
     if (v == NULL || obj == NULL || json_object_set_new(obj, key, v) != 0) {
-        json_decref(v);
+        if (obj == NULL)
+            json_decref(v);
         lg_fail(lg, "out of memory");
     }
 }
@@ -110,16 +112,16 @@ lg_loc_add(struct lg *lg, const char *lang, const char *item, const char *prop,
 {
     json_t *l = json_object_get(lg->loc, lang), *it;
 
-    if (l == NULL) {
+    if (l == NULL && !lg->fail) {
         l = json_object();
         lg_set(lg, lg->loc, lang, l);
     }
-    it = json_object_get(l, item);
+    it = lg->fail ? NULL : json_object_get(l, item);
     if (it == NULL && !lg->fail) {
         it = json_object();
         lg_set(lg, l, item, it);
     }
-    if (lg->fail) {
+    if (lg->fail) { /* l and it may be gone */
         json_decref(v);
         return;
     }

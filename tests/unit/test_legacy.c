@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "expr.h"
+#include "failalloc.h"
 #include "flow.h"
 #include "legacy.h"
 
@@ -975,6 +976,77 @@ test_load_refusals(void **state)
     }
 }
 
+/*
+ * Every allocation of a migration failing in turn (jansson's too): each
+ * gives a clean "out of memory", never a half-migrated flow, and leaks
+ * nothing. Over the legacy flow above, the wrapped export and, when the
+ * fixtures are there, every flow, action, test and rule set case.
+ */
+static void
+walk_failures(const json_t *def)
+{
+    long n;
+
+    failalloc_jansson();
+    for (n = 1;; n++) {
+        char err[SK_ERR_LEN] = "";
+        json_t *got;
+        bool failed;
+
+        failalloc_arm(n, false);
+        got = legacy_migrate(def, MEDIA_URL, err);
+        failed = failalloc_failed();
+        failalloc_disarm();
+        if (!failed) {
+            assert_non_null(got);
+            json_decref(got);
+            break;
+        }
+        if (got != NULL || strstr(err, "out of memory") == NULL)
+            fail_msg("allocation %ld failed: %s", n, got ? "migrated" : err);
+    }
+    json_set_alloc_funcs(malloc, free);
+    assert_true(n > 20);
+}
+
+static void
+test_alloc_failures(void **state)
+{
+    json_t *exp = json_loads(legacy_flow, 0, NULL);
+    json_t *wrap = json_loads(wrapped, 0, NULL);
+    json_t *flows = fixture("flows.json");
+
+    (void)state;
+    assert_non_null(exp);
+    assert_non_null(wrap);
+    walk_failures(json_array_get(json_object_get(exp, "flows"), 0));
+    walk_failures(json_array_get(json_object_get(wrap, "flows"), 0));
+    for (size_t i = 0; i < json_array_size(flows); i++)
+        walk_failures(json_object_get(json_array_get(flows, i), "legacy"));
+    json_decref(flows);
+    for (size_t k = 0; k < 3; k++) {
+        static const char *const files[][3] = {
+            {"actions.json", "legacy_action", "action"},
+            {"tests.json", "legacy_test", "test"},
+            {"rulesets.json", "legacy_ruleset", "rules"}};
+        json_t *cases = fixture(files[k][0]);
+
+        for (size_t i = 0; i < json_array_size(cases); i++) {
+            const json_t *tc = json_array_get(cases, i);
+            const char *ft =
+                json_string_value(json_object_get(tc, "legacy_flow_type"));
+            json_t *def = holder(files[k][2], json_object_get(tc, files[k][1]),
+                                 ft != NULL ? ft : "F");
+
+            walk_failures(def);
+            json_decref(def);
+        }
+        json_decref(cases);
+    }
+    json_decref(exp);
+    json_decref(wrap);
+}
+
 int
 main(void)
 {
@@ -990,6 +1062,7 @@ main(void)
         cmocka_unit_test(test_load_and_run),
         cmocka_unit_test(test_load_wrapped),
         cmocka_unit_test(test_load_refusals),
+        cmocka_unit_test(test_alloc_failures),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
