@@ -37,8 +37,9 @@
 #include "legacy.h"
 #include "legacy_int.h"
 
-#define MAX_DEPTH  100 /* goflow's limit on bracket nesting */
-#define MAX_PARAMS 64  /* arguments of one function call */
+#define MAX_DEPTH  100             /* goflow's limit on bracket nesting */
+#define MAX_REC    (4 * MAX_DEPTH) /* recursion: two a bracket, one a "-" */
+#define MAX_PARAMS 64              /* arguments of one function call */
 
 enum tok {
     T_EOF,
@@ -525,7 +526,7 @@ unary(struct px *p)
 {
     char *e;
 
-    if (++p->depth > MAX_DEPTH) {
+    if (++p->depth > MAX_REC) {
         p->bad = true;
         return NULL;
     }
@@ -576,7 +577,7 @@ concat(struct px *p)
 {
     char *e;
 
-    if (++p->depth > MAX_DEPTH) {
+    if (++p->depth > MAX_REC) {
         p->bad = true;
         return NULL;
     }
@@ -793,11 +794,12 @@ reference(struct sk_buf *o, const char *s, size_t i, size_t end, size_t top,
     free(me);
 }
 
-/* Migrates the expression s[i..end) (inside "@(...)"). */
+/* Migrates the expression s[i..end) (inside "@(...)", or "=(...)"). */
 static void
 expression(struct sk_buf *o, const char *s, size_t i, size_t end, unsigned opts,
            bool *bad)
 {
+    char opener = s[i - 2]; /* '@' or '=' */
     struct sk_buf self = {0};
     bool b = false;
     char *e, *me;
@@ -805,8 +807,8 @@ expression(struct sk_buf *o, const char *s, size_t i, size_t end, unsigned opts,
     if (end - i == 2 && s[i] == '"' && s[i + 1] == '"')
         return; /* @("") stood for "", to please the old editor */
     e = legacy_expr(s + i, end - i, opts & LEGACY_RAW_DATES, &b);
-    if (e == NULL) {
-        sk_buf_printf(o, "@(%.*s)", (int)(end - i), s + i);
+    if (e == NULL) { /* left as it was */
+        sk_buf_printf(o, "%c(%.*s)", opener, (int)(end - i), s + i);
         if (!b)
             o->fail = true;
         else if (bad != NULL)
@@ -844,7 +846,7 @@ legacy_template(const char *tpl, unsigned opts, bool *bad)
         if ((c == '@' && d == '(') || old_expr_start(tpl, i)) {
             end = expr_end(tpl, i + 2);
             if (end == 0) { /* never closed: text */
-                sk_buf_printf(&o, "@(%s", tpl + i + 2);
+                sk_buf_str(&o, tpl + i);
                 break;
             }
             expression(&o, tpl, i + 2, end, opts, bad);

@@ -216,7 +216,8 @@ static void
 test_expression_errors(void **state)
 {
     static const char *const bad[] = {
-        "@(1 +)", "@(UPPER(\"a\",))", "@(1 2)", "@(\"a\" $ 1)", "@(_x)", "@(()",
+        "@(1 +)", "@(UPPER(\"a\",))", "@(1 2)", "@(\"a\" $ 1)", "@(_x)",
+        "@(()",   "=(1 +) stays",
     };
     char deep[1024];
     size_t n = 0;
@@ -232,6 +233,23 @@ test_expression_errors(void **state)
         }
         assert_string_equal(got, bad[i]); /* left as it was */
         free(got);
+    }
+    /* a long run of "-" is refused, not recursed into */
+    {
+        char *minus = malloc(100005);
+        bool b = false;
+        char *got;
+
+        assert_non_null(minus);
+        memcpy(minus, "@(", 2);
+        memset(minus + 2, '-', 100000);
+        memcpy(minus + 100002, "1)", 3);
+        got = legacy_template(minus, 0, &b);
+        assert_non_null(got);
+        assert_true(b);
+        assert_string_equal(got, minus);
+        free(got);
+        free(minus);
     }
     /* nesting past 100 levels is refused, not recursed into */
     n += (size_t)snprintf(deep, sizeof(deep), "@(");
