@@ -27,7 +27,7 @@
 #include "legacy.h"
 #include "legacy_int.h"
 
-/* --- shared helpers ------------------------------------------------------ */
+/* --- reading ------------------------------------------------------------- */
 
 static const char *
 jstr(const json_t *o, const char *key)
@@ -68,7 +68,7 @@ name_ref(struct lg *lg, const json_t *r)
     return j;
 }
 
-/* A list of references made by fn from the list key of a. */
+/* The references in the list key of a: contacts, or groups and labels. */
 static json_t *
 ref_list(struct lg *lg, const json_t *a, const char *key, bool contacts)
 {

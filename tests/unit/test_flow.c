@@ -1757,6 +1757,10 @@ test_runner_fixtures(void **state)
         "enter_flow_terminal.test.json",
         "initial_wait.test.json",
         "empty.test.json",
+        /* legacy (pre-13) flows, migrated on load */
+        "legacy_favorites.test.json",
+        "legacy_subflow.test.json",
+        "legacy_timeout.test.json",
     };
     const char *fx = fixtures();
     char dir[1024];

@@ -903,6 +903,40 @@ test_load_and_run(void **state)
     flow_set_free(set);
 }
 
+/* flow_migrate() takes a legacy definition to the current spec too. */
+static void
+test_flow_migrate(void **state)
+{
+    json_t *exp = json_loads(legacy_flow, 0, NULL);
+    json_t *f = json_array_get(json_object_get(exp, "flows"), 0);
+    char err[SK_ERR_LEN] = "";
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(flow_migrate(f, NULL, err), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "spec_version")),
+                        FLOW_SPEC_VERSION);
+    assert_null(json_object_get(f, "action_sets"));
+    assert_string_equal(json_string_value(json_object_get(f, "name")),
+                        "Old Survey");
+    assert_int_equal(json_array_size(json_object_get(f, "nodes")), 3);
+    /* the entry first, then by position */
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(f, "nodes"), 1), "uuid")),
+        "a2000000-0000-4000-8000-000000000001");
+    /* migrating again leaves it as it is */
+    assert_int_equal(flow_migrate(f, NULL, err), 0);
+    json_decref(exp);
+    /* a definition before 13 that is not in the legacy format */
+    f = json_pack("{s:s, s:s, s:[]}", "uuid",
+                  "a0000000-0000-4000-8000-000000000009", "spec_version",
+                  "12.0", "nodes");
+    assert_int_equal(flow_migrate(f, NULL, err), SK_EINVAL);
+    assert_non_null(strstr(err, "is a legacy definition without action_sets"));
+    json_decref(f);
+}
+
 /* An export older than version 7: each flow wrapped in "definition". */
 static const char wrapped[] =
     "{\"version\": 4, \"flows\": [{\"name\": \"Wrapped\", \"uuid\": "
@@ -1078,6 +1112,7 @@ main(void)
         cmocka_unit_test(test_fixture_rulesets),
         cmocka_unit_test(test_fixture_expressions),
         cmocka_unit_test(test_load_and_run),
+        cmocka_unit_test(test_flow_migrate),
         cmocka_unit_test(test_load_wrapped),
         cmocka_unit_test(test_load_refusals),
         cmocka_unit_test(test_alloc_failures),
