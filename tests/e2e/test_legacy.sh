@@ -4,8 +4,10 @@
 # translations, a keyword trigger) and an older version 4 export that
 # wraps its flow in "definition" (actions without uuids, plain-text
 # categories, an =(...) expression) pass `sikiliza flow check` and run in
-# `sikiliza simulate`; a legacy flow that uses what the engine does not
-# run (a group action, a webhook) is refused by the part's current name.
+# `sikiliza simulate`, and the first is served by `sikiliza serve` (its
+# keyword trigger starting it for a child); a legacy flow that uses what
+# the engine does not run (a group action, a webhook) is refused by the
+# part's current name.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -22,6 +24,36 @@ out=$(sk_bin flow check "$V11" "$V4" 2>&1) ||
     sk_fail "legacy exports fail the check: $out"
 sk_contains "$out" "$V11: 1 flow ok" "the version 11 export"
 sk_contains "$out" "$V4: 1 flow ok" "the wrapped version 4 export"
+
+# The gateway serves the version 11 export from its flows directory: its
+# keyword trigger starts the survey for a child texting on the generic
+# channel, and the answers route as in the simulator.
+sk_need_command serve keygen
+GW=$SK_TMP/gw
+mkdir -p "$GW/flows"
+cp "$V11" "$GW/flows/"
+SECRET=e2e-$RANDOM$RANDOM-secret
+sk_conf "$GW" "$SECRET"
+# no default flow: only the keyword starts it
+sed -i "s|^dir = .*|dir = $GW/flows|; /^default = /d" "$SK_CONF"
+sk_start
+say() {
+    local id=$1 text=$2 code
+    code=$(sk_http "$WORK/$id.json" --data-urlencode "from=+254700000099" \
+        --data-urlencode "text=$text" --data-urlencode "id=$id" \
+        "$SK_URL/c/demo/receive?secret=$SECRET")
+    [ "$code" = 200 ] || sk_fail "message $id: HTTP $code: $(cat "$WORK/$id.json")"
+}
+say m1 "school"
+sk_contains "$(jq -r '.messages | join("\n")' "$WORK/m1.json")" \
+    "This short survey is anonymous. How old are you?" "the keyword starts the legacy flow"
+say m2 "12"
+sk_contains "$(jq -r '.messages | join("\n")' "$WORK/m2.json")" \
+    "Thank you. You are 12. Do you feel safe at school?" "the age answer"
+say m3 "yes"
+sk_contains "$(jq -r '.messages | join("\n")' "$WORK/m3.json")" \
+    "Thank you for telling us (YES)." "the last answer"
+sk_stop
 
 # run NAME FILE [ARGS...] < script: simulate --jsonl into $WORK/NAME.jsonl.
 run() {
