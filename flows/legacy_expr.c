@@ -5,9 +5,11 @@
  * A template is scanned as goflow scans one: "@@" is a literal "@",
  * "@name.name..." is a context reference when its first name is one of
  * the legacy top levels (contact, flow, step, extra, ...; otherwise it is
- * text, like an e-mail address), and "@(...)" (or "=(...)" in older
- * flows, rewritten by the caller) holds an expression. The expression is
- * parsed by a small recursive-descent parser for the old grammar:
+ * text, like an e-mail address), and "@(...)" (or "=(...)" at the start
+ * of a word, in the oldest flows) holds an expression. A reference may
+ * carry the oldest filters ("@contact.name|upper_case"), which become
+ * functions as RapidPro made them. The expression is parsed by a small
+ * recursive-descent parser for the old grammar:
  *
  *   concat   := equality ("&" equality)*          lowest
  *   equality := compare (("=" | "<>") compare)*
@@ -768,8 +770,59 @@ expr_end(const char *s, size_t i)
     return 0;
 }
 
-/* Migrates the reference at s[i..end) (after an @). */
-static void
+/*
+ * The filters of the oldest exports, "@contact.name|upper_case", as
+ * RapidPro turned them into functions before goflow's time: each wraps
+ * the value before it, "%s" standing for it.
+ */
+static const char *const filters[][2] = {
+    {"upper_case", "upper(%s)"},
+    {"lower_case", "lower(%s)"},
+    {"capitalize", "title(%s)"},
+    {"title_case", "title(%s)"},
+    {"first_word", "word(%s, 0)"},
+    {"remove_first_word", "remove_first_word(%s)"},
+    {"read_digits", "read_chars(%s)"},
+};
+
+/* The filter named at s (after a "|"), or -1; *n its length. */
+static int
+filter_at(const char *s, size_t *n)
+{
+    *n = 0;
+    while (isalnum((unsigned char)s[*n]) || s[*n] == '_')
+        (*n)++;
+    if (name_char((unsigned char)s[*n]) || s[*n] == ':')
+        return -1; /* a longer word, or a filter with an argument */
+    for (size_t k = 0; k < sizeof(filters) / sizeof(*filters); k++)
+        if (strlen(filters[k][0]) == *n && strncmp(filters[k][0], s, *n) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* Applies the filters that follow a reference at s[*end] to e (consumed). */
+static char *
+apply_filters(const char *s, size_t *end, char *e)
+{
+    size_t n;
+    int k;
+
+    while (e != NULL && s[*end] == '|' &&
+           (k = filter_at(s + *end + 1, &n)) >= 0) {
+        struct sk_buf b = {0};
+        const char *f = filters[k][1], *pct = strstr(f, "%s");
+
+        sk_buf_printf(&b, "%.*s%s%s", (int)(pct - f), f, e, pct + 2);
+        free(e);
+        e = sk_buf_take(&b);
+        *end += 1 + n;
+    }
+    return e;
+}
+
+/* Migrates the reference at s[i..end) (after an @) and the filters after
+   it; returns where the reference ends. */
+static size_t
 reference(struct sk_buf *o, const char *s, size_t i, size_t end, size_t top,
           unsigned opts)
 {
@@ -779,11 +832,11 @@ reference(struct sk_buf *o, const char *s, size_t i, size_t end, size_t top,
     if (!in_list(legacy_tops, sizeof(legacy_tops) / sizeof(*legacy_tops), s + i,
                  top - i)) {
         sk_buf_printf(o, "@%.*s", (int)(end - i), s + i);
-        return;
+        return end;
     }
     legacy_ctx_ref(&m, s + i, end - i, opts & LEGACY_RAW_DATES);
+    e = apply_filters(s, &end, sk_buf_take(&m));
     sk_buf_printf(&self, "@%.*s", (int)(end - i), s + i);
-    e = sk_buf_take(&m);
     me = sk_buf_take(&self);
     if (e == NULL || me == NULL)
         o->fail = true;
@@ -792,6 +845,7 @@ reference(struct sk_buf *o, const char *s, size_t i, size_t end, size_t top,
              opts & LEGACY_URL_ENCODE);
     free(e);
     free(me);
+    return end;
 }
 
 /* Migrates the expression s[i..end) (inside "@(...)", or "=(...)"). */
@@ -856,8 +910,7 @@ legacy_template(const char *tpl, unsigned opts, bool *bad)
             i += 2;
         } else if (c == '@' && name_char((unsigned char)d)) {
             end = ident_end(tpl, i + 1, &top);
-            reference(&o, tpl, i + 1, end, top, opts);
-            i = end;
+            i = reference(&o, tpl, i + 1, end, top, opts);
         } else {
             sk_buf_addc(&o, c);
             i++;

@@ -157,6 +157,15 @@ static const struct {
     /* the oldest exports' =(...) */
     {"=(contact.age + 1)", "@(legacy_add(fields.age, 1))", 0},
     {"x=(1)", "x=(1)", 0},
+    /* the oldest filters */
+    {"@contact.name|upper_case", "@(upper(contact.name))", 0},
+    {"@flow.name|first_word|capitalize!", "@(title(word(results.name, 0)))!",
+     0},
+    {"@step.value|read_digits", "@(read_chars(input))", 0},
+    {"@contact.name|unknown", "@contact.name|unknown", 0},
+    {"@contact.name|upper_cased", "@contact.name|upper_cased", 0},
+    {"@date|time_delta:\"1\"", "@(now())|time_delta:\"1\"", 0},
+    {"a|upper_case", "a|upper_case", 0},
 };
 
 /* Whether expr_check() found a syntax error (not a missing value: no
