@@ -93,7 +93,9 @@ ref_list(struct lg *lg, const json_t *a, const char *key, bool contacts)
 static void
 set_list(struct lg *lg, json_t *a, const char *key, json_t *list)
 {
-    if (json_array_size(list) > 0)
+    if (list == NULL)
+        lg_fail(lg, "out of memory");
+    else if (json_array_size(list) > 0)
         lg_set(lg, a, key, list);
     else
         json_decref(list);
@@ -197,13 +199,15 @@ quick_replies(struct lg *lg, const json_t *qrs, const char *item)
             if (json_object_get(langs, lang) == NULL) {
                 list = json_array();
                 for (size_t k = 0; k < n && list != NULL; k++)
-                    json_array_append_new(list, json_string(""));
+                    if (json_array_append_new(list, json_string("")) != 0)
+                        lg_fail(lg, "out of memory");
                 lg_set(lg, langs, lang, list);
             }
             list = json_object_get(langs, lang);
-            if (list != NULL)
+            if (list == NULL ||
                 json_array_set_new(list, i,
-                                   lg_tpl(lg, json_string_value(v), 0));
+                                   lg_tpl(lg, json_string_value(v), 0)) != 0)
+                lg_fail(lg, "out of memory");
         }
     }
     json_object_foreach(langs, lang, list)
@@ -213,6 +217,8 @@ quick_replies(struct lg *lg, const json_t *qrs, const char *item)
         else
             lg_loc_add(lg, lang, item, "quick_replies", json_incref(list));
     }
+    if (langs == NULL)
+        lg_fail(lg, "out of memory");
     json_decref(langs);
     return base != NULL ? base : json_array();
 }
@@ -273,16 +279,16 @@ save_action(struct lg *lg, const json_t *a, const char *uuid)
         free(t);
     }
     if (strcmp(field, "name") == 0 || strcmp(field, "first_name") == 0)
-        out = json_pack("{s:s, s:s, s:o*}", "type", "set_contact_name", "uuid",
+        out = json_pack("{s:s, s:s, s:o}", "type", "set_contact_name", "uuid",
                         uuid, "name", v);
     else if (legacy_is_scheme(field, strlen(field)) ||
              strcmp(field, "tel_e164") == 0)
-        out = json_pack("{s:s, s:s, s:s, s:o*}", "type", "add_contact_urn",
+        out = json_pack("{s:s, s:s, s:s, s:o}", "type", "add_contact_urn",
                         "uuid", uuid, "scheme",
                         strcmp(field, "tel_e164") == 0 ? "tel" : field, "path",
                         v);
     else
-        out = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o*}", "type",
+        out = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "type",
                         "set_contact_field", "uuid", uuid, "field", "key",
                         field, "name", jstr0(a, "label"), "value", v);
     return out;
@@ -297,12 +303,15 @@ say_action(struct lg *lg, const json_t *a, const char *uuid)
 
     lg_set(lg, out, "text",
            lg_trans(lg, json_object_get(a, "msg"), uuid, "text"));
+    if (rec == NULL && json_object_get(a, "recording") != NULL)
+        lg_fail(lg, "out of memory");
     if (json_is_object(rec))
         json_object_foreach(rec, lang, v)
         {
-            if (json_string_length(v) > 0)
-                json_object_set_new(rec, lang,
-                                    url_join(lg->media, json_string_value(v)));
+            if (json_string_length(v) > 0 &&
+                json_object_set_new(
+                    rec, lang, url_join(lg->media, json_string_value(v))) != 0)
+                lg_fail(lg, "out of memory");
         }
     if (rec != NULL && !json_is_null(rec)) {
         url = lg_trans(lg, rec, uuid, "audio_url");
@@ -327,8 +336,8 @@ email_action(struct lg *lg, const json_t *a, const char *uuid)
     }
     json_array_foreach(json_object_get(a, "emails"), i, e)
         json_array_append_new(emails, lg_tpl(lg, json_string_value(e), 0));
-    return json_pack("{s:s, s:s, s:o, s:o*, s:o*}", "type", "send_email",
-                     "uuid", uuid, "addresses", emails, "subject",
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "type", "send_email", "uuid",
+                     uuid, "addresses", emails, "subject",
                      lg_tpl(lg, jstr0(a, "subject"), 0), "body",
                      lg_tpl(lg, jstr0(a, "msg"), 0));
 }
@@ -336,7 +345,7 @@ email_action(struct lg *lg, const json_t *a, const char *uuid)
 static json_t *
 session_action(struct lg *lg, const json_t *a, const char *uuid)
 {
-    json_t *out = json_pack("{s:s, s:s, s:o*}", "type", "start_session", "uuid",
+    json_t *out = json_pack("{s:s, s:s, s:o}", "type", "start_session", "uuid",
                             uuid, "flow", flow_ref(a, "flow"));
     bool create = false;
 
@@ -354,7 +363,7 @@ group_action(struct lg *lg, const json_t *a, const char *uuid, bool add)
     json_t *groups = ref_list(lg, a, "groups", false), *out;
 
     if (add)
-        return json_pack("{s:s, s:s, s:o*}", "type", "add_contact_groups",
+        return json_pack("{s:s, s:s, s:o}", "type", "add_contact_groups",
                          "uuid", uuid, "groups", groups);
     out =
         json_pack("{s:s, s:s}", "type", "remove_contact_groups", "uuid", uuid);
@@ -377,13 +386,13 @@ simple_action(struct lg *lg, const json_t *a, const char *type,
                          "set_contact_channel", "uuid", uuid, "channel", "uuid",
                          jstr0(a, "channel"), "name", jstr0(a, "name"));
     if (strcmp(type, "flow") == 0)
-        return json_pack("{s:s, s:s, s:o*, s:b}", "type", "enter_flow", "uuid",
+        return json_pack("{s:s, s:s, s:o, s:b}", "type", "enter_flow", "uuid",
                          uuid, "flow", flow_ref(a, "flow"), "terminal", 1);
     if (strcmp(type, "play") == 0)
-        return json_pack("{s:s, s:s, s:o*}", "type", "play_audio", "uuid", uuid,
+        return json_pack("{s:s, s:s, s:o}", "type", "play_audio", "uuid", uuid,
                          "audio_url", lg_tpl(lg, jstr0(a, "url"), 0));
     if (strcmp(type, "add_label") == 0)
-        return json_pack("{s:s, s:s, s:o*}", "type", "add_input_labels", "uuid",
+        return json_pack("{s:s, s:s, s:o}", "type", "add_input_labels", "uuid",
                          uuid, "labels", ref_list(lg, a, "labels", false));
     lg_fail(lg, "legacy action type \"%s\" is unknown", type);
     return NULL;
@@ -438,8 +447,10 @@ action_set(struct lg *lg, const json_t *as)
     {
         json_t *m = action(lg, a);
 
-        if (m == NULL || json_array_append_new(actions, m) != 0)
+        if (m == NULL || json_array_append_new(actions, m) != 0) {
+            lg_fail(lg, "out of memory");
             break;
+        }
     }
     set_list(lg, node, "actions", actions);
     if (eu == NULL || *eu == '\0')
@@ -483,9 +494,11 @@ add_nodes(struct lg *lg, const json_t *f, bool rules, json_t *nodes, json_t *ui,
         }
         un = legacy_ui(rules ? "" : "execute_actions", set);
         node = rules ? legacy_ruleset(lg, set, un) : action_set(lg, set);
-        json_array_append_new(nodes, node);
-        json_array_append_new(tops, json_integer((json_int_t)json_number_value(
-                                        json_object_get(set, "y"))));
+        if (json_array_append_new(nodes, node) != 0 ||
+            json_array_append_new(tops,
+                                  json_integer((json_int_t)json_number_value(
+                                      json_object_get(set, "y")))) != 0)
+            lg_fail(lg, "out of memory");
         lg_set(lg, ui, uuid, un);
         if (lg->fail)
             return;
@@ -570,19 +583,24 @@ flow_type(const char *legacy)
     return NULL;
 }
 
-/* The set of the uuids of every action set and rule set. */
+/* The set of the uuids of every action set and rule set; NULL when out
+   of memory. */
 static json_t *
 destinations(const json_t *f)
 {
+    static const char *const keys[] = {"action_sets", "rule_sets"};
     json_t *d = json_object(), *s;
     size_t i;
 
-    json_array_foreach(json_object_get(f, "action_sets"), i,
-                       s) if (jstr(s, "uuid") != NULL)
-        json_object_set_new(d, jstr(s, "uuid"), json_true());
-    json_array_foreach(json_object_get(f, "rule_sets"), i,
-                       s) if (jstr(s, "uuid") != NULL)
-        json_object_set_new(d, jstr(s, "uuid"), json_true());
+    for (size_t k = 0; k < 2 && d != NULL; k++)
+        json_array_foreach(json_object_get(f, keys[k]), i, s)
+        {
+            if (jstr(s, "uuid") != NULL &&
+                json_object_set_new(d, jstr(s, "uuid"), json_true()) != 0) {
+                json_decref(d);
+                return NULL;
+            }
+        }
     return d;
 }
 
@@ -635,26 +653,29 @@ migrate_flow(struct lg *lg, const json_t *f)
 static json_t *
 unwrap(const json_t *def)
 {
+    static const char *const keys[] = {"name", "uuid", "revision"};
     json_t *f = json_deep_copy(json_object_get(def, "definition"));
-    json_t *meta;
+    json_t *meta = json_object_get(f, "metadata");
+    const char *type = jstr(def, "flow_type");
+    int rc = f == NULL ? -1 : 0;
 
-    if (f == NULL)
-        return NULL;
-    meta = json_object_get(f, "metadata");
-    if (!json_is_object(meta)) {
+    if (rc == 0 && !json_is_object(meta)) {
         meta = json_object();
-        json_object_set_new(f, "metadata", meta);
+        rc = json_object_set_new(f, "metadata", meta);
     }
-    if (jstr(f, "flow_type") == NULL)
-        json_object_set_new(
-            f, "flow_type",
-            json_string(jstr(def, "flow_type") ? jstr(def, "flow_type") : "F"));
-    if (jstr(def, "name") != NULL)
-        json_object_set(meta, "name", json_object_get(def, "name"));
-    if (jstr(def, "uuid") != NULL)
-        json_object_set(meta, "uuid", json_object_get(def, "uuid"));
-    if (json_is_integer(json_object_get(def, "revision")))
-        json_object_set(meta, "revision", json_object_get(def, "revision"));
+    if (rc == 0 && jstr(f, "flow_type") == NULL)
+        rc = json_object_set_new(f, "flow_type",
+                                 json_string(type != NULL ? type : "F"));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys) && rc == 0; i++) {
+        json_t *v = json_object_get(def, keys[i]);
+
+        if (json_is_string(v) || (i == 2 && json_is_integer(v)))
+            rc = json_object_set(meta, keys[i], v);
+    }
+    if (rc != 0) {
+        json_decref(f);
+        return NULL;
+    }
     return f;
 }
 

@@ -713,7 +713,11 @@ wrap(struct sk_buf *o, const char *e, const char *self, bool url)
         sk_buf_printf(&b, ", %s)", e);
     } else
         sk_buf_str(&b, e);
-    if (url && (x = sk_buf_take(&b)) != NULL) {
+    if (url) {
+        if ((x = sk_buf_take(&b)) == NULL) {
+            o->fail = true;
+            return;
+        }
         sk_buf_printf(&b, "url_encode(%s)", x);
         free(x);
     }

@@ -137,9 +137,9 @@ case_args(struct lg *lg, const json_t *t, const char *type, const char *cu,
     if (is_any(type, none))
         return json_array();
     if (is_any(type, nums))
-        return json_pack("[o*]", numeric(lg, json_object_get(t, "test")));
+        return json_pack("[o]", numeric(lg, json_object_get(t, "test")));
     if (strcmp(type, "between") == 0)
-        return json_pack("[o*o*]", lg_tpl(lg, jstr0(t, "min"), 0),
+        return json_pack("[oo]", lg_tpl(lg, jstr0(t, "min"), 0),
                          lg_tpl(lg, jstr0(t, "max"), 0));
     if (is_any(type, words)) {
         const json_t *tt = json_object_get(t, "test");
@@ -150,12 +150,12 @@ case_args(struct lg *lg, const json_t *t, const char *type, const char *cu,
 
         if (json_is_object(tt))
             json_decref(lg_trans(lg, tt, cu, "arguments"));
-        return json_pack("[o*]", arg);
+        return json_pack("[o]", arg);
     }
     if (is_any(type, dates)) {
-        *ui = date_delta(jstr0(t, "test"));
-        return json_pack("[o*]",
-                         lg_tpl(lg, jstr0(t, "test"), LEGACY_RAW_DATES));
+        if ((*ui = date_delta(jstr0(t, "test"))) == NULL)
+            lg_fail(lg, "out of memory");
+        return json_pack("[o]", lg_tpl(lg, jstr0(t, "test"), LEGACY_RAW_DATES));
     }
     if (strcmp(type, "in_group") == 0) {
         const json_t *g = json_object_get(t, "test");
@@ -173,9 +173,9 @@ case_args(struct lg *lg, const json_t *t, const char *type, const char *cu,
     if (strcmp(type, "airtime_status") == 0)
         return json_pack("[s]", "Success");
     if (strcmp(type, "district") == 0)
-        return json_pack("[o*]", lg_tpl(lg, jstr0(t, "test"), 0));
+        return json_pack("[o]", lg_tpl(lg, jstr0(t, "test"), 0));
     if (strcmp(type, "ward") == 0)
-        return json_pack("[o*o*]", lg_tpl(lg, jstr0(t, "district"), 0),
+        return json_pack("[oo]", lg_tpl(lg, jstr0(t, "district"), 0),
                          lg_tpl(lg, jstr0(t, "state"), 0));
     lg_fail(lg, "legacy test type \"%s\" is not supported", type);
     return NULL;
@@ -255,7 +255,7 @@ categories(struct lg *lg, const json_t *rs, struct rules *r, json_t *by_rule)
             if (json_array_append_new(
                     r->exits, legacy_exit(lg, ru, jstr(rule, "destination"))))
                 lg_fail(lg, "out of memory");
-            cat = json_pack("{s:o*}", "uuid", cu);
+            cat = json_pack("{s:o}", "uuid", cu);
             if (*name != '\0')
                 lg_set(lg, cat, "name", json_string(name));
             lg_set(lg, cat, "exit_uuid", json_string(ru));
@@ -329,8 +329,11 @@ wait_of(struct lg *lg, const char *type, const json_t *rs,
                                            {"wait_gps", "location"},
                                            {"wait_recording", "audio"}};
     json_t *w = json_pack("{s:s}", "type", "msg"), *hint = NULL;
+    bool hinted = strncmp(type, "wait_message", 12) != 0;
 
     *operand = "@input";
+    if (w == NULL)
+        lg_fail(lg, "out of memory");
     if (r->timeout != NULL && r->timeout_min > 0)
         lg_set(lg, w, "timeout",
                json_pack("{s:I, s:s}", "seconds",
@@ -347,7 +350,7 @@ wait_of(struct lg *lg, const char *type, const json_t *rs,
                          jstr0(rs, "finished_key"));
         *operand = "@input.text";
     }
-    if (hint != NULL)
+    if (hinted) /* a hint that could not be made fails the migration */
         lg_set(lg, w, "hint", hint);
     return w;
 }
@@ -389,7 +392,9 @@ split_operand(struct lg *lg, const char *type, const char *operand, json_t *ui)
                              "id", key);
     }
     lg_set(lg, ui, "type", json_string(uitype));
-    if (conf != NULL)
+    if (key != NULL &&
+        (strcmp(type, "flow_field") == 0 ||
+         (strcmp(type, "contact_field") == 0 && strcmp(key, "groups") != 0)))
         lg_set(lg, ui, "config", json_pack("{s:o}", "operand", conf));
     op = lg_tpl(lg, operand,
                 strcmp(type, "expression") == 0 ? LEGACY_DEFAULT_TO_SELF : 0);
@@ -482,6 +487,8 @@ pre_action(struct lg *lg, const char *type, const json_t *rs, json_t **operand,
     char *snake = expr_snake(label), op[256];
     json_t *u = lg_uuid(lg), *a = NULL;
 
+    if (snake == NULL)
+        lg_fail(lg, "out of memory");
     snprintf(op, sizeof(op), "@results.%s%s", snake ? snake : "",
              strcmp(type, "airtime") == 0 ? "" : ".category");
     free(snake);
@@ -506,7 +513,7 @@ pre_action(struct lg *lg, const char *type, const json_t *rs, json_t **operand,
             method[i] = (char)(m[i] >= 'a' && m[i] <= 'z' ? m[i] - 32 : m[i]);
         method[i] = '\0';
         *uitype = "split_by_webhook";
-        a = json_pack("{s:s, s:O, s:s, s:o*, s:s}", "type", "call_webhook",
+        a = json_pack("{s:s, s:O, s:s, s:o, s:s}", "type", "call_webhook",
                       "uuid", u, "method", i > 0 ? method : "POST", "url",
                       lg_tpl(lg, jstr0(conf, "webhook"), LEGACY_URL_ENCODE),
                       "result_name", label);
@@ -524,11 +531,15 @@ pre_action(struct lg *lg, const char *type, const json_t *rs, json_t **operand,
             const char *country;
             json_t *c;
 
-            json_object_foreach((json_t *)conf, country,
-                                c) if (jstr(c, "currency_code") != NULL)
-                json_object_set(json_object_get(a, "amounts"),
-                                jstr(c, "currency_code"),
-                                json_object_get(c, "amount"));
+            json_object_foreach((json_t *)conf, country, c)
+            {
+                if (jstr(c, "currency_code") != NULL &&
+                    json_object_get(c, "amount") != NULL &&
+                    json_object_set(json_object_get(a, "amounts"),
+                                    jstr(c, "currency_code"),
+                                    json_object_get(c, "amount")) != 0)
+                    lg_fail(lg, "out of memory");
+            }
         }
     }
     json_decref(u);
@@ -558,8 +569,8 @@ ruleset_router(struct lg *lg, const json_t *rs, const char *type,
         uitype = "wait_for_response";
     } else if (is_any(type, pres)) {
         a = pre_action(lg, type, rs, &operand, &uitype, &named);
-        if (a != NULL)
-            *actions = json_pack("[o]", a);
+        if (a == NULL || (*actions = json_pack("[o]", a)) == NULL)
+            lg_fail(lg, "out of memory"); /* unless failed for a reason */
     } else if (is_any(type, splits)) {
         operand = split_operand(lg, type, jstr0(rs, "operand"), ui);
     } else if (strcmp(type, "group") == 0) {

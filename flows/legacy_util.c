@@ -44,6 +44,7 @@ lg_uuid(struct lg *lg)
     uint64_t h[2] = {0xcbf29ce484222325ULL, 0x6c62272e07bb0142ULL};
     unsigned char b[16];
     char out[37], salt[32];
+    json_t *u;
 
     snprintf(salt, sizeof(salt), "legacy/%lu", ++lg->n_uuid);
     for (int k = 0; k < 2; k++) {
@@ -63,7 +64,10 @@ lg_uuid(struct lg *lg)
              "%02x%02x%02x%02x%02x%02x",
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
              b[11], b[12], b[13], b[14], b[15]);
-    return json_string(out);
+    u = json_string(out);
+    if (u == NULL)
+        lg_fail(lg, "out of memory");
+    return u;
 }
 
 json_t *

@@ -1038,10 +1038,11 @@ test_load_refusals(void **state)
 }
 
 /*
- * Every allocation of a migration failing in turn (jansson's too): each
- * gives a clean "out of memory", never a half-migrated flow, and leaks
- * nothing. Over the legacy flow above, the wrapped export and, when the
- * fixtures are there, every flow, action, test and rule set case.
+ * Every allocation of a migration failing in turn (jansson's too), with
+ * all after it or alone: each gives a clean "out of memory" or the whole
+ * flow, never a half-migrated one, and leaks nothing. Over the legacy flow
+ * above, the wrapped export and, when the fixtures are there, every flow,
+ * action, test and rule set case.
  */
 static void
 walk_failures(const json_t *def)
@@ -1065,6 +1066,28 @@ walk_failures(const json_t *def)
         }
         if (got != NULL || strstr(err, "out of memory") == NULL)
             fail_msg("allocation %ld failed: %s", n, got ? "migrated" : err);
+    }
+    /* one allocation alone failing: out of memory, or the whole flow */
+    {
+        char err[SK_ERR_LEN] = "";
+        json_t *want = legacy_migrate(def, MEDIA_URL, err);
+        long total = n;
+
+        assert_non_null(want);
+        for (n = 1; n <= total; n++) {
+            json_t *got;
+
+            err[0] = '\0';
+            failalloc_arm(n, true);
+            got = legacy_migrate(def, MEDIA_URL, err);
+            failalloc_disarm();
+            if (got == NULL ? strstr(err, "out of memory") == NULL
+                            : !json_equal(got, want))
+                fail_msg("allocation %ld alone failed: %s", n,
+                         got ? "a different flow" : err);
+            json_decref(got);
+        }
+        json_decref(want);
     }
     json_set_alloc_funcs(malloc, free);
     assert_true(n > 20);
