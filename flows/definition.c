@@ -9,8 +9,9 @@
  * nothing to the set. Features this engine does not run (webhooks, groups,
  * other waits...) are problems too: a flow is never run half-understood.
  * A definition written for an older spec version is first migrated in
- * its JSON to FLOW_SPEC_VERSION (migrate.c), so validation and the runner
- * only ever see the current spec. Pure: no I/O, no globals.
+ * its JSON to FLOW_SPEC_VERSION (migrate.c; a legacy pre-13 one first to
+ * 13.0.0 by legacy.c), so validation and the runner only ever see the
+ * current spec. Pure: no I/O, no globals.
  */
 #include <ctype.h>
 #include <stdarg.h>

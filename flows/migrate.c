@@ -2,7 +2,8 @@
  * migrate.c - spec version migrations: a flow definition written for an
  * older 13.x or 14.x spec is brought up to FLOW_SPEC_VERSION in its JSON,
  * one step per spec version, the same steps goflow applies before it
- * reads a flow. Validation (definition.c) then only sees the current spec.
+ * reads a flow (a legacy pre-13 one is made 13.0.0 first, by legacy.c).
+ * Validation (definition.c) then only sees the current spec.
  *
  * Every step works on the parsed JSON in place and sets spec_version to
  * its own version. A step also rewrites parts this engine does not run
