@@ -1100,6 +1100,8 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     } else if (!json_is_array(list)) {
         problem(&ld, NULL, "\"flows\" is not a list");
         goto done;
+    } else if ((rc = legacy_export_ids(root)) != 0) {
+        goto done; /* old exports name flows by id (legacy.c) */
     }
     flows = calloc(json_array_size(list) + 1, sizeof(*flows));
     if (flows == NULL) {

@@ -739,3 +739,98 @@ done:
     json_decref(f);
     return out;
 }
+
+/* --- flow ids of old exports ---------------------------------------------- */
+
+/* The id of an export's flow entry: its own, or its metadata's. */
+static json_int_t
+flow_id(const json_t *f)
+{
+    const json_t *d = json_object_get(f, "definition");
+    const json_t *id = json_object_get(f, "id");
+
+    if (!json_is_integer(id))
+        id = json_object_get(json_object_get(d ? d : f, "metadata"), "id");
+    return json_is_integer(id) ? json_integer_value(id) : -1;
+}
+
+/* The uuid of an export's flow entry: its own, or its metadata's. */
+static const char *
+flow_uuid_of(const json_t *f)
+{
+    const json_t *d = json_object_get(f, "definition");
+    const char *u = jstr(f, "uuid");
+
+    return u != NULL ? u : jstr(json_object_get(d ? d : f, "metadata"), "uuid");
+}
+
+/* Gives ref ({"id": 12, "name": ...}) the uuid of flow 12 when it has none. */
+static int
+fill_ref(json_t *ref, const json_t *ids)
+{
+    char key[32];
+    const json_t *id = json_object_get(ref, "id");
+    const json_t *u;
+
+    if (!json_is_object(ref) || jstr(ref, "uuid") != NULL ||
+        !json_is_integer(id))
+        return 0;
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+    u = json_object_get(ids, key);
+    if (u != NULL && json_object_set(ref, "uuid", (json_t *)u) != 0)
+        return SK_ENOMEM;
+    return 0;
+}
+
+/* Fills the flow references of one legacy flow. */
+static int
+fill_flow(json_t *f, const json_t *ids)
+{
+    json_t *set, *a;
+    size_t i, j;
+    int rc = 0;
+
+    json_array_foreach(json_object_get(f, "action_sets"), i, set)
+    {
+        json_array_foreach(json_object_get(set, "actions"), j, a)
+        {
+            if (rc == 0)
+                rc = fill_ref(json_object_get(a, "flow"), ids);
+        }
+    }
+    json_array_foreach(json_object_get(f, "rule_sets"), i, set)
+    {
+        if (rc == 0)
+            rc = fill_ref(
+                json_object_get(json_object_get(set, "config"), "flow"), ids);
+    }
+    return rc;
+}
+
+int
+legacy_export_ids(json_t *root)
+{
+    json_t *flows = json_object_get(root, "flows"), *ids = json_object(), *f;
+    size_t i;
+    int rc = ids == NULL ? SK_ENOMEM : 0;
+
+    json_array_foreach(flows, i, f)
+    {
+        char key[32];
+
+        if (rc != 0 || flow_id(f) < 0 || flow_uuid_of(f) == NULL)
+            continue;
+        snprintf(key, sizeof(key), "%lld", (long long)flow_id(f));
+        if (json_object_set_new(ids, key, json_string(flow_uuid_of(f))) != 0)
+            rc = SK_ENOMEM;
+    }
+    json_array_foreach(flows, i, f)
+    {
+        json_t *d = json_object_get(f, "definition");
+
+        if (rc == 0 && legacy_is_definition(f))
+            rc = fill_flow(json_is_object(d) ? d : f, ids);
+    }
+    json_decref(ids);
+    return rc;
+}

@@ -47,6 +47,16 @@ json_t *legacy_migrate(const json_t *def, const char *base_media_url,
                        char err[SK_ERR_LEN]);
 
 /*
+ * In exports older than RapidPro's version 9 flows name each other by
+ * their id ({"id": 12, "name": "Register"}): gives each such reference in
+ * a legacy flow of the export root the uuid of the export's flow with
+ * that id (its "id" and "uuid", or its metadata's), as RapidPro's export
+ * migration does. Changes root in place; a reference to a flow not in the
+ * export is left as it is. Returns 0 or SK_ENOMEM.
+ */
+int legacy_export_ids(json_t *root);
+
+/*
  * tpl, a legacy template, in the current syntax: a malloc'd string, or
  * NULL when out of memory. opts is a mask of LEGACY_* options. An
  * expression that cannot be read is left as it was and sets *bad (when

@@ -2,8 +2,8 @@
 # Legacy RapidPro exports load and run: a version 11 export (action sets,
 # rule sets, old expressions such as @flow.age and @(UPPER(...)), French
 # translations, a keyword trigger) and an older version 4 export that
-# wraps its flow in "definition" (actions without uuids, plain-text
-# categories, an =(...) expression) pass `sikiliza flow check` and run in
+# wraps its flows in "definition" (actions without uuids, plain-text
+# categories, an =(...) expression, a flow started by its id) pass `sikiliza flow check` and run in
 # `sikiliza simulate`, and the first is served by `sikiliza serve` (its
 # keyword trigger starting it for a child); a legacy flow that uses what
 # the engine does not run (a group action, a webhook) is refused by the
@@ -23,7 +23,7 @@ WORK=$SK_TMP
 out=$(sk_bin flow check "$V11" "$V4" 2>&1) ||
     sk_fail "legacy exports fail the check: $out"
 sk_contains "$out" "$V11: 1 flow ok" "the version 11 export"
-sk_contains "$out" "$V4: 1 flow ok" "the wrapped version 4 export"
+sk_contains "$out" "$V4: 2 flows ok" "the wrapped version 4 export"
 
 # The gateway serves the version 11 export from its flows directory: its
 # keyword trigger starts the survey for a child texting on the generic
@@ -93,11 +93,13 @@ printf '30\n' | run v11old "$V11"
 has v11old '.type == "msg_created" and .text == "This survey is for ages 5 to 17. Thank you!"' \
     "the Other rule's destination"
 
-printf 'yes\n' | run v4 "$V4"
+printf 'yes\n' | run v4 "$V4" --flow "Water Point 2014"
 has v4 '.type == "run_started" and .flow == "Water Point 2014"' \
     "the wrapper's name is the flow's"
 has v4 '.type == "msg_created" and .text == "Thanks! You answered YES. Goodbye."' \
     "=(UPPER(step.value)) is upper(input)"
+has v4 '.type == "msg_created" and .text == "Your answers help the water committee."' \
+    "the flow named by its id in the export is started"
 
 # What the engine does not run is refused by its current name.
 jq '.flows[0].action_sets[0].actions += [{"type": "add_group",

@@ -983,6 +983,39 @@ test_load_wrapped(void **state)
     flow_set_free(set);
 }
 
+/* Flows of an old export that name each other by id: the id becomes the
+   uuid of the export's flow with it; an id not in the export stays. */
+static void
+test_export_ids(void **state)
+{
+    json_t *root = json_loads(
+        "{\"flows\": [{\"id\": 7, \"uuid\": \"d0000000-0000-4000-8000-"
+        "000000000007\", \"definition\": {\"base_language\": \"eng\", "
+        "\"action_sets\": [{\"uuid\": \"d1000000-0000-4000-8000-"
+        "000000000001\", \"actions\": [{\"type\": \"flow\", \"flow\": "
+        "{\"id\": 8, \"name\": \"B\"}}, {\"type\": \"flow\", \"flow\": "
+        "{\"id\": 99, \"name\": \"Gone\"}}]}], \"rule_sets\": [{\"uuid\": "
+        "\"d2000000-0000-4000-8000-000000000001\", \"ruleset_type\": "
+        "\"subflow\", \"config\": {\"flow\": {\"id\": 7}}}]}}, "
+        "{\"base_language\": \"eng\", \"action_sets\": [], \"metadata\": "
+        "{\"id\": 8, \"uuid\": \"d0000000-0000-4000-8000-000000000008\"}}]}",
+        0, NULL);
+    const json_t *d;
+
+    (void)state;
+    assert_non_null(root);
+    assert_int_equal(legacy_export_ids(root), 0);
+    d = get(root, "flows/0/definition");
+    assert_string_equal(
+        json_string_value(get(d, "action_sets/0/actions/0/flow/uuid")),
+        "d0000000-0000-4000-8000-000000000008");
+    assert_null(get(d, "action_sets/0/actions/1/flow/uuid"));
+    assert_string_equal(
+        json_string_value(get(d, "rule_sets/0/config/flow/uuid")),
+        "d0000000-0000-4000-8000-000000000007");
+    json_decref(root);
+}
+
 /* What a legacy flow uses that the engine does not run is refused by name
    after migration; what cannot be migrated is refused as legacy. */
 static void
@@ -1146,6 +1179,7 @@ main(void)
         cmocka_unit_test(test_load_and_run),
         cmocka_unit_test(test_flow_migrate),
         cmocka_unit_test(test_load_wrapped),
+        cmocka_unit_test(test_export_ids),
         cmocka_unit_test(test_load_refusals),
         cmocka_unit_test(test_alloc_failures),
     };
