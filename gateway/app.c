@@ -45,10 +45,12 @@
 #include "inbound.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "optout.h"
 #include "outbox.h"
 #include "preflight.h"
 #include "privacy.h"
+#include "safeguard.h"
 #include "sending.h"
 #include "store.h"
 #include "sweep.h"
@@ -192,6 +194,8 @@ inbound_done(void *arg, int rc)
         snprintf(pages, sizeof(pages), " pages=%zu", job->ussd_pages);
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
+    if (rc == 0 && job->alert_id > 0)
+        notify_kick(app->notify);
     if (rc == 0)
         rc = job->ussd ? ussd_render(job->reply, &r, &n)
                        : render_texts(app, job->ch, job->reply, &r, &n);
@@ -534,6 +538,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     app->stopping = true;
     http_stop_intake(app->http);
     outbox_stop(app->outbox);
+    notify_stop(app->notify);
     if (app->sweep_timer != NULL)
         event_del(app->sweep_timer);
     maybe_stop(app);
@@ -548,15 +553,21 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
-/* Checks what the config names (preflight.h) and folds the STOP and DELETE
- * words. 0, SK_EINVAL or SK_ENOMEM. */
+/* Checks what the config names (preflight.h), folds the STOP and DELETE
+ * words and sets up safeguarding. 0, SK_EINVAL or SK_ENOMEM. */
 static int
 check_config(struct sk_app *app)
 {
     const struct config *cfg = app->cfg;
+    char err[SK_ERR_LEN] = "";
     int rc;
 
     rc = preflight_check(cfg, app->flows, app->types);
+    app->safeguard = safeguard_from_config(cfg, app->flows, err);
+    if (app->safeguard == NULL && err[0] != '\0') {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        rc = SK_EINVAL;
+    }
     app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
                                                        : CONFIG_MAX_WORDS;
     if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
@@ -585,8 +596,11 @@ app_free(struct sk_app *app)
      * need of it alive until store_close() has run their callbacks. */
     outbox_free(app->outbox);
     app->outbox = NULL;
-    store_close(app->store); /* runs what is queued, joins the writer */
+    notify_stop(app->notify); /* its jobs still queued send nothing */
+    store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
+    notify_free(app->notify);
+    safeguard_free(app->safeguard);
     http_free(app->http);
     metrics_free(app->metrics);
     if (app->base != NULL)
@@ -668,6 +682,7 @@ app_serve(const char *config_path)
     app.inbound.n_stop = app.n_stop;
     app.inbound.delete_folded = app.delete_folded;
     app.inbound.n_delete = app.n_delete;
+    app.inbound.safeguard = app.safeguard;
     caps_log_long_texts(app.flows, app.cfg->max_segments);
 
     /* process-wide set-up, once, before any thread starts */
@@ -685,7 +700,10 @@ app_serve(const char *config_path)
         goto out;
     }
     if (app_http_start(&app, &dlr, err) != 0 ||
-        app_outbox_start(&app, &dlr, err) != 0) {
+        app_outbox_start(&app, &dlr, err) != 0 ||
+        ((app.notify = notify_from_config(app.cfg, app.base, app.store, err)) ==
+             NULL &&
+         err[0] != '\0')) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }

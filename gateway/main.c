@@ -28,11 +28,14 @@ static const char usage_main[] =
     "  transcribe AUDIO [--grammar FILE.gram] [--model DIR] [--dict FILE]\n"
     "                                print transcript<TAB>confidence\n"
     "  audit -c FILE                 list the audit log\n"
+    "  alerts -c FILE                list the safeguarding alerts\n"
+    "  reveal -c FILE --alert ID --reason TEXT\n"
+    "                                print an alert's reply address (audited)\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
     "\n"
-    "Not built yet: export, prompts check, purge, alerts, reveal.\n"
+    "Not built yet: export, prompts check, purge.\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
@@ -200,6 +203,8 @@ static const struct {
     {"simulate", cmd_simulate},
     {"transcribe", cmd_transcribe},
     {"audit", cmd_audit},
+    {"alerts", cmd_alerts},
+    {"reveal", cmd_reveal},
 };
 
 int

@@ -130,6 +130,26 @@ static const char *const store_migrations[] = {
     "  subject TEXT,"
     "  reason  TEXT);"
     "CREATE INDEX audit_at ON audit (at);",
+    /* 3: safeguarding alerts (store_alerts.c). A row says that a child
+     * disclosed harm: when, on which channel, in which language and of
+     * what kind. It holds no text: the notification carries the alert id
+     * and the contact's short reference, and a reveal (audited) reads the
+     * reply address from the vault. pending -> sending -> notified; a
+     * receiver that fails leaves it pending for a later attempt. */
+    "CREATE TABLE alerts ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  created_at      INTEGER NOT NULL,"
+    "  contact_key     TEXT NOT NULL,"
+    "  channel         TEXT NOT NULL,"
+    "  language        TEXT,"
+    "  category        TEXT NOT NULL,"
+    "  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+    "    ('pending', 'sending', 'notified')),"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  updated_at      INTEGER NOT NULL);"
+    "CREATE INDEX alerts_due ON alerts (status, next_attempt_at);"
+    "CREATE INDEX alerts_contact ON alerts (contact_key);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -49,5 +49,7 @@ int cmd_flow(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_transcribe(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_reveal(int argc, char **argv);
 
 #endif

@@ -100,8 +100,15 @@ struct config {
     char *stop_words[CONFIG_MAX_WORDS];
     size_t n_stop_words;
 
-    /* [safeguarding] */
+    /* [safeguarding] (safeguard.h): on unless enabled = no; phrases is a
+     * directory of phrase files (NULL: the built-in lists alone), flow the
+     * referral flow (NULL: the built-in referral message, naming
+     * helpline), notify_url the alert webhook (https, or http when
+     * notify_allow_http) */
     char *sg_phrases, *sg_flow, *sg_notify_url;
+    bool sg_enabled;           /* default yes */
+    bool sg_notify_allow_http; /* default no */
+    char *sg_helpline;         /* NULL: SAFEGUARD_HELPLINE */
 
     /* [asr] */
     char *asr_model, *asr_dict, *asr_lm;

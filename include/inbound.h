@@ -26,6 +26,7 @@
 #include "privacy.h"
 
 struct caps;
+struct safeguard;
 struct zone_cache;
 struct channel_type;
 struct flow_set;
@@ -44,7 +45,8 @@ struct inbound_ctx {
     size_t n_stop;
     char *const *delete_folded; /* delete words, trimmed and case-folded */
     size_t n_delete;
-    int64_t (*now)(void); /* Unix ms; NULL for the real clock */
+    int64_t (*now)(void);              /* Unix ms; NULL for the real clock */
+    const struct safeguard *safeguard; /* disclosures; NULL when off */
 };
 
 /*
@@ -75,6 +77,7 @@ struct inbound_job {
     uint64_t capped[CAPS_COUNT]; /* dropped by caps_apply() */
     bool erased;                 /* DELETE: the contact is gone */
     size_t ussd_pages; /* screens of the USSD answer, this one included */
+    int64_t alert_id;  /* a disclosure's safeguarding alert, else 0 */
 };
 
 /* Unix time in ms by ctx->now, or the real clock. Any thread. */
