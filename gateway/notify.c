@@ -158,8 +158,8 @@ nt_retry(struct nt_alert *a, int64_t retry_after_ms, const char *why,
 
     sk_log(LOG_WARNING, "notify",
            "alert=%" PRId64 " not delivered (%s, status %d, attempt %d): "
-           "again in %" PRId64 " s",
-           a->id, why, status, a->attempts, delay / 1000);
+           "again in %" PRId64 " ms",
+           a->id, why, status, a->attempts, delay);
     nt_writeback(a, "pending", nt_now_ms() + delay);
 }
 
