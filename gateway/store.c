@@ -176,6 +176,7 @@ enum {
     Q_ERASE_RESULTS,
     Q_ERASE_OUTBOX,
     Q_ERASE_VAULT,
+    Q_ERASE_ALERTS,
     Q_RESULT_PUT,
     Q_OUTBOX_PUT,
     Q_VAULT_PUT,
@@ -217,6 +218,10 @@ static const char *const store_sql[Q_COUNT] = {
     [Q_ERASE_RESULTS] = "DELETE FROM results WHERE contact_key = ?1",
     [Q_ERASE_OUTBOX] = "DELETE FROM outbox WHERE contact_key = ?1",
     [Q_ERASE_VAULT] = "DELETE FROM vault WHERE contact_key = ?1",
+    /* safeguarding alerts stay (what was disclosed, when, of what kind),
+     * unlinked from the child */
+    [Q_ERASE_ALERTS] = "UPDATE alerts SET contact_key = ''"
+                       " WHERE contact_key = ?1",
     [Q_RESULT_PUT] = "INSERT INTO results (contact_key, flow_uuid, flow_name,"
                      " name, value, category, input, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1107,7 +1112,7 @@ int
 store_contact_erase(struct store_tx *tx, const char *contact_key)
 {
     static const int qs[] = {Q_ERASE_INBOUND, Q_ERASE_CONTACT, Q_ERASE_RESULTS,
-                             Q_ERASE_OUTBOX, Q_ERASE_VAULT};
+                             Q_ERASE_OUTBOX,  Q_ERASE_VAULT,   Q_ERASE_ALERTS};
     size_t i;
     int rc;
 

@@ -112,7 +112,8 @@ int store_contact_put(struct store_tx *tx, const char *contact_key,
 void store_contact_clear(struct store_contact *c);
 /* Erases everything held on the contact (answers, vault, outbox, ...).
  * Inbound dedupe rows stay, so retries are still recognised, but lose
- * their contact key and reply text. */
+ * their contact key and reply text; safeguarding alerts stay too, without
+ * the contact key. */
 int store_contact_erase(struct store_tx *tx, const char *contact_key);
 
 /* One answer (a run_result_changed event). */
