@@ -367,7 +367,7 @@ static const char *const fra[] = {
 static const char *const ara[] = {
     /* sexual abuse */
     "sexual_abuse: اغتصب*",
-    "sexual_abuse: اغتصاب",
+    "sexual_abuse: اغتصاب*",
     "sexual_abuse: مغتصب*",
     "sexual_abuse: تحرش*",
     "sexual_abuse: يتحرش*",
