@@ -194,8 +194,10 @@ inbound_done(void *arg, int rc)
         snprintf(pages, sizeof(pages), " pages=%zu", job->ussd_pages);
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
-    if (rc == 0 && job->alert_id > 0)
+    if (rc == 0 && job->alert_id > 0) {
         notify_kick(app->notify);
+        outbox_kick(app->outbox); /* on-call SMS */
+    }
     if (rc == 0)
         rc = job->ussd ? ussd_render(job->reply, &r, &n)
                        : render_texts(app, job->ch, job->reply, &r, &n);
@@ -563,7 +565,8 @@ check_config(struct sk_app *app)
     int rc;
 
     rc = preflight_check(cfg, app->flows, app->types);
-    app->safeguard = safeguard_from_config(cfg, app->flows, err);
+    app->safeguard =
+        safeguard_from_config(cfg, app->flows, app->priv, app->types, err);
     if (app->safeguard == NULL && err[0] != '\0') {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         rc = SK_EINVAL;

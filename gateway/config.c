@@ -107,6 +107,8 @@ static const struct key safeguarding_keys[] = {
     {"enabled", K_BOOL, C(sg_enabled), 0, 0, 0, false},
     {"notify_allow_http", K_BOOL, C(sg_notify_allow_http), 0, 0, 0, false},
     {"helpline", K_STR, C(sg_helpline), 0, 0, 0, false},
+    {"notify_channel", K_STR, C(sg_notify_channel), 0, 0, 0, false},
+    {"notify_numbers", K_STR, C(sg_notify_numbers), 0, 0, 0, false},
 };
 
 static const struct key asr_keys[] = {

@@ -45,15 +45,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "channel_type.h"
 #include "config.h"
 #include "flow.h"
 #include "log.h"
+#include "optout.h"
+#include "privacy.h"
 #include "safeguard.h"
 #include "safeguard_lists.h"
 #include "store.h"
 #include "text.h"
 
-#define PREFIX_MIN 3 /* bytes before a '*' */
+#define PREFIX_MIN     3                /* bytes before a '*' */
+#define STAFF_VAULT_MS (7LL * 86400000) /* an on-call SMS's address kept */
 
 static const char *const categories[] = {
     "sexual_abuse", "physical_abuse", "trafficking", "forced_work",
@@ -85,6 +89,11 @@ struct safeguard {
     const struct flow_set *flows;
     const struct flow *referral; /* NULL: the built-in message */
     char helpline[64];
+    /* on-call staff: normalised tel: URNs, told through sms_channel */
+    const struct privacy *priv;
+    char sms_channel[64];
+    char *numbers[SAFEGUARD_NUMBERS_MAX];
+    size_t n_numbers;
 };
 
 /* --- the lists ----------------------------------------------------------- */
@@ -366,6 +375,42 @@ load_dir(struct safeguard *sg, const char *dir, char err[SK_ERR_LEN])
     return rc;
 }
 
+/* The on-call numbers of opts, normalised; the channel is the caller's to
+ * check. Never quotes a number. */
+static int
+set_staff(struct safeguard *sg, const struct safeguard_opts *opts,
+          char err[SK_ERR_LEN])
+{
+    char urn[PRIVACY_URN_MAX];
+    size_t i;
+
+    if (opts->priv == NULL || opts->sms_channel == NULL ||
+        opts->n_numbers > SAFEGUARD_NUMBERS_MAX) {
+        sk_seterr(err,
+                  "[safeguarding] notify_numbers: at most %d, and they "
+                  "need notify_channel",
+                  SAFEGUARD_NUMBERS_MAX);
+        return SK_EINVAL;
+    }
+    sg->priv = opts->priv;
+    snprintf(sg->sms_channel, sizeof(sg->sms_channel), "%s", opts->sms_channel);
+    for (i = 0; i < opts->n_numbers; i++) {
+        if (privacy_normalize_urn(opts->numbers[i], urn, sizeof(urn)) != 0 ||
+            strncmp(urn, "tel:", 4) != 0) {
+            sk_seterr(err,
+                      "[safeguarding] notify_numbers: entry %zu is not a "
+                      "phone number",
+                      i + 1);
+            return SK_EINVAL;
+        }
+        if ((sg->numbers[i] = strdup(urn)) == NULL)
+            return SK_ENOMEM;
+        sg->n_numbers = i + 1;
+    }
+    explicit_bzero(urn, sizeof(urn));
+    return 0;
+}
+
 struct safeguard *
 safeguard_new(const struct safeguard_opts *opts, char err[SK_ERR_LEN])
 {
@@ -394,6 +439,8 @@ safeguard_new(const struct safeguard_opts *opts, char err[SK_ERR_LEN])
     if (opts != NULL && opts->helpline != NULL && opts->helpline[0] != '\0')
         helpline = opts->helpline;
     snprintf(sg->helpline, sizeof(sg->helpline), "%s", helpline);
+    if (opts != NULL && opts->n_numbers > 0 && set_staff(sg, opts, err) != 0)
+        goto fail;
     return sg;
 fail:
     if (err[0] == '\0')
@@ -411,6 +458,10 @@ safeguard_free(struct safeguard *sg)
         for (size_t k = 0; k < sg->lists[i].n; k++)
             phrase_clear(&sg->lists[i].v[k]);
         free(sg->lists[i].v);
+    }
+    for (size_t i = 0; i < sg->n_numbers; i++) {
+        explicit_bzero(sg->numbers[i], strlen(sg->numbers[i]));
+        free(sg->numbers[i]);
     }
     free(sg);
 }
@@ -569,6 +620,42 @@ referral_start(const struct safeguard *sg, struct flow_session *s,
                : SK_ENOMEM;
 }
 
+/*
+ * Queues the SMS of alert id to each on-call number, each under a one-time
+ * key with its own vault entry, as a DELETE confirmation is (optout.h):
+ * no row ties a staff number to a child, and the outbox's write-back
+ * forgets the entry once the message is final. No text of the child.
+ */
+static int
+staff_sms(const struct safeguard *sg, struct store_tx *tx, int64_t id,
+          const char *category, const char *lang, const char *channel,
+          const char *contact_key, int64_t now)
+{
+    char text[256], key[PRIVACY_KEY_HEX];
+    unsigned char *blob;
+    size_t i, len = 0;
+    int rc = 0;
+
+    snprintf(text, sizeof(text),
+             "Safeguarding alert %" PRId64 ": %s, language %s, channel %s, "
+             "contact %.8s. See sikiliza alerts; the number only through "
+             "sikiliza reveal.",
+             id, category, lang, channel, contact_key);
+    for (i = 0; rc == 0 && i < sg->n_numbers; i++) {
+        if ((rc = optout_random_key(key)) != 0)
+            break;
+        blob = privacy_seal(sg->priv, key, sg->numbers[i], &len);
+        if (blob == NULL)
+            return SK_ENOMEM;
+        rc = store_vault_put(tx, key, blob, len, now + STAFF_VAULT_MS);
+        explicit_bzero(blob, len);
+        free(blob);
+        if (rc == 0)
+            rc = store_outbox_put(tx, sg->sms_channel, key, text, now, NULL);
+    }
+    return rc;
+}
+
 int
 safeguard_take(const struct safeguard *sg, struct store_tx *tx,
                const char *text, struct flow_session *s,
@@ -598,9 +685,12 @@ safeguard_take(const struct safeguard *sg, struct store_tx *tx,
         return rc;
     }
     id = store_alert_add(tx, now, contact_key, channel, lang, m.category);
-    if (id < 0) {
+    rc = id < 0 ? (int)id
+                : staff_sms(sg, tx, id, m.category, lang, channel, contact_key,
+                            now);
+    if (rc != 0) {
         json_decref(ev);
-        return (int)id;
+        return rc;
     }
     sk_log(LOG_WARNING, "safeguard",
            "alert=%" PRId64 " contact=%.8s channel=%s category=%s "
@@ -641,8 +731,88 @@ check_notify(const struct config *cfg, char err[SK_ERR_LEN])
     return 0;
 }
 
+/* Whether channel name of cfg can send on its own (its type's outbox
+ * sender, with what it needs configured). */
+static bool
+channel_sends(const struct config *cfg, const struct channel_type *const *types,
+              const char *name)
+{
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        if (strcmp(cfg->channels[i].name, name) == 0)
+            return types[i] != NULL && types[i]->build_send != NULL &&
+                   (types[i]->can_send == NULL ||
+                    types[i]->can_send(&cfg->channels[i]));
+    return false;
+}
+
+/* Splits notify_numbers (comma separated) into o's numbers, in copy. */
+static int
+staff_numbers(const struct config *cfg, const struct channel_type *const *types,
+              char *copy, const char **v, struct safeguard_opts *o,
+              char err[SK_ERR_LEN])
+{
+    char *save = NULL, *tok;
+
+    if (cfg->sg_notify_numbers == NULL && cfg->sg_notify_channel == NULL)
+        return 0;
+    if (cfg->sg_notify_numbers == NULL || cfg->sg_notify_channel == NULL) {
+        sk_seterr(err,
+                  "%s: [safeguarding] notify_channel and notify_numbers go "
+                  "together: the on-call numbers and the channel to text "
+                  "them through",
+                  cfg->file);
+        return SK_EINVAL;
+    }
+    if (!channel_sends(cfg, types, cfg->sg_notify_channel)) {
+        sk_seterr(err,
+                  "%s: [safeguarding] notify_channel: \"%s\" is not a "
+                  "channel that can send on its own",
+                  cfg->file, cfg->sg_notify_channel);
+        return SK_EINVAL;
+    }
+    for (tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        tok += strspn(tok, " \t");
+        if (*tok == '\0')
+            continue;
+        if (o->n_numbers == SAFEGUARD_NUMBERS_MAX) {
+            sk_seterr(err, "%s: [safeguarding] notify_numbers: more than %d",
+                      cfg->file, SAFEGUARD_NUMBERS_MAX);
+            return SK_EINVAL;
+        }
+        v[o->n_numbers++] = tok;
+    }
+    o->numbers = v;
+    o->sms_channel = cfg->sg_notify_channel;
+    return 0;
+}
+
+/* Logs what safeguarding will do. */
+static void
+log_setup(const struct config *cfg, const struct safeguard *sg)
+{
+    char langs[160] = "";
+    size_t i, np, len = 0;
+
+    for (i = 0; i < sg->n_lists && len + 16 < sizeof(langs); i++) {
+        safeguard_language_at(sg, i, &np);
+        len += (size_t)snprintf(langs + len, sizeof(langs) - len, "%s%s %zu",
+                                i > 0 ? ", " : "", sg->lists[i].lang, np);
+    }
+    sk_log(LOG_INFO, "serve",
+           "safeguarding on: phrases %s; referral %s%s%s; alerts %s; %zu "
+           "on-call numbers texted",
+           langs, sg->referral != NULL ? "flow \"" : "built-in message",
+           sg->referral != NULL ? flow_name(sg->referral) : "",
+           sg->referral != NULL ? "\"" : "",
+           cfg->sg_notify_url != NULL ? "POSTed to notify_url" : "listed only",
+           sg->n_numbers);
+}
+
 struct safeguard *
 safeguard_from_config(const struct config *cfg, const struct flow_set *flows,
+                      const struct privacy *priv,
+                      const struct channel_type *const *types,
                       char err[SK_ERR_LEN])
 {
     struct safeguard_opts o = {
@@ -650,10 +820,11 @@ safeguard_from_config(const struct config *cfg, const struct flow_set *flows,
         .flows = flows,
         .flow = cfg->sg_flow,
         .helpline = cfg->sg_helpline,
+        .priv = priv,
     };
-    char inner[SK_ERR_LEN] = "", langs[160] = "";
-    struct safeguard *sg;
-    size_t i, np, len = 0;
+    const char *numbers[SAFEGUARD_NUMBERS_MAX];
+    char inner[SK_ERR_LEN] = "", *copy = NULL;
+    struct safeguard *sg = NULL;
 
     if (!cfg->sg_enabled) {
         sk_log(LOG_WARNING, "serve",
@@ -664,20 +835,20 @@ safeguard_from_config(const struct config *cfg, const struct flow_set *flows,
     }
     if (check_notify(cfg, err) != 0)
         return NULL;
-    if ((sg = safeguard_new(&o, inner)) == NULL) {
-        sk_seterr(err, "%s: %s", cfg->file, inner);
+    if (cfg->sg_notify_numbers != NULL &&
+        (copy = strdup(cfg->sg_notify_numbers)) == NULL) {
+        sk_seterr(err, "%s: out of memory", cfg->file);
         return NULL;
     }
-    for (i = 0; i < sg->n_lists && len + 16 < sizeof(langs); i++) {
-        safeguard_language_at(sg, i, &np);
-        len += (size_t)snprintf(langs + len, sizeof(langs) - len, "%s%s %zu",
-                                i > 0 ? ", " : "", sg->lists[i].lang, np);
+    if (staff_numbers(cfg, types, copy, numbers, &o, err) == 0) {
+        if ((sg = safeguard_new(&o, inner)) == NULL)
+            sk_seterr(err, "%s: %s", cfg->file, inner);
+        else
+            log_setup(cfg, sg);
     }
-    sk_log(LOG_INFO, "serve",
-           "safeguarding on: phrases %s; referral %s%s%s; alerts %s", langs,
-           sg->referral != NULL ? "flow \"" : "built-in message",
-           sg->referral != NULL ? flow_name(sg->referral) : "",
-           sg->referral != NULL ? "\"" : "",
-           cfg->sg_notify_url != NULL ? "POSTed to notify_url" : "listed only");
+    if (copy != NULL) {
+        explicit_bzero(copy, strlen(cfg->sg_notify_numbers));
+        free(copy);
+    }
     return sg;
 }

@@ -109,6 +109,9 @@ struct config {
     bool sg_enabled;           /* default yes */
     bool sg_notify_allow_http; /* default no */
     char *sg_helpline;         /* NULL: SAFEGUARD_HELPLINE */
+    /* on-call staff told by SMS through this channel: numbers comma
+     * separated (checked by safeguard_from_config()); NULL: none */
+    char *sg_notify_channel, *sg_notify_numbers;
 
     /* [asr] */
     char *asr_model, *asr_dict, *asr_lm;

@@ -33,8 +33,10 @@
 
 #include "err.h"
 
+struct channel_type;
 struct flow;
 struct flow_session;
+struct privacy;
 struct flow_set;
 struct safeguard;
 struct store_tx;
@@ -48,6 +50,7 @@ struct store_tx;
 #define SAFEGUARD_PHRASES_MAX 4096 /* phrases of one language */
 #define SAFEGUARD_LANGS_MAX   32   /* languages */
 #define SAFEGUARD_REPLY_MAX   512  /* bytes of the built-in referral */
+#define SAFEGUARD_NUMBERS_MAX 8    /* on-call staff numbers */
 
 struct safeguard_opts {
     const char *phrases; /* directory of LANG.txt files, or NULL */
@@ -56,6 +59,13 @@ struct safeguard_opts {
     const struct flow_set *flows;
     const char *flow;
     const char *helpline; /* named by the built-in message; NULL: default */
+    /* on-call staff told of each alert by SMS through channel sms_channel
+     * (a configured channel that can send): their numbers, sealed for the
+     * outbox with priv; none when n_numbers is 0 */
+    const struct privacy *priv;
+    const char *sms_channel;
+    const char *const *numbers;
+    size_t n_numbers;
 };
 
 /*
@@ -76,10 +86,14 @@ struct config;
  * empty when enabled = no (a warning is logged: disclosures then go
  * unanswered). NULL with err "FILE: [safeguarding] ...: reason" when the
  * section is wrong: a phrase file, a flow not in flows, a plain http
- * notify_url without notify_allow_http = yes. Logs what it will do.
+ * notify_url without notify_allow_http = yes, notify_numbers that are
+ * not phone numbers or without a notify_channel that can send (types[i]
+ * is channel i's type; priv seals the numbers). Logs what it will do.
  */
 struct safeguard *safeguard_from_config(const struct config *cfg,
                                         const struct flow_set *flows,
+                                        const struct privacy *priv,
+                                        const struct channel_type *const *types,
                                         char err[SK_ERR_LEN]);
 
 /* What a text matched: static or owned by sg, valid while sg lives. */
@@ -118,7 +132,8 @@ const char *safeguard_referral_text(const struct safeguard *sg,
  * transcript): when text is a disclosure, interrupts s's run, starts the
  * referral (flow or built-in message; in s's language, which becomes the
  * matched list's when s has none) and records an alert for contact_key
- * on channel. The engine events of that step are put into *events (a new
+ * on channel, with an SMS to each on-call number queued in the outbox
+ * (opts->numbers). The engine events of that step are put into *events (a new
  * array the caller records and frees, as after flow_start()) and the
  * alert id into *alert_id. A child already answering the referral flow
  * is not started again: its message goes to that flow like any answer.

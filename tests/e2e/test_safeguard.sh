@@ -10,7 +10,8 @@
 # - "stop hitting me" alerts (no opt-out), "I hit the ball" does not;
 #   STOP and DELETE keep working;
 # - the receiver is down at first: the alerts reach it once it is up,
-#   one notification per alert, carrying the alert id and the contact's
+#   one notification per alert (and one SMS to the on-call number through
+#   a channel that sends), carrying the alert id and the contact's
 #   short reference, never the text or the number;
 # - `sikiliza alerts` lists them; `sikiliza reveal` prints the address and
 #   writes an audit row first, refuses an empty reason, and says when the
@@ -93,14 +94,23 @@ no_secrets_in_log() { # FILE WORDS...: none of WORDS in the log
 }
 
 # --- a gateway with the Referral flow and a webhook -----------------------
+STAFF=+254711000999
 sk_conf "$GW" "$SECRET" "
+[channel oncall]
+type = generic
+secret = $SECRET
+send_url = http://127.0.0.1:$HOOK_PORT/send
+
 [safeguarding]
 flow = Referral
 notify_url = http://127.0.0.1:$HOOK_PORT/hook
 notify_allow_http = yes
+notify_channel = oncall
+notify_numbers = +254 711 000 999
 
 [outbox]
 poll_ms = 100
+max_attempts = 100
 backoff_base_ms = 200
 backoff_max_ms = 1000"
 sk_start
@@ -170,32 +180,44 @@ sleep 1
 sk_sql "SELECT count(*) FROM alerts WHERE attempts > 0;" | grep -qv '^0$' ||
     sk_fail "no notification was attempted while the receiver was down"
 
-# Once it is up, every alert reaches it, once.
+# Once it is up, every alert reaches it, once, and the on-call SMS go out.
 start_hook
 wait_for "SELECT count(*) FROM alerts WHERE status = 'notified';" 5
+wait_for "SELECT count(*) FROM outbox WHERE channel = 'oncall' AND status = 'sent';" 5
 sleep 0.5
-[ "$(wc -l <"$HOOK_OUT")" = 5 ] ||
-    sk_fail "the receiver got $(wc -l <"$HOOK_OUT") notifications, want 5"
+hooks() { grep "^/hook$(printf '\t')" "$HOOK_OUT" | cut -f2; }
+[ "$(hooks | wc -l)" = 5 ] ||
+    sk_fail "the receiver got $(hooks | wc -l) notifications, want 5"
 for id in 1 2 3 4 5; do
-    n=$(cut -f2 "$HOOK_OUT" | jq -c "select(.alert_id == $id)" | wc -l)
+    n=$(hooks | jq -c "select(.alert_id == $id)" | wc -l)
     [ "$n" = 1 ] || sk_fail "alert $id notified $n times"
 done
-first=$(cut -f2 "$HOOK_OUT" | jq -c 'select(.alert_id == 1)')
+first=$(hooks | jq -c 'select(.alert_id == 1)')
 [ "$(jq -r '.contact' <<<"$first")" = "${K1:0:8}" ] ||
     sk_fail "the notification's contact: $first"
 [ "$(jq -r '[.category, .language, .channel] | join(" ")' <<<"$first")" = "self_harm eng demo" ] ||
     sk_fail "the notification: $first"
 jq -e '.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")' <<<"$first" \
     >/dev/null || sk_fail "the notification's time: $first"
-[ "$(cut -f1 "$HOOK_OUT" | sort -u)" = /hook ] ||
+[ "$(cut -f1 "$HOOK_OUT" | sort -u | tr '\n' ' ')" = "/hook /send " ] ||
     sk_fail "notifications went to: $(cut -f1 "$HOOK_OUT" | sort -u)"
+# the on-call SMS: to the staff number, naming the alert, no child's text
+sms=$(grep "^/send$(printf '\t')" "$HOOK_OUT" | cut -f2)
+[ "$(wc -l <<<"$sms")" = 5 ] || sk_fail "on-call SMS: $sms"
+sk_contains "$(jq -r '.to' <<<"$sms" | sort -u)" 254711000999 "the SMS's number"
+sk_contains "$sms" "Safeguarding alert 1: self_harm, language eng" "an SMS"
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE contact_key IN (SELECT contact_key FROM alerts);")" = 0 ] ||
+    sk_fail "an on-call SMS is queued under a child's key"
 no_secrets_in_log "$HOOK_OUT" 254700000 "hits me" "frappe" "يضربني" "nje" \
     "$K1"
+grep -vF "$STAFF" "$HOOK_OUT" | grep -q 254711 &&
+    sk_fail "the staff number in a webhook body"
 
 # A new alert goes out at once.
 P7=+254700000107
 say "$P7" r1 "they took my passport" >/dev/null
 wait_for "SELECT count(*) FROM alerts WHERE status = 'notified';" 6
+wait_for "SELECT count(*) FROM outbox WHERE channel = 'oncall' AND status = 'sent';" 6
 
 # `sikiliza alerts`, beside the running gateway.
 out=$(sk_bin alerts -c "$SK_CONF") || sk_fail "alerts failed"
@@ -244,7 +266,7 @@ out=$(say "$P5" h2 "DELETE")
 sk_alive
 sk_stop
 no_secrets_in_log "$SK_LOG" 254700000 "hits me" "want to die" "frappe" \
-    "يضربني" "Nililala" "hitting" "passport" "tel:"
+    "يضربني" "Nililala" "hitting" "passport" "tel:" 254711000999 "711 000"
 
 # --- no [safeguarding] section at all: the defaults ------------------------
 GW2=$SK_TMP/gw2
@@ -273,6 +295,16 @@ rc=0
 timeout -k 5 30 "$SK_BIN" serve -c "$SK_CONF" >"$GW3/out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || sk_fail "a plain http notify_url: exit $rc, want 1"
 sk_contains "$(cat "$GW3/out")" "notify_allow_http" "the plain http refusal"
+sk_conf "$GW3" "$SECRET" "
+[safeguarding]
+notify_channel = demo
+notify_numbers = +254711000999"
+rc=0
+timeout -k 5 30 "$SK_BIN" serve -c "$SK_CONF" >"$GW3/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || sk_fail "on-call SMS through a channel that cannot send: exit $rc"
+sk_contains "$(cat "$GW3/out")" "not a channel that can send" \
+    "on-call SMS through a channel that cannot send"
+grep -q 254711 "$GW3/out" && sk_fail "the refusal quotes the staff number"
 
 GW4=$SK_TMP/gw4
 sk_conf "$GW4" "$SECRET" "
