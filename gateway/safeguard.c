@@ -28,14 +28,15 @@
  * opt-out, and a child who asks to be erased is erased. Then this check,
  * before keywords and before the waiting run: a disclosure interrupts
  * the run (run_ended "interrupted"), starts the referral flow in the
- * child's language (or sends the built-in referral message) in the same
- * reply, and records an alert in the same transaction, so the alert is
- * durable before the provider is answered. A child who had opted out is
- * answered too, and taking part again, as after a keyword. While the
- * child is answering the referral flow, a further disclosure goes to that
- * flow as an answer and records no second alert. The text itself is kept
- * nowhere: not in the alert, not as a result (the referral starts with no
- * input), not in the log.
+ * child's language (or sends the built-in referral message: when there is
+ * no flow, or the flow lacks the child's language and the message has it,
+ * as Swahili for the example flow) in the same reply, and records an alert in
+ * the same transaction, so the alert is durable before the provider is
+ * answered. A child who had opted out is answered too, and taking part again,
+ * as after a keyword. While the child is answering the referral flow, a further
+ * disclosure goes to that flow as an answer and records no second alert. The
+ * text itself is kept nowhere: not in the alert, not as a result (the referral
+ * starts with no input), not in the log.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -591,8 +592,31 @@ in_referral(const struct safeguard *sg, const struct flow_session *s)
            strcmp(id, flow_uuid(sg->referral)) == 0;
 }
 
+/* Whether the built-in message has lang. */
+static bool
+builtin_speaks(const char *lang)
+{
+    for (size_t i = 0; i < sizeof(referrals) / sizeof(referrals[0]); i++)
+        if (strcmp(referrals[i].lang, lang) == 0)
+            return true;
+    return false;
+}
+
+/* Whether flow f has lang (its own language or a translation). */
+static bool
+flow_speaks(const struct flow *f, const char *lang)
+{
+    const char *l;
+
+    for (size_t i = 0; (l = flow_lang_at(f, i)) != NULL; i++)
+        if (strcmp(l, lang) == 0)
+            return true;
+    return false;
+}
+
 /* Interrupts s and starts the referral into ev: the flow, or when there
- * is none (or it fails) the built-in message. */
+ * is none (or it fails, or it lacks the child's language and the built-in
+ * message has it) the built-in message. */
 static int
 referral_start(const struct safeguard *sg, struct flow_session *s,
                const char *lang, int64_t now, json_t *ev)
@@ -600,7 +624,8 @@ referral_start(const struct safeguard *sg, struct flow_session *s,
     char err[SK_ERR_LEN] = "", text[SAFEGUARD_REPLY_MAX];
     int rc;
 
-    if (sg->referral != NULL) {
+    if (sg->referral != NULL &&
+        (flow_speaks(sg->referral, lang) || !builtin_speaks(lang))) {
         rc = flow_start(sg->flows, s, sg->referral, NULL, now, ev, err);
         if (rc == 0 || rc == SK_ENOMEM)
             return rc;
@@ -670,7 +695,9 @@ safeguard_take(const struct safeguard *sg, struct store_tx *tx,
 
     *events = NULL;
     *alert_id = 0;
-    if (sg == NULL || (rc = safeguard_match(sg, text, &m)) <= 0)
+    if (sg == NULL)
+        return 0;
+    if ((rc = safeguard_match(sg, text, &m)) <= 0)
         return rc;
     if (in_referral(sg, s))
         return 0;

@@ -1,8 +1,9 @@
 /*
  * inbound.h - the inbound pipeline's store step: one message from a child
  * becomes, inside one store transaction, dedupe -> DELETE / STOP -> session
- * load -> one engine step -> answers -> caps -> outbox -> contact, session,
- * vault entry and the inbound row with its reply.
+ * load -> a disclosure's referral and alert (safeguard.h) or one engine step ->
+ * answers -> caps -> outbox -> contact, session, vault entry and the inbound
+ * row with its reply.
  *
  * Threads. The event loop builds a job (inbound_job_init(), then fills the
  * message fields) and submits inbound_run() to the store; inbound_run()

@@ -148,6 +148,8 @@ sk_contains "$out" "116 111" "the Arabic referral"
 sk_contains "$out" "أخبرتنا" "the Arabic referral"
 P4=+254700000104
 out=$(say "$P4" s1 "Nililala nje jana usiku")
+# the Referral flow has no Swahili, the built-in message has
+sk_contains "$out" "Asante kwa kutuambia" "the referral of a Swahili disclosure"
 sk_contains "$out" "116 111" "the referral of a Swahili disclosure"
 [ "$(sk_sql "SELECT category || ' ' || language FROM alerts WHERE contact_key = '$(key_of s1)';")" = "neglect swa" ] ||
     sk_fail "the Swahili alert: $(sk_sql "SELECT * FROM alerts WHERE contact_key = '$(key_of s1)';")"

@@ -145,6 +145,22 @@ test_swahili(void **state)
     safeguard_free(sg);
 }
 
+/* Transcripts as speech recognition writes them: lower case, no
+ * punctuation, sometimes a word too many. The voice path calls the same
+ * functions with the transcript. */
+static void
+test_transcripts(void **state)
+{
+    struct safeguard *sg = builtin();
+
+    (void)state;
+    hit(sg, "my father beats me every day", "physical_abuse", "eng");
+    hit(sg, "i i want to die", "self_harm", "eng");
+    hit(sg, "they took my passport", "trafficking", "eng");
+    miss(sg, "yes i go to school");
+    safeguard_free(sg);
+}
+
 static void
 test_not_disclosures(void **state)
 {
@@ -509,13 +525,13 @@ test_take_flow(void **state)
     assert_int_equal(take(f, sg, s, "I hit the ball", &t), 0);
     assert_null(t.events);
     assert_int_equal(t.alert, 0);
-    assert_int_equal(take(f, sg, s, "Il me frappe", &t), 1);
+    assert_int_equal(take(f, sg, s, "My uncle HITS me!", &t), 1);
     assert_true(t.alert > 0);
     event_types(t.events, types, sizeof(types));
     assert_string_equal(types, "run_ended:interrupted run_started msg_created "
                                "msg_wait");
     json_decref(t.events);
-    assert_string_equal(flow_session_language(s), "fra");
+    assert_string_equal(flow_session_language(s), "eng");
     assert_int_equal(flow_session_status(s), FLOW_WAITING);
     assert_string_equal(flow_session_flow(s),
                         flow_uuid(flow_set_find(f->flows, "Referral")));
@@ -523,8 +539,26 @@ test_take_flow(void **state)
     assert_int_equal(take(f, sg, s, "he beats me", &t), 0);
     assert_int_equal(store_call(f->st, list_job, &seen), 0);
     assert_int_equal(seen.n, 1);
-    assert_string_equal(seen.text, "1 ab12cd34ef demo fra physical_abuse "
+    assert_string_equal(seen.text, "1 ab12cd34ef demo eng physical_abuse "
                                    "pending 0;");
+    flow_session_free(s);
+    /* a French child: the flow has no French, the built-in message has */
+    s = flow_session_new(NULL, 3);
+    assert_int_equal(take(f, sg, s, "Il me frappe", &t), 1);
+    assert_string_equal(flow_session_language(s), "fra");
+    event_types(t.events, types, sizeof(types));
+    assert_string_equal(types, "msg_created");
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_array_get(t.events, 0), "text")),
+        "Ce n'est pas ta faute"));
+    json_decref(t.events);
+    /* a Dari child: neither has Dari, so the flow (in its own language) */
+    flow_session_free(s);
+    s = flow_session_new("prs", 4);
+    assert_int_equal(take(f, sg, s, "he beats me", &t), 1);
+    event_types(t.events, types, sizeof(types));
+    assert_string_equal(types, "run_started msg_created msg_wait");
+    json_decref(t.events);
     flow_session_free(s);
     safeguard_free(sg);
 
@@ -636,6 +670,7 @@ main(void)
         cmocka_unit_test(test_french),
         cmocka_unit_test(test_arabic),
         cmocka_unit_test(test_swahili),
+        cmocka_unit_test(test_transcripts),
         cmocka_unit_test(test_not_disclosures),
         cmocka_unit_test_setup_teardown(test_phrase_files, dir_setup,
                                         dir_teardown),
