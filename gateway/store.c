@@ -135,7 +135,8 @@ static const char *const store_migrations[] = {
      * what kind. It holds no text: the notification carries the alert id
      * and the contact's short reference, and a reveal (audited) reads the
      * reply address from the vault. pending -> sending -> notified; a
-     * receiver that fails leaves it pending for a later attempt. */
+     * receiver that fails leaves it pending for a later attempt. No
+     * index: alerts are few, and each is read a handful of times. */
     "CREATE TABLE alerts ("
     "  id              INTEGER PRIMARY KEY,"
     "  created_at      INTEGER NOT NULL,"
@@ -147,9 +148,7 @@ static const char *const store_migrations[] = {
     "    ('pending', 'sending', 'notified')),"
     "  attempts        INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL,"
-    "  updated_at      INTEGER NOT NULL);"
-    "CREATE INDEX alerts_due ON alerts (status, next_attempt_at);"
-    "CREATE INDEX alerts_contact ON alerts (contact_key);",
+    "  updated_at      INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -13,6 +13,8 @@
 #   one notification per alert (and one SMS to the on-call number through
 #   a channel that sends), carrying the alert id and the contact's
 #   short reference, never the text or the number;
+# - an alert still pending when the gateway crashes is sent after the
+#   restart;
 # - `sikiliza alerts` lists them; `sikiliza reveal` prints the address and
 #   writes an audit row first, refuses an empty reason, and says when the
 #   address has expired from the vault;
@@ -221,9 +223,24 @@ say "$P7" r1 "they took my passport" >/dev/null
 wait_for "SELECT count(*) FROM alerts WHERE status = 'notified';" 6
 wait_for "SELECT count(*) FROM outbox WHERE channel = 'oncall' AND status = 'sent';" 6
 
+# A pending alert survives a crash: with the receiver down, an alert
+# waits; the gateway is killed; after the restart it reaches the receiver.
+stop_hook
+P8=+254700000108
+say "$P8" c1 "he burned me with a cigarette" >/dev/null
+sleep 0.5
+[ "$(sk_sql "SELECT status FROM alerts WHERE id = 7;")" != notified ] ||
+    sk_fail "alert 7 was notified with the receiver down"
+sk_crash
+start_hook
+sk_start
+wait_for "SELECT status FROM alerts WHERE id = 7;" notified
+[ "$(hooks | jq -c 'select(.alert_id == 7)' | wc -l)" = 1 ] ||
+    sk_fail "alert 7 after the restart: $(hooks | jq -c 'select(.alert_id == 7)')"
+
 # `sikiliza alerts`, beside the running gateway.
 out=$(sk_bin alerts -c "$SK_CONF") || sk_fail "alerts failed"
-[ "$(wc -l <<<"$out")" = 6 ] || sk_fail "alerts printed: $out"
+[ "$(wc -l <<<"$out")" = 7 ] || sk_fail "alerts printed: $out"
 line1=$(head -n 1 <<<"$out")
 [ "$(cut -f1,3,4,5,6 <<<"$line1")" = "$(printf '1\t%s\teng\tself_harm\tnotified' "${K1:0:8}")" ] ||
     sk_fail "alerts' first line: $line1"
