@@ -199,6 +199,14 @@ flow_session_flow(const struct flow_session *s)
     return s->runs[s->nruns - 1].flow_uuid;
 }
 
+const char *
+flow_session_node(const struct flow_session *s)
+{
+    if (s->status != FLOW_WAITING || s->nruns == 0)
+        return NULL;
+    return s->runs[s->nruns - 1].node_uuid;
+}
+
 int64_t
 flow_session_timeout_at(const struct flow_session *s)
 {
