@@ -1,0 +1,384 @@
+/*
+ * voice.c - voice calls (see voice.h): the loop side of every callback of
+ * a call, and the store job that asks a question again.
+ *
+ * A callback is read by the channel type (verify, parse_call); which step
+ * it is comes from the path (/voice, /voice/gather, /voice/record,
+ * /voice/timeout, /voice/status) and the step number n in the query, which
+ * the answer of the step before put into its URLs: the inbound row of
+ * "CALLID#n" dedupes the step, so a provider's retry gets the same answer
+ * and is not counted twice. The call's first step is n = 0.
+ *
+ * Steps go to the store as inbound jobs (inbound_run()); the job's reply
+ * is the stored next step (voicestep.h), rendered here for the provider
+ * after COMMIT. A recording that cannot be heard goes to ask_again_run():
+ * the step before is answered again, with "sorry" first and the keypad
+ * instead of the recording.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "channel.h"
+#include "config.h"
+#include "flow.h"
+#include "flow_wait.h"
+#include "http.h"
+#include "inbound.h"
+#include "log.h"
+#include "metrics.h"
+#include "privacy.h"
+#include "store.h"
+#include "voice.h"
+#include "voicestep.h"
+#include "webreq.h"
+
+#define VOICE_MAX_STEP 10000 /* steps of one call */
+#define VOICE_ID_MAX   (CHANNEL_MAX_ID + 16)
+
+enum voice_kind {
+    VK_START,   /* POST /c/NAME/voice: the call comes in */
+    VK_GATHER,  /* keys pressed */
+    VK_RECORD,  /* a recording (or a key that ended it) */
+    VK_TIMEOUT, /* nothing given before the wait's timeout */
+    VK_STATUS,  /* the call's status callback */
+    VK_UNKNOWN
+};
+
+/* One step of a call on its way through the store. */
+struct voice_job {
+    struct inbound_job in;
+    const struct voice_ctx *vc;
+    struct evhttp_request *req;
+    double t0;
+    unsigned n;        /* the step number of this callback */
+    bool end;          /* the call is over: answered with an empty 200 */
+    bool ask_again;    /* ask_again_run(): answer step n - 1 again */
+    char *again_reply; /* what ask_again_run() found */
+};
+
+static void
+voice_job_free(struct voice_job *vj)
+{
+    if (vj == NULL)
+        return;
+    inbound_job_clear(&vj->in);
+    free(vj->again_reply);
+    free(vj);
+}
+
+static void
+voice_error(const struct voice_ctx *vc, struct evhttp_request *req, double t0,
+            size_t ch, int code, const char *reason)
+{
+    webreq_error(vc->http, vc->types[ch], &vc->cfg->channels[ch], req, t0, code,
+                 reason);
+}
+
+/* The flow a call on channel cc starts: the channel's flow when it is a
+ * voice flow, else the first voice flow loaded; NULL when there is none. */
+static const struct flow *
+voice_flow(const struct flow_set *set, const struct config_channel *cc)
+{
+    const struct flow *f =
+        cc->flow != NULL ? flow_set_find(set, cc->flow) : NULL;
+    size_t i;
+
+    if (f != NULL && strcmp(flow_type(f), "voice") == 0)
+        return f;
+    for (i = 0; i < flow_set_count(set); i++)
+        if (strcmp(flow_type(flow_set_at(set, i)), "voice") == 0)
+            return flow_set_at(set, i);
+    return NULL;
+}
+
+/* The step of a callback from its path after /c/NAME/voice. */
+static enum voice_kind
+voice_kind(const char *rest)
+{
+    static const struct {
+        const char *path;
+        enum voice_kind kind;
+    } kinds[] = {
+        {"", VK_START},         {"/gather", VK_GATHER},
+        {"/record", VK_RECORD}, {"/timeout", VK_TIMEOUT},
+        {"/status", VK_STATUS},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(rest, kinds[i].path) == 0)
+            return kinds[i].kind;
+    return VK_UNKNOWN;
+}
+
+/* Reads the kind from the request's path and n from its query ("n=3"):
+ * 0, or SK_EINVAL for a path or step that is not ours. */
+static int
+voice_where(struct evhttp_request *req, enum voice_kind *kind, unsigned *n)
+{
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+    const char *query = u != NULL ? evhttp_uri_get_query(u) : NULL;
+    const char *rest, *v;
+    struct evkeyvalq q;
+    char *end;
+    long step = 0;
+
+    *n = 0;
+    if (path == NULL || strncmp(path, "/c/", 3) != 0 ||
+        (rest = strchr(path + 3, '/')) == NULL ||
+        strncmp(rest, "/voice", 6) != 0)
+        return SK_EINVAL;
+    *kind = voice_kind(rest + 6);
+    if (*kind == VK_UNKNOWN)
+        return SK_EINVAL;
+    if (query != NULL && evhttp_parse_query_str(query, &q) == 0) {
+        if ((v = evhttp_find_header(&q, "n")) != NULL) {
+            step = strtol(v, &end, 10);
+            if (*end != '\0' || step < 0 || step > VOICE_MAX_STEP)
+                step = -1;
+        }
+        evhttp_clear_headers(&q);
+    }
+    if (step < 0)
+        return SK_EINVAL;
+    if (*kind != VK_START && *kind != VK_STATUS && step == 0)
+        return SK_EINVAL; /* a later step always has its number */
+    *n = (unsigned)step;
+    return 0;
+}
+
+/* --- after COMMIT -------------------------------------------------------- */
+
+static void
+voice_done(void *arg, int rc)
+{
+    struct voice_job *vj = arg;
+    const struct voice_ctx *vc = vj->vc;
+    struct inbound_job *job = &vj->in;
+    const struct config_channel *cc = &vc->cfg->channels[job->ch];
+    struct channel_reply r;
+
+    (*vc->pending)--;
+    if (rc == 0 && vj->end) {
+        http_send(vc->http, vj->req, vj->t0, HTTP_OK, "text/plain", "", 0);
+    } else if (rc == 0) {
+        const char *lang = NULL;
+        json_t *o = vj->ask_again ? json_loads(vj->again_reply, 0, NULL) : NULL;
+
+        if (o != NULL)
+            lang = json_string_value(json_object_get(o, "lang"));
+        rc = voicestep_render(vc->types[job->ch], cc, cc->name,
+                              vj->ask_again ? vj->again_reply : job->reply,
+                              vj->ask_again ? vj->n - 1 : vj->n,
+                              vj->ask_again ? voicestep_sorry(lang) : NULL,
+                              vj->ask_again, &r);
+        json_decref(o);
+        if (rc == 0) {
+            http_send(vc->http, vj->req, vj->t0, r.code, r.content_type, r.body,
+                      r.body_len);
+            channel_reply_clear(&r);
+        }
+    }
+    if (rc == 0) {
+        if (job->status != NULL && strcmp(job->status, "duplicate") != 0)
+            metrics_message_in(vc->metrics, job->ch);
+        sk_log(LOG_INFO, "voice", "channel=%s contact=%.8s step=%u status=%s",
+               cc->name, job->key, vj->n,
+               vj->ask_again ? "asked_again"
+               : vj->end     ? "call_over"
+                             : (job->status ? job->status : "-"));
+    } else {
+        metrics_error(vc->metrics, job->ch,
+                      rc == SK_EBUSY ? METRICS_ERR_BUSY : METRICS_ERR_ENGINE);
+        sk_log(LOG_WARNING, "voice", "channel=%s contact=%.8s failed: %s",
+               cc->name, job->key, sk_strerror(rc));
+        voice_error(vc, vj->req, vj->t0, job->ch, HTTP_INTERNAL,
+                    "internal error");
+    }
+    if (vc->settled != NULL)
+        vc->settled(vc->settled_arg);
+    voice_job_free(vj);
+}
+
+/* --- store jobs (writer thread) ------------------------------------------ */
+
+static int
+voice_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+
+    return inbound_run(tx, &vj->in);
+}
+
+/* The question of step n - 1 again (its stored answer), for a recording
+ * that cannot be heard. When there is none (the step before is unknown),
+ * the recording goes to the flow as an empty answer. */
+static int
+ask_again_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    struct inbound_job *job = &vj->in;
+    char id[VOICE_ID_MAX], *call = job->external_id, *hash;
+    int rc;
+
+    hash = strrchr(call, '#');
+    if (hash == NULL)
+        return SK_EINVAL;
+    snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
+    rc = store_inbound_get(tx, job->ctx->cfg->channels[job->ch].name, id,
+                           &vj->again_reply);
+    if (rc == 0)
+        return 0;
+    if (rc != SK_ENOENT)
+        return rc;
+    vj->ask_again = false;
+    return inbound_run(tx, job);
+}
+
+/* --- the route ----------------------------------------------------------- */
+
+/* Fills vj's inbound job from the call: the contact key and sealed
+ * address, the text and the step id. 0, SK_EINVAL (not a phone number),
+ * SK_ENOMEM. */
+static int
+voice_job_fill(struct voice_job *vj, const struct channel_call *call,
+               const char *text)
+{
+    struct inbound_job *job = &vj->in;
+    char id[VOICE_ID_MAX];
+    int rc;
+
+    rc = privacy_contact_key(vj->vc->priv, call->urn, job->key);
+    if (rc != 0)
+        return rc == SK_ENOMEM ? rc : SK_EINVAL;
+    job->vault =
+        privacy_seal(vj->vc->priv, job->key, call->urn, &job->vault_len);
+    if (vj->end)
+        snprintf(id, sizeof(id), "%s#end", call->call_id);
+    else
+        snprintf(id, sizeof(id), "%s#%u", call->call_id, vj->n);
+    job->external_id = strdup(id);
+    job->text = strdup(text != NULL ? text : "");
+    if (job->vault == NULL || job->external_id == NULL || job->text == NULL)
+        return SK_ENOMEM;
+    return 0;
+}
+
+/* Decides what the step does from its kind and the call. */
+static void
+voice_plan(struct voice_job *vj, enum voice_kind kind,
+           const struct channel_call *call, const char **text)
+{
+    struct inbound_job *job = &vj->in;
+
+    job->voice = true;
+    job->resume = FLOW_RESUME_MSG;
+    *text = call->digits;
+    if (call->ended || kind == VK_STATUS) {
+        vj->end = true;
+        job->resume = FLOW_RESUME_EXPIRE;
+        *text = NULL;
+    } else if (kind == VK_START) {
+        job->start_flow =
+            voice_flow(job->ctx->flows, &job->ctx->cfg->channels[job->ch]);
+    } else if (kind == VK_TIMEOUT) {
+        job->resume = FLOW_RESUME_TIMEOUT;
+        *text = NULL;
+    } else if (kind == VK_RECORD && call->digits == NULL) {
+        /* a recording alone: not heard yet, asked again on the keypad */
+        vj->ask_again = true;
+    }
+}
+
+void
+voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
+{
+    const struct voice_ctx *vc = arg;
+    const struct channel_type *t = vc->types[ch];
+    const struct config_channel *cc = &vc->cfg->channels[ch];
+    struct channel_request creq;
+    struct channel_call call;
+    struct voice_job *vj = NULL;
+    enum voice_kind kind;
+    const char *text = NULL;
+    char err[SK_ERR_LEN] = "", *body = NULL;
+    unsigned n;
+    int rc;
+
+    if (t->parse_call == NULL || t->render_call == NULL) {
+        voice_error(vc, req, t0, ch, HTTP_NOTFOUND, "no voice on this channel");
+        return;
+    }
+    if (voice_where(req, &kind, &n) != 0) {
+        voice_error(vc, req, t0, ch, HTTP_NOTFOUND, "not found");
+        return;
+    }
+    if (webreq_copy(req, &creq, &body) != 0) {
+        metrics_error(vc->metrics, ch, METRICS_ERR_INTERNAL);
+        voice_error(vc, req, t0, ch, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    if (t->verify(cc, &creq) != 0) {
+        webreq_body_free(&creq, body);
+        metrics_error(vc->metrics, ch, METRICS_ERR_DENIED);
+        sk_log(LOG_WARNING, "voice",
+               "channel=%s denied: bad secret or signature", cc->name);
+        voice_error(vc, req, t0, ch, 403, "forbidden");
+        return;
+    }
+    rc = t->parse_call(cc, &creq, &call, err);
+    webreq_body_free(&creq, body);
+    if (rc != 0) {
+        metrics_error(vc->metrics, ch,
+                      rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
+                                      : METRICS_ERR_INTERNAL);
+        sk_log(LOG_INFO, "voice", "channel=%s bad request: %s", cc->name,
+               rc == SK_EINVAL ? channel_bad_kind(err) : sk_strerror(rc));
+        voice_error(vc, req, t0, ch,
+                    rc == SK_EINVAL ? HTTP_BADREQUEST : HTTP_INTERNAL,
+                    rc == SK_EINVAL ? err : "out of memory");
+        return;
+    }
+    rc = SK_ENOMEM;
+    if ((vj = calloc(1, sizeof(*vj))) != NULL) {
+        inbound_job_init(&vj->in, vc->inbound, ch);
+        vj->vc = vc;
+        vj->req = req;
+        vj->t0 = t0;
+        vj->n = n;
+        voice_plan(vj, kind, &call, &text);
+        rc = voice_job_fill(vj, &call, text);
+    }
+    channel_call_clear(&call); /* wipes the number */
+    if (rc == 0 && !vj->end && kind == VK_START && vj->in.start_flow == NULL) {
+        sk_log(LOG_WARNING, "voice", "channel=%s no voice flow to start",
+               cc->name);
+        rc = SK_ENOENT;
+    }
+    if (rc == 0)
+        rc = store_submit(vc->store, vj->ask_again ? ask_again_run : voice_run,
+                          voice_done, vj);
+    if (rc != 0) {
+        voice_job_free(vj); /* voice_done() will never run */
+        metrics_error(vc->metrics, ch,
+                      rc == SK_EBUSY    ? METRICS_ERR_BUSY
+                      : rc == SK_EINVAL ? METRICS_ERR_BAD_REQUEST
+                                        : METRICS_ERR_INTERNAL);
+        voice_error(vc, req, t0, ch,
+                    rc == SK_EBUSY    ? HTTP_SERVUNAVAIL
+                    : rc == SK_EINVAL ? HTTP_BADREQUEST
+                    : rc == SK_ENOENT ? HTTP_NOTFOUND
+                                      : HTTP_INTERNAL,
+                    rc == SK_EBUSY    ? "busy, try again"
+                    : rc == SK_EINVAL ? "not a valid phone number"
+                    : rc == SK_ENOENT ? "no voice flow"
+                                      : "internal error");
+        return;
+    }
+    (*vc->pending)++;
+}
