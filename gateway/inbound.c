@@ -255,10 +255,11 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
 {
     const struct inbound_ctx *ctx = job->ctx;
     const struct config_channel *ch = &ctx->cfg->channels[job->ch];
-    const struct flow *f, *waiting = NULL;
+    const struct flow *f = job->start_flow, *waiting = NULL;
     json_t *events;
     char err[SK_ERR_LEN] = "", stop_text[OPTOUT_STOP_REPLY_MAX];
     int rc = 0, word, cancelled;
+    bool manual = job->ussd_start || job->start_flow != NULL;
 
     word = optout_match(ctx->delete_folded, ctx->n_delete, job->text);
     if (word >= 0) {
@@ -295,19 +296,16 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                    ? 0
                    : SK_ENOMEM;
     }
-    /* USSD answers are menu choices, not keywords. Dialling in starts the
-     * channel's flow as a keyword would: a new run, interrupting any run
-     * the contact had by SMS, and an opted-out child taking part again. */
-    if (job->ussd_start || job->start_flow != NULL) {
-        f = job->start_flow != NULL ? job->start_flow : default_flow(ctx, ch);
-        if (f == NULL) {
+    /* USSD and keypad answers are no keywords. Dialling in starts the
+     * channel's flow (a call: its voice flow) as a keyword would: a new run,
+     * interrupting any other, and an opted-out child taking part again. */
+    if (manual) {
+        if (f == NULL && (f = default_flow(ctx, ch)) == NULL) {
             job->status = "no_flow";
             return 0;
         }
-    } else {
-        f = job->ussd || job->voice
-                ? NULL
-                : flow_set_match_keyword(ctx->flows, job->text);
+    } else if (!job->ussd && !job->voice) {
+        f = flow_set_match_keyword(ctx->flows, job->text);
     }
     if (c->opted_out && f == NULL) {
         *keep_vault = false;
@@ -318,8 +316,6 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         return SK_ENOMEM;
     if (f != NULL) {
         c->opted_out = false;
-        bool manual = job->ussd_start || job->start_flow != NULL;
-
         job->status = manual ? "started" : "keyword";
         rc = flow_start(ctx->flows, *sp, f, manual ? NULL : job->text, now,
                         events, err);
@@ -348,9 +344,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                 resumed = rc == 0;
             }
         }
-        if (rc == 0 && !resumed && job->voice) {
-            job->status = "not_waiting"; /* a call starts only as it rings */
-        } else if (rc == 0 && !resumed) {
+        if (rc == 0 && !resumed && job->voice)
+            job->status = "not_waiting"; /* a call starts as it rings */
+        else if (rc == 0 && !resumed) {
             if ((f = default_flow(ctx, ch)) != NULL) {
                 job->status = "started";
                 rc =
