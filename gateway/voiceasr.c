@@ -15,30 +15,69 @@
 
 #define VOICEASR_RATE 16000 /* measured better than the 8 kHz front end */
 
+/* Whether word can be spelled from the dictionary's characters. */
+static bool
+spellable(const char *word)
+{
+    return word[0] != '\0' &&
+           strspn(word, "abcdefghijklmnopqrstuvwxyz' ") == strlen(word);
+}
+
 int
 voiceasr_grammar_write(const struct flow_choices *c, const char *path)
 {
     FILE *fp;
-    size_t i;
+    size_t i, n = 0;
     int bad = 0;
 
     for (i = 0; i < c->n; i++)
-        if (c->v[i][0] == '\0' ||
-            strspn(c->v[i], "abcdefghijklmnopqrstuvwxyz' ") != strlen(c->v[i]))
-            return SK_EINVAL;
-    if (c->n == 0)
+        n += spellable(c->v[i]);
+    if (n == 0)
         return SK_EINVAL;
     if ((fp = fopen(path, "w")) == NULL)
         return SK_EIO;
     fputs("#JSGF V1.0;\ngrammar choices;\npublic <answer> = ", fp);
-    for (i = 0; i < c->n; i++)
-        fprintf(fp, "%s%s", i > 0 ? " | " : "", c->v[i]);
+    for (i = 0, n = 0; i < c->n; i++)
+        if (spellable(c->v[i]))
+            fprintf(fp, "%s%s", n++ > 0 ? " | " : "", c->v[i]);
     fputs(";\n", fp);
     if (ferror(fp))
         bad = 1;
     if (fclose(fp) != 0 || bad)
         return SK_EIO;
     return 0;
+}
+
+/* Drops from c every word (of a phrase: every word of it) that the
+ * dictionary at path does not list, so that the grammar loads. */
+static void
+keep_known(struct flow_choices *c, const char *path)
+{
+    bool known[64] = {false};
+    char line[512];
+    size_t i, j, len;
+    FILE *fp = fopen(path != NULL ? path : ASR_DICT, "r");
+
+    if (fp == NULL || c->n > 64) {
+        if (fp != NULL)
+            fclose(fp);
+        return;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        len = strcspn(line, " \t");
+        for (i = 0; i < c->n; i++)
+            if (!known[i] && strlen(c->v[i]) == len &&
+                strncmp(c->v[i], line, len) == 0)
+                known[i] = true;
+    }
+    fclose(fp);
+    for (i = 0, j = 0; i < c->n; i++) {
+        if (known[i])
+            c->v[j++] = c->v[i];
+        else
+            free(c->v[i]);
+    }
+    c->n = j;
 }
 
 /* A decoder with a grammar of c when one can be made and loaded, else
@@ -94,8 +133,11 @@ voiceasr_hear_file(const struct flow_set *set, const struct flow_session *s,
     if (rc != 0)
         return rc == SK_ENOMEM ? rc : SK_EINVAL;
     if (flow_wait_get(set, s, &w) == 0 && strcmp(w.lang, "eng") == 0 &&
-        flow_wait_choices(set, s, w.lang, &c) == 0)
-        asr = grammar_decoder(&c, &cfg, &res->grammar);
+        flow_wait_choices(set, s, w.lang, &c) == 0) {
+        keep_known(&c, cfg.dict);
+        if (c.n > 0)
+            asr = grammar_decoder(&c, &cfg, &res->grammar);
+    }
     flow_choices_clear(&c);
     if (asr == NULL && flow_wait_get(set, s, &w) == 0 &&
         strcmp(w.lang, "eng") != 0) {

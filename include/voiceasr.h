@@ -4,9 +4,10 @@
  * (audio.h), and transcribed (asr.h) with a grammar of the waiting
  * router's closed set of words when there is one (flow_wait.h), else with
  * the open language model. The recogniser knows US English only: an
- * English closed set with a word missing from its dictionary falls back
- * to the open model; an answer in another language is not transcribed at
- * all ("needs listening") rather than given a made-up transcript.
+ * English closed set is heard without the words its dictionary lacks
+ * (the open model when none is left); an answer in another language is not
+ * transcribed at all ("needs listening") rather than given a made-up
+ * transcript.
  *
  * Slow (loads a decoder): the command line's main thread only, never the
  * event loop.
@@ -35,9 +36,9 @@ struct voiceasr_result {
 
 /*
  * Writes a JSGF grammar whose sentences are the words of c, one
- * alternative each, to path (replacing it). 0, SK_EINVAL when a word holds
- * anything but ASCII letters, apostrophes and spaces (the dictionary could
- * not spell it), SK_EIO.
+ * alternative each, to path (replacing it), leaving out those holding
+ * anything but ASCII letters, apostrophes and spaces (the dictionary
+ * cannot spell them). 0, SK_EINVAL when none is left, SK_EIO.
  */
 int voiceasr_grammar_write(const struct flow_choices *c, const char *path);
 
