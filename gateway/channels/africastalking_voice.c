@@ -85,7 +85,8 @@ out:
 }
 
 static void
-at_prompts(struct sk_buf *b, const struct channel_voice *v)
+at_prompts(struct sk_buf *b, const struct config_channel *ch,
+           const struct channel_voice *v)
 {
     size_t i;
 
@@ -93,9 +94,16 @@ at_prompts(struct sk_buf *b, const struct channel_voice *v)
         const struct channel_prompt *p = &v->prompts[i];
 
         if (p->audio_url != NULL && p->audio_url[0] != '\0') {
+            char *url = voicexml_prompt_url(ch, p->audio_url);
+
+            if (url == NULL) {
+                b->fail = true;
+                return;
+            }
             sk_buf_str(b, "<Play");
-            voicexml_attr(b, "url", p->audio_url);
+            voicexml_attr(b, "url", url);
             sk_buf_str(b, "/>");
+            free(url);
         } else if (p->text != NULL && p->text[0] != '\0') {
             sk_buf_str(b, "<Say>");
             voicexml_text(b, p->text);
@@ -155,7 +163,7 @@ at_render_call(const struct config_channel *ch, const struct channel_voice *v,
             voicexml_attr_int(&b, "timeout", v->timeout_s);
         at_url_attr(&b, ch, "callbackUrl", v->action != NULL ? v->action : "");
         sk_buf_addc(&b, '>');
-        at_prompts(&b, v);
+        at_prompts(&b, ch, v);
         sk_buf_str(&b, "</GetDigits>");
         at_redirect(&b, ch, v->no_input);
         break;
@@ -170,16 +178,16 @@ at_render_call(const struct config_channel *ch, const struct channel_voice *v,
         sk_buf_str(&b, " trimSilence=\"true\" playBeep=\"true\"");
         at_url_attr(&b, ch, "callbackUrl", v->action != NULL ? v->action : "");
         sk_buf_addc(&b, '>');
-        at_prompts(&b, v);
+        at_prompts(&b, ch, v);
         sk_buf_str(&b, "</Record>");
         at_redirect(&b, ch, v->no_input);
         break;
     case CHANNEL_VOICE_POLL:
-        at_prompts(&b, v);
+        at_prompts(&b, ch, v);
         at_redirect(&b, ch, v->action);
         break;
     case CHANNEL_VOICE_HANGUP:
-        at_prompts(&b, v);
+        at_prompts(&b, ch, v);
         break;
     }
     sk_buf_str(&b, "</Response>");

@@ -122,7 +122,8 @@ out:
 }
 
 static void
-twilio_prompts(struct sk_buf *b, const struct channel_voice *v)
+twilio_prompts(struct sk_buf *b, const struct config_channel *ch,
+               const struct channel_voice *v)
 {
     const char *language = twilio_say_language(v->lang);
     size_t i;
@@ -131,9 +132,16 @@ twilio_prompts(struct sk_buf *b, const struct channel_voice *v)
         const struct channel_prompt *p = &v->prompts[i];
 
         if (p->audio_url != NULL && p->audio_url[0] != '\0') {
+            char *url = voicexml_prompt_url(ch, p->audio_url);
+
+            if (url == NULL) {
+                b->fail = true;
+                return;
+            }
             sk_buf_str(b, "<Play>");
-            voicexml_text(b, p->audio_url);
+            voicexml_text(b, url);
             sk_buf_str(b, "</Play>");
+            free(url);
         } else if (p->text != NULL && p->text[0] != '\0') {
             sk_buf_str(b, "<Say");
             if (language != NULL)
@@ -186,12 +194,12 @@ twilio_render_call(const struct config_channel *ch,
             voicexml_attr_int(&b, "timeout", v->timeout_s);
         voicexml_attr(&b, "action", action != NULL ? action : "");
         sk_buf_str(&b, " method=\"POST\">");
-        twilio_prompts(&b, v);
+        twilio_prompts(&b, ch, v);
         sk_buf_str(&b, "</Gather>");
         twilio_redirect(&b, ch, v->no_input);
         break;
     case CHANNEL_VOICE_RECORD:
-        twilio_prompts(&b, v);
+        twilio_prompts(&b, ch, v);
         sk_buf_str(&b, "<Record");
         if (v->max_length_s > 0)
             voicexml_attr_int(&b, "maxLength", v->max_length_s);
@@ -205,13 +213,13 @@ twilio_render_call(const struct config_channel *ch,
         twilio_redirect(&b, ch, v->no_input);
         break;
     case CHANNEL_VOICE_POLL:
-        twilio_prompts(&b, v);
+        twilio_prompts(&b, ch, v);
         sk_buf_printf(&b, "<Pause length=\"%d\"/>",
                       v->pause_s > 0 ? v->pause_s : 1);
         twilio_redirect(&b, ch, v->action);
         break;
     case CHANNEL_VOICE_HANGUP:
-        twilio_prompts(&b, v);
+        twilio_prompts(&b, ch, v);
         sk_buf_str(&b, "<Hangup/>");
         break;
     }

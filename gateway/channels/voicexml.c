@@ -101,6 +101,14 @@ voicexml_url(const struct config_channel *ch, const char *path,
     return sk_buf_take(&b);
 }
 
+char *
+voicexml_prompt_url(const struct config_channel *ch, const char *audio_url)
+{
+    if (audio_url[0] == '/' && audio_url[1] != '/')
+        return voicexml_url(ch, audio_url, NULL);
+    return strdup(audio_url);
+}
+
 int
 voicexml_reply(struct sk_buf *b, struct channel_reply *out)
 {

@@ -36,6 +36,12 @@ void voicexml_attr_int(struct sk_buf *b, const char *name, long long v);
 char *voicexml_url(const struct config_channel *ch, const char *path,
                    const char *secret);
 
+/* The URL a recorded prompt is played from: audio_url as it is, or, when
+ * it is a path on the gateway ("/prompts/eng/q1.wav"), the channel's
+ * base_url followed by it. malloc'd, or NULL without memory. */
+char *voicexml_prompt_url(const struct config_channel *ch,
+                          const char *audio_url);
+
 /* Fills out with a 200 text/xml reply taking b's text. SK_ENOMEM when b
  * failed (out is then empty). */
 int voicexml_reply(struct sk_buf *b, struct channel_reply *out);

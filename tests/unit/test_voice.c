@@ -225,6 +225,12 @@ test_xml_escape(void **state)
     s = voicexml_url(&at, "/c/at/voice/gather?n=2", at.secret);
     assert_string_equal(s, BASE "/c/at/voice/gather?n=2&secret=s3cr%26t");
     free(s);
+    s = voicexml_prompt_url(&tw, "/prompts/eng/q1.wav");
+    assert_string_equal(s, BASE "/prompts/eng/q1.wav");
+    free(s);
+    s = voicexml_prompt_url(&tw, "https://cdn.example/q1.wav");
+    assert_string_equal(s, "https://cdn.example/q1.wav");
+    free(s);
     s = voicexml_url(&tw, "/c/tw/voice", NULL);
     assert_string_equal(s, BASE "/c/tw/voice");
     free(s);
