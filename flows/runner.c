@@ -907,6 +907,8 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
             json_string_value(json_object_get(a->json, "audio_url"));
 
         url = localized_text(sp, f, a->uuid, "audio_url", url);
+        if (url != NULL && url[0] == '\0')
+            url = NULL; /* an empty slot: no recording, the text is said */
         ev = json_pack("{s:s,s:s,s:s*}", "type", "ivr_created", "text", text,
                        "audio_url", url);
         ev = packed(ev, "audio_url", url);

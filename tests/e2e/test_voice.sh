@@ -144,7 +144,13 @@ call $SID "/c/tw/voice/timeout?n=3" "$WORK/s3"
 has "$WORK/s3" 'Prends ton temps'
 has "$WORK/s3" "gather?n=4"
 call $SID "/c/tw/voice/gather?n=4" "$WORK/s4" Digits=3
-call $SID "/c/tw/voice/gather?n=5" "$WORK/s5" Digits=1 # school: yes
+# school: spoken or keyed; a key ends the recording and is the answer
+has "$WORK/s4" "<Say language=\"fr-FR\">Vas-tu à l&apos;école"
+has "$WORK/s4" "<Record maxLength=\"60\" timeout=\"5\" playBeep=\"true\""
+has "$WORK/s4" "action=\"$PUBLIC/c/tw/voice/record?n=5\""
+has "$WORK/s4" "<Redirect method=\"POST\">$PUBLIC/c/tw/voice/timeout?n=5</Redirect>"
+call $SID "/c/tw/voice/record?n=5" "$WORK/s5" Digits=1 \
+    RecordingUrl=https://api.twilio.com/2010-04-01/Accounts/$TW_SID/Recordings/RE0
 call $SID "/c/tw/voice/gather?n=6" "$WORK/s6" Digits=2 # debt: no
 has "$WORK/s6" '<Record maxLength="60" timeout="5" playBeep="true"'
 has "$WORK/s6" "action=\"$PUBLIC/c/tw/voice/record?n=7\""
