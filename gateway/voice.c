@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -33,11 +34,13 @@
 #include "privacy.h"
 #include "store.h"
 #include "voice.h"
+#include "voicerec.h"
 #include "voicestep.h"
 #include "webreq.h"
 
 #define VOICE_MAX_STEP 10000 /* steps of one call */
 #define VOICE_ID_MAX   (CHANNEL_MAX_ID + 16)
+#define VOICE_HOLD_MS  8000 /* a held request is answered by then */
 
 enum voice_kind {
     VK_START,   /* POST /c/NAME/voice: the call comes in */
@@ -57,7 +60,13 @@ struct voice_job {
     unsigned n;        /* the step number of this callback */
     bool end;          /* the call is over: answered with an empty 200 */
     bool ask_again;    /* ask_again_run(): answer step n - 1 again */
+    bool hear;         /* a recording to hear first */
     char *again_reply; /* what ask_again_run() found */
+    /* a recording to hear (voice_ctx fetch and rec are set) */
+    char *recording_url;
+    struct event *hold;     /* answers "sorry" when hearing takes long */
+    bool gave_up;           /* the hold has answered: drop what comes */
+    const char *heard_note; /* for the log: how the recording went */
 };
 
 static void
@@ -67,6 +76,9 @@ voice_job_free(struct voice_job *vj)
         return;
     inbound_job_clear(&vj->in);
     free(vj->again_reply);
+    free(vj->recording_url);
+    if (vj->hold != NULL)
+        event_free(vj->hold);
     free(vj);
 }
 
@@ -154,16 +166,33 @@ voice_where(struct evhttp_request *req, enum voice_kind *kind, unsigned *n)
 
 /* --- after COMMIT -------------------------------------------------------- */
 
+/* The job has reported back: one less in flight, and it is freed. */
 static void
-voice_done(void *arg, int rc)
+voice_finish(struct voice_job *vj)
 {
-    struct voice_job *vj = arg;
+    const struct voice_ctx *vc = vj->vc;
+
+    if (vj->hold != NULL)
+        event_free(vj->hold);
+    vj->hold = NULL;
+    (*vc->pending)--;
+    if (vc->settled != NULL)
+        vc->settled(vc->settled_arg);
+    voice_job_free(vj);
+}
+
+/* Sends the answer of the step (rc 0) or an error, once: a request the
+ * hold already answered (vj->req NULL) gets nothing more. */
+static void
+voice_answer(struct voice_job *vj, int rc)
+{
     const struct voice_ctx *vc = vj->vc;
     struct inbound_job *job = &vj->in;
     const struct config_channel *cc = &vc->cfg->channels[job->ch];
     struct channel_reply r;
 
-    (*vc->pending)--;
+    if (vj->req == NULL)
+        return;
     if (rc == 0 && vj->end) {
         http_send(vc->http, vj->req, vj->t0, HTTP_OK, "text/plain", "", 0);
     } else if (rc == 0) {
@@ -192,6 +221,9 @@ voice_done(void *arg, int rc)
                vj->ask_again ? "asked_again"
                : vj->end     ? "call_over"
                              : (job->status ? job->status : "-"));
+        if (vj->heard_note != NULL)
+            sk_log(LOG_INFO, "voice", "channel=%s contact=%.8s step=%u %s",
+                   cc->name, job->key, vj->n, vj->heard_note);
     } else {
         metrics_error(vc->metrics, job->ch,
                       rc == SK_EBUSY ? METRICS_ERR_BUSY : METRICS_ERR_ENGINE);
@@ -200,9 +232,16 @@ voice_done(void *arg, int rc)
         voice_error(vc, vj->req, vj->t0, job->ch, HTTP_INTERNAL,
                     "internal error");
     }
-    if (vc->settled != NULL)
-        vc->settled(vc->settled_arg);
-    voice_job_free(vj);
+    vj->req = NULL;
+}
+
+static void
+voice_done(void *arg, int rc)
+{
+    struct voice_job *vj = arg;
+
+    voice_answer(vj, rc);
+    voice_finish(vj);
 }
 
 /* --- store jobs (writer thread) ------------------------------------------ */
@@ -240,6 +279,172 @@ ask_again_run(struct store_tx *tx, void *arg)
     return inbound_run(tx, job);
 }
 
+/* --- hearing a recording --------------------------------------------------
+ *
+ * peek (store) -> fetch (loop, libcurl) -> decode and transcribe
+ * (voicerec.h: its thread, then the ASR pool) -> the step with the
+ * transcript as the answer (store) -> the answer. The provider's request
+ * is held meanwhile; when hearing takes longer than VOICE_HOLD_MS, or
+ * fails, the call hears "sorry" and the question again, on the keypad.
+ */
+
+/* Writer thread: a retried record callback is a duplicate; else the
+ * question it answers, the stored answer of step n - 1. */
+static int
+hear_peek_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    struct inbound_job *job = &vj->in;
+    const char *chname = job->ctx->cfg->channels[job->ch].name;
+    char id[VOICE_ID_MAX], *call = job->external_id, *hash;
+    int rc;
+
+    rc = store_inbound_get(tx, chname, call, &job->reply);
+    if (rc == 0) {
+        job->status = "duplicate";
+        return 0;
+    }
+    if (rc != SK_ENOENT || (hash = strrchr(call, '#')) == NULL)
+        return rc != SK_ENOENT ? rc : SK_EINVAL;
+    snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
+    rc = store_inbound_get(tx, chname, id, &vj->again_reply);
+    return rc == SK_ENOENT ? 0 : rc;
+}
+
+/* The step, with job->text as the answer. */
+static void
+hear_submit(struct voice_job *vj)
+{
+    if (vj->hold != NULL)
+        event_del(vj->hold);
+    if (store_submit(vj->vc->store, voice_run, voice_done, vj) != 0) {
+        voice_answer(vj, SK_EBUSY);
+        voice_finish(vj);
+    }
+}
+
+/* The recording cannot be heard: "sorry" and the question again, on the
+ * keypad; without the question, the flow takes it as no answer. */
+static void
+hear_fail(struct voice_job *vj, const char *why)
+{
+    vj->heard_note = why;
+    if (vj->again_reply == NULL) {
+        hear_submit(vj);
+        return;
+    }
+    vj->ask_again = true;
+    voice_answer(vj, 0);
+    voice_finish(vj);
+}
+
+/* Hearing takes too long: the call is asked again now, and what comes
+ * later is dropped. */
+static void
+hear_hold(evutil_socket_t fd, short what, void *arg)
+{
+    struct voice_job *vj = arg;
+
+    (void)fd;
+    (void)what;
+    vj->gave_up = true;
+    vj->heard_note = "took too long";
+    vj->ask_again = true;
+    voice_answer(vj, 0);
+}
+
+static void
+hear_heard(void *arg, int rc, const char *text, double confidence)
+{
+    struct voice_job *vj = arg;
+
+    if (vj->gave_up) {
+        voice_finish(vj);
+        return;
+    }
+    if (rc != 0) {
+        hear_fail(vj, rc == SK_EBUSY ? "recogniser busy" : "not audio");
+        return;
+    }
+    if (text[0] == '\0') {
+        hear_fail(vj, "not understood");
+        return;
+    }
+    free(vj->in.text);
+    if ((vj->in.text = strdup(text)) == NULL) {
+        vj->in.text = strdup("");
+        hear_fail(vj, "out of memory");
+        return;
+    }
+    vj->heard_note = confidence >= 0.8 ? "heard (confidence 0.8 or more)"
+                                       : "heard (confidence below 0.8)";
+    hear_submit(vj);
+}
+
+static void
+hear_fetched(void *arg, const struct fetch_result *res)
+{
+    struct voice_job *vj = arg;
+    void *copy;
+
+    if (vj->gave_up) {
+        voice_finish(vj);
+        return;
+    }
+    if (res->error != NULL || res->body == NULL || res->len == 0) {
+        hear_fail(vj, "recording not fetched");
+        return;
+    }
+    if ((copy = malloc(res->len)) == NULL) {
+        hear_fail(vj, "out of memory");
+        return;
+    }
+    memcpy(copy, res->body, res->len);
+    if (voicerec_hear(vj->vc->rec, copy, res->len, hear_heard, vj) != 0)
+        hear_fail(vj, "recogniser busy");
+}
+
+static void
+hear_peek_done(void *arg, int rc)
+{
+    struct voice_job *vj = arg;
+    const struct voice_ctx *vc = vj->vc;
+    struct timeval hold = {VOICE_HOLD_MS / 1000, 0};
+    json_t *o;
+    const char *lang;
+    bool english;
+
+    if (rc != 0 ||
+        (vj->in.status != NULL && strcmp(vj->in.status, "duplicate") == 0)) {
+        voice_done(vj, rc);
+        return;
+    }
+    if (vj->again_reply == NULL) {
+        hear_submit(vj); /* no question known: an empty answer */
+        return;
+    }
+    o = json_loads(vj->again_reply, 0, NULL);
+    lang = json_string_value(json_object_get(o, "lang"));
+    english = lang == NULL || strcmp(lang, "eng") == 0;
+    json_decref(o);
+    if (!english) {
+        /* the recogniser knows English only: no made-up transcript */
+        vj->heard_note = "needs listening (not transcribed)";
+        hear_submit(vj);
+        return;
+    }
+    rc = vc->fetch(vc->fetch_arg, vj->in.ch, vj->recording_url, hear_fetched,
+                   vj);
+    if (rc != 0) {
+        hear_fail(vj, rc == SK_EINVAL ? "recording refused"
+                                      : "recording not fetched");
+        return;
+    }
+    vj->hold = evtimer_new(vc->base, hear_hold, vj);
+    if (vj->hold != NULL)
+        evtimer_add(vj->hold, &hold);
+}
+
 /* --- the route ----------------------------------------------------------- */
 
 /* Fills vj's inbound job from the call: the contact key and sealed
@@ -264,7 +469,10 @@ voice_job_fill(struct voice_job *vj, const struct channel_call *call,
         snprintf(id, sizeof(id), "%s#%u", call->call_id, vj->n);
     job->external_id = strdup(id);
     job->text = strdup(text != NULL ? text : "");
-    if (job->vault == NULL || job->external_id == NULL || job->text == NULL)
+    if (vj->hear)
+        vj->recording_url = strdup(call->recording_url);
+    if (job->vault == NULL || job->external_id == NULL || job->text == NULL ||
+        (vj->hear && vj->recording_url == NULL))
         return SK_ENOMEM;
     return 0;
 }
@@ -290,8 +498,14 @@ voice_plan(struct voice_job *vj, enum voice_kind kind,
         job->resume = FLOW_RESUME_TIMEOUT;
         *text = NULL;
     } else if (kind == VK_RECORD && call->digits == NULL) {
-        /* a recording alone: not heard yet, asked again on the keypad */
-        vj->ask_again = true;
+        const struct voice_ctx *vc = vj->vc;
+
+        /* a recording alone: heard when the gateway can, else asked
+         * again on the keypad */
+        if (vc->fetch != NULL && vc->rec != NULL && call->recording_url != NULL)
+            vj->hear = true;
+        else
+            vj->ask_again = true;
     }
 }
 
@@ -361,8 +575,11 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
         rc = SK_ENOENT;
     }
     if (rc == 0)
-        rc = store_submit(vc->store, vj->ask_again ? ask_again_run : voice_run,
-                          voice_done, vj);
+        rc = store_submit(vc->store,
+                          vj->hear        ? hear_peek_run
+                          : vj->ask_again ? ask_again_run
+                                          : voice_run,
+                          vj->hear ? hear_peek_done : voice_done, vj);
     if (rc != 0) {
         voice_job_free(vj); /* voice_done() will never run */
         metrics_error(vc->metrics, ch,

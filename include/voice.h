@@ -15,9 +15,17 @@
  * timeout; a call that is over (status callback, or the provider saying
  * so) expires the waiting run.
  *
- * Recordings (the answer to a wait with the audio hint) are not heard yet:
- * a key pressed during the recording is the answer; a recording alone
- * gets "sorry" and the question again, to be answered on the keypad.
+ * Recordings (the answer to a wait with the audio hint): a key pressed
+ * during the recording is the answer. A recording alone is fetched
+ * (fetch.h: only from the channel's media hosts), decoded and transcribed
+ * off the loop (voicerec.h), and the transcript is the answer, while the
+ * provider's request is held; a question in a language the recogniser
+ * does not know (it knows English) is not transcribed and takes no answer
+ * ("needs listening"). A recording that cannot be fetched, decoded or
+ * understood, a full recogniser, or hearing that takes longer than a few
+ * seconds gets "sorry" and the question again, to be answered on the
+ * keypad. Until the gateway has a fetch, every recording alone is asked
+ * again that way.
  *
  * Threads. voice_route() and the done callbacks run on the event loop;
  * the store jobs on the store's writer thread read only the context,
@@ -28,6 +36,8 @@
 
 #include <stddef.h>
 
+#include "fetch.h"
+
 struct channel_type;
 struct config;
 struct evhttp_request;
@@ -36,6 +46,7 @@ struct inbound_ctx;
 struct metrics;
 struct privacy;
 struct store;
+struct voicerec;
 
 /* What voice calls run with; set up before the loop runs and kept until
  * every job submitted has reported back. */
@@ -51,6 +62,16 @@ struct voice_ctx {
     int *pending;
     void (*settled)(void *arg);
     void *settled_arg;
+    /* Hearing recordings: fetch starts fetching url, a recording of
+     * channel ch, reporting to done (0, or SK_EINVAL when the URL is
+     * refused, SK_EBUSY, SK_ENOMEM: then done is never called); rec
+     * decodes and transcribes it; base runs the hold timers. With fetch
+     * or rec NULL, recordings are not heard. */
+    int (*fetch)(void *fetch_arg, size_t ch, const char *url,
+                 fetch_done_fn done, void *arg);
+    void *fetch_arg;
+    struct voicerec *rec;
+    struct event_base *base;
 };
 
 /* The "voice" and "voice/" routes (an http_route_fn; arg is the struct
