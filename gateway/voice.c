@@ -558,6 +558,12 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
                     rc == SK_EINVAL ? err : "out of memory");
         return;
     }
+    if (kind == VK_STATUS && !call.ended) {
+        /* ringing, answered, in progress: nothing to do */
+        channel_call_clear(&call);
+        http_send(vc->http, req, t0, HTTP_OK, "text/plain", "", 0);
+        return;
+    }
     rc = SK_ENOMEM;
     if ((vj = calloc(1, sizeof(*vj))) != NULL) {
         inbound_job_init(&vj->in, vc->inbound, ch);

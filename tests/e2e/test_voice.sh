@@ -181,9 +181,13 @@ SID2=CA22222222222222222222222222222222
 FROM=$CALLER2 STATUS=ringing call $SID2 /c/tw/voice "$WORK/t0"
 FROM=$CALLER2 call $SID2 "/c/tw/voice/gather?n=1" "$WORK/t1" Digits=1
 has "$WORK/t1" '<Say language="en-US">'
+# a status callback while the call goes on changes nothing
+FROM=$CALLER2 STATUS=in-progress call $SID2 /c/tw/voice/status "$WORK/t1s"
+FROM=$CALLER2 call $SID2 "/c/tw/voice/gather?n=2" "$WORK/t1g" Digits=1
+has "$WORK/t1g" "gather?n=3"
 FROM=$CALLER2 STATUS=completed call $SID2 /c/tw/voice/status "$WORK/t2"
 # the run has ended: a late gather of that call just hangs up
-FROM=$CALLER2 call $SID2 "/c/tw/voice/gather?n=2" "$WORK/t3" Digits=1
+FROM=$CALLER2 call $SID2 "/c/tw/voice/gather?n=3" "$WORK/t3" Digits=1
 has "$WORK/t3" '<Hangup/>'
 grep -q '<Gather' "$WORK/t3" && sk_fail "a call that ended was asked again"
 
