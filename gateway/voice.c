@@ -64,9 +64,11 @@ struct voice_job {
     char *again_reply; /* what ask_again_run() found */
     /* a recording to hear (voice_ctx fetch and rec are set) */
     char *recording_url;
-    struct event *hold;     /* answers "sorry" when hearing takes long */
-    bool gave_up;           /* the hold has answered: drop what comes */
-    const char *heard_note; /* for the log: how the recording went */
+    struct event *hold;          /* answers "sorry" when hearing takes long */
+    bool gave_up;                /* the hold has answered: drop what comes */
+    const char *heard_note;      /* for the log: how the recording went */
+    char lang[8];                /* the waiting run's language, or "" */
+    struct flow_choices choices; /* its closed set, or none */
 };
 
 static void
@@ -77,6 +79,7 @@ voice_job_free(struct voice_job *vj)
     inbound_job_clear(&vj->in);
     free(vj->again_reply);
     free(vj->recording_url);
+    flow_choices_clear(&vj->choices);
     if (vj->hold != NULL)
         event_free(vj->hold);
     free(vj);
@@ -288,8 +291,36 @@ ask_again_run(struct store_tx *tx, void *arg)
  * fails, the call hears "sorry" and the question again, on the keypad.
  */
 
+/* Writer thread: the waiting run's language and closed set, read from
+ * the contact's stored session (none when it is not waiting). */
+static int
+hear_peek_wait(struct store_tx *tx, struct voice_job *vj)
+{
+    const struct flow_set *set = vj->in.ctx->flows;
+    struct store_contact c;
+    struct flow_session *s = NULL;
+    struct flow_wait w;
+    char err[SK_ERR_LEN];
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    rc = store_contact_get(tx, vj->in.key, &c);
+    if (rc != 0)
+        return rc == SK_ENOENT ? 0 : rc;
+    if (c.session != NULL && (s = flow_session_load(c.session, err)) != NULL &&
+        flow_wait_get(set, s, &w) == 0) {
+        snprintf(vj->lang, sizeof(vj->lang), "%s", w.lang);
+        rc = flow_wait_choices(set, s, w.lang, &vj->choices);
+        rc = rc == SK_ENOENT ? 0 : rc;
+    }
+    flow_session_free(s);
+    store_contact_clear(&c);
+    return rc;
+}
+
 /* Writer thread: a retried record callback is a duplicate; else the
- * question it answers, the stored answer of step n - 1. */
+ * question it answers, the stored answer of step n - 1, and what the
+ * waiting run listens for. */
 static int
 hear_peek_run(struct store_tx *tx, void *arg)
 {
@@ -308,7 +339,9 @@ hear_peek_run(struct store_tx *tx, void *arg)
         return rc != SK_ENOENT ? rc : SK_EINVAL;
     snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
     rc = store_inbound_get(tx, chname, id, &vj->again_reply);
-    return rc == SK_ENOENT ? 0 : rc;
+    if (rc != 0 && rc != SK_ENOENT)
+        return rc;
+    return hear_peek_wait(tx, vj);
 }
 
 /* The step, with job->text as the answer. */
@@ -385,6 +418,7 @@ static void
 hear_fetched(void *arg, const struct fetch_result *res)
 {
     struct voice_job *vj = arg;
+    struct voicerec_set set;
     void *copy;
 
     if (vj->gave_up) {
@@ -400,7 +434,11 @@ hear_fetched(void *arg, const struct fetch_result *res)
         return;
     }
     memcpy(copy, res->body, res->len);
-    if (voicerec_hear(vj->vc->rec, copy, res->len, hear_heard, vj) != 0)
+    set.lang = vj->lang;
+    set.phrases = (const char *const *)vj->choices.v;
+    set.n = vj->choices.n;
+    if (voicerec_hear(vj->vc->rec, copy, res->len, set.n > 0 ? &set : NULL,
+                      hear_heard, vj) != 0)
         hear_fail(vj, "recogniser busy");
 }
 
@@ -410,24 +448,17 @@ hear_peek_done(void *arg, int rc)
     struct voice_job *vj = arg;
     const struct voice_ctx *vc = vj->vc;
     struct timeval hold = {VOICE_HOLD_MS / 1000, 0};
-    json_t *o;
-    const char *lang;
-    bool english;
 
     if (rc != 0 ||
         (vj->in.status != NULL && strcmp(vj->in.status, "duplicate") == 0)) {
         voice_done(vj, rc);
         return;
     }
-    if (vj->again_reply == NULL) {
+    if (vj->again_reply == NULL || vj->lang[0] == '\0') {
         hear_submit(vj); /* no question known: an empty answer */
         return;
     }
-    o = json_loads(vj->again_reply, 0, NULL);
-    lang = json_string_value(json_object_get(o, "lang"));
-    english = lang == NULL || strcmp(lang, "eng") == 0;
-    json_decref(o);
-    if (!english) {
+    if (strcmp(vj->lang, "eng") != 0) {
         /* the recogniser knows English only: no made-up transcript */
         vj->heard_note = "needs listening (not transcribed)";
         hear_submit(vj);

@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,9 @@ struct rec_job {
     double confidence;
     voicerec_done_fn done;
     void *arg;
+    char lang[8]; /* the closed set, copied; n_phrases 0 for none */
+    char **phrases;
+    size_t n_phrases;
 };
 
 struct voicerec {
@@ -51,8 +55,13 @@ struct voicerec {
 static void
 job_free(struct rec_job *j)
 {
+    size_t i;
+
     if (j == NULL)
         return;
+    for (i = 0; i < j->n_phrases; i++)
+        free(j->phrases[i]);
+    free(j->phrases);
     if (j->ev != NULL)
         event_free(j->ev);
     free(j->data);
@@ -160,14 +169,38 @@ voicerec_new(struct event_base *base, struct asrpool *pool, int rate,
     return vr;
 }
 
+/* Copies set into j. 0 or SK_ENOMEM. */
+static int
+job_set(struct rec_job *j, const struct voicerec_set *set)
+{
+    size_t i;
+
+    if (set == NULL || set->n == 0)
+        return 0;
+    snprintf(j->lang, sizeof(j->lang), "%s", set->lang ? set->lang : "");
+    if ((j->phrases = calloc(set->n, sizeof(*j->phrases))) == NULL)
+        return SK_ENOMEM;
+    for (i = 0; i < set->n; i++) {
+        if ((j->phrases[i] = strdup(set->phrases[i])) == NULL)
+            return SK_ENOMEM;
+        j->n_phrases++;
+    }
+    return 0;
+}
+
 int
 voicerec_hear(struct voicerec *vr, void *data, size_t len,
-              voicerec_done_fn done, void *arg)
+              const struct voicerec_set *set, voicerec_done_fn done, void *arg)
 {
     struct rec_job *j = calloc(1, sizeof(*j));
 
     if (j == NULL) {
         free(data);
+        return SK_ENOMEM;
+    }
+    if (job_set(j, set) != 0) {
+        free(data);
+        job_free(j);
         return SK_ENOMEM;
     }
     j->vr = vr;

@@ -41,14 +41,25 @@ typedef void (*voicerec_done_fn)(void *arg, int rc, const char *text,
 struct voicerec *voicerec_new(struct event_base *base, struct asrpool *pool,
                               int rate, char err[SK_ERR_LEN]);
 
+/* The answers a question takes, when they form a closed set (copied by
+ * voicerec_hear()). */
+struct voicerec_set {
+    const char *lang;           /* ISO 639-3 */
+    const char *const *phrases; /* words or phrases, case-folded */
+    size_t n;
+};
+
 /*
  * Takes data[0..len) (a recording in memory, malloc'd: consumed, freed
- * whatever happens) and hears it; done(arg, ...) reports, never from
- * inside this call. Returns 0, or SK_EBUSY (the queue is full) or
- * SK_ENOMEM, and then done is never called.
+ * whatever happens) and hears it: against set when it is not NULL, else
+ * with the open model; done(arg, ...) reports, never from inside this
+ * call. Returns 0, or SK_EBUSY (the queue is full) or SK_ENOMEM, and then
+ * done is never called. The pool hears every recording with its open
+ * model for now: the set is kept for the pool's closed-set decoding.
  */
 int voicerec_hear(struct voicerec *vr, void *data, size_t len,
-                  voicerec_done_fn done, void *arg);
+                  const struct voicerec_set *set, voicerec_done_fn done,
+                  void *arg);
 
 /*
  * Stops the thread; recordings not decoded yet get done with SK_EBUSY.

@@ -104,6 +104,8 @@ test_heard_on_loop(void **state)
     struct asrpool *pool;
     struct voicerec *vr;
     char err[SK_ERR_LEN] = "";
+    static const char *const cards[] = {"eight of spades", "seven"};
+    const struct voicerec_set set = {"eng", cards, 2};
     struct event *alive;
     size_t len;
     void *data, *junk;
@@ -117,9 +119,10 @@ test_heard_on_loop(void **state)
     vr = voicerec_new(s.base, pool, 16000, err);
     assert_non_null(vr);
     data = read_wav(&len);
-    assert_int_equal(voicerec_hear(vr, data, len, on_heard, &s), 0);
+    assert_int_equal(voicerec_hear(vr, data, len, NULL, on_heard, &s), 0);
     junk = strdup("RIFF not really a wave file at all");
-    assert_int_equal(voicerec_hear(vr, junk, strlen(junk), on_heard, &s), 0);
+    assert_int_equal(voicerec_hear(vr, junk, strlen(junk), &set, on_heard, &s),
+                     0);
     s.expect = 2;
     assert_int_equal(s.done, 0); /* never from inside voicerec_hear */
     alive = keep_alive(s.base);
@@ -155,7 +158,7 @@ test_full_pool(void **state)
     assert_non_null(vr);
     for (i = 0; i < 10; i++) {
         void *data = read_wav(&len);
-        int rc = voicerec_hear(vr, data, len, on_heard, &s);
+        int rc = voicerec_hear(vr, data, len, NULL, on_heard, &s);
 
         assert_true(rc == 0 || rc == SK_EBUSY);
         accepted += rc == 0;
