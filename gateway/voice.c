@@ -38,9 +38,13 @@
 #include "voicestep.h"
 #include "webreq.h"
 
-#define VOICE_MAX_STEP 10000 /* steps of one call */
-#define VOICE_ID_MAX   (CHANNEL_MAX_ID + 16)
-#define VOICE_HOLD_MS  8000 /* a held request is answered by then */
+#define VOICE_MAX_STEP  10000 /* steps of one call */
+#define VOICE_ID_MAX    (CHANNEL_MAX_ID + 16)
+#define VOICE_HOLD_MS   4000  /* a held request is answered by then */
+#define VOICE_POLL_S    1     /* the pause before the poll comes back */
+#define VOICE_MAX_POLLS 4     /* then the call is asked again */
+#define VOICE_PARK_MS   30000 /* an answer waits this long for its poll */
+#define VOICE_PATH_MAX  192
 
 enum voice_kind {
     VK_START,   /* POST /c/NAME/voice: the call comes in */
@@ -48,14 +52,15 @@ enum voice_kind {
     VK_RECORD,  /* a recording (or a key that ended it) */
     VK_TIMEOUT, /* nothing given before the wait's timeout */
     VK_STATUS,  /* the call's status callback */
+    VK_POLL,    /* back for the answer to a recording being heard */
     VK_UNKNOWN
 };
 
 /* One step of a call on its way through the store. */
 struct voice_job {
     struct inbound_job in;
-    const struct voice_ctx *vc;
-    struct evhttp_request *req;
+    struct voice_ctx *vc;
+    struct evhttp_request *req; /* NULL while parked between polls */
     double t0;
     unsigned n;        /* the step number of this callback */
     bool end;          /* the call is over: answered with an empty 200 */
@@ -69,6 +74,11 @@ struct voice_job {
     const char *heard_note;      /* for the log: how the recording went */
     char lang[8];                /* the waiting run's language, or "" */
     struct flow_choices choices; /* its closed set, or none */
+    /* parked: the provider was told to poll (vc->parked lists it) */
+    bool parked, ready; /* ready: the answer is in, for the next poll */
+    int ready_rc, polls;
+    bool poll; /* poll_run(): a poll for an answer not parked */
+    struct voice_job *next_parked;
 };
 
 static void
@@ -120,7 +130,7 @@ voice_kind(const char *rest)
     } kinds[] = {
         {"", VK_START},         {"/gather", VK_GATHER},
         {"/record", VK_RECORD}, {"/timeout", VK_TIMEOUT},
-        {"/status", VK_STATUS},
+        {"/status", VK_STATUS}, {"/poll", VK_POLL},
     };
     size_t i;
 
@@ -169,12 +179,52 @@ voice_where(struct evhttp_request *req, enum voice_kind *kind, unsigned *n)
 
 /* --- after COMMIT -------------------------------------------------------- */
 
+static void
+park_unlink(struct voice_job *vj)
+{
+    struct voice_job **p;
+
+    if (!vj->parked)
+        return;
+    for (p = &vj->vc->parked; *p != NULL; p = &(*p)->next_parked)
+        if (*p == vj) {
+            *p = vj->next_parked;
+            break;
+        }
+    vj->parked = false;
+}
+
+/* Answers req with a short pause and a redirect to the poll URL of step
+ * n of channel ch. */
+static void
+poll_reply(const struct voice_ctx *vc, size_t ch, struct evhttp_request *req,
+           double t0, unsigned n)
+{
+    const struct config_channel *cc = &vc->cfg->channels[ch];
+    struct channel_voice v;
+    struct channel_reply r;
+    char path[VOICE_PATH_MAX];
+
+    memset(&v, 0, sizeof(v));
+    snprintf(path, sizeof(path), "/c/%s/voice/poll?n=%u", cc->name, n);
+    v.next = CHANNEL_VOICE_POLL;
+    v.pause_s = VOICE_POLL_S;
+    v.action = path;
+    if (vc->types[ch]->render_call(cc, &v, &r) != 0) {
+        voice_error(vc, req, t0, ch, HTTP_INTERNAL, "internal error");
+        return;
+    }
+    http_send(vc->http, req, t0, r.code, r.content_type, r.body, r.body_len);
+    channel_reply_clear(&r);
+}
+
 /* The job has reported back: one less in flight, and it is freed. */
 static void
 voice_finish(struct voice_job *vj)
 {
     const struct voice_ctx *vc = vj->vc;
 
+    park_unlink(vj);
     if (vj->hold != NULL)
         event_free(vj->hold);
     vj->hold = NULL;
@@ -242,7 +292,16 @@ static void
 voice_done(void *arg, int rc)
 {
     struct voice_job *vj = arg;
+    struct timeval park = {VOICE_PARK_MS / 1000, 0};
 
+    if (vj->parked && vj->req == NULL) {
+        /* the provider is between two polls: the next one takes it */
+        vj->ready = true;
+        vj->ready_rc = rc;
+        if (vj->hold != NULL)
+            evtimer_add(vj->hold, &park);
+        return;
+    }
     voice_answer(vj, rc);
     voice_finish(vj);
 }
@@ -371,19 +430,110 @@ hear_fail(struct voice_job *vj, const char *why)
     voice_finish(vj);
 }
 
-/* Hearing takes too long: the call is asked again now, and what comes
- * later is dropped. */
+/*
+ * The hold timer. With a request held: hearing takes long, so the
+ * provider is told to pause and poll (the job is parked), or, after
+ * VOICE_MAX_POLLS polls, the call is asked again and what comes later is
+ * dropped. Parked with no request: no poll came in time, the job goes.
+ */
 static void
 hear_hold(evutil_socket_t fd, short what, void *arg)
 {
     struct voice_job *vj = arg;
+    struct voice_ctx *vc = vj->vc;
+    struct timeval park = {VOICE_PARK_MS / 1000, 0};
 
     (void)fd;
     (void)what;
-    vj->gave_up = true;
-    vj->heard_note = "took too long";
-    vj->ask_again = true;
-    voice_answer(vj, 0);
+    if (vj->req == NULL) {
+        park_unlink(vj);
+        if (vj->ready)
+            voice_finish(vj);
+        else
+            vj->gave_up = true; /* dropped when hearing reports */
+        return;
+    }
+    if (vj->polls >= VOICE_MAX_POLLS) {
+        park_unlink(vj);
+        vj->gave_up = true;
+        vj->heard_note = "took too long";
+        vj->ask_again = true;
+        voice_answer(vj, 0);
+        return;
+    }
+    vj->polls++;
+    poll_reply(vc, vj->in.ch, vj->req, vj->t0, vj->n);
+    vj->req = NULL;
+    if (!vj->parked) {
+        vj->next_parked = vc->parked;
+        vc->parked = vj;
+        vj->parked = true;
+    }
+    evtimer_add(vj->hold, &park);
+}
+
+/* Writer thread: a poll for a step that is not parked (answered since,
+ * or the gateway restarted): its stored answer, else the question again;
+ * else the call ends. */
+static int
+poll_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    struct inbound_job *job = &vj->in;
+    const char *chname = job->ctx->cfg->channels[job->ch].name;
+    char id[VOICE_ID_MAX], *call = job->external_id, *hash;
+    int rc;
+
+    rc = store_inbound_get(tx, chname, call, &job->reply);
+    if (rc == 0) {
+        job->status = "duplicate";
+        return 0;
+    }
+    if (rc != SK_ENOENT || (hash = strrchr(call, '#')) == NULL)
+        return rc != SK_ENOENT ? rc : SK_EINVAL;
+    snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
+    rc = store_inbound_get(tx, chname, id, &vj->again_reply);
+    if (rc == 0) {
+        vj->ask_again = true;
+        return 0;
+    }
+    job->status = "not_waiting";
+    job->reply = strdup("{\"prompts\":[]}");
+    return rc != SK_ENOENT ? rc : job->reply != NULL ? 0 : SK_ENOMEM;
+}
+
+/* POST /c/NAME/voice/poll?n=N: the answer to a parked step when it is
+ * in, else the request is held again. Returns true when req is taken
+ * here; false: no step is parked, the caller runs poll_run(). */
+static bool
+poll_parked(struct voice_ctx *vc, struct evhttp_request *req, double t0,
+            size_t ch, const char *call_id, unsigned n)
+{
+    struct timeval hold = {VOICE_HOLD_MS / 1000, 0};
+    struct voice_job *vj;
+    char id[VOICE_ID_MAX];
+
+    snprintf(id, sizeof(id), "%s#%u", call_id, n);
+    for (vj = vc->parked; vj != NULL; vj = vj->next_parked)
+        if (vj->in.ch == ch && strcmp(vj->in.external_id, id) == 0)
+            break;
+    if (vj == NULL)
+        return false;
+    if (vj->req != NULL) { /* a second poll at once: come back */
+        poll_reply(vc, ch, req, t0, n);
+        return true;
+    }
+    vj->req = req;
+    vj->t0 = t0;
+    if (vj->ready) {
+        park_unlink(vj);
+        voice_answer(vj, vj->ready_rc);
+        voice_finish(vj);
+        return true;
+    }
+    if (vj->hold != NULL)
+        evtimer_add(vj->hold, &hold);
+    return true;
 }
 
 static void
@@ -525,6 +675,8 @@ voice_plan(struct voice_job *vj, enum voice_kind kind,
     } else if (kind == VK_START) {
         job->start_flow =
             voice_flow(job->ctx->flows, &job->ctx->cfg->channels[job->ch]);
+    } else if (kind == VK_POLL) {
+        vj->poll = true;
     } else if (kind == VK_TIMEOUT) {
         job->resume = FLOW_RESUME_TIMEOUT;
         *text = NULL;
@@ -543,7 +695,7 @@ voice_plan(struct voice_job *vj, enum voice_kind kind,
 void
 voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
 {
-    const struct voice_ctx *vc = arg;
+    struct voice_ctx *vc = arg;
     const struct channel_type *t = vc->types[ch];
     const struct config_channel *cc = &vc->cfg->channels[ch];
     struct channel_request creq;
@@ -589,6 +741,11 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
                     rc == SK_EINVAL ? err : "out of memory");
         return;
     }
+    if (kind == VK_POLL && !call.ended &&
+        poll_parked(vc, req, t0, ch, call.call_id, n)) {
+        channel_call_clear(&call);
+        return;
+    }
     if (kind == VK_STATUS && !call.ended) {
         /* ringing, answered, in progress: nothing to do */
         channel_call_clear(&call);
@@ -614,6 +771,7 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
     if (rc == 0)
         rc = store_submit(vc->store,
                           vj->hear        ? hear_peek_run
+                          : vj->poll      ? poll_run
                           : vj->ask_again ? ask_again_run
                                           : voice_run,
                           vj->hear ? hear_peek_done : voice_done, vj);

@@ -22,10 +22,12 @@
  * provider's request is held; a question in a language the recogniser
  * does not know (it knows English) is not transcribed and takes no answer
  * ("needs listening"). A recording that cannot be fetched, decoded or
- * understood, a full recogniser, or hearing that takes longer than a few
- * seconds gets "sorry" and the question again, to be answered on the
- * keypad. Until the gateway has a fetch, every recording alone is asked
- * again that way.
+ * understood, or a full recogniser gets "sorry" and the question again,
+ * to be answered on the keypad. Hearing that takes longer than a few
+ * seconds answers the held request with a short pause and a redirect to
+ * POST /c/NAME/voice/poll?n=N, which answers when the flow has moved on
+ * (held again meanwhile); after a few polls the question is asked again. Until
+ * the gateway has a fetch, every recording alone is asked again that way.
  *
  * Threads. voice_route() and the done callbacks run on the event loop;
  * the store jobs on the store's writer thread read only the context,
@@ -47,6 +49,7 @@ struct metrics;
 struct privacy;
 struct store;
 struct voicerec;
+struct voice_job;
 
 /* What voice calls run with; set up before the loop runs and kept until
  * every job submitted has reported back. */
@@ -72,6 +75,8 @@ struct voice_ctx {
     void *fetch_arg;
     struct voicerec *rec;
     struct event_base *base;
+    /* voice.c's own: steps whose answer the provider polls for */
+    struct voice_job *parked;
 };
 
 /* The "voice" and "voice/" routes (an http_route_fn; arg is the struct

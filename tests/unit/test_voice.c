@@ -4,7 +4,8 @@
  * a call webhook, XML escaping, and the stored next step of a call
  * rendered as TwiML and as Africa's Talking voice XML (Say with its
  * language, Play, Gather/GetDigits, Record, the no-input Redirect, Hangup,
- * the keypad instead of a recording, a "sorry" first).
+ * the keypad instead of a recording, a "sorry" first, the pause and
+ * redirect of a poll).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,34 @@ test_at_xml(void **state)
 }
 
 static void
+test_poll(void **state)
+{
+    struct channel_prompt none[1];
+    struct channel_voice v = {.prompts = none,
+                              .next = CHANNEL_VOICE_POLL,
+                              .pause_s = 1,
+                              .action = "/c/tw/voice/poll?n=4"};
+    struct channel_reply r;
+    char *s;
+
+    (void)state;
+    assert_int_equal(twilio_render_call(&tw, &v, &r), 0);
+    s = strndup(r.body, r.body_len);
+    assert_string_equal(s, HEAD "<Pause length=\"1\"/><Redirect "
+                                "method=\"POST\">" BASE
+                                "/c/tw/voice/poll?n=4</Redirect></Response>");
+    free(s);
+    channel_reply_clear(&r);
+    v.action = "/c/at/voice/poll?n=4";
+    assert_int_equal(at_render_call(&at, &v, &r), 0);
+    s = strndup(r.body, r.body_len);
+    assert_string_equal(s, HEAD "<Redirect>" BASE "/c/at/voice/poll?n=4&amp;"
+                                "secret=s3cr%26t</Redirect></Response>");
+    free(s);
+    channel_reply_clear(&r);
+}
+
+static void
 test_render_refused(void **state)
 {
     struct channel_reply r;
@@ -395,6 +424,7 @@ main(void)
         cmocka_unit_test(test_xml_escape),
         cmocka_unit_test(test_twiml),
         cmocka_unit_test(test_at_xml),
+        cmocka_unit_test(test_poll),
         cmocka_unit_test(test_render_refused),
         cmocka_unit_test(test_prompt_add),
     };
