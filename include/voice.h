@@ -26,12 +26,15 @@
  * to be answered on the keypad. Hearing that takes longer than a few
  * seconds answers the held request with a short pause and a redirect to
  * POST /c/NAME/voice/poll?n=N, which answers when the flow has moved on
- * (held again meanwhile); after a few polls the question is asked again. Until
- * the gateway has a fetch, every recording alone is asked again that way.
+ * (held again meanwhile); after a few polls the question is asked again.
+ * Hearing is on when the context has fetch, rec and base (app.c: fetch_get()
+ * under the channel's media policy, voicerec_new() on an ASR pool); until
+ * the gateway has a recording fetch, every recording alone is asked again
+ * on the keypad.
  *
  * Threads. voice_route() and the done callbacks run on the event loop;
  * the store jobs on the store's writer thread read only the context,
- * which is read-only while jobs run.
+ * which is read-only while jobs run (but for parked, the loop's own).
  */
 #ifndef SK_VOICE_H
 #define SK_VOICE_H
