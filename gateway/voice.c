@@ -43,7 +43,7 @@
 #define VOICE_HOLD_MS   4000  /* a held request is answered by then */
 #define VOICE_POLL_S    1     /* the pause before the poll comes back */
 #define VOICE_MAX_POLLS 4     /* then the call is asked again */
-#define VOICE_PARK_MS   30000 /* an answer waits this long for its poll */
+#define VOICE_PARK_MS   15000 /* an answer waits this long for its poll */
 #define VOICE_PATH_MAX  192
 
 enum voice_kind {
