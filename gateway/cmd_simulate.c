@@ -203,7 +203,7 @@ sim_audio(struct sim *sim, const char *path, struct voiceasr_result *res,
     if (res->needs_listening) {
         sim_note(sim, "recording kept for listening: the recogniser knows "
                       "English only");
-        *text = "";
+        *text = VOICESTEP_NEEDS_LISTENING;
         return 0;
     }
     snprintf(note, sizeof(note), "heard \"%s\", confidence %.2f (%s)",

@@ -611,6 +611,12 @@ hear_peek_done(void *arg, int rc)
     if (strcmp(vj->lang, "eng") != 0) {
         /* the recogniser knows English only: no made-up transcript */
         vj->heard_note = "needs listening (not transcribed)";
+        free(vj->in.text);
+        if ((vj->in.text = strdup(VOICESTEP_NEEDS_LISTENING)) == NULL) {
+            vj->in.text = strdup("");
+            hear_fail(vj, "out of memory");
+            return;
+        }
         hear_submit(vj);
         return;
     }

@@ -20,8 +20,8 @@
  * (fetch.h: only from the channel's media hosts), decoded and transcribed
  * off the loop (voicerec.h), and the transcript is the answer, while the
  * provider's request is held; a question in a language the recogniser
- * does not know (it knows English) is not transcribed and takes no answer
- * ("needs listening"). A recording that cannot be fetched, decoded or
+ * does not know (it knows English) is not transcribed: the answer is
+ * VOICESTEP_NEEDS_LISTENING. A recording that cannot be fetched, decoded or
  * understood, or a full recogniser gets "sorry" and the question again,
  * to be answered on the keypad. Hearing that takes longer than a few
  * seconds answers the held request with a short pause and a redirect to

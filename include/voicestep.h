@@ -28,6 +28,11 @@
 struct flow_set;
 struct flow_session;
 
+/* The answer a recording stands for when it is kept, not transcribed (a
+ * language the recogniser does not know): the run's input, so the result
+ * says the recording needs listening to. */
+#define VOICESTEP_NEEDS_LISTENING "[needs listening]"
+
 /* Silence (seconds) that ends a recording, and its longest length. */
 #define VOICESTEP_RECORD_SILENCE_S 5
 #define VOICESTEP_RECORD_MAX_S     60

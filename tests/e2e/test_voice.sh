@@ -289,6 +289,8 @@ if command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1 &&
         sk_fail "simulate in French failed"
     grep -q 'kept for listening' "$WORK/chat" ||
         sk_fail "a French recording was transcribed: $(cat "$WORK/chat")"
+    grep -qF 'result "Feel Safe" = "[needs listening]" (Other)' "$WORK/chat" ||
+        sk_fail "a French recording not marked: $(cat "$WORK/chat")"
 else
     sk_log "espeak-ng, sox or the PocketSphinx model missing: spoken answers skipped"
 fi
