@@ -234,6 +234,19 @@ voice_finish(struct voice_job *vj)
     voice_job_free(vj);
 }
 
+/* What the step did, for the log. */
+static const char *
+step_status(const struct voice_job *vj)
+{
+    const char *st = vj->in.status;
+
+    if (vj->ask_again)
+        return "asked_again";
+    if (vj->end && (st == NULL || strcmp(st, "no_call_run") != 0))
+        return "call_over";
+    return st != NULL ? st : "-";
+}
+
 /* Sends the answer of the step (rc 0) or an error, once: a request the
  * hold already answered (vj->req NULL) gets nothing more. */
 static void
@@ -270,10 +283,7 @@ voice_answer(struct voice_job *vj, int rc)
         if (job->status != NULL && strcmp(job->status, "duplicate") != 0)
             metrics_message_in(vc->metrics, job->ch);
         sk_log(LOG_INFO, "voice", "channel=%s contact=%.8s step=%u status=%s",
-               cc->name, job->key, vj->n,
-               vj->ask_again ? "asked_again"
-               : vj->end     ? "call_over"
-                             : (job->status ? job->status : "-"));
+               cc->name, job->key, vj->n, step_status(vj));
         if (vj->heard_note != NULL)
             sk_log(LOG_INFO, "voice", "channel=%s contact=%.8s step=%u %s",
                    cc->name, job->key, vj->n, vj->heard_note);
@@ -338,6 +348,38 @@ ask_again_run(struct store_tx *tx, void *arg)
     if (rc != SK_ENOENT)
         return rc;
     vj->ask_again = false;
+    return inbound_run(tx, job);
+}
+
+/* Writer thread: a call that is over expires the run waiting for it, a
+ * voice flow's; a run of another kind (an SMS survey the child is in) is
+ * no call's and goes on. */
+static int
+end_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    struct inbound_job *job = &vj->in;
+    struct store_contact c;
+    struct flow_session *s = NULL;
+    const struct flow *f = NULL;
+    const char *id;
+    char err[SK_ERR_LEN];
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    rc = store_contact_get(tx, job->key, &c);
+    if (rc == 0 && c.session != NULL &&
+        (s = flow_session_load(c.session, err)) != NULL &&
+        (id = flow_session_flow(s)) != NULL)
+        f = flow_set_find(job->ctx->flows, id);
+    flow_session_free(s);
+    store_contact_clear(&c);
+    if (rc != 0 && rc != SK_ENOENT)
+        return rc;
+    if (f == NULL || strcmp(flow_type(f), "voice") != 0) {
+        job->status = "no_call_run";
+        return 0;
+    }
     return inbound_run(tx, job);
 }
 
@@ -777,6 +819,7 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
     if (rc == 0)
         rc = store_submit(vc->store,
                           vj->hear        ? hear_peek_run
+                          : vj->end       ? end_run
                           : vj->poll      ? poll_run
                           : vj->ask_again ? ask_again_run
                                           : voice_run,

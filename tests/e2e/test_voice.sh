@@ -10,7 +10,7 @@
 #  - a recording alone gets "sorry" and the question again on the keypad;
 #    a key that ends the recording is the answer;
 #  - unsigned or wrongly signed callbacks get 403; a status callback
-#    (completed) ends the call's run;
+#    (completed) ends the call's run, and leaves an SMS survey alone;
 #  - an Africa's Talking call: GetDigits with a callback URL carrying the
 #    secret, isActive=0 ends it;
 #  - answers are stored as results; the log holds no number, no prompt.
@@ -190,6 +190,21 @@ FROM=$CALLER2 STATUS=completed call $SID2 /c/tw/voice/status "$WORK/t2"
 FROM=$CALLER2 call $SID2 "/c/tw/voice/gather?n=3" "$WORK/t3" Digits=1
 has "$WORK/t3" '<Hangup/>'
 grep -q '<Gather' "$WORK/t3" && sk_fail "a call that ended was asked again"
+
+# a call that never ran a voice flow leaves the child's SMS survey alone
+SMSER=+254700000999
+code=$(tw_post "$WORK/m0" /c/tw/receive MessageSid=SM1 AccountSid="$TW_SID" \
+    From="$SMSER" To=+15005550006 Body=hello)
+[ "$code" = 200 ] || sk_fail "SMS: HTTP $code: $(cat "$WORK/m0")"
+FROM=$SMSER STATUS=completed call CA44444444444444444444444444444444 \
+    /c/tw/voice/status "$WORK/m1"
+code=$(tw_post "$WORK/m2" /c/tw/receive MessageSid=SM2 AccountSid="$TW_SID" \
+    From="$SMSER" To=+15005550006 Body=yes)
+[ "$code" = 200 ] || sk_fail "SMS: HTTP $code: $(cat "$WORK/m2")"
+grep -q 'voice: channel=tw contact=.* status=no_call_run' "$SK_LOG" ||
+    sk_fail "the call's end was not told apart from the SMS run"
+grep -q 'inbound: channel=tw contact=.* status=resumed' "$SK_LOG" ||
+    sk_fail "the SMS survey did not go on after a call ended"
 
 # --- Africa's Talking -------------------------------------------------------
 
