@@ -199,6 +199,14 @@ flow_session_flow(const struct flow_session *s)
     return s->runs[s->nruns - 1].flow_uuid;
 }
 
+const char *
+flow_session_node(const struct flow_session *s)
+{
+    if (s->status != FLOW_WAITING || s->nruns == 0)
+        return NULL;
+    return s->runs[s->nruns - 1].node_uuid;
+}
+
 int64_t
 flow_session_timeout_at(const struct flow_session *s)
 {
@@ -899,6 +907,8 @@ act_send(struct sprint *sp, const struct flow *f, const json_t *ctx,
             json_string_value(json_object_get(a->json, "audio_url"));
 
         url = localized_text(sp, f, a->uuid, "audio_url", url);
+        if (url != NULL && url[0] == '\0')
+            url = NULL; /* an empty slot: no recording, the text is said */
         ev = json_pack("{s:s,s:s,s:s*}", "type", "ivr_created", "text", text,
                        "audio_url", url);
         ev = packed(ev, "audio_url", url);

@@ -59,6 +59,7 @@
 #include "sweep.h"
 #include "text.h"
 #include "ussd.h"
+#include "voice.h"
 #include "webreq.h"
 #include "zone.h"
 
@@ -503,7 +504,8 @@ app_metrics_page(void *arg, struct evhttp_request *req, double t0)
 
 /* Binds [server] listen and registers every route (see http.h). */
 static int
-app_http_start(struct sk_app *app, struct dlr_ctx *dlr, char err[SK_ERR_LEN])
+app_http_start(struct sk_app *app, struct dlr_ctx *dlr, struct voice_ctx *vc,
+               char err[SK_ERR_LEN])
 {
     const struct config *cfg = app->cfg;
     struct http_limits lim = {
@@ -528,7 +530,19 @@ app_http_start(struct sk_app *app, struct dlr_ctx *dlr, char err[SK_ERR_LEN])
     dlr->pending = &app->pending;
     dlr->settled = app_settled;
     dlr->settled_arg = app;
+    vc->cfg = cfg;
+    vc->types = app->types;
+    vc->inbound = &app->inbound;
+    vc->http = h;
+    vc->metrics = app->metrics;
+    vc->store = app->store;
+    vc->priv = app->priv;
+    vc->pending = &app->pending;
+    vc->settled = app_settled;
+    vc->settled_arg = app;
     if (http_route(h, "receive", app_receive, app) != 0 ||
+        http_route(h, "voice", voice_route, vc) != 0 ||
+        http_route(h, "voice/", voice_route, vc) != 0 ||
         http_route(h, "status", dlr_status, dlr) != 0 ||
         http_route(h, "ussd", app_ussd, app) != 0 ||
         http_page(h, "/metrics", app_metrics_page, app) != 0) {
@@ -689,7 +703,8 @@ int
 app_serve(const char *config_path)
 {
     struct sk_app app;
-    struct dlr_ctx dlr; /* used until app_free() has closed the store */
+    struct dlr_ctx dlr;     /* used until app_free() has closed the store */
+    struct voice_ctx voice; /* likewise */
     struct timeval second = {1, 0};
     const char *names[CONFIG_MAX_CHANNELS];
     char err[SK_ERR_LEN] = "";
@@ -699,6 +714,7 @@ app_serve(const char *config_path)
 
     memset(&app, 0, sizeof(app));
     memset(&dlr, 0, sizeof(dlr));
+    memset(&voice, 0, sizeof(voice));
     signal(SIGPIPE, SIG_IGN);
     app.cfg = config_load(config_path, err);
     if (app.cfg == NULL) {
@@ -759,7 +775,7 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    if (app_http_start(&app, &dlr, err) != 0 ||
+    if (app_http_start(&app, &dlr, &voice, err) != 0 ||
         app_outbox_start(&app, &dlr, err) != 0 ||
         ((app.notify = notify_from_config(app.cfg, app.base, app.store, err)) ==
              NULL &&

@@ -18,8 +18,11 @@
 #include "cli.h"
 #include "config.h"
 #include "flow.h"
+#include "flow_wait.h"
 #include "flowload.h"
 #include "text.h"
+#include "voiceasr.h"
+#include "voicestep.h"
 #include "zone.h"
 
 #define SIMULATE_SEED 20240611ULL
@@ -45,7 +48,9 @@ static const char usage_simulate[] =
     "  /timeout       the wait's timeout fires\n"
     "  /expire        the session expires\n"
     "  /digits 123    a keypad answer\n"
-    "  /audio FILE    a recorded answer (not supported yet)\n"
+    "  /audio FILE    a recorded answer, heard as in a call (a grammar of\n"
+    "                 the answers the question takes when they are a\n"
+    "                 closed set; English only, else kept for listening)\n"
     "  /help          list these\n"
     "Other lines are messages. Once the session has ended, a message that\n"
     "matches a keyword trigger starts that flow.\n";
@@ -54,7 +59,8 @@ struct sim {
     const struct flow_set *set;
     struct flow_session *s;
     bool jsonl;
-    bool echo; /* repeat the child's lines (stdin is not a terminal) */
+    bool echo;    /* repeat the child's lines (stdin is not a terminal) */
+    bool reasked; /* a recording was not understood: asked once more */
 };
 
 static const char *
@@ -94,6 +100,12 @@ chat_event(const json_t *ev)
                                     : "");
             printf("\n");
         }
+    } else if (strcmp(type, "ivr_created") == 0) {
+        /* a voice flow's prompt: spoken, or a recording with its text */
+        if (ev_str(ev, "text") != NULL && ev_str(ev, "text")[0] != '\0')
+            printf("bot (voice): %s\n", ev_str(ev, "text"));
+        if (ev_str(ev, "audio_url") != NULL)
+            printf("     [plays %s]\n", ev_str(ev, "audio_url"));
     } else if (strcmp(type, "run_started") == 0) {
         printf("[flow \"%s\" started]\n", ev_flow(ev) ? ev_flow(ev) : "?");
     } else if (strcmp(type, "run_ended") == 0) {
@@ -166,12 +178,67 @@ sim_note(const struct sim *sim, const char *note)
 
 #define SIM_COMMANDS "/timeout, /expire, /digits N, /audio FILE, /help"
 
+/*
+ * /audio FILE: hears the recording as a call would (voiceasr.h) and shows
+ * the transcript. Returns 0 with *text set to the answer that resumes the
+ * run (in res), or 1 when the line ends here: nothing is waiting, the
+ * file cannot be heard, or it was not understood the first time (the
+ * child hears "sorry" and the question is open again).
+ */
+static int
+sim_audio(struct sim *sim, const char *path, struct voiceasr_result *res,
+          const char **text)
+{
+    char err[SK_ERR_LEN] = "", note[SK_ERR_LEN + 64];
+
+    if (flow_session_status(sim->s) != FLOW_WAITING) {
+        sim_note(sim, "no flow is waiting; event ignored");
+        return 1;
+    }
+    if (voiceasr_hear_file(sim->set, sim->s, path, NULL, res, err) != 0) {
+        snprintf(note, sizeof(note), "/audio: %s", err);
+        sim_note(sim, note);
+        return 1;
+    }
+    if (res->needs_listening) {
+        sim_note(sim, "recording kept for listening: the recogniser knows "
+                      "English only");
+        *text = VOICESTEP_NEEDS_LISTENING;
+        return 0;
+    }
+    snprintf(note, sizeof(note), "heard \"%s\", confidence %.2f (%s)",
+             res->text, res->confidence,
+             res->grammar ? "grammar of the answers" : "language model");
+    if (sim->echo && !sim->jsonl)
+        printf("you: [audio %s]\n", path);
+    sim_note(sim, note);
+    if (res->text[0] == '\0' && !sim->reasked) {
+        struct flow_wait w;
+        const char *lang = flow_wait_get(sim->set, sim->s, &w) == 0
+                               ? w.lang
+                               : flow_session_language(sim->s);
+
+        sim->reasked = true;
+        if (sim->jsonl)
+            sim_note(sim, voicestep_sorry(lang));
+        else
+            printf("bot: %s\n", voicestep_sorry(lang));
+        fflush(stdout);
+        return 1;
+    }
+    sim->reasked = false;
+    *text = res->text;
+    return 0;
+}
+
 /* Feeds one line of stdin. Returns 0, or CLI_EXIT_RUNTIME on engine failure. */
 static int
 sim_line(struct sim *sim, char *line, json_t *events)
 {
     struct flow_resume r = {FLOW_RESUME_MSG, line};
+    struct voiceasr_result heard;
     char err[SK_ERR_LEN] = "";
+    bool audio = false;
     bool waiting = flow_session_status(sim->s) == FLOW_WAITING;
     int rc;
 
@@ -185,8 +252,10 @@ sim_line(struct sim *sim, char *line, json_t *events)
             r.text = line[7] == ' ' ? line + 8 : "";
         } else if (strncmp(line, "/audio", 6) == 0 &&
                    (line[6] == ' ' || line[6] == '\0')) {
-            sim_note(sim, "/audio: recorded answers are not supported yet");
-            return 0;
+            if (sim_audio(sim, line[6] == ' ' ? line + 7 : "", &heard,
+                          &r.text) != 0)
+                return 0;
+            audio = true;
         } else if (strcmp(line, "/help") == 0) {
             sim_note(sim, "the commands are " SIM_COMMANDS "; any other "
                           "line is the child's message");
@@ -207,7 +276,7 @@ sim_line(struct sim *sim, char *line, json_t *events)
                         "ignored\n");
         return 0;
     }
-    if (sim->echo && !sim->jsonl) {
+    if (sim->echo && !sim->jsonl && !audio) {
         if (r.type == FLOW_RESUME_MSG)
             printf("you: %s\n", r.text);
         else

@@ -31,6 +31,7 @@
 #include "safeguard.h"
 #include "store.h"
 #include "ussd.h"
+#include "voicestep.h"
 #include "zone.h"
 
 #define FLOW_STACK_MAX 32 /* nested runs tracked */
@@ -148,6 +149,9 @@ inbound_record_events_as(struct store_tx *tx, const struct inbound_ctx *ctx,
             }
             if (json_array_append_new(texts, json_string(text)) != 0)
                 return SK_ENOMEM;
+        } else if (strcmp(type, "ivr_created") == 0) {
+            if ((rc = voicestep_prompt_add(texts, ev, cap, dropped)) != 0)
+                return rc;
         } else if (strcmp(type, "run_result_changed") == 0) {
             const struct flow *f = event_flow(ctx, ev);
 
@@ -339,11 +343,12 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
 {
     const struct inbound_ctx *ctx = job->ctx;
     const struct config_channel *ch = &ctx->cfg->channels[job->ch];
-    const struct flow *f, *waiting = NULL;
+    const struct flow *f = job->start_flow, *waiting = NULL;
     struct inbound_origin origin;
     json_t *events;
     char err[SK_ERR_LEN] = "";
     int rc = 0, word;
+    bool manual = job->ussd_start || job->start_flow != NULL;
     enum optout_ask ask =
         optout_classify(ctx->stop_folded, ctx->n_stop, ctx->delete_folded,
                         ctx->n_delete, job->text, &word);
@@ -354,16 +359,16 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     if (!job->ussd_start &&
         (rc = inbound_disclosure(tx, job, c, *sp, texts, now)) != 0)
         return rc > 0 ? 0 : rc;
-    /* USSD answers are menu choices, not keywords. Dialling in starts the
-     * channel's flow as a keyword would: a new run, interrupting any run
-     * the contact had by SMS, and an opted-out child taking part again. */
-    if (job->ussd_start) {
-        if ((f = default_flow(ctx, ch)) == NULL) {
+    /* USSD and keypad answers are no keywords. Dialling in starts the
+     * channel's flow (a call: its voice flow) as a keyword would: a new run,
+     * interrupting any other, and an opted-out child taking part again. */
+    if (manual) {
+        if (f == NULL && (f = default_flow(ctx, ch)) == NULL) {
             job->status = "no_flow";
             return 0;
         }
-    } else {
-        f = job->ussd ? NULL : flow_set_match_keyword(ctx->flows, job->text);
+    } else if (!job->ussd && !job->voice) {
+        f = flow_set_match_keyword(ctx->flows, job->text);
     }
     if (c->opted_out && f == NULL) {
         *keep_vault = false;
@@ -374,14 +379,14 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         return SK_ENOMEM;
     if (f != NULL) {
         c->opted_out = false;
-        job->status = job->ussd_start ? "started" : "keyword";
-        rc = flow_start(ctx->flows, *sp, f, job->ussd_start ? NULL : job->text,
-                        now, events, err);
+        job->status = manual ? "started" : "keyword";
+        rc = flow_start(ctx->flows, *sp, f, manual ? NULL : job->text, now,
+                        events, err);
     } else {
         bool resumed = false;
 
         if (flow_session_status(*sp) == FLOW_WAITING) {
-            struct flow_resume r = {FLOW_RESUME_MSG, job->text};
+            struct flow_resume r = {job->resume, job->text};
             const char *id = flow_session_flow(*sp);
 
             waiting = id != NULL ? flow_set_find(ctx->flows, id) : NULL;
@@ -402,7 +407,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                 resumed = rc == 0;
             }
         }
-        if (rc == 0 && !resumed) {
+        if (rc == 0 && !resumed && job->voice)
+            job->status = "not_waiting"; /* a call starts as it rings */
+        else if (rc == 0 && !resumed) {
             if ((f = default_flow(ctx, ch)) != NULL) {
                 job->status = "started";
                 rc =
@@ -442,7 +449,7 @@ inbound_erased(struct store_tx *tx, struct inbound_job *job, json_t *texts,
     const char *chname = ctx->cfg->channels[job->ch].name;
     int rc;
 
-    if (!job->ussd && !ctx->types[job->ch]->sync_reply) {
+    if (!job->ussd && !job->voice && !ctx->types[job->ch]->sync_reply) {
         if (job->erase_vault != NULL && json_array_size(texts) > 0) {
             rc = queue_texts(tx, chname, job->erase_key, texts, now);
             if (rc == 0)
@@ -656,13 +663,15 @@ inbound_run(struct store_tx *tx, void *arg)
         goto out;
     }
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
-    if (rc == 0 && !job->ussd) /* a USSD screen is no SMS */
+    if (rc == 0 && !job->ussd && !job->voice) /* a screen or call is no SMS */
         rc = caps_apply(ctx->caps, tx, job->ch, job->key, texts, now,
                         job->capped);
     if (rc == 0 && job->erased) {
         c.opted_out = true; /* a USSD session ends with the confirmation */
         if (job->ussd)
             rc = inbound_ussd_answer(job, &c, s, texts);
+        else if (job->voice)
+            rc = voicestep_answer(ctx->flows, s, true, texts, &job->reply);
         if (rc == 0)
             rc = inbound_erased(tx, job, texts, now);
     }
@@ -671,6 +680,10 @@ inbound_run(struct store_tx *tx, void *arg)
     if (job->ussd) {
         /* the answer is the USSD pages, whatever the SMS side does */
         rc = inbound_ussd_answer(job, &c, s, texts);
+        if (rc != 0)
+            goto out;
+    } else if (job->voice) {
+        rc = voicestep_answer(ctx->flows, s, c.opted_out, texts, &job->reply);
         if (rc != 0)
             goto out;
     } else if (!ctx->types[job->ch]->sync_reply && json_array_size(texts) > 0) {
@@ -684,7 +697,7 @@ inbound_run(struct store_tx *tx, void *arg)
         keep_vault = true;
     }
     rc = inbound_save_contact(tx, ctx, job->key, &c, s, ch->name, now,
-                              job->ussd);
+                              job->ussd || job->voice);
     if (rc == 0 && keep_vault)
         rc = store_vault_put(tx, job->key, job->vault, job->vault_len,
                              now + (int64_t)ctx->cfg->vault_days * MS_PER_DAY);

@@ -78,7 +78,8 @@ int app_serve(const char *config_path);
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
 
-/* The webhook routes (POST /c/NAME/receive, /status, /ussd) and
- * GET /metrics are registered with http.c by app_serve(); see http.h. */
+/* The webhook routes (POST /c/NAME/receive, /status, /ussd, /voice and
+ * /voice/...) and GET /metrics are registered with http.c by
+ * app_serve(); see http.h. */
 
 #endif

@@ -152,6 +152,59 @@ int channel_media_hosts_split(const char *value,
 
 /* The check of the media_hosts key: NULL, or why the value is wrong. */
 const char *channel_media_hosts_check(const char *value);
+/* --- voice calls -------------------------------------------------------- */
+
+/* One callback of a call, as a channel type reads it from the provider.
+ * Every string is malloc'd or NULL; urn is the caller's number in clear
+ * and is wiped by channel_call_clear(). */
+struct channel_call {
+    char *urn;           /* "tel:+254700000001" */
+    char *call_id;       /* the provider's id of the call (e.g. CallSid) */
+    char *digits;        /* keys pressed (a gather, or a key that ended a
+                          * recording), or NULL */
+    char *recording_url; /* a recording to fetch, or NULL */
+    bool ended;          /* the call is over (completed, busy, no answer,
+                          * failed, canceled) */
+    char state[24];      /* the provider's word for the call's state, for
+                          * the log ("completed"), or "" */
+};
+
+/* Wipes and frees the fields; the struct itself is the caller's. */
+void channel_call_clear(struct channel_call *c);
+
+/* One prompt of the call: text to speak, or a recording to play with the
+ * text as its fallback (audio_url NULL or ""). */
+struct channel_prompt {
+    const char *text;
+    const char *audio_url;
+};
+
+enum channel_voice_next {
+    CHANNEL_VOICE_HANGUP, /* the prompts, then the call ends */
+    CHANNEL_VOICE_DIGITS, /* the prompts while keys are gathered */
+    CHANNEL_VOICE_RECORD, /* the prompts, then a recording (a key ends it) */
+    CHANNEL_VOICE_POLL    /* a short pause, then ask action again */
+};
+
+/* What the call does next, in no provider's terms; borrowed strings. The
+ * URLs are paths under the gateway ("/c/NAME/voice/gather?n=2"): the
+ * channel type makes them absolute (its base_url) and adds what its
+ * provider needs to be let in again (a ?secret=). */
+struct channel_voice {
+    const struct channel_prompt *prompts;
+    size_t n_prompts;
+    const char *lang; /* the flow's language (ISO 639-3), or NULL */
+    enum channel_voice_next next;
+    int num_digits;         /* DIGITS: keys to take, 0: until finish_key */
+    const char *finish_key; /* DIGITS, RECORD: the key that ends the
+                             * answer ("#"), or NULL */
+    int timeout_s;          /* DIGITS, RECORD: silence before giving up */
+    int max_length_s;       /* RECORD */
+    int pause_s;            /* POLL */
+    const char *action;     /* where the answer (or the poll) goes */
+    const char *no_input;   /* DIGITS, RECORD: where the call goes when
+                             * nothing came (the wait's timeout) */
+};
 
 struct channel_type {
     const char *type; /* the config's `type =` */
@@ -227,6 +280,21 @@ struct channel_type {
     int (*parse_ussd)(const struct config_channel *ch,
                       const struct channel_request *req, struct sk_inbound *in,
                       bool *start, char err[SK_ERR_LEN]);
+
+    /*
+     * Voice calls (POST /c/NAME/voice and /c/NAME/voice/...), checked by
+     * verify like every request. parse_call reads one callback of a call
+     * (errors as parse; on failure call is left empty); render_call
+     * renders what the call does next in the provider's call-control
+     * language, with every text XML-escaped. NULL: the channel has no
+     * voice.
+     */
+    int (*parse_call)(const struct config_channel *ch,
+                      const struct channel_request *req,
+                      struct channel_call *call, char err[SK_ERR_LEN]);
+    int (*render_call)(const struct config_channel *ch,
+                       const struct channel_voice *v,
+                       struct channel_reply *out);
 };
 
 /* The channel type named type, or NULL. */

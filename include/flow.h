@@ -227,6 +227,10 @@ int flow_session_set_field(struct flow_session *s, const char *key,
 /* The waiting flow's uuid, or NULL when not waiting. */
 const char *flow_session_flow(const struct flow_session *s);
 
+/* The uuid of the node the waiting run waits at, or NULL when not
+ * waiting (see flow_wait.h for what the wait asks for). */
+const char *flow_session_node(const struct flow_session *s);
+
 /* Unix ms when the current wait times out, or 0 when it has no timeout. */
 int64_t flow_session_timeout_at(const struct flow_session *s);
 

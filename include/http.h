@@ -8,6 +8,9 @@
  *   POST /c/NAME/status    delivery reports          (app.c registers)
  *   POST /c/NAME/ussd      a USSD session step; 404  (app.c registers)
  *                          for channel types without USSD
+ *   POST /c/NAME/voice     a call and its callbacks  (app.c registers
+ *        and /voice/...    (voice.h); 404 for types   voice.c's route)
+ *                          without voice
  *   GET  /healthz          "ok" while the readiness callback says so and
  *                          intake has not stopped, else 503 "unavailable"
  *   GET  /metrics          Prometheus text           (app.c registers)

@@ -24,6 +24,7 @@
 #include "caps.h"
 #include "config.h"
 #include "err.h"
+#include "flow.h"
 #include "privacy.h"
 
 struct caps;
@@ -65,6 +66,13 @@ struct inbound_job {
     char *external_id;
     bool ussd;       /* a USSD session step: the reply is "CON/END ..." */
     bool ussd_start; /* the first step of a USSD session */
+    /* a step of a voice call (voice.c): the reply is the call's next step
+     * (voicestep.h); start_flow, when set, starts that flow (the call's
+     * first step); resume is how a waiting run resumes (no input on the
+     * call: FLOW_RESUME_TIMEOUT; the call is over: FLOW_RESUME_EXPIRE) */
+    bool voice;
+    const struct flow *start_flow;
+    enum flow_resume_type resume;
     /* DELETE on a channel replying through the outbox: a one-time key and
      * the address sealed under it (see optout.c), else empty and NULL */
     char erase_key[PRIVACY_KEY_HEX];

@@ -31,6 +31,8 @@
  * USSD pages: an answer longer than a screen is laid out on pages by
  * channel_ussd_paginate(), in gateway/ussd.c with the rest of the paging.
  *
+ * Voice calls: africastalking_voice.c.
+ *
  * Pure; any thread.
  */
 #include <stdint.h>
@@ -468,4 +470,6 @@ const struct channel_type channel_africastalking = {
     .sync_reply = false,
     .parse_status = at_parse_status,
     .parse_ussd = at_parse_ussd,
+    .parse_call = at_parse_call,
+    .render_call = at_render_call,
 };

@@ -26,6 +26,20 @@ extern const struct channel_type channel_kannel;
  * USSD sessions. */
 extern const struct channel_type channel_africastalking;
 
+/* Voice calls (twilio_voice.c, africastalking_voice.c): the parse_call and
+ * render_call of the Twilio and Africa's Talking types. */
+int twilio_parse_call(const struct config_channel *ch,
+                      const struct channel_request *req,
+                      struct channel_call *call, char err[SK_ERR_LEN]);
+int twilio_render_call(const struct config_channel *ch,
+                       const struct channel_voice *v,
+                       struct channel_reply *out);
+int at_parse_call(const struct config_channel *ch,
+                  const struct channel_request *req, struct channel_call *call,
+                  char err[SK_ERR_LEN]);
+int at_render_call(const struct config_channel *ch,
+                   const struct channel_voice *v, struct channel_reply *out);
+
 /* The generic channel's sender: POSTs {"to","text","id"} as JSON to the
  * channel's send_url ("to" without the "tel:" scheme, "id" the row id as
  * a string, which lets the receiver dedupe). arg is the channel's

@@ -10,7 +10,7 @@
  * Replies go back synchronously as TwiML; messages sent later (timeouts,
  * referrals) go through the REST Messages API, with a StatusCallback
  * whose reports (MessageSid, MessageStatus) come back to /c/NAME/status,
- * signed in the same way.
+ * signed in the same way. Voice calls: twilio_voice.c.
  *
  * Pure: no I/O, no clock. Any thread.
  */
@@ -23,6 +23,7 @@
 #include "channels.h"
 #include "sig.h"
 #include "text.h"
+#include "voicexml.h"
 
 #define TWILIO_API "https://api.twilio.com"
 
@@ -158,65 +159,22 @@ out:
 /* --- TwiML ----------------------------------------------------------------
  */
 
-/* Appends text XML-escaped; characters XML 1.0 does not allow (C0 controls
- * other than tab, newline and carriage return) are dropped. */
-static char *
-xml_escape_to(char *o, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        switch (c) {
-        case '&':
-            o = stpcpy(o, "&amp;");
-            break;
-        case '<':
-            o = stpcpy(o, "&lt;");
-            break;
-        case '>':
-            o = stpcpy(o, "&gt;");
-            break;
-        case '"':
-            o = stpcpy(o, "&quot;");
-            break;
-        case '\'':
-            o = stpcpy(o, "&apos;");
-            break;
-        default:
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-                break;
-            *o++ = (char)c;
-        }
-    }
-    return o;
-}
-
-#define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-
 static int
 twilio_render(const struct config_channel *ch, const char *const *texts,
               size_t n, struct channel_reply *out)
 {
-    size_t i, len = sizeof(XML_HEAD "<Response></Response>");
-    char *o;
+    struct sk_buf b = {0};
+    size_t i;
 
     (void)ch;
-    memset(out, 0, sizeof(*out));
-    for (i = 0; i < n; i++)
-        len += strlen(texts[i]) * 6 + sizeof("<Message></Message>");
-    if ((out->body = malloc(len)) == NULL)
-        return SK_ENOMEM;
-    o = stpcpy(out->body, XML_HEAD "<Response>");
+    sk_buf_str(&b, VOICEXML_HEAD "<Response>");
     for (i = 0; i < n; i++) {
-        o = stpcpy(o, "<Message>");
-        o = xml_escape_to(o, texts[i]);
-        o = stpcpy(o, "</Message>");
+        sk_buf_str(&b, "<Message>");
+        voicexml_text(&b, texts[i]);
+        sk_buf_str(&b, "</Message>");
     }
-    o = stpcpy(o, "</Response>");
-    out->body_len = (size_t)(o - out->body);
-    out->code = 200;
-    out->content_type = "text/xml; charset=utf-8";
-    return 0;
+    sk_buf_str(&b, "</Response>");
+    return voicexml_reply(&b, out);
 }
 
 /* --- sending through the Messages API ------------------------------------
@@ -438,4 +396,6 @@ const struct channel_type channel_twilio = {
     .idempotent_send = false,
     .sync_reply = true,
     .parse_status = twilio_parse_status,
+    .parse_call = twilio_parse_call,
+    .render_call = twilio_render_call,
 };

@@ -2,7 +2,7 @@
  * test_inbound.c - the inbound step (inbound_run) through the real store
  * on a temporary database: each message is a store_call() job, as the
  * gateway submits it, and each case checks the rows it left and the reply
- * texts it stored.
+ * texts it stored (for a voice call, the call's next step).
  */
 #include <jansson.h>
 #include <sqlite3.h>
@@ -333,6 +333,117 @@ test_stop(void **state)
     inbound_job_clear(&job);
 }
 
+/* A voice call's step (as voice.c sends it) on channel 1. */
+static int
+call_step(struct fix *x, struct inbound_job *job, const char *key,
+          const char *id, const char *text, bool start,
+          enum flow_resume_type resume, int64_t now)
+{
+    inbound_job_init(job, &x->ctx, 1);
+    strcpy(job->key, key);
+    job->text = strdup(text);
+    job->external_id = strdup(id);
+    job->vault = (unsigned char *)strdup("sealed");
+    job->vault_len = 6;
+    job->voice = true;
+    job->resume = resume;
+    job->start_flow = start ? flow_set_find(x->flows, "Ping") : NULL;
+    test_clock = now;
+    return store_call(x->st, inbound_run, job);
+}
+
+/* Whether the stored call step of job has a wait, and its prompts' texts
+ * joined by '|' into got. */
+static bool
+call_reply(const struct inbound_job *job, char *got, size_t cap)
+{
+    json_t *o = json_loads(job->reply != NULL ? job->reply : "", 0, NULL);
+    json_t *p = json_object_get(o, "prompts"), *v;
+    bool wait = json_object_get(o, "wait") != NULL;
+    size_t i;
+
+    assert_true(json_is_array(p));
+    got[0] = '\0';
+    json_array_foreach(p, i, v)
+    {
+        if (i > 0)
+            strncat(got, "|", cap - strlen(got) - 1);
+        strncat(got, json_string_value(json_object_get(v, "text")),
+                cap - strlen(got) - 1);
+    }
+    json_decref(o);
+    return wait;
+}
+
+static void
+test_voice_call(void **state)
+{
+    struct fix *x = *state;
+    struct inbound_job job;
+    char got[512], stop[OPTOUT_STOP_REPLY_MAX];
+
+    /* the call starts the flow: its prompts are the call's answer, not
+     * queued as SMS even on a channel replying through the outbox */
+    assert_int_equal(
+        call_step(x, &job, key_a, "CA1#0", "", true, FLOW_RESUME_MSG, T0), 0);
+    assert_string_equal(job.status, "started");
+    assert_int_equal(job.queued, 0);
+    assert_true(call_reply(&job, got, sizeof(got)));
+    assert_string_equal(got, "Hello.|How are you?");
+    inbound_job_clear(&job);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
+    /* the provider times the call's waits: nothing for the sweep, and an
+     * abandoned call expires soon */
+    assert_int_equal(sql_int(x, "SELECT timeout_at FROM contacts"), 0);
+    assert_true(sql_int(x, "SELECT expires_at FROM contacts") <=
+                T0 + 5 * 60 * 1000);
+    /* no input: the wait's timeout asks again */
+    assert_int_equal(call_step(x, &job, key_a, "CA1#1", "", false,
+                               FLOW_RESUME_TIMEOUT, T0 + 1000),
+                     0);
+    assert_string_equal(job.status, "resumed");
+    assert_true(call_reply(&job, got, sizeof(got)));
+    assert_string_equal(got, "Hello.|How are you?");
+    inbound_job_clear(&job);
+    /* a retried callback: the same answer */
+    assert_int_equal(call_step(x, &job, key_a, "CA1#1", "", false,
+                               FLOW_RESUME_TIMEOUT, T0 + 2000),
+                     0);
+    assert_string_equal(job.status, "duplicate");
+    inbound_job_clear(&job);
+    /* STOP, spoken (a transcript): the call ends after the confirmation */
+    assert_int_equal(call_step(x, &job, key_a, "CA1#2", "stop", false,
+                               FLOW_RESUME_MSG, T0 + 3000),
+                     0);
+    assert_string_equal(job.status, "opted_out");
+    assert_false(call_reply(&job, got, sizeof(got)));
+    assert_string_equal(
+        got, optout_stop_reply("eng", flow_set_keyword_at(x->flows, 0), stop));
+    inbound_job_clear(&job);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
+    /* a later step of that call finds nothing waiting: it hangs up */
+    assert_int_equal(call_step(x, &job, key_a, "CA1#3", "1", false,
+                               FLOW_RESUME_MSG, T0 + 4000),
+                     0);
+    assert_string_equal(job.status, "ignored");
+    assert_false(call_reply(&job, got, sizeof(got)));
+    inbound_job_clear(&job);
+    /* another call: DELETE erases the contact, the call ends */
+    assert_int_equal(call_step(x, &job, key_b, "CA2#0", "", true,
+                               FLOW_RESUME_MSG, T0 + 5000),
+                     0);
+    inbound_job_clear(&job);
+    assert_int_equal(call_step(x, &job, key_b, "CA2#1", "delete", false,
+                               FLOW_RESUME_MSG, T0 + 6000),
+                     0);
+    assert_string_equal(job.status, "erased");
+    assert_false(call_reply(&job, got, sizeof(got)));
+    assert_true(got[0] != '\0');
+    inbound_job_clear(&job);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM contacts"), 1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
+}
+
 static void
 test_delete(void **state)
 {
@@ -642,6 +753,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_voice_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_legacy_key, setup,
                                         teardown),
