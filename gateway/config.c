@@ -39,20 +39,20 @@
 #define MAX_CHANNEL_KEYS 32 /* keys one [channel] section may set */
 
 enum kind {
-    K_STR,      /* any text */
-    K_PATH,     /* text, resolved against the config file's directory */
-    K_URL,      /* http:// or https:// */
-    K_ADDR,     /* HOST:PORT */
-    K_INT,      /* int in [min, max] */
-    K_SIZE,     /* size_t in [min, max] */
-    K_BOOL,     /* yes/no/true/false/1/0 */
-    K_WORDS,    /* comma separated list (stop_words, delete_words) */
-    K_TYPE,     /* channel type: a name in the channel registry */
-    K_CHECKED,  /* text a channel type checks (struct channel_key) */
-    K_ZONE,     /* IANA timezone name */
-    K_DATEFMT,  /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
-    K_COUNTRY,  /* ISO 3166 alpha-2 */
-    K_FRACTION, /* a number in [0, 1] (double) */
+    K_STR,     /* any text */
+    K_PATH,    /* text, resolved against the config file's directory */
+    K_URL,     /* http:// or https:// */
+    K_ADDR,    /* HOST:PORT */
+    K_INT,     /* int in [min, max] */
+    K_SIZE,    /* size_t in [min, max] */
+    K_BOOL,    /* yes/no/true/false/1/0 */
+    K_WORDS,   /* comma separated list (stop_words, delete_words) */
+    K_TYPE,    /* channel type: a name in the channel registry */
+    K_CHECKED, /* text a channel type checks (struct channel_key) */
+    K_ZONE,    /* IANA timezone name */
+    K_DATEFMT, /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
+    K_COUNTRY, /* ISO 3166 alpha-2 */
+    K_FRAC,    /* a number in [0, 1] (double) */
 };
 
 struct key {
@@ -112,7 +112,7 @@ static const struct key asr_keys[] = {
     {"dict", K_PATH, C(asr_dict), 0, 0, 0, true},
     {"lm", K_PATH, C(asr_lm), 0, 0, 0, true},
     {"workers", K_INT, C(asr_workers), 1, 64, 0, true},
-    {"min_confidence", K_FRACTION, C(asr_min_confidence), 0, 0, 0, true},
+    {"min_confidence", K_FRAC, C(asr_min_confidence), 0, 0, 0, true},
 };
 
 static const struct key limits_keys[] = {
@@ -564,7 +564,7 @@ set_words(struct load *ld, const struct key *k, const char *value)
     return rc;
 }
 
-/* A K_FRACTION value: a decimal number from 0 to 1. */
+/* A K_FRAC value: a decimal number from 0 to 1. */
 static int
 set_fraction(struct load *ld, const struct key *k, void *base,
              const char *value, const char *sect)
@@ -627,7 +627,7 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
         else
             *(size_t *)((char *)base + k->off) = (size_t)n;
         return 1;
-    case K_FRACTION:
+    case K_FRAC:
         return set_fraction(ld, k, base, value, sect);
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
