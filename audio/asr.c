@@ -11,13 +11,14 @@
  * Filler words (<sil>, [NOISE], ...) never reach the transcript.
  *
  * A closed-set decoder starts with an empty dictionary (-dict /dev/null:
- * only the model's noisedict fillers) plus one pseudo-word per phone for
- * the phone loop. Each choice word is added once, under an internal name
- * "k<index>" (its pronunciations as "k<index>(2)", ...), so words of
- * several languages never clash and no spelling needs escaping; each
- * set's grammar is a finite-state one built in memory, a named search
- * kept in a small LRU. Past
- * ASR_MAX_WORDS words the decoder is rebuilt, which bounds its memory.
+ * only the model's noisedict fillers) plus about 250 everyday English
+ * "garbage" words (j<index>) that every set's grammar offers beside its
+ * phrases: the reject path. Each choice word is added once, under an
+ * internal name "k<index>" (its pronunciations as "k<index>(2)", ...), so
+ * words of several languages never clash and no spelling needs escaping;
+ * each set's grammar is a finite-state one built in memory, a named
+ * search kept in a small LRU. Past ASR_MAX_WORDS words the decoder is
+ * rebuilt, which bounds its memory.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,30 +30,70 @@
 #include "asr.h"
 #include "asr_lexicon.h"
 
-#define ASR_MAX_WORDS 1024 /* choice words before the decoder is rebuilt */
-#define ASR_KEY_MAX   8192 /* a set's cache key: lang and phrases */
-#define LOOP_SEARCH   "loop"
+#define ASR_MAX_WORDS 1024   /* choice words before the decoder is rebuilt */
+#define ASR_KEY_MAX   8192   /* a set's cache key: lang and phrases */
+#define IDLE_SEARCH   "idle" /* active while a grammar is removed */
 
 /*
- * The loop's score per frame above the grammar's that halves the
- * confidence: confidence = 2^(-gap / LOOP_HALF). Measured on espeak-ng
- * answers at 8 kHz (tests/e2e/test_asr_voices.sh): a said choice mostly
- * scores within 1.5 of the loop, another word further away.
+ * How strongly the garbage words compete with a set's phrases: each has
+ * the prior 10^(-GARBAGE_RANGE * (1 - min_confidence)) against 1 for each
+ * phrase, so min_confidence 0.5 gives 1e-4. Measured on espeak-ng
+ * answers at 8 kHz (tests/e2e/test_asr_voices.sh): from 1e-3 to 1e-5 a
+ * said yes/no is heard 85-88% of the time and never as the other, and
+ * out-of-set words pass as a choice 2-5% of the time.
  */
-#define LOOP_HALF 1.4
-
-static const char *const phones[] = {
-    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D", "DH", "EH", "ER", "EY",
-    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M", "N",  "NG", "OW", "OY",
-    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V", "W",  "Y",  "Z",  "ZH",
-};
-#define NPHONES (sizeof(phones) / sizeof(phones[0]))
+#define GARBAGE_RANGE 8.0
 
 struct cword {
     char lang[8];
     char word[ASR_LEXICON_WORD];
     int known; /* it has a pronunciation (else it is never looked up again) */
+    char phones[4 * ASR_LEXICON_PHONES]; /* its pronunciations, one a line */
 };
+
+/*
+ * Everyday English words offered beside every closed set, as "j<index>":
+ * when one of them explains the audio better than any choice, the answer
+ * is not understood. They make "apple" or "hello" lose to themselves
+ * instead of winning as "no". A word spelled or pronounced like one of
+ * the set's is left out of that set's grammar.
+ */
+static const char *const garbage_words[] = {
+    "a",      "about",   "after",  "again",  "all",     "am",      "and",
+    "any",    "are",     "ask",    "at",     "away",    "back",    "bad",
+    "be",     "because", "been",   "before", "big",     "book",    "boy",
+    "but",    "by",      "call",   "can",    "car",     "cat",     "come",
+    "could",  "day",     "did",    "do",     "dog",     "down",    "eat",
+    "end",    "even",    "eye",    "far",    "fast",    "find",    "fire",
+    "first",  "fish",    "fly",    "food",   "found",   "from",    "fun",
+    "game",   "gave",    "get",    "girl",   "give",    "go",      "good",
+    "got",    "great",   "green",  "had",    "hand",    "happy",   "has",
+    "have",   "he",      "head",   "hear",   "help",    "her",     "here",
+    "him",    "home",    "house",  "how",    "i",       "if",      "in",
+    "is",     "it",      "just",   "keep",   "kind",    "know",    "last",
+    "leave",  "left",    "let",    "like",   "little",  "live",    "long",
+    "look",   "love",    "made",   "make",   "man",     "many",    "may",
+    "me",     "mean",    "might",  "mom",    "more",    "most",    "much",
+    "must",   "my",      "name",   "need",   "never",   "new",     "next",
+    "nice",   "night",   "not",    "now",    "of",      "off",     "old",
+    "on",     "only",    "open",   "or",     "other",   "our",     "out",
+    "over",   "people",  "place",  "play",   "please",  "put",     "ran",
+    "read",   "red",     "right",  "room",   "run",     "said",    "same",
+    "saw",    "say",     "school", "see",    "she",     "should",  "show",
+    "side",   "sit",     "sleep",  "small",  "so",      "some",    "song",
+    "soon",   "start",   "stay",   "still",  "stop",    "such",    "sun",
+    "sure",   "take",    "talk",   "tell",   "than",    "thank",   "that",
+    "the",    "them",    "then",   "there",  "they",    "thing",   "think",
+    "this",   "time",    "to",     "today",  "told",    "too",     "took",
+    "tree",   "try",     "turn",   "under",  "until",   "up",      "us",
+    "use",    "very",    "walk",   "want",   "was",     "water",   "way",
+    "we",     "well",    "went",   "were",   "what",    "when",    "where",
+    "which",  "while",   "white",  "who",    "why",     "will",    "wish",
+    "with",   "word",    "work",   "would",  "write",   "year",    "you",
+    "young",  "your",    "okay",   "hello",  "sorry",   "maybe",   "apple",
+    "banana", "ten",     "twenty", "eleven", "hundred", "nothing",
+};
+#define NGARBAGE (sizeof(garbage_words) / sizeof(garbage_words[0]))
 
 struct csearch {
     char name[24];
@@ -69,6 +110,7 @@ struct asr {
     size_t nwords;
     struct csearch searches[ASR_GRAMMAR_CACHE];
     unsigned long tick, serial;
+    char (*gphones)[ASR_LEXICON_PHONES]; /* garbage j<i>'s; "": unknown */
 };
 
 /*
@@ -95,20 +137,23 @@ make_config(const struct asr_config *cfg)
     const char *lm = cfg->lm ? cfg->lm : ASR_LM;
     const char *mode = cfg->grammar ? "-jsgf" : "-lm";
     const char *file = cfg->grammar ? cfg->grammar : lm;
+    const char *bestpath = "yes";
 
     if (cfg->choices) {
-        /* no search yet: the grammars are added per set */
+        /* no search yet: the grammars are added per set; the Viterbi
+         * scores of two searches are compared, not lattice ones */
         dict = "/dev/null";
         mode = "-fsgusefiller";
         file = "yes";
+        bestpath = "yes";
     }
 
     if (cfg->rate == 8000)
         return cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", model, "-dict", dict,
                            mode, file, TEL_ARGS, "-logfn", "/dev/null",
-                           "-bestpath", "yes", NULL);
+                           "-bestpath", bestpath, NULL);
     return cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", model, "-dict", dict,
-                       mode, file, "-logfn", "/dev/null", "-bestpath", "yes",
+                       mode, file, "-logfn", "/dev/null", "-bestpath", bestpath,
                        NULL);
 }
 
@@ -149,26 +194,58 @@ set_fsg(ps_decoder_t *ps, const char *name, fsg_model_t *fsg)
     return rc;
 }
 
-/* Adds the phone loop's pseudo-words and its search: one phone or more. */
+/* The idle search: one garbage word, never decoded with. */
 static int
-add_loop(ps_decoder_t *ps)
+add_idle(struct asr *asr)
 {
     fsg_model_t *fsg;
-    char word[16];
 
-    for (size_t i = 0; i < NPHONES; i++) {
-        snprintf(word, sizeof(word), "g_%s", phones[i]);
-        if (ps_add_word(ps, word, phones[i], FALSE) < 0)
+    for (size_t i = 0; i < NGARBAGE; i++) {
+        char name[16];
+
+        if (asr->gphones[i][0] == '\0')
+            continue;
+        if ((fsg = new_fsg(asr->ps, IDLE_SEARCH, 2)) == NULL)
             return -1;
+        snprintf(name, sizeof(name), "j%zu", i);
+        fsg_arc(fsg, 0, 1, name, 1.0);
+        return set_fsg(asr->ps, IDLE_SEARCH, fsg) < 0 ? -1 : 0;
     }
-    if ((fsg = new_fsg(ps, LOOP_SEARCH, 2)) == NULL)
-        return -1;
-    for (size_t i = 0; i < NPHONES; i++) {
-        snprintf(word, sizeof(word), "g_%s", phones[i]);
-        fsg_arc(fsg, 0, 1, word, 1.0);
-        fsg_arc(fsg, 1, 1, word, 1.0);
+    return -1;
+}
+
+/* Looks up the garbage words in cmudict and adds them as j<index>. */
+static int
+add_garbage(struct asr *asr)
+{
+    struct asr_lexicon_entry *e = calloc(NGARBAGE, sizeof(*e));
+    char err[SK_ERR_LEN], name[16];
+    int rc = -1;
+
+    if (asr->gphones == NULL)
+        asr->gphones = calloc(NGARBAGE, sizeof(*asr->gphones));
+    if (e == NULL || asr->gphones == NULL)
+        goto out;
+    for (size_t i = 0; i < NGARBAGE; i++)
+        snprintf(e[i].word, sizeof(e[i].word), "%s", garbage_words[i]);
+    if (asr_lexicon_lookup("eng", asr->dict, e, NGARBAGE, err) != 0)
+        goto out;
+    for (size_t i = 0; i < NGARBAGE; i++) {
+        size_t len = strcspn(e[i].phones, "\n");
+
+        asr->gphones[i][0] = '\0';
+        if (e[i].nprons == 0 || len >= ASR_LEXICON_PHONES)
+            continue;
+        memcpy(asr->gphones[i], e[i].phones, len);
+        asr->gphones[i][len] = '\0';
+        snprintf(name, sizeof(name), "j%zu", i);
+        if (ps_add_word(asr->ps, name, asr->gphones[i], FALSE) < 0)
+            asr->gphones[i][0] = '\0';
     }
-    return set_fsg(ps, LOOP_SEARCH, fsg);
+    rc = add_idle(asr);
+out:
+    free(e);
+    return rc;
 }
 
 /* (Re)builds the PocketSphinx decoder; a closed-set one starts empty. */
@@ -183,7 +260,7 @@ load_decoder(struct asr *asr, const struct asr_config *cfg)
     cmd_ln_free_r(config); /* the decoder holds its own reference */
     if (asr->ps == NULL)
         return -1;
-    if (asr->choices && add_loop(asr->ps) < 0) {
+    if (asr->choices && add_garbage(asr) < 0) {
         ps_free(asr->ps);
         asr->ps = NULL;
         return -1;
@@ -228,7 +305,7 @@ asr_new(const struct asr_config *cfg, char err[SK_ERR_LEN])
         cfg->min_confidence > 0 ? cfg->min_confidence : ASR_MIN_CONFIDENCE;
     if (load_decoder(asr, cfg) < 0) {
         sk_seterr(err, "asr: cannot load the model, dictionary or %s",
-                  asr->choices   ? "phone loop"
+                  asr->choices   ? "garbage words"
                   : cfg->grammar ? "grammar"
                                  : "language model");
         asr_free(asr);
@@ -259,6 +336,7 @@ asr_free(struct asr *asr)
     forget_sets(asr);
     free(asr->model);
     free(asr->dict);
+    free(asr->gphones);
     free(asr);
 }
 
@@ -440,6 +518,7 @@ add_word(struct asr *asr, const char *lang, struct asr_lexicon_entry *e)
 
     snprintf(cw->lang, sizeof(cw->lang), "%s", lang);
     snprintf(cw->word, sizeof(cw->word), "%s", e->word);
+    snprintf(cw->phones, sizeof(cw->phones), "%s", e->phones);
     cw->known = 0;
     for (int k = 0; k < e->nprons; k++) {
         char *nl = strchr(line, '\n');
@@ -497,6 +576,42 @@ add_words(struct asr *asr, struct cset *set, char err[SK_ERR_LEN])
     return rc;
 }
 
+/* True when the garbage word i is spelled or said like a word of set. */
+static int
+like_the_set(const struct asr *asr, const struct cset *set, size_t i)
+{
+    const char *g = asr->gphones[i];
+    size_t gl = strlen(g);
+
+    for (size_t p = 0; p < set->n; p++)
+        for (int k = 0; k < set->nw[p]; k++) {
+            const char *ph = asr->words[set->id[p][k]].phones;
+
+            if (strcmp(set->w[p][k], garbage_words[i]) == 0)
+                return 1;
+            for (; *ph != '\0'; ph += strcspn(ph, "\n"), ph += *ph == '\n')
+                if (strncmp(ph, g, gl) == 0 &&
+                    (ph[gl] == '\0' || ph[gl] == '\n'))
+                    return 1;
+        }
+    return 0;
+}
+
+/* Offers the garbage words beside the set's phrases. */
+static void
+add_garbage_arcs(const struct asr *asr, const struct cset *set,
+                 fsg_model_t *fsg)
+{
+    double p = pow(10.0, -GARBAGE_RANGE * (1.0 - asr->min_conf));
+    char word[16];
+    for (size_t i = 0; i < NGARBAGE; i++) {
+        if (asr->gphones[i][0] == '\0' || like_the_set(asr, set, i))
+            continue;
+        snprintf(word, sizeof(word), "j%zu", i);
+        fsg_arc(fsg, 0, 1, word, p);
+    }
+}
+
 /*
  * Builds the set's grammar as search name: one path from the start to the
  * final state per phrase whose words all have a pronunciation. Returns the
@@ -533,6 +648,7 @@ build_grammar(struct asr *asr, struct cset *set, const char *name)
             fsg_arc(fsg, from, to, word, 1.0);
             from = to;
         }
+    add_garbage_arcs(asr, set, fsg);
     return set_fsg(asr->ps, name, fsg) < 0 ? -1 : alts;
 }
 
@@ -567,8 +683,8 @@ take_slot(struct asr *asr)
         if (asr->searches[i].used < lru->used)
             lru = &asr->searches[i];
     }
-    /* the active search cannot be removed: the loop is made active */
-    ps_set_search(asr->ps, LOOP_SEARCH);
+    /* the active search cannot be removed: the idle one is made active */
+    ps_set_search(asr->ps, IDLE_SEARCH);
     ps_unset_search(asr->ps, lru->name);
     free(lru->key);
     lru->key = NULL;
@@ -616,16 +732,29 @@ find_or_build(struct asr *asr, struct cset *set, struct csearch **out,
     return 0;
 }
 
-/* Copies the best path's choice words (k<index>) as their spelling. */
-static void
+/*
+ * Copies the best path's choice words (k<index>) as their spelling; a
+ * garbage word (j<index>) on the path leaves text "".
+ */
+static double
 copy_choice(struct asr *asr, char *text, size_t cap)
 {
+    logmath_t *lmath = ps_get_logmath(asr->ps);
     size_t used = 0;
+    double sum = 0;
+    int nwords = 0;
 
     text[0] = '\0';
     for (ps_seg_t *seg = ps_seg_iter(asr->ps); seg != NULL;
+         seg = ps_seg_next(seg))
+        if (ps_seg_word(seg)[0] == 'j') {
+            ps_seg_free(seg);
+            return 0;
+        }
+    for (ps_seg_t *seg = ps_seg_iter(asr->ps); seg != NULL;
          seg = ps_seg_next(seg)) {
         const char *w = ps_seg_word(seg), *word;
+        int32 ascr, lscr, lback;
         char *end;
         long id;
         size_t wl;
@@ -643,34 +772,33 @@ copy_choice(struct asr *asr, char *text, size_t cap)
             text[used++] = ' ';
         memcpy(text + used, word, wl + 1);
         used += wl;
+        sum += logmath_exp(lmath, ps_seg_prob(seg, &ascr, &lscr, &lback));
+        nwords++;
     }
+    return nwords > 0 ? sum / nwords : 0;
 }
 
-/* Decodes through the set's grammar, then the phone loop for the doubt. */
+/*
+ * Decodes through the set's grammar. A garbage word on the best path is
+ * "not understood" (confidence 0); else the confidence is the words' mean
+ * posterior in the lattice, where the garbage words compete.
+ */
 static int
 decode_choice(struct asr *asr, struct csearch *slot, const int16_t *samples,
               size_t n, char *text, size_t cap, double *confidence)
 {
-    int32 gscore = 0, lscore = 0;
-    int frames;
-    double gap;
+    int32 score;
+    double p;
 
     if (ps_set_search(asr->ps, slot->name) < 0 ||
         decode(asr->ps, samples, n) < 0)
         return SK_EIO;
-    if (ps_get_hyp(asr->ps, &gscore) == NULL)
+    if (ps_get_hyp(asr->ps, &score) == NULL)
         return 0;
-    copy_choice(asr, text, cap);
-    frames = ps_get_n_frames(asr->ps);
-    if (text[0] == '\0' || frames <= 0)
+    p = copy_choice(asr, text, cap);
+    if (text[0] == '\0')
         return 0;
-    if (ps_set_search(asr->ps, LOOP_SEARCH) < 0 ||
-        decode(asr->ps, samples, n) < 0)
-        return SK_EIO;
-    if (ps_get_hyp(asr->ps, &lscore) == NULL)
-        lscore = gscore;
-    gap = (double)(lscore - gscore) / frames;
-    *confidence = gap <= 0 ? 1.0 : pow(2.0, -gap / LOOP_HALF);
+    *confidence = p < 0 ? 0 : p > 1 ? 1 : p;
     if (*confidence < asr->min_conf)
         text[0] = '\0';
     return 0;

@@ -81,22 +81,23 @@ int asr_transcribe(struct asr *asr, const int16_t *samples, size_t n,
 
 /*
  * A closed-set decoder (cfg->choices) starts with a dictionary of only the
- * model's fillers and a phone loop, about 10 MB, and ignores cfg->lm and
- * cfg->grammar. asr_transcribe_choices() decodes one utterance against a
- * grammar of choices' phrases: their words are looked up (asr_lexicon.h)
- * and added to the dictionary the first time, and the grammar is kept for
- * the next utterance with the same set (the last ASR_GRAMMAR_CACHE sets),
- * so switching between a flow's questions costs nothing.
+ * model's fillers and about 250 everyday English words, about 10 MB, and
+ * ignores cfg->lm and cfg->grammar. asr_transcribe_choices() decodes one
+ * utterance against a grammar of choices' phrases: their words are looked
+ * up (asr_lexicon.h) and added to the dictionary the first time, and the
+ * grammar is kept for the next utterance with the same set (the last
+ * ASR_GRAMMAR_CACHE sets), so switching between a flow's questions costs
+ * nothing.
  *
- * Whether the speaker said one of the phrases at all is judged by a
- * second pass: the same audio through a free loop of the model's phones.
- * The grammar's score per frame against the loop's gives the confidence
- * (1 when the grammar explains the audio as well as any phone sequence);
- * below the configured minimum the answer is "" ("not understood"), so
- * a word outside the set, noise or a doubtful answer is not turned into
- * the nearest choice. Same returns as asr_transcribe, and SK_EINVAL when
- * the decoder is not a closed-set one, choices is empty or too big, or no
- * phrase has a known pronunciation.
+ * Whether the speaker said one of the phrases at all is judged by the
+ * everyday words: the grammar offers them beside the phrases, each with
+ * the prior 10^(-8 (1 - min_confidence)) (1e-4 at the default 0.5), and
+ * when one of them explains the audio best the answer is "" ("not
+ * understood"), so a word outside the set, noise or a doubtful answer is
+ * not turned into the nearest choice. A higher min_confidence rejects
+ * more. Same returns as asr_transcribe, and SK_EINVAL when the decoder is
+ * not a closed-set one, choices is empty or too big, or no phrase has a
+ * known pronunciation.
  */
 #define ASR_GRAMMAR_CACHE 8
 
