@@ -4,10 +4,10 @@
  * JSGF grammar with the whole dictionary, the open language model) at
  * 16 kHz and through the 8 kHz telephone front end; the throughput of an
  * asrpool with every worker busy on closed sets; the memory each kind of
- * decoder adds (RSS before and after asr_new). Beside them, the machine's
- * ceiling measured in the same run: how fast one core runs a fixed
- * floating-point loop, and how many cores there are, so figures from two
- * machines can be compared. Nothing is asserted.
+ * decoder adds (RSS before and after asr_new, each in a child process). Beside
+ * them, the machine's ceiling measured in the same run: how fast one core runs
+ * a fixed floating-point loop, and how many cores there are, so figures from
+ * two machines can be compared. Nothing is asserted.
  *
  *   bench_asr [-n JOBS] [-w WORKERS]
  *
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "asr.h"
@@ -82,8 +83,8 @@ static const char *const cards[] = {
 
 /* Builds one decoder, prints its RSS delta and its real-time factor. */
 static void
-one_mode(const char *name, struct asr_config *cfg, const char *wav,
-         const struct asr_choices *ch)
+measure_mode(const char *name, struct asr_config *cfg, const char *wav,
+             const struct asr_choices *ch)
 {
     char err[SK_ERR_LEN] = "", text[1024];
     struct audio_pcm pcm;
@@ -121,6 +122,27 @@ one_mode(const char *name, struct asr_config *cfg, const char *wav,
            (rss_kib() - before) / 1024);
     audio_pcm_free(&pcm);
     asr_free(asr);
+}
+
+/*
+ * Runs measure_mode in a child process, so the RSS delta is the decoder's
+ * own and not memory an earlier decoder gave back.
+ */
+static void
+one_mode(const char *name, struct asr_config *cfg, const char *wav,
+         const struct asr_choices *ch)
+{
+    pid_t pid;
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        measure_mode(name, cfg, wav, ch);
+        fflush(stdout);
+        _exit(0);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
 }
 
 struct done {
