@@ -137,23 +137,21 @@ make_config(const struct asr_config *cfg)
     const char *lm = cfg->lm ? cfg->lm : ASR_LM;
     const char *mode = cfg->grammar ? "-jsgf" : "-lm";
     const char *file = cfg->grammar ? cfg->grammar : lm;
-    const char *bestpath = "yes";
 
     if (cfg->choices) {
-        /* no search yet: the grammars are added per set; the Viterbi
-         * scores of two searches are compared, not lattice ones */
+        /* no dictionary and no search yet: words and grammars are added
+         * per set (the mode pair is then just the default filler rule) */
         dict = "/dev/null";
         mode = "-fsgusefiller";
         file = "yes";
-        bestpath = "yes";
     }
 
     if (cfg->rate == 8000)
         return cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", model, "-dict", dict,
                            mode, file, TEL_ARGS, "-logfn", "/dev/null",
-                           "-bestpath", bestpath, NULL);
+                           "-bestpath", "yes", NULL);
     return cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", model, "-dict", dict,
-                       mode, file, "-logfn", "/dev/null", "-bestpath", bestpath,
+                       mode, file, "-logfn", "/dev/null", "-bestpath", "yes",
                        NULL);
 }
 
