@@ -809,7 +809,8 @@ add_garbage_arcs(const struct asr *asr, const struct cset *set,
         if (asr->gphones[i][0] == '\0' || like_the_set(asr, set, i))
             continue;
         snprintf(word, sizeof(word), "j%zu", i);
-        fsg_arc(fsg, 0, 1, word, p);
+        /* noise is not a word: no prior against it */
+        fsg_arc(fsg, 0, 1, word, garbage_words[i][0] == '[' ? 1.0 : p);
     }
 }
 
