@@ -52,6 +52,7 @@ enum kind {
     K_ZONE,    /* IANA timezone name */
     K_DATEFMT, /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
     K_COUNTRY, /* ISO 3166 alpha-2 */
+    K_FRAC,    /* a number in [0, 1] (double) */
 };
 
 struct key {
@@ -117,6 +118,7 @@ static const struct key asr_keys[] = {
     {"dict", K_PATH, C(asr_dict), 0, 0, 0, true},
     {"lm", K_PATH, C(asr_lm), 0, 0, 0, true},
     {"workers", K_INT, C(asr_workers), 1, 64, 0, true},
+    {"min_confidence", K_FRAC, C(asr_min_confidence), 0, 0, 0, true},
 };
 
 static const struct key limits_keys[] = {
@@ -568,6 +570,25 @@ set_words(struct load *ld, const struct key *k, const char *value)
     return rc;
 }
 
+/* A K_FRAC value: a decimal number from 0 to 1. */
+static int
+set_fraction(struct load *ld, const struct key *k, void *base,
+             const char *value, const char *sect)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(value, &end);
+    if (errno != 0 || end == value || *end != '\0' || !(d >= 0 && d <= 1))
+        return fail_at(ld, ld->lineno,
+                       "key '%s' in [%s]: '%.32s' is not a number from 0 "
+                       "to 1",
+                       k->name, sect, value);
+    *(double *)((char *)base + k->off) = d;
+    return 1;
+}
+
 static int
 set_value(struct load *ld, const struct key *k, void *base, const char *value,
           const char *sect)
@@ -612,6 +633,8 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
         else
             *(size_t *)((char *)base + k->off) = (size_t)n;
         return 1;
+    case K_FRAC:
+        return set_fraction(ld, k, base, value, sect);
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
             strcmp(value, "1") == 0)

@@ -26,6 +26,7 @@ static const char usage_main[] =
     "  simulate FILE [--flow NAME|UUID] [--lang CODE] [--jsonl]\n"
     "                                run a flow in the terminal\n"
     "  transcribe AUDIO [--grammar FILE.gram] [--model DIR] [--dict FILE]\n"
+    "             [--choices LIST [--lang CODE]]\n"
     "                                print transcript<TAB>confidence\n"
     "  audit -c FILE                 list the audit log\n"
     "  prompts check DIR [-o OUTDIR] check recorded prompts, convert them\n"

@@ -24,16 +24,37 @@
 #define ASR_DICT  "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
 #define ASR_LM    "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
 
-/* Transcripts of a lower posterior than this become "not understood". */
+/*
+ * Transcripts of a lower confidence than this become "not understood"
+ * (asr_config.min_confidence overrides it).
+ */
 #define ASR_MIN_CONFIDENCE 0.5
 
 struct asr_config {
-    const char *model;   /* acoustic model directory; NULL: ASR_MODEL */
-    const char *dict;    /* pronunciation dictionary; NULL: ASR_DICT */
-    const char *lm;      /* language model; NULL: ASR_LM */
-    const char *grammar; /* JSGF file; NULL: language-model mode */
-    int rate;            /* 16000, or 8000 for the telephone band */
+    const char *model;     /* acoustic model directory; NULL: ASR_MODEL */
+    const char *dict;      /* pronunciation dictionary; NULL: ASR_DICT */
+    const char *lm;        /* language model; NULL: ASR_LM */
+    const char *grammar;   /* JSGF file; NULL: language-model mode */
+    int rate;              /* 16000, or 8000 for the telephone band */
+    int choices;           /* nonzero: a closed-set decoder (see below) */
+    double min_confidence; /* 0: ASR_MIN_CONFIDENCE; in (0, 1] otherwise */
 };
+
+/*
+ * A closed set asked for one utterance: phrases (one or more words each,
+ * in language lang, ISO 639-3; NULL or "eng" is English) of which the
+ * speaker says one. Words are matched in lower case; a digit ("1", "١")
+ * stands for the number's word in the language.
+ */
+struct asr_choices {
+    const char *lang;
+    const char *const *phrases;
+    size_t n;
+};
+
+/* At most this many phrases, of at most ASR_MAX_PHRASE_WORDS words. */
+#define ASR_MAX_CHOICES      64
+#define ASR_MAX_PHRASE_WORDS 16
 
 struct asr;
 
@@ -51,10 +72,38 @@ int asr_rate(const struct asr *asr);
  * the transcript (lower case words, "" when nothing was understood) to
  * text[0..cap) and the decoder's posterior 0..1 to *confidence; a
  * transcript below ASR_MIN_CONFIDENCE is returned as "" with its
- * confidence. Returns SK_EIO when the decoder fails.
+ * confidence. Returns SK_EIO when the decoder fails, SK_EINVAL on a
+ * closed-set decoder (it needs asr_transcribe_choices).
  */
 int asr_transcribe(struct asr *asr, const int16_t *samples, size_t n,
                    char *text, size_t cap, double *confidence,
                    char err[SK_ERR_LEN]);
+
+/*
+ * A closed-set decoder (cfg->choices) starts with a dictionary of only the
+ * model's fillers and about 250 everyday English words, about 10 MB, and
+ * ignores cfg->lm and cfg->grammar. asr_transcribe_choices() decodes one
+ * utterance against a grammar of choices' phrases: their words are looked
+ * up (asr_lexicon.h) and added to the dictionary the first time, and the
+ * grammar is kept for the next utterance with the same set (the last
+ * ASR_GRAMMAR_CACHE sets), so switching between a flow's questions costs
+ * nothing.
+ *
+ * Whether the speaker said one of the phrases at all is judged by the
+ * everyday words: the grammar offers them beside the phrases, each with
+ * the prior 10^(-8 (1 - min_confidence)) (1e-4 at the default 0.5), and
+ * when one of them explains the audio best the answer is "" ("not
+ * understood"), so a word outside the set, noise or a doubtful answer is
+ * not turned into the nearest choice. A higher min_confidence rejects
+ * more. Same returns as asr_transcribe, and SK_EINVAL when the decoder is
+ * not a closed-set one, choices is empty or too big, or no phrase has a
+ * known pronunciation.
+ */
+#define ASR_GRAMMAR_CACHE 8
+
+int asr_transcribe_choices(struct asr *asr, const int16_t *samples, size_t n,
+                           const struct asr_choices *choices, char *text,
+                           size_t cap, double *confidence,
+                           char err[SK_ERR_LEN]);
 
 #endif

@@ -119,6 +119,9 @@ struct config {
     /* [asr] */
     char *asr_model, *asr_dict, *asr_lm;
     int asr_workers; /* default 2 */
+    /* closed-set answers below this confidence are "not understood"
+     * (asr.h); 0: the decoder's default */
+    double asr_min_confidence;
 
     /* [limits] */
     int max_replies_per_inbound;      /* default 10 */

@@ -29,7 +29,7 @@ if grep -q '^SK_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt"; then
     echo "run.sh: note: $BUILD is a sanitizer build; figures will be slow" >&2
 fi
 cmake --build "$BUILD" -j2 --target sikiliza bench_engine bench_store \
-    bench_http >/dev/null
+    bench_http bench_asr >/dev/null
 
 BENCH=$BUILD/tests/bench
 export SK_BIN=$BUILD/sikiliza SK_SOURCE_DIR=$SRC
@@ -46,6 +46,14 @@ echo "== bench_engine" >&2
 echo "== bench_store" >&2
 "$BENCH/bench_store" -n "$STORE_JOBS" -c "$STORE_LEVELS" -d "$SK_TMP" \
     2>/dev/null | tee "$OUT/store"
+
+echo "== bench_asr" >&2
+if [ -d /usr/share/pocketsphinx/test/data/cards ]; then
+    "$BENCH/bench_asr" -n "${ASR_JOBS:-40}" | tee "$OUT/asr"
+else
+    echo "bench_asr: skipped (pocketsphinx-testdata is not installed)" |
+        tee "$OUT/asr"
+fi
 
 echo "== bench_http" >&2
 SECRET=bench-$RANDOM$RANDOM
@@ -70,3 +78,4 @@ awk '/messages\/s/ {print "http    msgs/s " $2}
      /latency ms/ {print "http    latency ms p50 " $4 " p95 " $6 " p99 " $8}
      /surveys done/ {print "http    surveys " $3 " of " $5 " errors " $7}
      /server peak RSS/ {print "http    server peak RSS KiB " $5}' "$OUT/http"
+awk '/ceiling|RTF|pool of/ {print "asr     " $0}' "$OUT/asr"

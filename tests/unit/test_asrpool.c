@@ -3,10 +3,14 @@
  * recording (skipped without pocketsphinx-testdata): one worker and a
  * queue of one take two jobs and refuse the rest at once with SK_EBUSY;
  * every accepted job reports the right transcript once through its
- * callback; two workers decode side by side; bad settings fail.
+ * callback; two workers decode side by side; bad settings fail. Closed
+ * sets through asrpool_submit_choices: the caller's choices may go at
+ * once (the pool copies them), each worker keeps its grammars, and a job
+ * without choices goes to the open language model.
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +134,78 @@ test_two_workers(void **state)
     assert_int_equal(accepted, 3);
 }
 
+/* Submits the recording n times with a set built on the stack. */
+static int
+submit_cards(struct asrpool *pool, const int16_t *orig, size_t n,
+             struct results *r, int with_choices)
+{
+    char buf[4][64];
+    const char *phrases[4];
+    struct asr_choices ch = {.lang = "eng", .phrases = phrases, .n = 4};
+    int16_t *copy = malloc(n * sizeof(*copy));
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, orig, n * sizeof(*copy));
+    snprintf(buf[0], sizeof(buf[0]), "%s", "ten of clubs");
+    snprintf(buf[1], sizeof(buf[1]), "%s", SAID);
+    snprintf(buf[2], sizeof(buf[2]), "%s", "five five");
+    snprintf(buf[3], sizeof(buf[3]), "%s", "seven of clubs");
+    for (int i = 0; i < 4; i++)
+        phrases[i] = buf[i];
+    rc = asrpool_submit_choices(pool, copy, n, with_choices ? &ch : NULL,
+                                on_done, r);
+    /* the pool holds its own copy: the caller's set is gone now */
+    memset(buf, 'x', sizeof(buf));
+    if (rc != 0)
+        free(copy);
+    return rc;
+}
+
+static void
+test_choices(void **state)
+{
+    struct asr_config cfg = {.rate = 16000};
+    struct results r = {.done = 0};
+    char err[SK_ERR_LEN] = "";
+    struct asrpool *pool;
+    const char *none[1] = {NULL};
+    struct asr_choices bad = {.phrases = none, .n = 0};
+    size_t n;
+    int16_t *orig;
+
+    (void)state;
+    if (access(WAV, R_OK) != 0) {
+        skip();
+        return;
+    }
+    orig = load(&n);
+    pool = asrpool_new(&cfg, 2, 8, err);
+    assert_non_null(pool);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(submit_cards(pool, orig, n, &r, 1), 0);
+    /* refused before queueing: done is never called for these */
+    assert_int_equal(asrpool_submit_choices(pool, orig, n, &bad, on_done, &r),
+                     SK_EINVAL);
+    bad.n = 1;
+    assert_int_equal(asrpool_submit_choices(pool, orig, n, &bad, on_done, &r),
+                     SK_EINVAL);
+    pthread_mutex_lock(&r.mu);
+    while (r.done < 4)
+        pthread_cond_wait(&r.cv, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    assert_int_equal(r.right, 4);
+    /* no choices: the open language model, loaded by the worker now */
+    assert_int_equal(submit_cards(pool, orig, n, &r, 0), 0);
+    asrpool_free(pool);
+    assert_int_equal(r.done, 5);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    free(orig);
+}
+
 static void
 test_bad_settings(void **state)
 {
@@ -142,6 +218,11 @@ test_bad_settings(void **state)
     err[0] = '\0';
     assert_null(asrpool_new(&cfg, 2, 4, err));
     assert_non_null(strstr(err, "grammar"));
+    cfg.grammar = NULL;
+    cfg.lm = "/nonexistent.lm.bin";
+    err[0] = '\0';
+    assert_null(asrpool_new(&cfg, 1, 4, err));
+    assert_non_null(strstr(err, "language model"));
     asrpool_free(NULL);
 }
 
@@ -152,6 +233,7 @@ main(void)
         cmocka_unit_test(test_full_queue),
         cmocka_unit_test(test_two_workers),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_choices),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -482,6 +482,27 @@ test_errors(void **state)
     }
 }
 
+/* [asr] min_confidence: a number from 0 to 1, 0 (the default) unset. */
+static void
+test_asr_min_confidence(void **state)
+{
+    const struct fixture *f = *state;
+    struct config *cfg = load_ok(f, "[asr]\nmin_confidence = 0.7\n");
+
+    assert_true(cfg->asr_min_confidence > 0.69 &&
+                cfg->asr_min_confidence < 0.71);
+    config_free(cfg);
+    cfg = load_ok(f, "; nothing\n");
+    assert_true(cfg->asr_min_confidence == 0);
+    config_free(cfg);
+    load_err(f, "[asr]\nmin_confidence = 1.5\n", 2,
+             "is not a number from 0 to 1");
+    load_err(f, "[asr]\nmin_confidence = high\n", 2,
+             "is not a number from 0 to 1");
+    load_err(f, "[asr]\nmin_confidence = 0.5x\n", 2,
+             "is not a number from 0 to 1");
+}
+
 /* [outbox]: the send queue's retry policy and request timeout; 0 (not set)
  * leaves the outbox's own defaults. Channels point back at their config. */
 static void
@@ -683,6 +704,7 @@ main(void)
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_outbox_section),
+        cmocka_unit_test(test_asr_min_confidence),
         cmocka_unit_test(test_no_secret_in_errors),
         cmocka_unit_test(test_path_resolution),
         cmocka_unit_test(test_example_file),
