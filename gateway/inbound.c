@@ -11,7 +11,8 @@
  * stored reply and nothing else happens; a USSD "more" answer shows the
  * next page; then DELETE erases the contact, STOP opts it out, else the
  * engine takes one step (a keyword starts its flow, a waiting run
- * resumes, otherwise the channel's flow starts); answers are stored, the
+ * resumes, a contact whose survey has ended gets the afterword, otherwise
+ * the channel's flow starts); answers are stored, the
  * caps applied, texts for asynchronous channels go to the outbox, and
  * the contact, session, vault entry and inbound row are saved.
  */
@@ -21,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "afterword.h"
 #include "caps.h"
 #include "channel.h"
 #include "flow.h"
@@ -351,6 +353,16 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
             } else {
                 resumed = rc == 0;
             }
+        }
+        if (rc == 0 && !resumed && !job->ussd &&
+            flow_session_status(*sp) == FLOW_COMPLETED) {
+            bool sent; /* the survey has ended: no restart (afterword.c) */
+
+            json_decref(events);
+            rc = afterword_reply(tx, job->key, flow_session_language(*sp),
+                                 ctx->flows, now, texts, &sent);
+            job->status = sent ? "afterword" : "afterword_quiet";
+            return rc;
         }
         if (rc == 0 && !resumed) {
             if ((f = default_flow(ctx, ch)) != NULL) {

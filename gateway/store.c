@@ -156,6 +156,10 @@ static const char *const store_migrations[] = {
     "CREATE INDEX contacts_last_seen ON contacts (last_seen);"
     "CREATE INDEX outbox_created ON outbox (created_at);"
     "CREATE INDEX vault_updated ON vault (updated_at);",
+    /* 5: when a contact whose survey has ended was last sent the kind
+     * reply (store_afterword.c); goes with the contact row. */
+    "ALTER TABLE contacts ADD COLUMN afterword_at INTEGER NOT NULL"
+    " DEFAULT 0;",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

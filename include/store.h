@@ -331,4 +331,16 @@ int store_outbox_cancel_queued(struct store_tx *tx, const char *contact_key,
 int store_caps_count_since(struct store_tx *tx, const char *contact_key,
                            int64_t since_ms, int64_t *n);
 
+/* --- the afterword (store_afterword.c, for afterword.c) ----------------- */
+
+/* When the contact was last sent the afterword (the kind reply after its
+ * survey has ended) into *at_ms, 0 when never; SK_ENOENT when there is no
+ * such contact, SK_EIO (logged). */
+int store_afterword_get(struct store_tx *tx, const char *contact_key,
+                        int64_t *at_ms);
+/* Notes that the contact was sent the afterword at at_ms: 0, SK_ENOENT
+ * (no such contact) or SK_EIO (logged). */
+int store_afterword_put(struct store_tx *tx, const char *contact_key,
+                        int64_t at_ms);
+
 #endif
