@@ -3,7 +3,8 @@
  * that starts no flow (no keyword, no waiting run, the last run
  * completed) gets one short kind reply in the child's language, naming
  * the free helpline (@globals.helpline) and the keyword that starts the
- * survey again, instead of the survey from its first question. At most
+ * survey again, instead of the survey from its first question (flows
+ * without a keyword start again as before: there would be no way back). At most
  * one a day per contact (AFTERWORD_QUIET_MS): a child who keeps writing
  * is not answered by a machine again and again.
  *

@@ -11,10 +11,10 @@
  * stored reply and nothing else happens; a USSD "more" answer shows the
  * next page; then DELETE erases the contact, STOP opts it out, else the
  * engine takes one step (a keyword starts its flow, a waiting run
- * resumes, a contact whose survey has ended gets the afterword, otherwise
- * the channel's flow starts); answers are stored, the
- * caps applied, texts for asynchronous channels go to the outbox, and
- * the contact, session, vault entry and inbound row are saved.
+ * resumes, a contact whose survey has ended gets the afterword when a
+ * keyword can start it again, otherwise the channel's flow starts); answers are
+ * stored, the caps applied, texts for asynchronous channels go to the outbox,
+ * and the contact, session, vault entry and inbound row are saved.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -355,7 +355,8 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
             }
         }
         if (rc == 0 && !resumed && !job->ussd &&
-            flow_session_status(*sp) == FLOW_COMPLETED) {
+            flow_session_status(*sp) == FLOW_COMPLETED &&
+            flow_set_keyword_at(ctx->flows, 0) != NULL) {
             bool sent; /* the survey has ended: no restart (afterword.c) */
 
             json_decref(events);

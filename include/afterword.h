@@ -27,10 +27,12 @@ const char *afterword_text(const char *lang, const char *helpline,
 
 /*
  * For a message that matched no keyword from a contact whose last run
- * completed: appends the kind reply (helpline from flows' @globals.helpline,
- * the set's first keyword) to texts and notes the time, unless the contact
- * had one in the last 24 hours (then nothing: *sent false). The message
- * starts no flow either way. 0, SK_ENOMEM or SK_EIO.
+ * completed, when flows have a keyword (without one the survey starts
+ * again, as the child would have no way back to it): appends the kind reply
+ * (helpline from flows' @globals.helpline, the set's first keyword) to texts
+ * and notes the time, unless the contact had one in the last 24 hours (then
+ * nothing: *sent false). The message starts no flow either way. 0, SK_ENOMEM or
+ * SK_EIO.
  */
 int afterword_reply(struct store_tx *tx, const char *contact_key,
                     const char *lang, const struct flow_set *flows, int64_t now,
