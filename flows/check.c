@@ -25,8 +25,9 @@ enum pass { PASS_FLOW, PASS_FIELDS };
 struct walk {
     const struct flow *f;
     enum pass pass;
-    const json_t *fields; /* PASS_FIELDS */
-    json_t *results;      /* snaked result names the flow saves */
+    const json_t *fields;  /* PASS_FIELDS */
+    const json_t *globals; /* PASS_FIELDS */
+    json_t *results;       /* snaked result names the flow saves */
     check_report_fn fn;
     void *arg;
     char node[CHECK_LABEL]; /* label of the node being read, or "" */
@@ -108,6 +109,21 @@ on_ref(void *arg, const char *const *parts, size_t n)
     const char *field = NULL;
 
     if (w->pass == PASS_FIELDS) {
+        if (n >= 2 && strcmp(parts[0], "globals") == 0) {
+            const char *gv =
+                json_string_value(json_object_get(w->globals, parts[1]));
+
+            if (gv == NULL)
+                report(w, false,
+                       "%s: @globals.%s: no global \"%s\" is declared (an "
+                       "export's \"globals\" list)",
+                       w->where, parts[1], parts[1]);
+            else if (gv[0] == '\0')
+                report(w, true,
+                       "%s: @globals.%s has no value: it would read "
+                       "as empty",
+                       w->where, parts[1]);
+        }
         if (n >= 2 && strcmp(parts[0], "fields") == 0)
             field = parts[1];
         else if (n >= 3 && strcmp(parts[0], "contact") == 0 &&
@@ -394,11 +410,15 @@ check_flow(const struct flow *f, check_report_fn fn, void *arg)
 }
 
 int
-check_fields(const struct flow *f, const json_t *fields, check_report_fn fn,
-             void *arg)
+check_fields(const struct flow *f, const json_t *fields, const json_t *globals,
+             check_report_fn fn, void *arg)
 {
-    struct walk w = {
-        .f = f, .pass = PASS_FIELDS, .fields = fields, .fn = fn, .arg = arg};
+    struct walk w = {.f = f,
+                     .pass = PASS_FIELDS,
+                     .fields = fields,
+                     .globals = globals,
+                     .fn = fn,
+                     .arg = arg};
 
     return walk_flow(&w);
 }

@@ -832,7 +832,9 @@ flow_set_new(void)
 {
     struct flow_set *set = calloc(1, sizeof(*set));
 
-    if (set != NULL && (set->fields = json_object()) == NULL) {
+    if (set != NULL && ((set->fields = json_object()) == NULL ||
+                        (set->globals = json_object()) == NULL)) {
+        json_decref(set->fields);
         free(set);
         return NULL;
     }
@@ -858,6 +860,7 @@ flow_set_free(struct flow_set *set)
     free(set->flows);
     free(set->trig);
     json_decref(set->fields);
+    json_decref(set->globals);
     free(set);
 }
 
@@ -1018,6 +1021,54 @@ read_fields(struct load *ld, const json_t *list, struct flow *const *flows,
 }
 
 /*
+ * The workspace globals an export lists ("globals": [{key, name, value}],
+ * as goflow's @globals.key), added to those of the set into a new object
+ * *out (key -> value); a key the set has already keeps its value (set by
+ * the operator, or by an earlier file). Returns 0 or SK_ENOMEM.
+ */
+static int
+read_globals(struct load *ld, const json_t *list, const json_t *have,
+             json_t **out)
+{
+    const json_t *g;
+    size_t i;
+
+    if ((*out = json_deep_copy(have)) == NULL)
+        return SK_ENOMEM;
+    ld->flow = NULL;
+    if (list != NULL && !json_is_array(list) && !json_is_null(list))
+        problem(ld, NULL, "\"globals\" is not a list");
+    json_array_foreach(list, i, g)
+    {
+        const char *key = jstr(g, "key");
+        const json_t *v = json_object_get(g, "value");
+        char *snaked;
+
+        if (key == NULL || key[0] == '\0' ||
+            (v != NULL && !json_is_string(v))) {
+            problem(ld, NULL,
+                    "global %zu has no key or a value that is not "
+                    "text",
+                    i);
+            continue;
+        }
+        if ((snaked = expr_snake(key)) == NULL)
+            return SK_ENOMEM;
+        if (strcmp(snaked, key) != 0)
+            problem(ld, NULL,
+                    "global \"%s\": a key is lower case letters, "
+                    "digits and _",
+                    key);
+        free(snaked);
+        if (json_object_get(*out, key) == NULL && /* the first value wins */
+            json_object_set_new(
+                *out, key, json_string(v ? json_string_value(v) : "")) != 0)
+            return SK_ENOMEM;
+    }
+    return 0;
+}
+
+/*
  * Moves the flows, triggers and fields just read into set: both arrays
  * grow first so nothing can fail half way. On success the counts are 0
  * and *fields NULL (set owns them); on SK_ENOMEM set is unchanged.
@@ -1071,6 +1122,7 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     size_t nflows = 0, ntrig = 0, trigcap = 0, i;
     json_error_t jerr;
     json_t *root, *list, *fj, *fields = NULL, *fields_list = NULL;
+    json_t *globals = NULL;
     int rc = 0;
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1147,6 +1199,9 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     }
     rc = read_fields(&ld, list == root ? NULL : fields_list, flows, nflows,
                      fields);
+    if (rc == 0)
+        rc = read_globals(&ld, json_object_get(root, "globals"), set->globals,
+                          &globals);
     if (rc != 0)
         goto done;
     if ((rc = check_flows(&ld, flows, nflows)) != 0)
@@ -1156,6 +1211,11 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
         goto done;
     }
     rc = set_take(set, flows, &nflows, trig, &ntrig, &fields);
+    if (rc == 0) {
+        json_decref(set->globals);
+        set->globals = globals;
+        globals = NULL;
+    }
 done:
     if (ld.problems > 0 && rc == 0)
         rc = SK_EINVAL;
@@ -1166,6 +1226,7 @@ done:
     free(flows);
     free(trig);
     json_decref(fields);
+    json_decref(globals);
     json_decref(fields_list);
     json_decref(ld.uuids);
     json_decref(root);
@@ -1183,7 +1244,7 @@ flow_set_link(struct flow_set *set, flow_diag_fn diag, void *arg)
         int crc;
 
         ld.flow = f->name;
-        crc = check_fields(f, set->fields, check_diag, &ld);
+        crc = check_fields(f, set->fields, set->globals, check_diag, &ld);
         if (crc == SK_ENOMEM)
             return SK_ENOMEM;
         for (size_t j = 0; j < f->nnodes; j++) {
@@ -1240,6 +1301,23 @@ flow_set_each_field(const struct flow_set *set,
     {
         fn(arg, key, jstr(v, "name"), jstr(v, "type"));
     }
+}
+
+int
+flow_set_set_global(struct flow_set *set, const char *key, const char *value)
+{
+    if (key == NULL || key[0] == '\0')
+        return SK_EINVAL;
+    return json_object_set_new(set->globals, key,
+                               json_string(value ? value : "")) == 0
+               ? 0
+               : SK_ENOMEM;
+}
+
+const char *
+flow_set_global(const struct flow_set *set, const char *key)
+{
+    return json_string_value(json_object_get(set->globals, key));
 }
 
 size_t

@@ -111,7 +111,8 @@ struct fl_trigger {
 };
 
 struct flow_set {
-    json_t *fields; /* declared contact fields: snaked key -> {name, type} */
+    json_t *fields;  /* declared contact fields: snaked key -> {name, type} */
+    json_t *globals; /* workspace globals: key -> text (@globals.key) */
     struct flow **flows;
     size_t n, cap;
     struct fl_trigger *trig;

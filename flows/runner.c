@@ -692,7 +692,8 @@ build_context(const struct sprint *sp, const struct flow *f)
         v = json_null();
     }
     ctx_set(ctx, "child", v, &ok);
-    if (!ok || json_object_size(ctx) != 9) {
+    ctx_set(ctx, "globals", json_deep_copy(sp->set->globals), &ok);
+    if (!ok || json_object_size(ctx) != 10) {
         json_decref(ctx);
         return NULL;
     }

@@ -727,7 +727,8 @@ app_serve(const char *config_path)
         code = 1;
         goto out;
     }
-    if ((app.flows = flow_set_new()) == NULL)
+    if ((app.flows = flow_set_new()) == NULL ||
+        preflight_set_globals(app.cfg, app.flows) != 0)
         goto nomem;
     rc = flowload_paths(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
                         stderr, NULL);

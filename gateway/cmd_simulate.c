@@ -20,6 +20,7 @@
 #include "flow.h"
 #include "flow_wait.h"
 #include "flowload.h"
+#include "preflight.h"
 #include "text.h"
 #include "voiceasr.h"
 #include "voicestep.h"
@@ -38,8 +39,9 @@ static const char usage_simulate[] =
     "  --flow NAME|UUID   the flow to start (needed when FILE has several)\n"
     "  --lang CODE        the contact's language: one of the flow's or an\n"
     "                     ISO 639-3 code (e.g. fra); others are refused\n"
-    "  -c CONFIG          take the [flows] timezone, date_format and\n"
-    "                     country of a config file\n"
+    "  -c CONFIG          take the [flows] timezone, date_format,\n"
+    "                     country, organisation, reply_cost and\n"
+    "                     helpline of a config file\n"
     "  --tz ZONE          the time zone dates are read and shown in\n"
     "                     (e.g. Africa/Nairobi; default UTC or the config's)\n"
     "  --jsonl            one JSON object per engine event instead of chat\n"
@@ -470,6 +472,8 @@ cmd_simulate(int argc, char **argv)
         code = CLI_EXIT_INVALID;
         goto out;
     }
+    if (cfg != NULL && preflight_set_globals(cfg, set) != 0)
+        goto nomem;
     if (tz == NULL && cfg != NULL)
         tz = cfg->timezone;
     if (tz != NULL && (tz_rule = zone_rule(tz, err)) == NULL) {

@@ -100,6 +100,10 @@ static const struct key flows_keys[] = {
     {"date_format", K_DATEFMT, C(date_format), 0, 0, 0, false},
     {"country", K_COUNTRY, C(country), 0, 0, 0, false},
     {"prompts", K_PATH, C(prompts_dir), 0, 0, 0, false},
+    /* the flows' @globals (survey) */
+    {"organisation", K_STR, C(organisation), 0, 0, 0, false},
+    {"reply_cost", K_STR, C(reply_cost), 0, 0, 0, false},
+    {"helpline", K_STR, C(helpline), 0, 0, 0, false},
 };
 
 static const struct key safeguarding_keys[] = {

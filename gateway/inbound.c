@@ -12,9 +12,10 @@
  * next page; then DELETE erases the contact, STOP opts it out, a
  * disclosure of harm starts the referral (safeguard.h), else the
  * engine takes one step (a keyword starts its flow, a waiting run
- * resumes, otherwise the channel's flow starts); answers are stored, the
- * caps applied, texts for asynchronous channels go to the outbox, and
- * the contact, session, vault entry and inbound row are saved.
+ * resumes, a contact whose survey has ended gets the afterword when a
+ * keyword can start it again, otherwise the channel's flow starts); answers are
+ * stored, the caps applied, texts for asynchronous channels go to the outbox,
+ * and the contact, session, vault entry and inbound row are saved.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "afterword.h"
 #include "caps.h"
 #include "channel.h"
 #include "flow.h"
@@ -406,6 +408,17 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
             } else {
                 resumed = rc == 0;
             }
+        }
+        if (rc == 0 && !resumed && !job->ussd && !job->voice &&
+            flow_session_status(*sp) == FLOW_COMPLETED &&
+            flow_set_keyword_at(ctx->flows, 0) != NULL) {
+            bool sent; /* the survey has ended: no restart (afterword.c) */
+
+            json_decref(events);
+            rc = afterword_reply(tx, job->key, flow_session_language(*sp),
+                                 ctx->flows, now, texts, &sent);
+            job->status = sent ? "afterword" : "afterword_quiet";
+            return rc;
         }
         if (rc == 0 && !resumed && job->voice)
             job->status = "not_waiting"; /* a call starts as it rings */

@@ -6,6 +6,7 @@
  * `file: [section]: reason`; warnings (a channel that cannot send on its
  * own) go to the log. Runs once, on the main thread, before the loop.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -36,13 +37,71 @@ secret_problem(const char *secret)
     return NULL;
 }
 
+/* The [flows] keys the flows read as @globals.KEY. */
+static const struct {
+    const char *key;
+    size_t off;
+} flow_globals[] = {
+    {"organisation", offsetof(struct config, organisation)},
+    {"reply_cost", offsetof(struct config, reply_cost)},
+    {"helpline", offsetof(struct config, helpline)},
+};
+#define N_FLOW_GLOBALS (sizeof(flow_globals) / sizeof(flow_globals[0]))
+
+static const char *
+global_value(const struct config *cfg, size_t i)
+{
+    return *(char *const *)(const void *)((const char *)cfg +
+                                          flow_globals[i].off);
+}
+
+int
+preflight_set_globals(const struct config *cfg, struct flow_set *flows)
+{
+    for (size_t i = 0; i < N_FLOW_GLOBALS; i++)
+        if (global_value(cfg, i) != NULL &&
+            flow_set_set_global(flows, flow_globals[i].key,
+                                global_value(cfg, i)) != 0)
+            return SK_ENOMEM;
+    return 0;
+}
+
+/* A global the flows declare and the operator left unset is a warning
+ * (the export's value is used); one with no value at all is an error: a
+ * child's message would have a blank in it. */
+static int
+check_globals(const struct config *cfg, const struct flow_set *flows)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < N_FLOW_GLOBALS; i++) {
+        const char *key = flow_globals[i].key, *v = flow_set_global(flows, key);
+
+        if (v == NULL)
+            continue;
+        if (v[0] == '\0') {
+            fprintf(stderr,
+                    "%s: [flows]: %s is not set and the flows read it as "
+                    "@globals.%s: set it\n",
+                    cfg->file, key, key);
+            rc = SK_EINVAL;
+        } else if (global_value(cfg, i) == NULL) {
+            sk_log(LOG_WARNING, "serve",
+                   "%s: [flows] %s is not set: the flows use the value "
+                   "their export gives @globals.%s",
+                   cfg->file, key, key);
+        }
+    }
+    return rc;
+}
+
 int
 preflight_check(const struct config *cfg, const struct flow_set *flows,
                 const struct channel_type **types)
 {
     char reason[SK_ERR_LEN];
     size_t i;
-    int rc = 0;
+    int rc = check_globals(cfg, flows);
 
     for (i = 0; i < cfg->n_unbuilt; i++)
         sk_log(LOG_WARNING, "serve",

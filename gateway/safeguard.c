@@ -846,7 +846,9 @@ safeguard_from_config(const struct config *cfg, const struct flow_set *flows,
         .phrases = cfg->sg_phrases,
         .flows = flows,
         .flow = cfg->sg_flow,
-        .helpline = cfg->sg_helpline,
+        /* one helpline for the whole box: [flows] helpline (what the
+         * example survey names) unless [safeguarding] sets its own */
+        .helpline = cfg->sg_helpline != NULL ? cfg->sg_helpline : cfg->helpline,
         .priv = priv,
     };
     const char *numbers[SAFEGUARD_NUMBERS_MAX];

@@ -183,6 +183,10 @@ static const char *const store_migrations[] = {
     "  attempts        INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL,"
     "  updated_at      INTEGER NOT NULL);",
+    /* 7: when a contact whose survey has ended was last sent the kind
+     * reply (store_afterword.c); goes with the contact row. */
+    "ALTER TABLE contacts ADD COLUMN afterword_at INTEGER NOT NULL"
+    " DEFAULT 0;",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

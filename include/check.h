@@ -35,9 +35,11 @@ int check_flow(const struct flow *f, check_report_fn fn, void *arg);
 /*
  * Checks that every @fields.x and @contact.fields.x in f names a field in
  * fields (snaked key -> {name, type}: those an export declares or a
- * set_contact_field sets). Returns the number of errors, or SK_ENOMEM.
+ * set_contact_field sets), and every @globals.x a global in globals (key
+ * -> text; an empty one is a warning). Returns the number of errors, or
+ * SK_ENOMEM.
  */
-int check_fields(const struct flow *f, const json_t *fields, check_report_fn fn,
-                 void *arg);
+int check_fields(const struct flow *f, const json_t *fields,
+                 const json_t *globals, check_report_fn fn, void *arg);
 
 #endif

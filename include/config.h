@@ -102,6 +102,9 @@ struct config {
     /* recorded prompts: DIR/LANG/NAME.wav, served at /prompts/ (may be
      * NULL: none) */
     char *prompts_dir;
+    /* what the flows read as @globals.organisation, .reply_cost and
+     * .helpline, over an export's values (NULL: the export's) */
+    char *organisation, *reply_cost, *helpline;
 
     /* [safeguarding] (safeguard.h): on unless enabled = no; phrases is a
      * directory of phrase files (NULL: the built-in lists alone), flow the

@@ -130,6 +130,21 @@ const char *flow_lang_at(const struct flow *f, size_t i);
 bool flow_lang_known(const char *code);
 
 /*
+ * Workspace globals, as goflow's: an export's "globals" list
+ * ([{"key": "helpline", "name": "Helpline", "value": "116 111"}]) declares
+ * them and flows read them as @globals.key; a reference to a global no
+ * file declares fails the load, one whose value is empty is warned about.
+ * The first value of a key wins: flow_set_set_global() before the files
+ * are added gives the operator's value over the exports' (the set is
+ * read-only once sessions run). Returns 0, SK_EINVAL for an empty key, or
+ * SK_ENOMEM. flow_set_global() is its value, or NULL when no file
+ * declares it and none was set.
+ */
+int flow_set_set_global(struct flow_set *set, const char *key,
+                        const char *value);
+const char *flow_set_global(const struct flow_set *set, const char *key);
+
+/*
  * The contact fields the set declares, as a workspace does: those listed in
  * an export's "fields" ([{"key": "age", "name": "Age", "type": "number"}])
  * and those a set_contact_field action names. Calls fn(arg, key, name,

@@ -17,4 +17,9 @@ struct flow_set;
 int preflight_check(const struct config *cfg, const struct flow_set *flows,
                     const struct channel_type **types);
 
+/* Gives flows the operator's [flows] organisation, reply_cost and
+ * helpline as @globals (before the flow files are added, so they win over
+ * the exports' values). 0 or SK_ENOMEM. */
+int preflight_set_globals(const struct config *cfg, struct flow_set *flows);
+
 #endif

@@ -438,5 +438,16 @@ int store_export_counts(struct store_reader *r,
                         int (*fn)(void *arg,
                                   const struct store_export_count *count),
                         void *arg, char err[SK_ERR_LEN]);
+/* --- the afterword (store_afterword.c, for afterword.c) ----------------- */
+
+/* When the contact was last sent the afterword (the kind reply after its
+ * survey has ended) into *at_ms, 0 when never; SK_ENOENT when there is no
+ * such contact, SK_EIO (logged). */
+int store_afterword_get(struct store_tx *tx, const char *contact_key,
+                        int64_t *at_ms);
+/* Notes that the contact was sent the afterword at at_ms: 0, SK_ENOENT
+ * (no such contact) or SK_EIO (logged). */
+int store_afterword_put(struct store_tx *tx, const char *contact_key,
+                        int64_t at_ms);
 
 #endif

@@ -91,13 +91,16 @@ SAFE=(zebrafruit quokkalantern mangotree kiwiriver lemonstar papayamoon
     figcloud plumwind guavasea cherrysun limehill datepalm olivebrook
     pearfield melonrain)
 
+# the example survey's revision, as the answers record it
+REV=$(jq '.flows[] | select(.name == "Wellbeing Check") | .revision' \
+    "$SK_SOURCE_DIR/flows/examples/wellbeing_check.json")
 [ "$(sk_count results)" = 45 ] ||
     sk_fail "expected 45 results (9 a child), found $(sk_count results)"
 # the new columns are filled
 [ "$(sk_sql "SELECT count(*) FROM results
     WHERE json_extract(meta, '$.language') = 'eng'
     AND json_extract(meta, '$.channel_type') = 'generic'
-    AND json_extract(meta, '$.flow_revision') = 1")" = 45 ] ||
+    AND json_extract(meta, '$.flow_revision') = $REV")" = 45 ] ||
     sk_fail "results lack language, channel type or revision"
 
 # An answer stored before language, channel type and revision were kept
@@ -219,7 +222,7 @@ done
 grep -q $',Old Flow,,Old Result,Other,hello \\[phone\\] appletree,hello \\[phone\\] appletree,'"$OLD_DAY"$',,\r$' \
     "$OUT/a.csv" || sk_fail "the old answer is not exported with empty fields"
 today=$(date -u +%F)
-grep -q ",Wellbeing Check,1,Feel Safe,Not Very Safe,3,3,$today,eng,generic" \
+grep -q ",Wellbeing Check,$REV,Feel Safe,Not Very Safe,3,3,$today,eng,generic" \
     "$OUT/a.csv" || sk_fail "no full row in the CSV: $(sed -n 2p "$OUT/a.csv")"
 
 # Pseudonyms: new for every export, stable with --stable-ids.
@@ -233,8 +236,8 @@ ids() { tail -n +2 "$1" | cut -d, -f1 | sed 's/^\xef\xbb\xbf//' | sort -u; }
 # JSONL: one object per answer.
 [ "$(wc -l <"$OUT/a.jsonl")" = "$(sk_count results)" ] ||
     sk_fail "JSONL lines differ from the number of answers"
-jq -e -s 'all(.[] | select(.flow == "Wellbeing Check");
-    (.contact | test("^[0-9a-f]{16}$")) and .flow_revision == 1
+jq -e -s --argjson REV "$REV" 'all(.[] | select(.flow == "Wellbeing Check");
+    (.contact | test("^[0-9a-f]{16}$")) and .flow_revision == $REV
     and .language == "eng" and .channel == "generic")' "$OUT/a.jsonl" \
     >/dev/null || sk_fail "unexpected JSONL rows: $(head -n 1 "$OUT/a.jsonl")"
 

@@ -145,9 +145,9 @@ in_order arabic \
     "$(result Language Arabic)" \
     '.type == "contact_language_changed" and .language == "ara"' \
     "$(msg "لن نسألك عن اسمك")" \
-    "$(msg "كم تشعر بالأمان")" \
+    "$(msg "ما مدى شعورك بالأمان")" \
     "$(result "Feel Safe" "No Response")" \
-    "$(msg "خذ وقتك")" \
+    "$(msg "لا داعي للعجلة")" \
     "$(result "Feel Safe" "No Response")" \
     "$(msg "سنتوقف هنا")" \
     '.type == "run_ended" and .status == "completed"'

@@ -126,7 +126,7 @@ expect f8 "Merci d'avoir partagé" "116 111"
 say "$PHONE_AR" a1 "مرحبا"
 expect a1 "3 العربية"
 say "$PHONE_AR" a2 "٣"
-expect a2 "لن نسألك عن اسمك" "كم تشعر بالأمان"
+expect a2 "لن نسألك عن اسمك" "ما مدى شعورك بالأمان"
 
 # --- STOP: at once, and nothing more is sent ---------------------------
 say "$PHONE_ST" s1 "hi"

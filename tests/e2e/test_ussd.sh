@@ -223,7 +223,7 @@ done
 pages="$pages $body"
 [ "$n" -ge 3 ] || sk_fail "the Arabic intro and question took $n pages"
 sk_contains "$pages" "STOP" "the Arabic intro"
-sk_contains "$(cat "$WORK/u$n")" "4 لست آمنًا أبدًا" "the last Arabic page"
+sk_contains "$(cat "$WORK/u$n")" "4 لا أمان أبدًا" "the last Arabic page"
 step ua "$S" "$P" "$T*1"
 expect ua CON "أين نمت"
 narrow ua

@@ -4,8 +4,10 @@
  * functions, argument counts of functions and router tests, prompt,
  * @input.txt, @results and @fields that nothing saves or declares,
  * missing translations as warnings), the node named as the editor shows
- * it, valid expressions left alone, and goflow's runner flows: none the
- * engine supports gets an error.
+ * it, valid expressions left alone, workspace globals (@globals.key:
+ * declared by the export, overridden by the operator, read by a running
+ * flow), and goflow's runner flows: none the engine supports gets an
+ * error.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -275,6 +277,137 @@ test_node_names(void **state)
 
 /* ------------------------------------------------ goflow's runner flows */
 
+/* An export with one message flow sending text, declaring globals (a JSON
+ * list text). */
+static char *
+globals_export(const char *text, const char *globals)
+{
+    json_error_t jerr;
+    json_t *root = json_pack(
+        "{s:[{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:[{s:s, s:s, s:s}],"
+        " s:[{s:s}]}]}], s:o}",
+        "flows", "uuid", "f0000000-0000-4000-8000-000000000009", "name",
+        "Globals", "spec_version", "14.4.2", "language", "eng", "type",
+        "messaging", "nodes", "uuid", "n0000000-0000-4000-8000-000000000009",
+        "actions", "uuid", "a0000000-0000-4000-8000-000000000009", "type",
+        "send_msg", "text", text, "exits", "uuid",
+        "e0000000-0000-4000-8000-000000000009", "globals",
+        json_loads(globals, 0, &jerr));
+    char *dump;
+
+    assert_non_null(root);
+    dump = json_dumps(root, JSON_COMPACT);
+    assert_non_null(dump);
+    json_decref(root);
+    return dump;
+}
+
+/* Loads and links text with globals into set; the load's rc. */
+static int
+globals_load(struct flow_set *set, const char *text, const char *globals,
+             struct diags *d)
+{
+    char *dump = globals_export(text, globals);
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    rc = flow_set_add_json(set, dump, strlen(dump), diag_cb, d);
+    if (rc == 0)
+        rc = flow_set_link(set, diag_cb, d);
+    free(dump);
+    return rc;
+}
+
+/* The text the flow's first message renders to, in set. */
+static void
+want_sent(const struct flow_set *set, const char *want)
+{
+    struct flow_session *s = flow_session_new(NULL, 1);
+    json_t *ev = json_array(), *e;
+    char err[SK_ERR_LEN] = "";
+    const char *got = NULL;
+    size_t i;
+
+    assert_non_null(s);
+    assert_non_null(ev);
+    assert_int_equal(flow_start(set, s, flow_set_at(set, 0), NULL, 0, ev, err),
+                     0);
+    json_array_foreach(ev, i, e)
+    {
+        const char *type = json_string_value(json_object_get(e, "type"));
+
+        if (type != NULL && strcmp(type, "msg_created") == 0)
+            got = json_string_value(json_object_get(e, "text"));
+    }
+    if (got == NULL) {
+        char *all = json_dumps(ev, JSON_COMPACT);
+
+        fail_msg("no message in %s", all ? all : "?");
+    }
+    assert_string_equal(got, want);
+    json_decref(ev);
+    flow_session_free(s);
+}
+
+static void
+test_globals(void **state)
+{
+    const char *decl = "[{\"key\": \"helpline\", \"name\": \"Helpline\","
+                       " \"value\": \"116 111\"}, {\"key\": \"org\","
+                       " \"name\": \"Org\", \"value\": \"\"}]";
+    const char *text = "Call @globals.helpline for free.";
+    struct flow_set *set = flow_set_new();
+    struct diags d;
+
+    (void)state;
+    /* the export's value reads in the message */
+    assert_non_null(set);
+    assert_int_equal(globals_load(set, text, decl, &d), 0);
+    assert_int_equal(d.errors, 0);
+    assert_int_equal(d.warnings, 0);
+    assert_string_equal(flow_set_global(set, "helpline"), "116 111");
+    assert_null(flow_set_global(set, "nothing"));
+    want_sent(set, "Call 116 111 for free.");
+    flow_set_free(set);
+
+    /* the operator's value, set first, wins over the export's */
+    set = flow_set_new();
+    assert_non_null(set);
+    assert_int_equal(flow_set_set_global(set, "helpline", "0800 22 33"), 0);
+    assert_int_equal(flow_set_set_global(set, "", "x"), SK_EINVAL);
+    assert_int_equal(globals_load(set, text, decl, &d), 0);
+    assert_string_equal(flow_set_global(set, "helpline"), "0800 22 33");
+    want_sent(set, "Call 0800 22 33 for free.");
+    flow_set_free(set);
+
+    /* a global no file declares is an error; an empty one a warning */
+    set = flow_set_new();
+    assert_non_null(set);
+    assert_int_equal(globals_load(set, "Call @globals.hotline", decl, &d),
+                     SK_EINVAL);
+    assert_non_null(strstr(d.all, "@globals.hotline: no global"));
+    flow_set_free(set);
+    set = flow_set_new();
+    assert_non_null(set);
+    assert_int_equal(globals_load(set, "From @globals.org", decl, &d), 0);
+    assert_int_equal(d.errors, 0);
+    assert_int_equal(d.warnings, 1);
+    assert_non_null(strstr(d.all, "@globals.org has no value"));
+    flow_set_free(set);
+
+    /* a key that is not a snaked name, and a value that is not text */
+    set = flow_set_new();
+    assert_non_null(set);
+    assert_int_equal(
+        globals_load(set, "Hi", "[{\"key\": \"Help Line\", \"value\": \"1\"}]",
+                     &d),
+        SK_EINVAL);
+    assert_int_equal(
+        globals_load(set, "Hi", "[{\"key\": \"a\", \"value\": 1}]", &d),
+        SK_EINVAL);
+    flow_set_free(set);
+}
+
 static void
 test_runner_flows(void **state)
 {
@@ -342,7 +475,7 @@ main(void)
         cmocka_unit_test(test_syntax),       cmocka_unit_test(test_functions),
         cmocka_unit_test(test_references),   cmocka_unit_test(test_valid),
         cmocka_unit_test(test_translations), cmocka_unit_test(test_node_names),
-        cmocka_unit_test(test_runner_flows),
+        cmocka_unit_test(test_runner_flows), cmocka_unit_test(test_globals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
