@@ -128,6 +128,11 @@ on_ref(void *arg, const char *const *parts, size_t n)
                "%s: @input.%s does not exist (input has text, attachments, "
                "channel, created_on, external_id, urn, uuid)",
                w->where, parts[1]);
+    } else if (strcmp(parts[0], "legacy_extra") == 0) {
+        report(w, false,
+               "%s: @legacy_extra (a legacy flow's @extra: webhook and "
+               "trigger data) is not supported",
+               w->where);
     } else if (n >= 2 && strcmp(parts[0], "results") == 0) {
         check_result(w, parts[1]);
     } else if (n >= 3 && strcmp(parts[0], "run") == 0 &&

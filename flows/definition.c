@@ -9,8 +9,9 @@
  * nothing to the set. Features this engine does not run (webhooks, groups,
  * other waits...) are problems too: a flow is never run half-understood.
  * A definition written for an older spec version is first migrated in
- * its JSON to FLOW_SPEC_VERSION (migrate.c), so validation and the runner
- * only ever see the current spec. Pure: no I/O, no globals.
+ * its JSON to FLOW_SPEC_VERSION (migrate.c; a legacy pre-13 one first to
+ * 13.0.0 by legacy.c), so validation and the runner only ever see the
+ * current spec. Pure: no I/O, no globals.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "flow.h"
 #include "flow_int.h"
 #include "flow_lang.h"
+#include "legacy.h"
 #include "rtest.h"
 #include "text.h"
 #include "utf8.h"
@@ -795,6 +797,36 @@ is_legacy(const json_t *fj)
             json_object_get(fj, "base_language") != NULL);
 }
 
+/*
+ * A legacy (pre-13) flow is migrated to spec 13.0.0 in place (legacy.c),
+ * then read like any other. Returns 0, 1 when it is legacy and cannot be
+ * migrated (reported), or SK_ENOMEM.
+ */
+static int
+read_legacy(struct load *ld, json_t *fj)
+{
+    char err[SK_ERR_LEN] = "";
+    int rc;
+
+    if (legacy_is_definition(fj)) {
+        rc = flow_migrate(fj, "13.0.0", err);
+        if (rc == SK_ENOMEM)
+            return rc;
+        ld->flow = jstr(fj, "name");
+        if (rc == 0)
+            return 0;
+        problem(ld, NULL, "%s", err);
+        return 1;
+    }
+    if (is_legacy(fj)) {
+        problem(ld, NULL,
+                "legacy flow definition (spec before 13) without "
+                "action_sets or rule_sets: nothing to migrate");
+        return 1;
+    }
+    return 0;
+}
+
 struct flow_set *
 flow_set_new(void)
 {
@@ -1068,6 +1100,8 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
     } else if (!json_is_array(list)) {
         problem(&ld, NULL, "\"flows\" is not a list");
         goto done;
+    } else if ((rc = legacy_export_ids(root)) != 0) {
+        goto done; /* old exports name flows by id (legacy.c) */
     }
     flows = calloc(json_array_size(list) + 1, sizeof(*flows));
     if (flows == NULL) {
@@ -1083,12 +1117,10 @@ flow_set_add_json(struct flow_set *set, const char *text, size_t len,
             problem(&ld, NULL, "flow %zu is not an object", i);
             continue;
         }
-        if (is_legacy(fj)) {
-            problem(&ld, NULL,
-                    "legacy flow definition (spec before 13, "
-                    "action_sets/rule_sets) is not supported "
-                    "yet; export it again from a current "
-                    "RapidPro or TextIt");
+        if ((rc = read_legacy(&ld, fj)) != 0) {
+            if (rc == SK_ENOMEM)
+                goto done;
+            rc = 0;
             continue;
         }
         f = read_flow(&ld, fj);
@@ -1289,14 +1321,6 @@ flow_node_count(const struct flow *f)
     return f->nnodes;
 }
 
-long long
-flow_revision(const struct flow *f)
-{
-    json_t *rev = json_object_get(f->def, "revision");
-
-    return json_is_integer(rev) ? (long long)json_integer_value(rev) : 0;
-}
-
 const char *
 flow_name(const struct flow *f)
 {
@@ -1313,6 +1337,14 @@ const char *
 flow_type(const struct flow *f)
 {
     return f->type;
+}
+
+int64_t
+flow_revision(const struct flow *f)
+{
+    json_int_t v = json_integer_value(json_object_get(f->def, "revision"));
+
+    return v > 0 ? (int64_t)v : 0;
 }
 
 void

@@ -369,21 +369,26 @@ oom(struct parser *p)
     return NULL;
 }
 
+static json_t *apply_value(const struct expr_env *env, const json_t *fn,
+                           json_t *const *args, size_t n);
+
 /* Calls NAME: a built-in, else the env's functions (the router tests). */
 static json_t *
 call_named(const struct expr_env *env, const char *name, json_t *const *args,
            size_t n)
 {
+    struct expr_env sub = *env; /* the built-ins call function values */
     json_t *res = NULL;
     bool found = false;
 
+    sub.apply = apply_value;
     if (strcmp(name, "prompt") == 0) /* an LLM call: out of scope */
         return xval_error("function prompt is not supported");
-    res = exprf_call(env, name, args, n, &found);
+    res = exprf_call(&sub, name, args, n, &found);
     if (!found && env->call != NULL) {
         int rc = env->call(env->call_arg, name, args, n, &res);
 
-        if (rc == 0 && res == NULL)
+        if ((rc == 0 && res == NULL) || rc == SK_ENOMEM)
             return NULL;
         if (rc != 0 && rc != SK_ENOENT)
             return xval_error("error calling %s(...): %s", name,
@@ -392,8 +397,10 @@ call_named(const struct expr_env *env, const char *name, json_t *const *args,
     }
     if (!found)
         return xval_error("unknown function: %s", name);
-    if (res == NULL)
+    if (res == NULL || exprf_is_oom(res)) { /* out of memory: no flow error */
+        json_decref(res);
         return NULL;
+    }
     if (xval_is_error(res)) {
         json_t *wrapped =
             xval_error("error calling %s(...): %s", name, xval_error_msg(res));
@@ -440,8 +447,9 @@ apply_anon(const struct expr_env *env, const json_t *fn, json_t *const *args,
     return res;
 }
 
-json_t *
-exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
+/* Calls the function value fn (see expr_int.h); expr_env.apply. */
+static json_t *
+apply_value(const struct expr_env *env, const json_t *fn, json_t *const *args,
             size_t n)
 {
     const char *name;
@@ -463,12 +471,6 @@ exprf_apply(const struct expr_env *env, const json_t *fn, json_t *const *args,
     return apply_anon(env, fn, args, n);
 }
 
-bool
-exprf_is_function(const json_t *v)
-{
-    return json_is_object(v) && json_is_string(json_object_get(v, "__func__"));
-}
-
 /* A function value for the built-in NAME. */
 static json_t *
 builtin_value(const char *name)
@@ -485,7 +487,7 @@ call_function(struct parser *p, const char *name, const json_t *fn,
     if (p->skip) /* only finding where a function body ends */
         return json_null();
     if (fn != NULL)
-        res = exprf_apply(p->env, fn, args, n);
+        res = apply_value(p->env, fn, args, n);
     else
         res = call_named(p->env, name, args, n);
     return res ? res : oom(p);
@@ -1024,7 +1026,13 @@ static json_t *
 eval_n(const struct expr_env *env, const json_t *locals, const char *src,
        size_t len)
 {
-    return eval_chk(env, locals, src, len, NULL, NULL);
+    json_t *v = eval_chk(env, locals, src, len, NULL, NULL);
+
+    if (exprf_is_oom(v)) { /* out of memory, never a flow error */
+        json_decref(v);
+        return NULL;
+    }
+    return v;
 }
 
 /*

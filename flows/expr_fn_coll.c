@@ -1,8 +1,9 @@
 /*
  * expr_fn_coll.c - the built-in functions over arrays and objects, with
- * goflow's semantics: object(), keys(), extract(), slice(), sort(), ...
- * and the ones that take a function value (filter, foreach,
- * foreach_value), which call it through exprf_apply().
+ * goflow's semantics: object(), keys(), extract(), slice(), sort(), concat(),
+ * ... and the ones that take a function value (filter, foreach, foreach_value),
+ * which call it through expr_env.apply: the evaluator sets it, so these
+ * functions never call the evaluator by name.
  *
  * An object with a __default__ (a result, the contact) is an object here: its
  * "__" keys are never visible. Pure; any thread.
@@ -14,26 +15,30 @@
 #include "expr_funcs.h"
 #include "xval.h"
 
+/* Sets *err to v's own error value, or else to "unable to convert V to
+ * WHAT"; NULL (for the to_*() below to return). */
+static json_t *
+convert_fail(const json_t *v, const char *what, json_t **err)
+{
+    *err = xval_is_error(v) ? json_incref((json_t *)v)
+                            : exprf_convert_error(v, what);
+    return NULL;
+}
+
 /* The array v stands for (null is empty), or an error value in *err. */
 static json_t *
 to_array(const json_t *v, json_t **err)
 {
     const json_t *r = xval_resolve(v);
-    char *d;
 
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "an array", err);
     if (json_is_array(r))
         return json_incref((json_t *)r);
     if (r == NULL || json_is_null(r))
         return json_array();
-    d = exprf_describe(v);
-    *err = xval_error("unable to convert %s to an array", d ? d : "value");
-    free(d);
-    return NULL;
+    return convert_fail(v, "an array", err);
 }
 
 /* Whether an object is a plain value here (not a function or an error). */
@@ -47,21 +52,14 @@ is_object(const json_t *v)
 static json_t *
 to_object(const json_t *v, json_t **err)
 {
-    char *d;
-
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "an object", err);
     if (is_object(v))
         return json_incref((json_t *)v);
     if (v == NULL || json_is_null(v))
         return json_object();
-    d = exprf_describe(v);
-    *err = xval_error("unable to convert %s to an object", d ? d : "value");
-    free(d);
-    return NULL;
+    return convert_fail(v, "an object", err);
 }
 
 static int
@@ -282,6 +280,32 @@ exprf_contains(const struct expr_env *env, json_t *const *a, size_t n)
     return json_boolean(found);
 }
 
+/* goflow's concat(array1, array2): array2's items after array1's; null is
+ * an empty array, any other value that is no array an error. */
+json_t *
+exprf_concat(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    json_t *err, *first, *second, *res;
+
+    (void)env;
+    (void)n;
+    if ((first = to_array(a[0], &err)) == NULL)
+        return err;
+    if ((second = to_array(a[1], &err)) == NULL) {
+        json_decref(first);
+        return err;
+    }
+    res = json_array();
+    if (res != NULL && (json_array_extend(res, first) != 0 ||
+                        json_array_extend(res, second) != 0)) {
+        json_decref(res);
+        res = NULL;
+    }
+    json_decref(first);
+    json_decref(second);
+    return res;
+}
+
 json_t *
 exprf_reverse(const struct expr_env *env, json_t *const *a, size_t n)
 {
@@ -442,10 +466,8 @@ to_function(const json_t *v, json_t **err)
     char *d;
 
     *err = NULL;
-    if (xval_is_error(v)) {
-        *err = json_incref((json_t *)v);
-        return NULL;
-    }
+    if (xval_is_error(v))
+        return convert_fail(v, "a function", err);
     if (exprf_is_function(v))
         return v;
     d = exprf_describe(v);
@@ -454,23 +476,46 @@ to_function(const json_t *v, json_t **err)
     return NULL;
 }
 
+/* a[0] as a collection (by to: to_array or to_object) and a[1] as a
+ * function: true with *coll (a new reference) and *fn set, else false with
+ * the error value in *err. */
+static bool
+coll_and_fn(json_t *const *a, json_t *(*to)(const json_t *, json_t **),
+            json_t **coll, const json_t **fn, json_t **err)
+{
+    if ((*coll = to(a[0], err)) == NULL)
+        return false;
+    if ((*fn = to_function(a[1], err)) == NULL) {
+        json_decref(*coll);
+        *coll = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Calls the function value fn through the evaluator's expr_env.apply. */
+static json_t *
+call_fn(const struct expr_env *env, const json_t *fn, json_t *const *args,
+        size_t n)
+{
+    if (env == NULL || env->apply == NULL)
+        return xval_error("function values cannot be called here");
+    return env->apply(env, fn, args, n);
+}
+
 json_t *
 exprf_filter(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *arr = to_array(a[0], &err), *res;
+    json_t *err, *arr, *res;
     const json_t *fn;
 
     (void)n;
-    if (arr == NULL)
+    if (!coll_and_fn(a, to_array, &arr, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(arr);
-        return err;
-    }
     res = json_array();
     for (size_t i = 0; res != NULL && i < json_array_size(arr); i++) {
         json_t *item = json_array_get(arr, i);
-        json_t *keep = exprf_apply(env, fn, &item, 1);
+        json_t *keep = call_fn(env, fn, &item, 1);
         bool t = false;
 
         err = keep ? exprf_to_bool(keep, &t) : NULL;
@@ -503,21 +548,17 @@ apply_with(const struct expr_env *env, const json_t *fn, json_t *item,
     args[k++] = item;
     for (size_t i = 2; i < n && k < sizeof(args) / sizeof(args[0]); i++)
         args[k++] = a[i];
-    return exprf_apply(env, fn, args, k);
+    return call_fn(env, fn, args, k);
 }
 
 json_t *
 exprf_foreach(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *arr = to_array(a[0], &err), *res;
+    json_t *err, *arr, *res;
     const json_t *fn;
 
-    if (arr == NULL)
+    if (!coll_and_fn(a, to_array, &arr, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(arr);
-        return err;
-    }
     res = json_array();
     for (size_t i = 0; res != NULL && i < json_array_size(arr); i++) {
         json_t *v = apply_with(env, fn, json_array_get(arr, i), a, n);
@@ -539,18 +580,14 @@ exprf_foreach(const struct expr_env *env, json_t *const *a, size_t n)
 json_t *
 exprf_foreach_value(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    json_t *err, *obj = to_object(a[0], &err), *res;
+    json_t *err, *obj, *res;
     const json_t *fn;
     const char **keys;
     size_t count;
     bool oom;
 
-    if (obj == NULL)
+    if (!coll_and_fn(a, to_object, &obj, &fn, &err))
         return err;
-    if ((fn = to_function(a[1], &err)) == NULL) {
-        json_decref(obj);
-        return err;
-    }
     keys = sorted_keys(obj, &count, &oom);
     res = oom ? NULL : json_object();
     for (size_t i = 0; res != NULL && i < count; i++) {

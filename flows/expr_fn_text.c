@@ -19,6 +19,7 @@
 #include <utf8proc.h>
 
 #include "expr_funcs.h"
+#include "html_entities.h"
 #include "xval.h"
 
 /* Steps one regular expression match may take. */
@@ -29,6 +30,23 @@ static json_t *
 arg_text(json_t *const *a, size_t i, char **out)
 {
     return exprf_to_text(a[i], out);
+}
+
+/* The texts of a[0] and a[1] in *s1 and *s2 (malloc'd), or a new error
+ * value (the first argument's error first) with neither set. */
+static json_t *
+arg_texts(json_t *const *a, char **s1, char **s2)
+{
+    json_t *e;
+
+    *s1 = *s2 = NULL;
+    if ((e = arg_text(a, 0, s1)) != NULL)
+        return e;
+    if ((e = arg_text(a, 1, s2)) != NULL) {
+        free(*s1);
+        *s1 = NULL;
+    }
+    return e;
 }
 
 /* Consumes b: a text value, or an error when it failed or grew too long. */
@@ -42,16 +60,6 @@ buf_text(struct sk_buf *b)
     else
         v = json_string(b->s ? b->s : "");
     free(b->s);
-    return v;
-}
-
-/* A text value that takes s (malloc'd); NULL s means out of memory. */
-static json_t *
-text_take(char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-
-    free(s);
     return v;
 }
 
@@ -88,60 +96,65 @@ exprf_clean(const struct expr_env *env, json_t *const *a, size_t n)
     return buf_text(&b);
 }
 
-/* HTML's named character references that flow texts meet. */
-static const struct {
-    const char *name;
-    int32_t cp;
-} entities[] = {
-    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
-    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
-    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
-    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
-    {"laquo", 0xAB},   {"raquo", 0xBB},    {"euro", 0x20AC},  {"pound", 0xA3},
-    {"cent", 0xA2},    {"yen", 0xA5},      {"deg", 0xB0},     {"times", 0xD7},
-    {"divide", 0xF7},  {"middot", 0xB7},   {"bull", 0x2022},  {"iexcl", 0xA1},
-    {"iquest", 0xBF},  {"agrave", 0xE0},   {"aacute", 0xE1},  {"acirc", 0xE2},
-    {"atilde", 0xE3},  {"auml", 0xE4},     {"ccedil", 0xE7},  {"egrave", 0xE8},
-    {"eacute", 0xE9},  {"ecirc", 0xEA},    {"euml", 0xEB},    {"iacute", 0xED},
-    {"icirc", 0xEE},   {"iuml", 0xEF},     {"ntilde", 0xF1},  {"oacute", 0xF3},
-    {"ocirc", 0xF4},   {"otilde", 0xF5},   {"ouml", 0xF6},    {"uacute", 0xFA},
-    {"ucirc", 0xFB},   {"uuml", 0xFC},     {"Agrave", 0xC0},  {"Aacute", 0xC1},
-    {"Eacute", 0xC9},  {"Ccedil", 0xC7},   {"Ntilde", 0xD1},  {"Ouml", 0xD6},
-    {"Uuml", 0xDC},    {"szlig", 0xDF},
-};
+/* The named reference at p (after the '&'), as Go's html package reads
+ * one: the longest run of letters and digits, with a ';' after it if
+ * there is one, when HTML5 has that name; else the longest name of 2 to
+ * HTML_ENTITY_MAX_BARE characters it starts with that HTML5 also knows
+ * without a ';' ("&ampx" is "&x"). 1 or 2 code points in cp, with *len
+ * the bytes taken after the '&'; 0 when there is none. */
+static int
+named_entity(const char *p, int32_t cp[2], size_t *len)
+{
+    size_t n = 0, k;
+    int count;
+
+    while (isalnum((unsigned char)p[n]))
+        n++;
+    if (p[n] == ';')
+        n++;
+    if (n == 0)
+        return 0;
+    if ((count = html_entity_lookup(p, n, cp)) > 0) {
+        *len = n;
+        return count;
+    }
+    for (k = n - 1 < HTML_ENTITY_MAX_BARE ? n - 1 : HTML_ENTITY_MAX_BARE; k > 1;
+         k--)
+        if ((count = html_entity_lookup(p, k, cp)) > 0) {
+            *len = k;
+            return count;
+        }
+    return 0;
+}
 
 /*
- * The character reference at s ("&...;"): its code point and length in
- * *len, or -1 when s does not start one goflow would decode.
+ * The character reference at s ("&..."): its one or two code points in cp
+ * and its length in *len; 0 when s does not start one goflow would decode.
  */
-static int32_t
-entity_at(const char *s, size_t *len)
+static int
+entity_at(const char *s, int32_t cp[2], size_t *len)
 {
     const char *p = s + 1;
     char *end;
-    long cp;
+    long v;
+    int count;
 
     if (*p == '#') {
         bool hex = p[1] == 'x' || p[1] == 'X';
 
         if (!(hex ? isxdigit((unsigned char)p[2])
                   : isdigit((unsigned char)p[1])))
-            return -1;
-        cp = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
-        if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            cp = 0xFFFD;
+            return 0;
+        v = strtol(p + (hex ? 2 : 1), &end, hex ? 16 : 10);
+        if (v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = 0xFFFD;
         *len = (size_t)(end - s) + (*end == ';');
-        return (int32_t)cp;
+        cp[0] = (int32_t)v;
+        return 1;
     }
-    for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
-        size_t k = strlen(entities[i].name);
-
-        if (strncmp(p, entities[i].name, k) == 0 && p[k] == ';') {
-            *len = k + 2;
-            return entities[i].cp;
-        }
-    }
-    return -1;
+    if ((count = named_entity(p, cp, len)) > 0)
+        *len += 1; /* the '&' */
+    return count;
 }
 
 json_t *
@@ -158,21 +171,19 @@ exprf_html_decode(const struct expr_env *env, json_t *const *a, size_t n)
         return e;
     sk_buf_add(&b, "", 0);
     while (s[i] != '\0') {
-        int32_t cp = s[i] == '&' ? entity_at(s + i, &k) : -1;
+        int32_t cp[2];
+        int count = s[i] == '&' ? entity_at(s + i, cp, &k) : 0;
 
-        if (cp < 0) {
+        if (count == 0) {
             sk_buf_add(&b, s + i, 1);
             i++;
             continue;
         }
-        if (cp == 0xA0) { /* goflow: a non-breaking space is a space */
-            sk_buf_add(&b, " ", 1);
-        } else {
-            utf8proc_uint8_t enc[4];
-            utf8proc_ssize_t m = utf8proc_encode_char(cp, enc);
-
-            sk_buf_add(&b, (const char *)enc, (size_t)m);
-        }
+        for (int j = 0; j < count; j++)
+            if (cp[j] == 0xA0) /* goflow: a non-breaking space is a space */
+                sk_buf_add(&b, " ", 1);
+            else
+                sk_buf_cp(&b, cp[j]);
         i += k;
     }
     free(s);
@@ -230,10 +241,9 @@ exprf_regex_match(const struct expr_env *env, json_t *const *a, size_t n)
     json_t *e;
 
     (void)env;
-    if ((e = arg_text(a, 0, &text)) != NULL)
+    if ((e = arg_texts(a, &text, &pattern)) != NULL)
         return e;
-    if ((e = arg_text(a, 1, &pattern)) == NULL &&
-        (n < 3 || (e = exprf_to_int(a[2], &g)) == NULL))
+    if (n < 3 || (e = exprf_to_int(a[2], &g)) == NULL)
         e = regex_group(text, pattern, g);
     free(text);
     free(pattern);
@@ -249,12 +259,8 @@ exprf_text_compare(const struct expr_env *env, json_t *const *a, size_t n)
 
     (void)env;
     (void)n;
-    if ((e = arg_text(a, 0, &s1)) != NULL)
+    if ((e = arg_texts(a, &s1, &s2)) != NULL)
         return e;
-    if ((e = arg_text(a, 1, &s2)) != NULL) {
-        free(s1);
-        return e;
-    }
     c = strcmp(s1, s2);
     free(s1);
     free(s2);
@@ -374,7 +380,7 @@ urn_parse(const char *text, struct urn *u)
     const char *why = NULL;
 
     if (block == NULL)
-        return xval_error("out of memory");
+        return exprf_oom();
     for (int i = 0; i < 4; i++)
         part[i] = block + (size_t)i * (len + 1);
     for (const char *r = text; *r && why == NULL; r++) {
@@ -659,56 +665,8 @@ exprf_parse_json(const struct expr_env *env, json_t *const *a, size_t n)
 }
 
 /* ---------------------------------------------------------------------
- * Formatting and randomness
+ * Randomness
  */
-
-/* Whether s is exactly a date ("2019-01-02") or, with time, a datetime as
- * the date functions write them ("2019-01-02T15:04:05.000000-05:00"). */
-static bool
-looks_like_date(const char *s, bool with_time)
-{
-    static const char date[] = "dddd-dd-dd";
-    static const char dtime[] = "Tdd:dd:dd.dddddd";
-    size_t i;
-
-    for (i = 0; date[i]; i++)
-        if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
-            return false;
-    if (!with_time)
-        return s[i] == '\0';
-    s += i;
-    for (i = 0; dtime[i]; i++)
-        if (dtime[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != dtime[i])
-            return false;
-    s += i;
-    return strcmp(s, "Z") == 0 ||
-           ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && s[3] == ':');
-}
-
-json_t *
-exprf_format(const struct expr_env *env, json_t *const *a, size_t n)
-{
-    const json_t *v = xval_resolve(a[0]);
-    const char *f = NULL;
-    bool found;
-    char *s = NULL;
-    json_t *e;
-
-    (void)n;
-    if (xval_is_error(a[0]))
-        return json_incref(a[0]);
-    if (json_is_number(v))
-        f = "format_number";
-    else if (json_is_string(v) && looks_like_date(json_string_value(v), true))
-        f = "format_datetime";
-    else if (json_is_string(v) && looks_like_date(json_string_value(v), false))
-        f = "format_date";
-    if (f != NULL)
-        return exprf_call(env, f, (json_t *const *)&v, 1, &found);
-    if ((e = exprf_to_text(a[0], &s)) != NULL)
-        return e;
-    return text_take(s);
-}
 
 /* The next random number in [0, 1) from the env's state (splitmix64). */
 static bool

@@ -19,13 +19,12 @@
 #include <pcre2.h>
 
 #include "calendar.h"
+#include "err.h"
 #include "expr_funcs.h"
+#include "text.h"
+#include "tod.h"
 #include "tz.h"
 #include "xval.h"
-
-struct tod {
-    int h, mi, s, us;
-};
 
 static json_t *
 tod_value(const struct tod *t)
@@ -35,67 +34,6 @@ tod_value(const struct tod *t)
     snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", t->h % 100, t->mi % 100,
              t->s % 100, t->us % 1000000);
     return json_string(buf);
-}
-
-static int
-digits_at(const char *s, size_t n)
-{
-    int v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-/* goflow's time finder over s; 0 with *t set, or -1. */
-static int
-find_time(const char *s, struct tod *t)
-{
-    static const char pattern[] =
-        "\\b(\\d{1,2})(?:(?:\\:)?(\\d{2})(?:\\:(\\d{2})(?:\\.(\\d+))?)?)?"
-        "\\W*([aApP][mM])?\\b";
-    pcre2_code *re;
-    pcre2_match_data *md;
-    int errcode, found = -1;
-    PCRE2_SIZE erroff, off = 0, len = strlen(s);
-
-    re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-                       &erroff, NULL);
-    if (re == NULL)
-        return -1;
-    md = pcre2_match_data_create_from_pattern(re, NULL);
-    while (md != NULL && found != 0 && off <= len &&
-           pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, NULL) > 0) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        int g[4] = {0, 0, 0, 0}, us = 0, nd = 0;
-        char ampm = '\0';
-
-        for (int i = 1; i <= 3; i++)
-            if (ov[2 * i] != PCRE2_UNSET)
-                g[i] = digits_at(s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
-        if (ov[8] != PCRE2_UNSET)
-            for (size_t i = ov[8]; i < ov[9]; i++, nd++)
-                if (nd < 6)
-                    us = us * 10 + (s[i] - '0');
-        for (; nd < 6; nd++)
-            us *= 10;
-        if (ov[10] != PCRE2_UNSET)
-            ampm = (char)tolower((unsigned char)s[ov[10]]);
-        if (g[1] < 12 && ampm == 'p')
-            g[1] += 12;
-        else if (g[1] == 12 && ampm == 'a')
-            g[1] = 0;
-        if (g[1] == 24 && g[2] == 0 && g[3] == 0 && us == 0)
-            g[1] = 0;
-        if (g[1] <= 23 && g[2] <= 59 && g[3] <= 59) {
-            *t = (struct tod){g[1], g[2], g[3], us};
-            found = 0;
-        }
-        off = ov[1] > off ? ov[1] : off + 1;
-    }
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return found;
 }
 
 /* Whether s is an ISO datetime ("YYYY-MM-DDThh:mm..."), as our datetime
@@ -130,8 +68,12 @@ to_tod(const struct expr_env *env, const json_t *v, struct tod *t)
             *t = (struct tod){dt.h, dt.mi, dt.s, dt.us};
             return NULL;
         }
-        if (find_time(s, t) == 0)
+        int rc = tod_find(s, t);
+
+        if (rc == 0)
             return NULL;
+        if (rc == SK_ENOMEM)
+            return exprf_oom();
     }
     desc = exprf_describe(r);
     e = xval_error("unable to convert %s to a time", desc ? desc : "value");
@@ -437,7 +379,7 @@ parse_seq(const char *seq, size_t k, const char **v, const char *next,
         for (size_t i = 0; i < k; i++)
             if (!isdigit((unsigned char)s[i]))
                 return false;
-        x = digits_at(s, k);
+        x = text_digits_value(s, k);
         p->y = k == 4 ? x : x + (x >= 69 ? 1900 : 2000);
         *v = s + k;
         return true;

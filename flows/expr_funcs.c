@@ -40,8 +40,10 @@ struct func {
 static void
 buf_add(struct sk_buf *b, const char *s, size_t n)
 {
-    if (!b->fail && b->len + n > EXPR_MAX_TEXT)
+    if (!b->fail && b->len + n > EXPR_MAX_TEXT) {
         b->fail = true;
+        b->len = EXPR_MAX_TEXT + 1; /* too long, not out of memory */
+    }
     sk_buf_add(b, s, n);
 }
 
@@ -54,14 +56,15 @@ buf_cp(struct sk_buf *b, utf8proc_int32_t cp)
     buf_add(b, (const char *)enc, (size_t)n);
 }
 
-/* Consumes the buffer: a text value, or an error when it failed. */
+/* Consumes the buffer: a text value, an error when it grew too long, or
+ * NULL when it ran out of memory. */
 static json_t *
 buf_value(struct sk_buf *b)
 {
     json_t *v;
 
     if (b->fail)
-        v = xval_error("text too long");
+        v = b->len > EXPR_MAX_TEXT ? xval_error("text too long") : NULL;
     else
         v = json_string(b->s ? b->s : "");
     free(b->s);
@@ -102,114 +105,6 @@ cp_offset(const char *s, size_t idx)
         idx--;
     }
     return i;
-}
-
-/* ---------------------------------------------------------------------
- * Conversions
- */
-
-json_t *
-exprf_get(const json_t *obj, const char *key)
-{
-    const char *k;
-    json_t *v;
-
-    if (!json_is_object(obj) || key == NULL || strncmp(key, "__", 2) == 0)
-        return NULL;
-    v = json_object_get(obj, key);
-    if (v != NULL)
-        return v;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (strcasecmp(k, key) == 0)
-            return v;
-    }
-    return NULL;
-}
-
-char *
-exprf_describe(const json_t *v)
-{
-    v = xval_resolve(v);
-    if (v == NULL || json_is_null(v))
-        return strdup("null");
-    if (json_is_string(v))
-        return json_dumps(v, JSON_ENCODE_ANY);
-    if (json_is_array(v))
-        return strdup("array");
-    if (json_is_object(v))
-        return strdup("object");
-    return xval_to_text(v);
-}
-
-static json_t *
-convert_error(const json_t *v, const char *what)
-{
-    char *d = exprf_describe(v);
-    json_t *e = xval_error("unable to convert %s to %s", d ? d : "value", what);
-
-    free(d);
-    return e;
-}
-
-json_t *
-exprf_to_number(const json_t *v, double *out)
-{
-    if (xval_is_error(v))
-        return json_incref((json_t *)v);
-    v = xval_resolve(v);
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return NULL;
-    }
-    if (json_is_string(v) && xval_parse_number(json_string_value(v), out) == 0)
-        return NULL;
-    return convert_error(v, "a number");
-}
-
-json_t *
-exprf_to_int(const json_t *v, long long *out)
-{
-    double d;
-    json_t *e = exprf_to_number(v, &d);
-
-    if (e != NULL)
-        return e;
-    if (d >= 2147483648.0 || d <= -2147483649.0) {
-        char *t = xval_to_text(xval_resolve(v));
-
-        e = xval_error("number value %s is out of range for an integer",
-                       t ? t : "");
-        free(t);
-        return e;
-    }
-    *out = (long long)trunc(d);
-    return NULL;
-}
-
-json_t *
-exprf_to_text(const json_t *v, char **out)
-{
-    if (xval_is_error(v))
-        return json_incref((json_t *)v);
-    *out = xval_to_text(v);
-    return *out == NULL ? xval_error("out of memory") : NULL;
-}
-
-json_t *
-exprf_to_bool(const json_t *v, bool *out)
-{
-    const json_t *r;
-
-    if (xval_is_error(v))
-        return json_incref((json_t *)v);
-    r = xval_resolve(v);
-    /* goflow: the text "false" is falsy, in any case */
-    if (json_is_string(r) && strcasecmp(json_string_value(r), "false") == 0)
-        *out = false;
-    else
-        *out = xval_truthy(v);
-    return NULL;
 }
 
 /* The first error among the arguments, as a new reference, or NULL. */
@@ -447,7 +342,7 @@ get_words(json_t *const *a, size_t n, size_t di, struct words *ws, char **text)
         words_free(ws);
         free(*text);
         *text = NULL;
-        return xval_error("out of memory");
+        return exprf_oom();
     }
     return NULL;
 }
@@ -853,7 +748,7 @@ f_split(const struct expr_env *env, json_t *const *a, size_t n)
         e = args[1] ? get_words(args, 2, 1, &ws, &text) : NULL;
         json_decref(args[1]);
         if (args[1] == NULL)
-            return xval_error("out of memory");
+            return exprf_oom();
     } else {
         e = get_words(a, 2, 1, &ws, &text);
     }
@@ -880,7 +775,7 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
     if (xval_is_error(a[0]))
         return json_incref(a[0]);
     if (!json_is_array(arr))
-        return convert_error(arr, "an array");
+        return exprf_convert_error(arr, "an array");
     if ((e = exprf_to_text(a[1], &sep)) != NULL)
         return e;
     buf_add(&b, "", 0);
@@ -898,41 +793,6 @@ f_join(const struct expr_env *env, json_t *const *a, size_t n)
         free(s);
     }
     free(sep);
-    return buf_value(&b);
-}
-
-static json_t *
-f_concat(const struct expr_env *env, json_t *const *a, size_t n)
-{
-    struct sk_buf b = {0};
-    json_t *e;
-
-    (void)env;
-    /* goflow: concat(array1, array2) joins two arrays; any other arguments
-     * are joined as text, as the legacy CONCATENATE() did */
-    if (n == 2 && !xval_is_error(a[0]) && !xval_is_error(a[1]) &&
-        json_is_array(xval_resolve(a[0])) &&
-        json_is_array(xval_resolve(a[1]))) {
-        json_t *both = json_copy((json_t *)xval_resolve(a[0]));
-
-        if (both != NULL &&
-            json_array_extend(both, (json_t *)xval_resolve(a[1])) != 0) {
-            json_decref(both);
-            both = NULL;
-        }
-        return both;
-    }
-    buf_add(&b, "", 0);
-    for (size_t i = 0; i < n; i++) {
-        char *s = NULL;
-
-        if ((e = exprf_to_text(a[i], &s)) != NULL) {
-            free(b.s);
-            return e;
-        }
-        buf_add(&b, s, strlen(s));
-        free(s);
-    }
     return buf_value(&b);
 }
 
@@ -1409,283 +1269,6 @@ f_array(const struct expr_env *env, json_t *const *a, size_t n)
  * Dates and times (UTC)
  */
 
-static const char *const month_names[] = {
-    "January", "February", "March",     "April",   "May",      "June",
-    "July",    "August",   "September", "October", "November", "December"};
-static const char *const day_names[] = {"Sunday",    "Monday",   "Tuesday",
-                                        "Wednesday", "Thursday", "Friday",
-                                        "Saturday"};
-
-static bool
-dt_valid(const struct exprf_dt *t)
-{
-    return t->y >= 1 && t->y <= 9999 && t->mo >= 1 && t->mo <= 12 &&
-           t->d >= 1 && t->d <= calendar_days_in_month(t->y, t->mo) &&
-           t->h >= 0 && t->h <= 23 && t->mi >= 0 && t->mi <= 59 && t->s >= 0 &&
-           t->s <= 59;
-}
-
-int64_t
-exprf_dt_epoch(const struct exprf_dt *t)
-{
-    struct calendar_tm tm = {t->y, t->mo, t->d, t->h, t->mi, t->s};
-
-    return calendar_to_epoch(&tm) - t->off;
-}
-
-static void
-dt_from_epoch(int64_t secs, int us, struct exprf_dt *t)
-{
-    struct calendar_tm tm;
-
-    calendar_from_epoch(secs, &tm);
-    t->y = tm.y;
-    t->mo = tm.mo;
-    t->d = tm.d;
-    t->h = tm.h;
-    t->mi = tm.mi;
-    t->s = tm.s;
-    t->us = us;
-    t->off = 0;
-    t->has_time = true;
-}
-
-/* The env's offset east of UTC at the instant utc (see tz.h). */
-int
-exprf_env_offset(const struct expr_env *env, int64_t utc)
-{
-    return tz_offset(env->timezone, env->tz_rule, utc);
-}
-
-int
-exprf_zone_lookup(const struct expr_env *env, const char *name,
-                  const char **rule)
-{
-    const char *r;
-
-    *rule = NULL;
-    if (name[0] == '\0' || strcasecmp(name, "UTC") == 0) /* as Go's */
-        return 0;
-    if (env->timezone != NULL && strcmp(name, env->timezone) == 0) {
-        *rule = env->tz_rule;
-        return 0;
-    }
-    if (env->zone_rule != NULL &&
-        (r = env->zone_rule(env->zone_arg, name)) != NULL && tz_rule_valid(r)) {
-        *rule = r;
-        return 0;
-    }
-    return tz_known(name, NULL) ? 0 : -1;
-}
-
-/* The wall clock in the env's zone of the instant secs. */
-void
-exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
-                struct exprf_dt *t)
-{
-    int off = exprf_env_offset(env, secs);
-
-    dt_from_epoch(secs + off, us, t);
-    t->off = off;
-}
-
-static int
-weekday(const struct exprf_dt *t)
-{
-    return calendar_weekday(calendar_days_from_civil(t->y, t->mo, t->d));
-}
-
-/* Reads up to max digits; -1 when there are none. */
-static int
-read_num(const char **p, int max, int *ndigits)
-{
-    int v = 0, k = 0;
-
-    while (k < max && isdigit((unsigned char)**p)) {
-        v = v * 10 + (**p - '0');
-        (*p)++;
-        k++;
-    }
-    if (ndigits != NULL)
-        *ndigits = k;
-    return k == 0 ? -1 : v;
-}
-
-/* hh:mm[:ss[.ffffff]] [am|pm] [Z|+hh:mm]; offsets are applied to UTC. */
-static bool
-parse_time(const char **pp, struct exprf_dt *t, int *offset_min)
-{
-    const char *p = *pp;
-    int k;
-
-    t->h = read_num(&p, 2, NULL);
-    if (t->h < 0 || *p != ':')
-        return false;
-    p++;
-    t->mi = read_num(&p, 2, &k);
-    if (k != 2)
-        return false;
-    t->s = 0;
-    t->us = 0;
-    if (*p == ':') {
-        p++;
-        t->s = read_num(&p, 2, &k);
-        if (k != 2)
-            return false;
-        if (*p == '.') {
-            int frac = 0, nd = 0;
-
-            p++;
-            while (isdigit((unsigned char)*p)) {
-                if (nd < 6) {
-                    frac = frac * 10 + (*p - '0');
-                    nd++;
-                }
-                p++;
-            }
-            while (nd++ < 6)
-                frac *= 10;
-            t->us = frac;
-        }
-    }
-    while (*p == ' ')
-        p++;
-    if (strncasecmp(p, "am", 2) == 0 || strncasecmp(p, "pm", 2) == 0) {
-        if (t->h < 1 || t->h > 12)
-            return false;
-        t->h = t->h % 12 + (tolower((unsigned char)*p) == 'p' ? 12 : 0);
-        p += 2;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        *offset_min = 0;
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om = 0;
-
-        p++;
-        oh = read_num(&p, 2, &k);
-        if (k != 2)
-            return false;
-        if (*p == ':')
-            p++;
-        if (isdigit((unsigned char)*p))
-            om = read_num(&p, 2, NULL);
-        *offset_min = sign * (oh * 60 + om);
-    }
-    t->has_time = true;
-    *pp = p;
-    return true;
-}
-
-/* Parses ISO dates and datetimes, or dates in the env's date format. */
-static bool
-parse_dt(const struct expr_env *env, const char *s, struct exprf_dt *t)
-{
-    const char *p = s,
-               *fmt = env->date_format ? env->date_format : "DD-MM-YYYY";
-    int offset = INT_MIN, a, b, c, na, nc;
-    bool zulu = false;
-
-    memset(t, 0, sizeof(*t));
-    while (isspace((unsigned char)*p))
-        p++;
-    a = read_num(&p, 4, &na);
-    if (a < 0 || (*p != '-' && *p != '/' && *p != '.'))
-        return false;
-    p++;
-    b = read_num(&p, 2, NULL);
-    if (b < 0 || (*p != '-' && *p != '/' && *p != '.'))
-        return false;
-    p++;
-    c = read_num(&p, 4, &nc);
-    if (c < 0)
-        return false;
-    if (na == 4) {
-        t->y = a, t->mo = b, t->d = c;
-    } else {
-        if (nc == 2)
-            c += c < 50 ? 2000 : 1900;
-        else if (nc != 4)
-            return false;
-        t->y = c;
-        if (fmt[0] == 'M' || fmt[0] == 'm')
-            t->mo = a, t->d = b;
-        else
-            t->d = a, t->mo = b;
-    }
-    if (*p == 'T' || *p == ' ') {
-        const char *q = p + 1;
-
-        while (*q == ' ')
-            q++;
-        if (isdigit((unsigned char)*q)) {
-            if (!parse_time(&q, t, &offset))
-                return false;
-            zulu = q > s && (q[-1] == 'Z' || q[-1] == 'z');
-            p = q;
-        }
-    }
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p != '\0' || !dt_valid(t))
-        return false;
-    /* an offset given stays (as goflow keeps it); else the env's wall clock */
-    t->off = 0;
-    t->zone = offset == INT_MIN     ? EXPRF_ZONE_ENV
-              : offset == 0 && zulu ? EXPRF_ZONE_UTC
-                                    : EXPRF_ZONE_FIXED;
-    if (offset != INT_MIN)
-        t->off = offset * 60;
-    else { /* a wall clock in a gap moves on, as Go's time.Date */
-        bool has_time = t->has_time;
-
-        t->off =
-            tz_local_offset(env->timezone, env->tz_rule, exprf_dt_epoch(t));
-        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
-        t->has_time = has_time;
-        t->zone = EXPRF_ZONE_ENV;
-    }
-    return true;
-}
-
-/* A value as a datetime: its text parsed, or an error value. */
-json_t *
-exprf_to_dt(const struct expr_env *env, const json_t *v, struct exprf_dt *t,
-            const char *what)
-{
-    const json_t *r = xval_resolve(v);
-
-    if (xval_is_error(v))
-        return json_incref((json_t *)v);
-    if (!json_is_string(r) || !parse_dt(env, json_string_value(r), t))
-        return convert_error(r, what);
-    if (strcmp(what, "a date") == 0 && t->zone != EXPRF_ZONE_ENV) {
-        /* a datetime's date is its day in the env's zone, as goflow's */
-        exprf_dt_in_env(env, exprf_dt_epoch(t), t->us, t);
-        t->zone = EXPRF_ZONE_ENV;
-    }
-    return NULL;
-}
-
-json_t *
-exprf_dt_value(const struct exprf_dt *t, bool with_time)
-{
-    char buf[64];
-
-    if (with_time) {
-        char zone[16] = "Z";
-        int off = t->off < 0 ? -t->off : t->off;
-
-        if (t->off != 0)
-            snprintf(zone, sizeof(zone), "%c%02d:%02d", t->off < 0 ? '-' : '+',
-                     off / 3600 % 100, off % 3600 / 60);
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s", t->y,
-                 t->mo, t->d, t->h, t->mi, t->s, t->us, zone);
-    } else
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", t->y, t->mo, t->d);
-    return json_string(buf);
-}
-
 static void
 now_dt(const struct expr_env *env, struct exprf_dt *t)
 {
@@ -1763,7 +1346,7 @@ f_weekday(const struct expr_env *env, json_t *const *a, size_t n)
     (void)n;
     if ((e = exprf_to_dt(env, a[0], &t, "a date")) != NULL)
         return e;
-    return json_integer(weekday(&t));
+    return json_integer(exprf_dt_weekday(&t));
 }
 
 static json_t *
@@ -1902,81 +1485,6 @@ f_datetime_from_epoch(const struct expr_env *env, json_t *const *a, size_t n)
     return exprf_dt_value(&t, true);
 }
 
-/*
- * Formats t with goflow's layout letters: YY YYYY M MM MMM MMMM D DD EEE
- * EEEE (dates) and h hh t tt m mm s ss fff ffffff fffffffff aa AA Z ZZZ
- * (times). Other letters are an error; other characters are copied.
- */
-json_t *
-exprf_format_dt(const struct exprf_dt *t, const char *fmt, bool allow_time)
-{
-    struct sk_buf b = {0};
-    const char *p = fmt;
-
-    buf_add(&b, "", 0);
-    while (*p) {
-        char c = *p, out[32] = "";
-        size_t k = 1;
-
-        while (p[k] == c)
-            k++;
-        if (!isalpha((unsigned char)c)) {
-            buf_add(&b, p, k);
-            p += k;
-            continue;
-        }
-        if (c == 'Y' && (k == 2 || k == 4))
-            snprintf(out, sizeof(out), k == 2 ? "%02d" : "%04d",
-                     k == 2 ? t->y % 100 : t->y);
-        else if (c == 'M' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->mo);
-        else if (c == 'M' && k <= 4)
-            snprintf(out, sizeof(out), "%.*s", k == 3 ? 3 : 20,
-                     month_names[t->mo - 1]);
-        else if (c == 'D' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->d);
-        else if (c == 'E' && (k == 3 || k == 4))
-            snprintf(out, sizeof(out), "%.*s", k == 3 ? 3 : 20,
-                     day_names[weekday(t)]);
-        else if (!allow_time)
-            goto bad;
-        else if (c == 'h' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d",
-                     t->h % 12 == 0 ? 12 : t->h % 12);
-        else if (c == 't' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->h);
-        else if (c == 'm' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->mi);
-        else if (c == 's' && k <= 2)
-            snprintf(out, sizeof(out), k == 1 ? "%d" : "%02d", t->s);
-        else if (c == 'f' && (k == 3 || k == 6 || k == 9))
-            snprintf(out, sizeof(out), "%06d000", t->us), out[k] = '\0';
-        else if ((c == 'a' || c == 'A') && k == 2)
-            snprintf(out, sizeof(out), "%s",
-                     t->h < 12 ? (c == 'a' ? "am" : "AM")
-                               : (c == 'a' ? "pm" : "PM"));
-        else if (c == 'Z' && (k == 1 || k == 3)) {
-            int off = t->off < 0 ? -t->off : t->off;
-
-            if (k == 1 && t->off == 0)
-                snprintf(out, sizeof(out), "Z");
-            else
-                snprintf(out, sizeof(out), "%c%02d:%02d",
-                         t->off < 0 ? '-' : '+', off / 3600 % 100,
-                         off % 3600 / 60);
-        } else if (c == 'T' && k == 1)
-            snprintf(out, sizeof(out), "T");
-        else
-            goto bad;
-        buf_add(&b, out, strlen(out));
-        p += k;
-    }
-    return buf_value(&b);
-bad:
-    free(b.s);
-    return xval_error("'%s' is not a valid date format", fmt);
-}
-
 static const char *
 env_date_format(const struct expr_env *env)
 {
@@ -2027,7 +1535,7 @@ f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
             goto out;
         }
         off = tz_offset(tz, rule, secs);
-        dt_from_epoch(secs + off, t.us, &t);
+        exprf_dt_from_epoch(secs + off, t.us, &t);
         t.off = off;
     }
     snprintf(deflt, sizeof(deflt), "%s tt:mm", env_date_format(env));
@@ -2039,6 +1547,55 @@ f_format_datetime(const struct expr_env *env, json_t *const *a, size_t n)
 out:
     free(fmt);
     free(tz);
+    return e;
+}
+
+/* Whether s is exactly a date ("2019-01-02") or, with time, a datetime as
+ * the date functions write them ("2019-01-02T15:04:05.000000-05:00"). */
+static bool
+looks_like_date(const char *s, bool with_time)
+{
+    static const char date[] = "dddd-dd-dd";
+    static const char dtime[] = "Tdd:dd:dd.dddddd";
+    size_t i;
+
+    for (i = 0; date[i]; i++)
+        if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
+            return false;
+    if (!with_time)
+        return s[i] == '\0';
+    s += i;
+    for (i = 0; dtime[i]; i++)
+        if (dtime[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != dtime[i])
+            return false;
+    s += i;
+    return strcmp(s, "Z") == 0 ||
+           ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && s[3] == ':');
+}
+
+static json_t *
+f_format(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    const json_t *v = xval_resolve(a[0]);
+    func_fn f = NULL;
+    char *s = NULL;
+    json_t *e;
+
+    (void)n;
+    if (xval_is_error(a[0]))
+        return json_incref(a[0]);
+    if (json_is_number(v))
+        f = f_format_number;
+    else if (json_is_string(v) && looks_like_date(json_string_value(v), true))
+        f = f_format_datetime;
+    else if (json_is_string(v) && looks_like_date(json_string_value(v), false))
+        f = f_format_date;
+    if (f != NULL)
+        return f(env, (json_t *const *)&v, 1);
+    if ((e = exprf_to_text(a[0], &s)) != NULL)
+        return e;
+    e = json_string(s);
+    free(s);
     return e;
 }
 
@@ -2074,7 +1631,7 @@ static const struct func funcs[] = {
     {"mid", 3, 3, f_mid},
     {"split", 1, 2, f_split},
     {"join", 2, 2, f_join},
-    {"concat", 0, -1, f_concat},
+    {"concat", 2, 2, exprf_concat},
     {"repeat", 2, 2, f_repeat},
     {"code", 1, 1, f_code},
     {"char", 1, 1, f_char},
@@ -2137,7 +1694,7 @@ static const struct func funcs[] = {
     {"attachment_parts", 1, 1, exprf_attachment_parts},
     {"json", 1, 1, exprf_json},
     {"parse_json", 1, 1, exprf_parse_json},
-    {"format", 1, 1, exprf_format},
+    {"format", 1, 1, f_format},
     {"format_location", 1, 1, exprf_format_location},
     {"format_urn", 1, 1, exprf_format_urn},
     /* arrays and objects (expr_fn_coll.c) */

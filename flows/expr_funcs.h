@@ -18,7 +18,7 @@
 #include "utf8.h"
 
 /* ---------------------------------------------------------------------
- * Dates and times, shared by expr_funcs.c and expr_fn_time.c
+ * Dates and times, shared by expr_funcs.c and expr_fn_time.c (expr_dt.c)
  */
 
 /* Where a datetime's offset came from, which tz() names. */
@@ -53,6 +53,11 @@ void exprf_dt_in_env(const struct expr_env *env, int64_t secs, int us,
                      struct exprf_dt *t);
 int exprf_env_offset(const struct expr_env *env, int64_t utc);
 
+/* t set to the UTC wall clock of the instant secs (off 0, has_time);
+ * the day of the week of t's date, 0 for Sunday. */
+void exprf_dt_from_epoch(int64_t secs, int us, struct exprf_dt *t);
+int exprf_dt_weekday(const struct exprf_dt *t);
+
 /* The zone called name: 0 with *rule set for tz_offset() (NULL: by name),
  * or -1 when unknown. UTC (also ""), the env's zone, env->zone_rule, then
  * the names tz.h knows. */
@@ -67,7 +72,7 @@ enum { EXPRF_LAYOUT_DATE = 1, EXPRF_LAYOUT_TIME = 2, EXPRF_LAYOUT_ZONE = 4 };
 json_t *exprf_layout_check(const char *layout, int types, bool parsing);
 
 /* t formatted with goflow's layout letters (date ones only without
- * allow_time), or an error value. */
+ * allow_time), or an error value; NULL when out of memory. */
 json_t *exprf_format_dt(const struct exprf_dt *t, const char *fmt,
                         bool allow_time);
 
@@ -113,7 +118,6 @@ json_t *exprf_attachment_parts(const struct expr_env *env, json_t *const *a,
 json_t *exprf_json(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_parse_json(const struct expr_env *env, json_t *const *a,
                          size_t n);
-json_t *exprf_format(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_rand(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_rand_between(const struct expr_env *env, json_t *const *a,
                            size_t n);
@@ -126,6 +130,7 @@ json_t *exprf_extract_object(const struct expr_env *env, json_t *const *a,
 json_t *exprf_slice(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_contains(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_reverse(const struct expr_env *env, json_t *const *a, size_t n);
+json_t *exprf_concat(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sort(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_sum(const struct expr_env *env, json_t *const *a, size_t n);
 json_t *exprf_unique(const struct expr_env *env, json_t *const *a, size_t n);

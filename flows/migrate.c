@@ -2,7 +2,8 @@
  * migrate.c - spec version migrations: a flow definition written for an
  * older 13.x or 14.x spec is brought up to FLOW_SPEC_VERSION in its JSON,
  * one step per spec version, the same steps goflow applies before it
- * reads a flow. Validation (definition.c) then only sees the current spec.
+ * reads a flow (a legacy pre-13 one is made 13.0.0 first, by legacy.c).
+ * Validation (definition.c) then only sees the current spec.
  *
  * Every step works on the parsed JSON in place and sets spec_version to
  * its own version. A step also rewrites parts this engine does not run
@@ -28,6 +29,7 @@
 #include "buf.h"
 #include "expr.h"
 #include "flow.h"
+#include "legacy.h"
 #include "utf8.h"
 
 #define MAX_RESULT_NAME   64 /* goflow's limits on names (13.6.0) */
@@ -1246,14 +1248,28 @@ flow_migrate(json_t *def, const char *to, char err[SK_ERR_LEN])
         sk_seterr(err, "cannot migrate to spec version %s", to);
         return SK_EINVAL;
     }
+    if (legacy_is_definition(def)) { /* before 13: legacy.c makes 13.0.0 */
+        json_t *lm = legacy_migrate(def, "", err);
+
+        if (lm == NULL)
+            return strstr(err, "out of memory") ? SK_ENOMEM : SK_EINVAL;
+        json_object_clear(def);
+        if (json_object_update(def, lm) != 0) {
+            json_decref(lm);
+            sk_seterr(err, "out of memory");
+            return SK_ENOMEM;
+        }
+        json_decref(lm);
+        spec = jstr(def, "spec_version");
+    }
     if (!parse_ver(spec, &from)) {
         sk_seterr(err, "flow has no valid spec_version");
         return SK_EINVAL;
     }
     if (from.major < 13) {
         sk_seterr(err,
-                  "spec version %s is a legacy definition, not "
-                  "supported yet",
+                  "spec version %s is a legacy definition without "
+                  "action_sets or rule_sets",
                   spec);
         return SK_EINVAL;
     }

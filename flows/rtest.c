@@ -27,6 +27,7 @@
 #include "err.h"
 #include "rtest.h"
 #include "text.h"
+#include "tod.h"
 #include "tz.h"
 #include "xval.h"
 
@@ -1189,54 +1190,6 @@ iso_datetime(const char *s, struct dt *t)
     return 0;
 }
 
-/* goflow's time of day finder; 0 with the fields set, or -1. */
-static int
-find_time(const char *s, int *h, int *mi, int *sec, int *us)
-{
-    static const char pattern[] =
-        "\\b(\\d{1,2})(?:(?:\\:)?(\\d{2})(?:\\:(\\d{2})(?:\\.(\\d+))?)?)?"
-        "\\W*([aApP][mM])?\\b";
-    struct re re;
-    size_t off = 0;
-    int found = -1;
-
-    if (re_compile(&re, pattern, 0) != 0)
-        return -1;
-    while (found != 0 && re_exec(&re, s, off) > 0) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re.md);
-        int g[4] = {0, 0, 0, 0}, frac = 0, digits = 0;
-        char ampm = '\0';
-
-        for (int i = 1; i <= 3; i++)
-            if (ov[2 * i] != PCRE2_UNSET)
-                g[i] = num_at(s + ov[2 * i], (int)(ov[2 * i + 1] - ov[2 * i]));
-        if (ov[8] != PCRE2_UNSET)
-            for (size_t i = ov[8]; i < ov[9]; i++, digits++)
-                if (digits < 6)
-                    frac = frac * 10 + (s[i] - '0');
-        for (; digits < 6; digits++)
-            frac *= 10;
-        if (ov[10] != PCRE2_UNSET)
-            ampm = (char)tolower((unsigned char)s[ov[10]]);
-        if (g[1] < 12 && ampm == 'p')
-            g[1] += 12;
-        else if (g[1] == 12 && ampm == 'a')
-            g[1] = 0;
-        if (g[1] == 24 && g[2] == 0 && g[3] == 0 && frac == 0)
-            g[1] = 0;
-        if (g[1] <= 23 && g[2] <= 59 && g[3] <= 59) {
-            *h = g[1];
-            *mi = g[2];
-            *sec = g[3];
-            *us = frac;
-            found = 0;
-        }
-        off = ov[1] > off ? ov[1] : off + 1;
-    }
-    re_free(&re);
-    return found;
-}
-
 /* Finds a date in s by the env's date format; sets *rest past it. */
 static int
 find_date(const char *s, const struct rtest_env *env, int cur_year, int *y,
@@ -1301,6 +1254,7 @@ datetime_from_text(const char *text, const struct rtest_env *env, bool fill,
     char *digits = text_ascii_digits(text), *s;
     const char *rest;
     struct dt now;
+    struct tod tod;
     int rc = -1;
 
     if (digits == NULL)
@@ -1317,7 +1271,12 @@ datetime_from_text(const char *text, const struct rtest_env *env, bool fill,
     memset(t, 0, sizeof(*t));
     if (find_date(s, env, now.y, &t->y, &t->mo, &t->d, &rest) != 0)
         goto done;
-    if (find_time(rest, &t->h, &t->mi, &t->s, &t->us) != 0 && fill) {
+    if (tod_find(rest, &tod) == 0) {
+        t->h = tod.h;
+        t->mi = tod.mi;
+        t->s = tod.s;
+        t->us = tod.us;
+    } else if (fill) {
         t->h = now.h;
         t->mi = now.mi;
         t->s = now.s;
@@ -1413,8 +1372,9 @@ static json_t *
 t_has_time(json_t *const *a, size_t n, const struct rtest_env *env)
 {
     char *text, *digits;
-    int h, mi, s, us;
+    struct tod tod;
     json_t *r;
+    int rc;
 
     (void)n;
     (void)env;
@@ -1424,13 +1384,14 @@ t_has_time(json_t *const *a, size_t n, const struct rtest_env *env)
     free(text);
     if (digits == NULL)
         return NULL;
-    if (find_time(digits, &h, &mi, &s, &us) == 0) {
+    if ((rc = tod_find(digits, &tod)) == 0) {
         char buf[32];
 
-        snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", h, mi, s, us);
+        snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", tod.h, tod.mi, tod.s,
+                 tod.us);
         r = result_text(buf);
     } else {
-        r = result_false();
+        r = rc == SK_ENOMEM ? NULL : result_false();
     }
     free(digits);
     return r;

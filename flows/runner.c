@@ -1195,6 +1195,8 @@ switch_pick(struct sprint *sp, const struct flow *f, const json_t *ctx,
             json_decref(args[j]);
             args[j] = NULL;
         }
+        if (rc == SK_ENOMEM) /* a step failure, not a flow error */
+            goto fail;
         if (rc != 0) {
             char msg[128];
 

@@ -277,3 +277,13 @@ text_words_free(char **words)
         free(words[i]);
     free(words);
 }
+
+int
+text_digits_value(const char *s, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}

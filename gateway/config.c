@@ -86,7 +86,7 @@ static const struct key privacy_keys[] = {
     {"key_file", K_PATH, C(key_file), 0, 0, 0, false},
     {"vault_days", K_INT, C(vault_days), 1, 3650, 0, false},
     {"retention_days", K_INT, C(retention_days), 1, 36500, 0, false},
-    {"min_cell", K_INT, C(min_cell), 1, 1000, 0, true},
+    {"min_cell", K_INT, C(min_cell), 1, 1000, 0, false},
     {"delete_words", K_WORDS, C(delete_words), 0, 0, 0, false},
 };
 

@@ -106,6 +106,17 @@ inbound_record_events(struct store_tx *tx, const struct inbound_ctx *ctx,
                       const struct flow *waiting, int64_t now, json_t *texts,
                       size_t cap, size_t *dropped)
 {
+    return inbound_record_events_as(tx, ctx, key, NULL, events, waiting, now,
+                                    texts, cap, dropped);
+}
+
+int
+inbound_record_events_as(struct store_tx *tx, const struct inbound_ctx *ctx,
+                         const char *key, const struct inbound_origin *origin,
+                         const json_t *events, const struct flow *waiting,
+                         int64_t now, json_t *texts, size_t cap,
+                         size_t *dropped)
+{
     const struct flow *stack[FLOW_STACK_MAX];
     size_t depth = 0, i;
     int rc;
@@ -140,11 +151,20 @@ inbound_record_events(struct store_tx *tx, const struct inbound_ctx *ctx,
 
             if (f == NULL && depth > 0)
                 f = stack[depth - 1];
-            rc = store_result_put(tx, key, f != NULL ? flow_uuid(f) : "",
-                                  f != NULL ? flow_name(f) : "",
-                                  event_str(ev, "name"), event_str(ev, "value"),
-                                  event_str(ev, "category"),
-                                  event_str(ev, "input"), now);
+            struct store_result r = {
+                .contact_key = key,
+                .flow_uuid = f != NULL ? flow_uuid(f) : "",
+                .flow_name = f != NULL ? flow_name(f) : "",
+                .flow_revision = f != NULL ? flow_revision(f) : 0,
+                .name = event_str(ev, "name"),
+                .value = event_str(ev, "value"),
+                .category = event_str(ev, "category"),
+                .input = event_str(ev, "input"),
+                .language = origin != NULL ? origin->language : NULL,
+                .channel_type = origin != NULL ? origin->channel_type : NULL,
+            };
+
+            rc = store_result_add(tx, &r, now);
             if (rc != 0)
                 return rc;
         }
@@ -294,6 +314,7 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     const struct inbound_ctx *ctx = job->ctx;
     const struct config_channel *ch = &ctx->cfg->channels[job->ch];
     const struct flow *f, *waiting = NULL;
+    struct inbound_origin origin;
     json_t *events;
     char err[SK_ERR_LEN] = "";
     int rc = 0, word;
@@ -369,9 +390,11 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
         json_decref(events);
         return rc;
     }
-    rc = inbound_record_events(tx, ctx, job->key, events, waiting, now, texts,
-                               (size_t)ctx->cfg->max_replies_per_inbound,
-                               &job->dropped);
+    origin.language = flow_session_language(*sp);
+    origin.channel_type = ch->type;
+    rc = inbound_record_events_as(
+        tx, ctx, job->key, &origin, events, waiting, now, texts,
+        (size_t)ctx->cfg->max_replies_per_inbound, &job->dropped);
     json_decref(events);
     return rc;
 }

@@ -31,11 +31,14 @@ static const char usage_main[] =
     "  prompts check DIR [-o OUTDIR] check recorded prompts, convert them\n"
     "                                to 8 kHz mono WAV\n"
     "  purge -c FILE                 apply the retention policy now\n"
+    "  export -c FILE --format csv|xlsx|jsonl|floip|summary -o OUT\n"
+    "         [--flow NAME] [--since DATE] [--stable-ids REASON]\n"
+    "                                anonymised export of the answers\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
     "\n"
-    "Not built yet: export, prompts check, alerts, reveal.\n"
+    "Not built yet: alerts, reveal.\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
@@ -205,6 +208,7 @@ static const struct {
     {"audit", cmd_audit},
     {"prompts", cmd_prompts},
     {"purge", cmd_purge},
+    {"export", cmd_export},
 };
 
 int

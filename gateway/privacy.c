@@ -633,3 +633,12 @@ privacy_open_recording(const struct privacy *p, const void *aad, size_t aad_len,
     *len = clen;
     return 0;
 }
+
+/* The stable pseudonym key of exports: derived from the contact sub-key
+ * under its own label, so it is neither that key nor the vault's, and
+ * the same for every export made with this key file. */
+int
+privacy_export_key(const struct privacy *p, unsigned char out[32])
+{
+    return derive(p->contact, "sikiliza export pseudonym key v1", out);
+}

@@ -55,6 +55,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 #define BATCH_MAX       256
 #define BUSY_TIMEOUT_MS 5000
@@ -156,6 +157,13 @@ static const char *const store_migrations[] = {
     "CREATE INDEX contacts_last_seen ON contacts (last_seen);"
     "CREATE INDEX outbox_created ON outbox (created_at);"
     "CREATE INDEX vault_updated ON vault (updated_at);",
+    /* 5: what an export tells of an answer besides the answer, as one
+     * JSON object: {"language": the contact's, "channel_type": the
+     * channel's, "flow_revision": the definition's}. One column, not
+     * three: each ALTER TABLE makes sqlite re-read the whole schema, and
+     * later fields of the kind join this object without a migration.
+     * Rows from before stay NULL (exported with those fields empty). */
+    "ALTER TABLE results ADD COLUMN meta TEXT;",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -211,8 +219,11 @@ static const char *const store_sql[Q_COUNT] = {
         " timeout_at = excluded.timeout_at, expires_at = excluded.expires_at,"
         " last_seen = excluded.last_seen",
     [Q_RESULT_PUT] = "INSERT INTO results (contact_key, flow_uuid, flow_name,"
-                     " name, value, category, input, created_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     " name, value, category, input, created_at, meta)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN"
+                     " ?9 IS NULL AND ?10 IS NULL AND ?11 IS NULL THEN NULL"
+                     " ELSE json_object('language', ?9, 'channel_type', ?10,"
+                     " 'flow_revision', ?11) END)",
     [Q_OUTBOX_PUT] = "INSERT INTO outbox (channel, contact_key, text,"
                      " status, attempts, next_attempt_at, created_at,"
                      " updated_at) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4,"
@@ -1237,22 +1248,43 @@ store_result_put(struct store_tx *tx, const char *contact_key,
                  const char *value, const char *category, const char *input,
                  int64_t now_ms)
 {
+    struct store_result r = {
+        .contact_key = contact_key,
+        .flow_uuid = flow_uuid,
+        .flow_name = flow_name,
+        .name = name,
+        .value = value,
+        .category = category,
+        .input = input,
+    };
+
+    return store_result_add(tx, &r, now_ms);
+}
+
+int
+store_result_add(struct store_tx *tx, const struct store_result *r,
+                 int64_t now_ms)
+{
     sqlite3_stmt *s = store_stmt(tx, Q_RESULT_PUT);
     int rc;
 
-    if (contact_key == NULL || flow_uuid == NULL || flow_name == NULL ||
-        name == NULL)
+    if (r->contact_key == NULL || r->flow_uuid == NULL ||
+        r->flow_name == NULL || r->name == NULL)
         return SK_EINVAL;
     if (s == NULL)
         return SK_EIO;
-    if ((rc = store_bind_text(s, 1, contact_key)) != 0 ||
-        (rc = store_bind_text(s, 2, flow_uuid)) != 0 ||
-        (rc = store_bind_text(s, 3, flow_name)) != 0 ||
-        (rc = store_bind_text(s, 4, name)) != 0 ||
-        (rc = store_bind_text(s, 5, value)) != 0 ||
-        (rc = store_bind_text(s, 6, category)) != 0 ||
-        (rc = store_bind_text(s, 7, input)) != 0 ||
-        (rc = store_bind_i64(s, 8, now_ms)) != 0) {
+    if ((rc = store_bind_text(s, 1, r->contact_key)) != 0 ||
+        (rc = store_bind_text(s, 2, r->flow_uuid)) != 0 ||
+        (rc = store_bind_text(s, 3, r->flow_name)) != 0 ||
+        (rc = store_bind_text(s, 4, r->name)) != 0 ||
+        (rc = store_bind_text(s, 5, r->value)) != 0 ||
+        (rc = store_bind_text(s, 6, r->category)) != 0 ||
+        (rc = store_bind_text(s, 7, r->input)) != 0 ||
+        (rc = store_bind_i64(s, 8, now_ms)) != 0 ||
+        (rc = store_bind_text(s, 9, r->language)) != 0 ||
+        (rc = store_bind_text(s, 10, r->channel_type)) != 0 ||
+        (rc = r->flow_revision > 0 ? store_bind_i64(s, 11, r->flow_revision)
+                                   : store_rc(sqlite3_bind_null(s, 11))) != 0) {
         store_stmt_done(s);
         return rc;
     }

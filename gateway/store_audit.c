@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 static void
 bind_opt(sqlite3_stmt *s, int i, const char *v)

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 int
 store_outbox_move(struct store_tx *tx, int64_t id, const char *from,

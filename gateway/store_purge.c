@@ -42,6 +42,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 /* Every table that holds data on a contact, by the column naming it, and
  * the statement that erases it (?1 is the contact key). */

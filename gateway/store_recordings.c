@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 
 static void
 rec_warn(struct store_tx *tx, const char *what)

@@ -51,6 +51,7 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
     struct store_contact c;
     struct flow_session *s = NULL;
     const struct flow *waiting = NULL;
+    struct inbound_origin origin;
     json_t *events = NULL, *texts = NULL;
     char err[SK_ERR_LEN] = "";
     size_t i, dropped = 0, ch;
@@ -98,10 +99,13 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
         rc = store_contact_put(tx, key, &c);
         goto out;
     }
-    rc = inbound_record_events(tx, ctx, key, events, waiting, now, texts,
-                               (size_t)ctx->cfg->max_replies_per_inbound,
-                               &dropped);
     ch = channel_index(ctx, c.channel);
+    origin.language = flow_session_language(s);
+    origin.channel_type =
+        ch < CONFIG_MAX_CHANNELS ? ctx->cfg->channels[ch].type : NULL;
+    rc = inbound_record_events_as(
+        tx, ctx, key, &origin, events, waiting, now, texts,
+        (size_t)ctx->cfg->max_replies_per_inbound, &dropped);
     if (rc == 0 && dropped > 0) {
         sk_log(LOG_WARNING, "caps",
                "channel=%s contact=%.8s dropped=%zu cap=%s (%d an inbound)",

@@ -51,5 +51,6 @@ int cmd_transcribe(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

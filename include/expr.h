@@ -45,6 +45,11 @@ struct expr_env {
      * advance it, so a given seed repeats; NULL makes them an error. */
     uint64_t *rand_state;
     int depth; /* nesting of anonymous function calls; leave 0 */
+    /* Set by the evaluator before it calls a built-in function; leave
+     * NULL. How filter() and foreach() call a function value: a new value
+     * (maybe an error value), NULL only when out of memory. */
+    json_t *(*apply)(const struct expr_env *env, const json_t *fn,
+                     json_t *const *args, size_t n);
 };
 
 /*

@@ -1,6 +1,7 @@
 /*
  * flow.h - the flow engine: RapidPro/TextIt flow definitions (spec 13.x and
- * 14.x, as goflow implements them) loaded, validated and run.
+ * 14.x, as goflow implements them; legacy pre-13 ones are migrated first,
+ * see legacy.h) loaded, validated and run.
  *
  * Pure: no I/O, no clock, no globals. The caller reads files, passes the
  * time in, and persists the session as JSON between steps. A flow_set is
@@ -65,9 +66,11 @@ typedef void (*flow_diag_fn)(void *arg, const char *flow, const char *node,
  * Migrates one flow definition (changed in place) from its spec_version up
  * to version to, or to FLOW_SPEC_VERSION when to is NULL, with the steps
  * goflow takes (13.1.0, 13.2.0, ... 14.4.2), each setting spec_version.
- * A definition at or past to is left as it is. Returns 0, SK_EINVAL with
- * err set when spec_version is missing, legacy (before 13) or newer than
- * this engine, or SK_ENOMEM.
+ * A legacy definition (action_sets/rule_sets, see legacy.h) is first
+ * replaced by its spec 13.0.0 migration. A definition at or past to is
+ * left as it is. Returns 0, SK_EINVAL with err set when spec_version is
+ * missing, before 13 without being a legacy definition, newer than this
+ * engine, or the legacy definition cannot be migrated; or SK_ENOMEM.
  */
 int flow_migrate(json_t *def, const char *to, char err[SK_ERR_LEN]);
 
@@ -121,7 +124,7 @@ const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
 /* How many nodes f has. */
 size_t flow_node_count(const struct flow *f);
 /* The definition's "revision", or 0 when it has none. */
-long long flow_revision(const struct flow *f);
+int64_t flow_revision(const struct flow *f);
 
 /*
  * f's i-th language: 0 is its own (its "language"), then each it is

@@ -121,6 +121,20 @@ int inbound_record_events(struct store_tx *tx, const struct inbound_ctx *ctx,
                           const struct flow *waiting, int64_t now,
                           json_t *texts, size_t cap, size_t *dropped);
 
+/* What an answer is stored with for exports (borrowed strings). */
+struct inbound_origin {
+    const char *language;     /* the contact's language, or NULL */
+    const char *channel_type; /* the channel's type, or NULL */
+};
+/* As inbound_record_events(), storing each answer with origin's language
+ * and channel type (origin may be NULL) and its flow's revision. */
+int inbound_record_events_as(struct store_tx *tx, const struct inbound_ctx *ctx,
+                             const char *key,
+                             const struct inbound_origin *origin,
+                             const json_t *events, const struct flow *waiting,
+                             int64_t now, json_t *texts, size_t cap,
+                             size_t *dropped);
+
 /* Saves session s and its wait times into c and the store; channel (NULL
  * keeps c's) is the channel the contact last wrote on. A run waiting in a
  * USSD session (ussd) has no timeout and expires after five idle

@@ -114,5 +114,9 @@ unsigned char *privacy_seal_recording(const struct privacy *p, const void *aad,
 int privacy_open_recording(const struct privacy *p, const void *aad,
                            size_t aad_len, const unsigned char *blob,
                            size_t blob_len, void **data, size_t *len);
+/* The key of stable export pseudonyms (`export --stable-ids`): 32 bytes
+ * derived from the secret key, the same for every export under one key
+ * file, never a key that names contacts or seals the vault. 0 or SK_EIO. */
+int privacy_export_key(const struct privacy *p, unsigned char out[32]);
 
 #endif

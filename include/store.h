@@ -22,7 +22,6 @@
 #include "err.h"
 
 struct event_base;
-struct sqlite3;
 struct store;
 struct store_tx;
 
@@ -78,15 +77,6 @@ int store_call(struct store *st, store_job_fn fn, void *arg);
 
 /* --- inside a job -------------------------------------------------------- */
 
-/* The write connection, for the store layer's own files (store*.c, the
- * only ones that include <sqlite3.h>) and the store's tests; every other
- * module asks for what it needs through the functions below. Only inside
- * a job; no BEGIN/COMMIT. Stop writing when a statement fails with
- * SQLITE_FULL/IOERR/NOMEM: sqlite may have dropped the group's
- * transaction (the store_tx functions then return SK_EIO; raw statements
- * would autocommit). */
-struct sqlite3 *store_tx_sqlite(struct store_tx *tx);
-
 /* Inbound dedupe on (channel, external_id). get: 0 with *reply (malloc'd,
  * the reply given the first time, "" when none was stored) or SK_ENOENT.
  * put: SK_EEXIST when the pair is already there (the first row stays). */
@@ -111,11 +101,26 @@ int store_contact_put(struct store_tx *tx, const char *contact_key,
                       const struct store_contact *c);
 void store_contact_clear(struct store_contact *c);
 
-/* One answer (a run_result_changed event). */
+/* One answer (a run_result_changed event), with no language, channel
+ * type or revision (see store_result_add()). */
 int store_result_put(struct store_tx *tx, const char *contact_key,
                      const char *flow_uuid, const char *flow_name,
                      const char *name, const char *value, const char *category,
                      const char *input, int64_t now_ms);
+
+/* One answer with what an export tells of it besides (borrowed strings;
+ * contact_key, flow_uuid, flow_name and name are required, the rest may
+ * be NULL or 0). */
+struct store_result {
+    const char *contact_key;
+    const char *flow_uuid, *flow_name;
+    int64_t flow_revision; /* the definition's "revision"; 0 unknown */
+    const char *name, *value, *category, *input;
+    const char *language;     /* the contact's (ISO 639-3), or NULL */
+    const char *channel_type; /* "kannel", "twilio", ... or NULL */
+};
+int store_result_add(struct store_tx *tx, const struct store_result *r,
+                     int64_t now_ms);
 
 /* A message to send later (not a synchronous reply). *id may be NULL. */
 int store_outbox_put(struct store_tx *tx, const char *channel,
@@ -330,5 +335,61 @@ int store_outbox_cancel_queued(struct store_tx *tx, const char *contact_key,
  * an attempt. */
 int store_caps_count_since(struct store_tx *tx, const char *contact_key,
                            int64_t since_ms, int64_t *n);
+
+/* --- reading answers for exports (store_export.c) ----------------------- */
+
+/*
+ * A read-only connection of its own, for an export beside a serving
+ * gateway: one snapshot (a read transaction in WAL mode, which never
+ * blocks the writer nor waits for it) from store_reader_open() to
+ * store_reader_close(). Needs a database migrated to this build's schema
+ * (store_open_shared() does that). One thread at a time.
+ */
+struct store_reader;
+struct store_reader *store_reader_open(const char *path, char err[SK_ERR_LEN]);
+void store_reader_close(struct store_reader *r); /* NULL is a no-op */
+
+/* Which answers: flow (a flow's name or UUID; NULL for every flow) and
+ * since_ms (created at or after; 0 for all). */
+struct store_export_filter {
+    const char *flow;
+    int64_t since_ms;
+};
+
+/* One answer as store_export_rows() hands it over: borrowed strings,
+ * valid until the callback returns; NULL where nothing was stored. */
+struct store_export_row {
+    int64_t id;
+    const char *contact_key;
+    const char *flow_uuid, *flow_name;
+    int64_t flow_revision; /* 0 unknown */
+    const char *name, *value, *category, *input;
+    int64_t created_at; /* unix ms */
+    const char *language, *channel_type;
+};
+/* fn for each answer, by flow name, then time; a non-zero return stops
+ * the walk and is returned. 0 or SK_EIO (err says why). */
+int store_export_rows(struct store_reader *r,
+                      const struct store_export_filter *f,
+                      int (*fn)(void *arg, const struct store_export_row *row),
+                      void *arg, char err[SK_ERR_LEN]);
+
+/* One count of store_export_counts(): borrowed strings ("" for none). */
+struct store_export_count {
+    const char *flow_name, *result, *category, *group;
+    int64_t n;
+};
+/*
+ * Counts children per flow, result and category, each child's latest
+ * answer to a result counted once; with by (a result name), broken down
+ * by the category the same child's latest answer to result by in the
+ * same flow has ("" when none). By flow, result, category, group. fn as
+ * above.
+ */
+int store_export_counts(struct store_reader *r,
+                        const struct store_export_filter *f, const char *by,
+                        int (*fn)(void *arg,
+                                  const struct store_export_count *count),
+                        void *arg, char err[SK_ERR_LEN]);
 
 #endif

@@ -25,6 +25,10 @@ char *text_fold(const char *s);
 /* Copy with all Unicode decimal digits turned into ASCII 0-9. */
 char *text_ascii_digits(const char *s);
 
+/* The value of the n ASCII digits at s, which the caller has checked are
+ * digits (n small enough for an int: at most 9). */
+int text_digits_value(const char *s, size_t n);
+
 /* Copy with leading and trailing Unicode white space removed. */
 char *text_trim(const char *s);
 

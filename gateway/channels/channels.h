@@ -1,6 +1,7 @@
 /*
- * channels.h - the channel types themselves, for the registry
- * (channel.c) and their unit tests. The rest of the gateway finds a type
+ * channels.h - the channel types themselves and the helpers they share
+ * (chanutil.h), for the registry (channel.c), the types and their unit
+ * tests. The rest of the gateway finds a type
  * through channel_find() or channel_at() (channel.h) and never by name.
  */
 #ifndef SK_CHANNELS_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "channel_type.h"
+#include "chanutil.h"
 #include "config.h"
 #include "httpc.h"
 #include "outbox.h"

@@ -59,6 +59,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "channel.h"
+#include "chanutil.h"
 
 #define MAX_BODY   (64 * 1024)
 #define MAX_SCRIPT 256

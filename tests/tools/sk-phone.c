@@ -60,6 +60,7 @@
 #include <utf8proc.h>
 
 #include "gsm.h"
+#include "hex.h"
 
 #define MAX_LINE      (64 * 1024)   /* one line from Kannel or stdin */
 #define MAX_QUEUE     (1024 * 1024) /* stdin lines waiting to be sent */
@@ -183,18 +184,6 @@ emit(struct phone *ph, const char *from, const char *to,
 
 /* --- decoding ---------------------------------------------------------- */
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Kannel's URL decoding, in place: %XX is a byte, + a space. */
 static size_t
 url_decode(char *s)
@@ -202,8 +191,10 @@ url_decode(char *s)
     size_t o = 0;
 
     for (size_t i = 0; s[i] != '\0'; i++) {
-        if (s[i] == '%' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && sk_hex_value(s[i + 1]) >= 0 &&
+            sk_hex_value(s[i + 2]) >= 0) {
+            s[o++] =
+                (char)(sk_hex_value(s[i + 1]) * 16 + sk_hex_value(s[i + 2]));
             i += 2;
         } else if (s[i] == '+') {
             s[o++] = ' ';
@@ -653,9 +644,10 @@ unescape(char *s)
             s[o++] = '\\';
             break;
         case 'x':
-            if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if (sk_hex_value(s[i + 1]) < 0 || sk_hex_value(s[i + 2]) < 0)
                 return -1;
-            s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            s[o++] =
+                (char)(sk_hex_value(s[i + 1]) * 16 + sk_hex_value(s[i + 2]));
             i += 2;
             break;
         default:

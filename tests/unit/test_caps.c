@@ -2,7 +2,7 @@
  * test_caps.c - the sending caps (against a real store in a temporary
  * directory) and the SMS segments of flow texts, expressions and all.
  */
-#define _GNU_SOURCE /* open_memstream, mkdtemp */
+#define _GNU_SOURCE /* open_memstream */
 
 #include <jansson.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "config.h"
 #include "flow.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static char *
 repeat(const char *unit, size_t n)
@@ -152,12 +153,9 @@ setup(void **state)
     struct fix *x = calloc(1, sizeof(*x));
     char err[SK_ERR_LEN] = "";
     static char name[] = "demo";
-    const char *tmp = getenv("TMPDIR");
 
     assert_non_null(x);
-    snprintf(x->dir, sizeof(x->dir), "%s/test_caps.XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    assert_non_null(mkdtemp(x->dir));
+    tmpdir_make(x->dir, sizeof(x->dir), "test_caps");
     snprintf(x->path, sizeof(x->path), "%s/s.db", x->dir);
     x->st = store_open(x->path, NULL, 16, err);
     assert_non_null(x->st);
@@ -175,12 +173,10 @@ static int
 teardown(void **state)
 {
     struct fix *x = *state;
-    char cmd[320];
 
     caps_free(x->caps);
     store_close(x->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", x->dir);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(x->dir);
     free(x);
     return 0;
 }

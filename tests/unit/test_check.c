@@ -154,6 +154,8 @@ test_functions(void **state)
                "message: upper() takes 1 argument, not 0");
     want_error("@(word(\"a b\", 1, 2, 3))", "@input.text", OK_CASE, NULL,
                "message: word() takes 2 to 3 arguments, not 4");
+    want_error("@(concat(\"a\", \"b\", \"c\"))", "@input.text", OK_CASE, NULL,
+               "message: concat() takes 2 arguments, not 3");
     want_error("@(prompt(\"summarise\", input.text))", "@input.text", OK_CASE,
                NULL,
                "function prompt (a call to a language model) is not "

@@ -3,9 +3,8 @@
  * every kind of error with its exact "file:line: ", and path resolution.
  * Files are written only under a mkdtemp() directory.
  */
-#define _XOPEN_SOURCE 700 /* nftw() */
+#define _XOPEN_SOURCE 700 /* mkdtemp(), realpath() */
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tmpdir.h"
 
 /* DESIGN.md's sample, verbatim, inline comments and all. */
 static const char design_sample[] =
@@ -74,15 +74,6 @@ struct fixture {
 };
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int
 setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -104,12 +95,11 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    int rc = 0;
 
     if (f->dir[0] != '\0')
-        rc = nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(f->dir);
     free(f);
-    return rc;
+    return 0;
 }
 
 /* Writes text to DIR/name; returns the path in a static buffer. */

@@ -451,7 +451,6 @@ test_text_functions(void **state)
     check_text(env, "count(split(\"a|b,c  d\", \" .|,\"))", "4");
     check_text(env, "split(\"a.b.c.\", \".\")[2]", "c");
     check_text(env, "join(split(\"a  b\"), \"+\")", "a+b");
-    check_text(env, "concat(\"a\", 1, true)", "a1true");
     check_text(env, "repeat(\"*\", 3)", "***");
     check_text(env, "code(\"a\")", "97");
     check_text(env, "char(33)", "!");
@@ -463,6 +462,47 @@ test_text_functions(void **state)
     check_text(env, "format_number(31337, 0, false)", "31337");
     check_text(env, "format_number(-1234567.891, 1)", "-1,234,567.9");
     check_text(env, "format_number(12.5, 0)", "13");
+}
+
+/* concat() joins exactly two arrays, as goflow's; html_decode() knows
+ * every HTML5 named reference, read as Go's html package reads them. */
+static void
+test_concat_and_html_decode(void **state)
+{
+    struct fixture *f = *state;
+    const struct expr_env *env = &f->env;
+
+    check_text(env, "concat(array(\"a\", \"b\"), array(\"c\", \"d\"))",
+               "[a, b, c, d]");
+    check_text(env, "unique(concat(array(1, 2, 3), array(3, 4)))",
+               "[1, 2, 3, 4]");
+    check_text(env, "concat(array(1), null)", "[1]");
+    check_error(env, "concat(\"a\", 1, true)",
+                "error calling concat(...): need 2 argument(s), got 3");
+    check_error(env, "concat(array(1))",
+                "error calling concat(...): need 2 argument(s), got 1");
+    check_error(env, "concat(\"a\", array(1))",
+                "error calling concat(...): unable to convert \"a\" to an "
+                "array");
+    check_error(env, "concat(array(1), 1 / 0)", NULL);
+
+    check_text(env, "html_decode(\"Red &amp; Blue\")", "Red & Blue");
+    check_text(env, "html_decode(\"5 + 10\")", "5 + 10");
+    check_text(env, "html_decode(\"&Aacute;frica &hearts; &ZeroWidthSpace;\")",
+               "\xc3\x81"
+               "frica \xe2\x99\xa5 \xe2\x80\x8b");
+    /* two code points */
+    check_text(env, "html_decode(\"&NotEqualTilde; &fjlig;\")",
+               "\xe2\x89\x82\xcc\xb8 fj");
+    /* the legacy names also without ';', the longest that fits */
+    check_text(env, "html_decode(\"&amp &ampx &lt3 &notit;\")",
+               "& &x <3 \xc2\xac"
+               "it;");
+    /* a name HTML5 does not have stays as it is */
+    check_text(env, "html_decode(\"&bogus; &Amp; & &;\")",
+               "&bogus; &Amp; & &;");
+    check_text(env, "html_decode(\"&#65;&#x42;&#0;\")", "AB\xef\xbf\xbd");
+    check_text(env, "html_decode(\"a&nbsp;b\")", "a b");
 }
 
 static void
@@ -882,6 +922,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concat_and_html_decode, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_logic_and_numbers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),

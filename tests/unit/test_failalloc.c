@@ -34,6 +34,7 @@
 #include "flow.h"
 #include "privacy.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static void
 test_switch(void **state)
@@ -261,6 +262,51 @@ sess_run(const struct flow_set *set, const struct sess_script *sc,
     return rc;
 }
 
+/* The flows of the file at path, and script sc run on them once with
+ * nothing failing: its events (JSON, malloc'd) in *want and its final
+ * status in *status. */
+static struct flow_set *
+sess_prepare(const char *path, const struct sess_script *sc, char **want,
+             enum flow_status *status)
+{
+    struct flow_set *set = flow_set_new();
+    char err[SK_ERR_LEN] = "", *text;
+    json_t *events = json_array();
+    size_t len = 0;
+
+    text = slurp(path, &len);
+    assert_non_null(text);
+    assert_non_null(set);
+    assert_non_null(events);
+    assert_int_equal(flow_set_add_json(set, text, len, NULL, NULL), 0);
+    assert_int_equal(flow_set_link(set, NULL, NULL), 0);
+    free(text);
+    assert_int_equal(sess_run(set, sc, events, status, err), 0);
+    *want = json_dumps(events, JSON_COMPACT);
+    json_decref(events);
+    assert_non_null(*want);
+    return set;
+}
+
+/* The Referral example's timeout, then a yes (the run completes), and
+ * goflow's subflow_other runner test (a parent and a child flow, four
+ * answers): the scripts the session walks run. */
+static const struct sess_step referral_timeout_yes[] = {
+    {FLOW_RESUME_TIMEOUT, NULL},
+    {FLOW_RESUME_MSG, "1 yes"},
+};
+static const struct sess_step subflow_other_steps[] = {
+    {FLOW_RESUME_MSG, "neither"},
+    {FLOW_RESUME_MSG, "yes"},
+    {FLOW_RESUME_MSG, "never"},
+    {FLOW_RESUME_MSG, "no"},
+};
+static const struct sess_script referral_script = {"Referral", "eng",
+                                                   referral_timeout_yes, 2};
+static const struct sess_script subflow_other_script = {
+    "9e43da00-b2e5-450e-a351-0772f5469511", "eng", subflow_other_steps,
+    sizeof(subflow_other_steps) / sizeof(subflow_other_steps[0])};
+
 /* Runs sc once unarmed (the expected events), then failing at every
  * allocation from the nth on, for n = 1, 2, ...: each run fails with an
  * error (err set) until, with nothing failing, it gives the same events
@@ -270,24 +316,13 @@ static long
 walk_session(const char *path, const struct sess_script *sc,
              enum flow_status final)
 {
-    struct flow_set *set = flow_set_new();
     char err[SK_ERR_LEN] = "", *want, *text;
-    json_t *events = json_array();
     enum flow_status want_st, st = FLOW_IDLE;
-    size_t len = 0;
+    struct flow_set *set = sess_prepare(path, sc, &want, &want_st);
+    json_t *events;
     long n;
     int rc;
 
-    text = slurp(path, &len);
-    assert_non_null(text);
-    assert_non_null(set);
-    assert_int_equal(flow_set_add_json(set, text, len, NULL, NULL), 0);
-    assert_int_equal(flow_set_link(set, NULL, NULL), 0);
-    free(text);
-    assert_int_equal(sess_run(set, sc, events, &want_st, err), 0);
-    want = json_dumps(events, JSON_COMPACT);
-    json_decref(events);
-    assert_non_null(want);
     assert_int_equal(want_st, final);
     failalloc_jansson();
     for (n = 1;; n++) {
@@ -324,15 +359,10 @@ walk_session(const char *path, const struct sess_script *sc,
 static void
 test_session_referral(void **state)
 {
-    static const struct sess_step timeout_yes[] = {
-        {FLOW_RESUME_TIMEOUT, NULL},
-        {FLOW_RESUME_MSG, "1 yes"},
-    };
     static const struct sess_step other_expire[] = {
         {FLOW_RESUME_MSG, "what do you mean"},
         {FLOW_RESUME_EXPIRE, NULL},
     };
-    const struct sess_script a = {"Referral", "eng", timeout_yes, 2};
     const struct sess_script b = {"Referral", NULL, other_expire, 2};
     const char *dir = getenv("SK_SOURCE_DIR");
     char path[4096];
@@ -344,7 +374,7 @@ test_session_referral(void **state)
         return;
     }
     snprintf(path, sizeof(path), "%s/flows/examples/referral.json", dir);
-    na = walk_session(path, &a, FLOW_COMPLETED);
+    na = walk_session(path, &referral_script, FLOW_COMPLETED);
     nb = walk_session(path, &b, FLOW_EXPIRED);
     print_message("referral sessions: %ld and %ld allocations, each failed "
                   "in turn\n",
@@ -357,15 +387,6 @@ test_session_referral(void **state)
 static void
 test_session_goflow(void **state)
 {
-    static const struct sess_step steps[] = {
-        {FLOW_RESUME_MSG, "neither"},
-        {FLOW_RESUME_MSG, "yes"},
-        {FLOW_RESUME_MSG, "never"},
-        {FLOW_RESUME_MSG, "no"},
-    };
-    const struct sess_script sc = {"9e43da00-b2e5-450e-a351-0772f5469511",
-                                   "eng", steps,
-                                   sizeof(steps) / sizeof(steps[0])};
     const char *fx = getenv("SK_FIXTURES");
     char path[4096];
     long n;
@@ -377,94 +398,30 @@ test_session_goflow(void **state)
         return;
     }
     snprintf(path, sizeof(path), "%s/goflow/runner/subflow_other.json", fx);
-    n = walk_session(path, &sc, FLOW_COMPLETED);
+    n = walk_session(path, &subflow_other_script, FLOW_COMPLETED);
     print_message("goflow subflow_other: %ld allocations, each failed in "
                   "turn\n",
                   n);
     assert_true(n > 100);
 }
 
-/* Whether event e has the keys of an event of its type in want. */
-static bool
-event_like(const json_t *e, const json_t *want)
-{
-    const char *type = json_string_value(json_object_get(e, "type"));
-    const json_t *w;
-    size_t i;
-
-    json_array_foreach(want, i, w)
-    {
-        const char *k;
-        const json_t *v;
-        bool same = json_object_size(w) == json_object_size(e);
-
-        if (type == NULL ||
-            strcmp(type, json_string_value(json_object_get(w, "type"))) != 0)
-            continue;
-        json_object_foreach((json_t *)e, k, v)
-        {
-            (void)v;
-            same = same && json_object_get(w, k) != NULL;
-        }
-        if (same)
-            return true;
-    }
-    return false;
-}
-
-/* Whether the events got of a run where one allocation failed and the
- * session ran on are whole. The engine may take a failure inside an
- * expression or a router test for an error of the flow (an "error" event,
- * then routed on as goflow would), so the run may differ from the unarmed
- * one; but then it says so with an error event, and every other event has
- * the keys of an event of its type in the unarmed run. */
-static bool
-events_whole(const char *got, const char *want)
-{
-    json_t *g = json_loads(got, 0, NULL), *w = json_loads(want, 0, NULL);
-    const json_t *e;
-    bool whole, error = false;
-    size_t i;
-
-    whole = g != NULL && w != NULL;
-    json_array_foreach(g, i, e)
-    {
-        if (strcmp(json_string_value(json_object_get(e, "type")), "error") == 0)
-            error = true;
-        else
-            whole = whole && event_like(e, w);
-    }
-    json_decref(g);
-    json_decref(w);
-    return whole && error;
-}
-
 /* Runs sc once unarmed, then failing only the nth allocation, for n = 1,
  * 2, ... (every other one going through): each run either fails with an
- * error (err set) or gives the unarmed run's events, or whole events
- * (events_whole), so no event is ever short of a field. Returns how
+ * error (err set) or, when it could do without that allocation, gives the
+ * unarmed run's events. Running out of memory inside an expression or a
+ * router test fails the step; it is never taken for an error of the flow
+ * (an "error" event, then routed on). Returns how
  * many allocations the session made. */
 static long
 walk_session_once(const char *path, const struct sess_script *sc)
 {
-    struct flow_set *set = flow_set_new();
     char err[SK_ERR_LEN] = "", *want, *text;
-    json_t *events = json_array();
     enum flow_status want_st, st = FLOW_IDLE;
-    size_t len = 0;
+    struct flow_set *set = sess_prepare(path, sc, &want, &want_st);
+    json_t *events;
     long n, nfailed = 0;
     int rc;
 
-    text = slurp(path, &len);
-    assert_non_null(text);
-    assert_non_null(set);
-    assert_int_equal(flow_set_add_json(set, text, len, NULL, NULL), 0);
-    assert_int_equal(flow_set_link(set, NULL, NULL), 0);
-    free(text);
-    assert_int_equal(sess_run(set, sc, events, &want_st, err), 0);
-    want = json_dumps(events, JSON_COMPACT);
-    json_decref(events);
-    assert_non_null(want);
     failalloc_jansson();
     for (n = 1;; n++) {
         bool failed;
@@ -486,9 +443,10 @@ walk_session_once(const char *path, const struct sess_script *sc)
             free(text);
             break;
         }
-        if (rc == 0 && strcmp(text, want) != 0 && !events_whole(text, want))
+        if (rc == 0 && strcmp(text, want) != 0)
             fail_msg("allocation %ld failed alone and the session ran on "
-                     "with an event short of a field: %s",
+                     "with other events (a flow error, or an event short "
+                     "of a field, in place of a failed step): %s",
                      n, text);
         if (rc != 0 && err[0] == '\0')
             fail_msg("allocation %ld failed without an error", n);
@@ -507,19 +465,6 @@ walk_session_once(const char *path, const struct sess_script *sc)
 static void
 test_session_once(void **state)
 {
-    static const struct sess_step timeout_yes[] = {
-        {FLOW_RESUME_TIMEOUT, NULL},
-        {FLOW_RESUME_MSG, "1 yes"},
-    };
-    static const struct sess_step steps[] = {
-        {FLOW_RESUME_MSG, "neither"},
-        {FLOW_RESUME_MSG, "yes"},
-        {FLOW_RESUME_MSG, "never"},
-        {FLOW_RESUME_MSG, "no"},
-    };
-    const struct sess_script a = {"Referral", "eng", timeout_yes, 2};
-    const struct sess_script b = {"9e43da00-b2e5-450e-a351-0772f5469511", "eng",
-                                  steps, sizeof(steps) / sizeof(steps[0])};
     const char *dir = getenv("SK_SOURCE_DIR");
     const char *fx = getenv("SK_FIXTURES");
     char path[4096];
@@ -531,7 +476,7 @@ test_session_once(void **state)
         return;
     }
     snprintf(path, sizeof(path), "%s/flows/examples/referral.json", dir);
-    n = walk_session_once(path, &a);
+    n = walk_session_once(path, &referral_script);
     print_message("referral session: %ld allocations, each failed alone\n", n);
     assert_true(n > 100);
     if (fx == NULL || fx[0] == '\0') {
@@ -539,7 +484,7 @@ test_session_once(void **state)
         return;
     }
     snprintf(path, sizeof(path), "%s/goflow/runner/subflow_other.json", fx);
-    n = walk_session_once(path, &b);
+    n = walk_session_once(path, &subflow_other_script);
     print_message("goflow subflow_other: %ld allocations, each failed "
                   "alone\n",
                   n);
@@ -719,11 +664,14 @@ rm_db(const char *path)
 static void
 test_store(void **state)
 {
-    char dir[] = "/tmp/sk-failalloc-XXXXXX", path[64], err[SK_ERR_LEN];
+    char dir[256], path[300], err[SK_ERR_LEN];
     long n;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    /* every step opens a new database: under $TMPDIR, which ctest points
+     * at memory (/dev/shm) when it can, as the walk is of allocations,
+     * not of the disk's syncs */
+    tmpdir_make(dir, sizeof(dir), "sk-failalloc");
     snprintf(path, sizeof(path), "%s/sk.db", dir);
     for (n = 1;; n++) {
         struct store *st;

@@ -1166,9 +1166,17 @@ test_load_rejects(void **state)
          "\"spec_version\":\"15.0.0\",\"language\":\"eng\",\"type\":"
          "\"messaging\",\"nodes\":[]}",
          "spec version 15.0.0 is newer than supported 14.x"},
+        /* a legacy flow is migrated, then refused for what it uses */
         {"{\"flows\":[{\"base_language\":\"eng\",\"action_sets\":[],"
-         "\"rule_sets\":[],\"metadata\":{\"name\":\"Old\"}}]}",
-         "legacy"},
+         "\"rule_sets\":[{\"uuid\":\"r4000000-0000-4000-8000-000000000001\","
+         "\"ruleset_type\":\"webhook\",\"label\":\"Hook\",\"config\":"
+         "{\"webhook\":\"http://x\"},\"rules\":[{\"uuid\":\"e4000000-0000-"
+         "4000-8000-000000000009\",\"test\":{\"type\":\"webhook_status\","
+         "\"status\":\"success\"},\"category\":{\"eng\":\"Success\"}}]}],"
+         "\"metadata\":{\"name\":\"Old\",\"uuid\":\"f4000000-0000-4000-"
+         "8000-000000000009\"}}]}",
+         "flow \"Old\": node 1 (uuid r4000000-0000-4000-8000-"
+         "000000000001): action type \"call_webhook\" is not supported"},
         {HEAD("f4000000-0000-4000-8000-000000000002",
               "Hooky") "\"nodes\":[{\"uuid\":\"n4000000-0000-4000-8000-"
                        "000000000001\","
@@ -1749,6 +1757,10 @@ test_runner_fixtures(void **state)
         "enter_flow_terminal.test.json",
         "initial_wait.test.json",
         "empty.test.json",
+        /* legacy (pre-13) flows, migrated on load */
+        "legacy_favorites.test.json",
+        "legacy_subflow.test.json",
+        "legacy_timeout.test.json",
     };
     const char *fx = fixtures();
     char dir[1024];

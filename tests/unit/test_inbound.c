@@ -4,8 +4,6 @@
  * gateway submits it, and each case checks the rows it left and the reply
  * texts it stored.
  */
-#define _GNU_SOURCE /* mkdtemp */
-
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,7 +24,9 @@
 #include "inbound.h"
 #include "optout.h"
 #include "store.h"
+#include "store_int.h"
 #include "sweep.h"
+#include "tmpdir.h"
 
 #define T0 1700000000000LL
 
@@ -100,12 +100,9 @@ setup(void **state)
     static char demo[] = "demo", futa[] = "futa", ping[] = "Ping";
     struct fix *x = calloc(1, sizeof(*x));
     char err[SK_ERR_LEN] = "";
-    const char *tmp = getenv("TMPDIR");
 
     assert_non_null(x);
-    snprintf(x->dir, sizeof(x->dir), "%s/test_inbound.XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    assert_non_null(mkdtemp(x->dir));
+    tmpdir_make(x->dir, sizeof(x->dir), "test_inbound");
     snprintf(x->path, sizeof(x->path), "%s/s.db", x->dir);
     x->st = store_open(x->path, NULL, 16, err);
     assert_non_null(x->st);
@@ -152,15 +149,13 @@ static int
 teardown(void **state)
 {
     struct fix *x = *state;
-    char cmd[320];
 
     optout_words_free(x->stop, 1);
     optout_words_free(x->del, 1);
     caps_free(x->caps);
     store_close(x->st);
     flow_set_free(x->flows);
-    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", x->dir);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(x->dir);
     free(x);
     return 0;
 }

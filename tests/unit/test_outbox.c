@@ -10,7 +10,6 @@
 #define _XOPEN_SOURCE 700
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -40,6 +39,8 @@
 #include "outbox.h"
 #include "privacy.h"
 #include "store.h"
+#include "store_int.h"
+#include "tmpdir.h"
 
 #define MAX_SCRIPT 32
 #define CHAN       "demo"
@@ -89,15 +90,6 @@ wall_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
 }
 
 static void
@@ -629,7 +621,7 @@ teardown(void **state)
     evhttp_free(fx->http);
     event_base_free(fx->base);
     privacy_close(fx->p);
-    nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(fx->dir);
     free(fx);
     return 0;
 }

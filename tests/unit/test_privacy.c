@@ -2,10 +2,9 @@
  * test_privacy.c - key file handling, URN normalisation, contact keys and
  * the vault. Files are written only under a mkdtemp() directory.
  */
-#define _XOPEN_SOURCE 700 /* nftw() */
+#define _XOPEN_SOURCE 700 /* mkdtemp() */
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <cmocka.h>
 
 #include "privacy.h"
+#include "tmpdir.h"
 
 struct fixture {
     char dir[64];
@@ -27,15 +27,6 @@ struct fixture {
     char key2[128];
     struct privacy *p1, *p2;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int
 setup(void **state)
@@ -72,8 +63,7 @@ teardown(void **state)
 
     privacy_close(f->p1);
     privacy_close(f->p2);
-    if (nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
-        return -1;
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

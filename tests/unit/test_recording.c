@@ -26,6 +26,7 @@
 #include "privacy.h"
 #include "recording.h"
 #include "store.h"
+#include "store_int.h"
 
 #define NSAMP 8000
 #define KEY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -5,7 +5,6 @@
  * store_tx queries, and close with work still queued.
  */
 #define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +26,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
+#include "tmpdir.h"
 
 #define KEY_A "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
 #define KEY_B "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -55,15 +56,6 @@ struct fx {
 };
 
 /* --- fixture ------------------------------------------------------------- */
-
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -104,7 +96,7 @@ teardown(void **state)
 
     event_free(fx->tick);
     event_base_free(fx->base);
-    nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(fx->dir);
     free(fx);
     return 0;
 }
@@ -322,7 +314,7 @@ bad_count_job(struct store_tx *tx, void *arg)
 }
 
 /* The schema this build migrates to: bump it with every new step. */
-#define SCHEMA_NOW 4
+#define SCHEMA_NOW 5
 
 static void
 test_migrations(void **state)
