@@ -11,7 +11,10 @@
  * and sends it. At most ADMIN_MAX_JOBS are in flight (503 past it), so
  * the admin API cannot fill the writer's queue the providers need.
  */
+#define _GNU_SOURCE /* timegm() */
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +26,24 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "admin.h"
 #include "config.h"
+#include "export.h"
 #include "flow.h"
 #include "hex.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "suppress.h"
 
 #define ADMIN_MAX_BODY        4096 /* the API takes no bodies */
 #define ADMIN_MAX_HEADERS     8192
@@ -48,6 +55,10 @@
 #define ADMIN_WINDOW_SECONDS  60.0
 #define ADMIN_AUDIT_ROWS      1000 /* rows one /api/audit call returns */
 #define ADMIN_SUBJECT_LEN     128
+#define ADMIN_NAME_LEN        128    /* ?flow= and ?by= */
+#define ADMIN_MAX_STREAMS     2      /* exports and summaries at a time */
+#define ADMIN_MAX_COUNTS      100000 /* counts one summary may hold */
+#define ADMIN_CHUNK           65536  /* bytes of an export per chunk */
 
 /* One peer's failed attempts in the current window. */
 struct admin_peer {
@@ -62,12 +73,15 @@ struct admin {
     char token[ADMIN_TOKEN_MAX + 1];
     char actor[ADMIN_ACTOR_LEN];
     struct admin_peer peers[ADMIN_PEERS];
-    int jobs; /* in flight */
+    int jobs;    /* in flight */
+    int streams; /* exports and summaries in flight */
 };
 
 enum admin_route {
     ROUTE_FLOWS,
     ROUTE_AUDIT,
+    ROUTE_SUMMARY,
+    ROUTE_EXPORT,
 };
 
 struct admin_job {
@@ -80,6 +94,20 @@ struct admin_job {
     int64_t now_ms;
     int64_t since_ms;
     json_t *rows; /* /api/audit: filled on the writer thread */
+    /* summaries and exports, on a thread of their own (stream_*) */
+    char flow[ADMIN_NAME_LEN], by[ADMIN_NAME_LEN]; /* "" for none */
+    enum export_format format;
+    pthread_t thread;
+    bool started;        /* thread not joined yet */
+    struct event *ready; /* the thread wakes the loop with it */
+    struct event *watch; /* while streaming: has the client gone? */
+    int rc;              /* the thread's */
+    char err[SK_ERR_LEN];
+    json_t *out; /* a summary */
+    char dir[PATH_MAX], file[PATH_MAX + 16];
+    int fd;
+    int64_t size, off;
+    struct evbuffer_file_segment *seg;
 };
 
 /* --- the token ------------------------------------------------------------
@@ -375,17 +403,412 @@ job_run(struct store_tx *tx, void *arg)
     return rc == AUDIT_FULL ? 0 : rc;
 }
 
+/* --- /api/results/summary and /api/export: on a thread of their own ------
+ */
+
+/* One count collected for a summary (strings malloc'd). */
+struct sum_count {
+    char *flow, *result, *category, *group;
+    int64_t n;
+};
+
+struct sum_acc {
+    struct sum_count *v;
+    size_t n, cap;
+};
+
+static int
+sum_collect(void *arg, const struct store_export_count *c)
+{
+    struct sum_acc *acc = arg;
+    struct sum_count *s;
+
+    if (acc->n == acc->cap) {
+        size_t cap = acc->cap != 0 ? acc->cap * 2 : 64;
+        void *v;
+
+        if (cap > ADMIN_MAX_COUNTS ||
+            (v = realloc(acc->v, cap * sizeof(*acc->v))) == NULL)
+            return SK_ELIMIT;
+        acc->v = v;
+        acc->cap = cap;
+    }
+    s = &acc->v[acc->n];
+    s->flow = strdup(c->flow_name);
+    s->result = strdup(c->result);
+    s->category = strdup(c->category);
+    s->group = strdup(c->group);
+    s->n = c->n;
+    acc->n++;
+    if (s->flow == NULL || s->result == NULL || s->category == NULL ||
+        s->group == NULL)
+        return SK_ENOMEM;
+    return 0;
+}
+
+static void
+sum_acc_free(struct sum_acc *acc)
+{
+    for (size_t i = 0; i < acc->n; i++) {
+        free(acc->v[i].flow);
+        free(acc->v[i].result);
+        free(acc->v[i].category);
+        free(acc->v[i].group);
+    }
+    free(acc->v);
+}
+
+/* The index of s in the distinct names so far (added when new), or -1. */
+static int
+name_index(const char **names, size_t *n, size_t max, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    if (*n >= max)
+        return -1;
+    names[*n] = s;
+    return (int)(*n)++;
+}
+
+static json_t *
+count_json(const struct suppress *t, size_t r, size_t c)
+{
+    bool hidden;
+    int64_t n = suppress_get(t, r, c, &hidden);
+
+    return hidden ? json_null() : json_integer((json_int_t)n);
+}
+
+/* The rows of one table: each category with its groups and total. */
+static json_t *
+table_rows(const struct suppress *t, const char **cats, size_t nc,
+           const char **groups, size_t ng, bool by)
+{
+    json_t *rows = json_array(), *row, *g;
+
+    for (size_t r = 0; rows != NULL && r < nc; r++) {
+        row = json_pack("{s:s,s:o}", "category", cats[r], "count",
+                        count_json(t, r, ng));
+        if (row == NULL || json_array_append_new(rows, row) != 0)
+            goto fail;
+        if (!by)
+            continue;
+        if ((g = json_object()) == NULL ||
+            json_object_set_new(row, "groups", g) != 0)
+            goto fail;
+        for (size_t c = 0; c < ng; c++)
+            if (json_object_set_new(g, groups[c], count_json(t, r, c)) != 0)
+                goto fail;
+    }
+    return rows;
+fail:
+    json_decref(rows);
+    return NULL;
+}
+
+/* One (flow, result) table from v[0..n), suppressed. */
+static json_t *
+table_json(const struct sum_count *v, size_t n, int min_cell, bool by)
+{
+    const char *cats[SUPPRESS_MAX_ROWS], *groups[SUPPRESS_MAX_COLS];
+    size_t nc = 0, ng = 0, i;
+    struct suppress *t = NULL;
+    json_t *o = NULL, *rows;
+    int r, c;
+
+    for (i = 0; i < n; i++)
+        if (name_index(cats, &nc, SUPPRESS_MAX_ROWS, v[i].category) < 0 ||
+            name_index(groups, &ng, SUPPRESS_MAX_COLS, v[i].group) < 0)
+            return NULL;
+    if ((t = suppress_new(nc, ng)) == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        r = name_index(cats, &nc, SUPPRESS_MAX_ROWS, v[i].category);
+        c = name_index(groups, &ng, SUPPRESS_MAX_COLS, v[i].group);
+        suppress_add(t, (size_t)r, (size_t)c, v[i].n);
+    }
+    if (suppress_run(t, min_cell) == 0 &&
+        (rows = table_rows(t, cats, nc, groups, ng, by)) != NULL) {
+        o = json_pack("{s:s,s:s,s:o,s:o}", "flow", v[0].flow, "result",
+                      v[0].result, "categories", rows, "total",
+                      count_json(t, nc, ng));
+    }
+    suppress_free(t);
+    return o;
+}
+
+static json_t *
+summary_json(const struct sum_acc *acc, int min_cell, const char *by)
+{
+    json_t *tables = json_array(), *one;
+    size_t i = 0, j;
+
+    while (tables != NULL && i < acc->n) {
+        for (j = i + 1;
+             j < acc->n && strcmp(acc->v[j].flow, acc->v[i].flow) == 0 &&
+             strcmp(acc->v[j].result, acc->v[i].result) == 0;
+             j++)
+            ;
+        one = table_json(&acc->v[i], j - i, min_cell, by != NULL);
+        if (one == NULL || json_array_append_new(tables, one) != 0) {
+            json_decref(tables);
+            return NULL;
+        }
+        i = j;
+    }
+    if (tables == NULL)
+        return NULL;
+    return json_pack("{s:o,s:i,s:o}", "by",
+                     by != NULL ? json_string(by) : json_null(), "min_cell",
+                     min_cell, "tables", tables);
+}
+
+static int
+stream_summary(struct admin_job *job, struct store_reader *r,
+               const struct store_export_filter *f)
+{
+    struct sum_acc acc = {0};
+    const char *by = job->by[0] != '\0' ? job->by : NULL;
+    int rc;
+
+    rc = store_export_counts(r, f, by, sum_collect, &acc, job->err);
+    if (rc == 0 &&
+        (job->out = summary_json(&acc, job->a->d.cfg->min_cell, by)) == NULL)
+        rc = SK_ENOMEM;
+    sum_acc_free(&acc);
+    return rc;
+}
+
+static int
+export_add(void *arg, const struct store_export_row *row)
+{
+    return export_row(arg, row);
+}
+
+/* The export into a private directory beside the store; job->fd then
+ * reads it. */
+static int
+stream_export(struct admin_job *job, struct store_reader *r,
+              const struct store_export_filter *f)
+{
+    struct export_opts o;
+    struct export *x;
+    struct stat st;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.format = job->format;
+    if (RAND_bytes(o.key, EXPORT_KEY_LEN) != 1)
+        return SK_EIO;
+    snprintf(job->dir, sizeof(job->dir), "%s.admin-XXXXXX",
+             job->a->d.cfg->store_path);
+    if (mkdtemp(job->dir) == NULL) {
+        job->dir[0] = '\0';
+        return SK_EIO;
+    }
+    snprintf(job->file, sizeof(job->file), "%s/export", job->dir);
+    x = export_open(&o, job->file, &rc, job->err);
+    OPENSSL_cleanse(o.key, sizeof(o.key));
+    if (x == NULL)
+        return rc != 0 ? rc : SK_EIO;
+    rc = store_export_rows(r, f, export_add, x, job->err);
+    if (rc != 0) {
+        export_abort(x);
+        return rc;
+    }
+    if ((rc = export_finish(x, job->err)) != 0)
+        return rc;
+    job->fd = open(job->file, O_RDONLY | O_CLOEXEC);
+    if (job->fd < 0 || fstat(job->fd, &st) != 0)
+        return SK_EIO;
+    job->size = st.st_size;
+    return 0;
+}
+
+/* The thread: reads a snapshot of its own, then wakes the loop. */
+static void *
+stream_thread(void *arg)
+{
+    struct admin_job *job = arg;
+    struct store_export_filter f = {
+        job->flow[0] != '\0' ? job->flow : NULL,
+        job->since_ms,
+    };
+    struct store_reader *r =
+        store_reader_open(job->a->d.cfg->store_path, job->err);
+
+    if (r == NULL)
+        job->rc = SK_EIO;
+    else if (job->route == ROUTE_SUMMARY)
+        job->rc = stream_summary(job, r, &f);
+    else
+        job->rc = stream_export(job, r, &f);
+    store_reader_close(r);
+    event_active(job->ready, EV_READ, 0);
+    return NULL;
+}
+
+/* Removes the export's file and directory. */
+static void
+stream_cleanup(struct admin_job *job)
+{
+    if (job->seg != NULL)
+        evbuffer_file_segment_free(job->seg);
+    job->seg = NULL;
+    if (job->fd >= 0)
+        close(job->fd);
+    job->fd = -1;
+    if (job->file[0] != '\0')
+        unlink(job->file);
+    if (job->dir[0] != '\0')
+        rmdir(job->dir);
+    job->file[0] = job->dir[0] = '\0';
+}
+
+static void stream_next(struct admin_job *job);
+
 static void
 job_free(struct admin_job *job)
 {
     struct admin *a = job->a;
 
+    stream_cleanup(job);
+    if (job->ready != NULL)
+        event_free(job->ready);
+    if (job->watch != NULL)
+        event_free(job->watch);
     json_decref(job->rows);
+    json_decref(job->out);
+    if (job->route == ROUTE_SUMMARY || job->route == ROUTE_EXPORT)
+        a->streams--;
     free(job);
     a->jobs--;
     (*a->d.pending)--;
     if (a->d.settled != NULL)
         a->d.settled(a->d.settled_arg);
+}
+
+static void
+stream_chunk_sent(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    stream_next(arg);
+}
+
+/* Ends the reply (also when the client has gone) and frees the job. */
+static void
+stream_end(struct admin_job *job)
+{
+    evhttp_send_reply_end(job->req);
+    job_free(job);
+}
+
+/* Loop thread: the next piece of the file, or the end. */
+static void
+stream_next(struct admin_job *job)
+{
+    struct evbuffer *buf;
+    int64_t len = job->size - job->off;
+
+    if (evhttp_request_get_connection(job->req) == NULL || len <= 0) {
+        stream_end(job);
+        return;
+    }
+    if (len > ADMIN_CHUNK)
+        len = ADMIN_CHUNK;
+    buf = evbuffer_new();
+    if (buf == NULL ||
+        evbuffer_add_file_segment(buf, job->seg, job->off, len) != 0) {
+        evbuffer_free(buf);
+        stream_end(job);
+        return;
+    }
+    job->off += len;
+    evhttp_send_reply_chunk_with_cb(job->req, buf, stream_chunk_sent, job);
+    evbuffer_free(buf);
+}
+
+/* Loop thread, each second while streaming: a client that has gone never
+ * calls stream_chunk_sent() again. */
+static void
+stream_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct admin_job *job = arg;
+
+    (void)fd;
+    (void)what;
+    if (evhttp_request_get_connection(job->req) == NULL)
+        stream_end(job);
+}
+
+static void
+stream_start(struct admin_job *job)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(job->req);
+    struct timeval second = {1, 0};
+
+    job->seg = evbuffer_file_segment_new(job->fd, 0, job->size, 0);
+    job->watch = event_new(job->a->d.base, -1, EV_PERSIST, stream_watch, job);
+    if (job->seg == NULL || job->watch == NULL ||
+        event_add(job->watch, &second) != 0) {
+        send_error(job->a, job->req, job->t0, HTTP_INTERNAL, "out of memory");
+        job_free(job);
+        return;
+    }
+    evhttp_add_header(h, "Content-Type",
+                      job->format == EXPORT_CSV
+                          ? "text/csv; charset=utf-8"
+                          : "application/x-ndjson; charset=utf-8");
+    evhttp_add_header(h, "Content-Disposition",
+                      job->format == EXPORT_CSV
+                          ? "attachment; filename=\"export.csv\""
+                          : "attachment; filename=\"export.jsonl\"");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply_start(job->req, HTTP_OK, "OK");
+    stream_next(job);
+}
+
+/* Loop thread: the thread has finished. */
+static void
+stream_ready(evutil_socket_t fd, short what, void *arg)
+{
+    struct admin_job *job = arg;
+
+    (void)fd;
+    (void)what;
+    pthread_join(job->thread, NULL);
+    job->started = false;
+    if (job->rc != 0) {
+        sk_log(LOG_WARNING, "admin", "%s failed rc=%s", job->action,
+               sk_strerror(job->rc));
+        send_error(job->a, job->req, job->t0,
+                   job->rc == SK_ELIMIT ? HTTP_SERVUNAVAIL : HTTP_INTERNAL,
+                   job->rc == SK_ELIMIT ? "too large" : "export failed");
+        job_free(job);
+        return;
+    }
+    if (job->route == ROUTE_SUMMARY) {
+        send_json(job->a, job->req, job->t0, HTTP_OK, job->out);
+        job_free(job);
+        return;
+    }
+    stream_start(job);
+}
+
+/* Loop thread, after the audit row has committed. */
+static void
+stream_launch(struct admin_job *job)
+{
+    job->ready = event_new(job->a->d.base, -1, 0, stream_ready, job);
+    if (job->ready == NULL ||
+        pthread_create(&job->thread, NULL, stream_thread, job) != 0) {
+        send_error(job->a, job->req, job->t0, HTTP_SERVUNAVAIL,
+                   "busy, try later");
+        job_free(job);
+        return;
+    }
+    job->started = true;
 }
 
 /* Loop thread, after COMMIT. */
@@ -401,6 +824,10 @@ job_done(void *arg, int rc)
                sk_strerror(rc));
         send_error(a, job->req, job->t0, HTTP_SERVUNAVAIL, "store unavailable");
         job_free(job);
+        return;
+    }
+    if (job->route == ROUTE_SUMMARY || job->route == ROUTE_EXPORT) {
+        stream_launch(job);
         return;
     }
     if (job->route == ROUTE_FLOWS)
@@ -429,6 +856,8 @@ job_submit(struct admin *a, struct admin_job *job)
 {
     if (a->jobs >= ADMIN_MAX_JOBS) {
         send_error(a, job->req, job->t0, HTTP_SERVUNAVAIL, "busy, try later");
+        if (job->route == ROUTE_SUMMARY || job->route == ROUTE_EXPORT)
+            a->streams--;
         free(job);
         return;
     }
@@ -474,6 +903,118 @@ authorized(struct admin *a, struct evhttp_request *req)
     return admin_token_equal(a->token, h, strnlen(h, ADMIN_TOKEN_MAX + 1));
 }
 
+/* "YYYY-MM-DD" as unix ms at 00:00 UTC, or -1. */
+static int64_t
+parse_day(const char *s)
+{
+    struct tm tm, back;
+    int y, m, d, used = 0;
+    time_t t;
+
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || s[used] != '\0' ||
+        used != 10 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    t = timegm(&tm);
+    if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != d)
+        return -1;
+    return (int64_t)t * 1000;
+}
+
+/* Copies ?name= into out (cap bytes); 0, 1 when absent, -1 too long. */
+static int
+query_name(const struct evkeyvalq *q, const char *name, char *out, size_t cap)
+{
+    const char *v = evhttp_find_header(q, name);
+
+    if (v == NULL || v[0] == '\0')
+        return 1;
+    if (strlen(v) >= cap)
+        return -1;
+    memcpy(out, v, strlen(v) + 1);
+    return 0;
+}
+
+/* What ?flow= ?since= ?by= say, and the audit subject. 0 or an HTTP code
+ * with *msg. */
+static int
+stream_args(struct admin_job *job, const struct evkeyvalq *q, const char **msg)
+{
+    const char *since = evhttp_find_header(q, "since");
+    size_t n = 0;
+
+    if (query_name(q, "flow", job->flow, sizeof(job->flow)) < 0 ||
+        query_name(q, "by", job->by, sizeof(job->by)) < 0) {
+        *msg = "flow or by: too long";
+        return HTTP_BADREQUEST;
+    }
+    if (since != NULL && (job->since_ms = parse_day(since)) < 0) {
+        *msg = "since: a date (YYYY-MM-DD)";
+        return HTTP_BADREQUEST;
+    }
+    if (job->route == ROUTE_EXPORT)
+        n = (size_t)snprintf(job->subject, sizeof(job->subject), "%s",
+                             export_format_name(job->format));
+    if (job->flow[0] != '\0' && n < sizeof(job->subject))
+        n += (size_t)snprintf(job->subject + n, sizeof(job->subject) - n,
+                              "%sflow=%s", n > 0 ? " " : "", job->flow);
+    if (job->by[0] != '\0' && n < sizeof(job->subject))
+        n += (size_t)snprintf(job->subject + n, sizeof(job->subject) - n,
+                              "%sby=%s", n > 0 ? " " : "", job->by);
+    if (since != NULL && n < sizeof(job->subject))
+        snprintf(job->subject + n, sizeof(job->subject) - n, "%ssince=%s",
+                 n > 0 ? " " : "", since);
+    return 0;
+}
+
+/* The route of path and its arguments. 0 or an HTTP code with *msg. */
+static int
+route_parse(struct admin_job *job, const char *path, const struct evkeyvalq *q,
+            const char **msg)
+{
+    const char *format;
+
+    if (strcmp(path, "/api/flows") == 0) {
+        job->route = ROUTE_FLOWS;
+        job->action = "/api/flows";
+        return 0;
+    }
+    if (strcmp(path, "/api/audit") == 0) {
+        job->route = ROUTE_AUDIT;
+        job->action = "/api/audit";
+        if ((job->since_ms = query_int(q, "since", 0)) < 0) {
+            *msg = "since: a number of ms";
+            return HTTP_BADREQUEST;
+        }
+        return 0;
+    }
+    if (strcmp(path, "/api/results/summary") == 0) {
+        job->route = ROUTE_SUMMARY;
+        job->action = "/api/results/summary";
+        if (evhttp_find_header(q, "flow") == NULL) {
+            *msg = "flow: required";
+            return HTTP_BADREQUEST;
+        }
+        return stream_args(job, q, msg);
+    }
+    if (strcmp(path, "/api/export") == 0) {
+        job->route = ROUTE_EXPORT;
+        job->action = "/api/export";
+        format = evhttp_find_header(q, "format");
+        if (format == NULL || export_format_parse(format, &job->format) != 0 ||
+            (job->format != EXPORT_CSV && job->format != EXPORT_JSONL)) {
+            *msg = "format: csv or jsonl";
+            return HTTP_BADREQUEST;
+        }
+        return stream_args(job, q, msg);
+    }
+    *msg = "not found";
+    return HTTP_NOTFOUND;
+}
+
 /* Loop thread: every path of the admin listener. */
 static void
 admin_page(void *arg, struct evhttp_request *req, double t0)
@@ -485,8 +1026,10 @@ admin_page(void *arg, struct evhttp_request *req, double t0)
     struct evkeyvalq q;
     struct admin_peer *peer;
     struct admin_job *job;
+    const char *msg = NULL;
     char addr[64];
     double now = http_now();
+    int code;
 
     peer_addr(req, addr, sizeof(addr));
     peer = peer_find(a, addr, now, false);
@@ -519,25 +1062,22 @@ admin_page(void *arg, struct evhttp_request *req, double t0)
     job->a = a;
     job->req = req;
     job->t0 = t0;
+    job->fd = -1;
     job->now_ms = now_ms();
-    if (path != NULL && strcmp(path, "/api/flows") == 0) {
-        job->route = ROUTE_FLOWS;
-        job->action = "/api/flows";
-    } else if (path != NULL && strcmp(path, "/api/audit") == 0) {
-        job->route = ROUTE_AUDIT;
-        job->action = "/api/audit";
-        job->since_ms = query_int(&q, "since", 0);
-    } else {
-        evhttp_clear_headers(&q);
+    code = route_parse(job, path != NULL ? path : "", &q, &msg);
+    evhttp_clear_headers(&q);
+    if (code != 0) {
         free(job);
-        send_error(a, req, t0, HTTP_NOTFOUND, "not found");
+        send_error(a, req, t0, code, msg);
         return;
     }
-    evhttp_clear_headers(&q);
-    if (job->since_ms < 0) {
-        free(job);
-        send_error(a, req, t0, HTTP_BADREQUEST, "since: a number of ms");
-        return;
+    if (job->route == ROUTE_SUMMARY || job->route == ROUTE_EXPORT) {
+        if (a->streams >= ADMIN_MAX_STREAMS) {
+            free(job);
+            send_error(a, req, t0, HTTP_SERVUNAVAIL, "busy, try later");
+            return;
+        }
+        a->streams++;
     }
     job_submit(a, job);
 }

@@ -25,6 +25,7 @@ TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')
 TOKFILE=$GW/admin.token
 ADMIN_PORT=$(sk_free_port)
 sk_conf "$GW" "$SECRET"
+sed -i 's/^\[privacy\]$/&\nmin_cell = 3/' "$SK_CONF"
 sed -i "s|^listen = .*|&\nadmin_listen = 127.0.0.1:$ADMIN_PORT\nadmin_token_file = $TOKFILE|" \
     "$SK_CONF"
 grep -q '^admin_listen' "$SK_CONF" || sk_fail "cannot set admin_listen"
@@ -65,6 +66,35 @@ say() {
     [ "$code" = 200 ] || sk_fail "message $2: HTTP $code"
 }
 say "$NUMBER" m1 "hello"
+
+# child N SLEPT SCHOOL HELP: one child through the survey (as in
+# test_export.sh), its free-text answers seeded with numbers and addresses.
+child() {
+    local n=$1 phone=+25470000010$1 i=0 t
+    for t in hi 1 3 "$2" 3 "$3" yes 1 4 "$4"; do
+        i=$((i + 1))
+        say "$phone" "c$n-$i" "$t"
+    done
+    grep -q "Thank you for sharing" "$WORK/c$n-10.json" ||
+        sk_fail "child $n did not reach the end: $(cat "$WORK/c$n-10.json")"
+}
+child 1 "I sleep at +254 712 345 678 zebrafruit" \
+    "call 0712345678 quokkalantern" \
+    '=HYPERLINK("https://evil.example/x?id=7","click") mangotree'
+child 2 "ana.k@example.org cherrysun" "(020) 123-4567 lemonstar" \
+    "www.example.net/chat pearfield"
+SEEDS=("712 345 678" "712345678" "123-4567" "ana.k" "example.org"
+    "evil.example" "example.net")
+SAFE=(zebrafruit quokkalantern mangotree cherrysun lemonstar pearfield)
+# A table with a small cell: 4 children say Happy, 1 says Sad.
+for i in 1 2 3 4 5; do
+    cat=Happy
+    [ "$i" = 5 ] && cat=Sad
+    sk_sql "INSERT INTO results (contact_key, flow_uuid, flow_name, name,
+        value, category, input, created_at) VALUES ('k$i$(printf 'a%.0s' {1..40})',
+        'u-tiny', 'Tiny Flow', 'Mood', '$cat', '$cat', '$cat',
+        $(($(date +%s) * 1000)))"
+done
 
 # admin_get OUT PATH [CURL-ARGS...]: prints the status.
 admin_get() {
@@ -114,6 +144,70 @@ say "$NUMBER" m2 "yes"
 wait "${pids[@]}"
 sk_alive
 
+# /api/results/summary: the small cell and the one that would give it
+# away are hidden.
+code=$(admin_get "$WORK/sum.json" "/api/results/summary?flow=Tiny%20Flow" \
+    "${AUTH[@]}")
+[ "$code" = 200 ] || sk_fail "summary: HTTP $code: $(cat "$WORK/sum.json")"
+jq -e '.min_cell == 3 and (.tables | length == 1) and
+       (.tables[0].categories[] | select(.category == "Sad") | .count == null)
+       and ([.tables[0].categories[].count, .tables[0].total] |
+            map(select(. == null)) | length >= 2)
+       and ([.. | numbers] - [3] | all(. == 0 or . >= 3))' \
+    "$WORK/sum.json" >/dev/null ||
+    sk_fail "summary not suppressed: $(cat "$WORK/sum.json")"
+code=$(admin_get "$WORK/sum2.json" "/api/results/summary?flow=Wellbeing%20Check&by=Language" \
+    "${AUTH[@]}")
+[ "$code" = 200 ] || sk_fail "summary by: HTTP $code: $(cat "$WORK/sum2.json")"
+jq -e '.by == "Language" and (.tables | length > 0)' "$WORK/sum2.json" \
+    >/dev/null || sk_fail "summary by Language: $(cat "$WORK/sum2.json")"
+code=$(admin_get "$WORK/sum3.json" /api/results/summary "${AUTH[@]}")
+[ "$code" = 400 ] || sk_fail "summary without flow: HTTP $code"
+
+# /api/export, streamed (chunked) and scrubbed like `sikiliza export`.
+for fmt in csv jsonl; do
+    code=$(admin_get "$WORK/export.$fmt" "/api/export?format=$fmt" \
+        "${AUTH[@]}")
+    [ "$code" = 200 ] || sk_fail "export $fmt: HTTP $code"
+    grep -qi '^Transfer-Encoding: chunked' "$WORK/export.$fmt.headers" ||
+        sk_fail "export $fmt is not chunked"
+    for seed in "${SEEDS[@]}" "${NUMBER#+}"; do
+        grep -qF -- "$seed" "$WORK/export.$fmt" &&
+            sk_fail "export $fmt holds \"$seed\""
+    done
+    for word in "${SAFE[@]}"; do
+        grep -qF -- "$word" "$WORK/export.$fmt" ||
+            sk_fail "export $fmt lost \"$word\""
+    done
+done
+grep -Eq '(^|,)"?[=+@-]' "$WORK/export.csv" &&
+    sk_fail "a CSV cell starts a formula"
+[ "$(wc -l <"$WORK/export.jsonl")" -ge 23 ] ||
+    sk_fail "export jsonl: $(wc -l <"$WORK/export.jsonl") rows"
+code=$(admin_get "$WORK/x" "/api/export?format=xml" "${AUTH[@]}")
+[ "$code" = 400 ] || sk_fail "export format=xml: HTTP $code"
+code=$(admin_get "$WORK/flowexp.csv" "/api/export?format=csv&flow=Tiny%20Flow&since=2020-01-01" \
+    "${AUTH[@]}")
+[ "$code" = 200 ] || sk_fail "export of one flow: HTTP $code"
+grep -q Happy "$WORK/flowexp.csv" || sk_fail "export of Tiny Flow lacks it"
+grep -q zebrafruit "$WORK/flowexp.csv" && sk_fail "export of Tiny Flow has more"
+
+# The webhook listener answers while a slow client streams an export.
+curl -sS --max-time 60 --limit-rate 1k -o "$WORK/slow.csv" "${AUTH[@]}" \
+    "$ADMIN/api/export?format=csv" &
+slow=$!
+sleep 1
+say "$NUMBER" m4 "hello again"
+kill -0 "$slow" 2>/dev/null || sk_fail "the slow export ended too soon"
+sk_alive
+wait "$slow" || sk_fail "the slow export failed"
+cmp -s "$WORK/slow.csv" "$WORK/export.csv" && sk_fail "two exports, one pseudonym key"
+[ "$(wc -l <"$WORK/slow.csv")" = "$(wc -l <"$WORK/export.csv")" ] ||
+    sk_fail "the slow export is not whole"
+# A client that goes away in the middle of an export.
+curl -sS --max-time 1 --limit-rate 1k -o /dev/null "${AUTH[@]}" \
+    "$ADMIN/api/export?format=jsonl" || true
+
 # /api/audit and `sikiliza audit` hold each answered call, by the token's
 # hash, never the token.
 code=$(admin_get "$WORK/audit.json" /api/audit "${AUTH[@]}")
@@ -125,7 +219,10 @@ jq -e --arg a "admin:$HASH" \
     sk_fail "/api/audit: want 7 /api/flows calls by admin:$HASH: $(cat "$WORK/audit.json")"
 out=$(sk_bin audit -c "$SK_CONF") || sk_fail "sikiliza audit failed"
 n=$(grep -c "admin:$HASH	/api/" <<<"$out" || true)
-[ "$n" = 8 ] || sk_fail "sikiliza audit shows $n admin calls, want 8: $out"
+# 7 flows, 2 summaries, 5 exports, 1 audit
+[ "$n" = 15 ] || sk_fail "sikiliza audit shows $n admin calls, want 15: $out"
+grep -q "admin:$HASH	/api/export	csv flow=Tiny Flow since=2020-01-01" \
+    <<<"$out" || sk_fail "the export's audit row lacks its subject: $out"
 case $out in *"$TOKEN"*) sk_fail "the audit log holds the token" ;; esac
 code=$(admin_get "$WORK/since.json" "/api/audit?since=abc" "${AUTH[@]}")
 [ "$code" = 400 ] || sk_fail "/api/audit?since=abc: HTTP $code"
