@@ -1561,6 +1561,27 @@ flow_start(const struct flow_set *set, struct flow_session *s,
 }
 
 int
+flow_interrupt(struct flow_session *s, int64_t now, json_t *events,
+               char err[SK_ERR_LEN])
+{
+    struct sprint sp;
+    int rc;
+
+    if (s == NULL || events == NULL) {
+        sk_seterr(err, "flow_interrupt: missing argument");
+        return SK_EINVAL;
+    }
+    if (s->nruns == 0)
+        return 0;
+    sprint_init(&sp, NULL, s, now, events, err);
+    rc = end_all(&sp, RUN_INTERRUPTED);
+    s->input_pending = false;
+    s->timeout_at = 0;
+    s->expires_at = 0;
+    return rc;
+}
+
+int
 flow_resume(const struct flow_set *set, struct flow_session *s,
             const struct flow_resume *r, int64_t now, json_t *events,
             char err[SK_ERR_LEN])

@@ -287,3 +287,98 @@ text_digits_value(const char *s, size_t n)
         v = v * 10 + (s[i] - '0');
     return v;
 }
+
+/* Whether cp is an apostrophe as phones type it: ' and its typographic
+ * forms, which text_words() would read as separators. */
+static bool
+is_apostrophe(int32_t cp)
+{
+    return cp == '\'' || cp == 0x2019 || cp == 0x2018 || cp == 0x02BC ||
+           cp == 0x02B9 || cp == 0x2032 || cp == 0xFF07;
+}
+
+/* s with every apostrophe turned into '\'' (so it joins its word). */
+static char *
+plain_apostrophes(const char *s)
+{
+    struct sk_buf b = {0};
+    char *clean = text_sanitize(s);
+    size_t len, i;
+
+    if (clean == NULL)
+        return NULL;
+    len = strlen(clean);
+    for (i = 0; i < len;) {
+        int32_t cp;
+        size_t used = next_cp(clean + i, len - i, &cp);
+
+        if (is_apostrophe(cp))
+            sk_buf_addc(&b, '\'');
+        else
+            sk_buf_add(&b, clean + i, used);
+        i += used;
+    }
+    free(clean);
+    if (b.s == NULL && !b.fail)
+        return strdup("");
+    return sk_buf_take(&b);
+}
+
+/* One word loosely: decomposed, folded, marks and apostrophes gone. "" for
+ * a symbol or a word of marks alone; NULL when out of memory. */
+static char *
+loose_word(const char *w)
+{
+    utf8proc_uint8_t *out = NULL;
+    int32_t cp;
+    size_t i, j;
+
+    if (utf8proc_iterate((const utf8proc_uint8_t *)w, -1, &cp) > 0 &&
+        classify(cp) == CLS_SYMBOL)
+        return strdup("");
+    if (utf8proc_map((const utf8proc_uint8_t *)w, 0, &out,
+                     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+                         UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+                         UTF8PROC_STRIPMARK) < 0)
+        return NULL; /* only out of memory: the words are valid UTF-8 */
+    for (i = j = 0; out[i] != '\0'; i++)
+        if (out[i] != '\'')
+            out[j++] = out[i];
+    out[j] = '\0';
+    return (char *)out;
+}
+
+char **
+text_words_loose(const char *s, size_t *n)
+{
+    char *plain = plain_apostrophes(s);
+    size_t k, m = 0, count = 0;
+    char **w;
+
+    *n = 0;
+    if (plain == NULL)
+        return NULL;
+    w = text_words(plain, &count);
+    free(plain);
+    for (k = 0; w != NULL && k < count; k++) {
+        char *f = loose_word(w[k]);
+
+        free(w[k]);
+        w[k] = NULL;
+        if (f == NULL) {
+            while (++k < count)
+                free(w[k]);
+            w[m] = NULL;
+            text_words_free(w);
+            return NULL;
+        }
+        if (f[0] == '\0')
+            free(f);
+        else
+            w[m++] = f;
+    }
+    if (w != NULL)
+        w[m] = NULL;
+    *n = m;
+    return w;
+}

@@ -80,6 +80,7 @@ struct admin {
 enum admin_route {
     ROUTE_FLOWS,
     ROUTE_AUDIT,
+    ROUTE_ALERTS,
     ROUTE_SUMMARY,
     ROUTE_EXPORT,
 };
@@ -379,6 +380,29 @@ audit_row(void *arg, const struct store_audit_row *row)
     return 0;
 }
 
+/* --- /api/alerts ----------------------------------------------------------
+ */
+
+static int
+alert_row(void *arg, const struct store_alert_row *row)
+{
+    json_t *rows = arg, *o;
+    char ref[9] = "";
+
+    if (json_array_size(rows) >= ADMIN_AUDIT_ROWS)
+        return AUDIT_FULL;
+    if (row->contact_key != NULL)
+        snprintf(ref, sizeof(ref), "%.8s", row->contact_key);
+    o = json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:i}", "id", (json_int_t)row->id,
+                  "at_ms", (json_int_t)row->created_at, "contact", ref,
+                  "language", str_or_null(row->language), "category",
+                  str_or_null(row->category), "status",
+                  str_or_null(row->status), "attempts", row->attempts);
+    if (o == NULL || json_array_append_new(rows, o) != 0)
+        return SK_ENOMEM;
+    return 0;
+}
+
 /* --- jobs -----------------------------------------------------------------
  */
 
@@ -394,12 +418,15 @@ job_run(struct store_tx *tx, void *arg)
                          job->subject[0] != '\0' ? job->subject : NULL, NULL);
     if (id < 0)
         return (int)id;
-    if (job->route != ROUTE_AUDIT)
+    if (job->route != ROUTE_AUDIT && job->route != ROUTE_ALERTS)
         return 0;
     job->rows = json_array();
     if (job->rows == NULL)
         return SK_ENOMEM;
-    rc = store_audit_list(tx, job->since_ms, audit_row, job->rows);
+    if (job->route == ROUTE_AUDIT)
+        rc = store_audit_list(tx, job->since_ms, audit_row, job->rows);
+    else
+        rc = store_alert_list(tx, alert_row, job->rows);
     return rc == AUDIT_FULL ? 0 : rc;
 }
 
@@ -833,7 +860,8 @@ job_done(void *arg, int rc)
     if (job->route == ROUTE_FLOWS)
         body = flows_json(a->d.flows);
     else
-        body = json_pack("{s:O}", "audit", job->rows);
+        body = json_pack(
+            "{s:O}", job->route == ROUTE_AUDIT ? "audit" : "alerts", job->rows);
     if (body == NULL)
         send_error(a, job->req, job->t0, HTTP_INTERNAL, "out of memory");
     else
@@ -989,6 +1017,11 @@ route_parse(struct admin_job *job, const char *path, const struct evkeyvalq *q,
             *msg = "since: a number of ms";
             return HTTP_BADREQUEST;
         }
+        return 0;
+    }
+    if (strcmp(path, "/api/alerts") == 0) {
+        job->route = ROUTE_ALERTS;
+        job->action = "/api/alerts";
         return 0;
     }
     if (strcmp(path, "/api/results/summary") == 0) {

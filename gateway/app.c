@@ -47,12 +47,14 @@
 #include "inbound.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "optout.h"
 #include "outbox.h"
 #include "preflight.h"
 #include "privacy.h"
 #include "prompts.h"
 #include "purge.h"
+#include "safeguard.h"
 #include "sending.h"
 #include "store.h"
 #include "sweep.h"
@@ -196,6 +198,10 @@ inbound_done(void *arg, int rc)
         snprintf(pages, sizeof(pages), " pages=%zu", job->ussd_pages);
     if (rc == 0 && job->queued > 0)
         outbox_kick(app->outbox);
+    if (rc == 0 && job->alert_id > 0) {
+        notify_kick(app->notify);
+        outbox_kick(app->outbox); /* on-call SMS */
+    }
     if (rc == 0)
         rc = job->ussd ? ussd_render(job->reply, &r, &n)
                        : render_texts(app, job->ch, job->reply, &r, &n);
@@ -592,6 +598,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     http_stop_intake(app->http);
     admin_stop_intake(app->admin);
     outbox_stop(app->outbox);
+    notify_stop(app->notify);
     if (app->sweep_timer != NULL)
         event_del(app->sweep_timer);
     purge_timer_stop(app->purge);
@@ -608,12 +615,13 @@ libevent_log(int severity, const char *msg)
 }
 
 /* Checks what the config names (preflight.h), gives the privacy key the
- * country of local numbers and folds the STOP and DELETE words. 0,
- * SK_EINVAL or SK_ENOMEM. */
+ * country of local numbers, folds the STOP and DELETE words and sets up
+ * safeguarding. 0, SK_EINVAL or SK_ENOMEM. */
 static int
 check_config(struct sk_app *app)
 {
     const struct config *cfg = app->cfg;
+    char err[SK_ERR_LEN] = "";
     int rc;
 
     rc = preflight_check(cfg, app->flows, app->types);
@@ -623,6 +631,12 @@ check_config(struct sk_app *app)
                 "sikiliza serve: %s: [flows] country %s: no calling code "
                 "known for it\n",
                 cfg->file, cfg->country);
+        rc = SK_EINVAL;
+    }
+    app->safeguard =
+        safeguard_from_config(cfg, app->flows, app->priv, app->types, err);
+    if (app->safeguard == NULL && err[0] != '\0') {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
         rc = SK_EINVAL;
     }
     app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
@@ -654,9 +668,12 @@ app_free(struct sk_app *app)
      * need of it alive until store_close() has run their callbacks. */
     outbox_free(app->outbox);
     app->outbox = NULL;
-    store_close(app->store); /* runs what is queued, joins the writer */
+    notify_stop(app->notify); /* its jobs still queued send nothing */
+    store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
     admin_free(app->admin); /* after the store has answered its jobs */
+    notify_free(app->notify);
+    safeguard_free(app->safeguard);
     http_free(app->http);
     prompts_free(app->prompts);
     metrics_free(app->metrics);
@@ -670,6 +687,25 @@ app_free(struct sk_app *app)
     optout_words_free(app->delete_folded, app->n_delete);
     caps_free(app->caps);
     config_free(app->cfg);
+}
+
+/* What the writer-thread step reads (inbound.h), all set up by now. */
+static void
+app_inbound_ctx(struct sk_app *app)
+{
+    struct inbound_ctx *in = &app->inbound;
+
+    in->cfg = app->cfg;
+    in->flows = app->flows;
+    in->caps = app->caps;
+    in->types = app->types;
+    in->tz_rule = app->tz_rule;
+    in->zones = app->zones;
+    in->stop_folded = app->stop_folded;
+    in->n_stop = app->n_stop;
+    in->delete_folded = app->delete_folded;
+    in->n_delete = app->n_delete;
+    in->safeguard = app->safeguard;
 }
 
 int
@@ -729,16 +765,7 @@ app_serve(const char *config_path)
         goto nomem;
     if ((app.caps = caps_new(app.cfg)) == NULL)
         goto nomem;
-    app.inbound.cfg = app.cfg;
-    app.inbound.flows = app.flows;
-    app.inbound.caps = app.caps;
-    app.inbound.types = app.types;
-    app.inbound.tz_rule = app.tz_rule;
-    app.inbound.zones = app.zones;
-    app.inbound.stop_folded = app.stop_folded;
-    app.inbound.n_stop = app.n_stop;
-    app.inbound.delete_folded = app.delete_folded;
-    app.inbound.n_delete = app.n_delete;
+    app_inbound_ctx(&app);
     caps_log_long_texts(app.flows, app.cfg->max_segments);
 
     /* process-wide set-up, once, before any thread starts */
@@ -757,6 +784,9 @@ app_serve(const char *config_path)
     }
     if (app_http_start(&app, &dlr, err) != 0 ||
         app_outbox_start(&app, &dlr, err) != 0 ||
+        ((app.notify = notify_from_config(app.cfg, app.base, app.store, err)) ==
+             NULL &&
+         err[0] != '\0') ||
         app_admin_start(&app, err) != 0) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;

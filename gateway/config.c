@@ -102,9 +102,14 @@ static const struct key flows_keys[] = {
 };
 
 static const struct key safeguarding_keys[] = {
-    {"phrases", K_PATH, C(sg_phrases), 0, 0, 0, true},
-    {"flow", K_STR, C(sg_flow), 0, 0, 0, true},
-    {"notify_url", K_URL, C(sg_notify_url), 0, 0, 0, true},
+    {"phrases", K_PATH, C(sg_phrases), 0, 0, 0, false},
+    {"flow", K_STR, C(sg_flow), 0, 0, 0, false},
+    {"notify_url", K_URL, C(sg_notify_url), 0, 0, 0, false},
+    {"enabled", K_BOOL, C(sg_enabled), 0, 0, 0, false},
+    {"notify_allow_http", K_BOOL, C(sg_notify_allow_http), 0, 0, 0, false},
+    {"helpline", K_STR, C(sg_helpline), 0, 0, 0, false},
+    {"notify_channel", K_STR, C(sg_notify_channel), 0, 0, 0, false},
+    {"notify_numbers", K_STR, C(sg_notify_numbers), 0, 0, 0, false},
 };
 
 static const struct key asr_keys[] = {
@@ -985,6 +990,7 @@ config_init(struct config *cfg)
     cfg->max_replies_per_contact_day = 50;
     cfg->max_sends_per_channel_minute = 600;
     cfg->max_segments = 2;
+    cfg->sg_enabled = true;
 }
 
 struct config *

@@ -9,7 +9,8 @@
  *
  * The order is fixed: a duplicate (same channel and provider id) gets the
  * stored reply and nothing else happens; a USSD "more" answer shows the
- * next page; then DELETE erases the contact, STOP opts it out, else the
+ * next page; then DELETE erases the contact, STOP opts it out, a
+ * disclosure of harm starts the referral (safeguard.h), else the
  * engine takes one step (a keyword starts its flow, a waiting run
  * resumes, otherwise the channel's flow starts); answers are stored, the
  * caps applied, texts for asynchronous channels go to the outbox, and
@@ -27,6 +28,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "optout.h"
+#include "safeguard.h"
 #include "store.h"
 #include "ussd.h"
 #include "zone.h"
@@ -305,6 +307,30 @@ inbound_optout(struct store_tx *tx, struct inbound_job *job,
                                                                  : SK_ENOMEM;
 }
 
+/* A disclosure (safeguard_take()): the referral's events are recorded as
+ * an engine step's. 1 when the text was one, 0 when not, or SK_E*. */
+static int
+inbound_disclosure(struct store_tx *tx, struct inbound_job *job,
+                   struct store_contact *c, struct flow_session *s,
+                   json_t *texts, int64_t now)
+{
+    const struct inbound_ctx *ctx = job->ctx;
+    json_t *events;
+    int rc = safeguard_take(ctx->safeguard, tx, job->text, s, job->key,
+                            ctx->cfg->channels[job->ch].name, now, &events,
+                            &job->alert_id);
+
+    if (rc <= 0)
+        return rc;
+    c->opted_out = false;
+    job->status = "disclosure";
+    rc = inbound_record_events(tx, ctx, job->key, events, NULL, now, texts,
+                               (size_t)ctx->cfg->max_replies_per_inbound,
+                               &job->dropped);
+    json_decref(events);
+    return rc == 0 ? 1 : rc;
+}
+
 /* The engine step for one message. Runs on the writer thread. */
 static int
 inbound_step(struct store_tx *tx, struct inbound_job *job,
@@ -325,6 +351,9 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
     if (ask != OPTOUT_NONE)
         return inbound_optout(tx, job, ask, word, c, sp, texts, now,
                               keep_vault);
+    if (!job->ussd_start &&
+        (rc = inbound_disclosure(tx, job, c, *sp, texts, now)) != 0)
+        return rc > 0 ? 0 : rc;
     /* USSD answers are menu choices, not keywords. Dialling in starts the
      * channel's flow as a keyword would: a new run, interrupting any run
      * the contact had by SMS, and an opted-out child taking part again. */

@@ -34,11 +34,13 @@ static const char usage_main[] =
     "  export -c FILE --format csv|xlsx|jsonl|floip|summary -o OUT\n"
     "         [--flow NAME] [--since DATE] [--stable-ids REASON]\n"
     "                                anonymised export of the answers\n"
+    "  alerts -c FILE                list the safeguarding alerts\n"
+    "  reveal -c FILE --alert ID --reason TEXT\n"
+    "                                print an alert's reply address (audited)\n"
     "\n"
     "  --version                     print the version\n"
     "  --help                        this help; COMMAND --help for more\n"
     "\n"
-    "Not built yet: alerts, reveal.\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
 static const char usage_serve[] =
@@ -209,6 +211,8 @@ static const struct {
     {"prompts", cmd_prompts},
     {"purge", cmd_purge},
     {"export", cmd_export},
+    {"alerts", cmd_alerts},
+    {"reveal", cmd_reveal},
 };
 
 int

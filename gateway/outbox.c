@@ -196,21 +196,29 @@ ob_random(struct outbox *ob)
     return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
+int64_t
+outbox_retry_delay(int64_t base_ms, int64_t max_ms, int attempts,
+                   int64_t retry_after_ms, double r)
+{
+    int64_t d = base_ms;
+    int i;
+
+    for (i = 1; i < attempts && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    d = (int64_t)((double)d * (0.8 + 0.4 * r));
+    if (retry_after_ms > d)
+        d = retry_after_ms;
+    return d;
+}
+
 /* The delay before retry number `attempts` (1 after the first failure). */
 static int64_t
 ob_backoff(struct outbox *ob, int attempts, int64_t retry_after_ms)
 {
-    int64_t d = ob->opts.backoff_base_ms;
-    int i;
-
-    for (i = 1; i < attempts && d < ob->opts.backoff_max_ms; i++)
-        d *= 2;
-    if (d > ob->opts.backoff_max_ms)
-        d = ob->opts.backoff_max_ms;
-    d = (int64_t)((double)d * (0.8 + 0.4 * ob_random(ob)));
-    if (retry_after_ms > d)
-        d = retry_after_ms;
-    return d;
+    return outbox_retry_delay(ob->opts.backoff_base_ms, ob->opts.backoff_max_ms,
+                              attempts, retry_after_ms, ob_random(ob));
 }
 
 /* --- row updates (writer thread) ---------------------------------------- */

@@ -164,6 +164,25 @@ static const char *const store_migrations[] = {
      * later fields of the kind join this object without a migration.
      * Rows from before stay NULL (exported with those fields empty). */
     "ALTER TABLE results ADD COLUMN meta TEXT;",
+    /* 6: safeguarding alerts (store_alerts.c). A row says that a child
+     * disclosed harm: when, on which channel, in which language and of
+     * what kind. It holds no text: the notification carries the alert id
+     * and the contact's short reference, and a reveal (audited) reads the
+     * reply address from the vault. pending -> sending -> notified; a
+     * receiver that fails leaves it pending for a later attempt. No
+     * index: alerts are few, and each is read a handful of times. */
+    "CREATE TABLE alerts ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  created_at      INTEGER NOT NULL,"
+    "  contact_key     TEXT NOT NULL,"
+    "  channel         TEXT NOT NULL,"
+    "  language        TEXT,"
+    "  category        TEXT NOT NULL,"
+    "  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+    "    ('pending', 'sending', 'notified')),"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  updated_at      INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

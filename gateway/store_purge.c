@@ -56,9 +56,10 @@ static const struct {
     {"outbox", "DELETE FROM outbox WHERE contact_key = ?1"},
     {"vault", "DELETE FROM vault WHERE contact_key = ?1"},
     {"recordings", "DELETE FROM recordings WHERE contact_key = ?1"},
-    /* alerts: the row stays, unlinked, e.g.
-     *   "UPDATE alerts SET contact_key = NULL, excerpt = NULL
-     *    WHERE contact_key = ?1" */
+    /* a safeguarding alert stays (what was disclosed, when, of what kind:
+     * the organisation's record), unlinked from the child; it holds no
+     * text */
+    {"alerts", "UPDATE alerts SET contact_key = '' WHERE contact_key = ?1"},
 };
 #define N_CONTACT_TABLES (sizeof(contact_tables) / sizeof(contact_tables[0]))
 

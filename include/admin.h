@@ -12,16 +12,30 @@
  * over. The token is compared in constant time and never logged.
  *
  * Routes (GET, JSON unless said otherwise):
- *   /api/flows     name, uuid, type, languages, node count, keywords
+ *   /api/flows     name, uuid, type, revision, languages, node count,
+ *                  the keywords that trigger it
+ *   /api/results/summary?flow=NAME[&by=RESULT][&since=DATE]
+ *                  children per result and category ([privacy] min_cell
+ *                  suppression, secondary suppression: suppress.h); a
+ *                  hidden count is null
+ *   /api/export?format=csv|jsonl[&flow=NAME][&since=DATE]
+ *                  the export of `sikiliza export` (a fresh pseudonym key
+ *                  each time), sent in chunks as the client reads it
+ *   /api/alerts    safeguarding alerts as `sikiliza alerts` lists them
  *   /api/audit     the audit log, oldest first (?since=MS, at most 1000)
  * Every answered call writes an audit row first (actor "admin:" and the
  * first 8 hex digits of the token's SHA-256, action the route, subject
  * the flow or format); a call that cannot be audited is refused (503).
  *
  * Threads: admin_start(), admin_stop_intake() and admin_free() on the loop
- * thread; request callbacks run there too. Store work goes to the writer
- * thread with store_submit() and is answered from its done callback, so
- * the loop never waits on sqlite. The token helpers are pure: any thread.
+ * thread; request callbacks run there too. The audit row and the small
+ * reads go to the writer thread with store_submit() and are answered from
+ * the done callback, so the loop never waits on sqlite. Summaries and
+ * exports (at most two at a time) then run on a thread of their own that
+ * reads one snapshot through store_reader_open(), never holding the
+ * writer; an export is written (export.h) into a private directory beside
+ * the store, streamed from there and removed. The token helpers are pure:
+ * any thread.
  */
 #ifndef SK_ADMIN_H
 #define SK_ADMIN_H

@@ -32,9 +32,11 @@ struct flow_set;
 struct http_server;
 struct metrics;
 struct outbox;
+struct notify;
 struct privacy;
 struct prompts;
 struct purge_timer;
+struct safeguard;
 struct store;
 
 struct sk_app {
@@ -60,10 +62,12 @@ struct sk_app {
     /* the config's delete words, trimmed and case-folded */
     char *delete_folded[CONFIG_MAX_WORDS];
     size_t n_delete;
-    struct caps *caps;          /* sending caps; used by store jobs only */
-    struct zone_cache *zones;   /* rules of other zones flows name */
-    char *tz_rule;              /* POSIX rule of [flows] timezone, or NULL */
-    struct inbound_ctx inbound; /* what inbound store jobs read */
+    struct caps *caps;           /* sending caps; used by store jobs only */
+    struct zone_cache *zones;    /* rules of other zones flows name */
+    char *tz_rule;               /* POSIX rule of [flows] timezone, or NULL */
+    struct inbound_ctx inbound;  /* what inbound store jobs read */
+    struct safeguard *safeguard; /* disclosures; NULL when switched off */
+    struct notify *notify;       /* alert webhook; NULL without one */
     int pending;   /* store jobs whose done callback has not run yet */
     bool sweeping; /* a timeout sweep job is queued or running */
     bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */

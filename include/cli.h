@@ -52,5 +52,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_reveal(int argc, char **argv);
 
 #endif

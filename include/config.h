@@ -103,8 +103,18 @@ struct config {
      * NULL: none) */
     char *prompts_dir;
 
-    /* [safeguarding] */
+    /* [safeguarding] (safeguard.h): on unless enabled = no; phrases is a
+     * directory of phrase files (NULL: the built-in lists alone), flow the
+     * referral flow (NULL: the built-in referral message, naming
+     * helpline), notify_url the alert webhook (https, or http when
+     * notify_allow_http) */
     char *sg_phrases, *sg_flow, *sg_notify_url;
+    bool sg_enabled;           /* default yes */
+    bool sg_notify_allow_http; /* default no */
+    char *sg_helpline;         /* NULL: SAFEGUARD_HELPLINE */
+    /* on-call staff told by SMS through this channel: numbers comma
+     * separated (checked by safeguard_from_config()); NULL: none */
+    char *sg_notify_channel, *sg_notify_numbers;
 
     /* [asr] */
     char *asr_model, *asr_dict, *asr_lm;

@@ -250,6 +250,15 @@ int flow_start(const struct flow_set *set, struct flow_session *s,
                const struct flow *f, const char *input, int64_t now,
                json_t *events, char err[SK_ERR_LEN]);
 
+/*
+ * Interrupts every run of s (an "interrupted" run_ended is emitted for
+ * each, innermost first) without starting another: the session is then
+ * FLOW_INTERRUPTED with nothing to wait for. A session with no run is left
+ * as it is. Returns 0, or a negative SK_E* with err set.
+ */
+int flow_interrupt(struct flow_session *s, int64_t now, json_t *events,
+                   char err[SK_ERR_LEN]);
+
 enum flow_resume_type {
     FLOW_RESUME_MSG,     /* a message (typed, keyed or transcribed) */
     FLOW_RESUME_TIMEOUT, /* the wait's timeout fired */

@@ -1,8 +1,9 @@
 /*
  * inbound.h - the inbound pipeline's store step: one message from a child
  * becomes, inside one store transaction, dedupe -> DELETE / STOP -> session
- * load -> one engine step -> answers -> caps -> outbox -> contact, session,
- * vault entry and the inbound row with its reply.
+ * load -> a disclosure's referral and alert (safeguard.h) or one engine step ->
+ * answers -> caps -> outbox -> contact, session, vault entry and the inbound
+ * row with its reply.
  *
  * Threads. The event loop builds a job (inbound_job_init(), then fills the
  * message fields) and submits inbound_run() to the store; inbound_run()
@@ -26,6 +27,7 @@
 #include "privacy.h"
 
 struct caps;
+struct safeguard;
 struct zone_cache;
 struct channel_type;
 struct flow_set;
@@ -44,7 +46,8 @@ struct inbound_ctx {
     size_t n_stop;
     char *const *delete_folded; /* delete words, trimmed and case-folded */
     size_t n_delete;
-    int64_t (*now)(void); /* Unix ms; NULL for the real clock */
+    int64_t (*now)(void);              /* Unix ms; NULL for the real clock */
+    const struct safeguard *safeguard; /* disclosures; NULL when off */
 };
 
 /*
@@ -80,6 +83,7 @@ struct inbound_job {
     uint64_t capped[CAPS_COUNT]; /* dropped by caps_apply() */
     bool erased;                 /* DELETE: the contact is gone */
     size_t ussd_pages; /* screens of the USSD answer, this one included */
+    int64_t alert_id;  /* a disclosure's safeguarding alert, else 0 */
 };
 
 /* Unix time in ms by ctx->now, or the real clock. Any thread. */

@@ -159,6 +159,14 @@ void outbox_default_result(void *arg, const char *channel,
                            const struct httpc_resp *resp,
                            struct outbox_result *res);
 
+/* The retry policy's delay (see the top of this file) before retry
+ * number attempts (1 after the first failure): base_ms doubled per
+ * attempt up to max_ms, times 0.8 + 0.4 * r (r in [0, 1), the jitter),
+ * and at least retry_after_ms. Pure; for other queues that retry the
+ * same way (safeguarding alerts, notify.h). */
+int64_t outbox_retry_delay(int64_t base_ms, int64_t max_ms, int attempts,
+                           int64_t retry_after_ms, double r);
+
 /* A release function for a req whose method, url, body, user, password,
  * headers (each and the array) are malloc'd or NULL: wipes the body and
  * password, frees everything, zeroes req. */

@@ -263,6 +263,53 @@ int store_recordings_purge(struct store_tx *tx, int64_t before_ms);
 /* Recordings stored (of contact_key, or all when NULL) into *n. */
 int store_recordings_count(struct store_tx *tx, const char *contact_key,
                            int64_t *n);
+/* --- safeguarding alerts (store_alerts.c) ------------------------------ */
+
+/* A contact key as stored: 64 hex digits and a NUL. */
+#define STORE_ALERT_KEY_MAX 65
+
+/* One alert as the queries below hand it over: borrowed strings, valid
+ * until the callback returns; language may be NULL. */
+struct store_alert_row {
+    int64_t id;
+    int64_t created_at; /* unix ms */
+    const char *contact_key;
+    const char *channel;
+    const char *language;
+    const char *category;
+    const char *status; /* pending, sending, notified */
+    int attempts;       /* notifications tried so far */
+    int64_t next_attempt_at;
+};
+/* Called for each row; a non-zero return stops the walk and is returned.
+ * It must not write to the store: collect, then write. */
+typedef int (*store_alert_row_fn)(void *arg, const struct store_alert_row *row);
+
+/* Records an alert, pending and due at once. language may be NULL; the
+ * rest is required. Returns the alert id or a negative SK_E*. */
+int64_t store_alert_add(struct store_tx *tx, int64_t now_ms,
+                        const char *contact_key, const char *channel,
+                        const char *language, const char *category);
+/* fn for every alert, oldest first. 0, fn's return or SK_EIO. */
+int store_alert_list(struct store_tx *tx, store_alert_row_fn fn, void *arg);
+/* The contact key of alert id into key; SK_ENOENT when there is none. */
+int store_alert_contact(struct store_tx *tx, int64_t id,
+                        char key[STORE_ALERT_KEY_MAX]);
+/* fn for at most limit pending alerts due at now_ms, oldest due first. */
+int store_alert_due(struct store_tx *tx, int64_t now_ms, int limit,
+                    store_alert_row_fn fn, void *arg);
+/* Moves alert id from status from to to, adding attempts_delta to its
+ * attempts and setting next_attempt_at when next_at >= 0. Returns the
+ * rows changed (0 or 1) or SK_EIO. */
+int store_alert_move(struct store_tx *tx, int64_t id, const char *from,
+                     const char *to, int attempts_delta, int64_t next_at,
+                     int64_t now_ms);
+/* Alerts left 'sending' (by a run that stopped before it knew the
+ * outcome) become pending and due at now_ms. Returns how many or SK_EIO. */
+int store_alert_recover(struct store_tx *tx, int64_t now_ms);
+/* The earliest next_attempt_at of a pending alert into *at, or -1 when
+ * none is pending. 0 or SK_EIO. */
+int store_alert_next_due(struct store_tx *tx, int64_t *at);
 
 /* --- the outbox's rows (outbox.c, optout.c, caps.c) --------------------- */
 

@@ -43,4 +43,16 @@ char *text_trim(const char *s);
 char **text_words(const char *s, size_t *n);
 void text_words_free(char **words);
 
+/*
+ * The words of s for matching as children type: text_words(), with each
+ * word compatibility-decomposed, case-folded and stripped of marks
+ * ("Frappé" and "FRAPPE" are "frappe", "تَوَقَّفْ" is "توقف", "إ" is
+ * "ا") and its apostrophes dropped, typographic ones included ("m'a" and
+ * "m’a" are "ma", "don't" is "dont"); symbols (emoji) and words of
+ * nothing but marks are left out. Safeguarding phrases compare words this
+ * way. Returns a NULL-terminated array (free with text_words_free()) and
+ * sets *n; NULL only when out of memory.
+ */
+char **text_words_loose(const char *s, size_t *n);
+
 #endif

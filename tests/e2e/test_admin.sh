@@ -8,6 +8,10 @@
 # - every answered call is in `sikiliza audit` (actor admin:HASH8, never
 #   the token); the webhook listener still answers while the admin API
 #   is used; the gateway's log carries neither the token nor a number;
+# - /api/alerts lists a disclosure's alert as `sikiliza alerts` does;
+#   /api/results/summary hides a small cell and the one that gives it
+#   away; /api/export streams (chunked) CSV and JSONL as scrubbed as
+#   `sikiliza export`, the webhooks answering while a slow client reads;
 # - a peer with too many failed attempts gets 429, also with the token.
 set -euo pipefail
 
@@ -144,6 +148,19 @@ say "$NUMBER" m2 "yes"
 wait "${pids[@]}"
 sk_alive
 
+# /api/alerts, as `sikiliza alerts` lists them: no text, no number.
+say +254711$RANDOM$RANDOM d1 "my uncle hits me and I want to die"
+code=$(admin_get "$WORK/alerts.json" /api/alerts "${AUTH[@]}")
+[ "$code" = 200 ] || sk_fail "/api/alerts: HTTP $code"
+jq -e '(.alerts | length == 1) and (.alerts[0].contact | test("^[0-9a-f]{8}$"))
+       and (.alerts[0].category | length > 0) and
+       (.alerts[0].id | type == "number")' "$WORK/alerts.json" >/dev/null ||
+    sk_fail "/api/alerts: $(cat "$WORK/alerts.json")"
+ref=$(jq -r '.alerts[0].contact' "$WORK/alerts.json")
+sk_bin alerts -c "$SK_CONF" | grep -q "	$ref	" ||
+    sk_fail "sikiliza alerts does not show alert $ref"
+grep -qiE 'uncle|die' "$WORK/alerts.json" && sk_fail "/api/alerts holds text"
+
 # /api/results/summary: the small cell and the one that would give it
 # away are hidden.
 code=$(admin_get "$WORK/sum.json" "/api/results/summary?flow=Tiny%20Flow" \
@@ -219,8 +236,8 @@ jq -e --arg a "admin:$HASH" \
     sk_fail "/api/audit: want 7 /api/flows calls by admin:$HASH: $(cat "$WORK/audit.json")"
 out=$(sk_bin audit -c "$SK_CONF") || sk_fail "sikiliza audit failed"
 n=$(grep -c "admin:$HASH	/api/" <<<"$out" || true)
-# 7 flows, 2 summaries, 5 exports, 1 audit
-[ "$n" = 15 ] || sk_fail "sikiliza audit shows $n admin calls, want 15: $out"
+# 7 flows, 1 alerts, 2 summaries, 5 exports, 1 audit
+[ "$n" = 16 ] || sk_fail "sikiliza audit shows $n admin calls, want 16: $out"
 grep -q "admin:$HASH	/api/export	csv flow=Tiny Flow since=2020-01-01" \
     <<<"$out" || sk_fail "the export's audit row lacks its subject: $out"
 case $out in *"$TOKEN"*) sk_fail "the audit log holds the token" ;; esac
@@ -238,6 +255,7 @@ code=$(admin_get "$WORK/limited" /api/flows "${AUTH[@]}")
 say "$NUMBER" m3 "no"
 sk_alive
 sk_stop
+ls -a "$GW" | grep -q 'admin-' && sk_fail "an export left its file behind"
 
 grep -qF -- "$TOKEN" "$SK_LOG" && sk_fail "the log holds the token"
 grep -qF -- "${NUMBER#+}" "$SK_LOG" && sk_fail "the log holds the number"

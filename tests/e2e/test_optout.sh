@@ -8,7 +8,9 @@
 #   are cancelled, and later timeouts send nothing.
 # - STOP as children type it: "Stop!" mid-survey, "Arrête !" and "توقف."
 #   as a first message opt out, with nothing of the survey after and the
-#   confirmation in the word's language; "stop hitting me" is an answer.
+#   confirmation in the word's language; "stop hitting me" is no opt-out:
+#   it is a disclosure of harm, and raises a safeguarding alert
+#   (tests/e2e/test_safeguard.sh has the rest).
 # - DELETE / SUPPRIMER: the reply is the confirmation (in French for
 #   SUPPRIMER) and no row of any table holds the contact key or the
 #   provider's ids afterwards;
@@ -250,7 +252,7 @@ say "${PHONES[10]}" t6 "stop hitting me"
 [ "$(replies t6)" != "$STOP_REPLY" ] || sk_fail "\"stop hitting me\" opted out"
 [ "$(sk_sql "SELECT opted_out FROM contacts WHERE key = '$K10';")" = 0 ] ||
     sk_fail "\"stop hitting me\" opted the contact out"
-wait_min "SELECT count(*) FROM results WHERE contact_key = '$K10';" 1
+wait_min "SELECT count(*) FROM alerts WHERE contact_key = '$K10';" 1
 
 # --- DELETE ---------------------------------------------------------------
 # every_row_with KEY: how many rows of any table hold KEY in any column.

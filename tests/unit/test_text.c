@@ -135,13 +135,46 @@ test_words(void **state)
                  (const char *const[]){"a", "\xef\xbf\xbd", "b"}, 3);
 }
 
+static void
+expect_loose(const char *s, const char *const *want, size_t nwant)
+{
+    size_t n = 99;
+    char **w = text_words_loose(s, &n);
+
+    assert_non_null(w);
+    assert_int_equal(n, nwant);
+    for (size_t i = 0; i < nwant; i++)
+        assert_string_equal(w[i], want[i]);
+    assert_null(w[n]);
+    text_words_free(w);
+}
+
+/* Words as safeguarding phrases compare them. */
+static void
+test_words_loose(void **state)
+{
+    (void)state;
+    expect_loose("Il M’A Frappé !", (const char *const[]){"il", "ma", "frappe"},
+                 3);
+    expect_loose("il m'a frappe", (const char *const[]){"il", "ma", "frappe"},
+                 3);
+    expect_loose("I don't — STOP 🙏", (const char *const[]){"i", "dont", "stop"},
+                 3);
+    expect_loose("يَضْرِبُنِي، أنا", (const char *const[]){"يضربني", "انا"}, 2);
+    expect_loose("Se\xcc\x81"
+                 "curite\xcc\x81",
+                 (const char *const[]){"securite"}, 1);
+    expect_loose("😀 ' ,.", NULL, 0);
+    expect_loose("", NULL, 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),  cmocka_unit_test(test_fold),
         cmocka_unit_test(test_digits), cmocka_unit_test(test_trim),
-        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_words),  cmocka_unit_test(test_words_loose),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
