@@ -1083,6 +1083,7 @@ admin_page(void *arg, struct evhttp_request *req, double t0)
     }
     TAILQ_INIT(&q);
     if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+        evhttp_clear_headers(&q);
         send_error(a, req, t0, HTTP_BADREQUEST, "bad query");
         return;
     }
