@@ -244,6 +244,25 @@ case $out in *"$TOKEN"*) sk_fail "the audit log holds the token" ;; esac
 code=$(admin_get "$WORK/since.json" "/api/audit?since=abc" "${AUTH[@]}")
 [ "$code" = 400 ] || sk_fail "/api/audit?since=abc: HTTP $code"
 
+# Clients that go away in the middle of a long export free their stream:
+# more exports than may run at once still get through afterwards.
+sk_sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+        WHERE i < 20000) INSERT INTO results (contact_key, flow_uuid,
+        flow_name, name, value, category, input, created_at)
+        SELECT 'b' || i, 'u-big', 'Big Flow', 'Word', 'word ' || i, 'Other',
+        'word ' || i, $(($(date +%s) * 1000)) FROM n"
+for i in 1 2 3; do
+    curl -sS --max-time 1 --limit-rate 20k -o /dev/null "${AUTH[@]}" \
+        "$ADMIN/api/export?format=jsonl&flow=Big%20Flow" 2>/dev/null || true
+done
+sleep 2
+for i in 1 2 3; do
+    code=$(admin_get "$WORK/after$i" "/api/export?format=csv&flow=Tiny%20Flow" \
+        "${AUTH[@]}")
+    [ "$code" = 200 ] || sk_fail "export after clients went away: HTTP $code"
+done
+sk_alive
+
 # Too many failures from one peer: 429, then also with the token.
 for i in $(seq 1 10); do
     admin_get "$WORK/bad" /api/flows -H "Authorization: Bearer bad$i" \
