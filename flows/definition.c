@@ -1382,6 +1382,23 @@ flow_set_keyword_at(const struct flow_set *set, size_t i)
     return set->trig[i].keyword;
 }
 
+const struct flow *
+flow_set_keyword_flow_at(const struct flow_set *set, size_t i)
+{
+    const struct fl_trigger *t;
+
+    if (set == NULL || i >= set->ntrig)
+        return NULL;
+    t = &set->trig[i];
+    return t->flow != NULL ? t->flow : find_in(set->flows, set->n, t->flow_ref);
+}
+
+size_t
+flow_node_count(const struct flow *f)
+{
+    return f->nnodes;
+}
+
 const char *
 flow_name(const struct flow *f)
 {

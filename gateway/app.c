@@ -36,6 +36,7 @@
 #include <event2/thread.h>
 #include <jansson.h>
 
+#include "admin.h"
 #include "app.h"
 #include "caps.h"
 #include "channel.h"
@@ -559,6 +560,26 @@ app_http_start(struct sk_app *app, struct dlr_ctx *dlr, struct voice_ctx *vc,
     return 0;
 }
 
+/* Starts the admin API when [server] admin_listen is set (admin.h). */
+static int
+app_admin_start(struct sk_app *app, char err[SK_ERR_LEN])
+{
+    struct admin_deps d = {
+        .cfg = app->cfg,
+        .flows = app->flows,
+        .store = app->store,
+        .base = app->base,
+        .pending = &app->pending,
+        .settled = app_settled,
+        .settled_arg = app,
+    };
+
+    if (app->cfg->admin_listen == NULL)
+        return 0;
+    app->admin = admin_start(&d, err);
+    return app->admin != NULL ? 0 : SK_EINVAL;
+}
+
 /* Starts the outbox (none when no channel sends on its own); delivery
  * reports are stored through it. */
 static int
@@ -589,6 +610,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
            (int)sig, app->pending);
     app->stopping = true;
     http_stop_intake(app->http);
+    admin_stop_intake(app->admin);
     outbox_stop(app->outbox);
     notify_stop(app->notify);
     if (app->sweep_timer != NULL)
@@ -663,6 +685,7 @@ app_free(struct sk_app *app)
     notify_stop(app->notify); /* its jobs still queued send nothing */
     store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
+    admin_free(app->admin); /* after the store has answered its jobs */
     notify_free(app->notify);
     safeguard_free(app->safeguard);
     http_free(app->http);
@@ -780,7 +803,8 @@ app_serve(const char *config_path)
         app_outbox_start(&app, &dlr, err) != 0 ||
         ((app.notify = notify_from_config(app.cfg, app.base, app.store, err)) ==
              NULL &&
-         err[0] != '\0')) {
+         err[0] != '\0') ||
+        app_admin_start(&app, err) != 0) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }

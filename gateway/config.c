@@ -70,8 +70,8 @@ struct key {
 static const struct key server_keys[] = {
     {"listen", K_ADDR, C(listen), 0, 0, 0, false},
     {"public_url", K_URL, C(public_url), 0, 0, 0, false},
-    {"admin_listen", K_ADDR, C(admin_listen), 0, 0, 0, true},
-    {"admin_token_file", K_PATH, C(admin_token_file), 0, 0, 0, true},
+    {"admin_listen", K_ADDR, C(admin_listen), 0, 0, 0, false},
+    {"admin_token_file", K_PATH, C(admin_token_file), 0, 0, 0, false},
     {"max_body", K_SIZE, C(max_body), 1024, 64LL << 20, 0, false},
     {"max_headers", K_SIZE, C(max_headers), 256, 1LL << 20, 0, false},
     {"max_connections", K_INT, C(max_connections), 1, 65536, 0, false},

@@ -22,6 +22,7 @@
 #include "inbound.h"
 #include "sending.h"
 
+struct admin;
 struct caps;
 struct zone_cache;
 struct channel_type;
@@ -45,6 +46,7 @@ struct sk_app {
     struct store *store;
     struct event_base *base;
     struct http_server *http;
+    struct admin *admin; /* NULL without [server] admin_listen */
     struct metrics *metrics;
     struct outbox *outbox;      /* NULL when no channel sends on its own */
     struct prompts *prompts;    /* NULL without [flows] prompts */

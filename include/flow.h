@@ -113,9 +113,16 @@ const struct flow *flow_set_match_keyword(const struct flow_set *set,
  */
 const char *flow_set_keyword_at(const struct flow_set *set, size_t i);
 
+/* The flow the set's i-th keyword trigger starts, or NULL (past the last,
+ * or a trigger naming no loaded flow). */
+const struct flow *flow_set_keyword_flow_at(const struct flow_set *set,
+                                            size_t i);
+
 const char *flow_name(const struct flow *f);
 const char *flow_uuid(const struct flow *f);
 const char *flow_type(const struct flow *f); /* "messaging" or "voice" */
+/* How many nodes f has. */
+size_t flow_node_count(const struct flow *f);
 /* The definition's "revision", or 0 when it has none. */
 int64_t flow_revision(const struct flow *f);
 
