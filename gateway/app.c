@@ -1,6 +1,6 @@
 /*
  * app.c - `sikiliza serve`: setup, the loop side of the inbound pipeline
- * and of the timeout sweep, and shutdown. Delivery reports are dlr.c's;
+ * and shutdown. Delivery reports are dlr.c's;
  * their route is registered here.
  *
  * Inbound pipeline. On the loop (app_receive): the channel type checks the
@@ -14,7 +14,7 @@
  * (inbound_done), after COMMIT, the reply is rendered and sent; on any
  * failure the provider gets 5xx and nothing is acknowledged.
  *
- * Timeouts and expiry. A one-second timer submits a sweep job (sweep.c)
+ * Timeouts and expiry. A one-second timer (sweep.c) submits a sweep job
  * that resumes every due session with FLOW_RESUME_TIMEOUT or
  * FLOW_RESUME_EXPIRE; what those runs send goes to the outbox. A daily
  * timer (purge.c) applies the retention policy.
@@ -390,69 +390,6 @@ app_ussd(void *arg, struct evhttp_request *req, size_t ch, double t0)
     receive(app, req, ch, t0, true);
 }
 
-/* --- timeouts and expiry ---------------------------------------------------
- */
-
-/* A sweep job with the application its done callback reports to. */
-struct app_sweep {
-    struct sweep_job sw;
-    struct sk_app *app;
-};
-
-static int
-app_sweep_run(struct store_tx *tx, void *arg)
-{
-    struct app_sweep *as = arg;
-
-    return sweep_run(tx, &as->sw);
-}
-
-static void
-sweep_done(void *arg, int rc)
-{
-    struct app_sweep *as = arg;
-    struct sweep_job *job = &as->sw;
-    struct sk_app *app = as->app;
-
-    app->pending--;
-    app->sweeping = false;
-    for (size_t ch = 0; rc == 0 && ch < app->cfg->n_channels; ch++)
-        for (int k = 0; k < CAPS_COUNT; k++)
-            metrics_capped(app->metrics, ch, k, job->capped[ch][k]);
-    if (rc != 0)
-        sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
-    else if (job->resumed > 0 || job->purged > 0)
-        sk_log(LOG_INFO, "sweep", "resumed=%d expired_addresses=%d",
-               job->resumed, job->purged);
-    free(as);
-    maybe_stop(app);
-}
-
-static void
-sweep_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct sk_app *app = arg;
-    struct app_sweep *as;
-
-    (void)fd;
-    (void)what;
-    if (app->stopping)
-        return;
-    outbox_kick(app->outbox);
-    if (app->sweeping)
-        return;
-    if ((as = calloc(1, sizeof(*as))) == NULL)
-        return;
-    as->sw.ctx = &app->inbound;
-    as->app = app;
-    if (store_submit(app->store, app_sweep_run, sweep_done, as) != 0) {
-        free(as); /* busy: try on the next tick */
-        return;
-    }
-    app->sweeping = true;
-    app->pending++;
-}
-
 /* --- the HTTP routes ------------------------------------------------------
  */
 
@@ -613,8 +550,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     admin_stop_intake(app->admin);
     outbox_stop(app->outbox);
     notify_stop(app->notify);
-    if (app->sweep_timer != NULL)
-        event_del(app->sweep_timer);
+    sweep_timer_stop(app->sweep);
     purge_timer_stop(app->purge);
     maybe_stop(app);
 }
@@ -670,8 +606,7 @@ check_config(struct sk_app *app)
 static void
 app_free(struct sk_app *app)
 {
-    if (app->sweep_timer != NULL)
-        event_free(app->sweep_timer);
+    sweep_timer_free(app->sweep);
     purge_timer_free(app->purge);
     if (app->sig_term != NULL)
         event_free(app->sig_term);
@@ -728,7 +663,6 @@ app_serve(const char *config_path)
     struct sk_app app;
     struct dlr_ctx dlr;     /* used until app_free() has closed the store */
     struct voice_ctx voice; /* likewise */
-    struct timeval second = {1, 0};
     const char *names[CONFIG_MAX_CHANNELS];
     char err[SK_ERR_LEN] = "";
     size_t i;
@@ -808,14 +742,17 @@ app_serve(const char *config_path)
         fprintf(stderr, "sikiliza serve: %s\n", err);
         goto out;
     }
-    app.sweep_timer = event_new(app.base, -1, EV_PERSIST, sweep_tick, &app);
+    app.sweep = sweep_timer_new(
+        app.base, &(struct sweep_deps){app.store, &app.inbound, app.outbox,
+                                       app.metrics, app.cfg->n_channels,
+                                       &app.pending, app_settled, &app});
     app.purge = purge_timer_new(app.base, app.store, app.cfg, &app.pending,
                                 app_settled, &app);
     app.sig_term = evsignal_new(app.base, SIGTERM, on_signal, &app);
     app.sig_int = evsignal_new(app.base, SIGINT, on_signal, &app);
-    if (app.sweep_timer == NULL || app.purge == NULL || app.sig_term == NULL ||
-        app.sig_int == NULL || event_add(app.sweep_timer, &second) != 0 ||
-        event_add(app.sig_term, NULL) != 0 || event_add(app.sig_int, NULL) != 0)
+    if (app.sweep == NULL || app.purge == NULL || app.sig_term == NULL ||
+        app.sig_int == NULL || event_add(app.sig_term, NULL) != 0 ||
+        event_add(app.sig_int, NULL) != 0)
         goto nomem;
     sk_log(LOG_INFO, "serve",
            "listening on %s (%zu channels, %zu flows, store schema %d)",

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "caps.h"
 #include "flow.h"
 #include "inbound.h"
 #include "log.h"
+#include "metrics.h"
+#include "outbox.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -155,4 +158,108 @@ sweep_run(struct store_tx *tx, void *arg)
         return rc;
     job->purged = rc;
     return 0;
+}
+
+/* --- the timer (event loop thread) ------------------------------------- */
+
+struct sweep_timer {
+    struct event *ev;
+    struct sweep_deps d;
+    bool sweeping; /* a sweep job is queued or running */
+    bool stopped;
+};
+
+/* A sweep job with the timer its done callback reports to. */
+struct sweep_run_job {
+    struct sweep_job sw;
+    struct sweep_timer *t;
+};
+
+static int
+sweep_timer_run(struct store_tx *tx, void *arg)
+{
+    struct sweep_run_job *rj = arg;
+
+    return sweep_run(tx, &rj->sw);
+}
+
+static void
+sweep_timer_done(void *arg, int rc)
+{
+    struct sweep_run_job *rj = arg;
+    struct sweep_job *job = &rj->sw;
+    struct sweep_timer *t = rj->t;
+
+    (*t->d.pending)--;
+    t->sweeping = false;
+    for (size_t ch = 0; rc == 0 && ch < t->d.n_channels; ch++)
+        for (int k = 0; k < CAPS_COUNT; k++)
+            metrics_capped(t->d.metrics, ch, k, job->capped[ch][k]);
+    if (rc != 0)
+        sk_log(LOG_WARNING, "sweep", "failed: %s", sk_strerror(rc));
+    else if (job->resumed > 0 || job->purged > 0)
+        sk_log(LOG_INFO, "sweep", "resumed=%d expired_addresses=%d",
+               job->resumed, job->purged);
+    free(rj);
+    if (t->d.settled != NULL)
+        t->d.settled(t->d.arg);
+}
+
+static void
+sweep_timer_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct sweep_timer *t = arg;
+    struct sweep_run_job *rj;
+
+    (void)fd;
+    (void)what;
+    if (t->stopped)
+        return;
+    outbox_kick(t->d.outbox);
+    if (t->sweeping || (rj = calloc(1, sizeof(*rj))) == NULL)
+        return;
+    rj->sw.ctx = t->d.ctx;
+    rj->t = t;
+    if (store_submit(t->d.store, sweep_timer_run, sweep_timer_done, rj) != 0) {
+        free(rj); /* busy: try on the next tick */
+        return;
+    }
+    t->sweeping = true;
+    (*t->d.pending)++;
+}
+
+struct sweep_timer *
+sweep_timer_new(struct event_base *base, const struct sweep_deps *deps)
+{
+    struct sweep_timer *t = calloc(1, sizeof(*t));
+    struct timeval second = {1, 0};
+
+    if (t == NULL)
+        return NULL;
+    t->d = *deps;
+    t->ev = event_new(base, -1, EV_PERSIST, sweep_timer_tick, t);
+    if (t->ev == NULL || event_add(t->ev, &second) != 0) {
+        sweep_timer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void
+sweep_timer_stop(struct sweep_timer *t)
+{
+    if (t == NULL)
+        return;
+    t->stopped = true;
+    event_del(t->ev);
+}
+
+void
+sweep_timer_free(struct sweep_timer *t)
+{
+    if (t == NULL)
+        return;
+    if (t->ev != NULL)
+        event_free(t->ev);
+    free(t);
 }

@@ -38,6 +38,7 @@ struct prompts;
 struct purge_timer;
 struct safeguard;
 struct store;
+struct sweep_timer;
 
 struct sk_app {
     struct config *cfg;
@@ -51,8 +52,8 @@ struct sk_app {
     struct outbox *outbox;      /* NULL when no channel sends on its own */
     struct prompts *prompts;    /* NULL without [flows] prompts */
     struct sending_ctx sending; /* what the outbox reports to */
-    struct event *sweep_timer;
-    struct purge_timer *purge; /* the daily retention purge */
+    struct sweep_timer *sweep;  /* timeouts and expiry (sweep.h) */
+    struct purge_timer *purge;  /* the daily retention purge */
     struct event *sig_term, *sig_int;
     /* the channel type of each configured channel, by config index */
     const struct channel_type *types[CONFIG_MAX_CHANNELS];
@@ -69,7 +70,6 @@ struct sk_app {
     struct safeguard *safeguard; /* disclosures; NULL when switched off */
     struct notify *notify;       /* alert webhook; NULL without one */
     int pending;   /* store jobs whose done callback has not run yet */
-    bool sweeping; /* a timeout sweep job is queued or running */
     bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
 };
 

@@ -3,9 +3,10 @@
  * timed out or a run expired) is resumed, what it sends goes to the
  * outbox, and expired reply addresses are deleted.
  *
- * Threads. The event loop zeroes a job, sets ctx and submits sweep_run()
- * to the store (once a second, one job at a time); sweep_run() runs on
- * the writer thread; the loop reads the counts in the done callback.
+ * Threads. The sweep timer (sweep_timer_new(), event loop thread) zeroes
+ * a job, sets ctx and submits sweep_run() to the store once a second, one
+ * job at a time; sweep_run() runs on the writer thread; the timer reads
+ * the counts in the done callback, on the loop.
  */
 #ifndef SK_SWEEP_H
 #define SK_SWEEP_H
@@ -16,7 +17,11 @@
 #include "config.h"
 #include "privacy.h"
 
+struct event_base;
 struct inbound_ctx;
+struct metrics;
+struct outbox;
+struct store;
 struct store_tx;
 
 #define SWEEP_LIMIT 64 /* contacts per sweep job */
@@ -36,5 +41,31 @@ struct sweep_job {
  * most SWEEP_LIMIT due contacts. Store errors are returned; engine errors
  * are logged and the contact's wait cleared. */
 int sweep_run(struct store_tx *tx, void *arg);
+
+/* --- the timer (event loop thread) ------------------------------------- */
+
+/* What the timer reads; borrowed, alive until sweep_timer_free(). Each
+ * tick also kicks the outbox (NULL: none). pending is the owner's count
+ * of store jobs in flight: a sweep adds one while it runs, and settled(arg)
+ * is called when it has reported back (the owner may stop then). */
+struct sweep_deps {
+    struct store *store;
+    const struct inbound_ctx *ctx;
+    struct outbox *outbox;
+    struct metrics *metrics;
+    size_t n_channels;
+    int *pending;
+    void (*settled)(void *arg);
+    void *arg;
+};
+struct sweep_timer;
+
+/* Starts the once-a-second sweep on base; NULL when out of memory. */
+struct sweep_timer *sweep_timer_new(struct event_base *base,
+                                    const struct sweep_deps *deps);
+/* No sweep starts after this (one in flight still reports). */
+void sweep_timer_stop(struct sweep_timer *t);
+/* NULL is a no-op; after the store has run its callbacks. */
+void sweep_timer_free(struct sweep_timer *t);
 
 #endif
