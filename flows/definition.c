@@ -1433,7 +1433,9 @@ flow_each_message(const struct flow *f,
 {
     for (size_t i = 0; i < f->nnodes; i++) {
         const struct fl_node *n = &f->nodes[i];
+        char label[160]; /* as the editor shows the node, uuid last */
 
+        fl_node_label(f, i, label, sizeof(label));
         for (size_t j = 0; j < n->nactions; j++) {
             const struct fl_action *a = &n->actions[j];
             const char *lang;
@@ -1441,7 +1443,7 @@ flow_each_message(const struct flow *f,
 
             if (a->type != FA_SEND_MSG && a->type != FA_SAY_MSG)
                 continue;
-            fn(arg, n->uuid, f->language, jstr(a->json, "text"));
+            fn(arg, label, f->language, jstr(a->json, "text"));
             if (f->loc == NULL || a->uuid == NULL)
                 continue;
             json_object_foreach((json_t *)f->loc, lang, items)
@@ -1450,7 +1452,7 @@ flow_each_message(const struct flow *f,
 
                 (void)items;
                 if (json_string_length(json_array_get(t, 0)) > 0)
-                    fn(arg, n->uuid, lang,
+                    fn(arg, label, lang,
                        json_string_value(json_array_get(t, 0)));
             }
         }

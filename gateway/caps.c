@@ -273,10 +273,14 @@ report_message(void *arg, const char *node, const char *lang, const char *text)
     if (r->out != NULL)
         fprintf(r->out, "%s: flow \"%s\": node %s: %s: %s\n", r->path, r->flow,
                 node != NULL ? node : "-", lang, what);
-    else
+    else /* the log names the node by its uuid alone: no flow text there */
         sk_log(LOG_WARNING, "flows",
                "flow \"%s\" node %s language %s: %s, over max_segments %d",
-               r->flow, node != NULL ? node : "-", lang, what, r->max);
+               r->flow,
+               node == NULL                     ? "-"
+               : strstr(node, "(uuid ") != NULL ? strstr(node, "(uuid ")
+                                                : node,
+               lang, what, r->max);
 }
 
 static size_t

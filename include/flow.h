@@ -166,8 +166,10 @@ void flow_set_each_field(const struct flow_set *set,
 
 /*
  * Every text this flow may send, per language (for cost checks):
- * calls fn(arg, node_uuid, language, text) for each send_msg text and
- * translation. language is the flow's base language for the original.
+ * calls fn(arg, node, language, text) for each send_msg text and
+ * translation; node names the node as the editor shows it (its first
+ * message's first words or its result name, the UUID last). language is the
+ * flow's base language for the original.
  */
 void flow_each_message(const struct flow *f,
                        void (*fn)(void *arg, const char *node, const char *lang,

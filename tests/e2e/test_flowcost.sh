@@ -15,7 +15,7 @@ rc=0
 sk_bin flow check --max-segments 1 "$EX/wellbeing_check.json" >"$OUT" 2>&1 ||
     rc=$?
 [ "$rc" = 0 ] || sk_fail "warnings changed the exit code to $rc: $(cat "$OUT")"
-grep -Eq '^.*wellbeing_check\.json: flow "Wellbeing Check": node [0-9a-f-]{36}: ara: [0-9]+ segments \(UCS-2, [0-9]+ chars\)$' "$OUT" ||
+grep -Eq '^.*wellbeing_check\.json: flow "Wellbeing Check": node ("[^"]+"|[0-9]+) \(uuid [0-9a-f-]{36}\): ara: [0-9]+ segments \(UCS-2, [0-9]+ chars\)$' "$OUT" ||
     sk_fail "no per-message warning: $(cat "$OUT")"
 grep -Eq 'wellbeing_check\.json: [0-9]+ messages, 3 languages, most segments: [0-9]+; [0-9]+ over 1$' "$OUT" ||
     sk_fail "no summary line: $(cat "$OUT")"
