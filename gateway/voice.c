@@ -419,13 +419,13 @@ hear_peek_wait(struct store_tx *tx, struct voice_job *vj)
     return rc;
 }
 
-/* Writer thread: a retried record callback is a duplicate; else the
- * question it answers, the stored answer of step n - 1, and what the
- * waiting run listens for. */
+/* Writer thread: what the store holds of this step and the one before.
+ * 1 when this step was answered already (a provider's retry: job->reply
+ * is its answer); else 0 with vj->again_reply the answer of step n - 1,
+ * SK_ENOENT when there is none, or another SK_E*. */
 static int
-hear_peek_run(struct store_tx *tx, void *arg)
+stored_steps(struct store_tx *tx, struct voice_job *vj)
 {
-    struct voice_job *vj = arg;
     struct inbound_job *job = &vj->in;
     const char *chname = job->ctx->cfg->channels[job->ch].name;
     char id[VOICE_ID_MAX], *call = job->external_id, *hash;
@@ -434,12 +434,25 @@ hear_peek_run(struct store_tx *tx, void *arg)
     rc = store_inbound_get(tx, chname, call, &job->reply);
     if (rc == 0) {
         job->status = "duplicate";
-        return 0;
+        return 1;
     }
     if (rc != SK_ENOENT || (hash = strrchr(call, '#')) == NULL)
         return rc != SK_ENOENT ? rc : SK_EINVAL;
     snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
-    rc = store_inbound_get(tx, chname, id, &vj->again_reply);
+    return store_inbound_get(tx, chname, id, &vj->again_reply);
+}
+
+/* Writer thread: a retried record callback is a duplicate; else the
+ * question it answers, the stored answer of step n - 1, and what the
+ * waiting run listens for. */
+static int
+hear_peek_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    int rc = stored_steps(tx, vj);
+
+    if (rc == 1)
+        return 0;
     if (rc != 0 && rc != SK_ENOENT)
         return rc;
     return hear_peek_wait(tx, vj);
@@ -522,19 +535,10 @@ poll_run(struct store_tx *tx, void *arg)
 {
     struct voice_job *vj = arg;
     struct inbound_job *job = &vj->in;
-    const char *chname = job->ctx->cfg->channels[job->ch].name;
-    char id[VOICE_ID_MAX], *call = job->external_id, *hash;
-    int rc;
+    int rc = stored_steps(tx, vj);
 
-    rc = store_inbound_get(tx, chname, call, &job->reply);
-    if (rc == 0) {
-        job->status = "duplicate";
+    if (rc == 1)
         return 0;
-    }
-    if (rc != SK_ENOENT || (hash = strrchr(call, '#')) == NULL)
-        return rc != SK_ENOENT ? rc : SK_EINVAL;
-    snprintf(id, sizeof(id), "%.*s#%u", (int)(hash - call), call, vj->n - 1);
-    rc = store_inbound_get(tx, chname, id, &vj->again_reply);
     if (rc == 0) {
         vj->ask_again = true;
         return 0;

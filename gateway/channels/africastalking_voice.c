@@ -46,29 +46,13 @@ at_parse_call(const struct config_channel *ch,
         (rc = channel_pairs_text(&p, "recordingUrl", &rec, err)) != 0 ||
         (rc = channel_pairs_text(&p, "callSessionState", &state, err)) != 0)
         goto out;
-    rc = SK_EINVAL;
-    if (sid == NULL || sid[0] == '\0') {
-        sk_seterr(err, "missing \"sessionId\"");
+    rc = voicexml_call_fill(call,
+                            &(struct voicexml_fields){sid, "sessionId", from,
+                                                      "callerNumber", digits,
+                                                      "dtmfDigits", rec},
+                            err);
+    if (rc != 0)
         goto out;
-    }
-    if (strlen(sid) > CHANNEL_MAX_ID / 2) {
-        sk_seterr(err, "\"sessionId\" is too long");
-        goto out;
-    }
-    if ((rc = voicexml_urn(from, "callerNumber", &call->urn, err)) != 0)
-        goto out;
-    if (digits != NULL && strspn(digits, "0123456789*#") != strlen(digits)) {
-        sk_seterr(err, "\"dtmfDigits\" is not keypad keys");
-        rc = SK_EINVAL;
-        goto out;
-    }
-    call->call_id = voicexml_dup(sid, &rc);
-    call->digits = voicexml_dup(digits, &rc);
-    call->recording_url = voicexml_dup(rec, &rc);
-    if (rc == SK_ENOMEM || call->call_id == NULL) {
-        rc = SK_ENOMEM;
-        goto out;
-    }
     call->ended = active != NULL && strcmp(active, "0") == 0;
     if (call->ended)
         strcpy(call->state, "completed");

@@ -84,31 +84,15 @@ twilio_parse_call(const struct config_channel *ch,
         (rc = channel_pairs_text(&p, "Digits", &digits, err)) != 0 ||
         (rc = channel_pairs_text(&p, "RecordingUrl", &rec, err)) != 0)
         goto out;
-    rc = SK_EINVAL;
-    if (sid == NULL || sid[0] == '\0') {
-        sk_seterr(err, "missing \"CallSid\"");
-        goto out;
-    }
-    if (strlen(sid) > CHANNEL_MAX_ID / 2) {
-        sk_seterr(err, "\"CallSid\" is too long");
-        goto out;
-    }
-    if ((rc = voicexml_urn(from, "From", &call->urn, err)) != 0)
-        goto out;
     if (digits != NULL && strcmp(digits, "hangup") == 0)
         digits = NULL; /* the caller hung up during a recording */
-    if (digits != NULL && strspn(digits, "0123456789*#") != strlen(digits)) {
-        sk_seterr(err, "\"Digits\" is not keypad keys");
-        rc = SK_EINVAL;
+    rc = voicexml_call_fill(call,
+                            &(struct voicexml_fields){sid, "CallSid", from,
+                                                      "From", digits, "Digits",
+                                                      rec},
+                            err);
+    if (rc != 0)
         goto out;
-    }
-    call->call_id = voicexml_dup(sid, &rc);
-    call->digits = voicexml_dup(digits, &rc);
-    call->recording_url = voicexml_dup(rec, &rc);
-    if (rc == SK_ENOMEM || call->call_id == NULL) {
-        rc = SK_ENOMEM;
-        goto out;
-    }
     call->ended = twilio_call_over(state);
     if (state != NULL && strlen(state) < sizeof(call->state) &&
         strspn(state, "abcdefghijklmnopqrstuvwxyz-") == strlen(state))

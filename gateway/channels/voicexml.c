@@ -172,3 +172,30 @@ voicexml_dup(const char *s, int *rc)
         *rc = SK_ENOMEM;
     return d;
 }
+
+int
+voicexml_call_fill(struct channel_call *call, const struct voicexml_fields *f,
+                   char err[SK_ERR_LEN])
+{
+    int rc = 0;
+
+    if (f->id == NULL || f->id[0] == '\0') {
+        sk_seterr(err, "missing \"%s\"", f->id_field);
+        return SK_EINVAL;
+    }
+    if (strlen(f->id) > CHANNEL_MAX_ID / 2) {
+        sk_seterr(err, "\"%s\" is too long", f->id_field);
+        return SK_EINVAL;
+    }
+    if ((rc = voicexml_urn(f->from, f->from_field, &call->urn, err)) != 0)
+        return rc;
+    if (f->digits != NULL &&
+        strspn(f->digits, "0123456789*#") != strlen(f->digits)) {
+        sk_seterr(err, "\"%s\" is not keypad keys", f->digits_field);
+        return SK_EINVAL;
+    }
+    call->call_id = voicexml_dup(f->id, &rc);
+    call->digits = voicexml_dup(f->digits, &rc);
+    call->recording_url = voicexml_dup(f->recording, &rc);
+    return rc == SK_ENOMEM || call->call_id == NULL ? SK_ENOMEM : 0;
+}

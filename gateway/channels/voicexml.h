@@ -59,4 +59,19 @@ int voicexml_urn(const char *number, const char *field, char **urn,
  * when the copy fails. */
 char *voicexml_dup(const char *s, int *rc);
 
+/* What every provider's call webhook carries, as read from its form, with
+ * the provider's names of the fields for the errors. */
+struct voicexml_fields {
+    const char *id, *id_field;         /* the call's id (required) */
+    const char *from, *from_field;     /* the caller's number (required) */
+    const char *digits, *digits_field; /* keys pressed, or NULL */
+    const char *recording;             /* a recording's URL, or NULL */
+};
+
+/* Checks f and copies it into call (urn, call_id, digits, recording_url):
+ * 0, or SK_EINVAL with err naming the field, or SK_ENOMEM. On failure the
+ * caller clears call. */
+int voicexml_call_fill(struct channel_call *call,
+                       const struct voicexml_fields *f, char err[SK_ERR_LEN]);
+
 #endif
