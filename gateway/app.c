@@ -60,6 +60,7 @@
 #include "text.h"
 #include "ussd.h"
 #include "voice.h"
+#include "voicewire.h"
 #include "webreq.h"
 #include "zone.h"
 
@@ -663,6 +664,8 @@ app_free(struct sk_app *app)
     notify_stop(app->notify); /* its jobs still queued send nothing */
     store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
+    voicewire_free(app->voicewire); /* its jobs have all reported */
+    app->voicewire = NULL;
     notify_free(app->notify);
     safeguard_free(app->safeguard);
     http_free(app->http);
@@ -781,6 +784,12 @@ app_serve(const char *config_path)
              NULL &&
          err[0] != '\0')) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    if (voicewire_start(&app.voicewire, app.cfg, app.types, app.base, &voice,
+                        err) != 0) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        code = 1;
         goto out;
     }
     app.sweep_timer = event_new(app.base, -1, EV_PERSIST, sweep_tick, &app);
