@@ -61,6 +61,7 @@
 #include "text.h"
 #include "ussd.h"
 #include "voice.h"
+#include "voicewire.h"
 #include "webreq.h"
 #include "zone.h"
 
@@ -620,7 +621,9 @@ app_free(struct sk_app *app)
     notify_stop(app->notify); /* its jobs still queued send nothing */
     store_close(app->store);  /* runs what is queued, joins the writer */
     app->store = NULL;
-    admin_free(app->admin); /* after the store has answered its jobs */
+    admin_free(app->admin);         /* after the store has answered its jobs */
+    voicewire_free(app->voicewire); /* its jobs have all reported */
+    app->voicewire = NULL;
     notify_free(app->notify);
     safeguard_free(app->safeguard);
     http_free(app->http);
@@ -655,6 +658,15 @@ app_inbound_ctx(struct sk_app *app)
     in->delete_folded = app->delete_folded;
     in->n_delete = app->n_delete;
     in->safeguard = app->safeguard;
+}
+
+/* Process-wide set-up, once, before any thread starts. */
+static int
+app_process_init(void)
+{
+    evthread_use_pthreads();
+    event_set_log_callback(libevent_log);
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : SK_ENOMEM;
 }
 
 int
@@ -719,10 +731,7 @@ app_serve(const char *config_path)
     app_inbound_ctx(&app);
     caps_log_long_texts(app.flows, app.cfg->max_segments);
 
-    /* process-wide set-up, once, before any thread starts */
-    evthread_use_pthreads();
-    event_set_log_callback(libevent_log);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (app_process_init() != 0)
         goto nomem;
     curl_ready = true;
     if ((app.base = event_base_new()) == NULL)
@@ -740,6 +749,12 @@ app_serve(const char *config_path)
          err[0] != '\0') ||
         app_admin_start(&app, err) != 0) {
         fprintf(stderr, "sikiliza serve: %s\n", err);
+        goto out;
+    }
+    if (voicewire_start(&app.voicewire, app.cfg, app.types, app.base, &voice,
+                        err) != 0) {
+        fprintf(stderr, "sikiliza serve: %s\n", err);
+        code = 1;
         goto out;
     }
     app.sweep = sweep_timer_new(

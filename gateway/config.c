@@ -118,11 +118,11 @@ static const struct key safeguarding_keys[] = {
 };
 
 static const struct key asr_keys[] = {
-    {"model", K_PATH, C(asr_model), 0, 0, 0, true},
-    {"dict", K_PATH, C(asr_dict), 0, 0, 0, true},
-    {"lm", K_PATH, C(asr_lm), 0, 0, 0, true},
-    {"workers", K_INT, C(asr_workers), 1, 64, 0, true},
-    {"min_confidence", K_FRAC, C(asr_min_confidence), 0, 0, 0, true},
+    {"model", K_PATH, C(asr_model), 0, 0, 0, false},
+    {"dict", K_PATH, C(asr_dict), 0, 0, 0, false},
+    {"lm", K_PATH, C(asr_lm), 0, 0, 0, false},
+    {"workers", K_INT, C(asr_workers), 1, 64, 0, false},
+    {"min_confidence", K_FRAC, C(asr_min_confidence), 0, 0, 0, false},
 };
 
 static const struct key limits_keys[] = {

@@ -654,8 +654,10 @@ hear_peek_done(void *arg, int rc)
         hear_submit(vj); /* no question known: an empty answer */
         return;
     }
-    if (strcmp(vj->lang, "eng") != 0) {
-        /* the recogniser knows English only: no made-up transcript */
+    if (strcmp(vj->lang, "eng") != 0 && vj->choices.n == 0) {
+        /* open answers: the recogniser knows English only, no made-up
+         * transcript (closed sets are heard in every language the
+         * lexicon has words for) */
         vj->heard_note = "needs listening (not transcribed)";
         free(vj->in.text);
         if ((vj->in.text = strdup(VOICESTEP_NEEDS_LISTENING)) == NULL) {

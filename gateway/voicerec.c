@@ -103,8 +103,21 @@ job_event(evutil_socket_t fd, short what, void *arg)
         job_finish(j);
         return;
     }
-    /* decoded: the pool takes the samples over when it accepts them */
-    rc = asrpool_submit(j->vr->pool, j->pcm.samples, j->pcm.nsamples, heard, j);
+    /* decoded: the pool takes the samples over when it accepts them; a
+     * closed set is heard against its words */
+    if (j->n_phrases > 0) {
+        struct asr_choices c = {
+            .lang = j->lang[0] != '\0' ? j->lang : NULL,
+            .phrases = (const char *const *)j->phrases,
+            .n = j->n_phrases,
+        };
+
+        rc = asrpool_submit_choices(j->vr->pool, j->pcm.samples,
+                                    j->pcm.nsamples, &c, heard, j);
+    } else {
+        rc = asrpool_submit(j->vr->pool, j->pcm.samples, j->pcm.nsamples, heard,
+                            j);
+    }
     if (rc != 0) {
         j->rc = rc;
         job_finish(j);

@@ -39,6 +39,7 @@ struct purge_timer;
 struct safeguard;
 struct store;
 struct sweep_timer;
+struct voicewire;
 
 struct sk_app {
     struct config *cfg;
@@ -69,6 +70,7 @@ struct sk_app {
     struct inbound_ctx inbound;  /* what inbound store jobs read */
     struct safeguard *safeguard; /* disclosures; NULL when switched off */
     struct notify *notify;       /* alert webhook; NULL without one */
+    struct voicewire *voicewire; /* hearing recordings; NULL without calls */
     int pending;   /* store jobs whose done callback has not run yet */
     bool stopping; /* SIGTERM/SIGINT seen: no new work is taken */
 };

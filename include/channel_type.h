@@ -122,15 +122,15 @@ struct channel_key {
     }
 
 /* The keys of voice-capable types: hosts recordings may come from, and
- * whether they are deleted at the provider once fetched (voice calls are
- * not built yet: both are accepted and warned about). */
+ * whether they are deleted at the provider once fetched (delete_recordings
+ * is not built yet: accepted and warned about). */
 #define CHANNEL_VOICE_KEYS                                                     \
     {"media_hosts",                                                            \
      CHANNEL_KEY_TEXT,                                                         \
      offsetof(struct config_channel, media_hosts),                             \
      false,                                                                    \
      channel_media_hosts_check,                                                \
-     true},                                                                    \
+     false},                                                                   \
     {                                                                          \
         "delete_recordings", CHANNEL_KEY_BOOL,                                 \
             offsetof(struct config_channel, delete_recordings), false, NULL,   \

@@ -19,18 +19,18 @@
  * during the recording is the answer. A recording alone is fetched
  * (fetch.h: only from the channel's media hosts), decoded and transcribed
  * off the loop (voicerec.h), and the transcript is the answer, while the
- * provider's request is held; a question in a language the recogniser
- * does not know (it knows English) is not transcribed: the answer is
- * VOICESTEP_NEEDS_LISTENING. A recording that cannot be fetched, decoded or
- * understood, or a full recogniser gets "sorry" and the question again,
- * to be answered on the keypad. Hearing that takes longer than a few
+ * provider's request is held; a closed set of answers is heard against its
+ * words (in the languages the lexicon has), an open answer in a language
+ * the recogniser does not know (it knows English) is not transcribed: the
+ * answer is VOICESTEP_NEEDS_LISTENING. A recording that cannot be fetched,
+ * decoded or understood, or a full recogniser gets "sorry" and the question
+ * again, to be answered on the keypad. Hearing that takes longer than a few
  * seconds answers the held request with a short pause and a redirect to
  * POST /c/NAME/voice/poll?n=N, which answers when the flow has moved on
  * (held again meanwhile); after a few polls the question is asked again.
- * Hearing is on when the context has fetch, rec and base (app.c: fetch_get()
- * under the channel's media policy, voicerec_new() on an ASR pool); until
- * the gateway has a recording fetch, every recording alone is asked again
- * on the keypad.
+ * Hearing is on when the context has fetch, rec and base (voicewire.c:
+ * fetch_get() under the channel's media policy, voicerec_new() on an ASR
+ * pool); without them every recording alone is asked again on the keypad.
  *
  * Threads. voice_route() and the done callbacks run on the event loop;
  * the store jobs on the store's writer thread read only the context,

@@ -54,8 +54,7 @@ struct voicerec_set {
  * whatever happens) and hears it: against set when it is not NULL, else
  * with the open model; done(arg, ...) reports, never from inside this
  * call. Returns 0, or SK_EBUSY (the queue is full) or SK_ENOMEM, and then
- * done is never called. The pool hears every recording with its open
- * model for now: the set is kept for the pool's closed-set decoding.
+ * done is never called.
  */
 int voicerec_hear(struct voicerec *vr, void *data, size_t len,
                   const struct voicerec_set *set, voicerec_done_fn done,

@@ -7,8 +7,13 @@
 #    no-input <Redirect>, <Record> for the spoken answer and <Hangup/>;
 #  - a retried callback gets the same answer and is stored once; a gather
 #    that times out takes the wait's timeout route;
-#  - a recording alone gets "sorry" and the question again on the keypad;
-#    a key that ends the recording is the answer;
+#  - a key that ends the recording is the answer; an open answer in French
+#    is kept for listening;
+#  - recordings heard: espeak-ng "yes" and "no" at 8 kHz served by a local
+#    media host (sk-files, listed in media_hosts) are fetched, transcribed
+#    against the question's closed set and routed; a slow host makes the
+#    call pause and poll; a file://, unlisted or unlisted-address URL is
+#    refused, "sorry" and the question again on the keypad;
 #  - unsigned or wrongly signed callbacks get 403; a status callback
 #    (completed) ends the call's run, and leaves an SMS survey alone;
 #  - an Africa's Talking call: GetDigits with a callback URL carrying the
@@ -33,6 +38,9 @@ AT_SECRET=at-secret-$RANDOM
 PUBLIC=https://hotline.example.org
 CALLER=+254700000123
 CALLER2=+254700000456
+CALLER3=+254700000789
+FILES_PORT=$(sk_free_port)
+MEDIA=http://127.0.0.1:$FILES_PORT
 
 sk_keygen "$GW/secret.key"
 SK_CONF=$GW/sikiliza.conf
@@ -57,6 +65,7 @@ type = twilio
 account_sid = $TW_SID
 auth_token = $TW_TOKEN
 number = +15005550006
+media_hosts = 127.0.0.1
 
 [channel at]
 type = africastalking
@@ -154,14 +163,16 @@ call $SID "/c/tw/voice/record?n=5" "$WORK/s5" Digits=1 \
 call $SID "/c/tw/voice/gather?n=6" "$WORK/s6" Digits=2 # debt: no
 has "$WORK/s6" '<Record maxLength="60" timeout="5" playBeep="true"'
 has "$WORK/s6" "action=\"$PUBLIC/c/tw/voice/record?n=7\""
-# a recording alone is not heard yet: sorry, and the question on the keypad
+# an open answer in French is not transcribed: kept for listening (not
+# fetched: the host is not even listed), the call goes on
 call $SID "/c/tw/voice/record?n=7" "$WORK/s7" \
-    RecordingUrl=https://api.twilio.com/2010-04-01/Accounts/$TW_SID/Recordings/RE1 \
+    RecordingUrl=https://media.example.org/Recordings/RE1 \
     RecordingDuration=3
-has "$WORK/s7" 'Désolé'
-has "$WORK/s7" 'numDigits="1"'
-has "$WORK/s7" "gather?n=7"
-# a key that ends the recording is the answer: 0 skips, the call ends
+grep -q 'Désolé' "$WORK/s7" && sk_fail "a French open answer was asked again"
+has "$WORK/s7" '<Hangup/>'
+grep -q 'voice: channel=tw contact=.* step=7 needs listening' "$SK_LOG" ||
+    sk_fail "the French open answer was not kept for listening"
+# a retried callback of that step gets the same answer
 call $SID "/c/tw/voice/record?n=7" "$WORK/s8" Digits=0 \
     RecordingUrl=https://api.twilio.com/2010-04-01/Accounts/$TW_SID/Recordings/RE2
 has "$WORK/s8" '<Hangup/>'
@@ -310,14 +321,94 @@ else
     sk_log "espeak-ng, sox or the PocketSphinx model missing: spoken answers skipped"
 fi
 
+# --- recordings heard: fetched from the media host, transcribed -----------
+
+# rec_call PATH OUT URL: a recording of call SID3 from CALLER3; a held
+# answer that says pause and poll is followed until the flow has moved on.
+rec_call() {
+    local path=$1 out=$2 url=$3 i
+    FROM=$CALLER3 call "$SID3" "$path" "$out" RecordingUrl="$url" \
+        RecordingDuration=2
+    for ((i = 0; i < 10; i++)); do
+        grep -qF "/c/tw/voice/poll?n=" "$out" || return 0
+        POLLED=$((POLLED + 1))
+        FROM=$CALLER3 call "$SID3" "$(sed -n \
+            's|.*<Redirect method="POST">'"$PUBLIC"'\(/c/tw/voice/poll?n=[0-9]*\)</Redirect>.*|\1|p' \
+            "$out")" "$out"
+    done
+    sk_fail "$path: still polling after 10 polls"
+}
+
+if [ -n "${SK_FILES:-}" ] && [ -x "$SK_FILES" ] &&
+    command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1 &&
+    [ -d /usr/share/pocketsphinx/model/en-us ]; then
+    MEDIADIR=$WORK/media
+    mkdir -p "$MEDIADIR"
+    for w in yes no; do
+        espeak-ng -v en-us -s 140 -w "$WORK/raw.wav" "$w" 2>/dev/null ||
+            sk_fail "espeak-ng failed"
+        sox "$WORK/raw.wav" -r 8000 -c 1 "$MEDIADIR/$w.wav" || sk_fail "sox failed"
+    done
+    cp "$MEDIADIR/yes.wav" "$MEDIADIR/slow-yes.wav"
+    "$SK_FILES" -l "$FILES_PORT" -d "$MEDIADIR" >"$WORK/files.log" 2>&1 &
+    FILES_PID=$!
+    trap 'rc=$?; kill "$FILES_PID" 2>/dev/null || true; (exit "$rc"); sk_cleanup' EXIT
+    for ((i = 0; i < 100; i++)); do
+        curl -fsS --max-time 1 -o /dev/null "$MEDIA/ping" 2>/dev/null && break
+        sleep 0.1
+    done
+    no_before=$(sk_sql "SELECT count(*) FROM results WHERE name = 'School' AND category = 'No'")
+    yes_before=$(sk_sql "SELECT count(*) FROM results WHERE name = 'School' AND category = 'Yes'")
+    SID3=CA33333333333333333333333333333333
+    POLLED=0
+    FROM=$CALLER3 STATUS=ringing call $SID3 /c/tw/voice "$WORK/r0"
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=1" "$WORK/r1" Digits=1
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=2" "$WORK/r2" Digits=1
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=3" "$WORK/r3" Digits=3
+    has "$WORK/r3" "action=\"$PUBLIC/c/tw/voice/record?n=4\""
+    # spoken "no" at 8 kHz, from the listed media host
+    rec_call "/c/tw/voice/record?n=4" "$WORK/r4" "$MEDIA/no.wav"
+    grep -q 'Sorry' "$WORK/r4" && sk_fail "spoken no was not understood: $(cat "$WORK/r4")"
+    has "$WORK/r4" "gather?n=5"
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=5" "$WORK/r5" Digits=2
+    has "$WORK/r5" "action=\"$PUBLIC/c/tw/voice/record?n=6\""
+    # refused, and the call goes on: the question again
+    for bad in file:///etc/passwd "https://media.example.org/no.wav" \
+        "http://127.0.0.2:$FILES_PORT/no.wav"; do
+        rec_call "/c/tw/voice/record?n=6" "$WORK/r4x" "$bad"
+        has "$WORK/r4x" 'Sorry'
+        has "$WORK/r4x" "gather?n=6"
+    done
+    # a slow media host: the call hears a pause and polls for the answer
+    SID3=CA55555555555555555555555555555555
+    FROM=$CALLER3 STATUS=ringing call $SID3 /c/tw/voice "$WORK/y0"
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=1" "$WORK/y1" Digits=1
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=2" "$WORK/y2" Digits=1
+    FROM=$CALLER3 call $SID3 "/c/tw/voice/gather?n=3" "$WORK/y3" Digits=3
+    rec_call "/c/tw/voice/record?n=4" "$WORK/y4" "$MEDIA/slow-yes.wav"
+    [ "$POLLED" -gt 0 ] || sk_fail "a slow recording was not answered by poll"
+    grep -q 'Sorry' "$WORK/y4" && sk_fail "spoken yes was not understood: $(cat "$WORK/y4")"
+    has "$WORK/y4" "gather?n=5"
+    [ "$(sk_sql "SELECT count(*) FROM results WHERE name = 'School' AND category = 'No'")" = $((no_before + 1)) ] ||
+        sk_fail "spoken no: no School = No result"
+    [ "$(sk_sql "SELECT count(*) FROM results WHERE name = 'School' AND category = 'Yes'")" = $((yes_before + 1)) ] ||
+        sk_fail "spoken yes: no School = Yes result"
+    grep -q 'GET no.wav 200' "$WORK/files.log" || sk_fail "no.wav was not fetched"
+    grep -q 'GET slow-yes.wav 200' "$WORK/files.log" || sk_fail "slow-yes.wav was not fetched"
+    kill "$FILES_PID" 2>/dev/null || true
+    sk_log "recordings heard: no and yes (after $POLLED polls), bad URLs refused"
+else
+    sk_log "sk-files, espeak-ng, sox or the PocketSphinx model missing: recordings in calls skipped"
+fi
+
 # --- privacy ----------------------------------------------------------------
 
 sk_alive
 sk_stop
-for leak in "${CALLER#+}" "${CALLER2#+}" "Welcome to Sikiliza" "sécurité"; do
+for leak in "${CALLER#+}" "${CALLER2#+}" "${CALLER3#+}" "Welcome to Sikiliza" "sécurité"; do
     if grep -qF -- "$leak" "$SK_LOG"; then
         sk_fail "the log holds '$leak'"
     fi
 done
 grep -q 'voice.*step=7' "$SK_LOG" || sk_fail "no voice log line for step 7"
-sk_log "voice calls: keypad, timeouts, recordings asked again, status, AT"
+sk_log "voice calls: keypad, timeouts, recordings heard or refused, status, AT"

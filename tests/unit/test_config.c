@@ -189,6 +189,7 @@ test_design_sample(void **state)
     for (size_t i = 0; i < cfg->n_unbuilt; i++) {
         assert_true(cfg->unbuilt[i].line > 0);
         assert_null(strstr(cfg->unbuilt[i].what, "admin_"));
+        assert_null(strstr(cfg->unbuilt[i].what, "[asr]"));
     }
     assert_string_equal(cfg->default_flow, "Wellbeing Check");
     assert_int_equal(cfg->n_channels, 1);
