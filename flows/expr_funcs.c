@@ -1422,6 +1422,63 @@ out:
     return e;
 }
 
+/* date plus a whole number of days (its integer part), for legacy_add. */
+static json_t *
+add_days(const struct expr_env *env, json_t *date, double days)
+{
+    json_t *args[3], *r = NULL;
+
+    days = trunc(days);
+    if (!(days >= INT32_MIN && days <= INT32_MAX))
+        return xval_error("cannot operate on integers greater than 32 bit");
+    args[0] = date;
+    args[1] = xval_number(days);
+    args[2] = json_string("D");
+    if (args[1] != NULL && args[2] != NULL)
+        r = f_datetime_add(env, args, 3);
+    json_decref(args[1]);
+    json_decref(args[2]);
+    return r;
+}
+
+/*
+ * legacy_add(a, b): the "+" of legacy expressions, which migration keeps
+ * where it cannot tell the operands' types, as goflow has it: a date and
+ * a number add that many days (on the calendar, the wall clock kept);
+ * two dates are an error; anything else adds as numbers.
+ */
+static json_t *
+f_legacy_add(const struct expr_env *env, json_t *const *a, size_t n)
+{
+    struct exprf_dt t;
+    json_t *dt[2], *num[2], *r;
+    double v[2] = {0, 0};
+
+    (void)n;
+    for (int i = 0; i < 2; i++) {
+        dt[i] = exprf_to_dt(env, a[i], &t, "a datetime");
+        num[i] = exprf_to_number(a[i], &v[i]);
+    }
+    if (exprf_is_oom(dt[0]) || exprf_is_oom(dt[1]) || exprf_is_oom(num[0]) ||
+        exprf_is_oom(num[1]))
+        r = exprf_oom();
+    else if (dt[0] == NULL && dt[1] == NULL)
+        r = xval_error("cannot operate on two dates");
+    else if (dt[0] == NULL && num[1] == NULL)
+        r = add_days(env, a[0], v[1]);
+    else if (dt[1] == NULL && num[0] == NULL)
+        r = add_days(env, a[1], v[0]);
+    else if (num[0] != NULL || num[1] != NULL)
+        r = json_incref(num[0] != NULL ? num[0] : num[1]);
+    else
+        r = xval_number(v[0] + v[1]);
+    for (int i = 0; i < 2; i++) {
+        json_decref(dt[i]);
+        json_decref(num[i]);
+    }
+    return r;
+}
+
 /* datetime_diff(datetime1, datetime2, unit): datetime2 - datetime1. */
 static json_t *
 f_datetime_diff(const struct expr_env *env, json_t *const *a, size_t n)
@@ -1657,6 +1714,7 @@ static const struct func funcs[] = {
     {"today", 0, 0, f_today},
     {"datetime_add", 3, 3, f_datetime_add},
     {"datetime_diff", 3, 3, f_datetime_diff},
+    {"legacy_add", 2, 2, f_legacy_add},
     {"datetime_from_epoch", 1, 1, f_datetime_from_epoch},
     {"format_date", 1, 2, f_format_date},
     {"format_datetime", 1, 3, f_format_datetime},

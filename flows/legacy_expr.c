@@ -776,52 +776,107 @@ expr_end(const char *s, size_t i)
 
 /*
  * The filters of the oldest exports, "@contact.name|upper_case", as
- * RapidPro turned them into functions before goflow's time: each wraps
- * the value before it, "%s" standing for it.
+ * RapidPro turned them into legacy expressions before goflow's time
+ * (its v7 template migration): each wraps the expression before it, "%s"
+ * standing for it and "%a" for the filter's argument. The expression
+ * built is then migrated like any other, so "@date.now|time_delta:"1""
+ * becomes "date.now + 1" and then datetime_add(now(), 1, "D"), and a
+ * reference whose type is not known gets legacy_add().
  */
 static const char *const filters[][2] = {
-    {"upper_case", "upper(%s)"},
-    {"lower_case", "lower(%s)"},
-    {"capitalize", "title(%s)"},
-    {"title_case", "title(%s)"},
-    {"first_word", "word(%s, 0)"},
-    {"remove_first_word", "remove_first_word(%s)"},
-    {"read_digits", "read_chars(%s)"},
+    {"upper_case", "UPPER(%s)"},
+    {"lower_case", "LOWER(%s)"},
+    {"capitalize", "PROPER(%s)"},
+    {"title_case", "PROPER(%s)"},
+    {"first_word", "FIRST_WORD(%s)"},
+    {"remove_first_word", "REMOVE_FIRST_WORD(%s)"},
+    {"read_digits", "READ_DIGITS(%s)"},
+    {"time_delta", "%s + %a"},
 };
 
-/* The filter named at s (after a "|"), or -1; *n its length. */
-static int
-filter_at(const char *s, size_t *n)
-{
-    *n = 0;
-    while (isalnum((unsigned char)s[*n]) || s[*n] == '_')
-        (*n)++;
-    if (name_char((unsigned char)s[*n]) || s[*n] == ':')
-        return -1; /* a longer word, or a filter with an argument */
-    for (size_t k = 0; k < sizeof(filters) / sizeof(*filters); k++)
-        if (strlen(filters[k][0]) == *n && strncmp(filters[k][0], s, *n) == 0)
-            return (int)k;
-    return -1;
-}
+#define MAX_FILTER_ARG 18 /* digits (and a sign) of a time_delta argument */
 
-/* Applies the filters that follow a reference at s[*end] to e (consumed). */
-static char *
-apply_filters(const char *s, size_t *end, char *e)
+/*
+ * The filter named at s (after a "|"), or -1; *n is the length of its
+ * text, arg (of MAX_FILTER_ARG + 1) its argument. Only time_delta takes
+ * one, a quoted whole number of days: ':"1"', ':"-7"' or ":'2'".
+ */
+static int
+filter_at(const char *s, size_t *n, char arg[MAX_FILTER_ARG + 1])
 {
-    size_t n;
+    size_t w = 0, a;
     int k;
 
-    while (e != NULL && s[*end] == '|' &&
-           (k = filter_at(s + *end + 1, &n)) >= 0) {
-        struct sk_buf b = {0};
-        const char *f = filters[k][1], *pct = strstr(f, "%s");
-
-        sk_buf_printf(&b, "%.*s%s%s", (int)(pct - f), f, e, pct + 2);
-        free(e);
-        e = sk_buf_take(&b);
-        *end += 1 + n;
+    *n = 0;
+    arg[0] = '\0';
+    while (isalnum((unsigned char)s[w]) || s[w] == '_')
+        w++;
+    for (k = (int)(sizeof(filters) / sizeof(*filters)) - 1; k >= 0; k--)
+        if (strlen(filters[k][0]) == w && strncasecmp(filters[k][0], s, w) == 0)
+            break;
+    if (k < 0)
+        return -1;
+    if (strstr(filters[k][1], "%a") == NULL) {
+        if (name_char((unsigned char)s[w]) || s[w] == ':')
+            return -1; /* a longer word, or an argument it does not take */
+        *n = w;
+        return k;
     }
-    return e;
+    if (s[w] != ':' || (s[w + 1] != '"' && s[w + 1] != '\''))
+        return -1;
+    a = w + 2 + (s[w + 2] == '-' || s[w + 2] == '+');
+    while (isdigit((unsigned char)s[a]))
+        a++;
+    if (a == w + 2 + (s[w + 2] == '-' || s[w + 2] == '+') ||
+        a - (w + 2) > MAX_FILTER_ARG || s[a] != s[w + 1])
+        return -1;
+    memcpy(arg, s + w + 2, a - (w + 2));
+    arg[a - (w + 2)] = '\0';
+    *n = a + 1;
+    return k;
+}
+
+/*
+ * The legacy expression of the reference s[i..*end) and the filters that
+ * follow it, as RapidPro wrote it ("UPPER(contact.name)"), in *out, moving
+ * *end past them. Returns how many filters there were (0: *out is NULL),
+ * or -1 out of memory.
+ */
+static int
+filter_expr(const char *s, size_t i, size_t *end, char **out)
+{
+    struct sk_buf b = {0};
+    char arg[MAX_FILTER_ARG + 1];
+    size_t n;
+    int k, count = 0;
+
+    *out = NULL;
+    sk_buf_printf(&b, "%.*s", (int)(*end - i), s + i);
+    while (s[*end] == '|' && (k = filter_at(s + *end + 1, &n, arg)) >= 0) {
+        const char *f = filters[k][1], *pct = strstr(f, "%s");
+        const char *pa = strstr(f, "%a");
+        char *prev = sk_buf_take(&b);
+
+        if (prev == NULL)
+            return -1;
+        sk_buf_printf(&b, "%.*s%s", (int)(pct - f), f, prev);
+        if (pa != NULL)
+            sk_buf_printf(&b, "%.*s%s%s", (int)(pa - pct - 2), pct + 2, arg,
+                          pa + 2);
+        else
+            sk_buf_str(&b, pct + 2);
+        free(prev);
+        *end += 1 + n;
+        count++;
+    }
+    *out = sk_buf_take(&b);
+    if (*out == NULL)
+        return -1;
+    if (count == 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return count;
 }
 
 /* Migrates the reference at s[i..end) (after an @) and the filters after
@@ -831,15 +886,30 @@ reference(struct sk_buf *o, const char *s, size_t i, size_t end, size_t top,
           unsigned opts)
 {
     struct sk_buf m = {0}, self = {0};
-    char *e, *me;
+    size_t start = end;
+    char *e, *me, *fx;
+    bool bad = false;
 
     if (!in_list(legacy_tops, sizeof(legacy_tops) / sizeof(*legacy_tops), s + i,
                  top - i)) {
         sk_buf_printf(o, "@%.*s", (int)(end - i), s + i);
         return end;
     }
-    legacy_ctx_ref(&m, s + i, end - i, opts & LEGACY_RAW_DATES);
-    e = apply_filters(s, &end, sk_buf_take(&m));
+    if (filter_expr(s, i, &end, &fx) < 0) {
+        o->fail = true;
+        return end;
+    }
+    if (fx != NULL) {
+        e = legacy_expr(fx, strlen(fx), opts & LEGACY_RAW_DATES, &bad);
+        free(fx);
+        if (e == NULL && bad) { /* a filter that does not migrate: text */
+            sk_buf_printf(o, "@%.*s", (int)(end - i), s + i);
+            return end;
+        }
+    } else {
+        legacy_ctx_ref(&m, s + i, start - i, opts & LEGACY_RAW_DATES);
+        e = sk_buf_take(&m);
+    }
     sk_buf_printf(&self, "@%.*s", (int)(end - i), s + i);
     me = sk_buf_take(&self);
     if (e == NULL || me == NULL)

@@ -827,6 +827,59 @@ test_robust(void **state)
     }
 }
 
+/* legacy_add(), the "+" of migrated legacy expressions: goflow's cases of
+   its LegacyAdd (day-first in UTC, then month-first in Los Angeles). */
+static void
+test_legacy_add(void **state)
+{
+    struct fixture *f = *state;
+    struct expr_env la = f->env;
+    const char *big = "error calling legacy_add(...): cannot operate on "
+                      "integers greater than 32 bit";
+
+    check_text(&f->env, "legacy_add(\"01-12-2017\", 2)",
+               "2017-12-03T00:00:00.000000Z");
+    check_text(&f->env, "legacy_add(\"2\", \"01-12-2017 10:15:33pm\")",
+               "2017-12-03T22:15:33.000000Z");
+    check_text(&f->env, "legacy_add(\"2\", \"3.5\")", "5.5");
+    check_text(&f->env, "legacy_add(2, -3.5)", "-1.5");
+    check_text(&f->env, "legacy_add(\"01-12-2017\", 2.9)",
+               "2017-12-03T00:00:00.000000Z"); /* the integer part */
+    check_text(&f->env, "legacy_add(\"01-12-2017\", -2)",
+               "2017-11-29T00:00:00.000000Z");
+    check_text(&f->env, "legacy_add(now(), 1)", "2019-10-08T15:21:30.123000Z");
+    check_error(&f->env,
+                "legacy_add(\"01-12-2017 10:15:33pm\", \"01-12-2017\")",
+                "error calling legacy_add(...): cannot operate on two dates");
+    check_error(&f->env, "legacy_add(2147483648, \"01-12-2017 10:15:33pm\")",
+                big);
+    check_error(&f->env, "legacy_add(\"01-12-2017 10:15:33pm\", 2147483648)",
+                big);
+    check_error(&f->env,
+                "legacy_add(18446744073709551618, \"01-12-2017 10:15:33pm\")",
+                big);
+    check_error(&f->env,
+                "legacy_add(\"01-12-2017 10:15:33pm\", 18446744073709551618)",
+                big);
+    /* within 32 bits but past year 1: no such date */
+    check_error(&f->env, "legacy_add(\"01-12-2017\", -2147483648)",
+                "error calling legacy_add(...): date out of range");
+    check_error(&f->env, "legacy_add(\"xxx\", \"10\")", NULL);
+    check_error(&f->env, "legacy_add(\"10\", \"xxx\")", NULL);
+    check_error(&f->env, "legacy_add()", NULL);
+    check_error(&f->env, "legacy_add(1)", NULL);
+    check_error(&f->env, "legacy_add(1, 2, 3)", NULL);
+    check_error(&f->env, "legacy_add(1, contact.nothing)", NULL);
+    /* a day on the calendar across daylight saving time keeps the clock */
+    la.timezone = "America/Los_Angeles";
+    la.tz_rule = "PST8PDT,M3.2.0,M11.1.0";
+    la.date_format = "MM-DD-YYYY";
+    check_text(&la, "legacy_add(\"03-10-2019 1:00am\", 1)",
+               "2019-03-11T01:00:00.000000-07:00");
+    check_text(&la, "legacy_add(\"11-03-2019 1:00am\", 1)",
+               "2019-11-04T01:00:00.000000-08:00");
+}
+
 /* Dates in the env's zone: Paris (a rule with DST) and Nairobi (fixed). */
 static void
 test_timezones(void **state)
@@ -927,6 +980,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_logic_and_numbers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_add, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timezones, setup, teardown),
         cmocka_unit_test(test_snake),
         cmocka_unit_test_setup_teardown(test_function_values, setup, teardown),

@@ -164,7 +164,21 @@ static const struct {
     {"@step.value|read_digits", "@(read_chars(input))", 0},
     {"@contact.name|unknown", "@contact.name|unknown", 0},
     {"@contact.name|upper_cased", "@contact.name|upper_cased", 0},
-    {"@date|time_delta:\"1\"", "@(now())|time_delta:\"1\"", 0},
+    /* time_delta became "+ N days" (RapidPro's v7 migration), then goflow's
+       "+" by the operands' types */
+    {"@date.now|time_delta:\"1\"", "@(datetime_add(now(), 1, \"D\"))", 0},
+    {"@date|time_delta:\"1\"", "@(datetime_add(now(), 1, \"D\"))", 0},
+    {"@date.today|time_delta:'-7' ok",
+     "@(format_date(datetime_add(format_date(today()), -7, \"D\"))) ok", 0},
+    {"@contact.dob|time_delta:\"3\"", "@(legacy_add(fields.dob, 3))", 0},
+    {"@contact.dob|TIME_DELTA:\"2\"|upper_case",
+     "@(upper(legacy_add(fields.dob, 2)))", 0},
+    {"@date.now|time_delta:\"1\"|time_delta:\"2\"",
+     "@(datetime_add(datetime_add(now(), 1, \"D\"), 2, \"D\"))", 0},
+    {"@date.now|time_delta", "@(now())|time_delta", 0},
+    {"@date.now|time_delta:\"x\"", "@(now())|time_delta:\"x\"", 0},
+    {"@date.now|time_delta:\"1'", "@(now())|time_delta:\"1'", 0},
+    {"@contact.name|upper_case:\"1\"", "@contact.name|upper_case:\"1\"", 0},
     {"a|upper_case", "a|upper_case", 0},
 };
 
