@@ -20,6 +20,7 @@
 
 #include "expr_funcs.h"
 #include "html_entities.h"
+#include "phone.h"
 #include "xval.h"
 
 /* Steps one regular expression match may take. */
@@ -442,49 +443,10 @@ exprf_urn_parts(const struct expr_env *env, json_t *const *a, size_t n)
     return e;
 }
 
-/*
- * How a phone number shows in its own country (libphonenumber's national
- * format) for the calling codes listed; NULL for the others, which show
- * as they are. digits is the number without "+".
- */
-static char *
-phone_national(const char *digits)
-{
-    static const struct {
-        const char *cc;      /* calling code */
-        const char *pattern; /* "#" takes the next digit after the code */
-    } plans[] = {
-        {"1", "(###) ###-####"}, /* North America */
-        {"250", "0### ### ###"}, /* Rwanda */
-        {"254", "0### ######"},  /* Kenya */
-        {"256", "0### ######"},  /* Uganda */
-        {"255", "0### ### ###"}, /* Tanzania */
-    };
-    char out[64];
-
-    if (strspn(digits, "0123456789") != strlen(digits))
-        return NULL;
-    for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
-        size_t k = strlen(plans[i].cc), w = 0;
-        const char *d = digits + k, *pat = plans[i].pattern;
-        size_t need = 0;
-
-        for (const char *c = pat; *c; c++)
-            need += *c == '#';
-        if (strncmp(digits, plans[i].cc, k) != 0 || strlen(d) != need)
-            continue;
-        for (const char *c = pat; *c && w + 1 < sizeof(out); c++)
-            out[w++] = *c == '#' ? *d++ : *c;
-        out[w] = '\0';
-        return strdup(out);
-    }
-    return NULL;
-}
-
 json_t *
 exprf_format_urn(const struct expr_env *env, json_t *const *a, size_t n)
 {
-    char *s = NULL, *nat = NULL;
+    char *s = NULL, nat[64];
     struct urn u;
     json_t *e = arg_text(a, 0, &s);
 
@@ -495,12 +457,11 @@ exprf_format_urn(const struct expr_env *env, json_t *const *a, size_t n)
     if ((e = urn_parse(s, &u)) == NULL) {
         if (u.display[0] != '\0')
             e = json_string(u.display);
-        else if (strcmp(u.scheme, "tel") == 0 && u.path[0] == '+' &&
-                 (nat = phone_national(u.path + 1)) != NULL)
-            e = json_string(nat);
+        else if (strcmp(u.scheme, "tel") == 0 &&
+                 phone_national(u.path, nat, sizeof(nat)) == 0)
+            e = json_string(nat); /* shown as at home: "0781 234 567" */
         else
             e = json_string(u.path);
-        free(nat);
         free(u.scheme);
     }
     free(s);

@@ -440,3 +440,108 @@ phone_to_e164(const char *number, const char *country, char out[PHONE_E164_MAX])
     out[0] = '\0';
     return SK_EINVAL;
 }
+
+/* --- national formats -------------------------------------------------------
+ *
+ * How a number is written inside its own country, as libphonenumber (and
+ * so goflow's format_urn) writes it: per calling code, the leading digits
+ * of the national significant number a format applies to ("" for all; a
+ * list such as "6,7") and the format, where each "#" takes the next digit
+ * (so a format fits only a number of exactly that many digits) and the
+ * rest is the trunk prefix and punctuation. The first format that fits
+ * wins; a number none fits has no national format here.
+ */
+struct national_format {
+    const char *code;
+    const char *lead;
+    const char *format;
+};
+
+static const struct national_format formats[] = {
+    {"1", "", "(###) ###-####"},  /* US, Canada, the NANP */
+    {"33", "", "0# ## ## ## ##"}, /* France */
+    {"44", "2", "0## #### ####"}, /* UK: London and the like */
+    {"44", "11,121,131,141,151,161,171,181,191,3,8,9",
+     "0### ### ####"},                   /* UK: big cities, non-geographic */
+    {"44", "1,7", "0#### ######"},       /* UK: other areas, mobiles */
+    {"57", "3,6", "### #######"},        /* Colombia */
+    {"58", "", "0###-#######"},          /* Venezuela */
+    {"90", "5,8", "0### ### ## ##"},     /* Turkey: mobiles, services */
+    {"90", "2,3,4", "(0###) ### ## ##"}, /* Turkey: landlines */
+    {"211", "", "0### ### ###"},         /* South Sudan */
+    {"234", "7,8,9", "0### ### ####"},   /* Nigeria: mobiles */
+    {"234", "1", "0# ### ####"},         /* Nigeria: Lagos */
+    {"243", "8,9", "0### ### ###"},      /* DR Congo */
+    {"250", "7,8,9", "0### ### ###"},    /* Rwanda */
+    {"250", "2", "0## ### ####"},
+    {"251", "", "0## ### ####"},       /* Ethiopia */
+    {"252", "6,7,9", "0## #######"},   /* Somalia */
+    {"254", "1,7", "0### ######"},     /* Kenya: mobiles */
+    {"254", "2,4,5,6", "0## #######"}, /* Kenya: landlines */
+    {"255", "6,7", "0### ### ###"},    /* Tanzania: mobiles */
+    {"255", "2,4", "0## ### ####"},    /* Tanzania: landlines */
+    {"255", "8,9", "0### ## ####"},
+    {"256", "", "0### ######"},              /* Uganda */
+    {"593", "9", "0## ### ####"},            /* Ecuador: mobiles */
+    {"593", "2,3,4,5,6,7", "(0#) ###-####"}, /* Ecuador: landlines */
+    {"880", "1", "0####-######"},            /* Bangladesh: mobiles */
+    {"961", "7,8,9", "## ### ###"},          /* Lebanon: mobiles */
+    {"961", "", "0# ### ###"},            /* Lebanon: landlines, old mobiles */
+    {"962", "7", "0# #### ####"},         /* Jordan: mobiles */
+    {"962", "2,3,5,6", "0# ### ####"},    /* Jordan: landlines */
+    {"963", "9", "0### ### ###"},         /* Syria: mobiles */
+    {"963", "1,2,3,4,5", "0## ### ####"}, /* Syria: landlines */
+    {"964", "7", "0### ### ####"},        /* Iraq: mobiles */
+    {"964", "1", "0# ### ####"},          /* Iraq: Baghdad */
+};
+
+/* Whether nsn starts with one of the comma-separated prefixes of lead. */
+static bool
+leads(const char *lead, const char *nsn)
+{
+    while (*lead != '\0') {
+        size_t n = strcspn(lead, ",");
+
+        if (strncmp(nsn, lead, n) == 0)
+            return true;
+        lead += n + (lead[n] == ',');
+    }
+    return false;
+}
+
+int
+phone_national(const char *e164, char *out, size_t size)
+{
+    const char *digits, *nsn;
+    size_t cl, n;
+
+    if (size > 0)
+        out[0] = '\0';
+    if (e164 == NULL || e164[0] != '+')
+        return SK_EINVAL;
+    digits = e164 + 1;
+    n = strlen(digits);
+    if (n > PHONE_DIGITS_MAX || strspn(digits, "0123456789") != n ||
+        (cl = phone_calling_code_len(digits)) == 0)
+        return SK_EINVAL;
+    nsn = digits + cl;
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        const struct national_format *f = &formats[i];
+        size_t need = 0, w = 0;
+        const char *d = nsn;
+
+        if (strlen(f->code) != cl || strncmp(f->code, digits, cl) != 0)
+            continue;
+        for (const char *c = f->format; *c != '\0'; c++)
+            need += *c == '#';
+        if (need != strlen(nsn) || (f->lead[0] != '\0' && !leads(f->lead, nsn)))
+            continue;
+        if (strlen(f->format) >= size)
+            return SK_EINVAL; /* out stays "" */
+        for (const char *c = f->format; *c != '\0'; c++)
+            out[w++] = *c == '#' ? *d++ : *c;
+        out[w] = '\0';
+        return 0;
+    }
+    return SK_EINVAL;
+}

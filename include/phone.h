@@ -7,7 +7,8 @@
  * significant number, turns the international form, the same without
  * "+" or with "00", and the national form of a country given by its ISO
  * 3166 alpha-2 code into one string. The gateway keys contacts with it
- * (privacy.c); the expression function format_urn may use it.
+ * (privacy.c); the expression function format_urn shows numbers in their
+ * national format (phone_national).
  */
 #ifndef SK_PHONE_H
 #define SK_PHONE_H
@@ -44,5 +45,17 @@ const char *phone_calling_code(const char *country);
 /* How many leading digits of digits are a known calling code (1 to 3),
  * or 0. ITU codes are prefix-free, so at most one matches. */
 size_t phone_calling_code_len(const char *digits);
+
+/*
+ * Writes the E.164 number e164 ("+250781234567") as it is written inside
+ * its country, as libphonenumber's national format has it ("0781 234
+ * 567", "(202) 456-1111", "06 12 34 56 78"), into out of size bytes.
+ * Known for the North American plan, France, the UK, and the countries of
+ * East Africa, the Horn, Nigeria, DR Congo, the Levant, Iraq, Turkey,
+ * Bangladesh, Ecuador, Colombia and Venezuela, in the number lengths of
+ * their plans. Returns 0, or SK_EINVAL (out "") for a number that is not
+ * E.164 or has no national format here, or when out is too small.
+ */
+int phone_national(const char *e164, char *out, size_t size);
 
 #endif

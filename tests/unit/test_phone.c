@@ -1,7 +1,7 @@
 /*
  * test_phone.c - phone numbers made E.164 (phone.h): the forms people
  * type in many countries, with and without a country, and what is not a
- * phone number.
+ * phone number; and numbers in their national format.
  */
 #include <string.h>
 
@@ -192,6 +192,83 @@ test_calling_codes(void **state)
     assert_int_equal(phone_calling_code_len(NULL), 0);
 }
 
+/* National formats (phone_national), as libphonenumber writes them and
+   goflow's format_urn shows them: goflow's examples first, then a mobile
+   (and a landline where the plan differs) of each country served. */
+static void
+test_national(void **state)
+{
+    static const struct {
+        const char *e164, *want; /* want NULL: SK_EINVAL */
+    } rows[] = {
+        {"+250781234567", "0781 234 567"}, /* goflow's examples */
+        {"+12024561111", "(202) 456-1111"},
+        {"+12065551212", "(206) 555-1212"},
+        {"+17184567890", "(718) 456-7890"},
+        {"+14165550123", "(416) 555-0123"}, /* Canada */
+        {"+18765550123", "(876) 555-0123"}, /* Jamaica, in the NANP */
+        {"+254712345678", "0712 345678"},   /* Kenya */
+        {"+254110123456", "0110 123456"},
+        {"+254202012345", "020 2012345"},
+        {"+256772123456", "0772 123456"},  /* Uganda */
+        {"+255712345678", "0712 345 678"}, /* Tanzania */
+        {"+255222123456", "022 212 3456"},
+        {"+250252123456", "025 212 3456"},   /* Rwanda, a landline */
+        {"+243812345678", "0812 345 678"},   /* DR Congo */
+        {"+211977123456", "0977 123 456"},   /* South Sudan */
+        {"+251911234567", "091 123 4567"},   /* Ethiopia */
+        {"+252612345678", "061 2345678"},    /* Somalia */
+        {"+2348031234567", "0803 123 4567"}, /* Nigeria */
+        {"+23412345678", "01 234 5678"},
+        {"+96171123456", "71 123 456"}, /* Lebanon */
+        {"+9611123456", "01 123 456"},
+        {"+962790123456", "07 9012 3456"}, /* Jordan */
+        {"+96262001234", "06 200 1234"},
+        {"+963944567890", "0944 567 890"}, /* Syria */
+        {"+963111234567", "011 123 4567"},
+        {"+9647912345678", "0791 234 5678"}, /* Iraq */
+        {"+905321234567", "0532 123 45 67"}, /* Turkey */
+        {"+902123456789", "(0212) 345 67 89"},
+        {"+8801812345678", "01812-345678"}, /* Bangladesh */
+        {"+593991234567", "099 123 4567"},  /* Ecuador */
+        {"+59322123456", "(02) 212-3456"},
+        {"+573211234567", "321 1234567"},   /* Colombia */
+        {"+584121234567", "0412-1234567"},  /* Venezuela */
+        {"+33612345678", "06 12 34 56 78"}, /* France */
+        {"+447400123456", "07400 123456"},  /* UK */
+        {"+442079460018", "020 7946 0018"},
+        {"+441134960000", "0113 496 0000"},
+        /* no national format here: shown as they are */
+        {"+390612345678", NULL},   /* Italy: not in the table */
+        {"+2547123456", NULL},     /* Kenya, too short */
+        {"+25471234567890", NULL}, /* too long */
+        {"250781234567", NULL},    /* not E.164 */
+        {"+25078123456x", NULL},
+        {"+", NULL},
+        {"", NULL},
+        {NULL, NULL},
+    };
+    char out[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int rc = phone_national(rows[i].e164, out, sizeof(out));
+
+        if (rows[i].want == NULL) {
+            if (rc != SK_EINVAL || out[0] != '\0')
+                fail_msg("%s: want EINVAL, got %d \"%s\"",
+                         rows[i].e164 ? rows[i].e164 : "NULL", rc, out);
+        } else if (rc != 0 || strcmp(out, rows[i].want) != 0)
+            fail_msg("%s: want \"%s\", got %d \"%s\"", rows[i].e164,
+                     rows[i].want, rc, out);
+    }
+    /* an out too small for the format is refused, not cut */
+    assert_int_equal(phone_national("+250781234567", out, 12), SK_EINVAL);
+    assert_string_equal(out, "");
+    assert_int_equal(phone_national("+250781234567", out, 13), 0);
+    assert_string_equal(out, "0781 234 567");
+}
+
 int
 main(void)
 {
@@ -200,6 +277,7 @@ main(void)
         cmocka_unit_test(test_countries),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_calling_codes),
+        cmocka_unit_test(test_national),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
