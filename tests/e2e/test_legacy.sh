@@ -5,7 +5,8 @@
 # wraps its flows in "definition" (actions without uuids, plain-text
 # categories, an =(...) expression, a flow started by its id) pass `sikiliza flow check` and run in
 # `sikiliza simulate`, and the first is served by `sikiliza serve` (its
-# keyword trigger starting it for a child); a legacy flow that uses what
+# keyword trigger starting it for a child); the old "+" (legacy_add) and
+# time_delta filter run; a legacy flow that uses what
 # the engine does not run (a group action, a webhook) is refused by the
 # part's current name.
 set -euo pipefail
@@ -100,6 +101,20 @@ has v4 '.type == "msg_created" and .text == "Thanks! You answered YES. Goodbye."
     "=(UPPER(step.value)) is upper(input)"
 has v4 '.type == "msg_created" and .text == "Your answers help the water committee."' \
     "the flow named by its id in the export is started"
+
+# The old "+" of a value whose type the migration cannot tell runs as
+# legacy_add() (a number plus a number here), and the oldest time_delta
+# filter as a date plus days.
+jq '.flows[0].action_sets[1].actions[1].msg.eng =
+    "Next year you will be @(flow.age + 1). See you on @date.today|time_delta:\"7\"."' \
+    "$V11" >"$WORK/add.json"
+out=$(sk_bin flow check "$WORK/add.json" 2>&1) ||
+    sk_fail "legacy_add and time_delta fail the check: $out"
+printf '12\nyes\n' | run add "$WORK/add.json"
+has add '.type == "msg_created" and (.text | startswith("Next year you will be 13. See you on "))' \
+    "@(flow.age + 1) is legacy_add(results.age, 1)"
+has add '.type == "msg_created" and (.text | test("See you on [0-9]{2}-[0-9]{2}-[0-9]{4}[.]$"))' \
+    "@date.today|time_delta:\"7\" is a date a week on"
 
 # What the engine does not run is refused by its current name.
 jq '.flows[0].action_sets[0].actions += [{"type": "add_group",
