@@ -880,6 +880,28 @@ test_legacy_add(void **state)
                "2019-11-04T01:00:00.000000-08:00");
 }
 
+/* format_urn(): a tel URN in its country's national format (phone.h),
+   others by their display or path, as goflow shows them. */
+static void
+test_format_urn(void **state)
+{
+    struct fixture *f = *state;
+
+    check_text(&f->env, "format_urn(\"tel:+250781234567\")", "0781 234 567");
+    check_text(&f->env, "format_urn(\"tel:+12024561111\")", "(202) 456-1111");
+    check_text(&f->env, "format_urn(\"tel:+254712345678?channel=x\")",
+               "0712 345678");
+    check_text(&f->env, "format_urn(\"tel:+905321234567\")", "0532 123 45 67");
+    check_text(&f->env, "format_urn(\"tel:+96171123456\")", "71 123 456");
+    /* no national format known, or not E.164: as it is */
+    check_text(&f->env, "format_urn(\"tel:+390612345678\")", "+390612345678");
+    check_text(&f->env, "format_urn(\"tel:0781234567\")", "0781234567");
+    check_text(&f->env, "format_urn(\"twitter:134252511151#billy_bob\")",
+               "billy_bob");
+    check_text(&f->env, "format_urn(\"mailto:foo@bar.com\")", "foo@bar.com");
+    check_error(&f->env, "format_urn(\"NOT URN\")", NULL);
+}
+
 /* Dates in the env's zone: Paris (a rule with DST) and Nairobi (fixed). */
 static void
 test_timezones(void **state)
@@ -981,6 +1003,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_add, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_urn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timezones, setup, teardown),
         cmocka_unit_test(test_snake),
         cmocka_unit_test_setup_teardown(test_function_values, setup, teardown),
