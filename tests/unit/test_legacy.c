@@ -172,6 +172,8 @@ static const struct {
     {"@date.today|time_delta:'-7' ok",
      "@(format_date(datetime_add(format_date(today()), -7, \"D\"))) ok", 0},
     {"@contact.dob|time_delta:\"3\"", "@(legacy_add(fields.dob, 3))", 0},
+    {"@contact.dob|time_delta:\"-3\"", "@(legacy_add(fields.dob, -3))", 0},
+    {"@date.now|time_delta:\"-1\"", "@(datetime_add(now(), -1, \"D\"))", 0},
     {"@contact.dob|TIME_DELTA:\"2\"|upper_case",
      "@(upper(legacy_add(fields.dob, 2)))", 0},
     {"@date.now|time_delta:\"1\"|time_delta:\"2\"",
