@@ -30,6 +30,7 @@
 #include "preflight.h"
 #include "privacy.h"
 #include "safeguard.h"
+#include "store.h"
 #include "zone.h"
 
 /* Gives the privacy key the country of local numbers, sets up
@@ -154,7 +155,7 @@ check_admin(const struct config *cfg)
 static int
 check_store(const struct config *cfg)
 {
-    char dir[PATH_MAX], at[SK_ERR_LEN];
+    char dir[PATH_MAX], at[SK_ERR_LEN], err[SK_ERR_LEN] = "";
     const char *slash = strrchr(cfg->store_path, '/');
     const char *why = NULL;
     struct stat st;
@@ -176,8 +177,13 @@ check_store(const struct config *cfg)
     else if (access(cfg->store_path, F_OK) == 0 &&
              access(cfg->store_path, R_OK | W_OK) != 0)
         why = "the database is not writable";
-    if (why == NULL)
-        return 0;
+    if (why == NULL) {
+        if (store_check_file(cfg->store_path, err) == 0)
+            return 0;
+        fprintf(stderr, "%s: [store] path %s\n",
+                config_where(cfg, "store", "path", at), err);
+        return SK_EINVAL;
+    }
     fprintf(stderr, "%s: [store] path %s: %s\n",
             config_where(cfg, "store", "path", at), cfg->store_path, why);
     return SK_EINVAL;
