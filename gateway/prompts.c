@@ -359,7 +359,8 @@ prompts_load(const char *dir, char err[SK_ERR_LEN])
     }
     if (ps->n > 1)
         qsort(ps->v, ps->n, sizeof(ps->v[0]), prompt_cmp);
-    sk_log(LOG_INFO, "prompts", "%zu prompts served", ps->n);
+    sk_log(LOG_INFO, "prompts", "%zu %s served", ps->n,
+           sk_plural((long long)ps->n, "prompt", "prompts"));
     return ps;
 }
 
