@@ -279,6 +279,7 @@ prompts_read_servable(const char *path, struct prompt *p,
     bool ready = false;
     int rc;
 
+    memset(&pcm, 0, sizeof(pcm)); /* freed even when the check stops early */
     audio_limits_default(&lim);
     lim.max_bytes = PROMPTS_SERVE_MAX_BYTES;
     rc = audio_read_file(path, &lim, &data, &len, why);
