@@ -283,8 +283,8 @@ receive(struct sk_app *app, struct evhttp_request *req, size_t ch, double t0,
     if (t->verify(cc, &creq) != 0) {
         webreq_body_free(&creq, body);
         metrics_error(app->metrics, ch, METRICS_ERR_DENIED);
-        sk_log(LOG_WARNING, "inbound", "channel=%s denied: bad secret",
-               cc->name);
+        sk_log(LOG_WARNING, "inbound", "channel=%s denied: %s", cc->name,
+               t->denied_as != NULL ? t->denied_as : "bad secret");
         send_error(app, req, t0, ch, 403, "forbidden");
         return;
     }
@@ -544,8 +544,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (app->stopping)
         return;
-    sk_log(LOG_INFO, "serve", "signal %d: stopping (%d jobs in flight)",
-           (int)sig, app->pending);
+    sk_log(LOG_INFO, "serve", "signal %d: stopping (%d %s in flight)", (int)sig,
+           app->pending, sk_plural(app->pending, "job", "jobs"));
     app->stopping = true;
     http_stop_intake(app->http);
     admin_stop_intake(app->admin);
@@ -565,46 +565,7 @@ libevent_log(int severity, const char *msg)
            "libevent", "%s", msg);
 }
 
-/* Checks what the config names (preflight.h), gives the privacy key the
- * country of local numbers, folds the STOP and DELETE words and sets up
- * safeguarding. 0, SK_EINVAL or SK_ENOMEM. */
-static int
-check_config(struct sk_app *app)
-{
-    const struct config *cfg = app->cfg;
-    char err[SK_ERR_LEN] = "";
-    int rc;
-
-    rc = preflight_check(cfg, app->flows, app->types);
-    /* local numbers (0712...) are read in [flows] country (privacy.h) */
-    if (privacy_set_country(app->priv, cfg->country) != 0) {
-        fprintf(stderr,
-                "sikiliza serve: %s: [flows] country %s: no calling code "
-                "known for it\n",
-                cfg->file, cfg->country);
-        rc = SK_EINVAL;
-    }
-    app->safeguard =
-        safeguard_from_config(cfg, app->flows, app->priv, app->types, err);
-    if (app->safeguard == NULL && err[0] != '\0') {
-        fprintf(stderr, "sikiliza serve: %s\n", err);
-        rc = SK_EINVAL;
-    }
-    app->n_stop = cfg->n_stop_words < CONFIG_MAX_WORDS ? cfg->n_stop_words
-                                                       : CONFIG_MAX_WORDS;
-    if (optout_fold_words(cfg->stop_words, app->n_stop, app->stop_folded) !=
-        0) {
-        app->n_stop = 0;
-        return SK_ENOMEM;
-    }
-    if (optout_fold_words(cfg->delete_words, cfg->n_delete_words,
-                          app->delete_folded) != 0)
-        return SK_ENOMEM;
-    app->n_delete = cfg->n_delete_words;
-    return rc;
-}
-
-static void
+void
 app_free(struct sk_app *app)
 {
     sweep_timer_free(app->sweep);
@@ -660,6 +621,17 @@ app_inbound_ctx(struct sk_app *app)
     in->safeguard = app->safeguard;
 }
 
+/* The log's line format: [server] log_format, journald's when stderr is
+ * the journal. cfg may be NULL (the config did not load). */
+static void
+app_log_setup(const struct config *cfg)
+{
+    int f = sk_log_format_for(cfg != NULL ? cfg->log_format : NULL);
+
+    if (f >= 0)
+        sk_log_set_format((enum sk_log_format)f);
+}
+
 /* Process-wide set-up, once, before any thread starts. */
 static int
 app_process_init(void)
@@ -685,38 +657,12 @@ app_serve(const char *config_path)
     memset(&dlr, 0, sizeof(dlr));
     memset(&voice, 0, sizeof(voice));
     signal(SIGPIPE, SIG_IGN);
-    app.cfg = config_load(config_path, err);
-    if (app.cfg == NULL) {
-        fprintf(stderr, "sikiliza serve: %s\n", err);
-        return 1;
-    }
-    app.priv = privacy_open(app.cfg->key_file, err);
-    if (app.priv == NULL) {
-        fprintf(stderr, "sikiliza serve: %s\n", err);
-        code = 1;
-        goto out;
-    }
-    if ((app.flows = flow_set_new()) == NULL ||
-        preflight_set_globals(app.cfg, app.flows) != 0)
-        goto nomem;
-    rc = flowload_paths(app.flows, (const char *const *)&app.cfg->flows_dir, 1,
-                        stderr, NULL);
+    rc = app_check(&app, config_path, "serve");
+    app_log_setup(app.cfg);
+    sk_log_release(); /* the warnings, after the problems */
     if (rc == SK_ENOMEM)
         goto nomem;
     if (rc != 0) {
-        code = 1;
-        goto out;
-    }
-    rc = check_config(&app);
-    if (rc == SK_ENOMEM)
-        goto nomem;
-    if (rc != 0) {
-        code = 1;
-        goto out;
-    }
-    if (app.cfg->timezone != NULL &&
-        (app.tz_rule = zone_rule(app.cfg->timezone, err)) == NULL) {
-        fprintf(stderr, "sikiliza serve: %s: [flows] %s\n", app.cfg->file, err);
         code = 1;
         goto out;
     }
@@ -729,7 +675,6 @@ app_serve(const char *config_path)
     if ((app.caps = caps_new(app.cfg)) == NULL)
         goto nomem;
     app_inbound_ctx(&app);
-    caps_log_long_texts(app.flows, app.cfg->max_segments);
 
     if (app_process_init() != 0)
         goto nomem;
@@ -770,8 +715,11 @@ app_serve(const char *config_path)
         event_add(app.sig_int, NULL) != 0)
         goto nomem;
     sk_log(LOG_INFO, "serve",
-           "listening on %s (%zu channels, %zu flows, store schema %d)",
-           app.cfg->listen, app.cfg->n_channels, flow_set_count(app.flows),
+           "listening on %s (%zu %s, %zu %s, store schema %d)", app.cfg->listen,
+           app.cfg->n_channels,
+           sk_plural((long long)app.cfg->n_channels, "channel", "channels"),
+           flow_set_count(app.flows),
+           sk_plural((long long)flow_set_count(app.flows), "flow", "flows"),
            store_schema_version(app.store));
     if (event_base_dispatch(app.base) < 0) {
         fprintf(stderr, "sikiliza serve: event loop failed\n");

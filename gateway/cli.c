@@ -7,16 +7,37 @@
 
 #include "cli.h"
 
+/* The command a usage text is for ("usage: sikiliza NAME ..."), into
+ * buf; "" for the main usage (its NAME is COMMAND) or another text. */
+static void
+usage_command(const char *usage, char *buf, size_t len)
+{
+    static const char prefix[] = "usage: sikiliza ";
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (usage == NULL || strncmp(usage, prefix, sizeof(prefix) - 1) != 0)
+        return;
+    usage += sizeof(prefix) - 1;
+    while (usage[n] >= 'a' && usage[n] <= 'z' && n + 1 < len)
+        n++;
+    memcpy(buf, usage, n);
+    buf[n] = '\0';
+}
+
 int
 cli_usage_error(const char *usage, const char *fmt, ...)
 {
+    char cmd[32];
     va_list ap;
 
+    usage_command(usage, cmd, sizeof(cmd));
     fprintf(stderr, "sikiliza: ");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n\n%s", usage);
+    fprintf(stderr, "\nTry 'sikiliza %s%s--help'.\n", cmd,
+            cmd[0] != '\0' ? " " : "");
     return CLI_EXIT_USAGE;
 }
 

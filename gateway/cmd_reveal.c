@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "log.h"
 #include "privacy.h"
 #include "store.h"
 #include "text.h"
@@ -153,9 +154,10 @@ reveal_do(const struct config *cfg, struct reveal_job *j)
     } else if (j->found == 1) {
         fprintf(stderr,
                 "sikiliza reveal: the reply address of alert %" PRId64
-                " has expired from the vault (kept %d days after the last "
+                " has expired from the vault (kept %d %s after the last "
                 "contact) or was erased\n",
-                j->alert, cfg->vault_days);
+                j->alert, cfg->vault_days,
+                sk_plural(cfg->vault_days, "day", "days"));
         code = CLI_EXIT_INVALID;
     } else if ((addr = privacy_open_blob(p, j->key, j->blob, j->blob_len)) ==
                NULL) {

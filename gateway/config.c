@@ -53,6 +53,7 @@ enum kind {
     K_DATEFMT, /* DD-MM-YYYY, MM-DD-YYYY or YYYY-MM-DD */
     K_COUNTRY, /* ISO 3166 alpha-2 */
     K_FRAC,    /* a number in [0, 1] (double) */
+    K_LOGFMT,  /* text or json ([server] log_format) */
 };
 
 struct key {
@@ -76,6 +77,8 @@ static const struct key server_keys[] = {
     {"max_headers", K_SIZE, C(max_headers), 256, 1LL << 20, 0, false},
     {"max_connections", K_INT, C(max_connections), 1, 65536, 0, false},
     {"timeout_seconds", K_INT, C(timeout_seconds), 1, 3600, 0, false},
+    /* the log's line format (log.h) */
+    {"log_format", K_LOGFMT, C(log_format), 0, 0, 0, false},
 };
 
 static const struct key store_keys[] = {
@@ -279,6 +282,18 @@ struct load {
     /* the keys each [channel] section set, and their lines */
     struct {
         const char *name; /* static: the key table's */
+        int line;
+    } chan_keys[CONFIG_MAX_CHANNELS][MAX_CHANNEL_KEYS];
+    size_t n_chan_keys[CONFIG_MAX_CHANNELS];
+};
+
+/* Where sections and keys are, kept for config_line(). */
+struct config_lines {
+    int sect_line[N_FIXED];
+    int key_line[N_FIXED][MAX_SECTION_KEYS];
+    int chan_line[CONFIG_MAX_CHANNELS];
+    struct {
+        const char *name;
         int line;
     } chan_keys[CONFIG_MAX_CHANNELS][MAX_CHANNEL_KEYS];
     size_t n_chan_keys[CONFIG_MAX_CHANNELS];
@@ -639,6 +654,12 @@ set_value(struct load *ld, const struct key *k, void *base, const char *value,
         return 1;
     case K_FRAC:
         return set_fraction(ld, k, base, value, sect);
+    case K_LOGFMT:
+        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+            return fail_at(ld, ld->lineno,
+                           "key '%s' in [%s]: '%.32s' is not text or json",
+                           k->name, sect, value);
+        break;
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
             strcmp(value, "1") == 0)
@@ -1020,6 +1041,76 @@ config_init(struct config *cfg)
     cfg->sg_enabled = true;
 }
 
+/* Copies where things are in the file for config_line(). */
+static int
+keep_lines(struct config *cfg, const struct load *ld)
+{
+    struct config_lines *l = calloc(1, sizeof(*l));
+
+    if (l == NULL)
+        return SK_ENOMEM;
+    memcpy(l->sect_line, ld->sect_line, sizeof(l->sect_line));
+    memcpy(l->key_line, ld->key_line, sizeof(l->key_line));
+    memcpy(l->chan_line, ld->chan_line, sizeof(l->chan_line));
+    for (size_t c = 0; c < CONFIG_MAX_CHANNELS; c++) {
+        l->n_chan_keys[c] = ld->n_chan_keys[c];
+        for (size_t i = 0; i < ld->n_chan_keys[c]; i++) {
+            l->chan_keys[c][i].name = ld->chan_keys[c][i].name;
+            l->chan_keys[c][i].line = ld->chan_keys[c][i].line;
+        }
+    }
+    cfg->lines = l;
+    return 0;
+}
+
+int
+config_line(const struct config *cfg, const char *section, const char *key)
+{
+    const struct config_lines *l = cfg != NULL ? cfg->lines : NULL;
+    const struct config_channel *ch;
+    size_t c, i;
+
+    if (l == NULL || section == NULL)
+        return 0;
+    if (strncmp(section, "channel ", 8) == 0) {
+        if ((ch = config_channel(cfg, section + 8)) == NULL)
+            return 0;
+        c = (size_t)(ch - cfg->channels);
+        if (key == NULL)
+            return l->chan_line[c];
+        for (i = 0; i < l->n_chan_keys[c]; i++)
+            if (strcmp(l->chan_keys[c][i].name, key) == 0)
+                return l->chan_keys[c][i].line;
+        return 0;
+    }
+    for (int s = S_SERVER; s < N_FIXED; s++) {
+        if (strcmp(sections[s].name, section) != 0)
+            continue;
+        if (key == NULL)
+            return l->sect_line[s];
+        for (i = 0; i < sections[s].n; i++)
+            if (strcmp(sections[s].keys[i].name, key) == 0)
+                return l->key_line[s][i];
+        return 0;
+    }
+    return 0;
+}
+
+const char *
+config_where(const struct config *cfg, const char *section, const char *key,
+             char buf[SK_ERR_LEN])
+{
+    int line = key != NULL ? config_line(cfg, section, key) : 0;
+
+    if (line == 0)
+        line = config_line(cfg, section, NULL);
+    if (line > 0)
+        snprintf(buf, SK_ERR_LEN, "%s:%d", cfg->file, line);
+    else
+        snprintf(buf, SK_ERR_LEN, "%s", cfg->file);
+    return buf;
+}
+
 struct config *
 config_load(const char *path, char err[SK_ERR_LEN])
 {
@@ -1072,6 +1163,10 @@ config_load(const char *path, char err[SK_ERR_LEN])
     }
     for (size_t i = 0; i < cfg->n_channels; i++)
         cfg->channels[i].cfg = cfg;
+    if (keep_lines(cfg, ld) != 0) {
+        sk_seterr(err, "%s: out of memory", path);
+        goto fail;
+    }
     fclose(ld->fp);
     free(ld->line);
     free(ld);
@@ -1101,6 +1196,7 @@ free_strings(void *base, const struct key *keys, size_t n)
         case K_ZONE:
         case K_DATEFMT:
         case K_COUNTRY:
+        case K_LOGFMT:
             free(*(char **)((char *)base + keys[i].off));
             break;
         default:
@@ -1151,6 +1247,7 @@ config_free(struct config *cfg)
         free_channel_strings(&cfg->channels[i]);
     }
     free(cfg->file);
+    free(cfg->lines);
     free(cfg);
 }
 

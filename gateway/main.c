@@ -20,6 +20,8 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  serve -c FILE                 run the gateway\n"
+    "  config check -c FILE          make every check serve makes at start,\n"
+    "                                without starting\n"
     "  keygen -o FILE                create the secret key file (mode 0600)\n"
     "  flow check [--max-segments N] FILE...\n"
     "                                validate flow files, show SMS costs\n"
@@ -40,7 +42,8 @@ static const char usage_main[] =
     "                                print an alert's reply address (audited)\n"
     "\n"
     "  --version                     print the version\n"
-    "  --help                        this help; COMMAND --help for more\n"
+    "  --help, help                  this help; COMMAND --help or\n"
+    "                                help COMMAND for more\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.\n";
 
@@ -214,27 +217,54 @@ static const struct {
     {"export", cmd_export},
     {"alerts", cmd_alerts},
     {"reveal", cmd_reveal},
+    {"config", cmd_config},
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* `sikiliza help [COMMAND]`: as `--help` and `COMMAND --help`. */
+static int
+help(int argc, char **argv)
+{
+    char help_arg[] = "--help";
+    char *args[3];
+
+    if (argc < 3) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (argc > 3)
+        return cli_usage_error(usage_main, "%s",
+                               "help takes one COMMAND at most");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[2], commands[i].name) == 0) {
+            args[0] = argv[2];
+            args[1] = help_arg;
+            args[2] = NULL;
+            return commands[i].run(2, args);
+        }
+    return cli_usage_error(usage_main, "unknown command \"%s\"", argv[2]);
+}
 
 int
 main(int argc, char **argv)
 {
     const char *cmd;
 
-    if (argc < 2) {
-        fputs(usage_main, stderr);
-        return CLI_EXIT_USAGE;
-    }
+    if (argc < 2)
+        return cli_usage_error(usage_main, "%s", "no command given");
     cmd = argv[1];
-    if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
+    if (cli_is_help(cmd)) {
         fputs(usage_main, stdout);
         return 0;
     }
+    if (strcmp(cmd, "help") == 0)
+        return help(argc, argv);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("sikiliza %s\n", SK_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     }

@@ -3,7 +3,7 @@
  * each channel's type is known and its own rules hold (the type's check
  * hook, see channel.h), secrets are not sample values or short, and the
  * flows the config names exist. Problems go to stderr as
- * `file: [section]: reason`; warnings (a channel that cannot send on its
+ * `file:line: [section]: reason`; warnings (a channel that cannot send on its
  * own) go to the log. Runs once, on the main thread, before the loop.
  */
 #include <stddef.h>
@@ -72,6 +72,7 @@ preflight_set_globals(const struct config *cfg, struct flow_set *flows)
 static int
 check_globals(const struct config *cfg, const struct flow_set *flows)
 {
+    char at[SK_ERR_LEN];
     int rc = 0;
 
     for (size_t i = 0; i < N_FLOW_GLOBALS; i++) {
@@ -83,7 +84,7 @@ check_globals(const struct config *cfg, const struct flow_set *flows)
             fprintf(stderr,
                     "%s: [flows]: %s is not set and the flows read it as "
                     "@globals.%s: set it\n",
-                    cfg->file, key, key);
+                    config_where(cfg, "flows", key, at), key, key);
             rc = SK_EINVAL;
         } else if (global_value(cfg, i) == NULL) {
             sk_log(LOG_WARNING, "serve",
@@ -95,64 +96,83 @@ check_globals(const struct config *cfg, const struct flow_set *flows)
     return rc;
 }
 
+/* A channel that cannot send on its own is a warning. */
+static void
+warn_cannot_send(const struct config_channel *ch, const struct channel_type *t)
+{
+    if (t == NULL || t->can_send == NULL || t->can_send(ch))
+        return;
+    if (!t->sync_reply)
+        sk_log(LOG_WARNING, "serve",
+               "channel=%s cannot send (missing credentials): its "
+               "SMS replies stay queued",
+               ch->name);
+    else /* replies go back in the webhook answer, nothing else */
+        sk_log(LOG_WARNING, "serve",
+               "channel=%s has no send_url: timeouts and reminders "
+               "for it stay queued",
+               ch->name);
+}
+
+/* One [channel] section: its type, secret, the type's own rules and its
+ * flow (when flows loaded). */
+static int
+check_channel(const struct config *cfg, const struct config_channel *ch,
+              const struct flow_set *flows, const struct channel_type **type)
+{
+    char reason[SK_ERR_LEN] = "", at[SK_ERR_LEN], sect[80];
+    const struct channel_type *t = channel_find(ch->type);
+    int rc = 0;
+
+    *type = t;
+    snprintf(sect, sizeof(sect), "channel %s", ch->name);
+    if (t == NULL) {
+        fprintf(stderr, "%s: [channel %s]: type \"%s\" is not supported yet\n",
+                config_where(cfg, sect, "type", at), ch->name, ch->type);
+        rc = SK_EINVAL;
+    } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
+        fprintf(stderr,
+                "%s: [channel %s]: secret %s; use a random one, e.g. "
+                "from `openssl rand -hex 16`\n",
+                config_where(cfg, sect, "secret", at), ch->name,
+                secret_problem(ch->secret));
+        rc = SK_EINVAL;
+    } else if (t->check != NULL && t->check(ch, reason) != 0) {
+        fprintf(stderr, "%s: [channel %s]: %s\n",
+                config_where(cfg, sect, NULL, at), ch->name, reason);
+        rc = SK_EINVAL;
+    }
+    warn_cannot_send(ch, t);
+    if (flows != NULL && ch->flow != NULL &&
+        flow_set_find(flows, ch->flow) == NULL) {
+        fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
+                config_where(cfg, sect, "flow", at), ch->name, ch->flow,
+                cfg->flows_dir);
+        rc = SK_EINVAL;
+    }
+    return rc;
+}
+
 int
 preflight_check(const struct config *cfg, const struct flow_set *flows,
                 const struct channel_type **types)
 {
-    char reason[SK_ERR_LEN];
+    char at[SK_ERR_LEN];
     size_t i;
-    int rc = check_globals(cfg, flows);
+    int rc = flows != NULL ? check_globals(cfg, flows) : 0;
 
     for (i = 0; i < cfg->n_unbuilt; i++)
         sk_log(LOG_WARNING, "serve",
                "%s:%d: %s belongs to a part not built yet: it has no effect",
                cfg->file, cfg->unbuilt[i].line, cfg->unbuilt[i].what);
-
-    for (i = 0; i < cfg->n_channels; i++) {
-        const struct config_channel *ch = &cfg->channels[i];
-
-        types[i] = channel_find(ch->type);
-        if (types[i] == NULL) {
-            fprintf(stderr,
-                    "%s: [channel %s]: type \"%s\" is not supported "
-                    "yet\n",
-                    cfg->file, ch->name, ch->type);
+    for (i = 0; i < cfg->n_channels; i++)
+        if (check_channel(cfg, &cfg->channels[i], flows, &types[i]) != 0)
             rc = SK_EINVAL;
-        } else if (ch->secret != NULL && secret_problem(ch->secret) != NULL) {
-            fprintf(stderr,
-                    "%s: [channel %s]: secret %s; use a random one, e.g. "
-                    "from `openssl rand -hex 16`\n",
-                    cfg->file, ch->name, secret_problem(ch->secret));
-            rc = SK_EINVAL;
-        } else if (types[i]->check != NULL &&
-                   types[i]->check(ch, reason) != 0) {
-            fprintf(stderr, "%s: [channel %s]: %s\n", cfg->file, ch->name,
-                    reason);
-            rc = SK_EINVAL;
-        }
-        if (types[i] != NULL && types[i]->can_send != NULL &&
-            !types[i]->can_send(ch)) {
-            if (!types[i]->sync_reply)
-                sk_log(LOG_WARNING, "serve",
-                       "channel=%s cannot send (missing credentials): its "
-                       "SMS replies stay queued",
-                       ch->name);
-            else /* replies go back in the webhook answer, nothing else */
-                sk_log(LOG_WARNING, "serve",
-                       "channel=%s has no send_url: timeouts and reminders "
-                       "for it stay queued",
-                       ch->name);
-        }
-        if (ch->flow != NULL && flow_set_find(flows, ch->flow) == NULL) {
-            fprintf(stderr, "%s: [channel %s]: flow \"%s\" not found in %s\n",
-                    cfg->file, ch->name, ch->flow, cfg->flows_dir);
-            rc = SK_EINVAL;
-        }
-    }
-    if (cfg->default_flow != NULL &&
+    if (flows != NULL && cfg->default_flow != NULL &&
         flow_set_find(flows, cfg->default_flow) == NULL) {
         fprintf(stderr, "%s: [flows] default: flow \"%s\" not found in %s\n",
-                cfg->file, cfg->default_flow, cfg->flows_dir);
+                config_where(cfg, "flows", "default", at), cfg->default_flow,
+                cfg->flows_dir);
         rc = SK_EINVAL;
     }
     return rc;

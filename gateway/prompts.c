@@ -279,6 +279,7 @@ prompts_read_servable(const char *path, struct prompt *p,
     bool ready = false;
     int rc;
 
+    memset(&pcm, 0, sizeof(pcm)); /* freed even when the check stops early */
     audio_limits_default(&lim);
     lim.max_bytes = PROMPTS_SERVE_MAX_BYTES;
     rc = audio_read_file(path, &lim, &data, &len, why);
@@ -359,7 +360,8 @@ prompts_load(const char *dir, char err[SK_ERR_LEN])
     }
     if (ps->n > 1)
         qsort(ps->v, ps->n, sizeof(ps->v[0]), prompt_cmp);
-    sk_log(LOG_INFO, "prompts", "%zu prompts served", ps->n);
+    sk_log(LOG_INFO, "prompts", "%zu %s served", ps->n,
+           sk_plural((long long)ps->n, "prompt", "prompts"));
     return ps;
 }
 

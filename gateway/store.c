@@ -729,6 +729,38 @@ out:
     return rc;
 }
 
+/* The refusal of a database a newer sikiliza has migrated. */
+static void
+schema_newer(char err[SK_ERR_LEN], const char *path, int version)
+{
+    sk_seterr(err,
+              "%s: store schema %d is newer than this sikiliza (%d): "
+              "upgrade sikiliza or restore a backup",
+              path, version, SCHEMA_VERSION);
+}
+
+int
+store_check_file(const char *path, char err[SK_ERR_LEN])
+{
+    sqlite3 *db = NULL;
+    char v[32];
+    int rc = 0;
+
+    if (access(path, F_OK) != 0)
+        return 0; /* serve makes a new one */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        store_pragma(db, "PRAGMA user_version", v, sizeof(v)) != 0) {
+        sk_seterr(err, "%s: %s", path,
+                  db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        rc = SK_EIO;
+    } else if (atoi(v) > SCHEMA_VERSION) {
+        schema_newer(err, path, atoi(v));
+        rc = SK_ESTATE;
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
 static int
 store_configure(struct store *st, char err[SK_ERR_LEN])
 {
@@ -791,10 +823,7 @@ store_migrate(struct store *st, char err[SK_ERR_LEN])
     }
     version = from = atoi(v);
     if (version > SCHEMA_VERSION) {
-        sk_seterr(err,
-                  "store %s: database schema %d is newer than this build "
-                  "(%d)",
-                  st->path, version, SCHEMA_VERSION);
+        schema_newer(err, st->path, version);
         return SK_ESTATE;
     }
     if (version == SCHEMA_VERSION)

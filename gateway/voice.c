@@ -777,8 +777,8 @@ voice_route(void *arg, struct evhttp_request *req, size_t ch, double t0)
     if (t->verify(cc, &creq) != 0) {
         webreq_body_free(&creq, body);
         metrics_error(vc->metrics, ch, METRICS_ERR_DENIED);
-        sk_log(LOG_WARNING, "voice",
-               "channel=%s denied: bad secret or signature", cc->name);
+        sk_log(LOG_WARNING, "voice", "channel=%s denied: %s", cc->name,
+               t->denied_as != NULL ? t->denied_as : "bad secret");
         voice_error(vc, req, t0, ch, 403, "forbidden");
         return;
     }

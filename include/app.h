@@ -79,6 +79,22 @@ struct sk_app {
  * code (0, 1 invalid config/key/flows, 3 runtime failure). */
 int app_serve(const char *config_path);
 
+/*
+ * Everything serve checks before it starts anything (see appcheck.c):
+ * loads the config, the key file and the flows into app, checks the
+ * channels, [flows], [safeguarding], media_hosts and [asr] files of voice
+ * channels, the admin token file and the store's directory. Problems are
+ * printed to stderr as "FILE:LINE: reason" as they are found, and the
+ * checks go on; warnings are held in the log (sk_log_hold()) for the
+ * caller to release or drain after them. who names the command in
+ * messages. 0, SK_EINVAL (a problem: exit 1) or SK_ENOMEM. Main thread,
+ * before threads; app is zeroed by the caller and freed with app_free().
+ */
+int app_check(struct sk_app *app, const char *config_path, const char *who);
+
+/* Frees what app holds (what app_check() or app_serve() set up). */
+void app_free(struct sk_app *app);
+
 /* Unix time in milliseconds (the real clock). */
 int64_t app_now_ms(void);
 

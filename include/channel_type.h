@@ -224,6 +224,9 @@ struct channel_type {
     /* 0 when the request is from the provider, else SK_EDENIED. */
     int (*verify)(const struct config_channel *ch,
                   const struct channel_request *req);
+    /* What a refused request is logged as: the word for what verify
+     * checks ("bad secret", "bad signature"). NULL: "bad secret". */
+    const char *denied_as;
     /* Fills in (all fields set on success). SK_EINVAL with err naming the
      * problem, or SK_ENOMEM; on failure in is left empty. */
     int (*parse)(const struct config_channel *ch,

@@ -15,8 +15,10 @@
 #define CLI_EXIT_USAGE   2
 #define CLI_EXIT_RUNTIME 3
 
-/* Prints "sikiliza: MESSAGE", a blank line and usage to stderr; returns
- * CLI_EXIT_USAGE. */
+/* Prints "sikiliza: MESSAGE" and a pointer to the help of the command
+ * the usage text is for ("Try 'sikiliza NAME --help'.", read from its
+ * "usage: sikiliza NAME" opening; the main usage points to
+ * "sikiliza --help") to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -54,5 +56,6 @@ int cmd_purge(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_reveal(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

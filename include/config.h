@@ -152,11 +152,25 @@ struct config {
         char what[80]; /* "[section] key" */
     } unbuilt[CONFIG_MAX_UNBUILT];
     size_t n_unbuilt;
+
+    /* operations: [server] log_format, "text" or "json" (log.h), NULL for
+     * text; where sections and keys are in the file (config_line()) */
+    char *log_format;
+    struct config_lines *lines;
 };
 
 /* Reads and checks path. NULL with err "file:line: reason" on failure. */
 struct config *config_load(const char *path, char err[SK_ERR_LEN]);
 void config_free(struct config *cfg); /* NULL is a no-op */
+
+/* The line of the file on which section ("server", "channel NAME") began,
+ * or with key set, the line that set key in it; 0 when the file has none. */
+int config_line(const struct config *cfg, const char *section, const char *key);
+
+/* "FILE:LINE" for key of section (or, when the file does not set it,
+ * the section's line; "FILE" when neither), in buf; returns buf. */
+const char *config_where(const struct config *cfg, const char *section,
+                         const char *key, char buf[SK_ERR_LEN]);
 
 /* The channel named name, or NULL. */
 const struct config_channel *config_channel(const struct config *cfg,

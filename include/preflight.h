@@ -12,8 +12,10 @@ struct channel_type;
 struct flow_set;
 
 /* Checks cfg against the channel registry and flows, writing every
- * problem to stderr as `file: [section]: reason`, and sets types[i] to
- * the type of channel i (NULL when unknown). 0 or SK_EINVAL. */
+ * problem to stderr as `file:line: [section]: reason`, and sets types[i]
+ * to the type of channel i (NULL when unknown). flows NULL (they did not
+ * load) skips the checks of the flows the config names. Warnings go to
+ * the log. 0 or SK_EINVAL. */
 int preflight_check(const struct config *cfg, const struct flow_set *flows,
                     const struct channel_type **types);
 

@@ -54,6 +54,11 @@ struct store *store_open_shared(const char *path, char err[SK_ERR_LEN]);
  * stopped calling in before it returns (it frees the store). */
 void store_close(struct store *st);
 
+/* Start-up checks (config check): whether the database at path, when
+ * there is one, can be opened and is not of a newer schema than this
+ * build's. 0, SK_EIO or SK_ESTATE with err. Opens it read-only. */
+int store_check_file(const char *path, char err[SK_ERR_LEN]);
+
 /* The schema version after migrations. */
 int store_schema_version(struct store *st);
 

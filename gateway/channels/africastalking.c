@@ -461,6 +461,7 @@ const struct channel_type channel_africastalking = {
     .keys = africastalking_keys,
     .n_keys = sizeof(africastalking_keys) / sizeof(africastalking_keys[0]),
     .verify = channel_verify_secret,
+    .denied_as = "bad secret",
     .parse = at_parse,
     .render = channel_render_empty,
     .render_error = channel_render_error_text,

@@ -253,6 +253,7 @@ const struct channel_type channel_generic = {
     .keys = generic_keys,
     .n_keys = sizeof(generic_keys) / sizeof(generic_keys[0]),
     .verify = channel_verify_secret,
+    .denied_as = "bad secret",
     .parse = generic_parse,
     .render = generic_render,
     .render_error = generic_render_error,

@@ -538,6 +538,7 @@ const struct channel_type channel_kannel = {
     .n_keys = sizeof(kannel_keys) / sizeof(kannel_keys[0]),
     .check = kannel_check,
     .verify = channel_verify_secret,
+    .denied_as = "bad secret",
     .parse = kannel_parse,
     /* replies go through sendsms; smsbox (max-messages = 0) turns the
      * empty webhook answer into nothing */

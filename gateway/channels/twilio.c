@@ -387,6 +387,7 @@ const struct channel_type channel_twilio = {
     .media_auth = twilio_media_auth,
     .check = twilio_check,
     .verify = twilio_verify,
+    .denied_as = "bad signature",
     .parse = twilio_parse,
     .render = twilio_render,
     .render_error = channel_render_error_text,

@@ -385,6 +385,7 @@ const struct channel_type channel_vonage = {
     .n_keys = sizeof(vonage_keys) / sizeof(vonage_keys[0]),
     .media_host = "api.nexmo.com",
     .verify = vonage_verify,
+    .denied_as = "bad signature",
     .parse = vonage_parse,
     .render = channel_render_empty,
     .render_error = channel_render_error_text,

@@ -67,12 +67,13 @@ sk_stop
 
 # --- channel secrets: no sample value, 12 characters at least -------------
 bad_secret() {
-    local name=$1 secret=$2 section=${3:-demo} err
+    local name=$1 secret=$2 section=${3:-demo} err line
     sed "/^\[channel $section\]/,/^\[/s/^secret *=.*/secret = $secret/" \
         "$WORK/$4.conf" >"$WORK/$name.conf"
     serve_fails "$name" "$WORK/$name.conf" 1
     err=$(cat "$WORK/$name.err")
-    sk_contains "$err" "$WORK/$name.conf: [channel $section]: secret $5" \
+    line=$(grep -n '^secret = '"$secret"'$' "$WORK/$name.conf" | cut -d: -f1)
+    sk_contains "$err" "$WORK/$name.conf:$line: [channel $section]: secret $5" \
         "$name"
     case $err in
     *"$secret"*) sk_fail "$name: the message quotes the secret: $err" ;;

@@ -698,6 +698,61 @@ test_channel_values(void **state)
     config_free(cfg);
 }
 
+/* [server] log_format takes text or json, nothing else; unset is NULL. */
+static void
+test_log_format(void **state)
+{
+    struct fixture *f = *state;
+    struct config *cfg;
+
+    cfg = load_ok(f, "[server]\nlisten = 127.0.0.1:1\n");
+    assert_null(cfg->log_format);
+    config_free(cfg);
+    cfg = load_ok(f, "[server]\nlog_format = json\n");
+    assert_string_equal(cfg->log_format, "json");
+    config_free(cfg);
+    cfg = load_ok(f, "[server]\nlog_format = text\n");
+    assert_string_equal(cfg->log_format, "text");
+    config_free(cfg);
+    load_err(f, "[server]\nlisten = 127.0.0.1:1\nlog_format = syslog\n", 3,
+             "key 'log_format' in [server]: 'syslog' is not text or json");
+    load_err(f, "[server]\nlog_format = JSON\n", 2, "is not text or json");
+}
+
+/* config_line() and config_where() name where a section or key is. */
+static void
+test_lines(void **state)
+{
+    struct fixture *f = *state;
+    char at[SK_ERR_LEN], want[PATH_MAX + 32];
+    struct config *cfg = load_ok(f, "; a comment\n"
+                                    "[server]\n"
+                                    "listen = 127.0.0.1:1\n"
+                                    "\n"
+                                    "[flows]\n"
+                                    "default = Wellbeing Check\n"
+                                    "[channel demo]\n"
+                                    "type = generic\n"
+                                    "secret = abcdefabcdefabcdef\n");
+
+    assert_int_equal(config_line(cfg, "server", NULL), 2);
+    assert_int_equal(config_line(cfg, "server", "listen"), 3);
+    assert_int_equal(config_line(cfg, "server", "public_url"), 0);
+    assert_int_equal(config_line(cfg, "flows", "default"), 6);
+    assert_int_equal(config_line(cfg, "channel demo", NULL), 7);
+    assert_int_equal(config_line(cfg, "channel demo", "secret"), 9);
+    assert_int_equal(config_line(cfg, "channel demo", "flow"), 0);
+    assert_int_equal(config_line(cfg, "channel nope", NULL), 0);
+    assert_int_equal(config_line(cfg, "store", NULL), 0);
+    assert_int_equal(config_line(cfg, "bogus", "x"), 0);
+    snprintf(want, sizeof(want), "%s:9", cfg->file);
+    assert_string_equal(config_where(cfg, "channel demo", "secret", at), want);
+    snprintf(want, sizeof(want), "%s:7", cfg->file); /* the section's */
+    assert_string_equal(config_where(cfg, "channel demo", "flow", at), want);
+    assert_string_equal(config_where(cfg, "store", "path", at), cfg->file);
+    config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -712,6 +767,8 @@ main(void)
         cmocka_unit_test(test_path_resolution),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_channel_values),
+        cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_lines),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

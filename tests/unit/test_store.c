@@ -346,7 +346,9 @@ test_migrations(void **state)
     raw_exec(fx->path, "PRAGMA user_version = 70");
     assert_null(store_open(fx->path, NULL, 8, err));
     snprintf(want, sizeof(want),
-             "database schema 70 is newer than this build (%d)", SCHEMA_NOW);
+             "store schema 70 is newer than this sikiliza (%d): upgrade "
+             "sikiliza or restore a backup",
+             SCHEMA_NOW);
     assert_non_null(strstr(err, want));
     assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 70);
 }
