@@ -20,9 +20,12 @@
  *
  * Main thread, except store_erasures_replay(), which runs inside a job.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -68,7 +71,7 @@ store_backup_copy(const char *path, const char *dest, int *schema,
 {
     sqlite3 *src = NULL, *dst = NULL;
     sqlite3_backup *b = NULL;
-    int rc = SK_EIO, src_rc;
+    int rc = SK_EIO, src_rc, fd;
 
     /* read-write without create: a WAL database needs its -shm */
     if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -77,10 +80,13 @@ store_backup_copy(const char *path, const char *dest, int *schema,
         goto out;
     }
     sqlite3_busy_timeout(src, BUSY_MS);
-    if (sqlite3_open_v2(dest, &dst,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_EXCLUSIVE,
-                        NULL) != SQLITE_OK) {
+    /* a new, private, empty file: sqlite takes it as a new database */
+    if ((fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+        sk_seterr(err, "backup copy %s: %s", dest, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sk_seterr(err, "backup copy %s: %s", dest,
                   dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
         goto out;
