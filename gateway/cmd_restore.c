@@ -196,6 +196,17 @@ keep_before(const char *path, const char *suffix, char err[SK_ERR_LEN])
     return 0;
 }
 
+/* Undoes keep_before(): path.before-restore + suffix back to its name. */
+static void
+undo_before(const char *path, const char *suffix)
+{
+    char from[PATH_LEN + 32], to[PATH_LEN];
+
+    snprintf(from, sizeof(from), "%s.before-restore%s", path, suffix);
+    snprintf(to, sizeof(to), "%s%s", path, suffix);
+    rename(from, to);
+}
+
 /* Copies the key file from (in the private directory) to a new file
  * beside to, fsynced, then renamed into place; a key file there before
  * is kept as to.before-restore. */
@@ -310,16 +321,19 @@ install_db(const struct config *cfg, const char *db, char err[SK_ERR_LEN])
 {
     const char *path = cfg->store_path;
 
-    if (keep_before(path, "-wal", err) != 0 ||
-        keep_before(path, "-shm", err) != 0 ||
-        keep_before(path, "-journal", err) != 0 ||
-        keep_before(path, "", err) != 0)
-        return SK_EIO;
-    if (rename(db, path) != 0) {
-        sk_seterr(err, "%s: %s", path, strerror(errno));
-        return SK_EIO;
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    size_t i, n = 0;
+
+    for (; n < 4; n++) {
+        if (keep_before(path, suffixes[n], err) != 0)
+            break;
     }
-    return backup_fsync_dir(path, err);
+    if (n == 4 && rename(db, path) == 0)
+        return backup_fsync_dir(path, err);
+    sk_seterr(err, "%s: %s", path, strerror(errno));
+    for (i = 0; i < n; i++) /* the old store goes back */
+        undo_before(path, suffixes[i]);
+    return SK_EIO;
 }
 
 static int
@@ -367,8 +381,10 @@ run_restore(const struct restore_args *a, const struct config *cfg,
         rc = replay(a, cfg, db, job, err);
     if (rc == 0 && put_key)
         rc = install_key(key, cfg->key_file, err);
-    if (rc == 0)
-        rc = install_db(cfg, db, err);
+    if (rc == 0 && (rc = install_db(cfg, db, err)) != 0 && put_key) {
+        unlink(cfg->key_file); /* the key file as it was */
+        undo_before(cfg->key_file, "");
+    }
     backup_tmpdir_remove(dir);
     return rc;
 }
