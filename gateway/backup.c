@@ -306,6 +306,11 @@ backup_out_file(struct backup_out *o, int type, const char *path,
             close(fd);
         return SK_EIO;
     }
+    if (type == BACKUP_ENTRY_KEY && sb.st_size > BACKUP_KEYFILE_MAX) {
+        sk_seterr(err, "backup: %s is too large for a key file", path);
+        close(fd);
+        return SK_EINVAL;
+    }
     head[0] = (unsigned char)type;
     left = (uint64_t)sb.st_size;
     put64(head + 1, left);
