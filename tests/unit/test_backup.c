@@ -458,6 +458,51 @@ test_copy_and_replay(void **state)
     assert_string_equal(err, "");
 }
 
+static int
+purge_job(struct store_tx *tx, void *arg)
+{
+    struct store_purge_counts n;
+
+    (void)arg;
+    return store_purge(tx, 2000, 2000, 3000, &n);
+}
+
+/* A retention purge after the copy reaches the copy at restore too. */
+static void
+test_purge_replay(void **state)
+{
+    struct fx *fx = *state;
+    char live[400], copy[400], err[SK_ERR_LEN] = "";
+    struct store_erasures e;
+    struct replay_job rj = {0};
+    struct store *st, *cp;
+    int schema = 0;
+
+    snprintf(live, sizeof(live), "%s/live.db", fx->dir);
+    snprintf(copy, sizeof(copy), "%s/copy.db", fx->dir);
+    st = store_open(live, NULL, 4, err);
+    if (st == NULL)
+        fail_msg("store_open: %s", err);
+    assert_int_equal(store_call(st, results_job, NULL), 0); /* at 1000 */
+    assert_int_equal(store_backup_copy(live, copy, &schema, err), 0);
+    assert_int_equal(store_call(st, purge_job, NULL), 0);
+    store_close(st);
+    assert_int_equal(raw_count(live, "SELECT count(*) FROM results"), 0);
+    assert_int_equal(store_erasures_since(live, 0, &e, err), 0);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(e.before_ms, 2000);
+    assert_int_equal(e.purge_at_ms, 3000);
+    cp = store_open(copy, NULL, 4, err);
+    if (cp == NULL)
+        fail_msg("store_open copy: %s", err);
+    rj.e = &e;
+    assert_int_equal(store_call(cp, replay_job, &rj), 0);
+    store_close(cp);
+    store_erasures_clear(&e);
+    assert_int_equal(rj.erased, 0);
+    assert_int_equal(rj.results, 0);
+}
+
 static void
 test_check_refuses(void **state)
 {
@@ -503,6 +548,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_passphrase_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_refuses, setup, teardown),
     };
 
