@@ -34,6 +34,10 @@ static const char usage_main[] =
     "  prompts check DIR [-o OUTDIR] check recorded prompts, convert them\n"
     "                                to 8 kHz mono WAV\n"
     "  purge -c FILE                 apply the retention policy now\n"
+    "  backup -c FILE -o OUT --key-file PASSFILE\n"
+    "                                an encrypted backup, while serving\n"
+    "  restore -c FILE -i IN --key-file PASSFILE\n"
+    "                                check a backup, restore it (stopped)\n"
     "  export -c FILE --format csv|xlsx|jsonl|floip|summary -o OUT\n"
     "         [--flow NAME] [--since DATE] [--stable-ids REASON]\n"
     "                                anonymised export of the answers\n"
@@ -218,6 +222,8 @@ static const struct {
     {"alerts", cmd_alerts},
     {"reveal", cmd_reveal},
     {"config", cmd_config},
+    {"backup", cmd_backup},
+    {"restore", cmd_restore},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -187,6 +187,18 @@ static const char *const store_migrations[] = {
      * reply (store_afterword.c); goes with the contact row. */
     "ALTER TABLE contacts ADD COLUMN afterword_at INTEGER NOT NULL"
     " DEFAULT 0;",
+    /* 8: the erasure log (store_purge.c, store_backup.c): every erasure
+     * (DELETE) and retention purge, so that a restore replays those made
+     * after its backup was taken. An erasure row holds the SHA-256 of the
+     * contact key, never the key itself (no row holds an erased child's
+     * key); a purge row holds its cut-offs. Kept retention_days. */
+    "CREATE TABLE erasure_log ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  at              INTEGER NOT NULL,"
+    "  key_hash        TEXT,"
+    "  before_ms       INTEGER,"
+    "  vault_before_ms INTEGER);"
+    "CREATE INDEX erasure_log_at ON erasure_log (at);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -879,64 +891,73 @@ fail:
 /*
  * Takes the writer's lock beside the database: flock() on "<path>.lock",
  * then writes our pid there for the message a second process gives.
- * Returns 0, SK_EBUSY when another process holds it, or SK_EIO.
+ * Returns the lock's descriptor, SK_EBUSY when another process holds it,
+ * or SK_EIO. Also for `restore`, which holds it while it works.
  */
-static int
-store_lock(struct store *st, char err[SK_ERR_LEN])
+int
+store_lock_take(const char *path, char err[SK_ERR_LEN])
 {
     char *lock = NULL, buf[32];
     ssize_t n;
     long pid;
-    int rc = SK_EIO;
+    int fd = -1, rc = SK_EIO;
 
-    if (strcmp(st->path, ":memory:") == 0)
-        return 0; /* nothing on disk to share */
-    if ((lock = malloc(strlen(st->path) + sizeof(".lock"))) == NULL) {
-        sk_seterr(err, "store %s: out of memory", st->path);
+    if ((lock = malloc(strlen(path) + sizeof(".lock"))) == NULL) {
+        sk_seterr(err, "store %s: out of memory", path);
         return SK_ENOMEM;
     }
-    sprintf(lock, "%s.lock", st->path);
-    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
-    if (st->lock_fd < 0) {
-        sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+    sprintf(lock, "%s.lock", path);
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+        sk_seterr(err, "store %s: lock file %s: %s", path, lock,
                   strerror(errno));
         goto out;
     }
-    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
-            sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+            sk_seterr(err, "store %s: lock file %s: %s", path, lock,
                       strerror(errno));
             goto out;
         }
-        n = pread(st->lock_fd, buf, sizeof(buf) - 1, 0);
+        n = pread(fd, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
         pid = strtol(buf, NULL, 10);
         if (pid > 0)
             sk_seterr(err,
                       "database %s is in use by another sikiliza serve "
                       "(pid %ld)",
-                      st->path, pid);
+                      path, pid);
         else
             sk_seterr(err, "database %s is in use by another sikiliza serve",
-                      st->path);
+                      path);
         rc = SK_EBUSY;
         goto out;
     }
     n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-    if (ftruncate(st->lock_fd, 0) != 0 ||
-        pwrite(st->lock_fd, buf, (size_t)n, 0) != n) {
-        sk_seterr(err, "store %s: lock file %s: %s", st->path, lock,
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+        sk_seterr(err, "store %s: lock file %s: %s", path, lock,
                   strerror(errno));
         goto out;
     }
-    rc = 0;
+    rc = fd;
 out:
-    if (rc != 0 && st->lock_fd >= 0) {
-        close(st->lock_fd);
-        st->lock_fd = -1;
-    }
+    if (rc < 0 && fd >= 0)
+        close(fd);
     free(lock);
     return rc;
+}
+
+static int
+store_lock(struct store *st, char err[SK_ERR_LEN])
+{
+    int fd;
+
+    if (strcmp(st->path, ":memory:") == 0)
+        return 0; /* nothing on disk to share */
+    if ((fd = store_lock_take(st->path, err)) < 0)
+        return fd;
+    st->lock_fd = fd;
+    return 0;
 }
 
 static struct store *
@@ -1034,6 +1055,12 @@ struct store *
 store_open_shared(const char *path, char err[SK_ERR_LEN])
 {
     return store_open_mode(path, NULL, 4, false, err);
+}
+
+int
+store_schema_latest(void)
+{
+    return SCHEMA_VERSION;
 }
 
 void

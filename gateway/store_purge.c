@@ -33,12 +33,25 @@
  * function here that deleted something calls store_tx_scrub(), so the
  * writer vacuums and truncates the WAL right after the COMMIT.
  *
+ * Each erasure and each purge also goes to the erasure log (schema 8):
+ * a restore replays those made after its backup was taken
+ * (store_backup.c), so that what a backup still holds of an erased child
+ * or of expired answers does not come back. An erasure is logged by the
+ * SHA-256 of the contact key, so no row holds the erased key; the log
+ * keeps its rows retention_days, as long as a backup can hold anything
+ * the retention purge would not remove at once.
+ *
  * These functions run inside a job, on the writer thread (store.h).
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
+
+#include "hex.h"
 
 #include "log.h"
 #include "store.h"
@@ -115,9 +128,52 @@ finish(struct store_tx *tx, sqlite3_stmt *s, const char *what)
     return rc;
 }
 
+void
+store_erasure_hash(const char *contact_key, char out[STORE_KEY_MAX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_Digest(contact_key, strlen(contact_key), md, &n, EVP_sha256(),
+                   NULL) != 1 ||
+        n != 32) {
+        out[0] = '\0';
+        return;
+    }
+    sk_hex_encode(md, 32, out);
+}
+
+/* Logs an erasure (key_hash) or a purge (its cut-offs) at now_ms. */
+static int
+erasure_log(struct store_tx *tx, int64_t now_ms, const char *key_hash,
+            int64_t before_ms, int64_t vault_before_ms)
+{
+    sqlite3_stmt *s = prepare(tx, "INSERT INTO erasure_log (at, key_hash, "
+                                  "before_ms, vault_before_ms) "
+                                  "VALUES (?1, ?2, ?3, ?4)");
+    int64_t rc;
+
+    if (s == NULL)
+        return SK_EIO;
+    sqlite3_bind_int64(s, 1, now_ms);
+    if (key_hash != NULL) {
+        if (sqlite3_bind_text(s, 2, key_hash, -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlite3_finalize(s);
+            return SK_ENOMEM;
+        }
+    } else {
+        sqlite3_bind_int64(s, 3, before_ms);
+        sqlite3_bind_int64(s, 4, vault_before_ms);
+    }
+    rc = finish(tx, s, "erasure log");
+    return rc < 0 ? (int)rc : 0;
+}
+
 int
 store_contact_erase(struct store_tx *tx, const char *contact_key)
 {
+    char hash[STORE_KEY_MAX];
+    struct timespec ts;
     sqlite3_stmt *s;
     int64_t rc;
     size_t i;
@@ -135,6 +191,12 @@ store_contact_erase(struct store_tx *tx, const char *contact_key)
         if ((rc = finish(tx, s, contact_tables[i].table)) < 0)
             return (int)rc;
     }
+    store_erasure_hash(contact_key, hash);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    rc = erasure_log(tx, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, hash,
+                     0, 0);
+    if (rc < 0)
+        return (int)rc;
     store_tx_scrub(tx);
     return 0;
 }
@@ -163,6 +225,13 @@ store_purge(struct store_tx *tx, int64_t before_ms, int64_t vault_before_ms,
         *counts[i] = rc;
         any += rc;
     }
+    if ((rc = erasure_log(tx, now_ms, NULL, before_ms, vault_before_ms)) < 0)
+        return (int)rc;
+    if ((s = prepare(tx, "DELETE FROM erasure_log WHERE at < ?1")) == NULL)
+        return SK_EIO;
+    sqlite3_bind_int64(s, 1, before_ms);
+    if ((rc = finish(tx, s, "erasure log")) < 0)
+        return (int)rc;
     if (any > 0)
         store_tx_scrub(tx);
     return 0;

@@ -57,5 +57,7 @@ int cmd_export(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_reveal(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -455,4 +455,62 @@ int store_afterword_get(struct store_tx *tx, const char *contact_key,
 int store_afterword_put(struct store_tx *tx, const char *contact_key,
                         int64_t at_ms);
 
+/* --- backup, restore and the erasure log (store_backup.c) ------------- */
+
+/* The schema version this build migrates to (a restored database must
+ * not be newer). */
+int store_schema_latest(void);
+
+/* The erasure log's name for contact_key: the hex SHA-256 of the key
+ * (store_purge.c), so the log never holds an erased child's key. "" when
+ * the digest fails. */
+void store_erasure_hash(const char *contact_key, char out[STORE_KEY_MAX]);
+
+/*
+ * Copies the database at path into a new file dest (which must not
+ * exist) with sqlite's online backup API, a few pages at a time, on a
+ * connection of its own: it works beside a serving gateway (in WAL mode
+ * the copy never blocks the writer) and the copy is one consistent
+ * snapshot. Then checks the copy as store_backup_check() does and puts
+ * its schema version into *schema. 0 or a negative SK_E* with err.
+ */
+int store_backup_copy(const char *path, const char *dest, int *schema,
+                      char err[SK_ERR_LEN]);
+
+/* Checks the database file at path: PRAGMA integrity_check, and a schema
+ * version (into *schema) not newer than store_schema_latest(). Leaves it
+ * as one file in rollback-journal mode (no -wal), ready to be renamed
+ * into place. SK_EINVAL (err says what) or SK_EIO. */
+int store_backup_check(const char *path, int *schema, char err[SK_ERR_LEN]);
+
+/* What a restore replays from the current store's erasure log: erasures
+ * (by key hash) and the furthest cut-offs of the purges made since a
+ * time. */
+struct store_erasures {
+    char (*hashes)[STORE_KEY_MAX]; /* n of them, malloc'd */
+    size_t n, cap;
+    int64_t before_ms;       /* furthest purge cut-off of answers; 0 none */
+    int64_t vault_before_ms; /* and of vault entries */
+    int64_t purge_at_ms;     /* when the last of those purges ran */
+};
+/* Reads, from the database at path (read-only; nothing when it has no
+ * erasure log yet), the erasures and purges logged at or after since_ms
+ * into e (zeroed first; free with store_erasures_clear()). 0, SK_ENOMEM
+ * or SK_EIO with err. */
+int store_erasures_since(const char *path, int64_t since_ms,
+                         struct store_erasures *e, char err[SK_ERR_LEN]);
+void store_erasures_clear(struct store_erasures *e);
+
+/* Inside a job on the restored store: erases every contact whose key
+ * hash e names (store_contact_erase(), which logs it again) and applies
+ * e's purge cut-offs (store_purge()). *erased: how many contacts went. */
+int store_erasures_replay(struct store_tx *tx, const struct store_erasures *e,
+                          int64_t *erased);
+
+/* The writer's lock of the database at path (the flock()ed
+ * "<path>.lock" store_open() holds while `serve` runs): takes it and
+ * returns its descriptor (close() releases it), or SK_EBUSY with err
+ * naming the pid that holds it, or SK_EIO. */
+int store_lock_take(const char *path, char err[SK_ERR_LEN]);
+
 #endif
