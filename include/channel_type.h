@@ -154,6 +154,14 @@ int channel_media_hosts_split(const char *value,
 const char *channel_media_hosts_check(const char *value);
 /* --- voice calls -------------------------------------------------------- */
 
+/* Where a callback that says nothing was given goes, for providers that
+ * send a wait's answer and its no-input to the same URL (Vonage). */
+enum channel_no_input {
+    CHANNEL_INPUT_GIVEN,      /* as the callback's path says */
+    CHANNEL_NO_INPUT_TIMEOUT, /* the wait's timeout (as /voice/timeout) */
+    CHANNEL_NO_INPUT_EMPTY    /* an empty answer (as /voice/gather) */
+};
+
 /* One callback of a call, as a channel type reads it from the provider.
  * Every string is malloc'd or NULL; urn is the caller's number in clear
  * and is wiped by channel_call_clear(). */
@@ -167,6 +175,7 @@ struct channel_call {
                           * failed, canceled) */
     char state[24];      /* the provider's word for the call's state, for
                           * the log ("completed"), or "" */
+    enum channel_no_input no_input;
 };
 
 /* Wipes and frees the fields; the struct itself is the caller's. */

@@ -10,7 +10,7 @@
  * once stored, and every message goes through the outbox to
  * POST {api_url}/sms/json, with status-report-req=1, our row id as
  * client-ref and a callback to /c/NAME/status, where delivery receipts
- * (messageId, status, client-ref) arrive.
+ * (messageId, status, client-ref) arrive. Calls: vonage_voice.c.
  *
  * Pure: no I/O, no clock. Any thread.
  */
@@ -29,9 +29,9 @@
 #define VONAGE_API "https://rest.nexmo.com"
 
 /* Every parameter: the query, then a form or JSON body. */
-static int
-vonage_pairs(const struct channel_request *req, struct channel_pairs *p,
-             char err[SK_ERR_LEN])
+int
+vonage_request_pairs(const struct channel_request *req, struct channel_pairs *p,
+                     char err[SK_ERR_LEN])
 {
     int rc = 0;
 
@@ -60,9 +60,11 @@ vonage_verify(const struct config_channel *ch,
     bool ok = false, dup;
     size_t i;
 
+    if (vonage_is_call_request(req))
+        return vonage_verify_call(ch, req); /* vonage_voice.c */
     /* No check of the api-key parameter: a number owned by a subaccount
      * sends the subaccount's key, and it is no secret anyway. */
-    if (vonage_pairs(req, &p, err) != 0)
+    if (vonage_request_pairs(req, &p, err) != 0)
         goto out;
     if (ch->signature_secret == NULL || ch->signature_secret[0] == '\0') {
         ok = true;
@@ -96,7 +98,7 @@ vonage_parse(const struct config_channel *ch, const struct channel_request *req,
 
     (void)ch;
     memset(in, 0, sizeof(*in));
-    if ((rc = vonage_pairs(req, &p, err)) != 0)
+    if ((rc = vonage_request_pairs(req, &p, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "msisdn", &msisdn, err)) != 0 ||
         (rc = channel_pairs_text(&p, "messageId", &id, err)) != 0 ||
@@ -320,7 +322,7 @@ vonage_parse_status(const struct config_channel *ch,
 
     (void)ch;
     memset(st, 0, sizeof(*st));
-    if ((rc = vonage_pairs(req, &p, err)) != 0)
+    if ((rc = vonage_request_pairs(req, &p, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "messageId", &mid, err)) != 0 ||
         (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||
@@ -395,4 +397,6 @@ const struct channel_type channel_vonage = {
     .sync_reply = false,
     .allow_get = true,
     .parse_status = vonage_parse_status,
+    .parse_call = vonage_parse_call,
+    .render_call = vonage_render_call,
 };
