@@ -46,15 +46,12 @@ int at_render_call(const struct config_channel *ch,
  * the channel has a signature_secret. vonage_jwt_verify(): whether
  * authorization ("Bearer TOKEN") holds an HS256 JWT under secret whose
  * payload_hash claim is the SHA-256 of body (required when body_len > 0).
- * vonage_request_pairs() (vonage.c): every parameter of a request, the
- * query, then a form or JSON body's top level. */
+ */
 bool vonage_is_call_request(const struct channel_request *req);
 int vonage_verify_call(const struct config_channel *ch,
                        const struct channel_request *req);
 bool vonage_jwt_verify(const char *secret, const char *authorization,
                        const char *body, size_t body_len);
-int vonage_request_pairs(const struct channel_request *req,
-                         struct channel_pairs *p, char err[SK_ERR_LEN]);
 int vonage_parse_call(const struct config_channel *ch,
                       const struct channel_request *req,
                       struct channel_call *call, char err[SK_ERR_LEN]);

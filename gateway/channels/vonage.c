@@ -29,9 +29,9 @@
 #define VONAGE_API "https://rest.nexmo.com"
 
 /* Every parameter: the query, then a form or JSON body. */
-int
-vonage_request_pairs(const struct channel_request *req, struct channel_pairs *p,
-                     char err[SK_ERR_LEN])
+static int
+vonage_pairs(const struct channel_request *req, struct channel_pairs *p,
+             char err[SK_ERR_LEN])
 {
     int rc = 0;
 
@@ -64,7 +64,7 @@ vonage_verify(const struct config_channel *ch,
         return vonage_verify_call(ch, req); /* vonage_voice.c */
     /* No check of the api-key parameter: a number owned by a subaccount
      * sends the subaccount's key, and it is no secret anyway. */
-    if (vonage_request_pairs(req, &p, err) != 0)
+    if (vonage_pairs(req, &p, err) != 0)
         goto out;
     if (ch->signature_secret == NULL || ch->signature_secret[0] == '\0') {
         ok = true;
@@ -98,7 +98,7 @@ vonage_parse(const struct config_channel *ch, const struct channel_request *req,
 
     (void)ch;
     memset(in, 0, sizeof(*in));
-    if ((rc = vonage_request_pairs(req, &p, err)) != 0)
+    if ((rc = vonage_pairs(req, &p, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "msisdn", &msisdn, err)) != 0 ||
         (rc = channel_pairs_text(&p, "messageId", &id, err)) != 0 ||
@@ -322,7 +322,7 @@ vonage_parse_status(const struct config_channel *ch,
 
     (void)ch;
     memset(st, 0, sizeof(*st));
-    if ((rc = vonage_request_pairs(req, &p, err)) != 0)
+    if ((rc = vonage_pairs(req, &p, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "messageId", &mid, err)) != 0 ||
         (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||

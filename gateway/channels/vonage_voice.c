@@ -209,6 +209,29 @@ vonage_call_over(const char *state)
     return false;
 }
 
+/* Every top-level parameter of a call webhook: the query (the answer
+ * webhook by GET, and ours: n, ni), then a JSON (or form) body. */
+static int
+vonage_call_pairs(const struct channel_request *req, struct channel_pairs *p,
+                  char err[SK_ERR_LEN])
+{
+    int rc = 0;
+
+    if (req->query != NULL &&
+        (rc = channel_pairs_form(p, req->query, strlen(req->query), err)) != 0)
+        return rc;
+    if (req->body == NULL || req->body_len == 0)
+        return 0;
+    if (channel_content_type_is(req->content_type, "application/json"))
+        return channel_pairs_json(p, req->body, req->body_len, err);
+    if (req->content_type == NULL ||
+        channel_content_type_is(req->content_type,
+                                "application/x-www-form-urlencoded"))
+        return channel_pairs_form(p, req->body, req->body_len, err);
+    sk_seterr(err, "unsupported content type (Vonage posts JSON)");
+    return SK_EINVAL;
+}
+
 /* What an input event holds beyond the top-level fields. */
 struct vonage_input {
     char *digits;        /* dtmf.digits, or NULL */
@@ -228,7 +251,7 @@ vonage_input_read(const struct channel_request *req, struct vonage_input *in,
         !channel_content_type_is(req->content_type, "application/json"))
         return 0;
     if ((root = json_loadb(req->body, req->body_len, 0, NULL)) == NULL)
-        return 0; /* vonage_request_pairs() has reported it */
+        return 0; /* vonage_call_pairs() has reported it */
     dtmf = json_object_get(root, "dtmf");
     speech = json_object_get(root, "speech");
     d = json_string_value(json_object_get(dtmf, "digits"));
@@ -287,7 +310,7 @@ vonage_parse_call(const struct config_channel *ch,
 
     (void)ch;
     memset(call, 0, sizeof(*call));
-    if ((rc = vonage_request_pairs(req, &p, err)) != 0 ||
+    if ((rc = vonage_call_pairs(req, &p, err)) != 0 ||
         (rc = channel_pairs_text(&p, "uuid", &uuid, err)) != 0 ||
         (rc = channel_pairs_text(&p, "from", &from, err)) != 0 ||
         (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||
