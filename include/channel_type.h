@@ -226,6 +226,18 @@ struct channel_type {
     const char *media_host;
     void (*media_auth)(const struct config_channel *ch, const char **user,
                        const char **password);
+    /* Voice: a bearer token for the provider's media API, minted for each
+     * fetch (Vonage: the application's JWT); NULL: none. media_key loads
+     * the channel's signing key at start-up (the one hook that reads a
+     * file): 0 with *key, NULL when the channel configures none; or
+     * SK_EINVAL with err. media_key_free frees it (NULL is a no-op).
+     * media_token mints a token under key at now (Unix seconds) into
+     * out[cap]: 0, or a negative SK_E*. */
+    int (*media_key)(const struct config_channel *ch, void **key,
+                     char err[SK_ERR_LEN]);
+    void (*media_key_free)(void *key);
+    int (*media_token)(const struct config_channel *ch, const void *key,
+                       int64_t now, char *out, size_t cap);
     /* Start-up checks beyond what config_load() checks (they may look at
      * the whole config): 0, or SK_EINVAL with reason, which start-up
      * prints as "FILE: [channel NAME]: REASON". NULL: none. */

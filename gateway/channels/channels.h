@@ -52,6 +52,14 @@ int vonage_verify_call(const struct config_channel *ch,
                        const struct channel_request *req);
 bool vonage_jwt_verify(const char *secret, const char *authorization,
                        const char *body, size_t body_len);
+/* The Vonage media API's credentials (channel_type.h media_key,
+ * media_key_free, media_token): the application_id and private_key_file
+ * keys, and an RS256 application JWT minted for each fetch. */
+int vonage_media_key(const struct config_channel *ch, void **key,
+                     char err[SK_ERR_LEN]);
+void vonage_media_key_free(void *key);
+int vonage_media_token(const struct config_channel *ch, const void *key,
+                       int64_t now, char *out, size_t cap);
 int vonage_parse_call(const struct config_channel *ch,
                       const struct channel_request *req,
                       struct channel_call *call, char err[SK_ERR_LEN]);

@@ -378,6 +378,8 @@ static const struct channel_key vonage_keys[] = {
                 NULL),
     CHANNEL_KEY("signature_method", CHANNEL_KEY_TEXT, signature_method, false,
                 vonage_check_method),
+    CHANNEL_KEY_VALUE("application_id", CHANNEL_KEY_TEXT, false, NULL),
+    CHANNEL_KEY_VALUE("private_key_file", CHANNEL_KEY_TEXT, false, NULL),
     CHANNEL_VOICE_KEYS,
 };
 
@@ -386,6 +388,9 @@ const struct channel_type channel_vonage = {
     .keys = vonage_keys,
     .n_keys = sizeof(vonage_keys) / sizeof(vonage_keys[0]),
     .media_host = "api.nexmo.com",
+    .media_key = vonage_media_key,
+    .media_key_free = vonage_media_key_free,
+    .media_token = vonage_media_token,
     .verify = vonage_verify,
     .parse = vonage_parse,
     .render = channel_render_empty,

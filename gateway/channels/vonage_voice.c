@@ -21,7 +21,8 @@
  *
  * Signed webhooks: with a signature_secret, every call webhook must carry
  * "Authorization: Bearer JWT", HS256 under that secret, whose payload_hash
- * claim is the SHA-256 of the body.
+ * claim is the SHA-256 of the body. Recordings are fetched with the
+ * application's own JWT (RS256, below).
  *
  * Pure: no I/O, no clock. Any thread.
  */
@@ -34,6 +35,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "channels.h"
@@ -474,5 +477,152 @@ vonage_render_call(const struct config_channel *ch,
 out:
     free(url);
     ncco_free(n);
+    return rc;
+}
+
+/* --- the media API: the application's JWT ------------------------------
+ *
+ * Recordings at api.nexmo.com (/v1/files/...) are fetched with a JWT the
+ * Vonage application signs with its private key (RS256): application_id,
+ * iat, exp and a fresh jti as claims. The key is read once at start-up
+ * from private_key_file; each fetch gets a token of its own.
+ */
+
+#define VONAGE_JWT_TTL_S 300
+
+int
+vonage_media_key(const struct config_channel *ch, void **key,
+                 char err[SK_ERR_LEN])
+{
+    const char *app = config_channel_value(ch, "application_id");
+    const char *file = config_channel_value(ch, "private_key_file");
+    EVP_PKEY *pk = NULL;
+    BIO *bio;
+
+    *key = NULL;
+    if (app == NULL && file == NULL)
+        return 0; /* recordings are fetched without credentials */
+    if (app == NULL || file == NULL) {
+        sk_seterr(err,
+                  "channel '%s': application_id and private_key_file "
+                  "go together",
+                  ch->name);
+        return SK_EINVAL;
+    }
+    if ((bio = BIO_new_file(file, "r")) != NULL) {
+        pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    if (pk == NULL || EVP_PKEY_base_id(pk) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(pk);
+        sk_seterr(err,
+                  "channel '%s': private_key_file %s: not a readable RSA "
+                  "private key (PEM)",
+                  ch->name, file);
+        return SK_EINVAL;
+    }
+    *key = pk;
+    return 0;
+}
+
+void
+vonage_media_key_free(void *key)
+{
+    EVP_PKEY_free(key);
+}
+
+/* Appends s[0..n) base64url-encoded (no padding) to b. */
+static void
+b64url_add(struct sk_buf *b, const unsigned char *s, size_t n)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned long v = ((unsigned long)s[i] << 16) |
+                          ((unsigned long)s[i + 1] << 8) | s[i + 2];
+
+        sk_buf_addc(b, abc[(v >> 18) & 63]);
+        sk_buf_addc(b, abc[(v >> 12) & 63]);
+        sk_buf_addc(b, abc[(v >> 6) & 63]);
+        sk_buf_addc(b, abc[v & 63]);
+    }
+    if (n - i == 1) {
+        sk_buf_addc(b, abc[s[i] >> 2]);
+        sk_buf_addc(b, abc[(s[i] & 3) << 4]);
+    } else if (n - i == 2) {
+        sk_buf_addc(b, abc[s[i] >> 2]);
+        sk_buf_addc(b, abc[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+        sk_buf_addc(b, abc[(s[i + 1] & 15) << 2]);
+    }
+}
+
+/* Appends o (consumed) as compact JSON, base64url-encoded. */
+static void
+b64url_json_add(struct sk_buf *b, json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    if (s == NULL)
+        b->fail = true;
+    else
+        b64url_add(b, (const unsigned char *)s, strlen(s));
+    free(s);
+    json_decref(o);
+}
+
+/* Signs b's text with key (RS256) and appends "." and the signature. */
+static void
+jwt_sign(struct sk_buf *b, EVP_PKEY *key)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char sig[1024];
+    size_t len = sizeof(sig);
+
+    if (md == NULL || b->fail ||
+        EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+        EVP_DigestSignUpdate(md, b->s, b->len) != 1 ||
+        EVP_DigestSignFinal(md, NULL, &len) != 1 || len > sizeof(sig) ||
+        EVP_DigestSignFinal(md, sig, &len) != 1)
+        b->fail = true;
+    else {
+        sk_buf_addc(b, '.');
+        b64url_add(b, sig, len);
+    }
+    EVP_MD_CTX_free(md);
+}
+
+int
+vonage_media_token(const struct config_channel *ch, const void *key,
+                   int64_t now, char *out, size_t cap)
+{
+    const char *app = config_channel_value(ch, "application_id");
+    unsigned char rnd[16];
+    char jti[2 * sizeof(rnd) + 1];
+    struct sk_buf b = {0};
+    int rc = SK_ENOMEM;
+
+    if (key == NULL || app == NULL || cap == 0)
+        return SK_EINVAL;
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return SK_EIO;
+    sk_hex_encode(rnd, sizeof(rnd), jti);
+    b64url_json_add(&b, json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT"));
+    sk_buf_addc(&b, '.');
+    b64url_json_add(&b, json_pack("{s:s, s:I, s:I, s:s}", "application_id", app,
+                                  "iat", (json_int_t)now, "exp",
+                                  (json_int_t)(now + VONAGE_JWT_TTL_S), "jti",
+                                  jti));
+    jwt_sign(&b, (EVP_PKEY *)key);
+    if (!b.fail && b.len < cap) {
+        memcpy(out, b.s, b.len + 1);
+        rc = 0;
+    } else if (!b.fail) {
+        rc = SK_ELIMIT;
+    }
+    if (b.s != NULL)
+        OPENSSL_cleanse(b.s, b.len);
+    sk_buf_free(&b);
     return rc;
 }

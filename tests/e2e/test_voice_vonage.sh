@@ -38,6 +38,12 @@ FILES_PORT=$(sk_free_port)
 MEDIA=http://127.0.0.1:$FILES_PORT
 
 sk_keygen "$GW/secret.key"
+# the Vonage application's key pair: recordings are fetched with its JWT
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+    -out "$GW/vonage-app.key" 2>/dev/null || sk_fail "openssl genpkey failed"
+openssl pkey -in "$GW/vonage-app.key" -pubout -out "$GW/vonage-app.pub" ||
+    sk_fail "openssl pkey failed"
+APP_ID=aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab
 SK_CONF=$GW/sikiliza.conf
 SK_LOG=$GW/serve.log
 cat >"$SK_CONF" <<EOF
@@ -62,6 +68,8 @@ api_secret = not-used-here
 signature_secret = $VG_SECRET
 number = 447700900001
 media_hosts = 127.0.0.1
+application_id = $APP_ID
+private_key_file = $GW/vonage-app.key
 EOF
 sk_start
 
@@ -255,6 +263,26 @@ if [ -n "${SK_FILES:-}" ] && [ -x "$SK_FILES" ] &&
         >/dev/null && sk_fail "spoken no was not understood: $(cat "$WORK/r4")"
     has "$WORK/r4" 'map(.text // "") | join(" ") | contains("work to pay a debt")'
     grep -q 'GET no.wav 200' "$WORK/files.log" || sk_fail "no.wav was not fetched"
+    # fetched with the application's JWT (RS256), checked with openssl
+    tok=$(sed -n 's/^GET no\.wav 200 bearer=//p' "$WORK/files.log" | head -n 1)
+    [ -n "$tok" ] || sk_fail "no.wav was fetched without the application's JWT"
+    unb64() { # base64url on stdin, decoded
+        local s
+        s=$(tr '_-' '/+')
+        while [ $((${#s} % 4)) -ne 0 ]; do s+='='; done
+        printf '%s' "$s" | openssl base64 -d -A
+    }
+    printf '%s' "${tok%%.*}" | unb64 | jq -e '.alg == "RS256"' >/dev/null ||
+        sk_fail "the media JWT is not RS256"
+    rest=${tok#*.}
+    printf '%s' "${rest%%.*}" | unb64 |
+        jq -e --arg app "$APP_ID" '.application_id == $app and
+            .exp > .iat and (.jti | length) > 0' >/dev/null ||
+        sk_fail "the media JWT's claims are wrong"
+    printf '%s' "${tok##*.}" | unb64 >"$WORK/jwt.sig"
+    printf '%s' "${tok%.*}" | openssl dgst -sha256 -verify "$GW/vonage-app.pub" \
+        -signature "$WORK/jwt.sig" >/dev/null ||
+        sk_fail "the media JWT does not verify under the application's key"
     [ "$(sk_sql "SELECT count(*) FROM results WHERE name = 'School' AND category = 'No'")" = 1 ] ||
         sk_fail "spoken no: no School = No result"
     kill "$FILES_PID" 2>/dev/null || true

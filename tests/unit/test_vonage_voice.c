@@ -4,9 +4,11 @@
  * over the body), the answer and event webhooks as Vonage's webhook
  * reference spells them, and the NCCO rendered for each next step.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "channel.h"
 #include "channels.h"
@@ -395,6 +399,117 @@ test_ncco_record_hangup_poll(void **state)
     json_decref(a);
 }
 
+/* --- the media API's application JWT -------------------------------------
+ */
+
+/* The JSON object in base64url s[0..n). */
+static json_t *
+b64_json(const char *s, size_t n)
+{
+    char *t = calloc(1, n + 4);
+    unsigned char out[2048];
+    json_t *o;
+    int len;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    while (i % 4 != 0)
+        t[i++] = '=';
+    len = EVP_DecodeBlock(out, (const unsigned char *)t, (int)i);
+    free(t);
+    assert_true(len > 0);
+    while (len > 0 && out[len - 1] == '\0') /* EVP_DecodeBlock pads */
+        len--;
+    o = json_loadb((const char *)out, (size_t)len, 0, NULL);
+    assert_non_null(o);
+    return o;
+}
+
+static void
+test_media_token(void **state)
+{
+    const struct channel_type *t = channel_find("vonage");
+    char path[] = "/tmp/sk-vonage-key-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    EVP_PKEY *pk = EVP_RSA_gen(2048);
+    struct config_channel ch = vg;
+    char err[SK_ERR_LEN] = "", tok[4096], small[64], *sig64;
+    const char *d1, *d2;
+    void *key = NULL;
+    json_t *h, *p;
+    unsigned char sig[512];
+    EVP_MD_CTX *md;
+    size_t n, i;
+    int len;
+
+    (void)state;
+    assert_non_null(f);
+    assert_non_null(pk);
+    assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    /* neither key: no token; one without the other, or no key: refused */
+    assert_int_equal(t->media_key(&ch, &key, err), 0);
+    assert_null(key);
+    ch.values[0] = (struct config_value){"application_id", "app-1234"};
+    ch.n_values = 1;
+    assert_int_equal(t->media_key(&ch, &key, err), SK_EINVAL);
+    assert_non_null(strstr(err, "go together"));
+    ch.values[1] = (struct config_value){"private_key_file", "/nonexistent"};
+    ch.n_values = 2;
+    err[0] = '\0';
+    assert_int_equal(t->media_key(&ch, &key, err), SK_EINVAL);
+    assert_non_null(strstr(err, "private_key_file"));
+    ch.values[1].value = path;
+    assert_int_equal(t->media_key(&ch, &key, err), 0);
+    assert_non_null(key);
+
+    assert_int_equal(t->media_token(&ch, key, 1700000000, tok, sizeof(tok)), 0);
+    assert_int_equal(t->media_token(&ch, key, 1700000000, small, sizeof(small)),
+                     SK_ELIMIT);
+    d1 = strchr(tok, '.');
+    d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
+    assert_non_null(d2);
+    h = b64_json(tok, (size_t)(d1 - tok));
+    p = b64_json(d1 + 1, (size_t)(d2 - d1 - 1));
+    assert_string_equal(json_string_value(json_object_get(h, "alg")), "RS256");
+    assert_string_equal(json_string_value(json_object_get(p, "application_id")),
+                        "app-1234");
+    assert_int_equal(json_integer_value(json_object_get(p, "iat")), 1700000000);
+    assert_true(json_integer_value(json_object_get(p, "exp")) > 1700000000);
+    assert_int_equal(strlen(json_string_value(json_object_get(p, "jti"))), 32);
+    json_decref(h);
+    json_decref(p);
+
+    /* the signature verifies under the key's public half */
+    n = strlen(d2 + 1);
+    sig64 = calloc(1, n + 4);
+    for (i = 0; i < n; i++)
+        sig64[i] = d2[1 + i] == '-' ? '+' : d2[1 + i] == '_' ? '/' : d2[1 + i];
+    while (i % 4 != 0)
+        sig64[i++] = '=';
+    len = EVP_DecodeBlock(sig, (unsigned char *)sig64, (int)i);
+    free(sig64);
+    assert_true(len >= 256);
+    md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk), 1);
+    assert_int_equal(EVP_DigestVerify(md, sig, 256, (const unsigned char *)tok,
+                                      (size_t)(d2 - tok)),
+                     1);
+    /* and not over anything else */
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk), 1);
+    assert_int_not_equal(EVP_DigestVerify(md, sig, 256,
+                                          (const unsigned char *)tok + 1,
+                                          (size_t)(d2 - tok) - 1),
+                         1);
+    EVP_MD_CTX_free(md);
+    t->media_key_free(key);
+    t->media_key_free(NULL);
+    EVP_PKEY_free(pk);
+    unlink(path);
+}
+
 int
 main(void)
 {
@@ -404,6 +519,7 @@ main(void)
         cmocka_unit_test(test_parse_call),
         cmocka_unit_test(test_ncco_digits),
         cmocka_unit_test(test_ncco_record_hangup_poll),
+        cmocka_unit_test(test_media_token),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
