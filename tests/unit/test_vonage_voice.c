@@ -22,6 +22,7 @@
 
 #include "channel.h"
 #include "channels.h"
+#include "failalloc.h"
 #include "voicestep.h"
 
 #define BASE   "https://hotline.example.org"
@@ -510,6 +511,62 @@ test_media_token(void **state)
     unlink(path);
 }
 
+/* --- allocation failures ---------------------------------------------------
+ */
+
+/* Reading an input event with a recording and rendering a spoken answer's
+ * NCCO fail cleanly at every allocation in turn (ASan: no leak). */
+static void
+test_alloc_failures(void **state)
+{
+    const struct channel_type *t = channel_find("vonage");
+    const char *body =
+        "{\"from\":\"447700900000\",\"uuid\":\"u1\",\"dtmf\":{\"digits\":"
+        "\"\"},\"speech\":{\"recording_url\":\"https://api.nexmo.com/v1/"
+        "files/f1\"}}";
+    const char *reply = "{\"prompts\":[{\"text\":\"Say it\"},{\"text\":\"x\","
+                        "\"audio_url\":\"/prompts/eng/q.wav\"}],\"lang\":"
+                        "\"eng\",\"wait\":{\"kind\":\"audio\"}}";
+    char err[SK_ERR_LEN];
+    long n;
+    int rc;
+
+    (void)state;
+    failalloc_jansson();
+    for (n = 1;; n++) {
+        struct channel_request r =
+            json_request("/c/vg/voice/record?n=2&ni=e", body, NULL);
+        struct channel_call call;
+
+        err[0] = '\0';
+        failalloc_arm(n, false);
+        rc = t->parse_call(&vg, &r, &call, err);
+        failalloc_disarm();
+        if (rc == 0) {
+            assert_string_equal(call.recording_url,
+                                "https://api.nexmo.com/v1/files/f1");
+            channel_call_clear(&call);
+            break;
+        }
+        assert_null(call.urn);
+    }
+    for (n = 1;; n++) {
+        struct channel_reply out;
+
+        failalloc_arm(n, false);
+        rc = voicestep_render(t, &vg, vg.name, reply, 6, NULL, false, &out);
+        failalloc_disarm();
+        if (rc == 0) {
+            assert_non_null(strstr(out.body, "\"saveAudio\":true"));
+            channel_reply_clear(&out);
+            break;
+        }
+        assert_null(out.body);
+    }
+    assert_true(n > 5);
+    json_set_alloc_funcs(malloc, free);
+}
+
 int
 main(void)
 {
@@ -520,6 +577,7 @@ main(void)
         cmocka_unit_test(test_ncco_digits),
         cmocka_unit_test(test_ncco_record_hangup_poll),
         cmocka_unit_test(test_media_token),
+        cmocka_unit_test(test_alloc_failures),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
