@@ -50,6 +50,7 @@ struct fetch_op {
     int hops;   /* redirects followed so far */
     bool local; /* the current hop's host is one of the local hosts */
     struct fetch_policy pol; /* strings owned by the op */
+    char *auth; /* "Authorization: Bearer ..." from pol's bearer, or NULL */
     char first_host[FETCH_MAX_HOST];
     int64_t deadline_ms;
 };
@@ -395,6 +396,7 @@ fetch_op_free(struct fetch_op *op)
         free((char *)op->pol.local_hosts[i]);
     fetch_wipe_free((char *)op->pol.user);
     fetch_wipe_free((char *)op->pol.password);
+    fetch_wipe_free(op->auth);
     free(op);
 }
 
@@ -418,6 +420,11 @@ fetch_op_new(const struct fetch_policy *policy)
     }
     op->pol.user = fetch_dup(policy->user, &ok);
     op->pol.password = fetch_dup(policy->password, &ok);
+    if (policy->bearer != NULL &&
+        (op->auth = malloc(strlen(policy->bearer) + 23)) != NULL)
+        sprintf(op->auth, "Authorization: Bearer %s", policy->bearer);
+    else if (policy->bearer != NULL)
+        ok = false;
     op->pol.max_bytes =
         policy->max_bytes != 0 ? policy->max_bytes : FETCH_DEFAULT_BYTES;
     op->pol.timeout_ms =
@@ -476,6 +483,10 @@ fetch_hop(struct fetch_op *op, const struct fetch_target *t)
     if (strcmp(op->first_host, t->host) == 0 && op->pol.user != NULL) {
         req.user = op->pol.user;
         req.password = op->pol.password;
+    }
+    if (strcmp(op->first_host, t->host) == 0 && op->auth != NULL) {
+        req.headers = (const char *const *)&op->auth;
+        req.n_headers = 1;
     }
     req.timeout_ms = (long)left;
     req.max_body = op->pol.max_bytes;

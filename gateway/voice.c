@@ -722,6 +722,9 @@ voice_plan(struct voice_job *vj, enum voice_kind kind,
     job->voice = true;
     job->resume = FLOW_RESUME_MSG;
     *text = call->digits;
+    if (call->no_input != CHANNEL_INPUT_GIVEN) /* one URL for both */
+        kind =
+            call->no_input == CHANNEL_NO_INPUT_TIMEOUT ? VK_TIMEOUT : VK_GATHER;
     if (call->ended || kind == VK_STATUS) {
         vj->end = true;
         job->resume = FLOW_RESUME_EXPIRE;

@@ -154,6 +154,14 @@ int channel_media_hosts_split(const char *value,
 const char *channel_media_hosts_check(const char *value);
 /* --- voice calls -------------------------------------------------------- */
 
+/* Where a callback that says nothing was given goes, for providers that
+ * send a wait's answer and its no-input to the same URL (Vonage). */
+enum channel_no_input {
+    CHANNEL_INPUT_GIVEN,      /* as the callback's path says */
+    CHANNEL_NO_INPUT_TIMEOUT, /* the wait's timeout (as /voice/timeout) */
+    CHANNEL_NO_INPUT_EMPTY    /* an empty answer (as /voice/gather) */
+};
+
 /* One callback of a call, as a channel type reads it from the provider.
  * Every string is malloc'd or NULL; urn is the caller's number in clear
  * and is wiped by channel_call_clear(). */
@@ -167,6 +175,7 @@ struct channel_call {
                           * failed, canceled) */
     char state[24];      /* the provider's word for the call's state, for
                           * the log ("completed"), or "" */
+    enum channel_no_input no_input;
 };
 
 /* Wipes and frees the fields; the struct itself is the caller's. */
@@ -217,6 +226,18 @@ struct channel_type {
     const char *media_host;
     void (*media_auth)(const struct config_channel *ch, const char **user,
                        const char **password);
+    /* Voice: a bearer token for the provider's media API, minted for each
+     * fetch (Vonage: the application's JWT); NULL: none. media_key loads
+     * the channel's signing key at start-up (the one hook that reads a
+     * file): 0 with *key, NULL when the channel configures none; or
+     * SK_EINVAL with err. media_key_free frees it (NULL is a no-op).
+     * media_token mints a token under key at now (Unix seconds) into
+     * out[cap]: 0, or a negative SK_E*. */
+    int (*media_key)(const struct config_channel *ch, void **key,
+                     char err[SK_ERR_LEN]);
+    void (*media_key_free)(void *key);
+    int (*media_token)(const struct config_channel *ch, const void *key,
+                       int64_t now, char *out, size_t cap);
     /* Start-up checks beyond what config_load() checks (they may look at
      * the whole config): 0, or SK_EINVAL with reason, which start-up
      * prints as "FILE: [channel NAME]: REASON". NULL: none. */

@@ -50,6 +50,7 @@ struct fetch_policy {
     size_t max_bytes; /* 0: FETCH_DEFAULT_BYTES */
     long timeout_ms;  /* whole fetch, every hop; 0: FETCH_DEFAULT_MS */
     const char *user, *password; /* basic auth for the provider's API */
+    const char *bearer;          /* or a token for it (Authorization: Bearer) */
 };
 
 /* What came back, valid only during the callback. On refusal or failure

@@ -10,7 +10,7 @@
  * once stored, and every message goes through the outbox to
  * POST {api_url}/sms/json, with status-report-req=1, our row id as
  * client-ref and a callback to /c/NAME/status, where delivery receipts
- * (messageId, status, client-ref) arrive.
+ * (messageId, status, client-ref) arrive. Calls: vonage_voice.c.
  *
  * Pure: no I/O, no clock. Any thread.
  */
@@ -60,6 +60,8 @@ vonage_verify(const struct config_channel *ch,
     bool ok = false, dup;
     size_t i;
 
+    if (vonage_is_call_request(req))
+        return vonage_verify_call(ch, req); /* vonage_voice.c */
     /* No check of the api-key parameter: a number owned by a subaccount
      * sends the subaccount's key, and it is no secret anyway. */
     if (vonage_pairs(req, &p, err) != 0)
@@ -376,6 +378,8 @@ static const struct channel_key vonage_keys[] = {
                 NULL),
     CHANNEL_KEY("signature_method", CHANNEL_KEY_TEXT, signature_method, false,
                 vonage_check_method),
+    CHANNEL_KEY_VALUE("application_id", CHANNEL_KEY_TEXT, false, NULL),
+    CHANNEL_KEY_VALUE("private_key_file", CHANNEL_KEY_TEXT, false, NULL),
     CHANNEL_VOICE_KEYS,
 };
 
@@ -384,6 +388,9 @@ const struct channel_type channel_vonage = {
     .keys = vonage_keys,
     .n_keys = sizeof(vonage_keys) / sizeof(vonage_keys[0]),
     .media_host = "api.nexmo.com",
+    .media_key = vonage_media_key,
+    .media_key_free = vonage_media_key_free,
+    .media_token = vonage_media_token,
     .verify = vonage_verify,
     .denied_as = "bad signature",
     .parse = vonage_parse,
@@ -396,4 +403,6 @@ const struct channel_type channel_vonage = {
     .sync_reply = false,
     .allow_get = true,
     .parse_status = vonage_parse_status,
+    .parse_call = vonage_parse_call,
+    .render_call = vonage_render_call,
 };

@@ -6,7 +6,9 @@
  * with "slow-" is answered after SLOW_MS (a provider that is slow to hand
  * the recording over); GET /ping answers 200
  * (for start-up checks). Each file request is printed on stdout, flushed:
- * `GET NAME CODE`.
+ * `GET NAME CODE`, followed by ` bearer=TOKEN` when the request carried
+ * an `Authorization: Bearer TOKEN` (a provider's media API token, for the
+ * test to check).
  *
  * Usage: sk-files -l PORT -d DIR
  * SIGTERM or SIGINT ends it, freeing everything. One thread, one loop.
@@ -24,11 +26,13 @@
 #define MAX_FILE     (16 * 1024 * 1024)
 #define NAME_MAX_LEN 128
 #define SLOW_MS      5000
+#define BEARER_MAX   4096
 
 struct slow {
     struct evhttp_request *req;
     const char *dir;
     char name[NAME_MAX_LEN + 1];
+    char bearer[BEARER_MAX];
 };
 
 static void
@@ -93,6 +97,21 @@ send_file(struct evhttp_request *req, const char *dir, const char *name)
     return 200;
 }
 
+/* " bearer=TOKEN" into out for a request with a bearer token, else "".
+ * Read before the reply is sent (which frees the request). */
+static void
+bearer_of(struct evhttp_request *req, char *out, size_t cap)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                       "Authorization");
+
+    out[0] = '\0';
+    if (a != NULL && strncmp(a, "Bearer ", 7) == 0 &&
+        strspn(a + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789-_.") == strlen(a + 7))
+        snprintf(out, cap, " bearer=%s", a + 7);
+}
+
 static void
 slow_send(evutil_socket_t fd, short what, void *arg)
 {
@@ -100,7 +119,8 @@ slow_send(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    printf("GET %s %d\n", s->name, send_file(s->req, s->dir, s->name));
+    printf("GET %s %d%s\n", s->name, send_file(s->req, s->dir, s->name),
+           s->bearer);
     fflush(stdout);
     free(s);
 }
@@ -110,7 +130,7 @@ on_request(struct evhttp_request *req, void *arg)
 {
     const char *dir = arg;
     const char *uri = evhttp_request_get_uri(req);
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_MAX_LEN + 1], bearer[BEARER_MAX];
     struct slow *s;
     int code;
 
@@ -122,6 +142,7 @@ on_request(struct evhttp_request *req, void *arg)
         reply(req, 200, "OK");
         return;
     }
+    bearer_of(req, bearer, sizeof(bearer));
     snprintf(name, sizeof(name), "%s", uri + 1);
     if (strlen(uri + 1) > NAME_MAX_LEN || !name_ok(name)) {
         reply(req, 404, "Not Found");
@@ -133,6 +154,7 @@ on_request(struct evhttp_request *req, void *arg)
         s->req = req;
         s->dir = dir;
         snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->bearer, sizeof(s->bearer), "%s", bearer);
         if (event_base_once(
                 evhttp_connection_get_base(evhttp_request_get_connection(req)),
                 -1, EV_TIMEOUT, slow_send, s, &tv) == 0)
@@ -142,7 +164,7 @@ on_request(struct evhttp_request *req, void *arg)
     } else {
         code = send_file(req, dir, name);
     }
-    printf("GET %s %d\n", name_ok(name) ? name : "-", code);
+    printf("GET %s %d%s\n", name_ok(name) ? name : "-", code, bearer);
     fflush(stdout);
 }
 

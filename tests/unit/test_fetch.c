@@ -544,6 +544,25 @@ test_credentials_stay_with_first_host(void **state)
     assert_string_equal(fx->auth[1], ""); /* localhost is another host */
 }
 
+/* A bearer token (Vonage's media API) goes as Authorization: Bearer, and
+ * like basic auth only to the first URL's host. */
+static void
+test_bearer_stays_with_first_host(void **state)
+{
+    struct fx *fx = *state;
+    struct fetch_policy p = local_policy();
+    char u[128];
+
+    p.local_hosts[p.n_local++] = "localhost";
+    p.bearer = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln";
+    fx->seen = 0;
+    at(fx, u, sizeof(u), "http", "127.0.0.1", "/to-local-name");
+    get_expect(fx, &p, u, NULL);
+    assert_int_equal(fx->seen, 2);
+    assert_string_equal(fx->auth[0], "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+    assert_string_equal(fx->auth[1], ""); /* localhost is another host */
+}
+
 static void
 test_body_over_cap(void **state)
 {
@@ -642,6 +661,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_other_schemes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_stay_with_first_host,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bearer_stays_with_first_host,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_times_out, setup, teardown),
