@@ -141,15 +141,15 @@ drop_failed(struct wire_drop *d, int status, const char *kind)
     }
     if (final || d->tries >= WIRE_DROP_TRIES) {
         sk_log(LOG_WARNING, "voice",
-               "channel=%s recording not deleted at the provider: %s, "
-               "status %d, after %d tries",
+               "channel=%s recording not deleted at the provider (%s, "
+               "HTTP %d) after %d tries",
                chname, kind, status, d->tries);
         drop_free(d);
         return;
     }
     sk_log(LOG_INFO, "voice",
-           "channel=%s deleting a recording at the provider: %s, status %d, "
-           "trying again",
+           "channel=%s deleting a recording at the provider failed (%s, "
+           "HTTP %d): trying again",
            chname, kind, status);
     for (i = 1; i < d->tries; i++)
         tv.tv_sec *= 4;

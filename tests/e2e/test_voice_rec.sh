@@ -218,7 +218,7 @@ has "$WORK/f4" "gather?n=5"
 seen_within 5 '^DELETE flaky-no\.json 503$' || sk_fail "no first delete of flaky-no"
 seen_within 8 '^DELETE flaky-no\.json 204$' ||
     sk_fail "a failed delete was not tried again: $(cat "$WORK/files.log")"
-grep -q 'voice: channel=tw deleting a recording at the provider: status, status 503, trying again' \
+grep -qF 'voice: channel=tw deleting a recording at the provider failed (status, HTTP 503): trying again' \
     "$SK_LOG" || sk_fail "the failed delete was not logged"
 
 # delete_recordings = no: stored, left at the provider
