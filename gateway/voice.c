@@ -23,6 +23,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "asr.h"
 #include "channel.h"
 #include "config.h"
 #include "flow.h"
@@ -31,7 +32,9 @@
 #include "inbound.h"
 #include "log.h"
 #include "metrics.h"
+#include "optout.h"
 #include "privacy.h"
+#include "recording.h"
 #include "store.h"
 #include "voice.h"
 #include "voicerec.h"
@@ -79,6 +82,8 @@ struct voice_job {
     int ready_rc, polls;
     bool poll; /* poll_run(): a poll for an answer not parked */
     struct voice_job *next_parked;
+    struct audio_pcm pcm; /* the heard recording, to keep beside its result */
+    bool kept;            /* hear_run(): stored in the recordings table */
 };
 
 static void
@@ -90,6 +95,7 @@ voice_job_free(struct voice_job *vj)
     free(vj->again_reply);
     free(vj->recording_url);
     flow_choices_clear(&vj->choices);
+    audio_pcm_free(&vj->pcm);
     if (vj->hold != NULL)
         event_free(vj->hold);
     free(vj);
@@ -298,12 +304,32 @@ voice_answer(struct voice_job *vj, int rc)
     vj->req = NULL;
 }
 
+/* After COMMIT: the provider's copy of a recording we hold, or one the
+ * child said STOP in, is deleted (when the channel says so). */
+static void
+voice_drop(struct voice_job *vj)
+{
+    const struct voice_ctx *vc = vj->vc;
+    const char *st = vj->in.status;
+    bool stopped = st != NULL &&
+                   (strcmp(st, "opted_out") == 0 || strcmp(st, "erased") == 0);
+
+    if (vc->drop == NULL || vj->recording_url == NULL ||
+        (!vj->kept && !stopped))
+        return;
+    vc->drop(vc->fetch_arg, vj->in.ch, vj->recording_url);
+    free(vj->recording_url);
+    vj->recording_url = NULL; /* once */
+}
+
 static void
 voice_done(void *arg, int rc)
 {
     struct voice_job *vj = arg;
     struct timeval park = {VOICE_PARK_MS / 1000, 0};
 
+    if (rc == 0)
+        voice_drop(vj);
     if (vj->parked && vj->req == NULL) {
         /* the provider is between two polls: the next one takes it */
         vj->ready = true;
@@ -392,8 +418,38 @@ end_run(struct store_tx *tx, void *arg)
  * fails, the call hears "sorry" and the question again, on the keypad.
  */
 
-/* Writer thread: the waiting run's language and closed set, read from
- * the contact's stored session (none when it is not waiting). */
+/* Adds to c the STOP words (folded, as configured) of lang, and "stop"
+ * (said in every language), so that a spoken STOP is heard; words the
+ * set has already are not added twice. 0 or SK_ENOMEM. */
+static int
+hear_stop_words(const struct inbound_ctx *ctx, const char *lang,
+                struct flow_choices *c)
+{
+    size_t i, k;
+
+    for (i = 0; i < ctx->n_stop && c->n < ASR_MAX_CHOICES; i++) {
+        const char *w = ctx->stop_folded[i], *wl = optout_word_lang(w);
+        char **v;
+
+        if (strcmp(w, "stop") != 0 && (wl == NULL || strcmp(wl, lang) != 0))
+            continue;
+        for (k = 0; k < c->n && strcmp(c->v[k], w) != 0; k++)
+            ;
+        if (k < c->n)
+            continue;
+        if ((v = realloc(c->v, (c->n + 1) * sizeof(*v))) == NULL)
+            return SK_ENOMEM;
+        c->v = v;
+        if ((c->v[c->n] = strdup(w)) == NULL)
+            return SK_ENOMEM;
+        c->n++;
+    }
+    return 0;
+}
+
+/* Writer thread: the waiting run's language and closed set (with the
+ * STOP words), read from the contact's stored session (none when it is
+ * not waiting). */
 static int
 hear_peek_wait(struct store_tx *tx, struct voice_job *vj)
 {
@@ -412,6 +468,8 @@ hear_peek_wait(struct store_tx *tx, struct voice_job *vj)
         flow_wait_get(set, s, &w) == 0) {
         snprintf(vj->lang, sizeof(vj->lang), "%s", w.lang);
         rc = flow_wait_choices(set, s, w.lang, &vj->choices);
+        if (rc == 0 && vj->choices.n > 0)
+            rc = hear_stop_words(vj->in.ctx, w.lang, &vj->choices);
         rc = rc == SK_ENOENT ? 0 : rc;
     }
     flow_session_free(s);
@@ -458,26 +516,124 @@ hear_peek_run(struct store_tx *tx, void *arg)
     return hear_peek_wait(tx, vj);
 }
 
-/* The step, with job->text as the answer. */
+/* Writer thread, after the step: the heard audio is sealed and stored
+ * beside the first answer the step stored (answers above before); a step
+ * that stored none (STOP, a retry) keeps no audio. */
+static int
+hear_keep(struct store_tx *tx, struct voice_job *vj, int64_t before)
+{
+    struct inbound_job *job = &vj->in;
+    struct recording_ref ref;
+    char *uuid = NULL, *name = NULL;
+    int64_t id;
+    int rc;
+
+    if (vj->pcm.samples == NULL || vj->pcm.nsamples == 0 ||
+        (job->status != NULL && strcmp(job->status, "duplicate") == 0) ||
+        job->erased)
+        return 0;
+    rc = store_voice_result_after(tx, job->key, before, &id, &uuid, &name);
+    if (rc != 0)
+        return rc == SK_ENOENT ? 0 : rc;
+    memset(&ref, 0, sizeof(ref));
+    ref.contact_key = job->key;
+    ref.flow_uuid = uuid;
+    ref.result_name = name;
+    id = recording_store(tx, vj->vc->priv, &ref, &vj->pcm,
+                         inbound_now(job->ctx));
+    free(uuid);
+    free(name);
+    if (id < 0)
+        return (int)id;
+    vj->kept = true;
+    return 0;
+}
+
+/* Writer thread: the step with the transcript as the answer, and its
+ * audio kept. */
+static int
+hear_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    int64_t before = 0;
+    int rc = vj->pcm.samples != NULL
+                 ? store_voice_last_result(tx, vj->in.key, &before)
+                 : 0;
+
+    if (rc != 0 && rc != SK_ENOENT)
+        return rc;
+    rc = inbound_run(tx, &vj->in);
+    return rc != 0 ? rc : hear_keep(tx, vj, before);
+}
+
+/* Writer thread: a recording not understood. The first time for this
+ * question, the question again (spoken or keyed), stored as step n's
+ * answer marked "reask": a retried callback gets it and a restart knows
+ * it; the second time (the answer of step n - 1 is that), the empty
+ * answer goes to the flow, which routes it to Other. */
+static int
+reask_run(struct store_tx *tx, void *arg)
+{
+    struct voice_job *vj = arg;
+    struct inbound_job *job = &vj->in;
+    const char *chname = job->ctx->cfg->channels[job->ch].name;
+    json_t *o;
+    int rc = store_inbound_get(tx, chname, job->external_id, &job->reply);
+
+    if (rc == 0) {
+        job->status = "duplicate";
+        return 0;
+    }
+    if (rc != SK_ENOENT)
+        return rc;
+    if ((o = json_loads(vj->again_reply, 0, NULL)) == NULL)
+        return SK_EINVAL;
+    if (json_is_true(json_object_get(o, "reask"))) {
+        json_decref(o);
+        vj->heard_note = "not understood twice: no answer";
+        return inbound_run(tx, job);
+    }
+    rc = json_object_set_new(o, "reask", json_true()) == 0 &&
+                 (job->reply = json_dumps(o, JSON_COMPACT)) != NULL
+             ? 0
+             : SK_ENOMEM;
+    json_decref(o);
+    if (rc == 0)
+        rc = store_inbound_put(tx, chname, job->external_id, job->key,
+                               job->reply, inbound_now(job->ctx));
+    if (rc == 0) {
+        job->status = "reasked";
+        vj->heard_note = "not understood: asked again";
+    }
+    return rc;
+}
+
+/* The step fn (voice_run, hear_run, reask_run) with job->text as the
+ * answer. */
 static void
-hear_submit(struct voice_job *vj)
+hear_submit(struct voice_job *vj, store_job_fn fn)
 {
     if (vj->hold != NULL)
         event_del(vj->hold);
-    if (store_submit(vj->vc->store, voice_run, voice_done, vj) != 0) {
+    if (store_submit(vj->vc->store, fn, voice_done, vj) != 0) {
         voice_answer(vj, SK_EBUSY);
         voice_finish(vj);
     }
 }
 
 /* The recording cannot be heard: "sorry" and the question again, on the
- * keypad; without the question, the flow takes it as no answer. */
+ * keypad (not understood: spoken or keyed, once, see reask_run()); without
+ * the question, the flow takes it as no answer. */
 static void
 hear_fail(struct voice_job *vj, const char *why)
 {
     vj->heard_note = why;
     if (vj->again_reply == NULL) {
-        hear_submit(vj);
+        hear_submit(vj, voice_run);
+        return;
+    }
+    if (strcmp(why, "not understood") == 0) {
+        hear_submit(vj, reask_run);
         return;
     }
     vj->ask_again = true;
@@ -583,7 +739,8 @@ poll_parked(struct voice_ctx *vc, struct evhttp_request *req, double t0,
 }
 
 static void
-hear_heard(void *arg, int rc, const char *text, double confidence)
+hear_heard(void *arg, int rc, const char *text, double confidence,
+           struct audio_pcm *pcm)
 {
     struct voice_job *vj = arg;
 
@@ -607,7 +764,9 @@ hear_heard(void *arg, int rc, const char *text, double confidence)
     }
     vj->heard_note = confidence >= 0.8 ? "heard (confidence 0.8 or more)"
                                        : "heard (confidence below 0.8)";
-    hear_submit(vj);
+    vj->pcm = *pcm; /* kept beside the answer */
+    memset(pcm, 0, sizeof(*pcm));
+    hear_submit(vj, hear_run);
 }
 
 static void
@@ -651,7 +810,7 @@ hear_peek_done(void *arg, int rc)
         return;
     }
     if (vj->again_reply == NULL || vj->lang[0] == '\0') {
-        hear_submit(vj); /* no question known: an empty answer */
+        hear_submit(vj, voice_run); /* no question known: an empty answer */
         return;
     }
     if (strcmp(vj->lang, "eng") != 0 && vj->choices.n == 0) {
@@ -665,7 +824,7 @@ hear_peek_done(void *arg, int rc)
             hear_fail(vj, "out of memory");
             return;
         }
-        hear_submit(vj);
+        hear_submit(vj, voice_run);
         return;
     }
     rc = vc->fetch(vc->fetch_arg, vj->in.ch, vj->recording_url, hear_fetched,

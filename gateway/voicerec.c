@@ -29,6 +29,8 @@ struct rec_job {
     void *data;
     size_t len;
     struct audio_pcm pcm;
+    struct audio_pcm kept; /* a copy of pcm for done, while the pool
+                            * holds pcm's samples */
     int rc;
     char text[VOICEREC_TEXT_MAX];
     double confidence;
@@ -66,13 +68,16 @@ job_free(struct rec_job *j)
         event_free(j->ev);
     free(j->data);
     audio_pcm_free(&j->pcm);
+    audio_pcm_free(&j->kept);
     free(j);
 }
 
 static void
 job_finish(struct rec_job *j)
 {
-    j->done(j->arg, j->rc, j->rc == 0 ? j->text : "", j->confidence);
+    if (j->rc != 0)
+        audio_pcm_free(&j->kept);
+    j->done(j->arg, j->rc, j->rc == 0 ? j->text : "", j->confidence, &j->kept);
     job_free(j);
 }
 
@@ -103,8 +108,18 @@ job_event(evutil_socket_t fd, short what, void *arg)
         job_finish(j);
         return;
     }
-    /* decoded: the pool takes the samples over when it accepts them; a
-     * closed set is heard against its words */
+    /* decoded: the pool takes the samples over when it accepts them (done
+     * gets a copy); a closed set is heard against its words */
+    j->kept = j->pcm;
+    j->kept.samples = malloc(j->pcm.nsamples * sizeof(*j->pcm.samples) + 1);
+    if (j->kept.samples == NULL) {
+        memset(&j->kept, 0, sizeof(j->kept));
+        j->rc = SK_ENOMEM;
+        job_finish(j);
+        return;
+    }
+    memcpy(j->kept.samples, j->pcm.samples,
+           j->pcm.nsamples * sizeof(*j->pcm.samples));
     if (j->n_phrases > 0) {
         struct asr_choices c = {
             .lang = j->lang[0] != '\0' ? j->lang : NULL,

@@ -161,6 +161,8 @@ voicestep_render(const struct channel_type *t, const struct config_channel *ch,
     }
     v.prompts = prompts;
     v.lang = json_string_value(json_object_get(o, "lang"));
+    if (before == NULL && json_is_true(json_object_get(o, "reask")))
+        before = voicestep_sorry(v.lang); /* the question asked again */
     if (before != NULL)
         prompts[v.n_prompts++] = (struct channel_prompt){before, NULL};
     json_array_foreach(arr, i, p)

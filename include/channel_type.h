@@ -122,8 +122,8 @@ struct channel_key {
     }
 
 /* The keys of voice-capable types: hosts recordings may come from, and
- * whether they are deleted at the provider once fetched (delete_recordings
- * is not built yet: accepted and warned about). */
+ * whether they are deleted at the provider once fetched and stored
+ * (voicewire.c; a type with no delete API warns when it is set). */
 #define CHANNEL_VOICE_KEYS                                                     \
     {"media_hosts",                                                            \
      CHANNEL_KEY_TEXT,                                                         \
@@ -134,7 +134,7 @@ struct channel_key {
     {                                                                          \
         "delete_recordings", CHANNEL_KEY_BOOL,                                 \
             offsetof(struct config_channel, delete_recordings), false, NULL,   \
-            true                                                               \
+            false                                                              \
     }
 
 /* media_hosts: host names (or IP literals) separated by commas, spaces

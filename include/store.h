@@ -513,4 +513,17 @@ int store_erasures_replay(struct store_tx *tx, const struct store_erasures *e,
  * naming the pid that holds it, or SK_EIO. */
 int store_lock_take(const char *path, char err[SK_ERR_LEN]);
 
+/* --- a call's heard recording (store_voice.c, for voice.c) -------------- */
+
+/* The first answer of contact_key stored with an id above after_id: 0
+ * with *id and, when not NULL, *flow_uuid and *name (malloc'd);
+ * SK_ENOENT when there is none, SK_ENOMEM, SK_EIO (logged). */
+int store_voice_result_after(struct store_tx *tx, const char *contact_key,
+                             int64_t after_id, int64_t *id, char **flow_uuid,
+                             char **name);
+/* The id of the newest answer of contact_key into *id: 0, SK_ENOENT (none:
+ * *id 0), SK_EIO (logged). */
+int store_voice_last_result(struct store_tx *tx, const char *contact_key,
+                            int64_t *id);
+
 #endif

@@ -22,11 +22,19 @@
  * provider's request is held; a closed set of answers is heard against its
  * words (in the languages the lexicon has), an open answer in a language
  * the recogniser does not know (it knows English) is not transcribed: the
- * answer is VOICESTEP_NEEDS_LISTENING. A recording that cannot be fetched,
- * decoded or understood, or a full recogniser gets "sorry" and the question
- * again, to be answered on the keypad. Hearing that takes longer than a few
- * seconds answers the held request with a short pause and a redirect to
- * POST /c/NAME/voice/poll?n=N, which answers when the flow has moved on
+ * answer is VOICESTEP_NEEDS_LISTENING. A recording that is not understood
+ * gets "sorry" and the question again, spoken or keyed, once (stored as
+ * the step's answer, marked "reask", so a retry and a restart know it); a
+ * second one not understood goes to the flow as an empty answer (Other).
+ * A recording that cannot be fetched or decoded, or a full recogniser,
+ * gets "sorry" and the question again, to be answered on the keypad. A
+ * heard answer's audio is sealed and stored beside the result it went to
+ * (recording.h); once that step is committed (or the child said STOP)
+ * the provider's copy is deleted when the channel says so (drop). The
+ * words of STOP in the call's language are heard with every closed set,
+ * and a spoken STOP opts out as a typed one does. Hearing that takes longer
+ * than a few seconds answers the held request with a short pause and a redirect
+ * to POST /c/NAME/voice/poll?n=N, which answers when the flow has moved on
  * (held again meanwhile); after a few polls the question is asked again.
  * Hearing is on when the context has fetch, rec and base (voicewire.c:
  * fetch_get() under the channel's media policy, voicerec_new() on an ASR
@@ -76,6 +84,11 @@ struct voice_ctx {
     int (*fetch)(void *fetch_arg, size_t ch, const char *url,
                  fetch_done_fn done, void *arg);
     void *fetch_arg;
+    /* Deleting the provider's copy of recording url of channel ch once
+     * the step that heard it is committed (voicewire.c, by the channel's
+     * delete_recordings); called with fetch_arg, it retries and logs by
+     * itself. NULL: recordings are left at the provider. */
+    void (*drop)(void *fetch_arg, size_t ch, const char *url);
     struct voicerec *rec;
     struct event_base *base;
     /* voice.c's own: steps whose answer the provider polls for */

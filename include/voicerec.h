@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "audio.h"
 #include "err.h"
 
 struct asrpool;
@@ -31,10 +32,12 @@ struct voicerec;
  * Called once per accepted recording, on the loop: rc 0 with text ("" when
  * nothing was understood) and confidence 0..1; SK_EINVAL (empty, corrupt,
  * over-long or unknown audio), SK_EBUSY (the ASR pool is full), SK_EIO
- * (the decoder failed) or SK_ENOMEM with text "".
+ * (the decoder failed) or SK_ENOMEM with text "". pcm is the decoded
+ * audio (rc 0; else empty), which done may take over (then it zeroes
+ * *pcm); what it leaves is freed after it returns.
  */
 typedef void (*voicerec_done_fn)(void *arg, int rc, const char *text,
-                                 double confidence);
+                                 double confidence, struct audio_pcm *pcm);
 
 /* Starts the decoding thread; the pool decodes at rate (its decoders'
  * rate). NULL with err on failure. */

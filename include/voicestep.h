@@ -9,6 +9,8 @@
  *    "lang":"fra",                                   the run's language
  *    "wait":{"kind":"digits","digits":1,"finish":"#","timeout":10}}
  *                         or "kind":"audio"; no "wait": the call ends
+ *    "reask":true         the question again after a recording that was
+ *                         not understood: "sorry" is spoken first
  *
  * Threads: voicestep_prompt_add() and voicestep_answer() run on the store's
  * writer thread (inbound.c), voicestep_render() on the loop (voice.c); all
@@ -58,7 +60,8 @@ int voicestep_answer(const struct flow_set *set, const struct flow_session *s,
  * call step n of channel chname: the wait's answer goes to
  * /c/CHNAME/voice/gather?n=N+1 (keys) or /record?n=N+1 (a recording),
  * nothing given to /timeout?n=N+1. before, when not NULL, is spoken first
- * (e.g. "Sorry, I did not hear that"); keypad makes a recording wait a
+ * (e.g. "Sorry, I did not hear that"; a "reask" reply has that by
+ * itself); keypad makes a recording wait a
  * keypad one (when recordings cannot be heard). 0, SK_EINVAL for a reply
  * that is not one, SK_ENOMEM.
  */

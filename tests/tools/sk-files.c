@@ -10,7 +10,12 @@
  * an `Authorization: Bearer TOKEN` (a provider's media API token, for the
  * test to check).
  *
- * Usage: sk-files -l PORT -d DIR
+ * DELETE /NAME stands for the provider's delete of a recording: 204 when
+ * the request's Authorization header is exactly AUTH (-a, e.g. "Basic
+ * ..."), else 401; a NAME starting with "flaky-" gets 503 the first time
+ * (a provider that fails once). Printed as `DELETE NAME CODE`.
+ *
+ * Usage: sk-files -l PORT -d DIR [-a AUTH]
  * SIGTERM or SIGINT ends it, freeing everything. One thread, one loop.
  */
 #include <signal.h>
@@ -27,6 +32,11 @@
 #define NAME_MAX_LEN 128
 #define SLOW_MS      5000
 #define BEARER_MAX   4096
+#define MAX_FLAKY    32
+
+static const char *want_auth; /* -a */
+static char flaky_seen[MAX_FLAKY][NAME_MAX_LEN + 1];
+static int n_flaky;
 
 struct slow {
     struct evhttp_request *req;
@@ -125,6 +135,46 @@ slow_send(evutil_socket_t fd, short what, void *arg)
     free(s);
 }
 
+/* Whether flaky name fails this time (the first time it is asked). */
+static int
+flaky_fails(const char *name)
+{
+    int i;
+
+    if (strncmp(name, "flaky-", 6) != 0)
+        return 0;
+    for (i = 0; i < n_flaky; i++)
+        if (strcmp(flaky_seen[i], name) == 0)
+            return 0;
+    if (n_flaky < MAX_FLAKY)
+        snprintf(flaky_seen[n_flaky++], sizeof(flaky_seen[0]), "%s", name);
+    return 1;
+}
+
+/* DELETE /name: a provider's delete of a recording. */
+static void
+on_delete(struct evhttp_request *req, const char *name)
+{
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Authorization");
+    int code;
+
+    if (!name_ok(name))
+        code = 404;
+    else if (want_auth == NULL || auth == NULL || strcmp(auth, want_auth) != 0)
+        code = 401;
+    else if (flaky_fails(name))
+        code = 503;
+    else
+        code = 204;
+    if (code == 204)
+        evhttp_send_reply(req, 204, "No Content", NULL);
+    else
+        reply(req, code, code == 401 ? "Unauthorized" : "Error");
+    printf("DELETE %s %d\n", name_ok(name) ? name : "-", code);
+    fflush(stdout);
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -134,6 +184,11 @@ on_request(struct evhttp_request *req, void *arg)
     struct slow *s;
     int code;
 
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_DELETE && uri[0] == '/') {
+        snprintf(name, sizeof(name), "%s", uri + 1);
+        on_delete(req, strlen(uri + 1) > NAME_MAX_LEN ? "" : name);
+        return;
+    }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET || uri[0] != '/') {
         reply(req, 405, "Method Not Allowed");
         return;
@@ -185,9 +240,11 @@ main(int argc, char **argv)
     const char *dir = NULL;
     int port = 0, opt, code = 2;
 
-    while ((opt = getopt(argc, argv, "l:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "l:d:a:")) != -1) {
         if (opt == 'l')
             port = atoi(optarg);
+        else if (opt == 'a')
+            want_auth = optarg;
         else if (opt == 'd')
             dir = optarg;
         else
@@ -201,7 +258,8 @@ main(int argc, char **argv)
     http = base != NULL ? evhttp_new(base) : NULL;
     if (http == NULL)
         goto out;
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                         EVHTTP_REQ_DELETE);
     evhttp_set_gencb(http, on_request, (void *)dir);
     if (evhttp_bind_socket(http, "127.0.0.1", (ev_uint16_t)port) != 0) {
         fprintf(stderr, "sk-files: cannot listen on 127.0.0.1:%d\n", port);
@@ -224,6 +282,6 @@ out:
         event_base_free(base);
     return code;
 bad:
-    fprintf(stderr, "usage: sk-files -l PORT -d DIR\n");
+    fprintf(stderr, "usage: sk-files -l PORT -d DIR [-a AUTH]\n");
     return code;
 }

@@ -313,6 +313,34 @@ test_twiml(void **state)
     free(s);
 }
 
+/* A question asked again after a recording not understood ("reask"):
+ * "sorry" in the run's language, once, and the recording again. */
+static void
+test_reask(void **state)
+{
+    static const char reply[] =
+        "{\"prompts\":[{\"text\":\"Vas-tu\"}],\"lang\":\"fra\","
+        "\"wait\":{\"kind\":\"audio\",\"timeout\":10},\"reask\":true}";
+    char *s;
+
+    (void)state;
+    s = render("twilio", &tw, reply, 5, NULL, false);
+    assert_non_null(strstr(s, "<Say language=\"fr-FR\">D\xc3\xa9sol\xc3\xa9, "
+                              "je n&apos;ai pas entendu.</Say>"
+                              "<Say language=\"fr-FR\">Vas-tu</Say><Record "));
+    assert_non_null(strstr(s, "action=\"" BASE "/c/tw/voice/record?n=6\""));
+    assert_non_null(strstr(s, BASE "/c/tw/voice/timeout?n=6</Redirect>"));
+    free(s);
+    /* asked again on the keypad (the recording of the re-ask could not be
+     * fetched): "sorry" once, not twice */
+    s = render("twilio", &tw, reply, 5, voicestep_sorry("fra"), true);
+    assert_non_null(strstr(s, "<Gather input=\"dtmf\" numDigits=\"1\""));
+    assert_non_null(strstr(s, "pas entendu."));
+    assert_null(strstr(strstr(s, "pas entendu.") + 1, "pas entendu."));
+    assert_null(strstr(s, "<Record"));
+    free(s);
+}
+
 static void
 test_at_xml(void **state)
 {
@@ -423,6 +451,7 @@ main(void)
         cmocka_unit_test(test_at_call_fields),
         cmocka_unit_test(test_xml_escape),
         cmocka_unit_test(test_twiml),
+        cmocka_unit_test(test_reask),
         cmocka_unit_test(test_at_xml),
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_render_refused),

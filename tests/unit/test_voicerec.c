@@ -57,9 +57,16 @@ struct seen {
 };
 
 static void
-on_heard(void *arg, int rc, const char *text, double confidence)
+on_heard(void *arg, int rc, const char *text, double confidence,
+         struct audio_pcm *pcm)
 {
     struct seen *s = arg;
+
+    /* the decoded audio comes back with a transcript, and only then */
+    if (rc == 0)
+        assert_true(pcm->samples != NULL && pcm->nsamples > 16000);
+    else
+        assert_null(pcm->samples);
 
     assert_true(pthread_equal(pthread_self(), s->loop));
     s->done++;
