@@ -5,10 +5,9 @@
  *
  * Deleting the provider's copy (delete_recordings) goes through the same
  * client and policy as the fetch (fetch_delete()), to the recording's
- * resource at the provider's API: Twilio's is the RecordingUrl without
- * its media extension, as .json, with the account SID and auth token as
- * basic auth. A delete that fails is tried again a few times, later and
- * later; the log names the channel and the status, never the URL (it
+ * resource at the provider's API (the type's media_drop_url), with the
+ * media API's credentials. A delete that fails is tried again a few times,
+ * later and later; the log names the channel and the status, never the URL (it
  * holds the account and the recording).
  */
 #include <stdio.h>
@@ -49,8 +48,8 @@ struct voicewire {
     const struct channel_type *const *types;
     void **media_key;
     const struct config_channel *cfg_channels;
-    bool *drops;                /* which delete their recordings */
-    struct wire_drop *pending;  /* deletes in flight or waiting to retry */
+    bool *drops;               /* which delete their recordings */
+    struct wire_drop *pending; /* deletes in flight or waiting to retry */
     bool closing;
 };
 
@@ -65,42 +64,6 @@ struct wire_drop {
     struct event *retry;
     struct wire_drop *next;
 };
-
-/* Twilio: the recording's resource is its media URL without the
- * extension, as .json. 0, or SK_EINVAL for a URL that is not one. */
-static int
-twilio_drop_url(const char *media_url, char *out, size_t cap)
-{
-    const char *slash = strrchr(media_url, '/'), *dot;
-    size_t keep;
-    int n;
-
-    if (slash == NULL || slash[1] == '\0' || strpbrk(media_url, "?#") != NULL)
-        return SK_EINVAL;
-    dot = strchr(slash, '.');
-    keep = dot != NULL ? (size_t)(dot - media_url) : strlen(media_url);
-    n = snprintf(out, cap, "%.*s.json", (int)keep, media_url);
-    return n > 0 && (size_t)n < cap ? 0 : SK_EINVAL;
-}
-
-/* The types whose recordings can be deleted, and how their URL is made. */
-static const struct {
-    const char *type;
-    int (*url)(const char *media_url, char *out, size_t cap);
-} drop_types[] = {
-    {"twilio", twilio_drop_url},
-};
-
-static int (*drop_url_of(const char *type))(const char *, char *, size_t)
-{
-    size_t i;
-
-    for (i = 0; type != NULL && i < sizeof(drop_types) / sizeof(drop_types[0]);
-         i++)
-        if (strcmp(drop_types[i].type, type) == 0)
-            return drop_types[i].url;
-    return NULL;
-}
 
 static void
 drop_free(struct wire_drop *d)
@@ -208,16 +171,14 @@ wire_drop(void *arg, size_t ch, const char *url)
 {
     struct voicewire *vw = arg;
     struct wire_drop *d;
-    int (*make)(const char *, char *, size_t);
 
-    if (ch >= vw->n_channels || !vw->drops[ch] || vw->closing ||
-        (make = drop_url_of(vw->cfg->channels[ch].type)) == NULL)
+    if (ch >= vw->n_channels || !vw->drops[ch] || vw->closing)
         return;
     if ((d = calloc(1, sizeof(*d))) == NULL)
         return;
     d->vw = vw;
     d->ch = ch;
-    if (make(url, d->url, sizeof(d->url)) != 0) {
+    if (vw->types[ch]->media_drop_url(url, d->url, sizeof(d->url)) != 0) {
         free(d);
         return;
     }
@@ -240,7 +201,7 @@ wire_drops(struct voicewire *vw, const struct config *cfg)
 
         if (!vw->voice[ch] || !cc->delete_recordings)
             continue;
-        if (drop_url_of(cc->type) != NULL)
+        if (vw->types[ch]->media_drop_url != NULL)
             vw->drops[ch] = true;
         else if (set != NULL)
             sk_log(LOG_WARNING, "config",

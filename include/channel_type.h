@@ -238,6 +238,13 @@ struct channel_type {
     void (*media_key_free)(void *key);
     int (*media_token)(const struct config_channel *ch, const void *key,
                        int64_t now, char *out, size_t cap);
+    /* Voice: the URL that deletes the provider's copy of the recording at
+     * media_url (delete_recordings), reached with the media credentials,
+     * into out[cap]: 0, or SK_EINVAL for a URL that is not a recording's.
+     * NULL: the provider has no such API (the recording stays there).
+     * Twilio: the recording's resource, its media URL without the
+     * extension, as .json. */
+    int (*media_drop_url)(const char *media_url, char *out, size_t cap);
     /* Start-up checks beyond what config_load() checks (they may look at
      * the whole config): 0, or SK_EINVAL with reason, which start-up
      * prints as "FILE: [channel NAME]: REASON". NULL: none. */

@@ -34,6 +34,7 @@ int twilio_parse_call(const struct config_channel *ch,
 int twilio_render_call(const struct config_channel *ch,
                        const struct channel_voice *v,
                        struct channel_reply *out);
+int twilio_media_drop_url(const char *media_url, char *out, size_t cap);
 int at_parse_call(const struct config_channel *ch,
                   const struct channel_request *req, struct channel_call *call,
                   char err[SK_ERR_LEN]);

@@ -385,6 +385,7 @@ const struct channel_type channel_twilio = {
     .n_keys = sizeof(twilio_keys) / sizeof(twilio_keys[0]),
     .media_host = "api.twilio.com",
     .media_auth = twilio_media_auth,
+    .media_drop_url = twilio_media_drop_url,
     .check = twilio_check,
     .verify = twilio_verify,
     .denied_as = "bad signature",

@@ -18,6 +18,7 @@
  *
  * Pure: no I/O, no clock. Any thread.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,4 +211,21 @@ twilio_render_call(const struct config_channel *ch,
     sk_buf_str(&b, "</Response>");
     free(action);
     return voicexml_reply(&b, out);
+}
+
+/* Twilio: the recording's resource is its media URL without the
+ * extension, as .json. 0, or SK_EINVAL for a URL that is not one. */
+int
+twilio_media_drop_url(const char *media_url, char *out, size_t cap)
+{
+    const char *slash = strrchr(media_url, '/'), *dot;
+    size_t keep;
+    int n;
+
+    if (slash == NULL || slash[1] == '\0' || strpbrk(media_url, "?#") != NULL)
+        return SK_EINVAL;
+    dot = strchr(slash, '.');
+    keep = dot != NULL ? (size_t)(dot - media_url) : strlen(media_url);
+    n = snprintf(out, cap, "%.*s.json", (int)keep, media_url);
+    return n > 0 && (size_t)n < cap ? 0 : SK_EINVAL;
 }
