@@ -247,12 +247,65 @@ from_line(const char *lang, char *line, struct asr_lexicon_entry *entries,
     }
 }
 
+/* True when e already has the pronunciation ph (len bytes). */
+static int
+has_pron(const struct asr_lexicon_entry *e, const char *ph, size_t len)
+{
+    for (const char *l = e->phones; *l != '\0';
+         l += strcspn(l, "\n"), l += *l == '\n')
+        if (strcspn(l, "\n") == len && memcmp(l, ph, len) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Adds the telephone band's variants of e's pronunciations: the band ends
+ * at 3.4 kHz, where /s/ and /z/ have most of their noise, so a leading S
+ * or Z is heard as the model's weak TH, and a final one after a vowel or
+ * consonant fades out ("six" S IH K S also as TH IH K S, S IH K, TH IH K).
+ * Measured with tests/bench/asr_voices.sh on its "tune" voices.
+ */
+static void
+add_band_variants(struct asr_lexicon_entry *e)
+{
+    char orig[sizeof(e->phones)];
+    const char *l;
+
+    memcpy(orig, e->phones, sizeof(orig));
+    for (l = orig; *l != '\0'; l += strcspn(l, "\n"), l += *l == '\n') {
+        size_t len = strcspn(l, "\n"), cut = len;
+        int lead = (l[0] == 'S' || l[0] == 'Z') && l[1] == ' ';
+        const char *last = l + len;
+        char v[ASR_LEXICON_PHONES + 2];
+        int n;
+
+        while (last > l && last[-1] != ' ')
+            last--;
+        if (last > l &&
+            (strncmp(last, "S", (size_t)(l + len - last)) == 0 ||
+             strncmp(last, "Z", (size_t)(l + len - last)) == 0) &&
+            l + len - last == 1 && last - l >= 4)
+            cut = (size_t)(last - l - 1);
+        for (int k = 0; k < 3; k++) {
+            int swap = k != 1, trim = k != 0;
+
+            if ((swap && !lead) || (trim && cut == len))
+                continue;
+            n = snprintf(v, sizeof(v), "%s%.*s", swap ? "TH" : "",
+                         (int)((trim ? cut : len) - (swap ? 1 : 0)),
+                         l + (swap ? 1 : 0));
+            if (n > 0 && (size_t)n < sizeof(v) && !has_pron(e, v, (size_t)n))
+                add_pron(e, v, (size_t)n);
+        }
+    }
+}
+
 int
 asr_lexicon_lookup(const char *lang, const char *dict_path,
                    struct asr_lexicon_entry *entries, size_t n,
                    char err[SK_ERR_LEN])
 {
-    int want[64], missing = 0;
+    int want[64], missing = 0, english = asr_lexicon_is_english(lang);
     char line[512];
     FILE *f;
 
@@ -281,5 +334,7 @@ asr_lexicon_lookup(const char *lang, const char *dict_path,
             from_line(lang, line, entries + base, m, want);
         fclose(f);
     }
+    for (size_t i = 0; english && i < n; i++)
+        add_band_variants(&entries[i]);
     return 0;
 }

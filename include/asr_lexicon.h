@@ -43,6 +43,9 @@ int asr_lexicon_is_english(const char *lang);
  * lang: for a language other than English the shipped list is asked
  * first; what is still missing is looked up in the cmudict file at
  * dict_path (English spellings, the fallback for names and loan words).
+ * English words also get the telephone band's variants of their
+ * pronunciations: a leading S or Z also as TH, a final one also dropped
+ * ("six" S IH K S also as TH IH K S, S IH K, TH IH K).
  * Returns 0 (entries not found keep nprons 0) or SK_EIO when dict_path
  * cannot be read.
  */
