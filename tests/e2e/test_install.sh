@@ -4,7 +4,8 @@
 # example config and flows; `deploy/install-service --root` sets up the
 # user, /etc/sikiliza, /var/lib/sikiliza, the key and the token with the
 # right modes and owners, and a second run changes nothing; the installed
-# binary serves the installed config and flows; the .deb holds the same
+# binary serves the installed config and flows; with --kannel, Kannel's
+# config gets the gateway's secret and password; the .deb holds the same
 # files and scripts, and dpkg installs, removes and purges it in a tree.
 set -euo pipefail
 
@@ -150,6 +151,37 @@ diff "$WORK/snap1" "$WORK/snap3" >&2 || sk_fail "the third run did not restore t
 rc=0
 "$SVC" --root "$ROOT" --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || sk_fail "install-service --bogus exited $rc, want 2"
+
+# --kannel: a [channel kannel] in sikiliza.conf and Kannel's config with
+# the same secret and password; run again, nothing changes.
+mkdir -p "$ROOT/etc/default"
+printf 'START_BEARERBOX=1\n#START_SMSBOX=1\nSTART_WAPBOX=1\n' >"$ROOT/etc/default/kannel"
+"$SVC" --root "$ROOT" --no-start --kannel >"$WORK/k1.out" 2>&1 ||
+    sk_fail "install-service --kannel failed: $(cat "$WORK/k1.out")"
+sk_contains "$(cat "$WORK/k1.out")" "added [channel kannel]" "install-service --kannel"
+KCONF=$ROOT/etc/kannel/kannel.conf
+kvalue() {
+    sed -n "/^\[channel kannel\]/,/^\[/s/^$1 = \([^ ]*\).*/\1/p" "$CONF"
+}
+KSECRET=$(kvalue secret)
+KPASS=$(kvalue password)
+[ "${#KSECRET}" = 32 ] && [ "${#KPASS}" = 32 ] ||
+    sk_fail "[channel kannel] has no new secret and password"
+grep -q "^post-url = \"http://127.0.0.1:8080/c/kannel/receive?secret=$KSECRET&" "$KCONF" ||
+    sk_fail "kannel.conf does not post to the gateway with its secret"
+grep -qx "password = $KPASS" "$KCONF" || sk_fail "kannel.conf has another sendsms password"
+grep -q 'change-me' <(grep -v '^#' "$KCONF") && sk_fail "kannel.conf still has a change-me"
+[ "$(stat -c %a "$KCONF")" = 640 ] || sk_fail "kannel.conf is not 640"
+grep -qx START_SMSBOX=1 "$ROOT/etc/default/kannel" &&
+    ! grep -q '^START_WAPBOX' "$ROOT/etc/default/kannel" ||
+    sk_fail "/etc/default/kannel: $(cat "$ROOT/etc/default/kannel")"
+snapshot >"$WORK/snapk1"
+"$SVC" --root "$ROOT" --no-start --kannel >"$WORK/k2.out" 2>&1 ||
+    sk_fail "install-service --kannel, second run, failed"
+grep -E 'created|fixed|added' "$WORK/k2.out" &&
+    sk_fail "the second --kannel run changed something: $(cat "$WORK/k2.out")"
+snapshot >"$WORK/snapk2"
+diff "$WORK/snapk1" "$WORK/snapk2" >&2 || sk_fail "the second --kannel run changed the tree"
 
 # --- the installed binary serves the installed config ------------------------
 # The config as written, its paths moved into the tree, on free ports.
