@@ -74,6 +74,11 @@ if command -v systemd-analyze >/dev/null 2>&1; then
         sk_fail "systemd-analyze verify: $(cat "$WORK/verify.out")"
     [ ! -s "$WORK/verify.out" ] ||
         sk_fail "systemd-analyze verify warns: $(cat "$WORK/verify.out")"
+    # The sandbox: systemd's exposure score (0 to 10, lower is tighter) at
+    # most 2.0 (the threshold counts tenths).
+    systemd-analyze security --offline=yes --threshold=20 \
+        "$WORK/unit/sikiliza.service" >"$WORK/security.out" 2>&1 ||
+        sk_fail "the unit's exposure: $(tail -n 1 "$WORK/security.out")"
 else
     sk_log "no systemd-analyze: the unit is not verified"
 fi
