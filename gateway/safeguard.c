@@ -489,6 +489,15 @@ safeguard_referral_flow(const struct safeguard *sg)
     return sg->referral;
 }
 
+bool
+safeguard_referral_run(const struct safeguard *sg, const struct flow_session *s)
+{
+    const char *id = s != NULL ? flow_session_flow(s) : NULL;
+
+    return sg != NULL && sg->referral != NULL && id != NULL &&
+           strcmp(id, flow_uuid(sg->referral)) == 0;
+}
+
 /* --- matching ------------------------------------------------------------ */
 
 static bool
