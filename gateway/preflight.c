@@ -107,6 +107,9 @@ preflight_check(const struct config *cfg, const struct flow_set *flows,
         sk_log(LOG_WARNING, "serve",
                "%s:%d: %s belongs to a part not built yet: it has no effect",
                cfg->file, cfg->unbuilt[i].line, cfg->unbuilt[i].what);
+    for (i = 0; i < cfg->n_warnings; i++)
+        sk_log(LOG_WARNING, "serve", "%s:%d: %s", cfg->file,
+               cfg->warnings[i].line, cfg->warnings[i].text);
 
     for (i = 0; i < cfg->n_channels; i++) {
         const struct config_channel *ch = &cfg->channels[i];

@@ -754,11 +754,7 @@ check_notify(const struct config *cfg, char err[SK_ERR_LEN])
                   cfg->file);
         return SK_EINVAL;
     }
-    if (cfg->sg_notify_allow_http && !plain)
-        sk_log(LOG_WARNING, "serve",
-               "%s: [safeguarding] notify_allow_http has no effect: "
-               "notify_url is not an http:// URL",
-               cfg->file);
+    /* notify_allow_http without an http:// URL: config.c warns */
     if (url == NULL)
         sk_log(LOG_WARNING, "serve",
                "%s: [safeguarding] has no notify_url: alerts are recorded "
