@@ -301,6 +301,11 @@ out=$(say "$P5" h2 "DELETE")
     sk_fail "DELETE kept the contact key in an alert"
 [ "$(sk_sql "SELECT count(*) FROM alerts WHERE id = 5 AND contact_key = '';")" = 1 ] ||
     sk_fail "DELETE: alert 5 is $(sk_sql "SELECT * FROM alerts WHERE id = 5;")"
+# its on-call SMS no longer name the child's short reference
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE instr(text, 'contact ${K5:0:8}') > 0;")" = 0 ] ||
+    sk_fail "DELETE kept the short reference in an on-call SMS"
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE channel = 'oncall' AND text LIKE 'Safeguarding alert 5:%contact erased.%';")" = 1 ] ||
+    sk_fail "DELETE: the on-call SMS of alert 5: $(sk_sql "SELECT text FROM outbox WHERE channel = 'oncall';")"
 sk_alive
 sk_stop
 no_secrets_in_log "$SK_LOG" 254700000 "hits me" "want to die" "frappe" \
