@@ -8,12 +8,19 @@
  * one a day per contact (AFTERWORD_QUIET_MS): a child who keeps writing
  * is not answered by a machine again and again.
  *
+ * A child who has disclosed harm gets the same reply, whatever became of
+ * the run: the referral may have completed, waited until it expired, or
+ * (the built-in message) only interrupted the survey or found no run at
+ * all. Their next "ok thanks" must not put them through the survey
+ * again; the alert that still names them says so (afterword_due()).
+ *
  * Runs on the writer thread, inside the inbound job (see inbound.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "afterword.h"
+#include "flow.h"
 #include "store.h"
 
 #define AFTERWORD_QUIET_MS 86400000LL /* one reply a day per contact */
@@ -38,11 +45,12 @@ afterword_text(const char *lang, const char *helpline, const char *keyword,
          "\xd8\xb4\xd9\x83\xd8\xb1\xd8\xa7 \xd8\xb9\xd9\x84\xd9\x89 "
          "\xd8\xa7\xd9\x84\xd8\xb1\xd8\xb3\xd8\xa7\xd9\x84\xd8\xa9.",
          " \xd9\x84\xd9\x84\xd9\x85\xd8\xb3\xd8\xa7\xd8\xb9\xd8\xaf\xd8\xa9\xd8"
-         "\x8c \xd8\xae\xd8\xb7 "
-         "\xd8\xa7\xd9\x84\xd9\x85\xd8\xb3\xd8\xa7\xd8\xb9\xd8\xaf\xd8\xa9 "
-         "\xd8\xa7\xd9\x84\xd9\x85\xd8\xac\xd8\xa7\xd9\x86\xd9\x8a ",
-         " \xd9\x85\xd8\xaa\xd8\xa7\xd8\xad \xd9\x81\xd9\x8a \xd8\xa3\xd9\x8a "
-         "\xd9\x88\xd9\x82\xd8\xaa.",
+         "\x8c \xd9\x8a\xd9\x85\xd9\x83\xd9\x86\xd9\x83 "
+         "\xd8\xa7\xd9\x84\xd8\xa7\xd8\xaa\xd8\xb5\xd8\xa7\xd9\x84 "
+         "\xd9\x85\xd8\xac\xd8\xa7\xd9\x86\xd9\x8b\xd8\xa7 "
+         "\xd8\xa8\xd8\xae\xd8\xb7 "
+         "\xd8\xa7\xd9\x84\xd9\x85\xd8\xb3\xd8\xa7\xd8\xb9\xd8\xaf\xd8\xa9 ",
+         " \xd9\x81\xd9\x8a \xd8\xa3\xd9\x8a \xd9\x88\xd9\x82\xd8\xaa.",
          " \xd9\x84\xd8\xa5\xd8\xb9\xd8\xa7\xd8\xaf\xd8\xa9 "
          "\xd8\xa7\xd9\x84\xd8\xa7\xd8\xb3\xd8\xaa\xd8\xa8\xd9\x8a\xd8\xa7\xd9"
          "\x86: ",
@@ -106,4 +114,21 @@ afterword_reply(struct store_tx *tx, const char *contact_key, const char *lang,
     *sent = true;
     rc = rc == 0 ? store_afterword_put(tx, contact_key, now) : 0;
     return rc;
+}
+
+int
+afterword_due(struct store_tx *tx, const char *contact_key,
+              const struct flow_session *s, bool *due)
+{
+    enum flow_status st = flow_session_status(s);
+    int64_t alerts = 0;
+    int rc;
+
+    *due = st == FLOW_COMPLETED;
+    if (*due || st == FLOW_WAITING)
+        return 0;
+    if ((rc = store_alert_count_contact(tx, contact_key, &alerts)) != 0)
+        return rc;
+    *due = alerts > 0;
+    return 0;
 }

@@ -16,6 +16,11 @@
  * goflow's context has them) and "@@" for a literal "@"; any other "@"
  * is text. What the expressions will print is unknown, so such a text
  * takes "at least" its literal size.
+ *
+ * Safeguarding replies are never dropped by either cap: a child in danger
+ * who has used up the day's messages still gets the referral and the
+ * helpline. They are counted like any other (they are stored like any
+ * other), and take the room of messages that can wait.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,14 +77,56 @@ caps_sent_since(struct store_tx *tx, const char *contact_key, int64_t since_ms,
     return store_caps_count_since(tx, contact_key, since_ms, n);
 }
 
-/* Keeps the first keep texts; the rest are dropped and returned. */
-static size_t
-keep_first(json_t *texts, size_t keep)
+/* Whether text names the helpline: its digits (at least 3, as hdigits
+ * holds them) in a row, spaces, dots and dashes between them allowed. */
+static bool
+names_helpline(const char *text, const char *hdigits)
 {
-    size_t dropped = 0;
+    size_t n = strlen(hdigits);
 
-    while (json_array_size(texts) > keep) {
-        json_array_remove(texts, json_array_size(texts) - 1);
+    if (text == NULL || n < 3)
+        return false;
+    for (const char *p = text; *p != '\0'; p++) {
+        const char *q = p;
+        size_t i = 0;
+
+        while (i < n && *q != '\0') {
+            if (*q == hdigits[i]) {
+                i++;
+                q++;
+            } else if (i > 0 && (*q == ' ' || *q == '.' || *q == '-')) {
+                q++;
+            } else {
+                break;
+            }
+        }
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the cap must keep texts[i] (see caps_apply_safe()). */
+static bool
+is_safe(const json_t *texts, size_t i, bool all_safe, const char *hdigits)
+{
+    return all_safe ||
+           names_helpline(json_string_value(json_array_get(texts, i)), hdigits);
+}
+
+/* Drops texts from the end until at most keep are left, skipping those
+ * the cap must keep (they may leave more than keep); returns how many
+ * were dropped. */
+static size_t
+keep_first(json_t *texts, size_t keep, bool all_safe, const char *hdigits)
+{
+    size_t dropped = 0, i = json_array_size(texts);
+
+    while (json_array_size(texts) > keep && i > 0) {
+        i--;
+        if (is_safe(texts, i, all_safe, hdigits))
+            continue;
+        json_array_remove(texts, i);
         dropped++;
     }
     return dropped;
@@ -90,19 +137,34 @@ caps_apply(struct caps *c, struct store_tx *tx, size_t ch,
            const char *contact_key, json_t *texts, int64_t now_ms,
            uint64_t capped[CAPS_COUNT])
 {
+    return caps_apply_safe(c, tx, ch, contact_key, texts, now_ms, false, NULL,
+                           capped);
+}
+
+int
+caps_apply_safe(struct caps *c, struct store_tx *tx, size_t ch,
+                const char *contact_key, json_t *texts, int64_t now_ms,
+                bool all_safe, const char *helpline,
+                uint64_t capped[CAPS_COUNT])
+{
     const struct config *cfg = c->cfg;
     const char *chname = ch < cfg->n_channels ? cfg->channels[ch].name : "-";
+    char hdigits[32];
     int64_t sent = 0, room;
-    size_t n = json_array_size(texts), dropped;
+    size_t n = json_array_size(texts), dropped, o = 0;
     int rc;
 
     if (n == 0)
         return 0;
+    for (const char *p = helpline; p != NULL && *p != '\0'; p++)
+        if (*p >= '0' && *p <= '9' && o + 1 < sizeof(hdigits))
+            hdigits[o++] = *p;
+    hdigits[o] = '\0';
     rc = caps_sent_since(tx, contact_key, now_ms - MS_PER_DAY, &sent);
     if (rc != 0)
         return rc;
     room = cfg->max_replies_per_contact_day - sent;
-    dropped = keep_first(texts, room > 0 ? (size_t)room : 0);
+    dropped = keep_first(texts, room > 0 ? (size_t)room : 0, all_safe, hdigits);
     if (dropped > 0) {
         capped[CAPS_CONTACT_DAY] += dropped;
         sk_log(LOG_WARNING, "caps",
@@ -117,7 +179,7 @@ caps_apply(struct caps *c, struct store_tx *tx, size_t ch,
         c->sent[ch] = 0;
     }
     room = cfg->max_sends_per_channel_minute - c->sent[ch];
-    dropped = keep_first(texts, room > 0 ? (size_t)room : 0);
+    dropped = keep_first(texts, room > 0 ? (size_t)room : 0, all_safe, hdigits);
     c->sent[ch] += (int)json_array_size(texts);
     if (dropped > 0) {
         capped[CAPS_CHANNEL_MINUTE] += dropped;

@@ -896,6 +896,132 @@ check_channel(struct load *ld, size_t idx)
     }
 }
 
+/* --- keys with no effect in this configuration ------------------------- */
+
+/* The line of key name of fixed section sect in this file, 0 when unset. */
+static int
+key_line(const struct load *ld, enum sect sect, const char *name)
+{
+    for (size_t i = 0; i < sections[sect].n; i++)
+        if (strcmp(sections[sect].keys[i].name, name) == 0)
+            return ld->key_line[sect][i];
+    return 0;
+}
+
+/* Notes a warning at line (0: not set, nothing to say): "[sect] key has
+ * no effect: why", logged at start (config.h). */
+static void
+warn_at(struct load *ld, int line, const char *fmt, ...)
+{
+    struct config *cfg = ld->cfg;
+    va_list ap;
+
+    if (line == 0 || cfg->n_warnings == CONFIG_MAX_WARNINGS)
+        return;
+    cfg->warnings[cfg->n_warnings].line = line;
+    va_start(ap, fmt);
+    vsnprintf(cfg->warnings[cfg->n_warnings].text,
+              sizeof(cfg->warnings[0].text), fmt, ap);
+    va_end(ap);
+    cfg->n_warnings++;
+}
+
+/* Whether some channel of the file is of a type that takes calls. */
+static bool
+takes_calls(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_channels; i++) {
+        const struct channel_type *ct = channel_find(cfg->channels[i].type);
+
+        if (ct != NULL && ct->parse_call != NULL)
+            return true;
+    }
+    return false;
+}
+
+/* [safeguarding]: keys that do nothing with the others as set. */
+static void
+check_safeguarding(struct load *ld)
+{
+    const struct config *cfg = ld->cfg;
+    const char *url = cfg->sg_notify_url;
+
+    if (!cfg->sg_enabled) {
+        for (size_t i = 0; i < sections[S_SAFEGUARDING].n; i++)
+            if (strcmp(safeguarding_keys[i].name, "enabled") != 0)
+                warn_at(ld, ld->key_line[S_SAFEGUARDING][i],
+                        "[safeguarding] %s has no effect: enabled = no",
+                        safeguarding_keys[i].name);
+        return;
+    }
+    if (cfg->sg_notify_allow_http &&
+        (url == NULL || strncasecmp(url, "http://", 7) != 0))
+        warn_at(ld, key_line(ld, S_SAFEGUARDING, "notify_allow_http"),
+                "[safeguarding] notify_allow_http has no effect: notify_url "
+                "is not an http:// URL");
+    if (cfg->sg_notify_numbers != NULL && cfg->sg_notify_channel == NULL)
+        warn_at(ld, key_line(ld, S_SAFEGUARDING, "notify_numbers"),
+                "[safeguarding] notify_numbers has no effect without "
+                "notify_channel (serve refuses to start)");
+    if (cfg->sg_notify_channel != NULL && cfg->sg_notify_numbers == NULL)
+        warn_at(ld, key_line(ld, S_SAFEGUARDING, "notify_channel"),
+                "[safeguarding] notify_channel has no effect without "
+                "notify_numbers (serve refuses to start)");
+}
+
+/*
+ * Keys that are valid but do nothing in this file's configuration: each
+ * is a warning naming its line and why (config.h: warnings[]), so that no
+ * setting is accepted in silence. Checks only what the file alone tells.
+ */
+static void
+check_effects(struct load *ld)
+{
+    const struct config *cfg = ld->cfg;
+    bool calls = takes_calls(cfg), all_named = cfg->n_channels > 0;
+
+    warn_at(ld,
+            cfg->admin_listen == NULL
+                ? key_line(ld, S_SERVER, "admin_token_file")
+                : 0,
+            "[server] admin_token_file has no effect without admin_listen");
+    for (size_t i = 0; !calls && i < sections[S_ASR].n; i++)
+        warn_at(ld, ld->key_line[S_ASR][i],
+                "[asr] %s has no effect: no channel takes calls, so serve "
+                "hears no recording",
+                asr_keys[i].name);
+    warn_at(ld, calls ? 0 : key_line(ld, S_FLOWS, "prompts"),
+            "[flows] prompts has no effect: no channel takes calls");
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        all_named = all_named && cfg->channels[i].flow != NULL;
+    warn_at(ld, all_named ? key_line(ld, S_FLOWS, "default") : 0,
+            "[flows] default has no effect: every channel names its flow");
+    check_safeguarding(ld);
+    for (size_t c = 0; c < cfg->n_channels; c++) {
+        const struct config_channel *ch = &cfg->channels[c];
+
+        for (size_t i = 0; i < ld->n_chan_keys[c]; i++) {
+            const char *k = ld->chan_keys[c][i].name;
+            int line = ld->chan_keys[c][i].line;
+
+            /* generic and kannel send to their send_url */
+            if (strcmp(k, "api_url") == 0 &&
+                (strcmp(ch->type, "generic") == 0 ||
+                 strcmp(ch->type, "kannel") == 0))
+                warn_at(ld, line,
+                        "[channel %s] api_url has no effect: a %s channel "
+                        "sends to its send_url",
+                        ch->name, ch->type);
+            if (strcmp(k, "signature_method") == 0 &&
+                ch->signature_secret == NULL)
+                warn_at(ld, line,
+                        "[channel %s] signature_method has no effect without "
+                        "signature_secret",
+                        ch->name);
+        }
+    }
+}
+
 /* The directory of path, absolute when it can be, without a final '/'. */
 static char *
 config_dir(const char *path)
@@ -1153,6 +1279,8 @@ config_load(const char *path, char err[SK_ERR_LEN])
     if (ld->err_line == 0)
         for (size_t i = 0; i < cfg->n_channels; i++)
             check_channel(ld, i);
+    if (ld->err_line == 0)
+        check_effects(ld);
     if (ld->err_line != 0) {
         sk_seterr(err, "%s:%d: %s", path, ld->err_line, ld->reason);
         goto fail;

@@ -12,10 +12,11 @@
  * next page; then DELETE erases the contact, STOP opts it out, a
  * disclosure of harm starts the referral (safeguard.h), else the
  * engine takes one step (a keyword starts its flow, a waiting run
- * resumes, a contact whose survey has ended gets the afterword when a
- * keyword can start it again, otherwise the channel's flow starts); answers are
- * stored, the caps applied, texts for asynchronous channels go to the outbox,
- * and the contact, session, vault entry and inbound row are saved.
+ * resumes, a contact whose survey has ended (or who disclosed harm) gets
+ * the afterword when a keyword can start it again, otherwise the channel's flow
+ * starts); answers are stored, the caps applied, texts for asynchronous
+ * channels go to the outbox, and the contact, session, vault entry and inbound
+ * row are saved.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -409,10 +410,13 @@ inbound_step(struct store_tx *tx, struct inbound_job *job,
                 resumed = rc == 0;
             }
         }
+        bool due = false; /* the survey has ended, or a disclosure */
+
         if (rc == 0 && !resumed && !job->ussd && !job->voice &&
-            flow_session_status(*sp) == FLOW_COMPLETED &&
-            flow_set_keyword_at(ctx->flows, 0) != NULL) {
-            bool sent; /* the survey has ended: no restart (afterword.c) */
+            flow_set_keyword_at(ctx->flows, 0) != NULL)
+            rc = afterword_due(tx, job->key, *sp, &due);
+        if (rc == 0 && due) {
+            bool sent; /* no restart (afterword.c) */
 
             json_decref(events);
             rc = afterword_reply(tx, job->key, flow_session_language(*sp),
@@ -677,8 +681,10 @@ inbound_run(struct store_tx *tx, void *arg)
     }
     rc = inbound_step(tx, job, &c, &s, texts, now, &keep_vault);
     if (rc == 0 && !job->ussd && !job->voice) /* a screen or call is no SMS */
-        rc = caps_apply(ctx->caps, tx, job->ch, job->key, texts, now,
-                        job->capped);
+        rc = caps_apply_safe(
+            ctx->caps, tx, job->ch, job->key, texts, now,
+            job->alert_id > 0 || safeguard_referral_run(ctx->safeguard, s),
+            flow_set_global(ctx->flows, "helpline"), job->capped);
     if (rc == 0 && job->erased) {
         c.opted_out = true; /* a USSD session ends with the confirmation */
         if (job->ussd)

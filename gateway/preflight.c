@@ -165,6 +165,10 @@ preflight_check(const struct config *cfg, const struct flow_set *flows,
         sk_log(LOG_WARNING, "serve",
                "%s:%d: %s belongs to a part not built yet: it has no effect",
                cfg->file, cfg->unbuilt[i].line, cfg->unbuilt[i].what);
+    for (i = 0; i < cfg->n_warnings; i++)
+        sk_log(LOG_WARNING, "serve", "%s:%d: %s", cfg->file,
+               cfg->warnings[i].line, cfg->warnings[i].text);
+
     for (i = 0; i < cfg->n_channels; i++)
         if (check_channel(cfg, &cfg->channels[i], flows, &types[i]) != 0)
             rc = SK_EINVAL;

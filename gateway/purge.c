@@ -30,10 +30,10 @@ purge_counts_text(const struct store_purge_counts *n, char *buf, size_t len)
 {
     snprintf(buf, len,
              "results=%lld inbound=%lld contacts=%lld outbox=%lld "
-             "vault=%lld recordings=%lld",
+             "vault=%lld recordings=%lld alerts=%lld",
              (long long)n->results, (long long)n->inbound,
              (long long)n->contacts, (long long)n->outbox, (long long)n->vault,
-             (long long)n->recordings);
+             (long long)n->recordings, (long long)n->alerts);
 }
 
 int
@@ -93,7 +93,7 @@ static void
 purge_done(void *arg, int rc)
 {
     struct purge_timer *pt = arg;
-    char counts[160];
+    char counts[256];
 
     pt->running = false;
     (*pt->pending)--;

@@ -489,6 +489,15 @@ safeguard_referral_flow(const struct safeguard *sg)
     return sg->referral;
 }
 
+bool
+safeguard_referral_run(const struct safeguard *sg, const struct flow_session *s)
+{
+    const char *id = s != NULL ? flow_session_flow(s) : NULL;
+
+    return sg != NULL && sg->referral != NULL && id != NULL &&
+           strcmp(id, flow_uuid(sg->referral)) == 0;
+}
+
 /* --- matching ------------------------------------------------------------ */
 
 static bool
@@ -745,11 +754,7 @@ check_notify(const struct config *cfg, char err[SK_ERR_LEN])
                   cfg->file);
         return SK_EINVAL;
     }
-    if (cfg->sg_notify_allow_http && !plain)
-        sk_log(LOG_WARNING, "serve",
-               "%s: [safeguarding] notify_allow_http has no effect: "
-               "notify_url is not an http:// URL",
-               cfg->file);
+    /* notify_allow_http without an http:// URL: config.c warns */
     if (url == NULL)
         sk_log(LOG_WARNING, "serve",
                "%s: [safeguarding] has no notify_url: alerts are recorded "

@@ -234,3 +234,30 @@ out:
     sqlite3_finalize(s);
     return rc;
 }
+
+int
+store_alert_count_contact(struct store_tx *tx, const char *contact_key,
+                          int64_t *n)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM alerts WHERE contact_key = ?1";
+    sqlite3 *db = store_tx_sqlite(tx);
+    sqlite3_stmt *s = NULL;
+    int rc = SK_EIO;
+
+    *n = 0;
+    if (contact_key == NULL || contact_key[0] == '\0')
+        return SK_EINVAL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(s, 1, contact_key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(s, 0);
+        rc = 0;
+    }
+out:
+    if (rc < 0)
+        alert_log(db, "count");
+    sqlite3_finalize(s);
+    return rc;
+}

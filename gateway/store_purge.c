@@ -25,7 +25,9 @@
  * Safeguarding alerts, once they are stored, keep their row through an
  * erasure (that a disclosure was made, when, of what kind and what
  * became of it, is the organisation's record) but lose the contact key
- * and any text: nothing leads from the alert back to the child. Stored
+ * and any text: nothing leads from the alert back to the child (the
+ * on-call SMS lose the contact's short reference too). The retention
+ * purge deletes alerts older than retention_days. Stored
  * recordings are deleted with their rows.
  *
  * Deleted rows must also leave the bytes of the file and its WAL at
@@ -73,6 +75,12 @@ static const struct {
      * the organisation's record), unlinked from the child; it holds no
      * text */
     {"alerts", "UPDATE alerts SET contact_key = '' WHERE contact_key = ?1"},
+    /* the on-call SMS of the child's alerts (safeguard.c, under one-time
+     * keys) name the contact's short reference: it goes, the SMS stays */
+    {"outbox", "UPDATE outbox SET text = replace(text, 'contact ' ||"
+               " substr(?1, 1, 8) || '.', 'contact erased.')"
+               " WHERE text LIKE 'Safeguarding alert %' AND"
+               " instr(text, 'contact ' || substr(?1, 1, 8) || '.') > 0"},
 };
 #define N_CONTACT_TABLES (sizeof(contact_tables) / sizeof(contact_tables[0]))
 
@@ -86,6 +94,9 @@ static const char *const retention_sql[] = {
     "DELETE FROM outbox WHERE created_at < ?1 AND status <> 'sending'",
     "DELETE FROM vault WHERE expires_at <= ?3 OR updated_at < ?2",
     "DELETE FROM recordings WHERE created_at < ?1",
+    /* alerts age out like the answers; their on-call SMS are outbox rows
+     * of the same time, gone by the outbox's rule above */
+    "DELETE FROM alerts WHERE created_at < ?1 AND status <> 'sending'",
 };
 #define N_RETENTION (sizeof(retention_sql) / sizeof(retention_sql[0]))
 
@@ -206,13 +217,14 @@ store_purge(struct store_tx *tx, int64_t before_ms, int64_t vault_before_ms,
             int64_t now_ms, struct store_purge_counts *n)
 {
     int64_t *counts[N_RETENTION] = {&n->results, &n->inbound, &n->contacts,
-                                    &n->outbox,  &n->vault,   &n->recordings};
+                                    &n->outbox,  &n->vault,   &n->recordings,
+                                    &n->alerts};
     int64_t any = 0, rc;
     sqlite3_stmt *s;
     size_t i;
 
     n->results = n->inbound = n->contacts = n->outbox = n->vault = 0;
-    n->recordings = 0;
+    n->recordings = n->alerts = 0;
     for (i = 0; i < N_RETENTION; i++) {
         if ((s = prepare(tx, retention_sql[i])) == NULL)
             return SK_EIO;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "safeguard.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -118,7 +119,10 @@ sweep_contact(struct store_tx *tx, struct sweep_job *job, const char *key,
             job->capped[ch][CAPS_PER_INBOUND] += dropped;
     }
     if (rc == 0 && ch < CONFIG_MAX_CHANNELS)
-        rc = caps_apply(ctx->caps, tx, ch, key, texts, now, job->capped[ch]);
+        rc = caps_apply_safe(ctx->caps, tx, ch, key, texts, now,
+                             safeguard_referral_run(ctx->safeguard, s),
+                             flow_set_global(ctx->flows, "helpline"),
+                             job->capped[ch]);
     for (i = 0; rc == 0 && i < json_array_size(texts); i++) {
         if (c.channel == NULL)
             break;

@@ -38,4 +38,13 @@ int afterword_reply(struct store_tx *tx, const char *contact_key,
                     const char *lang, const struct flow_set *flows, int64_t now,
                     json_t *texts, bool *sent);
 
+/*
+ * Whether a message that starts no flow and resumes no run gets the
+ * afterword rather than the survey from its start: the contact's last run
+ * completed, or, waiting for nothing, the contact has disclosed harm (an
+ * alert still names contact_key: see afterword.c). 0, SK_EINVAL or SK_EIO.
+ */
+int afterword_due(struct store_tx *tx, const char *contact_key,
+                  const struct flow_session *s, bool *due);
+
 #endif

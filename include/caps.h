@@ -58,6 +58,19 @@ int caps_apply(struct caps *c, struct store_tx *tx, size_t ch,
                const char *contact_key, json_t *texts, int64_t now_ms,
                uint64_t capped[CAPS_COUNT]);
 
+/*
+ * caps_apply() that never drops a safeguarding reply: every text when
+ * all_safe (the referral after a disclosure, or a step of the referral
+ * flow), and any text that names helpline (its digits in a row, spaces,
+ * dots and dashes between them allowed; a helpline of fewer than 3 digits
+ * or NULL protects nothing). Such texts count towards both caps and use
+ * the room first: the ones that can wait are dropped from the end.
+ */
+int caps_apply_safe(struct caps *c, struct store_tx *tx, size_t ch,
+                    const char *contact_key, json_t *texts, int64_t now_ms,
+                    bool all_safe, const char *helpline,
+                    uint64_t capped[CAPS_COUNT]);
+
 /* Messages sent or queued to contact_key since since_ms (inbound replies
  * and outbox rows not cancelled before an attempt). Inside a job. */
 int caps_sent_since(struct store_tx *tx, const char *contact_key,

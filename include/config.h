@@ -59,7 +59,8 @@ struct config_channel {
     size_t n_values;
 };
 
-#define CONFIG_MAX_UNBUILT 32
+#define CONFIG_MAX_UNBUILT  32
+#define CONFIG_MAX_WARNINGS 32
 
 struct config {
     char *file; /* the path it was read from */
@@ -157,6 +158,16 @@ struct config {
      * text; where sections and keys are in the file (config_line()) */
     char *log_format;
     struct config_lines *lines;
+
+    /* Keys that are valid but have no effect in this configuration (e.g.
+     * notify_allow_http without an http:// notify_url, [asr] with no
+     * channel that takes calls): found by config_load(), logged at start
+     * by serve as "FILE:LINE: text" (preflight_check()). */
+    struct config_warning {
+        int line;
+        char text[160]; /* "[section] key has no effect: why" */
+    } warnings[CONFIG_MAX_WARNINGS];
+    size_t n_warnings;
 };
 
 /* Reads and checks path. NULL with err "file:line: reason" on failure. */

@@ -119,6 +119,11 @@ const char *safeguard_language_at(const struct safeguard *sg, size_t i,
 /* The referral flow, or NULL when the built-in message is used. */
 const struct flow *safeguard_referral_flow(const struct safeguard *sg);
 
+/* Whether the last run of s is the referral flow's (waiting or ended):
+ * what it sends is a safeguarding reply, which no cap drops (caps.h). */
+bool safeguard_referral_run(const struct safeguard *sg,
+                            const struct flow_session *s);
+
 /*
  * The built-in referral message in lang (eng, fra, ara, swa; else
  * English), naming the helpline, into buf. Returns buf.

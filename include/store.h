@@ -181,12 +181,14 @@ struct store_purge_counts {
     int64_t outbox;     /* messages (not while being sent) */
     int64_t vault;      /* reply addresses */
     int64_t recordings; /* sealed recordings of spoken answers */
+    int64_t alerts;     /* safeguarding alerts (not while being notified) */
 };
 
 /*
  * The retention policy: deletes answers, inbound rows and outbox rows made
  * before before_ms, contacts (with their sessions) last heard before
- * before_ms, recordings made before before_ms, and vault entries that have
+ * before_ms, recordings and alerts made before before_ms (an alert being
+ * notified stays), and vault entries that have
  * expired at now_ms or were last written before vault_before_ms. Adds what went
  * to *n (zeroed first). Calls store_tx_scrub() when anything went. 0 or SK_EIO,
  * SK_ENOMEM.
@@ -315,6 +317,10 @@ int store_alert_recover(struct store_tx *tx, int64_t now_ms);
 /* The earliest next_attempt_at of a pending alert into *at, or -1 when
  * none is pending. 0 or SK_EIO. */
 int store_alert_next_due(struct store_tx *tx, int64_t *at);
+/* The alerts that still name contact_key (a child who disclosed harm and
+ * has not been erased or aged out) into *n. 0, SK_EINVAL or SK_EIO. */
+int store_alert_count_contact(struct store_tx *tx, const char *contact_key,
+                              int64_t *n);
 
 /* --- the outbox's rows (outbox.c, optout.c, caps.c) --------------------- */
 

@@ -7,6 +7,11 @@
 #   Arabic, Swahili) starts the referral in the same reply, in the
 #   child's language: the Referral flow, or, without one, the built-in
 #   message; the survey run is interrupted; one alert row each;
+# - after a disclosure, a message that matches no keyword gets the one
+#   kind reply (the afterword), never the survey again from its start,
+#   whether the referral completed, still waits, or was the built-in
+#   message; it is still checked for disclosure;
+# - the day's reply cap never drops the referral or the helpline;
 # - "stop hitting me" alerts (no opt-out), "I hit the ball" does not;
 #   STOP and DELETE keep working;
 # - the receiver is down at first: the alerts reach it once it is up,
@@ -139,6 +144,13 @@ out=$(say "$P1" m4 "1 yes he beats me")
 sk_contains "$out" "A trained person will contact you" "the referral's answer"
 [ "$(sk_sql "SELECT count(*) FROM alerts WHERE contact_key = '$K1';")" = 1 ] ||
     sk_fail "an answer to the referral raised a second alert"
+# the referral has completed: the next message gets the kind reply
+out=$(say "$P1" m5 "ok thanks")
+sk_contains "$out" "Thank you for your message." "after the referral"
+sk_contains "$out" "call the free helpline 116 111" "after the referral"
+case $out in *"Reply 1 English"* | *"How safe"*)
+    sk_fail "the survey again after the referral: $out" ;;
+esac
 
 # First messages, in the child's language.
 P2=+254700000102
@@ -155,6 +167,13 @@ sk_contains "$out" "Asante kwa kutuambia" "the referral of a Swahili disclosure"
 sk_contains "$out" "116 111" "the referral of a Swahili disclosure"
 [ "$(sk_sql "SELECT category || ' ' || language FROM alerts WHERE contact_key = '$(key_of s1)';")" = "neglect swa" ] ||
     sk_fail "the Swahili alert: $(sk_sql "SELECT * FROM alerts WHERE contact_key = '$(key_of s1)';")"
+# the built-in message left no run: "ok thanks" gets the kind reply in
+# Swahili, not the language menu
+out=$(say "$P4" s2 "sawa asante")
+sk_contains "$out" "Asante kwa ujumbe wako." "after the built-in referral"
+case $out in *"Reply 1 English"*)
+    sk_fail "the language menu after a disclosure: $out" ;;
+esac
 
 # "stop hitting me" is a disclosure, not an opt-out; "I hit the ball" is
 # neither.
@@ -282,6 +301,11 @@ out=$(say "$P5" h2 "DELETE")
     sk_fail "DELETE kept the contact key in an alert"
 [ "$(sk_sql "SELECT count(*) FROM alerts WHERE id = 5 AND contact_key = '';")" = 1 ] ||
     sk_fail "DELETE: alert 5 is $(sk_sql "SELECT * FROM alerts WHERE id = 5;")"
+# its on-call SMS no longer name the child's short reference
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE instr(text, 'contact ${K5:0:8}') > 0;")" = 0 ] ||
+    sk_fail "DELETE kept the short reference in an on-call SMS"
+[ "$(sk_sql "SELECT count(*) FROM outbox WHERE channel = 'oncall' AND text LIKE 'Safeguarding alert 5:%contact erased.%';")" = 1 ] ||
+    sk_fail "DELETE: the on-call SMS of alert 5: $(sk_sql "SELECT text FROM outbox WHERE channel = 'oncall';")"
 sk_alive
 sk_stop
 no_secrets_in_log "$SK_LOG" 254700000 "hits me" "want to die" "frappe" \
@@ -302,8 +326,56 @@ sk_contains "$out" "will follow up" "the built-in referral"
 out=$(say +254700000202 d2 "Ils m’ont vendue")
 sk_contains "$out" "Ce n'est pas ta faute" "the built-in referral in French"
 sk_contains "$(sk_bin alerts -c "$SK_CONF")" "trafficking" "alerts lists it"
+# after the built-in message, in English, a first message and mid-survey:
+# the kind reply, not the survey; the message is still checked
+out=$(say +254700000201 d3 "ok thanks")
+sk_contains "$out" "Thank you for your message." "after the built-in referral"
+case $out in *"Reply 1 English"*)
+    sk_fail "the language menu after a first-message disclosure: $out" ;;
+esac
+P9=+254700000203
+say "$P9" d4 "hi" >/dev/null
+sk_contains "$(say "$P9" d5 "1")" "How safe do you feel" "the survey"
+sk_contains "$(say "$P9" d6 "my uncle hits me")" "Thank you for telling us" \
+    "a disclosure mid-survey (built-in)"
+sk_contains "$(sk_sql "SELECT session FROM contacts WHERE key = '$(key_of d6)';")" \
+    '"interrupted"' "the survey run after the built-in referral"
+out=$(say "$P9" d7 "ok")
+sk_contains "$out" "Thank you for your message." "after an interrupted survey"
+case $out in *"Reply 1 English"* | *"How safe"* | *"sleep last night"*)
+    sk_fail "the survey again after a disclosure: $out" ;;
+esac
+out=$(say "$P9" d8 "he hits me again")
+sk_contains "$out" "Thank you for telling us" "a second disclosure"
+[ "$(sk_sql "SELECT count(*) FROM alerts WHERE contact_key = '$(key_of d8)';")" = 2 ] ||
+    sk_fail "a second disclosure after the afterword made no alert"
+# a keyword still starts the survey
+sk_contains "$(say "$P9" d9 "hi")" "Reply 1 English" "a keyword after a disclosure"
 sk_stop
-no_secrets_in_log "$SK_LOG" 254700000 "raped" "vendue"
+no_secrets_in_log "$SK_LOG" 254700000 "raped" "vendue" "hits me"
+
+# --- the day's cap never drops a safeguarding reply --------------------------
+GW5=$SK_TMP/gw5
+sk_conf "$GW5" "$SECRET" "
+[safeguarding]
+flow = Referral
+
+[limits]
+max_replies_per_contact_day = 1"
+sk_start
+P10=+254700000401
+sk_contains "$(say "$P10" l1 "hi")" "Reply 1 English" "the first reply"
+[ -z "$(say "$P10" l2 "1")" ] || sk_fail "the day's cap did not hold"
+out=$(say "$P10" l3 "my uncle hits me and I want to die")
+[ "$(wc -l <<<"$out")" = 2 ] || sk_fail "the referral over the cap: $out"
+sk_contains "$out" "Thank you for telling us" "the referral over the cap"
+sk_contains "$out" "Only say yes if this phone is safe" "the referral over the cap"
+sk_contains "$(say "$P10" l4 "1")" "A trained person will contact you" \
+    "the referral's answer over the cap"
+# the kind reply names the helpline: kept, over the cap
+sk_contains "$(say "$P10" l5 "ok thanks")" "116 111" "the helpline over the cap"
+grep -q 'cap=contact_day' "$SK_LOG" || sk_fail "the cap dropped nothing"
+sk_stop
 
 # --- configs that stop the start or warn -----------------------------------
 GW3=$SK_TMP/gw3

@@ -129,7 +129,7 @@ in_order french \
     "$(result "Work For Debt" Yes)" \
     "$(msg "Ce n'est pas ta faute")" \
     "$(result "Trusted Person" "No One")" \
-    "$(msg "Tu n'es pas seul(e)")" \
+    "$(msg "Des personnes sont prêtes à t'écouter")" \
     "$(result "Help Most" "Has Text")" \
     "$(msg "Merci d'avoir partagé")" \
     '.type == "run_ended" and .status == "completed"'

@@ -6,8 +6,10 @@
 # same reply as the next question, in English and in French; after the
 # survey has ended, a message that is no keyword gets one kind reply in
 # the child's language and then silence, never the language menu again,
-# while a keyword still starts the survey. Nothing the children typed is
-# in the log.
+# while a keyword still starts the survey. STOP and DELETE, in each
+# default language, as children type them (punctuation, case, diacritics
+# folded, emoji), opt out or erase as a first message and mid-survey.
+# Nothing the children typed is in the log.
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -114,6 +116,48 @@ say "$PHONE_FR" f10 "$HUNGRY"
 # a keyword still starts the survey
 say "$PHONE_FR" f11 "salut"
 expect f11 "Reply 1 English, 2 Français"
+
+# --- STOP and DELETE in every default language ----------------------------
+key_of() { sk_sql "SELECT contact_key FROM inbound WHERE external_id = '$1';"; }
+n=0
+# WORD KIND: as a first message, then mid-survey (after the first question)
+for pair in "STOP 🙏|stop" "arrete|stop" "Arrête !|stop" "توقف.|stop" \
+    "Acha!|stop" "¡Para!|stop" "Pare.|stop" \
+    "Delete!|erase" "SUPPRIMER.|erase" "احذف 🙏|erase" "FUTA|erase" \
+    "¡Borra!|erase" "apagar|erase"; do
+    word=${pair%|*} kind=${pair#*|}
+    n=$((n + 1))
+    first=+2547001100$(printf '%02d' "$n")
+    mid=+2547001200$(printf '%02d' "$n")
+    before=$(sk_count contacts)
+    say "$first" "o${n}a" "$word"
+    [ "$(count "o${n}a")" = 1 ] || sk_fail "\"$word\" first: $(reply "o${n}a")"
+    lacks "o${n}a" "Reply 1 English"
+    if [ "$kind" = stop ]; then
+        [ "$(sk_sql "SELECT opted_out FROM contacts WHERE key = '$(key_of "o${n}a")';")" = 1 ] ||
+            sk_fail "\"$word\" as a first message did not opt out"
+    else
+        [ "$(sk_count contacts)" = "$before" ] ||
+            sk_fail "\"$word\" as a first message left a contact"
+    fi
+    say "$mid" "o${n}b" "hi"
+    say "$mid" "o${n}c" "1"
+    expect "o${n}c" "How safe do you feel"
+    k=$(key_of "o${n}c")
+    say "$mid" "o${n}d" "$word"
+    [ "$(count "o${n}d")" = 1 ] || sk_fail "\"$word\" mid-survey: $(reply "o${n}d")"
+    lacks "o${n}d" "Where did you sleep"
+    if [ "$kind" = stop ]; then
+        [ "$(sk_sql "SELECT opted_out FROM contacts WHERE key = '$k';")" = 1 ] ||
+            sk_fail "\"$word\" mid-survey did not opt out"
+        say "$mid" "o${n}e" "2"
+        [ "$(count "o${n}e")" = 0 ] ||
+            sk_fail "an answer after \"$word\": $(reply "o${n}e")"
+    else
+        [ "$(sk_sql "SELECT (SELECT count(*) FROM contacts WHERE key = '$k') + (SELECT count(*) FROM results WHERE contact_key = '$k') + (SELECT count(*) FROM inbound WHERE contact_key = '$k');")" = 0 ] ||
+            sk_fail "\"$word\" mid-survey left rows of the contact"
+    fi
+done
 
 # --- what was stored and logged -----------------------------------------
 [ "$(sk_sql "SELECT count(*) FROM contacts WHERE afterword_at > 0;")" = 2 ] ||

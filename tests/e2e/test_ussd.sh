@@ -152,7 +152,7 @@ expect e5 CON "Has anyone asked you to work"
 # next question
 E=1*00*3*00*3*$WORD*1*1
 step e6 "$S" "$P" "$E"
-expect e6 CON "Thank you for telling us. This is not your fault. You can talk to someone safe for free at 116 111, any time."
+expect e6 CON "Thank you for telling us. This is not your fault. Call 116 111 for free, any time, to talk to someone safe."
 more e6 "$MORE_EN"
 step e6m "$S" "$P" "$E*00"
 expect e6m CON "If something was wrong, who would you talk to?" "5 Someone else"

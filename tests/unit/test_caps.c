@@ -290,6 +290,87 @@ test_channel_minute(void **state)
     assert_int_equal(a.n_out, 3);
 }
 
+struct safe_apply {
+    struct fix *x;
+    int64_t now;
+    const char *const *in; /* NULL-terminated */
+    bool all_safe;
+    json_t *out; /* what is left */
+    uint64_t capped[CAPS_COUNT];
+};
+
+static int
+safe_job(struct store_tx *tx, void *arg)
+{
+    struct safe_apply *a = arg;
+    char *reply;
+    int rc;
+
+    a->out = json_array();
+    for (size_t i = 0; a->in[i] != NULL; i++)
+        json_array_append_new(a->out, json_string(a->in[i]));
+    rc = caps_apply_safe(a->x->caps, tx, 0, "k9", a->out, a->now, a->all_safe,
+                         "116 111", a->capped);
+    reply = json_dumps(a->out, JSON_COMPACT);
+    if (rc == 0) /* the reply is stored, as inbound.c does: it counts */
+        rc = store_inbound_put(tx, "demo", reply, "k9", reply, a->now);
+    free(reply);
+    return rc;
+}
+
+/* A child who has used up the day's cap still gets the referral and any
+ * text naming the helpline, which count; other texts are dropped. */
+static void
+test_safeguarding_kept(void **state)
+{
+    struct fix *x = *state;
+    int64_t t0 = 1700000000000LL;
+    static const char *const four[] = {"q1", "q2", "q3", "q4", NULL};
+    static const char *const mixed[] = {
+        "next question", "Call 116 111 for free", "more", "116-111 any time",
+        "call 116 11 1", "dial 116111",           NULL};
+    static const char *const referral[] = {
+        "Thank you for telling us.", "Do you want a call? 1 Yes 2 No", NULL};
+    struct safe_apply a = {.x = x, .now = t0, .in = four};
+
+    /* the day's 4 used up (over two minutes: 3 a minute) */
+    assert_int_equal(store_call(x->st, safe_job, &a), 0);
+    assert_int_equal(json_array_size(a.out), 3);
+    json_decref(a.out);
+    a = (struct safe_apply){.x = x, .now = t0 + 60000, .in = four};
+    assert_int_equal(store_call(x->st, safe_job, &a), 0);
+    assert_int_equal(json_array_size(a.out), 1);
+    json_decref(a.out);
+    /* over the cap: only the texts naming the helpline are left, in
+     * order; "116 11 1" is that number too, "116111" with digits only */
+    a = (struct safe_apply){.x = x, .now = t0 + 120000, .in = mixed};
+    assert_int_equal(store_call(x->st, safe_job, &a), 0);
+    assert_int_equal(json_array_size(a.out), 4);
+    assert_string_equal(json_string_value(json_array_get(a.out, 0)),
+                        "Call 116 111 for free");
+    assert_string_equal(json_string_value(json_array_get(a.out, 1)),
+                        "116-111 any time");
+    assert_string_equal(json_string_value(json_array_get(a.out, 3)),
+                        "dial 116111");
+    assert_int_equal(a.capped[CAPS_CONTACT_DAY], 2);
+    json_decref(a.out);
+    /* a disclosure's referral: every text, over both caps */
+    a = (struct safe_apply){
+        .x = x, .now = t0 + 120000, .in = referral, .all_safe = true};
+    assert_int_equal(store_call(x->st, safe_job, &a), 0);
+    assert_int_equal(json_array_size(a.out), 2);
+    assert_int_equal(a.capped[CAPS_CONTACT_DAY], 0);
+    assert_int_equal(a.capped[CAPS_CHANNEL_MINUTE], 0);
+    json_decref(a.out);
+    /* the same texts without the flag are dropped: the cap still holds,
+     * and the safeguarding replies were counted */
+    a = (struct safe_apply){.x = x, .now = t0 + 180000, .in = referral};
+    assert_int_equal(store_call(x->st, safe_job, &a), 0);
+    assert_int_equal(json_array_size(a.out), 0);
+    assert_int_equal(a.capped[CAPS_CONTACT_DAY], 2);
+    json_decref(a.out);
+}
+
 int
 main(void)
 {
@@ -298,6 +379,8 @@ main(void)
         cmocka_unit_test(test_report),
         cmocka_unit_test_setup_teardown(test_contact_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel_minute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_safeguarding_kept, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -626,6 +626,10 @@ test_example_file(void **state)
     assert_int_equal(cfg->max_replies_per_contact_day, 50);
     assert_int_equal(cfg->max_sends_per_channel_minute, 600);
     assert_int_equal(cfg->max_segments, 2);
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        print_error("shipped: line %d: %s\n", cfg->warnings[i].line,
+                    cfg->warnings[i].text);
+    assert_int_equal(cfg->n_warnings, 0); /* no key without effect */
     config_free(cfg);
 
     on = calloc(1, strlen(text) + 1);
@@ -650,6 +654,9 @@ test_example_file(void **state)
     assert_string_equal(cfg->sg_flow, "Referral");
     assert_int_equal(cfg->n_stop_words, 5);
     assert_int_equal(cfg->n_delete_words, 4);
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        print_error("switched on: line %d: %s\n", cfg->warnings[i].line,
+                    cfg->warnings[i].text);
     config_free(cfg);
     free(on);
     free(text);
@@ -753,6 +760,112 @@ test_lines(void **state)
     config_free(cfg);
 }
 
+/* Whether cfg has a warning at line whose text holds want. */
+static bool
+has_warning(const struct config *cfg, int line, const char *want)
+{
+    for (size_t i = 0; i < cfg->n_warnings; i++)
+        if (cfg->warnings[i].line == line &&
+            strstr(cfg->warnings[i].text, want) != NULL)
+            return true;
+    return false;
+}
+
+/* Loads text and checks that it warns exactly n times, at line with want
+ * (when line > 0). */
+static void
+warns(const struct fixture *f, const char *text, size_t n, int line,
+      const char *want)
+{
+    struct config *cfg = load_ok(f, text);
+
+    if (cfg->n_warnings != n || (line > 0 && !has_warning(cfg, line, want))) {
+        for (size_t i = 0; i < cfg->n_warnings; i++)
+            print_error("line %d: %s\n", cfg->warnings[i].line,
+                        cfg->warnings[i].text);
+        print_error("config:\n%s\nwant %zu, line %d: %s\n", text, n, line,
+                    want);
+    }
+    assert_int_equal(cfg->n_warnings, n);
+    if (line > 0)
+        assert_true(has_warning(cfg, line, want));
+    config_free(cfg);
+}
+
+#define GENERIC "[channel d]\ntype = generic\nsecret = s\n"
+#define TWILIO  "[channel t]\ntype = twilio\naccount_sid = AC1\nauth_token = x\n"
+
+/* "No silent settings": every valid key that has no effect in the file's
+ * configuration is a warning naming its line and why. */
+static void
+test_no_effect(void **state)
+{
+    const struct fixture *f = *state;
+    struct config *cfg;
+
+    /* [server] */
+    warns(f, "[server]\nadmin_token_file = t\n", 1, 2,
+          "[server] admin_token_file has no effect without admin_listen");
+    warns(f, "[server]\nadmin_listen = 127.0.0.1:1\nadmin_token_file = t\n", 0,
+          0, "");
+    /* [asr] and [flows] prompts: only for calls */
+    warns(f, "[asr]\nworkers = 2\n" GENERIC, 1, 2,
+          "[asr] workers has no effect: no channel takes calls");
+    warns(f, "[asr]\nmodel = m\nmin_confidence = 0.5\n", 2, 3,
+          "[asr] min_confidence has no effect");
+    warns(f, "[asr]\nworkers = 2\n" TWILIO, 0, 0, "");
+    warns(f, GENERIC "[flows]\nprompts = p\n", 1, 5,
+          "[flows] prompts has no effect: no channel takes calls");
+    warns(f, TWILIO "[flows]\nprompts = p\n", 0, 0, "");
+    /* [flows] default when every channel names its flow */
+    warns(f, "[flows]\ndefault = A\n" GENERIC "flow = B\n", 1, 2,
+          "[flows] default has no effect: every channel names its flow");
+    warns(f, "[flows]\ndefault = A\n" GENERIC "flow = B\n" TWILIO, 0, 0, "");
+    /* [safeguarding] */
+    warns(f,
+          "[safeguarding]\nenabled = no\nflow = Referral\n"
+          "notify_url = https://a.example/h\n",
+          2, 3, "[safeguarding] flow has no effect: enabled = no");
+    warns(f, "[safeguarding]\nenabled = no\nhelpline = 116\n", 1, 3,
+          "[safeguarding] helpline has no effect: enabled = no");
+    warns(f,
+          "[safeguarding]\nnotify_allow_http = yes\n"
+          "notify_url = https://a.example/h\n",
+          1, 2, "notify_allow_http has no effect: notify_url is not an");
+    warns(f, "[safeguarding]\nnotify_allow_http = yes\n", 1, 2,
+          "notify_allow_http has no effect");
+    warns(f,
+          "[safeguarding]\nnotify_allow_http = yes\n"
+          "notify_url = http://127.0.0.1:9/h\n",
+          0, 0, "");
+    warns(f, "[safeguarding]\nnotify_numbers = +254700000000\n", 1, 2,
+          "notify_numbers has no effect without notify_channel");
+    warns(f, GENERIC "[safeguarding]\nnotify_channel = d\n", 1, 5,
+          "notify_channel has no effect without notify_numbers");
+    /* channel keys the type never reads */
+    warns(f, GENERIC "api_url = https://a.example\n", 1, 4,
+          "[channel d] api_url has no effect: a generic channel sends to its "
+          "send_url");
+    warns(f,
+          "[channel k]\ntype = kannel\nsecret = s\n"
+          "api_url = https://a.example\n",
+          1, 4, "a kannel channel sends to its send_url");
+    warns(f, TWILIO "api_url = https://a.example\n", 0, 0, "");
+    warns(f,
+          "[channel v]\ntype = vonage\napi_key = k\napi_secret = s\n"
+          "signature_method = sha256\n",
+          1, 5, "signature_method has no effect without signature_secret");
+    /* a file where everything counts warns of nothing; a bad file is an
+     * error, not warnings */
+    cfg = load_ok(f, "[server]\nadmin_listen = 127.0.0.1:1\n"
+                     "admin_token_file = t\n" TWILIO
+                     "[asr]\nworkers = 1\n[flows]\nprompts = p\n"
+                     "default = A\n[safeguarding]\nflow = Referral\n");
+    assert_int_equal(cfg->n_warnings, 0);
+    config_free(cfg);
+    load_err(f, "[server]\nadmin_token_file = t\n[bogus]\n", 3, "unknown");
+}
+
 int
 main(void)
 {
@@ -769,6 +882,7 @@ main(void)
         cmocka_unit_test(test_channel_values),
         cmocka_unit_test(test_log_format),
         cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_no_effect),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

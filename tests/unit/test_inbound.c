@@ -23,6 +23,7 @@
 #include "flow.h"
 #include "inbound.h"
 #include "optout.h"
+#include "safeguard.h"
 #include "store.h"
 #include "store_int.h"
 #include "sweep.h"
@@ -444,6 +445,42 @@ test_voice_call(void **state)
     assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
 }
 
+/* A disclosure in a call's transcript: the run is interrupted, the
+ * referral is the call's next step (spoken, not an SMS), one alert. */
+static void
+test_voice_disclosure(void **state)
+{
+    struct fix *x = *state;
+    struct inbound_job job;
+    char got[1024], err[SK_ERR_LEN] = "";
+    struct safeguard *sg = safeguard_new(NULL, err);
+
+    assert_non_null(sg);
+    x->ctx.safeguard = sg;
+    assert_int_equal(
+        call_step(x, &job, key_a, "CA9#0", "", true, FLOW_RESUME_MSG, T0), 0);
+    inbound_job_clear(&job);
+    assert_int_equal(call_step(x, &job, key_a, "CA9#1",
+                               "my father beats me every day", false,
+                               FLOW_RESUME_MSG, T0 + 1000),
+                     0);
+    assert_string_equal(job.status, "disclosure");
+    assert_int_equal(job.alert_id, 1);
+    assert_false(call_reply(&job, got, sizeof(got)));
+    assert_non_null(strstr(got, "Thank you for telling us"));
+    assert_non_null(strstr(got, "116 111"));
+    assert_null(strstr(got, "How are you?"));
+    inbound_job_clear(&job);
+    assert_int_equal(
+        sql_int(x, "SELECT count(*) FROM alerts WHERE "
+                   "category = 'physical_abuse' AND "
+                   "channel = 'futa' AND contact_key LIKE 'aaaaaaaa%'"),
+        1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM outbox"), 0);
+    x->ctx.safeguard = NULL;
+    safeguard_free(sg);
+}
+
 static void
 test_delete(void **state)
 {
@@ -754,6 +791,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_voice_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_voice_disclosure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_legacy_key, setup,
                                         teardown),
