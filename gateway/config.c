@@ -999,15 +999,13 @@ check_effects(struct load *ld)
     check_safeguarding(ld);
     for (size_t c = 0; c < cfg->n_channels; c++) {
         const struct config_channel *ch = &cfg->channels[c];
+        const struct channel_type *ct = channel_find(ch->type);
 
         for (size_t i = 0; i < ld->n_chan_keys[c]; i++) {
             const char *k = ld->chan_keys[c][i].name;
             int line = ld->chan_keys[c][i].line;
 
-            /* generic and kannel send to their send_url */
-            if (strcmp(k, "api_url") == 0 &&
-                (strcmp(ch->type, "generic") == 0 ||
-                 strcmp(ch->type, "kannel") == 0))
+            if (strcmp(k, "api_url") == 0 && ct != NULL && !ct->uses_api_url)
                 warn_at(ld, line,
                         "[channel %s] api_url has no effect: a %s channel "
                         "sends to its send_url",

@@ -255,6 +255,10 @@ struct channel_type {
     /* What a refused request is logged as: the word for what verify
      * checks ("bad secret", "bad signature"). NULL: "bad secret". */
     const char *denied_as;
+    /* Whether the type sends through the provider's API at api_url (a
+     * config key of every type): false for those that send to their
+     * send_url, where api_url is warned about as having no effect. */
+    bool uses_api_url;
     /* Fills in (all fields set on success). SK_EINVAL with err naming the
      * problem, or SK_ENOMEM; on failure in is left empty. */
     int (*parse)(const struct config_channel *ch,

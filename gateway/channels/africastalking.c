@@ -462,6 +462,7 @@ const struct channel_type channel_africastalking = {
     .n_keys = sizeof(africastalking_keys) / sizeof(africastalking_keys[0]),
     .verify = channel_verify_secret,
     .denied_as = "bad secret",
+    .uses_api_url = true,
     .parse = at_parse,
     .render = channel_render_empty,
     .render_error = channel_render_error_text,

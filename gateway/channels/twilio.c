@@ -389,6 +389,7 @@ const struct channel_type channel_twilio = {
     .check = twilio_check,
     .verify = twilio_verify,
     .denied_as = "bad signature",
+    .uses_api_url = true,
     .parse = twilio_parse,
     .render = twilio_render,
     .render_error = channel_render_error_text,

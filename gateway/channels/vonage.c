@@ -393,6 +393,7 @@ const struct channel_type channel_vonage = {
     .media_token = vonage_media_token,
     .verify = vonage_verify,
     .denied_as = "bad signature",
+    .uses_api_url = true,
     .parse = vonage_parse,
     .render = channel_render_empty,
     .render_error = channel_render_error_text,
