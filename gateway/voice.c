@@ -72,10 +72,11 @@ struct voice_job {
     char *again_reply; /* what ask_again_run() found */
     /* a recording to hear (voice_ctx fetch and rec are set) */
     char *recording_url;
-    struct event *hold;          /* answers "sorry" when hearing takes long */
-    bool gave_up;                /* the hold has answered: drop what comes */
-    const char *heard_note;      /* for the log: how the recording went */
-    char lang[8];                /* the waiting run's language, or "" */
+    struct event *hold;     /* answers "sorry" when hearing takes long */
+    bool gave_up;           /* the hold has answered: drop what comes */
+    const char *heard_note; /* for the log: how the recording went */
+    bool listen_only;       /* an open answer in a language not heard: kept */
+    char lang[8];           /* the waiting run's language, or "" */
     struct flow_choices choices; /* its closed set, or none */
     /* parked: the provider was told to poll (vc->parked lists it) */
     bool parked, ready; /* ready: the answer is in, for the next poll */
@@ -539,6 +540,7 @@ hear_keep(struct store_tx *tx, struct voice_job *vj, int64_t before)
     ref.contact_key = job->key;
     ref.flow_uuid = uuid;
     ref.result_name = name;
+    ref.needs_listening = vj->listen_only;
     id = recording_store(tx, vj->vc->priv, &ref, &vj->pcm,
                          inbound_now(job->ctx));
     free(uuid);
@@ -752,18 +754,20 @@ hear_heard(void *arg, int rc, const char *text, double confidence,
         hear_fail(vj, rc == SK_EBUSY ? "recogniser busy" : "not audio");
         return;
     }
-    if (text[0] == '\0') {
+    if (text[0] == '\0' && !vj->listen_only) {
         hear_fail(vj, "not understood");
         return;
     }
     free(vj->in.text);
-    if ((vj->in.text = strdup(text)) == NULL) {
+    if ((vj->in.text = strdup(vj->listen_only ? VOICESTEP_NEEDS_LISTENING
+                                              : text)) == NULL) {
         vj->in.text = strdup("");
         hear_fail(vj, "out of memory");
         return;
     }
-    vj->heard_note = confidence >= 0.8 ? "heard (confidence 0.8 or more)"
-                                       : "heard (confidence below 0.8)";
+    vj->heard_note = vj->listen_only     ? "kept: needs listening (not heard)"
+                     : confidence >= 0.8 ? "heard (confidence 0.8 or more)"
+                                         : "heard (confidence below 0.8)";
     vj->pcm = *pcm; /* kept beside the answer */
     memset(pcm, 0, sizeof(*pcm));
     hear_submit(vj, hear_run);
@@ -792,8 +796,10 @@ hear_fetched(void *arg, const struct fetch_result *res)
     set.lang = vj->lang;
     set.phrases = (const char *const *)vj->choices.v;
     set.n = vj->choices.n;
-    if (voicerec_hear(vj->vc->rec, copy, res->len, set.n > 0 ? &set : NULL,
-                      hear_heard, vj) != 0)
+    set.listen_only = vj->listen_only;
+    if (voicerec_hear(vj->vc->rec, copy, res->len,
+                      set.n > 0 || set.listen_only ? &set : NULL, hear_heard,
+                      vj) != 0)
         hear_fail(vj, "recogniser busy");
 }
 
@@ -817,15 +823,7 @@ hear_peek_done(void *arg, int rc)
         /* open answers: the recogniser knows English only, no made-up
          * transcript (closed sets are heard in every language the
          * lexicon has words for) */
-        vj->heard_note = "needs listening (not transcribed)";
-        free(vj->in.text);
-        if ((vj->in.text = strdup(VOICESTEP_NEEDS_LISTENING)) == NULL) {
-            vj->in.text = strdup("");
-            hear_fail(vj, "out of memory");
-            return;
-        }
-        hear_submit(vj, voice_run);
-        return;
+        vj->listen_only = true;
     }
     rc = vc->fetch(vc->fetch_arg, vj->in.ch, vj->recording_url, hear_fetched,
                    vj);

@@ -39,6 +39,7 @@ struct rec_job {
     char lang[8]; /* the closed set, copied; n_phrases 0 for none */
     char **phrases;
     size_t n_phrases;
+    bool listen_only; /* decoded, kept, not heard */
 };
 
 struct voicerec {
@@ -105,6 +106,12 @@ job_event(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     if (j->stage == REC_HEARD || j->rc != 0) {
+        job_finish(j);
+        return;
+    }
+    if (j->listen_only) { /* decoded: done takes the audio, unheard */
+        j->kept = j->pcm;
+        memset(&j->pcm, 0, sizeof(j->pcm));
         job_finish(j);
         return;
     }
@@ -203,7 +210,10 @@ job_set(struct rec_job *j, const struct voicerec_set *set)
 {
     size_t i;
 
-    if (set == NULL || set->n == 0)
+    if (set == NULL)
+        return 0;
+    j->listen_only = set->listen_only;
+    if (set->n == 0)
         return 0;
     snprintf(j->lang, sizeof(j->lang), "%s", set->lang ? set->lang : "");
     if ((j->phrases = calloc(set->n, sizeof(*j->phrases))) == NULL)

@@ -21,8 +21,9 @@
  * off the loop (voicerec.h), and the transcript is the answer, while the
  * provider's request is held; a closed set of answers is heard against its
  * words (in the languages the lexicon has), an open answer in a language
- * the recogniser does not know (it knows English) is not transcribed: the
- * answer is VOICESTEP_NEEDS_LISTENING. A recording that is not understood
+ * the recogniser does not know (it knows English) is fetched and decoded
+ * but not transcribed: the answer is VOICESTEP_NEEDS_LISTENING and its
+ * audio is kept, marked needs_listening. A recording that is not understood
  * gets "sorry" and the question again, spoken or keyed, once (stored as
  * the step's answer, marked "reask", so a retry and a restart know it); a
  * second one not understood goes to the flow as an empty answer (Other).

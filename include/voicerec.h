@@ -16,6 +16,7 @@
 #ifndef SK_VOICEREC_H
 #define SK_VOICEREC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "audio.h"
@@ -50,6 +51,9 @@ struct voicerec_set {
     const char *lang;           /* ISO 639-3 */
     const char *const *phrases; /* words or phrases, case-folded */
     size_t n;
+    /* decode only, nothing heard (a language the recogniser does not
+     * know): done gets rc 0, text "" and the audio */
+    bool listen_only;
 };
 
 /*

@@ -294,15 +294,50 @@ grep -q 'voice: channel=tw contact=.* step=4 status=opted_out' "$SK_LOG" ||
 seen_within 5 '^DELETE stop\.json 204$' ||
     sk_fail "the recording of a STOP was left at the provider"
 
+# --- an open answer in French: kept for listening, not transcribed ---------------
+
+FROM=+254700000207
+SID=CA00000000000000000000000000000207
+espeak-ng -v fr -s 140 -w "$WORK/raw.wav" "Un endroit calme pour dormir" 2>/dev/null ||
+    sk_fail "espeak-ng failed"
+sox "$WORK/raw.wav" -r 8000 -c 1 "$MEDIADIR/fr-open.wav" || sk_fail "sox failed"
+kept_before=$(sk_sql "SELECT count(*) FROM recordings WHERE needs_listening = 1")
+STATUS=ringing call $SID "/c/tw/voice" "$WORK/f0"
+call $SID "/c/tw/voice/gather?n=1" "$WORK/f1" Digits=2 # French
+call $SID "/c/tw/voice/gather?n=2" "$WORK/f2" Digits=1
+call $SID "/c/tw/voice/gather?n=3" "$WORK/f3" Digits=3
+has "$WORK/f3" 'language="fr-FR"'
+call $SID "/c/tw/voice/record?n=4" "$WORK/f4" Digits=1 # school, on the keypad
+call $SID "/c/tw/voice/gather?n=5" "$WORK/f5" Digits=2 # no debt
+has "$WORK/f5" "record?n=6"
+call $SID "/c/tw/voice/record?n=6" "$WORK/f6" RecordingUrl="$MEDIA/fr-open.wav" \
+    RecordingDuration=3
+grep -q 'Sorry\|Désolé' "$WORK/f6" && sk_fail "an open French answer got sorry: $(cat "$WORK/f6")"
+grep -q '^GET fr-open.wav 200$' "$WORK/files.log" ||
+    sk_fail "the open French answer was not fetched"
+[ "$(sk_sql "SELECT count(*) FROM recordings WHERE needs_listening = 1")" = \
+    $((kept_before + 1)) ] || sk_fail "the open French answer was not kept for listening"
+[ "$(sk_sql "SELECT count(*) FROM results WHERE name = 'Help Most' AND
+      value = '[needs listening]'")" -ge 1 ] ||
+    sk_fail "the open French answer is not marked needs listening: $(sk_sql \
+        "SELECT value FROM results WHERE name = 'Help Most'")"
+sk_sql "SELECT hex(blob) FROM recordings WHERE needs_listening = 1" |
+    grep -q "^52494646" && sk_fail "the kept recording is a plain WAV at rest"
+grep -q 'voice: channel=tw contact=.* step=6 .*needs listening' "$SK_LOG" ||
+    sk_fail "keeping it for listening was not logged"
+seen_within 5 '^DELETE fr-open\.json 204$' ||
+    sk_fail "the kept recording was left at the provider"
+
 # --- privacy -----------------------------------------------------------------------
 
 sk_alive
 sk_stop
 kill "$FILES_PID" 2>/dev/null || true
-for leak in 254700000201 254700000204 254700000206 "$FILES_PORT/" no.json \
+for leak in 254700000201 254700000204 254700000206 254700000207 \
+    "$FILES_PORT/" no.json \
     "$TW_SID" "$TW_TOKEN"; do
     if grep -qF -- "$leak" "$SK_LOG"; then
         sk_fail "the log holds '$leak'"
     fi
 done
-sk_log "recordings: stored, deleted at the provider (and retried), kept when told; a second spoken try; spoken STOP"
+sk_log "recordings: stored, deleted at the provider (and retried), kept when told; a second spoken try; spoken STOP; an open French answer kept for listening"

@@ -53,7 +53,7 @@ keep_alive(struct event_base *base)
 struct seen {
     struct event_base *base;
     pthread_t loop;
-    int done, right, invalid, busy, expect;
+    int done, right, invalid, busy, unheard, expect;
 };
 
 static void
@@ -62,7 +62,8 @@ on_heard(void *arg, int rc, const char *text, double confidence,
 {
     struct seen *s = arg;
 
-    /* the decoded audio comes back with a transcript, and only then */
+    /* the decoded audio comes back with a transcript (or unheard, when
+     * listen_only), and only then */
     if (rc == 0)
         assert_true(pcm->samples != NULL && pcm->nsamples > 16000);
     else
@@ -76,6 +77,8 @@ on_heard(void *arg, int rc, const char *text, double confidence,
         s->invalid++;
     else if (rc == SK_EBUSY)
         s->busy++;
+    else if (rc == 0 && text[0] == '\0' && confidence == 0)
+        s->unheard++;
     if (s->done == s->expect)
         event_base_loopbreak(s->base);
 }
@@ -112,7 +115,7 @@ test_heard_on_loop(void **state)
     struct voicerec *vr;
     char err[SK_ERR_LEN] = "";
     static const char *const cards[] = {"eight of spades", "seven"};
-    const struct voicerec_set set = {"eng", cards, 2};
+    const struct voicerec_set set = {"eng", cards, 2, false};
     struct event *alive;
     size_t len;
     void *data, *junk;
@@ -142,6 +145,46 @@ test_heard_on_loop(void **state)
     asrpool_free(pool);
     event_base_free(s.base);
     voicerec_free(NULL);
+}
+
+/* listen_only: the audio is decoded and handed back, nothing is heard
+ * (a language the recogniser does not know); bad audio is still refused. */
+static void
+test_listen_only(void **state)
+{
+    struct seen s = {0};
+    struct asrpool *pool;
+    struct voicerec *vr;
+    char err[SK_ERR_LEN] = "";
+    const struct voicerec_set set = {"fra", NULL, 0, true};
+    struct event *alive;
+    size_t len;
+    void *data, *junk;
+
+    (void)state;
+    if (access(WAV, R_OK) != 0)
+        skip();
+    s.base = event_base_new();
+    s.loop = pthread_self();
+    pool = pool_new(1, 4);
+    vr = voicerec_new(s.base, pool, 16000, err);
+    assert_non_null(vr);
+    data = read_wav(&len);
+    assert_int_equal(voicerec_hear(vr, data, len, &set, on_heard, &s), 0);
+    junk = strdup("RIFF not really a wave file at all");
+    assert_int_equal(voicerec_hear(vr, junk, strlen(junk), &set, on_heard, &s),
+                     0);
+    s.expect = 2;
+    alive = keep_alive(s.base);
+    event_base_dispatch(s.base);
+    event_free(alive);
+    assert_int_equal(s.done, 2);
+    assert_int_equal(s.right, 0);
+    assert_int_equal(s.unheard, 1);
+    assert_int_equal(s.invalid, 1);
+    voicerec_free(vr);
+    asrpool_free(pool);
+    event_base_free(s.base);
 }
 
 static void
@@ -189,6 +232,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_heard_on_loop),
+        cmocka_unit_test(test_listen_only),
         cmocka_unit_test(test_full_pool),
     };
 
