@@ -44,6 +44,7 @@
 #include "log.h"
 #include "store.h"
 #include "suppress.h"
+#include "wallclock.h"
 
 #define ADMIN_MAX_BODY        4096 /* the API takes no bodies */
 #define ADMIN_MAX_HEADERS     8192
@@ -870,15 +871,6 @@ job_done(void *arg, int rc)
     job_free(job);
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 job_submit(struct admin *a, struct admin_job *job)
 {
@@ -1097,7 +1089,7 @@ admin_page(void *arg, struct evhttp_request *req, double t0)
     job->req = req;
     job->t0 = t0;
     job->fd = -1;
-    job->now_ms = now_ms();
+    job->now_ms = wallclock_ms();
     code = route_parse(job, path != NULL ? path : "", &q, &msg);
     evhttp_clear_headers(&q);
     if (code != 0) {

@@ -62,17 +62,9 @@
 #include "ussd.h"
 #include "voice.h"
 #include "voicewire.h"
+#include "wallclock.h"
 #include "webreq.h"
 #include "zone.h"
-
-int64_t
-app_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 send_reply(struct sk_app *app, struct evhttp_request *req, double t0, size_t ch,

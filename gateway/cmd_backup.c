@@ -39,6 +39,7 @@
 #include "cli.h"
 #include "config.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define PATH_LEN 4096
 
@@ -67,15 +68,6 @@ struct audit_job {
     char subject[160];
     int64_t now_ms;
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 audit_run(struct store_tx *tx, void *arg)
@@ -190,7 +182,7 @@ audit_backup(const struct config *cfg, const struct backup_info *info,
     snprintf(actor, sizeof(actor), "cli:%s",
              pw != NULL && pw->pw_name != NULL ? pw->pw_name : "?");
     job.actor = actor;
-    job.now_ms = now_ms();
+    job.now_ms = wallclock_ms();
     snprintf(job.subject, sizeof(job.subject),
              "schema=%d db_bytes=%lld key=included", info->schema,
              (long long)info->db_bytes);
@@ -226,7 +218,7 @@ run_backup(const struct backup_args *a, const struct config *cfg,
         return rc;
     snprintf(db, sizeof(db), "%s/%s", dir, BACKUP_DB_NAME);
     /* what was erased from now on is replayed at restore */
-    info.created_ms = now_ms();
+    info.created_ms = wallclock_ms();
     rc = store_backup_copy(cfg->store_path, db, &info.schema, err);
     if (rc == 0 && stat(db, &sb) == 0)
         info.db_bytes = (int64_t)sb.st_size;

@@ -25,6 +25,7 @@
 #include "export.h"
 #include "privacy.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define SUBJECT_MAX 512
 
@@ -223,15 +224,6 @@ audit_job(struct store_tx *tx, void *arg)
     return id < 0 ? (int)id : 0;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes the audit row: who (the OS user), the format, flow and filters,
  * and the --stable-ids reason. */
 static int
@@ -356,7 +348,7 @@ cmd_export(int argc, char **argv)
     o.min_cell = cfg->min_cell;
     o.by = a.by;
     o.title = a.flow;
-    o.created_ms = now_ms();
+    o.created_ms = wallclock_ms();
     code = pseudonym_key(&a, cfg, o.key);
     if (code == 0)
         code = export_run(&a, cfg, &o);

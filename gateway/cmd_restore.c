@@ -44,6 +44,7 @@
 #include "cli.h"
 #include "config.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define PATH_LEN 4096
 
@@ -77,15 +78,6 @@ struct restore_job {
     const char *actor;
     int64_t erased;
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 parse_args(int argc, char **argv, struct restore_args *a)
@@ -147,7 +139,8 @@ replay_run(struct store_tx *tx, void *arg)
              (long long)j->info->created_ms, j->info->schema);
     snprintf(reason, sizeof(reason), "erasures_replayed=%lld purge=%s",
              (long long)j->erased, j->e->purge_at_ms > 0 ? "yes" : "no");
-    id = store_audit_add(tx, now_ms(), j->actor, "restore", subject, reason);
+    id = store_audit_add(tx, wallclock_ms(), j->actor, "restore", subject,
+                         reason);
     return id < 0 ? (int)id : 0;
 }
 

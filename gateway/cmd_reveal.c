@@ -27,6 +27,7 @@
 #include "privacy.h"
 #include "store.h"
 #include "text.h"
+#include "wallclock.h"
 
 #define REASON_MAX 500 /* bytes of a reason, at most */
 
@@ -53,21 +54,12 @@ struct reveal_job {
     int found; /* 0 no alert, 1 alert without vault entry, 2 both */
 };
 
-static int64_t
-reveal_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One transaction: the alert's key, its vault entry, the audit row. */
 static int
 reveal_run(struct store_tx *tx, void *arg)
 {
     struct reveal_job *j = arg;
-    int64_t now = reveal_now_ms(), id;
+    int64_t now = wallclock_ms(), id;
     int rc;
 
     if ((rc = store_alert_contact(tx, j->alert, j->key)) != 0)

@@ -24,6 +24,7 @@
 #include "text.h"
 #include "voiceasr.h"
 #include "voicestep.h"
+#include "wallclock.h"
 #include "zone.h"
 
 #define SIMULATE_SEED 20240611ULL
@@ -290,7 +291,7 @@ sim_line(struct sim *sim, char *line, json_t *events)
         return 0;
     }
     if (waiting) {
-        rc = flow_resume(sim->set, sim->s, &r, app_now_ms(), events, err);
+        rc = flow_resume(sim->set, sim->s, &r, wallclock_ms(), events, err);
     } else if (r.type != FLOW_RESUME_MSG) {
         sim_note(sim, "no flow is waiting; event ignored");
         return 0;
@@ -302,7 +303,8 @@ sim_line(struct sim *sim, char *line, json_t *events)
                           "message ignored");
             return 0;
         }
-        rc = flow_start(sim->set, sim->s, f, r.text, app_now_ms(), events, err);
+        rc = flow_start(sim->set, sim->s, f, r.text, wallclock_ms(), events,
+                        err);
     }
     if (sim_print(sim, events) != 0 && rc == 0)
         rc = SK_ENOMEM;
@@ -490,7 +492,7 @@ cmd_simulate(int argc, char **argv)
                              cfg ? cfg->country : NULL) != 0 ||
         flow_session_set_tz_rule(sim.s, tz_rule) != 0)
         goto nomem;
-    rc = flow_start(set, sim.s, f, NULL, app_now_ms(), events, err);
+    rc = flow_start(set, sim.s, f, NULL, wallclock_ms(), events, err);
     if (sim_print(&sim, events) != 0 && rc == 0)
         rc = SK_ENOMEM;
     if (rc != 0) {

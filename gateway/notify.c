@@ -38,6 +38,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "store.h"
+#include "wallclock.h"
 
 struct notify {
     struct event_base *base;
@@ -71,15 +72,6 @@ struct nt_claim {
     struct nt_alert *v[NOTIFY_BATCH];
 };
 
-static int64_t
-nt_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* xorshift64*: jitter only, no secrecy needed. */
 static double
 nt_random(struct notify *n)
@@ -108,7 +100,7 @@ nt_wb_job(struct store_tx *tx, void *arg)
 {
     struct nt_alert *a = arg;
     int rc = store_alert_move(tx, a->id, "sending", a->to, 0, a->next_at,
-                              nt_now_ms());
+                              wallclock_ms());
 
     return rc < 0 ? rc : 0;
 }
@@ -124,7 +116,7 @@ nt_wb_done(void *arg, int rc)
         sk_log(LOG_ERR, "notify", "alert=%" PRId64 " write-back failed: %s",
                a->id, sk_strerror(rc));
         n->recovered = false;
-        nt_due_at(n, nt_now_ms());
+        nt_due_at(n, wallclock_ms());
     } else if (strcmp(a->to, "pending") == 0) {
         nt_due_at(n, a->next_at);
     }
@@ -160,7 +152,7 @@ nt_retry(struct nt_alert *a, int64_t retry_after_ms, const char *why,
            "alert=%" PRId64 " not delivered (%s, status %d, attempt %d): "
            "again in %" PRId64 " ms",
            a->id, why, status, a->attempts, delay);
-    nt_writeback(a, "pending", nt_now_ms() + delay);
+    nt_writeback(a, "pending", wallclock_ms() + delay);
 }
 
 static void
@@ -305,7 +297,7 @@ nt_claim_done(void *arg, int rc)
     if (rc != 0) {
         sk_log(LOG_ERR, "notify", "claim failed: %s", sk_strerror(rc));
         nt_claim_clear(cl);
-        nt_due_at(n, nt_now_ms() + n->o.poll_ms);
+        nt_due_at(n, wallclock_ms() + n->o.poll_ms);
     } else {
         if (cl->recover)
             n->recovered = true;
@@ -331,7 +323,7 @@ nt_claim(struct notify *n)
         return; /* the next tick tries again */
     cl->n = n;
     cl->recover = !n->recovered;
-    cl->now = nt_now_ms();
+    cl->now = wallclock_ms();
     cl->next_due = -1;
     if (store_submit(n->st, nt_claim_job, nt_claim_done, cl) != 0) {
         free(cl); /* store busy: the next tick */
@@ -347,7 +339,7 @@ nt_tick_cb(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (n->next_due >= 0 && nt_now_ms() >= n->next_due)
+    if (n->next_due >= 0 && wallclock_ms() >= n->next_due)
         nt_claim(n);
 }
 
@@ -386,7 +378,7 @@ notify_new(struct event_base *base, struct store *st,
     n->next_due = 0; /* look at once: alerts of an earlier run */
     if (getrandom(&n->rng, sizeof(n->rng), GRND_NONBLOCK) !=
         (ssize_t)sizeof(n->rng))
-        n->rng = (uint64_t)nt_now_ms() ^ (uint64_t)(uintptr_t)n;
+        n->rng = (uint64_t)wallclock_ms() ^ (uint64_t)(uintptr_t)n;
     n->rng |= 1;
     if ((n->h = httpc_new(base, NOTIFY_BATCH, err)) == NULL)
         goto fail;

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "privacy.h"
+#include "wallclock.h"
 
 _Static_assert(OUTBOX_MAX_CHANNELS <= STORE_OUTBOX_MAX_CHANNELS,
                "a claim names every channel");
@@ -116,15 +117,6 @@ struct ob_dlr {
 };
 
 static void ob_writeback(struct outbox *ob, struct ob_row *row);
-
-static int64_t
-ob_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 ob_wipe_free(char *s)
@@ -292,7 +284,7 @@ ob_recover_job(struct store_tx *tx, void *arg)
 {
     struct outbox *ob = arg;
     struct ob_lost_list l = {.ob = ob};
-    int64_t now = ob_now_ms();
+    int64_t now = wallclock_ms();
     struct ob_lost *r;
     const char *why;
     size_t i;
@@ -479,7 +471,7 @@ ob_send_done(void *arg, const struct httpc_resp *resp)
     struct outbox *ob = row->ob;
     struct ob_chan *ch = &ob->chans[row->chan];
     struct outbox_result res;
-    int64_t now = ob_now_ms(), delay;
+    int64_t now = wallclock_ms(), delay;
 
     if (resp->error != NULL && strcmp(resp->error, "cancelled") == 0) {
         /* Shutting down: the provider may have it; leave it 'sending'. */
@@ -558,7 +550,7 @@ ob_send(struct outbox *ob, struct ob_row *row)
                row->id, row->key, ch->name, sk_strerror(rc));
         row->to = rc == SK_EINVAL ? "failed" : "queued";
         row->attempts_delta = rc == SK_EINVAL ? 0 : -1;
-        row->next_at = ob_now_ms() + ob->opts.backoff_base_ms;
+        row->next_at = wallclock_ms() + ob->opts.backoff_base_ms;
         ob_writeback(ob, row);
     }
 }
@@ -597,7 +589,7 @@ ob_claim_done(void *arg, int rc)
             row->address = NULL;
             row->to = "queued";
             row->attempts_delta = -1;
-            row->next_at = ob_now_ms();
+            row->next_at = wallclock_ms();
             ob_writeback(ob, row);
         } else
             ob_send(ob, row);
@@ -623,7 +615,7 @@ ob_claim(struct outbox *ob)
         return;
     cl->ob = ob;
     cl->limit = ob->opts.max_parallel - ob->busy;
-    cl->now = ob_now_ms();
+    cl->now = wallclock_ms();
     TAILQ_INIT(&cl->rows);
     rc = store_submit(ob->st, ob_claim_job, ob_claim_done, cl);
     if (rc != 0) {
@@ -657,7 +649,7 @@ ob_wb_job(struct store_tx *tx, void *arg)
     }
     n = ob_update(tx, row->id, "sending", row->to, row->attempts_delta,
                   row->next_at, row->ext_id[0] != '\0' ? row->ext_id : NULL,
-                  ob_now_ms());
+                  wallclock_ms());
     if (n < 0)
         return n;
     return strcmp(row->to, "queued") != 0 ? ob_forget(tx, row->key) : 0;
@@ -833,7 +825,7 @@ ob_dlr_submit(struct outbox *ob, const char *channel, const char *external_id,
     d->status = status;
     d->done = done;
     d->arg = arg;
-    d->now = ob_now_ms();
+    d->now = wallclock_ms();
     d->channel = strdup(channel);
     if (d->channel == NULL)
         goto fail;
@@ -953,7 +945,7 @@ outbox_new(struct event_base *base, struct store *st, const struct privacy *p,
         ob->opts.backoff_max_ms = ob->opts.backoff_base_ms;
     if (getrandom(&ob->rng, sizeof(ob->rng), GRND_NONBLOCK) !=
         (ssize_t)sizeof(ob->rng))
-        ob->rng = (uint64_t)ob_now_ms() ^ (uint64_t)(uintptr_t)ob;
+        ob->rng = (uint64_t)wallclock_ms() ^ (uint64_t)(uintptr_t)ob;
     ob->rng |= 1; /* xorshift must not start at 0 */
     ob->h = httpc_new(base, ob->opts.max_parallel, err);
     if (ob->h == NULL)
@@ -1033,7 +1025,7 @@ ob_flush_job(struct store_tx *tx, void *arg)
 {
     struct outbox *ob = arg;
     struct ob_row *row;
-    int64_t now = ob_now_ms();
+    int64_t now = wallclock_ms();
 
     if (ob->claim != NULL)
         TAILQ_FOREACH (row, &ob->claim->rows, link) {

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "purge.h"
+#include "wallclock.h"
 
 #define PURGE_FIRST_S 5
 
@@ -72,15 +73,6 @@ struct purge_timer {
     struct purge_job job;
 };
 
-static int64_t
-purge_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 purge_timer_run(struct store_tx *tx, void *arg)
 {
@@ -122,7 +114,7 @@ purge_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     pt->job.cfg = pt->cfg;
-    pt->job.now_ms = purge_now_ms();
+    pt->job.now_ms = wallclock_ms();
     pt->job.actor = "serve";
     if (store_submit(pt->st, purge_timer_run, purge_done, pt) != 0) {
         sk_log(LOG_WARNING, "purge", "store busy: trying again in %lds",

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "wallclock.h"
 
 #define BATCH_MAX       256
 #define BUSY_TIMEOUT_MS 5000
@@ -455,15 +456,6 @@ store_column_dup(sqlite3_stmt *s, int col, int *rc)
     if (copy == NULL)
         *rc = SK_ENOMEM;
     return copy;
-}
-
-static int64_t
-store_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* --- the writer ---------------------------------------------------------- */
@@ -1415,7 +1407,7 @@ store_vault_put(struct store_tx *tx, const char *contact_key,
         return store_rc(src);
     }
     if ((rc = store_bind_text(s, 1, contact_key)) != 0 ||
-        (rc = store_bind_i64(s, 3, store_now_ms())) != 0 ||
+        (rc = store_bind_i64(s, 3, wallclock_ms())) != 0 ||
         (rc = store_bind_i64(s, 4, expires_at)) != 0) {
         store_stmt_done(s);
         return rc;

@@ -95,9 +95,6 @@ int app_check(struct sk_app *app, const char *config_path, const char *who);
 /* Frees what app holds (what app_check() or app_serve() set up). */
 void app_free(struct sk_app *app);
 
-/* Unix time in milliseconds (the real clock). */
-int64_t app_now_ms(void);
-
 /* The webhook routes (POST /c/NAME/receive, /status, /ussd, /voice and
  * /voice/...) and GET /metrics are registered with http.c by
  * app_serve(); see http.h. */
