@@ -94,3 +94,46 @@ cli_config_only(int argc, char **argv, const char *usage, const char **config)
         return cli_usage_error(usage, "%s needs -c FILE", argv[0]);
     return -1;
 }
+
+/* Whether argv[i] is one of flags: sets it and returns true. */
+static bool
+cli_flag_set(const char *a, const struct cli_flag *flags, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(a, flags[k].name) == 0) {
+            *flags[k].dst = true;
+            return true;
+        }
+    return false;
+}
+
+int
+cli_parse(int argc, char **argv, const char *usage, const struct cli_opt *opts,
+          size_t n_opts, const struct cli_flag *flags, size_t n_flags)
+{
+    const char *val;
+    size_t k;
+    int m = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (cli_flag_set(argv[i], flags, n_flags))
+            continue;
+        for (k = 0; k < n_opts; k++) {
+            m = cli_opt_value(argc, argv, &i, opts[k].shrt, opts[k].lng, &val);
+            if (m != 0)
+                break;
+        }
+        if (m == 0)
+            return cli_usage_error(usage, "%s: unknown option %s", argv[0],
+                                   argv[i]);
+        if (m < 0)
+            return cli_usage_error(usage, "%s: %s needs a value", argv[0],
+                                   argv[i]);
+        *opts[k].dst = val;
+    }
+    return -1;
+}

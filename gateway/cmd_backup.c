@@ -82,40 +82,17 @@ audit_run(struct store_tx *tx, void *arg)
 static int
 parse_args(int argc, char **argv, struct backup_args *a)
 {
-    const struct {
-        const char *shrt, *lng;
-        const char **dst;
-    } opts[] = {
+    const struct cli_opt opts[] = {
         {"-c", "--config", &a->config},
         {"-o", "--output", &a->out},
         {NULL, "--key-file", &a->pass_file},
     };
-    const char *val;
-    size_t k;
-    int i, m = 0;
+    const struct cli_flag flags[] = {{"--force", &a->force}};
+    int code = cli_parse(argc, argv, usage_backup, opts,
+                         sizeof(opts) / sizeof(opts[0]), flags, 1);
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_backup, stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--force") == 0) {
-            a->force = true;
-            continue;
-        }
-        for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-            m = cli_opt_value(argc, argv, &i, opts[k].shrt, opts[k].lng, &val);
-            if (m != 0)
-                break;
-        }
-        if (m == 0)
-            return cli_usage_error(usage_backup, "backup: unknown option %s",
-                                   argv[i]);
-        if (m < 0)
-            return cli_usage_error(usage_backup, "backup: %s needs a value",
-                                   argv[i]);
-        *opts[k].dst = val;
-    }
+    if (code >= 0)
+        return code;
     if (a->config == NULL || a->out == NULL || a->pass_file == NULL)
         return cli_usage_error(usage_backup,
                                "backup: -c FILE, -o OUT and --key-file "

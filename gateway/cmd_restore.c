@@ -82,41 +82,18 @@ struct restore_job {
 static int
 parse_args(int argc, char **argv, struct restore_args *a)
 {
-    const struct {
-        const char *shrt, *lng;
-        const char **dst;
-    } opts[] = {
+    const struct cli_opt opts[] = {
         {"-c", "--config", &a->config},
         {"-i", "--input", &a->in},
         {NULL, "--key-file", &a->pass_file},
         {NULL, "--erasures-from", &a->erasures_from},
     };
-    const char *val;
-    size_t k;
-    int i, m = 0;
+    const struct cli_flag flags[] = {{"--force", &a->force}};
+    int code = cli_parse(argc, argv, usage_restore, opts,
+                         sizeof(opts) / sizeof(opts[0]), flags, 1);
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_restore, stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--force") == 0) {
-            a->force = true;
-            continue;
-        }
-        for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-            m = cli_opt_value(argc, argv, &i, opts[k].shrt, opts[k].lng, &val);
-            if (m != 0)
-                break;
-        }
-        if (m == 0)
-            return cli_usage_error(usage_restore, "restore: unknown option %s",
-                                   argv[i]);
-        if (m < 0)
-            return cli_usage_error(usage_restore, "restore: %s needs a value",
-                                   argv[i]);
-        *opts[k].dst = val;
-    }
+    if (code >= 0)
+        return code;
     if (a->config == NULL || a->in == NULL || a->pass_file == NULL)
         return cli_usage_error(usage_restore,
                                "restore: -c FILE, -i IN and --key-file "

@@ -8,6 +8,7 @@
 #define SK_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes: 0 ok, 1 invalid input (the message names what and where),
  * 2 usage, 3 runtime failure. */
@@ -42,6 +43,28 @@ int cli_opt_value(int argc, char **argv, int *i, const char *shrt,
  */
 int cli_config_only(int argc, char **argv, const char *usage,
                     const char **config);
+
+/* A value option (dst set to its value) and a yes/no flag (dst set true
+ * when given) for cli_parse(). shrt may be NULL. */
+struct cli_opt {
+    const char *shrt, *lng;
+    const char **dst;
+};
+struct cli_flag {
+    const char *name;
+    bool *dst;
+};
+
+/*
+ * Parses a command's arguments against its value options and flags (and
+ * --help): returns -1 when the command should run, else the exit code to
+ * return at once (0 after printing usage for --help, or CLI_EXIT_USAGE
+ * for an unknown option or a missing value). argv[0] names the command in
+ * messages. Whether the needed options are there is the caller's check.
+ */
+int cli_parse(int argc, char **argv, const char *usage,
+              const struct cli_opt *opts, size_t n_opts,
+              const struct cli_flag *flags, size_t n_flags);
 
 /* The commands, one file each (gateway/cmd_*.c or main.c). argv[0] is the
  * command's own name. */
