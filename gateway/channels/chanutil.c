@@ -721,3 +721,51 @@ channel_media_hosts_check(const char *value)
 
     return channel_media_hosts_split(value, hosts, &reason) < 0 ? reason : NULL;
 }
+
+int
+channel_pairs_request(struct channel_pairs *p,
+                      const struct channel_request *req, char err[SK_ERR_LEN])
+{
+    int rc = 0;
+
+    if (req->query != NULL &&
+        (rc = channel_pairs_form(p, req->query, strlen(req->query), err)) != 0)
+        return rc;
+    if (req->body == NULL || req->body_len == 0)
+        return 0;
+    if (channel_content_type_is(req->content_type, "application/json"))
+        return channel_pairs_json(p, req->body, req->body_len, err);
+    if (req->content_type == NULL ||
+        channel_content_type_is(req->content_type,
+                                "application/x-www-form-urlencoded"))
+        return channel_pairs_form(p, req->body, req->body_len, err);
+    sk_seterr(err, "unsupported content type (use a form or JSON)");
+    return SK_EINVAL;
+}
+
+bool
+channel_one_of(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *
+channel_speech_language(const char *lang)
+{
+    static const char *const map[][2] = {
+        {"eng", "en-US"},  {"fra", "fr-FR"},  {"spa", "es-ES"},
+        {"por", "pt-BR"},  {"ara", "ar"},     {"deu", "de-DE"},
+        {"ita", "it-IT"},  {"hin", "hi-IN"},  {"rus", "ru-RU"},
+        {"tur", "tr-TR"},  {"nld", "nl-NL"},  {"pol", "pl-PL"},
+        {"swe", "sv-SE"},  {"jpn", "ja-JP"},  {"kor", "ko-KR"},
+        {"cmn", "cmn-CN"}, {"zho", "cmn-CN"},
+    };
+
+    for (size_t i = 0; lang != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i][0], lang) == 0)
+            return map[i][1];
+    return NULL;
+}

@@ -98,6 +98,20 @@ struct json_t *channel_json_object(const char *body, size_t len,
  * SK_EINVAL with err when the body is not an object (or a key repeats). */
 int channel_pairs_json(struct channel_pairs *p, const char *body, size_t len,
                        char err[SK_ERR_LEN]);
+/* Whether s (NULL: no) is one of the n words of list. */
+bool channel_one_of(const char *s, const char *const *list, size_t n);
+
+/* The BCP-47 tag of a flow language (ISO 639-3) as providers' text to
+ * speech takes it ("fra" -> "fr-FR"), or NULL: not one they speak, leave
+ * the language out (their default, US English). */
+const char *channel_speech_language(const char *lang);
+
+/* Appends every parameter of req: its query, then its body as a form
+ * (also when it names no content type) or JSON. SK_EINVAL with err for
+ * another content type (what a sender should use: JSON or a form). */
+int channel_pairs_request(struct channel_pairs *p,
+                          const struct channel_request *req,
+                          char err[SK_ERR_LEN]);
 /* The value of key: NULL when absent; *dup set when it occurs twice. */
 const char *channel_pairs_get(const struct channel_pairs *p, const char *key,
                               bool *dup);

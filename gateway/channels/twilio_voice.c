@@ -26,24 +26,14 @@
 #include "voicexml.h"
 
 /* Twilio's <Say> language for a flow language (ISO 639-3); NULL: leave it
- * out (Twilio's default voice). */
+ * out (Twilio's default voice). Twilio names Modern Standard Arabic
+ * "arb". */
 static const char *
 twilio_say_language(const char *lang)
 {
-    static const char *const map[][2] = {
-        {"eng", "en-US"},  {"fra", "fr-FR"},  {"spa", "es-ES"},
-        {"por", "pt-BR"},  {"ara", "arb"},    {"deu", "de-DE"},
-        {"ita", "it-IT"},  {"hin", "hi-IN"},  {"rus", "ru-RU"},
-        {"tur", "tr-TR"},  {"nld", "nl-NL"},  {"pol", "pl-PL"},
-        {"swe", "sv-SE"},  {"jpn", "ja-JP"},  {"kor", "ko-KR"},
-        {"cmn", "cmn-CN"}, {"zho", "cmn-CN"},
-    };
-    size_t i;
-
-    for (i = 0; lang != NULL && i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(map[i][0], lang) == 0)
-            return map[i][1];
-    return NULL;
+    return lang != NULL && strcmp(lang, "ara") == 0
+               ? "arb"
+               : channel_speech_language(lang);
 }
 
 static bool
@@ -51,12 +41,8 @@ twilio_call_over(const char *state)
 {
     static const char *const over[] = {"completed", "busy", "no-answer",
                                        "failed", "canceled"};
-    size_t i;
 
-    for (i = 0; state != NULL && i < sizeof(over) / sizeof(over[0]); i++)
-        if (strcmp(state, over[i]) == 0)
-            return true;
-    return false;
+    return channel_one_of(state, over, sizeof(over) / sizeof(over[0]));
 }
 
 int

@@ -28,28 +28,6 @@
 
 #define VONAGE_API "https://rest.nexmo.com"
 
-/* Every parameter: the query, then a form or JSON body. */
-static int
-vonage_pairs(const struct channel_request *req, struct channel_pairs *p,
-             char err[SK_ERR_LEN])
-{
-    int rc = 0;
-
-    if (req->query != NULL &&
-        (rc = channel_pairs_form(p, req->query, strlen(req->query), err)) != 0)
-        return rc;
-    if (req->body == NULL || req->body_len == 0)
-        return 0;
-    if (channel_content_type_is(req->content_type, "application/json"))
-        return channel_pairs_json(p, req->body, req->body_len, err);
-    if (req->content_type == NULL ||
-        channel_content_type_is(req->content_type,
-                                "application/x-www-form-urlencoded"))
-        return channel_pairs_form(p, req->body, req->body_len, err);
-    sk_seterr(err, "unsupported content type (use a form or JSON)");
-    return SK_EINVAL;
-}
-
 static int
 vonage_verify(const struct config_channel *ch,
               const struct channel_request *req)
@@ -64,7 +42,7 @@ vonage_verify(const struct config_channel *ch,
         return vonage_verify_call(ch, req); /* vonage_voice.c */
     /* No check of the api-key parameter: a number owned by a subaccount
      * sends the subaccount's key, and it is no secret anyway. */
-    if (vonage_pairs(req, &p, err) != 0)
+    if (channel_pairs_request(&p, req, err) != 0)
         goto out;
     if (ch->signature_secret == NULL || ch->signature_secret[0] == '\0') {
         ok = true;
@@ -98,7 +76,7 @@ vonage_parse(const struct config_channel *ch, const struct channel_request *req,
 
     (void)ch;
     memset(in, 0, sizeof(*in));
-    if ((rc = vonage_pairs(req, &p, err)) != 0)
+    if ((rc = channel_pairs_request(&p, req, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "msisdn", &msisdn, err)) != 0 ||
         (rc = channel_pairs_text(&p, "messageId", &id, err)) != 0 ||
@@ -322,7 +300,7 @@ vonage_parse_status(const struct config_channel *ch,
 
     (void)ch;
     memset(st, 0, sizeof(*st));
-    if ((rc = vonage_pairs(req, &p, err)) != 0)
+    if ((rc = channel_pairs_request(&p, req, err)) != 0)
         goto out;
     if ((rc = channel_pairs_text(&p, "messageId", &mid, err)) != 0 ||
         (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||

@@ -206,35 +206,8 @@ vonage_call_over(const char *state)
     static const char *const over[] = {"completed", "busy",     "timeout",
                                        "failed",    "rejected", "cancelled",
                                        "unanswered"};
-    size_t i;
 
-    for (i = 0; state != NULL && i < sizeof(over) / sizeof(over[0]); i++)
-        if (strcmp(state, over[i]) == 0)
-            return true;
-    return false;
-}
-
-/* Every top-level parameter of a call webhook: the query (the answer
- * webhook by GET, and ours: n, ni), then a JSON (or form) body. */
-static int
-vonage_call_pairs(const struct channel_request *req, struct channel_pairs *p,
-                  char err[SK_ERR_LEN])
-{
-    int rc = 0;
-
-    if (req->query != NULL &&
-        (rc = channel_pairs_form(p, req->query, strlen(req->query), err)) != 0)
-        return rc;
-    if (req->body == NULL || req->body_len == 0)
-        return 0;
-    if (channel_content_type_is(req->content_type, "application/json"))
-        return channel_pairs_json(p, req->body, req->body_len, err);
-    if (req->content_type == NULL ||
-        channel_content_type_is(req->content_type,
-                                "application/x-www-form-urlencoded"))
-        return channel_pairs_form(p, req->body, req->body_len, err);
-    sk_seterr(err, "unsupported content type (Vonage posts JSON)");
-    return SK_EINVAL;
+    return channel_one_of(state, over, sizeof(over) / sizeof(over[0]));
 }
 
 /* What an input event holds beyond the top-level fields. */
@@ -256,7 +229,7 @@ vonage_input_read(const struct channel_request *req, struct vonage_input *in,
         !channel_content_type_is(req->content_type, "application/json"))
         return 0;
     if ((root = json_loadb(req->body, req->body_len, 0, NULL)) == NULL)
-        return 0; /* vonage_call_pairs() has reported it */
+        return 0; /* channel_pairs_request() has reported it */
     dtmf = json_object_get(root, "dtmf");
     speech = json_object_get(root, "speech");
     d = json_string_value(json_object_get(dtmf, "digits"));
@@ -315,7 +288,7 @@ vonage_parse_call(const struct config_channel *ch,
 
     (void)ch;
     memset(call, 0, sizeof(*call));
-    if ((rc = vonage_call_pairs(req, &p, err)) != 0 ||
+    if ((rc = channel_pairs_request(&p, req, err)) != 0 ||
         (rc = channel_pairs_text(&p, "uuid", &uuid, err)) != 0 ||
         (rc = channel_pairs_text(&p, "from", &from, err)) != 0 ||
         (rc = channel_pairs_text(&p, "status", &state, err)) != 0 ||
@@ -346,34 +319,13 @@ out:
 /* --- NCCO -----------------------------------------------------------------
  */
 
-/* Vonage's language code for a flow language (ISO 639-3); NULL: leave it
- * out (Vonage's default, en-US). */
-static const char *
-vonage_language(const char *lang)
-{
-    static const char *const map[][2] = {
-        {"eng", "en-US"},  {"fra", "fr-FR"},  {"spa", "es-ES"},
-        {"por", "pt-BR"},  {"ara", "ar"},     {"deu", "de-DE"},
-        {"ita", "it-IT"},  {"hin", "hi-IN"},  {"rus", "ru-RU"},
-        {"tur", "tr-TR"},  {"nld", "nl-NL"},  {"pol", "pl-PL"},
-        {"swe", "sv-SE"},  {"jpn", "ja-JP"},  {"kor", "ko-KR"},
-        {"cmn", "cmn-CN"}, {"zho", "cmn-CN"},
-    };
-    size_t i;
-
-    for (i = 0; lang != NULL && i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(map[i][0], lang) == 0)
-            return map[i][1];
-    return NULL;
-}
-
 /* The prompts; the last one may be cut short by a key when an input
  * follows (Vonage lets only the action before an input barge in). */
 static int
 vonage_prompts(struct ncco *n, const struct config_channel *ch,
                const struct channel_voice *v, bool input)
 {
-    const char *language = vonage_language(v->lang);
+    const char *language = channel_speech_language(v->lang);
     size_t i, last = 0;
 
     for (i = 0; i < v->n_prompts; i++)
@@ -440,7 +392,7 @@ vonage_wait(struct ncco *n, const struct channel_voice *v, const char *url)
         in.max_digits = 1;
         in.timeout_s = v->timeout_s > 0 ? v->timeout_s : 5;
         in.speech = true;
-        in.language = vonage_language(v->lang);
+        in.language = channel_speech_language(v->lang);
         in.speech_max_s = v->max_length_s > 0 ? v->max_length_s : 30;
         in.speech_silence_s = v->timeout_s > 0 ? v->timeout_s : 3;
         in.speech_start_s = v->timeout_s > 0 ? v->timeout_s : 5;
