@@ -87,35 +87,6 @@ sk_start
 
 # --- signing as the providers do -------------------------------------------
 
-urienc() {
-    jq -rn --arg v "$1" '$v | @uri'
-}
-
-# tw_post OUT PATH KEY=VALUE...: POSTs the form, signed as Twilio signs
-# (HMAC-SHA1 over the URL and the sorted keys and values); prints the
-# status. With TW_SIGN=bad the signature is made with another token, with
-# TW_SIGN=none there is none.
-tw_post() {
-    local out=$1 path=$2 s line body= token=$TW_TOKEN sig
-    shift 2
-    s=$PUBLIC$path
-    while IFS= read -r line; do
-        s+=${line/=/}
-    done < <(printf '%s\n' "$@" | LC_ALL=C sort)
-    for line in "$@"; do
-        body+=${body:+&}${line%%=*}=$(urienc "${line#*=}")
-    done
-    [ "${TW_SIGN:-good}" != bad ] || token=not-the-token
-    sig=$(printf '%s' "$s" | openssl dgst -sha1 -hmac "$token" -binary |
-        base64)
-    if [ "${TW_SIGN:-good}" = none ]; then
-        sk_http "$out" --data "$body" "$SK_URL$path"
-    else
-        sk_http "$out" -H "X-Twilio-Signature: $sig" --data "$body" \
-            "$SK_URL$path"
-    fi
-}
-
 # vo_get OUT PATH KEY=VALUE...: a GET signed as Vonage signs (sorted
 # "&key=value", & and = in values as _, HMAC-SHA256 hex); VO_SIGN=bad or
 # none as above.
@@ -129,7 +100,7 @@ vo_get() {
         s+="&${line%%=*}=$v"
     done < <(printf '%s\n' "$@" | LC_ALL=C sort)
     for line in "$@"; do
-        q+=${q:+&}${line%%=*}=$(urienc "${line#*=}")
+        q+=${q:+&}${line%%=*}=$(sk_urienc "${line#*=}")
     done
     [ "${VO_SIGN:-good}" != bad ] || secret=not-the-secret
     sig=$(printf '%s' "$s" | openssl dgst -sha256 -hmac "$secret" |
@@ -146,7 +117,7 @@ NOW=$(date -u '+%Y-%m-%d %H:%M:%S')
 # --- Twilio: signatures ----------------------------------------------------
 
 tw_inbound() { # OUT SID FROM BODY
-    tw_post "$1" /c/tw/receive "MessageSid=$2" "SmsSid=$2" \
+    sk_tw_post "$1" /c/tw/receive "MessageSid=$2" "SmsSid=$2" \
         "AccountSid=$TW_SID" "From=$3" "To=+15005550006" "Body=$4" \
         "NumMedia=0" "NumSegments=1" "ApiVersion=2010-04-01"
 }
@@ -183,13 +154,13 @@ tw_row_sent() {
 wait_until 30 "the Twilio row marked sent" tw_row_sent
 SM=$(tw_sent_sid)
 case $SM in SM*) ;; *) sk_fail "the row has no Twilio sid: $SM" ;; esac
-code=$(TW_SIGN=bad tw_post "$WORK/s0" /c/tw/status "MessageSid=$SM" \
+code=$(TW_SIGN=bad sk_tw_post "$WORK/s0" /c/tw/status "MessageSid=$SM" \
     "MessageStatus=delivered" "AccountSid=$TW_SID")
 [ "$code" = 403 ] || sk_fail "badly signed status callback: HTTP $code"
-code=$(tw_post "$WORK/s1" /c/tw/status "MessageSid=$SM" "MessageStatus=sent" \
+code=$(sk_tw_post "$WORK/s1" /c/tw/status "MessageSid=$SM" "MessageStatus=sent" \
     "AccountSid=$TW_SID")
 [ "$code" = 200 ] || sk_fail "interim status callback: HTTP $code"
-code=$(tw_post "$WORK/s2" /c/tw/status "MessageSid=$SM" \
+code=$(sk_tw_post "$WORK/s2" /c/tw/status "MessageSid=$SM" \
     "MessageStatus=delivered" "AccountSid=$TW_SID" "To=$PH1")
 [ "$code" = 200 ] || sk_fail "status callback: HTTP $code: $(cat "$WORK/s2")"
 [ "$(sk_sql "SELECT status FROM outbox WHERE external_id = '$SM';")" = delivered ] ||

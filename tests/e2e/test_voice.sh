@@ -73,41 +73,13 @@ secret = $AT_SECRET
 EOF
 sk_start
 
-urienc() {
-    jq -rn --arg v "$1" '$v | @uri'
-}
-
-# tw_post OUT PATH KEY=VALUE...: POSTs the form signed as Twilio signs
-# (HMAC-SHA1 over the URL and the sorted keys and values); prints the
-# status. TW_SIGN=bad signs with another token, TW_SIGN=none not at all.
-tw_post() {
-    local out=$1 path=$2 s line body= token=$TW_TOKEN sig
-    shift 2
-    s=$PUBLIC$path
-    while IFS= read -r line; do
-        s+=${line/=/}
-    done < <(printf '%s\n' "$@" | LC_ALL=C sort)
-    for line in "$@"; do
-        body+=${body:+&}${line%%=*}=$(urienc "${line#*=}")
-    done
-    [ "${TW_SIGN:-good}" != bad ] || token=not-the-token
-    sig=$(printf '%s' "$s" | openssl dgst -sha1 -hmac "$token" -binary |
-        base64)
-    if [ "${TW_SIGN:-good}" = none ]; then
-        sk_http "$out" --data "$body" "$SK_URL$path"
-    else
-        sk_http "$out" -H "X-Twilio-Signature: $sig" --data "$body" \
-            "$SK_URL$path"
-    fi
-}
-
 # call SID PATH OUT [KEY=VALUE...]: a Twilio callback of call SID from
 # $FROM (CALLER by default) in state $STATUS (in-progress by default);
 # fails unless it is answered 200.
 call() {
     local sid=$1 path=$2 out=$3 code
     shift 3
-    code=$(tw_post "$out" "$path" CallSid="$sid" AccountSid="$TW_SID" \
+    code=$(sk_tw_post "$out" "$path" CallSid="$sid" AccountSid="$TW_SID" \
         From="${FROM:-$CALLER}" To=+15005550006 CallStatus="${STATUS:-in-progress}" \
         Direction=inbound "$@")
     [ "$code" = 200 ] || sk_fail "POST $path: HTTP $code: $(cat "$out")"
@@ -122,10 +94,10 @@ has() { # has FILE TEXT: the answer holds TEXT
 
 # --- signatures --------------------------------------------------------------
 
-code=$(TW_SIGN=none tw_post "$WORK/u" /c/tw/voice CallSid=CA0 \
+code=$(TW_SIGN=none sk_tw_post "$WORK/u" /c/tw/voice CallSid=CA0 \
     AccountSid="$TW_SID" From="$CALLER" CallStatus=ringing)
 [ "$code" = 403 ] || sk_fail "unsigned call: HTTP $code, want 403"
-code=$(TW_SIGN=bad tw_post "$WORK/u" /c/tw/voice CallSid=CA0 \
+code=$(TW_SIGN=bad sk_tw_post "$WORK/u" /c/tw/voice CallSid=CA0 \
     AccountSid="$TW_SID" From="$CALLER" CallStatus=ringing)
 [ "$code" = 403 ] || sk_fail "badly signed call: HTTP $code, want 403"
 
@@ -202,12 +174,12 @@ grep -q '<Gather' "$WORK/t3" && sk_fail "a call that ended was asked again"
 
 # a call that never ran a voice flow leaves the child's SMS survey alone
 SMSER=+254700000999
-code=$(tw_post "$WORK/m0" /c/tw/receive MessageSid=SM1 AccountSid="$TW_SID" \
+code=$(sk_tw_post "$WORK/m0" /c/tw/receive MessageSid=SM1 AccountSid="$TW_SID" \
     From="$SMSER" To=+15005550006 Body=hello)
 [ "$code" = 200 ] || sk_fail "SMS: HTTP $code: $(cat "$WORK/m0")"
 FROM=$SMSER STATUS=completed call CA44444444444444444444444444444444 \
     /c/tw/voice/status "$WORK/m1"
-code=$(tw_post "$WORK/m2" /c/tw/receive MessageSid=SM2 AccountSid="$TW_SID" \
+code=$(sk_tw_post "$WORK/m2" /c/tw/receive MessageSid=SM2 AccountSid="$TW_SID" \
     From="$SMSER" To=+15005550006 Body=yes)
 [ "$code" = 200 ] || sk_fail "SMS: HTTP $code: $(cat "$WORK/m2")"
 grep -q 'voice: channel=tw contact=.* status=no_call_run' "$SK_LOG" ||
@@ -221,7 +193,7 @@ at_post() { # at_post OUT PATH KEY=VALUE...
     local out=$1 path=$2 body= line
     shift 2
     for line in "$@"; do
-        body+=${body:+&}${line%%=*}=$(urienc "${line#*=}")
+        body+=${body:+&}${line%%=*}=$(sk_urienc "${line#*=}")
     done
     sk_http "$out" --data "$body" "$SK_URL$path"
 }

@@ -112,27 +112,6 @@ for ((i = 0; i < 100; i++)); do
 done
 sk_start
 
-urienc() {
-    jq -rn --arg v "$1" '$v | @uri'
-}
-
-# tw_post OUT PATH KEY=VALUE...: POSTs the form signed as Twilio signs;
-# prints the status.
-tw_post() {
-    local out=$1 path=$2 s line body= sig
-    shift 2
-    s=$PUBLIC$path
-    while IFS= read -r line; do
-        s+=${line/=/}
-    done < <(printf '%s\n' "$@" | LC_ALL=C sort)
-    for line in "$@"; do
-        body+=${body:+&}${line%%=*}=$(urienc "${line#*=}")
-    done
-    sig=$(printf '%s' "$s" | openssl dgst -sha1 -hmac "$TW_TOKEN" -binary |
-        base64)
-    sk_http "$out" -H "X-Twilio-Signature: $sig" --data "$body" "$SK_URL$path"
-}
-
 # call SID PATH OUT [KEY=VALUE...]: a callback of call SID from $FROM on
 # channel $CH (tw by default); fails unless it is answered 200. A held
 # answer that says pause and poll is followed.
@@ -140,7 +119,7 @@ call() {
     local sid=$1 path=$2 out=$3 code i poll
     shift 3
     for ((i = 0; i < 10; i++)); do
-        code=$(tw_post "$out" "$path" CallSid="$sid" AccountSid="$TW_SID" \
+        code=$(sk_tw_post "$out" "$path" CallSid="$sid" AccountSid="$TW_SID" \
             From="$FROM" To=+15005550006 CallStatus="${STATUS:-in-progress}" \
             Direction=inbound "$@")
         [ "$code" = 200 ] || sk_fail "POST $path: HTTP $code: $(cat "$out")"
