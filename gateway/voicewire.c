@@ -206,8 +206,8 @@ wire_drops(struct voicewire *vw, const struct config *cfg)
         else if (set != NULL)
             sk_log(LOG_WARNING, "config",
                    "%s: channel '%s': delete_recordings has no effect: %s "
-                   "has no API to delete a call's recording, it stays at "
-                   "the provider",
+                   "recordings are not deleted at the provider by the "
+                   "gateway, they stay there",
                    cfg->file, cc->name, cc->type);
     }
 }
