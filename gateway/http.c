@@ -10,6 +10,11 @@
  *
  * Requests are routed by path to the callbacks registered at start (see
  * http.h); the server itself answers only /healthz and what it refuses.
+ *
+ * When accept() fails (the open-file limit: EMFILE, ENFILE), the listener
+ * is paused for HTTP_PAUSE_MS and then tried again, instead of being woken
+ * at once for the same waiting connection over and over; the failures are
+ * logged at most once a minute, with their count.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,6 +39,8 @@
 
 #define HTTP_BACKLOG  1024 /* pending connections the kernel may hold */
 #define HTTP_NAME_LEN 64   /* a route's what or a page's path */
+#define HTTP_PAUSE_MS 250  /* accepts paused after accept() failed */
+#define HTTP_REPORT_S 60   /* accept failures logged at most this often */
 
 struct http_route {
     char what[HTTP_NAME_LEN];
@@ -53,6 +60,11 @@ struct http_server {
     struct metrics *metrics;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    struct evconnlistener *listener;  /* bound's, while it is there */
+    struct event *resume;             /* ends a pause of the listener */
+    unsigned long accept_failed;      /* since the last report */
+    double accept_reported;           /* http_now() of the last report */
+    struct http_server *next;         /* in servers */
     struct evhttp_connection **conns; /* open connections seen so far */
     int n_conns, max_conns;
     bool stopped; /* http_stop_intake() has run */
@@ -65,6 +77,11 @@ struct http_server {
     struct http_page pages[HTTP_MAX_ROUTES];
     size_t n_pages;
 };
+
+/* The servers that are running: libevent hands a listener's error
+ * callback the evhttp that owns it, and the server is found from that.
+ * Loop thread only. */
+static struct http_server *servers;
 
 double
 http_now(void)
@@ -390,6 +407,50 @@ listen_reason(int e)
     }
 }
 
+/* --- accept failures ---------------------------------------------------- */
+
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *h = arg;
+
+    (void)fd;
+    (void)what;
+    if (h->listener != NULL)
+        evconnlistener_enable(h->listener);
+}
+
+/*
+ * accept() failed with something other than "try again": pause the
+ * listener for HTTP_PAUSE_MS (a connection left waiting would wake the
+ * loop at once, for ever), count it, and report at most once a minute.
+ */
+static void
+accept_error(struct evconnlistener *lst, void *arg)
+{
+    int e = EVUTIL_SOCKET_ERROR();
+    struct timeval pause = {0, HTTP_PAUSE_MS * 1000};
+    struct http_server *h = servers;
+    double now = http_now();
+
+    while (h != NULL && (h->http != arg || h->listener != lst))
+        h = h->next;
+    if (h == NULL)
+        return;
+    evconnlistener_disable(lst);
+    evtimer_add(h->resume, &pause);
+    h->accept_failed++;
+    if (now - h->accept_reported < HTTP_REPORT_S)
+        return;
+    sk_log(LOG_WARNING, "http",
+           "cannot accept connections: %s; accepts paused %d ms at a time "
+           "(%lu %s since the last report)",
+           evutil_socket_error_to_string(e), HTTP_PAUSE_MS, h->accept_failed,
+           sk_plural((long long)h->accept_failed, "failure", "failures"));
+    h->accept_failed = 0;
+    h->accept_reported = now;
+}
+
 /*
  * Listens on host:port with a backlog of HTTP_BACKLOG: libevent's own
  * bind uses 128, and a burst of more new connections than that (many
@@ -435,7 +496,10 @@ bind_listener(struct http_server *h, const char *listen, const char *host,
     if (bound == NULL) {
         sk_seterr(err, "cannot listen on %s: out of memory", listen);
         evconnlistener_free(lst);
+        return NULL;
     }
+    h->listener = lst;
+    evconnlistener_set_error_cb(lst, accept_error);
     return bound;
 }
 
@@ -454,8 +518,12 @@ http_start(struct event_base *base, const struct http_limits *lim,
     h->base = base;
     h->metrics = m;
     h->max_conns = lim->max_connections > 0 ? lim->max_connections : 256;
+    h->accept_reported = -HTTP_REPORT_S;
+    h->next = servers;
+    servers = h;
     h->conns = calloc((size_t)h->max_conns, sizeof(*h->conns));
-    if (h->conns == NULL) {
+    h->resume = evtimer_new(base, accept_resume, h);
+    if (h->conns == NULL || h->resume == NULL) {
         sk_seterr(err, "out of memory");
         goto fail;
     }
@@ -512,6 +580,9 @@ http_stop_intake(struct http_server *h)
     if (h == NULL)
         return;
     h->stopped = true;
+    if (h->resume != NULL)
+        evtimer_del(h->resume);
+    h->listener = NULL;
     if (h->bound != NULL) {
         evhttp_del_accept_socket(h->http, h->bound);
         h->bound = NULL;
@@ -521,8 +592,17 @@ http_stop_intake(struct http_server *h)
 void
 http_free(struct http_server *h)
 {
+    struct http_server **p = &servers;
+
     if (h == NULL)
         return;
+    while (*p != NULL && *p != h)
+        p = &(*p)->next;
+    if (*p != NULL)
+        *p = h->next;
+    if (h->resume != NULL)
+        event_free(h->resume);
+    h->listener = NULL;
     if (h->http != NULL)
         evhttp_free(h->http); /* calls conn_closed() for each connection */
     free(h->conns);
