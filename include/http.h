@@ -2,7 +2,9 @@
  * http.h - the webhook HTTP server (libevent evhttp) with explicit limits:
  * body size (413 past it), header size, a per-request timeout, allowed
  * methods and a cap on open connections (connections past the cap are
- * closed unanswered). The server knows no application: its user registers
+ * closed unanswered); when accept() fails (the open-file limit)
+ * the listener pauses 250 ms at a time instead of spinning, and logs it
+ * at most once a minute. The server knows no application: its user registers
  * callbacks at start, as evhttp_set_cb() does. Routes:
  *   POST /c/NAME/receive   inbound messages          (app.c registers)
  *   POST /c/NAME/status    delivery reports          (app.c registers)
