@@ -644,7 +644,10 @@ inbound_run(struct store_tx *tx, void *arg)
     int rc;
 
     memset(&c, 0, sizeof(c));
-    rc = store_inbound_get(tx, ch->name, job->external_id, &prev);
+    /* a replay is answered only to the same contact; another contact that
+     * sends the same id is a new message (no other child's reply) */
+    rc =
+        store_inbound_get_mine(tx, ch->name, job->external_id, job->key, &prev);
     if (rc == SK_ENOENT && job->dedupe_id[0] != '\0') /* an erased DELETE */
         rc = store_inbound_get(tx, ch->name, job->dedupe_id, &prev);
     if (rc == 0) {

@@ -200,6 +200,22 @@ static const char *const store_migrations[] = {
     "  before_ms       INTEGER,"
     "  vault_before_ms INTEGER);"
     "CREATE INDEX erasure_log_at ON erasure_log (at);",
+    /* 9: dedupe by (channel, external_id, contact_key): a provider id
+     * replayed by another contact is a new message of that contact, never
+     * answered with the first contact's reply (inbound.c). */
+    "CREATE TABLE inbound_v9 ("
+    "  channel     TEXT NOT NULL,"
+    "  external_id TEXT NOT NULL,"
+    "  contact_key TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  reply       TEXT,"
+    "  UNIQUE (channel, external_id, contact_key));"
+    "INSERT INTO inbound_v9 SELECT channel, external_id, contact_key,"
+    "  received_at, reply FROM inbound;"
+    "DROP TABLE inbound;"
+    "ALTER TABLE inbound_v9 RENAME TO inbound;"
+    "CREATE INDEX inbound_contact ON inbound (contact_key);"
+    "CREATE INDEX inbound_received ON inbound (received_at);",
 };
 #define SCHEMA_VERSION                                                         \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -240,7 +256,8 @@ static const char *const store_sql[Q_COUNT] = {
     [Q_RELEASE] = "RELEASE job",
     [Q_ROLLBACK_TO] = "ROLLBACK TO job",
     [Q_INBOUND_GET] = "SELECT reply FROM inbound"
-                      " WHERE channel = ?1 AND external_id = ?2",
+                      " WHERE channel = ?1 AND external_id = ?2"
+                      " AND (?3 IS NULL OR contact_key = ?3)",
     [Q_INBOUND_PUT] = "INSERT INTO inbound (channel, external_id,"
                       " contact_key, received_at, reply)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1193,6 +1210,14 @@ int
 store_inbound_get(struct store_tx *tx, const char *channel,
                   const char *external_id, char **reply)
 {
+    return store_inbound_get_mine(tx, channel, external_id, NULL, reply);
+}
+
+int
+store_inbound_get_mine(struct store_tx *tx, const char *channel,
+                       const char *external_id, const char *contact_key,
+                       char **reply)
+{
     sqlite3_stmt *s = store_stmt(tx, Q_INBOUND_GET);
     int rc, src;
 
@@ -1202,7 +1227,8 @@ store_inbound_get(struct store_tx *tx, const char *channel,
     if (s == NULL)
         return SK_EIO;
     if ((rc = store_bind_text(s, 1, channel)) != 0 ||
-        (rc = store_bind_text(s, 2, external_id)) != 0)
+        (rc = store_bind_text(s, 2, external_id)) != 0 ||
+        (contact_key != NULL && (rc = store_bind_text(s, 3, contact_key)) != 0))
         goto out;
     src = sqlite3_step(s);
     if (src == SQLITE_ROW) {

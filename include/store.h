@@ -87,6 +87,11 @@ int store_call(struct store *st, store_job_fn fn, void *arg);
  * put: SK_EEXIST when the pair is already there (the first row stays). */
 int store_inbound_get(struct store_tx *tx, const char *channel,
                       const char *external_id, char **reply);
+/* The same, but only a row of contact_key (NULL: any contact): a replay is
+ * answered only to the contact that sent the id first. */
+int store_inbound_get_mine(struct store_tx *tx, const char *channel,
+                           const char *external_id, const char *contact_key,
+                           char **reply);
 int store_inbound_put(struct store_tx *tx, const char *channel,
                       const char *external_id, const char *contact_key,
                       const char *reply, int64_t now_ms);

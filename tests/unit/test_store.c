@@ -314,7 +314,7 @@ bad_count_job(struct store_tx *tx, void *arg)
 }
 
 /* The schema this build migrates to: bump it with every new step. */
-#define SCHEMA_NOW 8
+#define SCHEMA_NOW 9
 
 static void
 test_migrations(void **state)
@@ -1115,6 +1115,41 @@ erased_check_job(struct store_tx *tx, void *arg)
     return 0;
 }
 
+/* Dedupe cannot cross contacts: a provider id that another contact used
+ * is not that contact's replay, and each keeps its own reply. */
+static int
+dedupe_mine_job(struct store_tx *tx, void *arg)
+{
+    char *reply = NULL;
+
+    (void)arg;
+    CK_INT(store_inbound_put(tx, "demo", "m1", KEY_A, "for A", 1), 0);
+    CK_INT(store_inbound_get_mine(tx, "demo", "m1", KEY_B, &reply), SK_ENOENT);
+    CK(reply == NULL);
+    CK_INT(store_inbound_put(tx, "demo", "m1", KEY_B, "for B", 2), 0);
+    CK_INT(store_inbound_put(tx, "demo", "m1", KEY_A, "again", 3), SK_EEXIST);
+    CK_INT(store_inbound_get_mine(tx, "demo", "m1", KEY_A, &reply), 0);
+    CK_STR(reply, "for A");
+    free(reply);
+    CK_INT(store_inbound_get_mine(tx, "demo", "m1", KEY_B, &reply), 0);
+    CK_STR(reply, "for B");
+    free(reply);
+    return 0;
+}
+
+static void
+test_dedupe_per_contact(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = open_ok(fx, NULL, 8);
+
+    assert_int_equal(store_call(st, dedupe_mine_job, NULL), 0);
+    store_close(st);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM inbound WHERE"
+                                       " external_id = 'm1'"),
+                     2);
+}
+
 static void
 test_contact_round_trip_and_erase(void **state)
 {
@@ -1668,6 +1703,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedupe_per_contact, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_audit_and_shared_open, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_runs_queued, setup,
