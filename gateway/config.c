@@ -910,6 +910,9 @@ key_line(const struct load *ld, enum sect sect, const char *name)
 
 /* Notes a warning at line (0: not set, nothing to say): "[sect] key has
  * no effect: why", logged at start (config.h). */
+static void warn_at(struct load *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 warn_at(struct load *ld, int line, const char *fmt, ...)
 {
