@@ -3,7 +3,8 @@
 # reply is the expected question; a provider retry is answered byte for
 # byte as before and stored once; a crash (SIGKILL) mid-survey loses
 # nothing and the survey goes on where it stopped; a second child answers
-# in French, a third starts in Arabic, a fourth texts STOP. Afterwards no
+# in French, a third starts in Arabic, a fourth texts STOP; a fifth
+# reuses the first one's message id and gets its own reply. Afterwards no
 # trace of the phone numbers is found in anything the gateway wrote, and
 # nothing the children typed is in its log.
 set -euo pipefail
@@ -24,6 +25,7 @@ PHONE_EN=+254700000001
 PHONE_FR=+254700000002
 PHONE_AR=+254700000003
 PHONE_ST=+254700000004
+PHONE_X=+254700000005  # reuses another phone's message id
 # Distinctive answers, to be found in no log.
 WORD1=zebrafruit
 WORD2=quokkalantern
@@ -54,7 +56,7 @@ expect() {
 # No byte sequence of a phone number in any file the gateway wrote.
 check_no_numbers() {
     local phone digits f
-    for phone in "$PHONE_EN" "$PHONE_FR" "$PHONE_AR" "$PHONE_ST"; do
+    for phone in "$PHONE_EN" "$PHONE_FR" "$PHONE_AR" "$PHONE_ST" "$PHONE_X"; do
         digits=${phone#+}
         for pat in "$phone" "$digits" "${digits: -9}"; do
             f=$(grep -rlaF -- "$pat" "$GW" || true)
@@ -82,6 +84,15 @@ cmp -s "$WORK/e2.first" "$WORK/e2.json" ||
     sk_fail "the retried message was stored twice"
 [ "$inbound_before" = 2 ] ||
     sk_fail "expected 2 inbound rows after two messages, found $inbound_before"
+# Another phone that sends the same id is a new message of its own: it
+# gets its own reply, never the first child's, and is stored.
+say "$PHONE_X" e2 "hi"
+expect e2 "Reply 1 English, 2 Français, 3 العربية"
+if cmp -s "$WORK/e2.first" "$WORK/e2.json"; then
+    sk_fail "another phone reusing an id got the first child's reply"
+fi
+[ "$(sk_count inbound)" = 3 ] ||
+    sk_fail "another phone's message with a used id was not stored"
 
 say "$PHONE_EN" e3 "3"
 expect e3 "Where did you sleep last night?"
@@ -148,8 +159,8 @@ say "$PHONE_FR" f9 "stop"
 expect f9 "Tu ne recevras plus de messages de notre part. Pour recommencer, envoie HI."
 
 # --- what was stored ---------------------------------------------------
-[ "$(sk_count inbound)" = 24 ] ||
-    sk_fail "expected 24 inbound rows, found $(sk_count inbound)"
+[ "$(sk_count inbound)" = 25 ] ||
+    sk_fail "expected 25 inbound rows, found $(sk_count inbound)"
 
 # has_result NAME CATEGORY: a results row with that name and category.
 has_result() {
